@@ -1,0 +1,231 @@
+package sqlparse
+
+// Dialect is the SQL dialect a text is read in. The zero value is
+// DialectUnknown, which the analyser refuses to guess: everything it reads
+// in an unknown dialect is incomplete.
+type Dialect uint8
+
+// Dialects.
+const (
+	DialectUnknown Dialect = iota
+	PostgreSQL
+	MySQL // MySQL and MariaDB
+	SQLite
+)
+
+// String returns the dialect's name as OpenTelemetry's db.system.name spells
+// it ("postgresql", "mysql", "sqlite").
+func (d Dialect) String() string {
+	switch d {
+	case PostgreSQL:
+		return "postgresql"
+	case MySQL:
+		return "mysql"
+	case SQLite:
+		return "sqlite"
+	default:
+		return "unknown"
+	}
+}
+
+// Kind is what a statement is, by its leading keywords. The zero value is
+// KindUnknown.
+type Kind uint8
+
+// Statement kinds.
+const (
+	KindUnknown Kind = iota
+	KindSelect
+	KindInsert
+	KindUpdate
+	KindDelete
+	KindMerge
+	KindReplace // MySQL REPLACE, SQLite REPLACE / INSERT OR REPLACE
+	KindCreate
+	KindAlter
+	KindDrop
+	KindTruncate
+	KindRename
+	KindComment // COMMENT ON
+	KindGrant
+	KindRevoke
+	KindCopy     // PostgreSQL COPY
+	KindLoadData // MySQL LOAD DATA / LOAD XML
+	KindCall
+	KindDo
+	KindPrepare
+	KindExecute
+	KindDeallocate
+	KindSet
+	KindReset
+	KindShow
+	KindBegin
+	KindCommit
+	KindRollback
+	KindSavepoint
+	KindRelease
+	KindExplain
+	KindLock
+	KindUnlock
+	KindVacuum
+	KindAnalyze
+	KindUse
+	KindAttach // SQLite ATTACH / DETACH
+	KindPragma // SQLite PRAGMA
+	KindListen // PostgreSQL LISTEN / NOTIFY / UNLISTEN
+	KindCheckpoint
+	KindDiscard
+	KindReindex
+	KindCluster
+	KindRefresh // REFRESH MATERIALIZED VIEW
+	KindSecurityLabel
+	KindImport  // IMPORT FOREIGN SCHEMA
+	KindHandler // MySQL HANDLER
+	KindFlush   // MySQL FLUSH, KILL, SHUTDOWN and other server administration
+	KindValues  // a bare VALUES list
+	KindTable   // PostgreSQL TABLE name
+	KindOther   // recognised, but in no class above
+)
+
+// ObjectType is the object a DDL, GRANT or REVOKE statement acts on. The zero
+// value is ObjectUnknown.
+type ObjectType uint8
+
+// Object types.
+const (
+	ObjectUnknown ObjectType = iota
+	ObjectNone               // not a DDL statement
+	ObjectTable
+	ObjectView
+	ObjectMaterializedView
+	ObjectIndex
+	ObjectSequence
+	ObjectSchema
+	ObjectDatabase
+	ObjectFunction
+	ObjectProcedure
+	ObjectTrigger
+	ObjectDataType // CREATE TYPE, DOMAIN
+	ObjectExtension
+	ObjectRole // ROLE, USER, GROUP
+	ObjectPolicy
+	ObjectTablespace
+	ObjectOther
+)
+
+// Table names a relation, schema-qualified where the text qualifies it,
+// folded to the case the dialect folds unquoted names to.
+type Table struct {
+	Schema string // "" when unqualified
+	Name   string
+}
+
+// String returns "schema.name", or "name" when unqualified.
+func (t Table) String() string {
+	if t.Schema == "" {
+		return t.Name
+	}
+	return t.Schema + "." + t.Name
+}
+
+// Where describes the WHERE clause of an UPDATE or DELETE.
+type Where struct {
+	Present bool // a WHERE clause exists
+	// Trivial is true when the clause is recognised as always true
+	// (WHERE 1=1, WHERE true, WHERE 'a'='a', … OR 1=1, WHERE id = id).
+	Trivial bool
+}
+
+// Column is one item of a SELECT list (or RETURNING list): the name it is
+// returned under and the columns it is computed from.
+type Column struct {
+	// Name is the output name: the alias, or the column name for a bare
+	// column reference, or "" for an unnamed expression.
+	Name string
+	// Sources are the columns the item reads, as "table.column" where the
+	// table (or its alias, resolved) is known and "column" otherwise.
+	Sources []string
+	// Star is true for "*" or "t.*"; StarTable then names t, or is empty.
+	Star      bool
+	StarTable string
+	// Expr is true when the item is not a bare column reference (a function
+	// call, an operator, a subquery, a literal).
+	Expr bool
+}
+
+// Statement is the analysis of one statement of a script.
+//
+// Statement values are shared through the analyser's cache: treat every
+// field, and every slice it holds, as read-only.
+type Statement struct {
+	// Kind is what the statement is, by its leading keywords (EXPLAIN for an
+	// EXPLAIN statement).
+	Kind Kind
+	// Effect is the statement's most consequential effect: the Kind of the
+	// most dangerous thing it does when executed. A DELETE inside a CTE of a
+	// SELECT, or an EXPLAIN ANALYZE DELETE, has Effect KindDelete.
+	Effect Kind
+	// Object is what a CREATE, ALTER, DROP, TRUNCATE, RENAME, GRANT or
+	// REVOKE acts on; ObjectNone for other statements.
+	Object ObjectType
+	// DropsColumn is true for an ALTER TABLE … DROP (COLUMN|CONSTRAINT).
+	DropsColumn bool
+	// Reads and Writes are the relations read and written.
+	Reads  []Table
+	Writes []Table
+	// Functions are the functions called, lowercase, schema-qualified when
+	// the text qualifies them.
+	Functions []string
+	// Where describes the WHERE clause of an UPDATE or DELETE.
+	Where Where
+	// HasLimit is true when an UPDATE or DELETE carries a LIMIT.
+	HasLimit bool
+	// Limit is that LIMIT's value when it is a literal, else -1.
+	Limit int64
+	// Columns is the output column list of a SELECT, or of a RETURNING
+	// clause, in order; nil when not known.
+	Columns []Column
+	// IntoFile is true for SELECT … INTO OUTFILE / DUMPFILE, COPY … TO a
+	// file or program, and similar writes outside the database.
+	IntoFile bool
+	// Program is true for COPY … FROM/TO PROGRAM.
+	Program bool
+	// Local is true for LOAD DATA LOCAL.
+	Local bool
+	// Inner is the statement an EXPLAIN, PREPARE or similar wraps, if any.
+	Inner *Statement
+	// Complete is true only when every token of the statement was
+	// understood. When false, Kind and Effect are a best effort and must not
+	// be relied upon to allow anything.
+	Complete bool
+	// Reason says, when Complete is false, the first thing not understood.
+	// It never contains a literal from the text.
+	Reason string
+}
+
+// Script is the analysis of a whole text, which may hold several statements.
+//
+// Script values are shared through the analyser's cache: treat every field
+// as read-only.
+type Script struct {
+	Dialect Dialect
+	// Statements in text order; empty statements (lone semicolons) are not
+	// listed.
+	Statements []Statement
+	// Complete is true only when the text was fully lexed and every
+	// statement is complete.
+	Complete bool
+	// Reason says, when Complete is false, the first thing not understood.
+	Reason string
+	// Normalized is the text with every literal replaced by "?", comments
+	// removed and whitespace collapsed: safe to record.
+	Normalized string
+	// Fingerprint is a 64-bit hash of Normalized and the dialect.
+	Fingerprint uint64
+	// Summary is a short low-cardinality description for span names and
+	// db.query.summary, such as "SELECT users" or "DELETE orders".
+	Summary string
+}
+
+// Stacked reports whether the script holds more than one statement.
+func (s *Script) Stacked() bool { return len(s.Statements) > 1 }

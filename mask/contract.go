@@ -1,0 +1,76 @@
+package mask
+
+// This file fixes the API the driver package calls. Fields and functions may
+// be added; none of these may be renamed or change signature without changing
+// the driver in the same commit.
+
+import (
+	"context"
+	"database/sql/driver"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// Column describes one column of a result set, as the driver knows it.
+type Column struct {
+	// Name is the column name the driver reports.
+	Name string
+	// Table is the source table when known ("schema.table" or "table").
+	Table string
+	// Sources are the columns the value is computed from, as "table.column"
+	// or "column", when the statement analyser knows them.
+	Sources []string
+	// Expr is true when the value is computed (a function, an operator).
+	Expr bool
+	// Attributed is true when Table and Sources come from a complete
+	// analysis; false when they are unknown.
+	Attributed bool
+	// DatabaseType is the driver's database type name, if it reports one.
+	DatabaseType string
+}
+
+// Input is what a plan is made for: who reads which result set.
+type Input struct {
+	Identity identity.Identity
+	Columns  []Column
+	// Unmask is true when the guard granted clear values for this statement.
+	Unmask bool
+}
+
+// Masked reports what a plan masked in one column.
+type Masked struct {
+	Column   string
+	Rule     string
+	Strategy string
+	Count    int64
+}
+
+// Masker holds compiled masking rules. A nil *Masker masks nothing.
+// A Masker is safe for concurrent use.
+type Masker struct {
+	_ struct{}
+}
+
+// Plan returns the plan for one result set, or nil when nothing is masked.
+// An error means the result set must not be returned (a rule refuses
+// columns whose source cannot be attributed).
+func (m *Masker) Plan(ctx context.Context, in Input) (*Plan, error) {
+	return nil, nil
+}
+
+// RedactError returns err, or an error with the same matching behaviour
+// whose text no longer quotes values of masked columns.
+func (m *Masker) RedactError(err error) error { return err }
+
+// Plan masks the rows of one result set. A nil *Plan masks nothing. A Plan
+// is used by one goroutine at a time.
+type Plan struct {
+	_ struct{}
+}
+
+// Apply masks row in place, replacing values (never writing into a []byte
+// the driver owns).
+func (p *Plan) Apply(row []driver.Value) error { return nil }
+
+// Report lists the masked columns and counts so far.
+func (p *Plan) Report() []Masked { return nil }
