@@ -62,6 +62,8 @@ type Outcome struct {
 	RowsAffected int64 // -1 when unknown
 	Masked       []MaskedColumn
 	Err          error
+	// TxEnd is "commit" or "rollback" when a transaction record ends.
+	TxEnd string
 }
 
 // Auditor records statements. A nil *Auditor records nothing.

@@ -74,3 +74,18 @@ func (p *Plan) Apply(row []driver.Value) error { return nil }
 
 // Report lists the masked columns and counts so far.
 func (p *Plan) Report() []Masked { return nil }
+
+type unmaskKey struct{}
+
+// RequestUnmask returns a copy of ctx that asks to see clear values. The
+// request is a fact the guard sees (guard.Request.Unmask): a policy can allow
+// it, deny it, or hold it for an approval; only a granted request unmasks.
+func RequestUnmask(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unmaskKey{}, true)
+}
+
+// UnmaskRequested reports whether ctx asks to see clear values.
+func UnmaskRequested(ctx context.Context) bool {
+	v, _ := ctx.Value(unmaskKey{}).(bool)
+	return v
+}
