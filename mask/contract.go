@@ -48,32 +48,42 @@ type Masked struct {
 // Masker holds compiled masking rules. A nil *Masker masks nothing.
 // A Masker is safe for concurrent use.
 type Masker struct {
-	_ struct{}
+	columns      []rule // rules without Detect, in order
+	detection    []rule // rules with Detect, in order
+	key          []byte
+	detector     Detector
+	unattributed Unattributed
 }
 
 // Plan returns the plan for one result set, or nil when nothing is masked.
 // An error means the result set must not be returned (a rule refuses
 // columns whose source cannot be attributed).
 func (m *Masker) Plan(ctx context.Context, in Input) (*Plan, error) {
-	return nil, nil
+	return m.plan(ctx, in)
 }
 
 // RedactError returns err, or an error with the same matching behaviour
 // whose text no longer quotes values of masked columns.
-func (m *Masker) RedactError(err error) error { return err }
+func (m *Masker) RedactError(err error) error {
+	return m.RedactErrorFor(identity.Identity{}, false, err)
+}
 
 // Plan masks the rows of one result set. A nil *Plan masks nothing. A Plan
 // is used by one goroutine at a time.
 type Plan struct {
-	_ struct{}
+	width    int
+	cols     []planned // masked by a column rule
+	det      []planned // inspected by a detection rule
+	cur      cursor
+	detector Detector
 }
 
 // Apply masks row in place, replacing values (never writing into a []byte
 // the driver owns).
-func (p *Plan) Apply(row []driver.Value) error { return nil }
+func (p *Plan) Apply(row []driver.Value) error { return p.apply(row) }
 
 // Report lists the masked columns and counts so far.
-func (p *Plan) Report() []Masked { return nil }
+func (p *Plan) Report() []Masked { return p.report() }
 
 type unmaskKey struct{}
 

@@ -1,0 +1,118 @@
+// Package mask replaces sensitive values in query results before they reach
+// a reader that may not see them: a person, a log, an AI model.
+//
+// A [Masker] holds [Rule]s. For each result set the driver asks it for a
+// [Plan] (Masker.Plan), giving who reads ([Input].Identity) and what each
+// column is ([Column]: its name and, where the statement analyser could
+// tell, the table columns it is computed from). The plan then masks every
+// row in place (Plan.Apply), and reports what it masked, for the audit
+// record (Plan.Report): columns, rule names, strategies and counts, never a
+// value. Database errors pass through Masker.RedactError, so that an error
+// quoting a value (`Key (email)=(alice@example.com) already exists`) does
+// not carry it to the reader.
+//
+//	m, err := mask.New(
+//		mask.WithKey(key),
+//		mask.WithRules(
+//			mask.Rule{Name: "email", Columns: []string{"email", "*_email"}, Strategy: mask.Email(), ExemptRoles: []string{"pii:read"}},
+//			mask.Rule{Name: "card", Columns: []string{"billing.cards.number"}, Strategy: mask.Partial(0, 4), NeverUnmask: true},
+//			mask.Rule{Name: "customer", Columns: []string{"customer_id"}, Strategy: mask.Tokenize()},
+//		),
+//	)
+//
+// # Selecting columns
+//
+// A rule selects columns by name (exact or glob, or a regular expression),
+// by table column ("table.column", where the analyser attributes the
+// result column to its source), or, opt-in, by content (Rule.Detect). Name
+// selectors match the output name and the column part of every source, so
+// an alias (`SELECT email AS e`) and an expression (`lower(email)`,
+// `concat(name, email)`, `substr(ssn, 1, 3)`) over a masked column are
+// masked with that column's rule. An expression is masked as a whole with
+// the rule of its first selected source: `SELECT count(DISTINCT email)` is
+// masked too (to 0 under [Redact]), which errs on the safe side. RETURNING
+// columns of INSERT, UPDATE and DELETE are planned the same way, as is each
+// result set of a multi-result query (the driver plans again after
+// NextResultSet).
+//
+// The first column rule that selects a column decides it; detection rules
+// only look at columns no column rule selected. Put narrow rules first.
+//
+// # Unattributed columns
+//
+// When the analyser could not read a statement fully (Column.Attributed is
+// false), a value may come from any column under any name:
+// `SELECT x FROM (SELECT ssn AS x FROM people) s` hides ssn behind x. Name
+// rules still match the output name. What happens to the other columns is
+// the Masker's [Unattributed] mode: by default a table-scoped rule in force
+// for the reader makes such a result set fail with [ErrUnattributed] (the
+// rule cannot be applied with certainty, so the statement fails closed);
+// [UnattributedRefuse] refuses whenever any rule is in force;
+// [UnattributedByName] masks by output name only and never refuses. A
+// column that is attributed but whose sources carry no table
+// (`SELECT email FROM a JOIN b …` without a qualifier) is matched by the
+// column part of table-scoped selectors: masked rather than refused.
+//
+// Masking hides values, not the rows that hold them: a WHERE, ORDER BY or
+// GROUP BY over a masked column still tells the reader something
+// (`WHERE ssn LIKE '123%'` returns the rows whose ssn starts with 123).
+// Forbid such predicates with a guard rule where that matters.
+//
+// # Who sees clear values
+//
+// A rule is in force for every reader except those it exempts: holders of
+// one of Rule.ExemptRoles (an untrusted identity, read from baggage, holds
+// no role), optionally only under one of Rule.Purposes. A statement for
+// which the guard granted clear values ([RequestUnmask], Input.Unmask) sees
+// clear values, except for rules marked NeverUnmask.
+//
+// # Strategies
+//
+// Every strategy keeps the value's type, so a masked value still scans into
+// the caller's variable, and never writes into a []byte the driver owns (a
+// masked []byte is a new slice, so sql.RawBytes is safe). NULL stays NULL.
+// What each one preserves and leaks:
+//
+//	Redact            type only                 fixed token, 0, false, epoch
+//	Partial(f, l)     length, f first + l last characters / digits
+//	Email             the domain                "****@example.com"
+//	Tokenize          equality (joins, GROUP BY work); frequencies; keyed HMAC
+//	Null              nothing; needs a nullable destination
+//	Fixed(v)          type only
+//	Digits(n)         format, length, last n digits, equality; keyed
+//	GeneralizeDate    year (and month)
+//	GeneralizeNumber  magnitude to within the bucket width
+//	JSON(fields…)     every field not listed, and the document's shape
+//
+// Tokenize and Digits need a key ([WithKey]); [New] refuses them without
+// one. Unkeyed, a token of a nine-digit number could be reversed by hashing
+// all of them.
+//
+// # Detection versus column rules
+//
+// Column rules cost almost nothing per value and never miss a column they
+// name; prefer them whenever the schema is known. Detection
+// (github.com/hoophq/alcatraz, pure Go) inspects every text value of the
+// columns it applies to, and errs both ways. Measured in this package's
+// tests and benchmarks (see the README note of the issue for the numbers on
+// a given machine): a few microseconds per short value for the full
+// recognizer set, less when a rule names a few entity types; and on ordinary
+// data, random nine-digit ids are reported as US_SSN unless MinScore is
+// raised above the bare-number score (0.3), while a dashed SSN scores 0.85.
+// Use detection for free-text columns (notes, messages, JSON blobs) and for
+// schemas you do not control, restrict it to the entity types you expect,
+// set MinScore, and keep column rules for everything you can name. A
+// detected value is masked as a whole.
+//
+// # Errors
+//
+// RedactError recognises the value-quoting errors of PostgreSQL and
+// MySQL/MariaDB and replaces the values with [Redacted]; see
+// [Masker.RedactErrorFor] for which, and [RedactedError] for how errors.Is
+// and errors.As keep working. SQLite's constraint errors quote no value.
+//
+// # Concurrency
+//
+// A Masker is immutable after [New] and safe for concurrent use. A Plan
+// belongs to one result set and is used by one goroutine at a time.
+package mask

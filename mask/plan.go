@@ -1,0 +1,176 @@
+package mask
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// ErrUnattributed is returned by [Masker.Plan] for a result set that holds a
+// column whose source cannot be attributed while a rule that depends on the
+// source is in force (see [Unattributed]). The result set must not be
+// returned. Use errors.Is; use errors.As with *UnattributedError for the
+// column.
+var ErrUnattributed = errors.New("mask: result column cannot be attributed to its source")
+
+// UnattributedError is the detail of [ErrUnattributed]. It names the column
+// and the rule, never a value.
+type UnattributedError struct {
+	// Column is the output name of the column, and Index its position.
+	Column string
+	Index  int
+	// Rule is a rule in force that could not be applied with certainty.
+	Rule string
+}
+
+// Error implements error.
+func (e *UnattributedError) Error() string {
+	return fmt.Sprintf("%v: column %d %q (rule %s)", ErrUnattributed, e.Index, e.Column, e.Rule)
+}
+
+// Unwrap returns ErrUnattributed.
+func (e *UnattributedError) Unwrap() error { return ErrUnattributed }
+
+// ErrRowShape is returned by [Plan.Apply] for a row whose width differs from
+// the columns the plan was made for. Use errors.Is.
+var ErrRowShape = errors.New("mask: row does not match the planned columns")
+
+// planned is one column a plan masks, or inspects by detection.
+type planned struct {
+	idx   int
+	name  string
+	rule  *rule
+	count int64
+}
+
+func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
+	if m == nil || len(m.columns)+len(m.detection) == 0 {
+		return nil, nil
+	}
+	id, unmask := in.Identity, in.Unmask
+	var p *Plan
+	ensure := func() *Plan {
+		if p == nil {
+			p = &Plan{width: len(in.Columns), cur: cursor{key: m.key}, detector: m.detector}
+		}
+		return p
+	}
+	for i := range in.Columns {
+		c := &in.Columns[i]
+		name := strings.ToLower(c.Name)
+		decided, masked := false, false
+		for j := range m.columns {
+			r := &m.columns[j]
+			if !r.selects(name, c) {
+				continue
+			}
+			decided = true
+			if r.active(id, unmask) {
+				masked = true
+				q := ensure()
+				q.cols = append(q.cols, planned{idx: i, name: c.Name, rule: r})
+			}
+			break
+		}
+		if !c.Attributed && !masked {
+			if r := m.refuses(id, unmask); r != nil {
+				return nil, &UnattributedError{Column: c.Name, Index: i, Rule: r.Name}
+			}
+		}
+		if decided {
+			continue
+		}
+		for j := range m.detection {
+			r := &m.detection[j]
+			if r.hasSelectors() && !r.selects(name, c) {
+				continue
+			}
+			if r.active(id, unmask) {
+				q := ensure()
+				q.det = append(q.det, planned{idx: i, name: c.Name, rule: r})
+			}
+			break
+		}
+	}
+	return p, nil
+}
+
+// refuses returns the rule that makes an unattributed column refuse the
+// result set for this reader, or nil.
+func (m *Masker) refuses(id identity.Identity, unmask bool) *rule {
+	if m.unattributed == UnattributedByName {
+		return nil
+	}
+	for i := range m.columns {
+		r := &m.columns[i]
+		if !r.active(id, unmask) {
+			continue
+		}
+		if m.unattributed == UnattributedRefuse || len(r.scoped) > 0 {
+			return r
+		}
+	}
+	if m.unattributed == UnattributedRefuse {
+		for i := range m.detection {
+			if r := &m.detection[i]; r.active(id, unmask) {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Plan) apply(row []driver.Value) error {
+	if p == nil {
+		return nil
+	}
+	if len(row) != p.width {
+		return fmt.Errorf("%w: %d values for %d columns", ErrRowShape, len(row), p.width)
+	}
+	for i := range p.cols {
+		c := &p.cols[i]
+		v := row[c.idx]
+		if v == nil {
+			continue
+		}
+		row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+		c.count++
+	}
+	for i := range p.det {
+		c := &p.det[i]
+		var text string
+		switch v := row[c.idx].(type) {
+		case string:
+			text = v
+		case []byte:
+			text = string(v)
+		default:
+			continue
+		}
+		if p.detector.Detect(Query{Text: text, Entities: c.rule.Detect, MinScore: c.rule.MinScore}) {
+			row[c.idx] = maskValue(c.rule.Strategy, row[c.idx], &p.cur)
+			c.count++
+		}
+	}
+	return nil
+}
+
+func (p *Plan) report() []Masked {
+	if p == nil {
+		return nil
+	}
+	out := make([]Masked, 0, len(p.cols)+len(p.det))
+	for _, c := range p.cols {
+		out = append(out, Masked{Column: c.name, Rule: c.rule.Name, Strategy: c.rule.Strategy.String(), Count: c.count})
+	}
+	for _, c := range p.det {
+		if c.count > 0 {
+			out = append(out, Masked{Column: c.name, Rule: c.rule.Name, Strategy: c.rule.Strategy.String(), Count: c.count})
+		}
+	}
+	return out
+}

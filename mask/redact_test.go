@@ -1,0 +1,148 @@
+package mask_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/lib/pq"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/mask"
+)
+
+func redactMasker(t *testing.T) *mask.Masker {
+	t.Helper()
+	m, err := mask.New(mask.WithRules(
+		mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email(), ExemptRoles: []string{"pii:read"}},
+		mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact(), ExemptRoles: []string{"pii:read"}},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// printed returns every way err may be printed or inspected.
+func printed(err error) string {
+	s := fmt.Sprintf("%v|%+v|%#v|%s|%q", err, err, err, err, err)
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		s += "|" + pe.Detail + "|" + pe.Message + "|" + pe.ErrorWithDetail() + fmt.Sprintf("|%#v", pe)
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		s += "|" + me.Message
+	}
+	return s
+}
+
+func TestRedactError(t *testing.T) {
+	m := redactMasker(t)
+	tests := []struct {
+		name   string
+		give   error
+		secret string
+		keep   string // text that must survive
+	}{
+		{"pq unique", &pq.Error{Code: "23505", Message: `duplicate key value violates unique constraint "people_email_key"`, Detail: "Key (email)=(alice@example.com) already exists."}, "alice@example.com", "Key (email)=([redacted]) already exists."},
+		{"pq unique expression", &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (lower(email::text))=(alice@example.com) already exists."}, "alice@example.com", "already exists"},
+		{"pq unique composite", &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (tenant, ssn)=(7, 123-45-6789) already exists."}, "123-45-6789", "Key (tenant, ssn)="},
+		{"pq value with parens", &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (email)=(a) already exists (b)@x.org) already exists."}, "(b)@x.org", "already exists."},
+		{"pq foreign key", &pq.Error{Code: "23503", Message: "insert or update violates foreign key constraint", Detail: `Key (email)=(bob@example.com) is not present in table "people".`}, "bob@example.com", `is not present in table "people"`},
+		{"pq failing row", &pq.Error{Code: "23514", Message: `new row for relation "people" violates check constraint "c"`, Detail: "Failing row contains (1, Alice, alice@example.com, 123-45-6789)."}, "alice@example.com", "Failing row contains ([redacted])."},
+		{"pq invalid input", &pq.Error{Code: "22P02", Message: `invalid input syntax for type integer: "123-45-6789"`}, "123-45-6789", "invalid input syntax for type integer"},
+		{"mysql duplicate", &mysql.MySQLError{Number: 1062, SQLState: [5]byte{'2', '3', '0', '0', '0'}, Message: "Duplicate entry 'alice@example.com' for key 'email'"}, "alice@example.com", "for key 'email'"},
+		{"mysql duplicate odd key", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'x' for key 'a' for key 'uniq_contact'"}, "x' for key 'a", "uniq_contact"},
+		{"mysql incorrect value", &mysql.MySQLError{Number: 1366, Message: "Incorrect integer value: 'alice@example.com' for column `t`.`people`.`age` at row 1"}, "alice@example.com", "for column"},
+		{"wrapped text", fmt.Errorf("insert: %w", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'alice@example.com' for key 'email'"}), "alice@example.com", "insert: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := m.RedactError(tt.give)
+			if !errors.Is(got, mask.ErrRedacted) {
+				t.Fatalf("RedactError = %v; want ErrRedacted", got)
+			}
+			if p := printed(got); strings.Contains(p, tt.secret) {
+				t.Errorf("printed error holds %q: %s", tt.secret, p)
+			}
+			if !strings.Contains(printed(got), tt.keep) {
+				t.Errorf("printed error lost %q: %s", tt.keep, printed(got))
+			}
+			var re *mask.RedactedError
+			if !errors.As(got, &re) || re.Unredacted() != tt.give {
+				t.Errorf("Unredacted does not return the original")
+			}
+		})
+	}
+}
+
+func TestRedactErrorKeepsMatching(t *testing.T) {
+	m := redactMasker(t)
+	orig := &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (email)=(alice@example.com) already exists.", Constraint: "people_email_key"}
+	got := m.RedactError(orig)
+	var pe *pq.Error
+	if !errors.As(got, &pe) {
+		t.Fatalf("errors.As(*pq.Error) failed on %v", got)
+	}
+	if pe == orig || pe.Code != "23505" || pe.Constraint != "people_email_key" || strings.Contains(pe.Detail, "alice") {
+		t.Errorf("As gave %#v; want a redacted copy keeping Code and Constraint", pe)
+	}
+	if orig.Detail != "Key (email)=(alice@example.com) already exists." {
+		t.Errorf("the original error was changed: %q", orig.Detail)
+	}
+	me := &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'alice@example.com' for key 'email'"}
+	if got := m.RedactError(me); !errors.Is(got, &mysql.MySQLError{Number: 1062}) {
+		t.Errorf("errors.Is by MySQL number lost on %v", got)
+	}
+	// An error holding the value in an unexported field is not exposed.
+	wrapped := fmt.Errorf("exec: %w", sql.ErrNoRows)
+	hidden := fmt.Errorf("Duplicate entry 'alice@example.com' for key 'email': %w", wrapped)
+	got = m.RedactError(hidden)
+	if errors.Unwrap(got) != nil {
+		t.Errorf("Unwrap = %v; want nil for an error that cannot be cleaned", errors.Unwrap(got))
+	}
+	if !errors.Is(got, sql.ErrNoRows) {
+		t.Errorf("errors.Is(sql.ErrNoRows) lost")
+	}
+}
+
+func TestRedactErrorLeavesOthers(t *testing.T) {
+	m := redactMasker(t)
+	for _, e := range []error{
+		driver.ErrBadConn, driver.ErrSkip, io.EOF, context.Canceled, sql.ErrNoRows,
+		&pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (id)=(42) already exists."},
+		&pq.Error{Code: "23502", Message: `null value in column "email" of relation "people" violates not-null constraint`},
+		errors.New("UNIQUE constraint failed: people.email"),
+	} {
+		if got := m.RedactError(e); got != e {
+			t.Errorf("RedactError(%v) = %v; want the same error", e, got)
+		}
+	}
+	if got := m.RedactError(nil); got != nil {
+		t.Errorf("RedactError(nil) = %v", got)
+	}
+}
+
+func TestRedactErrorFor(t *testing.T) {
+	m := redactMasker(t)
+	e := &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (email)=(alice@example.com) already exists."}
+	if got := m.RedactErrorFor(identity.Identity{Roles: []string{"pii:read"}}, false, e); got != e {
+		t.Errorf("exempt reader: got %v; want the original", got)
+	}
+	if got := m.RedactErrorFor(identity.Identity{Roles: []string{"pii:read"}, Untrusted: true}, false, e); got == e {
+		t.Errorf("untrusted reader: got the original")
+	}
+	if got := m.RedactErrorFor(identity.Identity{}, true, e); got != e {
+		t.Errorf("unmask granted: got %v; want the original", got)
+	}
+	if got := m.RedactErrorFor(identity.Identity{}, false, e); got == e {
+		t.Errorf("anonymous reader: got the original")
+	}
+}
