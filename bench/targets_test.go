@@ -27,7 +27,7 @@ const seedRows = 1000
 // target is one driver and the database it talks to.
 type target struct {
 	name    string // the driver= key of the benchmark name
-	dialect string // "postgres", "mysql", "sqlite" or "fake"
+	dialect string // "postgres", "mysql", "sqlite" or "fake" (PostgreSQL's SQL, no server)
 	drv     driver.Driver
 	dsn     string
 	q       queries
@@ -42,7 +42,7 @@ type queries struct {
 }
 
 func (t *target) placeholder(n int) string {
-	if t.dialect == "postgres" {
+	if t.dialect == "postgres" || t.dialect == "fake" {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"
