@@ -1,0 +1,85 @@
+package driver
+
+import (
+	"context"
+	sqldriver "database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+)
+
+// Wrap returns drv with every statement run through the pipeline
+// configured by opts. The result is registered with sql.Register, or used
+// through its OpenConnector with sql.OpenDB.
+func Wrap(drv sqldriver.Driver, opts ...Option) (sqldriver.Driver, error) {
+	if drv == nil {
+		return nil, fmt.Errorf("%w: nil driver", ErrConfig)
+	}
+	cfg, err := newConfig(drv, opts)
+	if err != nil {
+		return nil, err
+	}
+	return sqlmw.Driver(drv, newInterceptor(cfg)), nil
+}
+
+// WrapConnector returns c with every statement run through the pipeline
+// configured by opts, for sql.OpenDB. The result closes c when the sql.DB
+// is closed, if c has a Close method.
+func WrapConnector(c sqldriver.Connector, opts ...Option) (sqldriver.Connector, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil connector", ErrConfig)
+	}
+	cfg, err := newConfig(c, opts)
+	if err != nil {
+		return nil, err
+	}
+	return sqlmw.Connector(c, newInterceptor(cfg)), nil
+}
+
+// ErrNotWrapped is returned by RawConn for a connection sqlvigil does not
+// wrap.
+var ErrNotWrapped = errors.New("sqlvigil: connection is not wrapped by sqlvigil")
+
+type wrappedConn interface {
+	Unwrap() sqldriver.Conn
+	Interceptor() sqlmw.Interceptor
+}
+
+// RawConn returns the driver's own connection from the value sql.Conn.Raw
+// hands to its callback, and records the access with the auditor (method
+// "raw") under the identity of ctx.
+//
+// It is the escape hatch: statements sent on the returned connection are
+// neither checked, masked nor recorded. The auditor's error, if recording
+// is mandatory and fails, is returned and the connection is not.
+//
+//	err := conn.Raw(func(dc any) error {
+//		raw, err := driver.RawConn(ctx, dc)
+//		if err != nil {
+//			return err
+//		}
+//		pgxConn := raw.(*stdlib.Conn).Conn()
+//		…
+//	})
+func RawConn(ctx context.Context, driverConn any) (any, error) {
+	w, ok := driverConn.(wrappedConn)
+	if !ok {
+		return nil, ErrNotWrapped
+	}
+	if i, ok := w.Interceptor().(*interceptor); ok && i.cfg.auditor != nil {
+		ev := &audit.Event{
+			Identity: i.identify(ctx),
+			System:   i.cfg.dialect.String(),
+			Method:   "raw",
+			Decision: "allow",
+		}
+		_, rec, err := i.cfg.auditor.Start(ctx, ev)
+		if err != nil {
+			return nil, noBadConn(err)
+		}
+		rec.End(audit.Outcome{RowsAffected: -1})
+	}
+	return w.Unwrap(), nil
+}

@@ -1,0 +1,71 @@
+package driver
+
+import (
+	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/mask"
+)
+
+// Option configures a wrapped driver or connector.
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// WithPolicy sets the policy that decides on every statement. Without one
+// (or with a nil one) every statement is allowed.
+func WithPolicy(p *guard.Policy) Option {
+	return optionFunc(func(c *config) { c.policy = p })
+}
+
+// WithMasker sets the masking rules applied to every result set. Without
+// one nothing is masked.
+func WithMasker(m *mask.Masker) Option {
+	return optionFunc(func(c *config) { c.masker = m })
+}
+
+// WithAuditor sets the auditor that records every statement and
+// transaction. Without one nothing is recorded.
+func WithAuditor(a *audit.Auditor) Option {
+	return optionFunc(func(c *config) { c.auditor = a })
+}
+
+// WithDialect sets the SQL dialect statements are read in. It is required
+// when the dialect cannot be told from the wrapped driver's type (only
+// lib/pq, pgx stdlib, go-sql-driver/mysql, modernc.org/sqlite and
+// mattn/go-sqlite3 are recognised).
+func WithDialect(d Dialect) Option {
+	return optionFunc(func(c *config) { c.dialect = d })
+}
+
+// WithDefaultIdentity sets the identity of statements whose context
+// carries none (see identity.NewContext). Without it such statements are
+// anonymous (the zero identity.Identity).
+func WithDefaultIdentity(id identity.Identity) Option {
+	c := id.Clone()
+	return optionFunc(func(cfg *config) { cfg.defaultIdentity = c })
+}
+
+// WithBaggageIdentity reads the identity from OpenTelemetry baggage when
+// the context carries none (see identity.FromBaggage). Baggage is set by
+// whoever sends the request, so such an identity is marked Untrusted and
+// holds no role.
+func WithBaggageIdentity() Option {
+	return optionFunc(func(c *config) { c.baggage = true })
+}
+
+// WithEnvironment names where the service runs ("production", "staging");
+// policies see it in guard.Request.Environment.
+func WithEnvironment(env string) Option {
+	return optionFunc(func(c *config) { c.environment = env })
+}
+
+// WithStatementCacheSize sets how many analysed statement texts are kept
+// (default 1024; 0 disables the cache).
+func WithStatementCacheSize(n int) Option {
+	return optionFunc(func(c *config) { c.cacheSize = n })
+}

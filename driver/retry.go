@@ -1,0 +1,130 @@
+package driver
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+)
+
+// maxAttempts is how many times database/sql tries a statement whose
+// driver answers driver.ErrBadConn: twice on a pooled or new connection,
+// once more on a new one.
+const maxAttempts = 3
+
+// maxParked bounds the retry table; beyond it a retried statement starts a
+// new run.
+const maxParked = 256
+
+type retryKey struct {
+	ctx   context.Context
+	query string
+}
+
+type parkedRun struct {
+	run  *stmtRun
+	stop func() bool
+}
+
+// retryTable keeps the runs of statements whose driver answered
+// driver.ErrBadConn before running them: database/sql calls again with the
+// very same context, and the retry continues the run instead of deciding
+// and recording the statement a second time. A run leaves the table when
+// it is retried, when its context ends, or after the last attempt.
+type retryTable struct {
+	n  atomic.Int32
+	mu sync.Mutex
+	m  map[retryKey]*parkedRun
+}
+
+func (t *retryTable) parked() bool { return t.n.Load() > 0 }
+
+// park keeps run for a retry; false means the caller ends it instead.
+func (t *retryTable) park(ctx context.Context, query string, run *stmtRun) bool {
+	if run.attempts >= maxAttempts || !comparable(ctx) {
+		return false
+	}
+	k := retryKey{ctx, query}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = make(map[retryKey]*parkedRun)
+	}
+	if _, dup := t.m[k]; dup || len(t.m) >= maxParked {
+		return false
+	}
+	p := &parkedRun{run: run}
+	t.m[k] = p
+	t.n.Add(1)
+	if ctx.Done() != nil {
+		p.stop = context.AfterFunc(ctx, func() {
+			if r := t.remove(k, p); r != nil {
+				r.end(audit.Outcome{RowsAffected: -1, Err: ctx.Err()})
+			}
+		})
+	}
+	return true
+}
+
+// take returns the parked run of the statement database/sql retries.
+func (t *retryTable) take(ctx context.Context, query string) *stmtRun {
+	if t.n.Load() == 0 || !comparable(ctx) {
+		return nil
+	}
+	k := retryKey{ctx, query}
+	t.mu.Lock()
+	p := t.m[k]
+	if p != nil {
+		delete(t.m, k)
+		t.n.Add(-1)
+	}
+	t.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	if p.stop != nil {
+		p.stop()
+	}
+	return p.run
+}
+
+func (t *retryTable) remove(k retryKey, p *parkedRun) *stmtRun {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m[k] != p {
+		return nil
+	}
+	delete(t.m, k)
+	t.n.Add(-1)
+	return p.run
+}
+
+// connectFailed counts a connection that could not be made for a retry as
+// an attempt of every run parked under ctx, and ends those that will not
+// be tried again.
+func (t *retryTable) connectFailed(ctx context.Context, err error, redact func(error) error) {
+	if !comparable(ctx) {
+		return
+	}
+	var done []*stmtRun
+	t.mu.Lock()
+	for k, p := range t.m {
+		if k.ctx != ctx {
+			continue
+		}
+		p.run.attempts++
+		if p.run.attempts >= maxAttempts || !isBadConn(err) {
+			delete(t.m, k)
+			t.n.Add(-1)
+			if p.stop != nil {
+				p.stop()
+			}
+			done = append(done, p.run)
+		}
+	}
+	t.mu.Unlock()
+	for _, r := range done {
+		r.end(audit.Outcome{RowsAffected: -1, Err: redact(err)})
+	}
+}

@@ -1,0 +1,85 @@
+package driver
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+)
+
+var _ sqldriver.Tx = (*tx)(nil)
+
+// txState is a caller's open transaction on one connection.
+type txState struct {
+	ctx context.Context // the context the auditor returned for the transaction
+	rec *audit.Record
+	cs  *connState
+}
+
+// tx is the driver transaction as the pipeline returns it to the sqlmw
+// mechanics, so that Commit and Rollback find their state.
+type tx struct {
+	sqldriver.Tx
+	st *txState
+}
+
+// ConnBeginTx implements sqlmw.Interceptor: it opens the transaction's
+// record, whose children are the statements run inside it.
+func (i *interceptor) ConnBeginTx(ctx context.Context, conn sqldriver.ConnBeginTx, opts sqldriver.TxOptions) (context.Context, sqldriver.Tx, error) {
+	if !i.active {
+		t, err := conn.BeginTx(ctx, opts)
+		return ctx, t, err
+	}
+	st := &txState{ctx: ctx, cs: i.state(parentOf(conn))}
+	if a := i.cfg.auditor; a != nil {
+		rctx, rec, err := a.StartTx(ctx, opts.ReadOnly, sql.IsolationLevel(opts.Isolation).String())
+		if err != nil {
+			return ctx, nil, noBadConn(err)
+		}
+		st.ctx, st.rec = rctx, rec
+	}
+	t, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		if st.rec != nil {
+			st.rec.End(audit.Outcome{RowsAffected: -1, Err: err})
+		}
+		return ctx, nil, err
+	}
+	if st.cs != nil {
+		st.cs.tx = st
+	}
+	return ctx, &tx{Tx: t, st: st}, nil
+}
+
+// TxCommit implements sqlmw.Interceptor.
+func (i *interceptor) TxCommit(ctx context.Context, t sqldriver.Tx) error {
+	w, ok := t.(*tx)
+	if !ok {
+		return t.Commit()
+	}
+	err := w.Tx.Commit()
+	w.st.end("commit", err)
+	return err
+}
+
+// TxRollback implements sqlmw.Interceptor.
+func (i *interceptor) TxRollback(ctx context.Context, t sqldriver.Tx) error {
+	w, ok := t.(*tx)
+	if !ok {
+		return t.Rollback()
+	}
+	err := w.Tx.Rollback()
+	w.st.end("rollback", err)
+	return err
+}
+
+func (st *txState) end(how string, err error) {
+	if st.cs != nil && st.cs.tx == st {
+		st.cs.tx = nil
+	}
+	if st.rec != nil {
+		st.rec.End(audit.Outcome{RowsAffected: -1, Err: err, TxEnd: how})
+		st.rec = nil
+	}
+}
