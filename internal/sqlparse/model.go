@@ -192,6 +192,14 @@ type Statement struct {
 	Program bool
 	// Local is true for LOAD DATA LOCAL.
 	Local bool
+	// ReadsFile is true for statements that read a file or run a program
+	// to get their data: COPY … FROM a file or PROGRAM, LOAD DATA [LOCAL].
+	ReadsFile bool
+	// LexingSetting is true for a SET or RESET of a setting that changes
+	// how later text on the same connection is lexed
+	// (standard_conforming_strings, backslash_quote, client_encoding,
+	// sql_mode, NAMES, CHARACTER SET, RESET ALL). Treat it as sensitive.
+	LexingSetting bool
 	// Inner is the statement an EXPLAIN, PREPARE or similar wraps, if any.
 	Inner *Statement
 	// Complete is true only when every token of the statement was

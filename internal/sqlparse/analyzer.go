@@ -1,0 +1,271 @@
+package sqlparse
+
+// analyzer reads the tokens of one text.
+type analyzer struct {
+	d          Dialect
+	src        string
+	toks       []token
+	script     *Script
+	starts     []int
+	scriptFlaw string
+	depth      int
+	st         *Statement // statement being analysed
+	ctes       []cte      // common table expressions in scope
+	cteEffect  Kind       // most consequential data-modifying CTE
+}
+
+// cte is a common table expression name in scope and its output columns.
+type cte struct {
+	name string
+	cols []Column
+}
+
+// maxDepth bounds the nesting the analyser follows.
+const maxDepth = 64
+
+// matchParens records in each parenthesis the index of its partner.
+func (a *analyzer) matchParens() {
+	var buf [32]int32
+	stack := buf[:0]
+	for i := range a.toks {
+		t := &a.toks[i]
+		if t.kind != tOp || t.end-t.pos != 1 {
+			continue
+		}
+		switch a.src[t.pos] {
+		case '(':
+			t.m = -1
+			stack = append(stack, int32(i))
+		case ')':
+			t.m = -1
+			if len(stack) > 0 {
+				o := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				a.toks[o].m = int32(i)
+				t.m = o
+			} else if a.scriptFlaw == "" {
+				a.scriptFlaw = "unbalanced parentheses"
+			}
+		}
+	}
+	if len(stack) > 0 && a.scriptFlaw == "" {
+		a.scriptFlaw = "unbalanced parentheses"
+	}
+}
+
+func (a *analyzer) text(i int) string { return a.src[a.toks[i].pos:a.toks[i].end] }
+
+// is reports whether token i is the keyword kw (upper case).
+func (a *analyzer) is(i int, kw string) bool {
+	if i < 0 || i >= len(a.toks) || a.toks[i].kind != tWord {
+		return false
+	}
+	return eqFold(a.src[a.toks[i].pos:a.toks[i].end], kw)
+}
+
+// isAny reports whether token i is one of the keywords.
+func (a *analyzer) isAny(i int, kws ...string) bool {
+	if i < 0 || i >= len(a.toks) || a.toks[i].kind != tWord {
+		return false
+	}
+	s := a.src[a.toks[i].pos:a.toks[i].end]
+	for _, kw := range kws {
+		if eqFold(s, kw) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *analyzer) isOp(i int, op string) bool {
+	if i < 0 || i >= len(a.toks) || a.toks[i].kind != tOp {
+		return false
+	}
+	return a.src[a.toks[i].pos:a.toks[i].end] == op
+}
+
+// closeOf returns the index of the parenthesis closing the one at i, or
+// hi when it is not closed before hi.
+func (a *analyzer) closeOf(i, hi int) int {
+	m := int(a.toks[i].m)
+	if m <= i || m >= hi {
+		a.fail("unbalanced parentheses")
+		return hi
+	}
+	return m
+}
+
+func (a *analyzer) fail(reason string) {
+	if a.st.Complete {
+		a.st.Complete = false
+		a.st.Reason = reason
+	}
+}
+
+func (a *analyzer) enter() bool {
+	a.depth++
+	if a.depth > maxDepth {
+		a.fail("nesting too deep")
+		return false
+	}
+	return true
+}
+
+func (a *analyzer) leave() { a.depth-- }
+
+// severity orders the data effects of statements.
+func severity(k Kind) int {
+	switch k {
+	case KindSelect, KindValues, KindTable, KindShow, KindExplain:
+		return 1
+	case KindInsert:
+		return 2
+	case KindUpdate, KindMerge, KindReplace:
+		return 3
+	case KindDelete:
+		return 4
+	}
+	return 0
+}
+
+// effect raises the statement's effect to k when k is more consequential.
+func (a *analyzer) effect(k Kind) {
+	if severity(k) > severity(a.st.Effect) {
+		a.st.Effect = k
+	}
+}
+
+// fold returns an identifier as the dialect resolves it: PostgreSQL folds
+// unquoted names to lower case and truncates names to 63 bytes; MySQL keeps
+// names as written (table names are case-sensitive on the usual Linux
+// servers, lower_case_table_names=0); SQLite compares names without regard
+// to ASCII case, so they are lowered, quoted or not.
+func (a *analyzer) fold(i int) string {
+	t := a.toks[i]
+	s := a.src[t.pos:t.end]
+	quotedName := t.kind == tQIdent
+	if quotedName {
+		q := s[0]
+		s = s[1 : len(s)-1]
+		if q == '[' {
+			q = ']'
+		}
+		if t.esc {
+			b := make([]byte, 0, len(s))
+			for k := 0; k < len(s); k++ {
+				b = append(b, s[k])
+				if s[k] == q && k+1 < len(s) && s[k+1] == q {
+					k++
+				}
+			}
+			s = string(b)
+		}
+	}
+	if a.d == SQLite || a.d == PostgreSQL && !quotedName {
+		s = lowerASCII(s)
+	}
+	if a.d == PostgreSQL && len(s) > 63 {
+		n := 63
+		for n > 0 && s[n]&0xC0 == 0x80 {
+			n--
+		}
+		s = s[:n]
+	}
+	return s
+}
+
+func lowerASCII(s string) string {
+	for k := 0; k < len(s); k++ {
+		if c := s[k]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := k; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// isName reports whether token i can be an identifier.
+func (a *analyzer) isName(i int) bool {
+	if i >= len(a.toks) {
+		return false
+	}
+	switch a.toks[i].kind {
+	case tWord, tQIdent:
+		return true
+	case tDQ:
+		return true
+	}
+	return false
+}
+
+// name reads a possibly qualified name at i: a, a.b or a.b.c. It returns
+// the parts folded (schema may be "") and the index after the name, or
+// ok false when no name is there.
+func (a *analyzer) name(i, hi int) (t Table, next int, ok bool) {
+	if i >= hi || !a.isName(i) {
+		return Table{}, i, false
+	}
+	var parts [3]int
+	n := 0
+	for {
+		if a.toks[i].kind == tDQ {
+			a.fail("double-quoted name depends on ANSI_QUOTES")
+		}
+		if n == 3 {
+			a.fail("name with too many parts")
+			break
+		}
+		parts[n] = i
+		n++
+		if i+2 < hi && a.isOp(i+1, ".") && a.isName(i+2) {
+			i += 2
+			continue
+		}
+		break
+	}
+	next = i + 1
+	if n == 3 && a.d != PostgreSQL {
+		a.fail("name with too many parts")
+	}
+	t.Name = a.fold(parts[n-1])
+	if n >= 2 {
+		t.Schema = a.fold(parts[n-2])
+	}
+	return t, next, true
+}
+
+func addTable(list []Table, t Table) []Table {
+	for _, x := range list {
+		if x == t {
+			return list
+		}
+	}
+	return append(list, t)
+}
+
+func (a *analyzer) read(t Table) {
+	if t.Schema == "" {
+		for _, c := range a.ctes {
+			if c.name == t.Name {
+				return
+			}
+		}
+	}
+	a.st.Reads = addTable(a.st.Reads, t)
+}
+
+func (a *analyzer) write(t Table) { a.st.Writes = addTable(a.st.Writes, t) }
+
+func (a *analyzer) function(name string) {
+	for _, f := range a.st.Functions {
+		if f == name {
+			return
+		}
+	}
+	a.st.Functions = append(a.st.Functions, name)
+}

@@ -1,0 +1,233 @@
+package sqlparse
+
+// noAlias lists words that end an expression without naming it.
+var noAlias = [...]string{
+	"END", "NULL", "TRUE", "FALSE", "UNKNOWN", "ZONE", "DESC", "ASC", "FIRST", "LAST",
+	"PRECEDING", "FOLLOWING", "ROW", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP",
+	"CURRENT_USER", "SESSION_USER", "LOCALTIME", "LOCALTIMESTAMP", "USER", "DEFAULT",
+}
+
+// exprWords are keywords of expressions: they are not column names.
+var exprWords = [...]string{
+	"AND", "OR", "NOT", "NULL", "TRUE", "FALSE", "IS", "IN", "LIKE", "ILIKE", "BETWEEN", "CASE",
+	"WHEN", "THEN", "ELSE", "END", "AS", "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "INTERVAL",
+	"COLLATE", "ESCAPE", "SIMILAR", "TO", "AT", "TIME", "ZONE", "UNKNOWN", "ARRAY", "ROW", "OVER",
+	"PARTITION", "BY", "ORDER", "ASC", "DESC", "NULLS", "FIRST", "LAST", "FILTER", "WHERE", "WITHIN",
+	"GROUP", "ROWS", "RANGE", "PRECEDING", "FOLLOWING", "UNBOUNDED", "CURRENT", "DIV", "MOD", "XOR",
+	"REGEXP", "RLIKE", "BINARY", "SEPARATOR", "LEADING", "TRAILING", "BOTH", "FROM", "FOR", "USING",
+	"CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "SYMMETRIC",
+	"CURRENT_USER", "SESSION_USER", "USER", "DEFAULT", "ISNULL", "NOTNULL", "GLOB", "MATCH",
+	"DAY", "HOUR", "MINUTE", "SECOND", "MONTH", "YEAR", "WEEK", "QUARTER", "EPOCH", "VARIADIC",
+}
+
+// columns computes the lineage of a SELECT (or RETURNING) list in
+// [lo, hi). It returns nil when some item cannot be traced.
+func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
+	if lo >= hi {
+		return nil
+	}
+	n := 1
+	for i := lo; i < hi; i++ {
+		if m := a.toks[i].m; m > int32(i) {
+			i = int(m)
+			continue
+		}
+		if a.isOp(i, ",") {
+			n++
+		}
+	}
+	cols := make([]Column, 0, n)
+	start := lo
+	for i := lo; i <= hi; i++ {
+		if i < hi {
+			if m := a.toks[i].m; m > int32(i) {
+				i = int(m)
+				continue
+			}
+			if !a.isOp(i, ",") {
+				continue
+			}
+		}
+		var ok bool
+		cols, ok = a.item(start, i, sc, cols)
+		if !ok {
+			return nil
+		}
+		start = i + 1
+	}
+	return cols
+}
+
+// item appends the lineage of the select item [lo, hi).
+func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
+	if lo >= hi {
+		return cols, false
+	}
+	// * and t.*
+	if a.isOp(hi-1, "*") && (hi-lo == 1 || hi-lo >= 3 && a.isOp(hi-2, ".")) {
+		if hi-lo == 1 {
+			if len(sc.rels) == 0 {
+				return append(cols, Column{Star: true}), true
+			}
+			for k := range sc.rels {
+				cols = a.starOf(&sc.rels[k], cols)
+			}
+			return cols, true
+		}
+		t, next, ok := a.name(lo, hi-2)
+		if !ok || next != hi-2 {
+			return cols, false
+		}
+		if t.Schema == "" {
+			if r := sc.find(t.Name); r != nil {
+				return a.starOf(r, cols), true
+			}
+		}
+		return append(cols, Column{Star: true, StarTable: t.String()}), true
+	}
+	c := Column{}
+	exprHi := hi
+	if hi-lo >= 3 && a.is(hi-2, "AS") && a.isName(hi-1) {
+		c.Name = a.fold(hi - 1)
+		exprHi = hi - 2
+	} else if hi-lo >= 2 && a.isName(hi-1) && a.implicitAlias(hi-1) {
+		c.Name = a.fold(hi - 1)
+		exprHi = hi - 1
+	}
+	// A bare column reference.
+	if t, next, ok := a.name(lo, exprHi); ok && next == exprHi && a.toks[lo].kind != tDQ && !a.isExprWord(lo) {
+		if c.Name == "" {
+			c.Name = t.Name
+		}
+		c.Sources = a.resolve(t, sc, c.Sources)
+		return append(cols, c), true
+	}
+	c.Expr = true
+	ok := true
+	for i := lo; i < exprHi; i++ {
+		t := a.toks[i]
+		switch t.kind {
+		case tOp:
+			if m := int(t.m); m > i && a.startsQuery(i+1) {
+				sub := a.query(i+1, m, true)
+				if sub == nil {
+					ok = false
+				}
+				for _, sub := range sub {
+					if sub.Star {
+						ok = false
+					}
+					for _, s := range sub.Sources {
+						c.Sources = addSource(c.Sources, s)
+					}
+				}
+				i = m
+			}
+		case tWord, tQIdent, tDQ:
+			if a.isOp(i-1, ".") || a.isOp(i-1, "::") || t.kind == tWord && a.isExprWord(i) {
+				continue
+			}
+			if a.is(i-1, "AS") && a.isCastAs(i - 1) {
+				continue
+			}
+			ref, next, _ := a.name(i, exprHi)
+			if a.isOp(next, "(") {
+				i = next - 1
+				continue
+			}
+			c.Sources = a.resolve(ref, sc, c.Sources)
+			i = next - 1
+		}
+	}
+	return append(cols, c), ok
+}
+
+// isCastAs reports whether the AS at i sits inside CAST( … AS type).
+func (a *analyzer) isCastAs(i int) bool {
+	depth := 0
+	for k := i - 1; k >= 0 && k > i-64; k-- {
+		if a.isOp(k, ")") {
+			depth++
+		} else if a.isOp(k, "(") {
+			if depth == 0 {
+				return a.isAny(k-1, "CAST", "CONVERT", "TRY_CAST")
+			}
+			depth--
+		}
+	}
+	return false
+}
+
+func (a *analyzer) isExprWord(i int) bool {
+	if a.toks[i].kind != tWord {
+		return false
+	}
+	return a.isAny(i, exprWords[:]...)
+}
+
+// implicitAlias reports whether the name at i, ending an item, is an alias
+// written without AS.
+func (a *analyzer) implicitAlias(i int) bool {
+	if a.toks[i].kind == tWord && a.isAny(i, noAlias[:]...) {
+		return false
+	}
+	p := a.toks[i-1]
+	switch p.kind {
+	case tWord:
+		return !a.isExprWord(i-1) && !a.is(i-1, "COLLATE")
+	case tQIdent, tString, tNumber, tParam, tDQ:
+		return true
+	case tOp:
+		return a.isOp(i-1, ")")
+	}
+	return false
+}
+
+// resolve appends the source of the column reference t ("c", "x.c" or
+// "s.x.c" as read by name) to list.
+func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
+	col := t.Name
+	var r *rel
+	switch {
+	case t.Schema == "" && len(sc.rels) == 1:
+		r = &sc.rels[0]
+	case t.Schema != "":
+		if r = sc.find(t.Schema); r == nil {
+			return addSource(list, t.Schema+"."+col)
+		}
+	default:
+		return addSource(list, col)
+	}
+	if !r.derived {
+		return addSource(list, r.table.String()+"."+col)
+	}
+	for _, c := range r.cols {
+		if c.Name == col && !c.Star {
+			for _, s := range c.Sources {
+				list = addSource(list, s)
+			}
+			return list
+		}
+	}
+	for _, c := range r.cols {
+		if c.Star && c.StarTable != "" {
+			return addSource(list, c.StarTable+"."+col)
+		}
+	}
+	if r.alias != "" {
+		return addSource(list, r.alias+"."+col)
+	}
+	return addSource(list, col)
+}
+
+// starOf appends the columns "*" stands for over the relation r.
+func (a *analyzer) starOf(r *rel, cols []Column) []Column {
+	switch {
+	case !r.derived:
+		return append(cols, Column{Star: true, StarTable: r.table.String()})
+	case r.cols != nil:
+		return append(cols, r.cols...)
+	default:
+		return append(cols, Column{Star: true, StarTable: r.alias})
+	}
+}

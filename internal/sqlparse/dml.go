@@ -1,0 +1,530 @@
+package sqlparse
+
+import "strconv"
+
+// insert reads INSERT and REPLACE.
+func (a *analyzer) insert(lo, hi int) {
+	a.kind(KindInsert)
+	if a.is(lo, "REPLACE") {
+		a.kind(KindReplace)
+	}
+	i := lo + 1
+	if a.d == SQLite && a.is(i, "OR") {
+		if a.is(i+1, "REPLACE") {
+			a.kind(KindReplace)
+		} else if !a.isAny(i+1, "IGNORE", "ABORT", "FAIL", "ROLLBACK") {
+			a.fail(reasonConstuct)
+		}
+		i += 2
+	}
+	for a.d == MySQL && a.isAny(i, "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE") {
+		i++
+	}
+	if a.is(i, "INTO") {
+		i++
+	} else if a.d != MySQL {
+		a.fail(reasonConstuct)
+		return
+	}
+	t, next, ok := a.name(i, hi)
+	if !ok {
+		a.fail(reasonConstuct)
+		return
+	}
+	a.write(t)
+	sc := &scope{rels: []rel{{table: t}}}
+	i = next
+	if a.d == MySQL && a.is(i, "PARTITION") && a.isOp(i+1, "(") {
+		i = a.closeOf(i+1, hi) + 1
+	}
+	if a.is(i, "AS") && a.d != MySQL {
+		if !a.isName(i + 1) {
+			a.fail(reasonConstuct)
+			return
+		}
+		sc.rels[0].alias = a.fold(i + 1)
+		i += 2
+	}
+	if a.isOp(i, "(") && !a.startsQuery(i+1) {
+		i = a.closeOf(i, hi) + 1
+	}
+	if a.is(i, "OVERRIDING") {
+		i += 3
+	}
+	// The rows: up to ON CONFLICT / ON DUPLICATE KEY / RETURNING.
+	end := i
+	for end < hi {
+		if m := a.toks[end].m; m > int32(end) {
+			end = int(m) + 1
+			continue
+		}
+		if a.is(end, "ON") && a.isAny(end+1, "CONFLICT", "DUPLICATE") || a.is(end, "RETURNING") {
+			break
+		}
+		if a.d == MySQL && a.is(end, "AS") && end > i {
+			break // row alias
+		}
+		end++
+	}
+	switch {
+	case a.is(i, "DEFAULT") && a.is(i+1, "VALUES"):
+		i += 2
+		if i != end {
+			a.fail(reasonConstuct)
+		}
+	case a.is(i, "SET") && a.d == MySQL:
+		a.scanAll(i+1, end)
+	case a.isAny(i, "VALUES", "VALUE") && a.d == MySQL:
+		a.valuesList(i+1, end)
+	case a.isAny(i, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(i, "(") && a.startsQuery(i+1):
+		a.query(i, end, false)
+	default:
+		a.fail(reasonConstuct)
+		return
+	}
+	i = end
+	if a.d == MySQL && a.is(i, "AS") {
+		i += 2
+		if a.isOp(i, "(") {
+			i = a.closeOf(i, hi) + 1
+		}
+	}
+	for i < hi {
+		switch {
+		case a.is(i, "ON") && a.is(i+1, "DUPLICATE") && a.is(i+2, "KEY") && a.is(i+3, "UPDATE"):
+			a.effect(KindUpdate)
+			a.scanAll(i+4, hi)
+			return
+		case a.is(i, "ON") && a.is(i+1, "CONFLICT"):
+			i = a.onConflict(i+2, hi)
+		case a.is(i, "RETURNING"):
+			a.returning(i+1, hi, sc)
+			return
+		default:
+			a.fail(reasonConstuct)
+			return
+		}
+	}
+}
+
+// onConflict reads the rest of ON CONFLICT … DO NOTHING | DO UPDATE SET … .
+func (a *analyzer) onConflict(i, hi int) int {
+	for i < hi && !a.is(i, "DO") {
+		if a.isOp(i, "(") {
+			end := a.closeOf(i, hi)
+			a.scanAll(i+1, end)
+			i = end + 1
+			continue
+		}
+		i++
+	}
+	if !a.is(i, "DO") {
+		a.fail(reasonConstuct)
+		return hi
+	}
+	i++
+	if a.is(i, "NOTHING") {
+		return i + 1
+	}
+	if !a.is(i, "UPDATE") || !a.is(i+1, "SET") {
+		a.fail(reasonConstuct)
+		return hi
+	}
+	a.effect(KindUpdate)
+	i = a.expr(i+2, hi)
+	if a.is(i, "WHERE") {
+		i = a.expr(i+1, hi)
+	}
+	return i
+}
+
+// returning reads a RETURNING list.
+func (a *analyzer) returning(i, hi int, sc *scope) {
+	end := hi
+	a.scanAll(i, end)
+	a.st.Columns = a.columns(i, end, sc)
+}
+
+// update reads UPDATE.
+func (a *analyzer) update(lo, hi int) {
+	a.kind(KindUpdate)
+	i := lo + 1
+	if a.d == SQLite && a.is(i, "OR") {
+		i += 2
+	}
+	for a.d == MySQL && a.isAny(i, "LOW_PRIORITY", "IGNORE") {
+		i++
+	}
+	sc := &scope{}
+	if a.d == MySQL {
+		i = a.tableList(i, hi, sc, true)
+	} else {
+		i = a.tableRef(i, hi, sc, true)
+	}
+	if !a.is(i, "SET") {
+		a.fail(reasonConstuct)
+		return
+	}
+	i = a.expr(i+1, hi)
+	if a.is(i, "FROM") && a.d != MySQL {
+		i = a.tableList(i+1, hi, sc, false)
+	}
+	a.tail(i, hi, sc)
+}
+
+// tail reads WHERE, ORDER BY, LIMIT and RETURNING of UPDATE and DELETE.
+func (a *analyzer) tail(i, hi int, sc *scope) {
+	for i < hi {
+		switch {
+		case a.is(i, "WHERE"):
+			a.st.Where.Present = true
+			if a.is(i+1, "CURRENT") && a.is(i+2, "OF") {
+				i = a.expr(i+3, hi)
+				continue
+			}
+			end := a.expr(i+1, hi)
+			a.st.Where.Trivial = a.trivial(i+1, end)
+			i = end
+		case a.is(i, "ORDER") && a.is(i+1, "BY"):
+			i = a.expr(i+2, hi)
+		case a.is(i, "LIMIT"):
+			a.st.HasLimit = true
+			if i+2 <= hi && a.toks[i+1].kind == tNumber {
+				if v, err := strconv.ParseInt(a.text(i+1), 10, 64); err == nil {
+					a.st.Limit = v
+				}
+			}
+			i = a.expr(i+1, hi)
+			if a.is(i, "OFFSET") {
+				i = a.expr(i+1, hi)
+			}
+		case a.is(i, "RETURNING"):
+			a.returning(i+1, hi, sc)
+			return
+		default:
+			a.fail(reasonConstuct)
+			return
+		}
+	}
+}
+
+// delete reads DELETE.
+func (a *analyzer) delete(lo, hi int) {
+	a.kind(KindDelete)
+	i := lo + 1
+	for a.d == MySQL && a.isAny(i, "LOW_PRIORITY", "QUICK", "IGNORE") {
+		i++
+	}
+	sc := &scope{}
+	if a.d == MySQL && !a.is(i, "FROM") {
+		// DELETE t1, t2 FROM refs
+		targets := i
+		for i < hi && !a.is(i, "FROM") {
+			i++
+		}
+		if !a.is(i, "FROM") {
+			a.fail(reasonConstuct)
+			return
+		}
+		i = a.tableList(i+1, hi, sc, false)
+		a.multiTargets(targets, hi, sc)
+		a.tail(i, hi, sc)
+		return
+	}
+	if !a.is(i, "FROM") {
+		a.fail(reasonConstuct)
+		return
+	}
+	i++
+	if a.d == MySQL {
+		// DELETE FROM t1, t2 USING refs
+		j := i
+		for j < hi && !a.isAny(j, "USING", "WHERE", "ORDER", "LIMIT", "RETURNING") && !a.isOp(j, "(") {
+			j++
+		}
+		if a.is(j, "USING") {
+			k := a.tableList(j+1, hi, sc, false)
+			a.multiTargets(i, j, sc)
+			a.tail(k, hi, sc)
+			return
+		}
+	}
+	i = a.tableRef(i, hi, sc, true)
+	if a.is(i, "USING") && a.d == PostgreSQL {
+		i = a.tableList(i+1, hi, sc, false)
+	}
+	a.tail(i, hi, sc)
+}
+
+// multiTargets reads the target list of a MySQL multi-table DELETE,
+// resolving aliases through the table references.
+func (a *analyzer) multiTargets(i, hi int, sc *scope) {
+	for i < hi && !a.isAny(i, "FROM", "USING") {
+		t, next, ok := a.name(i, hi)
+		if !ok {
+			a.fail(reasonConstuct)
+			return
+		}
+		if a.isOp(next, ".") && a.isOp(next+1, "*") {
+			next += 2
+		}
+		if t.Schema == "" {
+			if r := sc.find(t.Name); r != nil {
+				if r.derived {
+					a.fail("derived table as a write target")
+				}
+				t = r.table
+			}
+		}
+		a.write(t)
+		i = next
+		if a.isOp(i, ",") {
+			i++
+		} else if !a.isAny(i, "FROM", "USING") {
+			a.fail(reasonConstuct)
+			return
+		}
+	}
+}
+
+// merge reads MERGE INTO target USING source ON … WHEN … .
+func (a *analyzer) merge(lo, hi int) {
+	a.kind(KindMerge)
+	i := lo + 1
+	if !a.is(i, "INTO") {
+		a.fail(reasonConstuct)
+		return
+	}
+	sc := &scope{}
+	i = a.tableRef(i+1, hi, sc, true)
+	if !a.is(i, "USING") {
+		a.fail(reasonConstuct)
+		return
+	}
+	i = a.tableRef(i+1, hi, sc, false)
+	if !a.is(i, "ON") {
+		a.fail(reasonConstuct)
+		return
+	}
+	for i < hi {
+		switch {
+		case a.is(i, "DELETE"):
+			a.st.Effect = KindDelete
+		case a.is(i, "RETURNING"):
+			a.returning(i+1, hi, sc)
+			return
+		case a.isOp(i, "("):
+			end := a.closeOf(i, hi)
+			a.parens(i, end)
+			i = end + 1
+			continue
+		case a.toks[i].kind == tWord && a.isOp(i+1, "(") && !a.isNotFunc(i) && !a.isAny(i, "INSERT", "UPDATE", "VALUES"):
+			a.funcName(i)
+		}
+		i++
+	}
+}
+
+// trivial reports whether the condition [lo, hi) is always true.
+func (a *analyzer) trivial(lo, hi int) bool {
+	// Strip enclosing parentheses.
+	for lo < hi && a.isOp(lo, "(") && int(a.toks[lo].m) == hi-1 {
+		lo++
+		hi--
+	}
+	if lo >= hi {
+		return false
+	}
+	// Any disjunct trivially true makes the whole true.
+	start := lo
+	for i := lo; i <= hi; i++ {
+		if i < hi {
+			if m := a.toks[i].m; m > int32(i) {
+				i = int(m)
+				continue
+			}
+			if !a.is(i, "OR") && !a.isOp(i, "||") || a.isOp(i, "||") && a.d != MySQL {
+				continue
+			}
+		}
+		if start == lo && i == hi {
+			return a.trivialConj(lo, hi)
+		}
+		if a.trivial(start, i) {
+			return true
+		}
+		start = i + 1
+	}
+	return false
+}
+
+// trivialConj reports whether a conjunction is always true.
+func (a *analyzer) trivialConj(lo, hi int) bool {
+	start := lo
+	parts := 0
+	for i := lo; i <= hi; i++ {
+		if i < hi {
+			if m := a.toks[i].m; m > int32(i) {
+				i = int(m)
+				continue
+			}
+			if !a.is(i, "AND") && !(a.isOp(i, "&&") && a.d == MySQL) {
+				continue
+			}
+			if a.is(i-2, "BETWEEN") || a.is(i-3, "BETWEEN") && a.isOp(i-2, "-") {
+				continue
+			}
+		}
+		parts++
+		if start == lo && i == hi {
+			return a.trivialAtom(lo, hi)
+		}
+		if !a.trivial(start, i) {
+			return false
+		}
+		start = i + 1
+	}
+	return parts > 0
+}
+
+// trivialAtom reports whether a comparison or constant is always true.
+func (a *analyzer) trivialAtom(lo, hi int) bool {
+	n := hi - lo
+	switch {
+	case n == 1:
+		t := a.toks[lo]
+		switch t.kind {
+		case tWord:
+			return a.is(lo, "TRUE")
+		case tNumber:
+			return a.d != PostgreSQL && nonZero(a.text(lo))
+		}
+		return false
+	case n == 2 && a.is(lo, "NOT"):
+		return a.is(lo+1, "FALSE") || a.toks[lo+1].kind == tNumber && a.d != PostgreSQL && !nonZero(a.text(lo+1))
+	case n == 2 && a.is(lo+1, "ISNULL") == false && a.isOp(lo, "-") && a.toks[lo+1].kind == tNumber:
+		return a.d != PostgreSQL && nonZero(a.text(lo+1))
+	}
+	// lhs op rhs with single-token sides, or identical sides.
+	for i := lo + 1; i < hi-1; i++ {
+		if m := a.toks[i].m; m > int32(i) {
+			i = int(m)
+			continue
+		}
+		if a.toks[i].kind != tOp {
+			if a.isAny(i, "LIKE", "IS", "IN") {
+				return a.trivialOp(lo, i, hi)
+			}
+			continue
+		}
+		switch a.text(i) {
+		case "=", "==", "<=>", ">=", "<=", "!=", "<>", "<", ">":
+			return a.trivialOp(lo, i, hi)
+		}
+	}
+	return false
+}
+
+func (a *analyzer) trivialOp(lo, op, hi int) bool {
+	opText := a.text(op)
+	l, r := a.src[a.toks[lo].pos:a.toks[op-1].end], a.src[a.toks[op+1].pos:a.toks[hi-1].end]
+	same := a.sameTokens(lo, op, op+1, hi)
+	switch {
+	case a.is(op, "LIKE"):
+		return op+2 == hi && a.toks[op+1].kind == tString && (r == "'%'" || r == "'%%'")
+	case a.is(op, "IS"):
+		// x IS NOT NULL is not trivial; TRUE IS TRUE is.
+		return op-lo == 1 && a.is(lo, "TRUE") && a.is(op+1, "TRUE")
+	case a.is(op, "IN"):
+		return op-lo == 1 && a.toks[lo].kind == tNumber && a.isOp(op+1, "(") && op+4 == hi && a.text(op+2) == l
+	}
+	if same {
+		switch opText {
+		case "=", "==", "<=>", ">=", "<=":
+			// x = x is true for every non-NULL x; literals are never NULL.
+			return true
+		}
+		return false
+	}
+	lk, rk := a.toks[lo].kind, a.toks[op+1].kind
+	if op-lo != 1 || hi-op != 2 {
+		return false
+	}
+	if lk == tNumber && rk == tNumber {
+		x, err1 := strconv.ParseFloat(l, 64)
+		y, err2 := strconv.ParseFloat(r, 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		switch opText {
+		case "=", "==", "<=>":
+			return x == y
+		case "!=", "<>":
+			return x != y
+		case "<":
+			return x < y
+		case ">":
+			return x > y
+		case "<=":
+			return x <= y
+		case ">=":
+			return x >= y
+		}
+	}
+	if (lk == tString || lk == tDQ) && (rk == tString || rk == tDQ) {
+		switch opText {
+		case "!=", "<>":
+			return l != r
+		}
+	}
+	return false
+}
+
+// sameTokens reports whether [a0, a1) and [b0, b1) hold the same tokens.
+func (a *analyzer) sameTokens(a0, a1, b0, b1 int) bool {
+	if a1-a0 != b1-b0 || a1 <= a0 {
+		return false
+	}
+	for k := 0; k < a1-a0; k++ {
+		x, y := a.toks[a0+k], a.toks[b0+k]
+		if x.kind != y.kind || x.kind == tParam || x.kind == tVar {
+			return false
+		}
+		xs, ys := a.src[x.pos:x.end], a.src[y.pos:y.end]
+		if x.kind == tWord {
+			if !equalFoldASCII(xs, ys) {
+				return false
+			}
+			if a.isAny(a0+k, "RANDOM", "RAND", "NOW", "NULL") {
+				return false
+			}
+		} else if xs != ys {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFoldASCII(x, y string) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for k := 0; k < len(x); k++ {
+		c, d := x[k], y[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if d >= 'A' && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+func nonZero(num string) bool {
+	v, err := strconv.ParseFloat(num, 64)
+	return err != nil || v != 0
+}

@@ -1,0 +1,683 @@
+package sqlparse
+
+import "unicode/utf8"
+
+// MaxTextLen is the longest text the analyser reads. Longer texts are
+// reported incomplete without being lexed.
+const MaxTextLen = 1 << 20 // 1 MiB
+
+// tokKind is the lexical class of a token.
+type tokKind uint8
+
+const (
+	tWord   tokKind = iota + 1 // unquoted identifier or keyword
+	tQIdent                    // quoted identifier
+	tString                    // string literal of any form
+	tNumber                    // numeric literal
+	tParam                     // placeholder: $1, ?, ?1, :name, @name (SQLite)
+	tVar                       // MySQL user or system variable: @x, @@x
+	tDQ                        // MySQL "…": a string, or an identifier under ANSI_QUOTES
+	tOp                        // operator or punctuation
+	tSemi                      // ;
+)
+
+// token is one lexical token; its text is src[pos:end].
+type token struct {
+	pos, end int32
+	// m is, for "(" and ")", the index of the matching parenthesis, or -1.
+	m    int32
+	kind tokKind
+	// space is true when whitespace or a comment precedes the token.
+	space bool
+	// esc is true for a quoted identifier holding doubled quotes or escapes
+	// that must be decoded.
+	esc bool
+}
+
+// lexFlaw is the first thing the lexer could not read with certainty.
+type lexFlaw struct {
+	pos    int // byte offset; the statement holding it is incomplete
+	reason string
+}
+
+// lexer splits a text into tokens according to a dialect.
+type lexer struct {
+	d     Dialect
+	src   string
+	toks  []token
+	flaws []lexFlaw
+	// execDepth is >0 inside a MySQL executable comment /*! … */.
+	inExec bool
+}
+
+func (lx *lexer) flaw(pos int, reason string) {
+	if len(lx.flaws) < 16 {
+		lx.flaws = append(lx.flaws, lexFlaw{pos, reason})
+	}
+}
+
+func isIdentStart(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isIdentChar(c byte, d Dialect) bool {
+	return isIdentStart(c) || isDigit(c) || c == '$'
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+// isOpChar reports operator characters that may combine into one operator.
+func isOpChar(c byte) bool {
+	switch c {
+	case '+', '-', '*', '/', '<', '>', '=', '~', '!', '@', '#', '%', '^', '&', '|', '`', '?':
+		return true
+	}
+	return false
+}
+
+// lex tokenizes lx.src into lx.toks.
+func (lx *lexer) lex() {
+	src := lx.src
+	n := len(src)
+	space := false
+	i := 0
+	for i < n {
+		c := src[i]
+		if c == 0 {
+			lx.flaw(i, "NUL byte in text")
+			i++
+			space = true
+			continue
+		}
+		if isSpace(c) {
+			i++
+			space = true
+			continue
+		}
+		// Comments.
+		if c == '-' && i+1 < n && src[i+1] == '-' {
+			if lx.d == MySQL && i+2 < n && src[i+2] > ' ' {
+				// MySQL: "--" is a comment only before whitespace or a
+				// control character; otherwise it is two minus signs.
+				lx.emit(tOp, i, i+1, space)
+				space = false
+				i++
+				continue
+			}
+			i = lineEnd(src, i)
+			space = true
+			continue
+		}
+		if c == '#' && lx.d == MySQL {
+			i = lineEnd(src, i)
+			space = true
+			continue
+		}
+		if c == '/' && i+1 < n && src[i+1] == '*' {
+			i = lx.blockComment(i)
+			space = true
+			continue
+		}
+		if c == '*' && lx.inExec && i+1 < n && src[i+1] == '/' {
+			lx.inExec = false
+			i += 2
+			space = true
+			continue
+		}
+		start := i
+		switch {
+		case c == '\'':
+			i = lx.plainString(i)
+			lx.emit(tString, start, i, space)
+		case c == '"':
+			i = lx.doubleQuoted(i, space)
+		case c == '`' && (lx.d == MySQL || lx.d == SQLite):
+			end, esc := quoted(src, i, '`')
+			if end < 0 {
+				lx.flaw(i, "unterminated quoted identifier")
+				end = n
+			}
+			lx.emitQ(start, end, space, esc)
+			i = end
+		case c == '[' && lx.d == SQLite:
+			j := i + 1
+			for j < n && src[j] != ']' {
+				j++
+			}
+			if j >= n {
+				lx.flaw(i, "unterminated quoted identifier")
+				j = n - 1
+			}
+			lx.emitQ(start, j+1, space, false)
+			i = j + 1
+		case isDigit(c) || c == '.' && i+1 < n && isDigit(src[i+1]):
+			i = lx.number(i)
+			lx.emit(tNumber, start, i, space)
+		case isIdentStart(c):
+			i = lx.word(i, space)
+		case c == '$':
+			i = lx.dollar(i, space)
+		case c == '?' && lx.d != PostgreSQL:
+			i++
+			for i < n && isDigit(src[i]) {
+				i++
+			}
+			lx.emit(tParam, start, i, space)
+		case c == ':' && lx.d == SQLite && i+1 < n && isIdentStart(src[i+1]):
+			i = identEnd(src, i+1, lx.d)
+			lx.emit(tParam, start, i, space)
+		case c == '@' && lx.d == SQLite && i+1 < n && isIdentStart(src[i+1]):
+			i = identEnd(src, i+1, lx.d)
+			lx.emit(tParam, start, i, space)
+		case c == '@' && lx.d == MySQL:
+			i = lx.mysqlVar(i, space)
+		case c == ';':
+			i++
+			lx.emit(tSemi, start, i, space)
+		case c == '(' || c == ')' || c == ',' || c == '[' || c == ']' || c == '{' || c == '}':
+			i++
+			lx.emit(tOp, start, i, space)
+		case c == '.':
+			i++
+			lx.emit(tOp, start, i, space)
+		case c == ':':
+			i++
+			if i < n && (src[i] == ':' || src[i] == '=') {
+				i++
+			}
+			lx.emit(tOp, start, i, space)
+		case isOpChar(c):
+			i++
+			for i < n && isOpChar(src[i]) {
+				// An operator never swallows the start of a comment.
+				if src[i] == '-' && i+1 < n && src[i+1] == '-' || src[i] == '/' && i+1 < n && src[i+1] == '*' {
+					break
+				}
+				if lx.d == MySQL && (src[i] == '#' || src[i] == '`' || src[i] == '@' || src[i] == '?') {
+					break
+				}
+				if lx.d != PostgreSQL && src[i] == '?' {
+					break
+				}
+				if lx.inExec && src[i] == '*' && i+1 < n && src[i+1] == '/' {
+					break
+				}
+				i++
+			}
+			i = start + opLen(src[start:i], lx.d)
+			lx.emit(tOp, start, i, space)
+		default:
+			lx.flaw(i, "unexpected character")
+			i++
+			lx.emit(tOp, start, i, space)
+		}
+		space = false
+	}
+	if lx.inExec {
+		lx.flaw(n, "unterminated executable comment")
+	}
+}
+
+func (lx *lexer) emit(k tokKind, pos, end int, space bool) {
+	lx.toks = append(lx.toks, token{pos: int32(pos), end: int32(end), kind: k, space: space})
+}
+
+func (lx *lexer) emitQ(pos, end int, space, esc bool) {
+	lx.toks = append(lx.toks, token{pos: int32(pos), end: int32(end), kind: tQIdent, space: space, esc: esc})
+}
+
+func lineEnd(src string, i int) int {
+	for i < len(src) && src[i] != '\n' {
+		i++
+	}
+	return i
+}
+
+// blockComment skips a comment starting at i and returns the offset after it.
+func (lx *lexer) blockComment(i int) int {
+	src := lx.src
+	n := len(src)
+	if lx.d == MySQL {
+		if lx.inExec {
+			lx.flaw(i, "comment inside an executable comment")
+		}
+		j := i + 2
+		if j < n && src[j] == '!' || j+1 < n && (src[j] == 'M' || src[j] == 'm') && src[j+1] == '!' {
+			// Executable comment: its contents are code.
+			if src[j] != '!' {
+				j++
+			}
+			j++
+			if j < n && isDigit(src[j]) {
+				// Versioned: code only when the server is at least that
+				// version, which we do not know.
+				lx.flaw(i, "versioned executable comment")
+			}
+			lx.inExec = true
+			return j
+		}
+	}
+	depth := 0
+	j := i
+	for j < n {
+		if src[j] == '/' && j+1 < n && src[j+1] == '*' {
+			if depth > 0 && lx.d != PostgreSQL {
+				j++ // comments do not nest outside PostgreSQL
+				continue
+			}
+			depth++
+			j += 2
+			continue
+		}
+		if src[j] == '*' && j+1 < n && src[j+1] == '/' {
+			depth--
+			j += 2
+			if depth == 0 {
+				return j
+			}
+			continue
+		}
+		if src[j] == 0 {
+			lx.flaw(j, "NUL byte in text")
+		}
+		j++
+	}
+	lx.flaw(i, "unterminated comment")
+	return n
+}
+
+// quoted scans a quoted token starting at i whose quote q is doubled to
+// escape it, without backslash escapes. It returns the offset after the
+// closing quote, or -1, and whether a doubled quote occurred.
+func quoted(src string, i int, q byte) (int, bool) {
+	esc := false
+	j := i + 1
+	for j < len(src) {
+		if src[j] == q {
+			if j+1 < len(src) && src[j+1] == q {
+				esc = true
+				j += 2
+				continue
+			}
+			return j + 1, esc
+		}
+		j++
+	}
+	return -1, esc
+}
+
+// backslashQuoted is quoted with backslash escapes as well.
+func backslashQuoted(src string, i int, q byte) int {
+	j := i + 1
+	for j < len(src) {
+		switch src[j] {
+		case '\\':
+			j += 2
+			continue
+		case q:
+			if j+1 < len(src) && src[j+1] == q {
+				j += 2
+				continue
+			}
+			return j + 1
+		}
+		j++
+	}
+	return -1
+}
+
+// plainString scans a '…' string at i. Where the dialect's lexing of
+// backslashes depends on a session setting, both readings are taken; if they
+// end the string at different places the text is ambiguous.
+func (lx *lexer) plainString(i int) int {
+	src := lx.src
+	switch lx.d {
+	case PostgreSQL:
+		// standard_conforming_strings on (default) vs off.
+		on, _ := quoted(src, i, '\'')
+		off := backslashQuoted(src, i, '\'')
+		if on != off {
+			lx.flaw(i, "string whose end depends on standard_conforming_strings")
+		}
+		if on < 0 {
+			if off > 0 {
+				return off
+			}
+			lx.flaw(i, "unterminated string")
+			return len(src)
+		}
+		return on
+	case MySQL:
+		return lx.mysqlString(i, '\'')
+	default:
+		end, _ := quoted(src, i, '\'')
+		if end < 0 {
+			lx.flaw(i, "unterminated string")
+			return len(src)
+		}
+		return end
+	}
+}
+
+// mysqlString scans a MySQL string quoted by q, reading it both with
+// backslash escapes (default) and without (NO_BACKSLASH_ESCAPES).
+func (lx *lexer) mysqlString(i int, q byte) int {
+	src := lx.src
+	bs := backslashQuoted(src, i, q)
+	nb, _ := quoted(src, i, q)
+	if bs != nb {
+		lx.flaw(i, "string whose end depends on NO_BACKSLASH_ESCAPES")
+	}
+	end := bs
+	if end < 0 {
+		end = nb
+	}
+	if end < 0 {
+		lx.flaw(i, "unterminated string")
+		return len(src)
+	}
+	if lx.inExec && containsCommentEnd(src[i:end]) {
+		lx.flaw(i, "string holding a comment end inside an executable comment")
+	}
+	return end
+}
+
+func containsCommentEnd(s string) bool {
+	for k := 0; k+1 < len(s); k++ {
+		if s[k] == '*' && s[k+1] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+func (lx *lexer) doubleQuoted(i int, space bool) int {
+	src := lx.src
+	if lx.d == MySQL {
+		// A string by default, an identifier under ANSI_QUOTES.
+		ident, _ := quoted(src, i, '"')
+		end := lx.mysqlString(i, '"')
+		if ident != end && ident > 0 {
+			lx.flaw(i, "double-quoted text whose end depends on ANSI_QUOTES")
+		}
+		lx.emit(tDQ, i, end, space)
+		return end
+	}
+	end, esc := quoted(src, i, '"')
+	if end < 0 {
+		lx.flaw(i, "unterminated quoted identifier")
+		end = len(src)
+	}
+	if end-i == 2 && lx.d == PostgreSQL {
+		lx.flaw(i, "zero-length quoted identifier")
+	}
+	lx.emitQ(i, end, space, esc)
+	return end
+}
+
+func identEnd(src string, i int, d Dialect) int {
+	for i < len(src) && isIdentChar(src[i], d) && !(src[i] == '$' && d == SQLite) {
+		i++
+	}
+	return i
+}
+
+// word scans an identifier or keyword, or a prefixed string (E'', B'', X'',
+// N'', U&'', U&"", _charset'').
+func (lx *lexer) word(i int, space bool) int {
+	src := lx.src
+	n := len(src)
+	start := i
+	// Prefixed literals.
+	if i+1 < n && src[i+1] == '\'' {
+		switch src[i] | 0x20 {
+		case 'e':
+			if lx.d == PostgreSQL {
+				end := backslashQuoted(src, i+1, '\'')
+				if end < 0 {
+					lx.flaw(i, "unterminated string")
+					end = n
+				}
+				lx.emit(tString, start, end, space)
+				return end
+			}
+		case 'b', 'x', 'n':
+			end := 0
+			if lx.d == MySQL && src[i]|0x20 == 'n' {
+				end = lx.mysqlString(i+1, '\'')
+			} else {
+				end = lx.plainString(i + 1)
+			}
+			lx.emit(tString, start, end, space)
+			return end
+		}
+	}
+	if lx.d == PostgreSQL && i+2 < n && src[i]|0x20 == 'u' && src[i+1] == '&' && (src[i+2] == '\'' || src[i+2] == '"') {
+		end, _ := quoted(src, i+2, src[i+2])
+		if end < 0 {
+			lx.flaw(i, "unterminated string")
+			end = n
+		}
+		if src[i+2] == '"' {
+			// Unicode escapes inside an identifier are not decoded.
+			for k := i + 3; k < end; k++ {
+				if src[k] == '\\' {
+					lx.flaw(i, "unicode escape in identifier")
+					break
+				}
+			}
+			lx.toks = append(lx.toks, token{pos: int32(i + 2), end: int32(end), kind: tQIdent, space: space})
+		} else {
+			lx.emit(tString, start, end, space)
+		}
+		if lx.nextWordIs(end, "UESCAPE") {
+			lx.flaw(i, "UESCAPE clause")
+		}
+		return end
+	}
+	end := identEnd(src, i, lx.d)
+	if lx.d == MySQL && src[i] == '_' && end < n && src[end] == '\'' {
+		// Character set introducer: _utf8mb4'…'.
+		e := lx.mysqlString(end, '\'')
+		lx.emit(tString, start, e, space)
+		return e
+	}
+	if !utf8.ValidString(src[start:end]) {
+		lx.flaw(start, "invalid UTF-8")
+	}
+	lx.emit(tWord, start, end, space)
+	return end
+}
+
+func (lx *lexer) nextWordIs(i int, w string) bool {
+	src := lx.src
+	for i < len(src) && isSpace(src[i]) {
+		i++
+	}
+	return i+len(w) <= len(src) && eqFold(src[i:i+len(w)], w)
+}
+
+// number scans a numeric literal. A number running straight into an
+// identifier is read differently by different server versions.
+func (lx *lexer) number(i int) int {
+	src := lx.src
+	n := len(src)
+	start := i
+	if src[i] == '0' && i+1 < n && (src[i+1]|0x20 == 'x' || src[i+1]|0x20 == 'b' || src[i+1]|0x20 == 'o') {
+		j := i + 2
+		for j < n && (isDigit(src[j]) || src[j]|0x20 >= 'a' && src[j]|0x20 <= 'f' || src[j] == '_') {
+			j++
+		}
+		if j > i+2 {
+			i = j
+			if i < n && isIdentChar(src[i], lx.d) {
+				lx.flaw(start, "number followed by identifier")
+			}
+			return i
+		}
+	}
+	for i < n && (isDigit(src[i]) || src[i] == '_' && lx.d == PostgreSQL) {
+		i++
+	}
+	if i < n && src[i] == '.' && !(i+1 < n && src[i+1] == '.') {
+		i++
+		for i < n && isDigit(src[i]) {
+			i++
+		}
+	}
+	if i < n && src[i]|0x20 == 'e' {
+		j := i + 1
+		if j < n && (src[j] == '+' || src[j] == '-') {
+			j++
+		}
+		if j < n && isDigit(src[j]) {
+			for j < n && isDigit(src[j]) {
+				j++
+			}
+			i = j
+		}
+	}
+	if i < n && isIdentChar(src[i], lx.d) {
+		lx.flaw(start, "number followed by identifier")
+	}
+	return i
+}
+
+// dollar scans $1, $name (SQLite) or a PostgreSQL dollar-quoted string.
+func (lx *lexer) dollar(i int, space bool) int {
+	src := lx.src
+	n := len(src)
+	start := i
+	if i+1 < n && isDigit(src[i+1]) && lx.d != MySQL {
+		i++
+		for i < n && isDigit(src[i]) {
+			i++
+		}
+		if i < n && isIdentChar(src[i], lx.d) {
+			lx.flaw(start, "parameter followed by identifier")
+		}
+		lx.emit(tParam, start, i, space)
+		return i
+	}
+	switch lx.d {
+	case PostgreSQL:
+		j := i + 1
+		for j < n && (isIdentStart(src[j]) || isDigit(src[j]) && j > i+1) {
+			j++
+		}
+		if j < n && src[j] == '$' {
+			tag := src[i : j+1]
+			k := j + 1
+			for {
+				idx := indexFrom(src, tag, k)
+				if idx < 0 {
+					lx.flaw(i, "unterminated dollar-quoted string")
+					lx.emit(tString, start, n, space)
+					return n
+				}
+				lx.emit(tString, start, idx+len(tag), space)
+				return idx + len(tag)
+			}
+		}
+	case SQLite:
+		if i+1 < n && isIdentStart(src[i+1]) {
+			i = identEnd(src, i+1, lx.d)
+			lx.emit(tParam, start, i, space)
+			return i
+		}
+	case MySQL:
+		// "$" may start an identifier in MySQL.
+		end := identEnd(src, i, lx.d)
+		if end > i+1 {
+			lx.emit(tWord, start, end, space)
+			return end
+		}
+	}
+	lx.flaw(i, "unexpected character")
+	lx.emit(tOp, start, i+1, space)
+	return i + 1
+}
+
+func indexFrom(s, sub string, from int) int {
+	for k := from; k+len(sub) <= len(s); k++ {
+		if s[k] == sub[0] && s[k:k+len(sub)] == sub {
+			return k
+		}
+	}
+	return -1
+}
+
+// mysqlVar scans @name, @'name', @`name`, @@name, @@session.name.
+func (lx *lexer) mysqlVar(i int, space bool) int {
+	src := lx.src
+	n := len(src)
+	start := i
+	i++
+	if i < n && src[i] == '@' {
+		i++
+	}
+	if i < n && (src[i] == '\'' || src[i] == '"' || src[i] == '`') {
+		end, _ := quoted(src, i, src[i])
+		if end < 0 {
+			lx.flaw(i, "unterminated quoted identifier")
+			end = n
+		}
+		i = end
+	} else {
+		for i < n && (isIdentChar(src[i], lx.d) || src[i] == '.') {
+			i++
+		}
+	}
+	lx.emit(tVar, start, i, space)
+	return i
+}
+
+// eqFold reports whether s equals the upper-case ASCII keyword kw,
+// ignoring ASCII case.
+func eqFold(s, kw string) bool {
+	if len(s) != len(kw) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c != kw[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// opLen returns how many bytes of the operator run op form the first
+// operator: PostgreSQL drops a trailing + or - from a run made of the
+// comparison characters only; the other dialects have a fixed set.
+func opLen(op string, d Dialect) int {
+	if len(op) == 1 {
+		return 1
+	}
+	if d == PostgreSQL {
+		for k := 0; k < len(op); k++ {
+			switch op[k] {
+			case '~', '!', '@', '#', '%', '^', '&', '|', '`', '?':
+				return len(op)
+			}
+		}
+		n := len(op)
+		for n > 1 && (op[n-1] == '+' || op[n-1] == '-') {
+			n--
+		}
+		return n
+	}
+	for _, m := range [...]string{"<=>", "->>", "<=", ">=", "<>", "!=", "||", "&&", "<<", ">>", "->", "==", ":="} {
+		if len(op) >= len(m) && op[:len(m)] == m {
+			return len(m)
+		}
+	}
+	return 1
+}

@@ -1,0 +1,610 @@
+package sqlparse
+
+// scope is the relations of one FROM clause, for resolving column names.
+type scope struct {
+	rels []rel
+}
+
+// rel is one relation of a FROM clause: a table, or a derived table (a
+// subquery or a CTE) with its columns.
+type rel struct {
+	alias   string
+	table   Table
+	derived bool
+	cols    []Column
+}
+
+func (sc *scope) find(alias string) *rel {
+	for k := range sc.rels {
+		if sc.rels[k].alias == alias {
+			return &sc.rels[k]
+		}
+	}
+	for k := range sc.rels {
+		if sc.rels[k].alias == "" && !sc.rels[k].derived && sc.rels[k].table.Name == alias {
+			return &sc.rels[k]
+		}
+	}
+	return nil
+}
+
+// clauseWords end a list or an expression at parenthesis depth 0.
+var clauseWords = [...]string{
+	"FROM", "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "OFFSET", "FETCH", "FOR",
+	"UNION", "INTERSECT", "EXCEPT", "MINUS", "INTO", "RETURNING", "ON", "USING", "JOIN", "INNER",
+	"LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "STRAIGHT_JOIN", "SET", "LOCK", "QUALIFY", "WHEN",
+}
+
+// isClause reports whether token i ends an expression.
+func (a *analyzer) isClause(i int) bool {
+	if i >= len(a.toks) || a.toks[i].kind != tWord {
+		return false
+	}
+	s := a.text(i)
+	if len(s) < 2 || len(s) > 13 {
+		return false
+	}
+	for _, w := range clauseWords {
+		if eqFold(s, w) {
+			if (w == "LEFT" || w == "RIGHT") && a.isOp(i+1, "(") {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// expr scans an expression from i to the first clause word at depth 0
+// (or hi), recording functions and subqueries, and returns where it
+// stopped.
+func (a *analyzer) expr(i, hi int) int {
+	cases := 0
+	for i < hi {
+		t := a.toks[i]
+		if t.kind == tSemi {
+			return i
+		}
+		if t.kind == tWord {
+			switch {
+			case a.is(i, "CASE"):
+				cases++
+			case a.is(i, "END") && cases > 0:
+				cases--
+			case cases > 0 && a.isAny(i, "WHEN", "THEN", "ELSE"):
+			case a.is(i, "FROM") && (a.is(i-1, "DISTINCT") || a.isAny(i-1, "BOTH", "LEADING", "TRAILING")):
+			case a.is(i, "GROUP") && a.is(i-1, "WITHIN"):
+			case a.is(i, "FOR") && a.isAny(i+1, "PORTION"):
+			case a.isClause(i):
+				return i
+			}
+		}
+		i = a.atom(i, hi)
+	}
+	return i
+}
+
+// scanAll scans [lo, hi) for functions and subqueries without regard to
+// clauses.
+func (a *analyzer) scanAll(lo, hi int) {
+	for i := lo; i < hi; {
+		i = a.atom(i, hi)
+	}
+}
+
+// atom handles the token at i inside an expression and returns the index
+// after it: a parenthesised subquery or list, a function call, or a
+// single token.
+func (a *analyzer) atom(i, hi int) int {
+	t := a.toks[i]
+	switch t.kind {
+	case tOp:
+		if a.src[t.pos] == '(' && t.end-t.pos == 1 {
+			end := a.closeOf(i, hi)
+			a.parens(i, end)
+			return end + 1
+		}
+	case tWord, tQIdent:
+		if a.isOp(i+1, "(") && !a.isOp(i-1, "::") && t.kind == tWord && !a.isNotFunc(i) {
+			a.funcName(i)
+		} else if a.isOp(i+1, ".") && a.isName(i+2) && a.isOp(i+3, "(") {
+			return i + 2
+		}
+	}
+	return i + 1
+}
+
+// parens analyses the parenthesised range (open, close).
+func (a *analyzer) parens(open, close int) {
+	j := open + 1
+	switch {
+	case a.isAny(j, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(j, "(") && a.startsQuery(j):
+		a.query(j, close, false)
+	case a.isAny(j, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(j, "REPLACE") && a.isAny(j+1, "INTO") :
+		a.fail("data-modifying statement in a subquery")
+	default:
+		if !a.enter() {
+			return
+		}
+		a.scanAll(j, close)
+		a.leave()
+	}
+}
+
+// startsQuery reports whether the parenthesis at i opens a query.
+func (a *analyzer) startsQuery(i int) bool {
+	for k := 0; k < maxDepth && a.isOp(i, "("); k++ {
+		i++
+	}
+	return a.isAny(i, "SELECT", "WITH", "VALUES", "TABLE")
+}
+
+// notFunc lists keywords that precede a parenthesis without being a call.
+var notFunc = [...]string{
+	"IN", "EXISTS", "ANY", "ALL", "SOME", "ARRAY", "ROW", "VALUES", "AS", "AND", "OR", "NOT", "OVER",
+	"FILTER", "ON", "USING", "THEN", "ELSE", "WHEN", "CASE", "IS", "LIKE", "BETWEEN", "DISTINCT",
+	"FROM", "WHERE", "SELECT", "JOIN", "LATERAL", "BY", "INTO", "SET", "RETURNING", "TABLE", "CUBE",
+	"ROLLUP", "SETS", "KEY", "WITHIN", "ILIKE", "SIMILAR", "TO", "ELSEIF", "RECURSIVE", "PARTITION",
+	"INDEX", "DEFAULT", "HAVING", "LIMIT", "CHECK", "REFERENCES", "UNIQUE", "OF", "FOR", "ONLY",
+	"USE", "FORCE", "IGNORE", "MATCH", "AGAINST", "ORDINALITY", "COLUMNS", "NESTED", "PATH",
+}
+
+func (a *analyzer) isNotFunc(i int) bool {
+	s := a.text(i)
+	for _, w := range notFunc {
+		if eqFold(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// funcName records the function called at i (with its qualifier).
+func (a *analyzer) funcName(i int) {
+	s := a.text(i)
+	if i >= 2 && a.isOp(i-1, ".") && a.isName(i-2) {
+		start := a.toks[i-2].pos
+		if i >= 4 && a.isOp(i-3, ".") && a.isName(i-4) {
+			start = a.toks[i-4].pos
+		}
+		s = a.src[start:a.toks[i].end]
+		s = stripSpaceQuotes(s)
+	}
+	a.function(lowerASCII(s))
+}
+
+// stripSpaceQuotes removes spaces and identifier quotes from a qualified
+// name.
+func stripSpaceQuotes(s string) string {
+	clean := true
+	for k := 0; k < len(s); k++ {
+		switch s[k] {
+		case ' ', '\t', '\n', '\r', '"', '`', '[', ']':
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for k := 0; k < len(s); k++ {
+		switch s[k] {
+		case ' ', '\t', '\n', '\r', '"', '`', '[', ']':
+		default:
+			b = append(b, s[k])
+		}
+	}
+	return string(b)
+}
+
+// query analyses a query expression in [lo, hi): WITH, SELECT cores,
+// VALUES, TABLE, set operations, ORDER BY, LIMIT. It returns the output
+// columns when wantCols is set and they are known.
+func (a *analyzer) query(lo, hi int, wantCols bool) []Column {
+	if !a.enter() {
+		return nil
+	}
+	defer a.leave()
+	nctes := len(a.ctes)
+	defer func() { a.ctes = a.ctes[:nctes] }()
+	i := lo
+	if a.is(i, "WITH") {
+		i = a.with(i, hi)
+	}
+	var cols []Column
+	branch := 0
+	known := wantCols
+	for i < hi {
+		switch {
+		case a.isOp(i, "("):
+			end := a.closeOf(i, hi)
+			if !a.startsQuery(i + 1) {
+				a.fail(reasonConstuct)
+				return nil
+			}
+			c := a.query(i+1, end, wantCols && known)
+			cols, known = mergeCols(cols, c, branch, known)
+			branch++
+			i = end + 1
+		case a.is(i, "SELECT"):
+			var c []Column
+			i, c = a.selectCore(i, hi, wantCols && known)
+			cols, known = mergeCols(cols, c, branch, known)
+			branch++
+		case a.is(i, "VALUES"):
+			i = a.valuesList(i+1, hi)
+			known = false
+			branch++
+		case a.is(i, "TABLE"):
+			t, next, ok := a.name(i+1, hi)
+			if !ok {
+				a.fail(reasonConstuct)
+				return nil
+			}
+			a.read(t)
+			if a.is(next, "ONLY") {
+				a.fail(reasonConstuct)
+			}
+			known = false
+			branch++
+			i = next
+		case a.isAny(i, "UNION", "INTERSECT", "EXCEPT", "MINUS"):
+			i++
+			if a.isAny(i, "ALL", "DISTINCT") {
+				i++
+			}
+		case a.isAny(i, "ORDER", "LIMIT", "OFFSET", "FETCH", "FOR", "LOCK"):
+			i = a.expr(i+1, hi)
+		case a.is(i, "INTO") && a.d == MySQL:
+			i = a.into(i, hi)
+		default:
+			a.fail(reasonConstuct)
+			return nil
+		}
+	}
+	if !known {
+		return nil
+	}
+	return cols
+}
+
+// valuesList scans VALUES rows.
+func (a *analyzer) valuesList(i, hi int) int {
+	for i < hi {
+		if a.is(i, "ROW") {
+			i++
+		}
+		if !a.isOp(i, "(") {
+			a.fail(reasonConstuct)
+			return hi
+		}
+		end := a.closeOf(i, hi)
+		a.scanAll(i+1, end)
+		i = end + 1
+		if !a.isOp(i, ",") {
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// mergeCols merges the columns of a set-operation branch into the first
+// branch's: sources add up position by position.
+func mergeCols(cols, c []Column, branch int, known bool) ([]Column, bool) {
+	if !known || c == nil {
+		return nil, false
+	}
+	if branch == 0 {
+		return c, true
+	}
+	if len(c) != len(cols) {
+		return nil, false
+	}
+	for k := range cols {
+		if c[k].Star || cols[k].Star {
+			return nil, false
+		}
+		for _, s := range c[k].Sources {
+			cols[k].Sources = addSource(cols[k].Sources, s)
+		}
+		if len(c[k].Sources) > 0 || c[k].Expr {
+			cols[k].Expr = cols[k].Expr || c[k].Expr || len(cols[k].Sources) > 1
+		}
+	}
+	return cols, true
+}
+
+func addSource(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// selectCore reads SELECT … up to a set operation or the end, returning
+// the index after it and its columns.
+func (a *analyzer) selectCore(i, hi int, wantCols bool) (int, []Column) {
+	i++
+	for a.isAny(i, "ALL", "DISTINCT", "DISTINCTROW", "HIGH_PRIORITY", "STRAIGHT_JOIN", "SQL_SMALL_RESULT",
+		"SQL_BIG_RESULT", "SQL_BUFFER_RESULT", "SQL_NO_CACHE", "SQL_CACHE", "SQL_CALC_FOUND_ROWS") {
+		i++
+		if a.is(i-1, "DISTINCT") && a.is(i, "ON") && a.isOp(i+1, "(") {
+			end := a.closeOf(i+1, hi)
+			a.scanAll(i+2, end)
+			i = end + 1
+		}
+	}
+	listLo := i
+	listHi := a.expr(i, hi)
+	sc := &scope{}
+	i = listHi
+	for i < hi {
+		switch {
+		case a.is(i, "INTO"):
+			i = a.into(i, hi)
+		case a.is(i, "FROM"):
+			i = a.tableList(i+1, hi, sc, false)
+		case a.isAny(i, "WHERE", "HAVING", "QUALIFY"):
+			i = a.expr(i+1, hi)
+		case a.is(i, "GROUP") && a.is(i+1, "BY"), a.is(i, "ORDER") && a.is(i+1, "BY"):
+			i = a.expr(i+2, hi)
+		case a.is(i, "WINDOW"):
+			i = a.expr(i+1, hi)
+		case a.isAny(i, "UNION", "INTERSECT", "EXCEPT", "MINUS", "LIMIT", "OFFSET", "FETCH", "FOR", "LOCK"):
+			// Set operations and what follows belong to the query.
+			goto done
+		default:
+			a.fail(reasonConstuct)
+			return hi, nil
+		}
+	}
+done:
+	a.scanAll(listLo, listHi)
+	if !wantCols {
+		return i, nil
+	}
+	return i, a.columns(listLo, listHi, sc)
+}
+
+// into reads SELECT … INTO: a new table (PostgreSQL), variables or a file
+// (MySQL).
+func (a *analyzer) into(i, hi int) int {
+	i++
+	switch a.d {
+	case MySQL:
+		if a.isAny(i, "OUTFILE", "DUMPFILE") {
+			a.st.IntoFile = true
+			a.effect(KindSelect)
+			a.st.Effect = KindCopy
+		}
+		return a.expr(i, hi)
+	case PostgreSQL:
+		if a.depth > 2 {
+			a.fail(reasonConstuct)
+		}
+		for a.isAny(i, "TEMPORARY", "TEMP", "UNLOGGED", "TABLE", "LOCAL", "GLOBAL") {
+			i++
+		}
+		t, next, ok := a.name(i, hi)
+		if !ok {
+			a.fail(reasonConstuct)
+			return hi
+		}
+		a.write(t)
+		a.st.Effect = KindCreate
+		a.st.Object = ObjectTable
+		return next
+	}
+	a.fail(reasonConstuct)
+	return hi
+}
+
+// joinWords introduce the next table of a join.
+func (a *analyzer) joinStart(i int) (int, bool) {
+	j := i
+	for k := 0; k < 4 && a.isAny(j, "NATURAL", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "OUTER", "SEMI", "ANTI"); k++ {
+		j++
+	}
+	if a.is(j, "JOIN") || a.is(j, "STRAIGHT_JOIN") {
+		return j + 1, true
+	}
+	if j > i && a.is(j, "APPLY") {
+		a.fail(reasonConstuct)
+	}
+	return i, false
+}
+
+// tableList reads a FROM list (table references and joins) and returns the
+// index after it. With write set, the tables named are written.
+func (a *analyzer) tableList(i, hi int, sc *scope, write bool) int {
+	for i < hi {
+		i = a.tableRef(i, hi, sc, write)
+		for {
+			if j, ok := a.joinStart(i); ok {
+				i = a.tableRef(j, hi, sc, write)
+				continue
+			}
+			if a.is(i, "ON") {
+				i = a.expr(i+1, hi)
+				continue
+			}
+			if a.is(i, "USING") && a.isOp(i+1, "(") {
+				i = a.closeOf(i+1, hi) + 1
+				continue
+			}
+			break
+		}
+		if !a.isOp(i, ",") {
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// tableRef reads one table reference: a name, a subquery, a table function
+// or a parenthesised join, with its alias.
+func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
+	if a.is(i, "LATERAL") {
+		i++
+	}
+	if a.is(i, "ONLY") && a.d == PostgreSQL {
+		i++
+		if a.isOp(i, "(") {
+			end := a.closeOf(i, hi)
+			a.tableRef(i+1, end, sc, write)
+			return a.alias(end+1, hi, nil)
+		}
+	}
+	switch {
+	case i >= hi:
+		a.fail(reasonConstuct)
+		return hi
+	case a.isOp(i, "("):
+		end := a.closeOf(i, hi)
+		if a.startsQuery(i + 1) {
+			if write {
+				a.fail("derived table as a write target")
+			}
+			cols := a.query(i+1, end, true)
+			r := rel{derived: true, cols: cols}
+			next := a.alias(end+1, hi, &r)
+			sc.rels = append(sc.rels, r)
+			return next
+		}
+		// A parenthesised join.
+		inner := a.tableList(i+1, end, sc, write)
+		if inner != end {
+			a.fail(reasonConstuct)
+		}
+		return a.alias(end+1, hi, nil)
+	case a.isName(i):
+		t, next, _ := a.name(i, hi)
+		if a.isOp(next, "(") {
+			// A table function.
+			if write {
+				a.fail(reasonConstuct)
+			}
+			a.funcName(next - 1)
+			end := a.closeOf(next, hi)
+			a.scanAll(next+1, end)
+			next = end + 1
+			if a.is(next, "WITH") && a.is(next+1, "ORDINALITY") {
+				next += 2
+			}
+			r := rel{derived: true}
+			return a.alias(next, hi, &r)
+		}
+		if a.isOp(next, "*") {
+			next++
+		}
+		r := rel{table: t}
+		if t.Schema == "" {
+			for k := len(a.ctes) - 1; k >= 0; k-- {
+				if a.ctes[k].name == t.Name {
+					r.derived = true
+					r.cols = a.ctes[k].cols
+					r.alias = t.Name
+					break
+				}
+			}
+		}
+		if write {
+			if r.derived {
+				a.fail("CTE as a write target")
+			}
+			a.write(t)
+		} else if !r.derived {
+			a.read(t)
+		}
+		next = a.alias(next, hi, &r)
+		sc.rels = append(sc.rels, r)
+		return next
+	default:
+		a.fail(reasonConstuct)
+		return hi
+	}
+}
+
+// aliasStop lists words that follow a table reference without being its
+// alias.
+var aliasStop = [...]string{
+	"WHERE", "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "OUTER", "ON", "USING",
+	"GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET", "FETCH", "FOR", "UNION", "INTERSECT", "EXCEPT",
+	"MINUS", "WINDOW", "SET", "RETURNING", "VALUES", "SELECT", "INTO", "WHEN", "LOCK", "STRAIGHT_JOIN",
+	"PARTITION", "USE", "FORCE", "IGNORE", "TABLESAMPLE", "WITH", "DEFAULT", "INDEXED", "NOT", "FROM",
+	"QUALIFY", "DO", "TO", "AND", "OR", "END", "ELSE", "THEN", "OVERRIDING", "SEMI", "ANTI", "APPLY",
+	"CONNECT", "START", "AS",
+}
+
+// alias reads an optional [AS] alias [(columns)] and the table options a
+// reference may carry, and returns the index after them.
+func (a *analyzer) alias(i, hi int, r *rel) int {
+	i = a.tableOpts(i, hi)
+	if i < hi && a.is(i, "AS") {
+		i++
+		if a.isName(i) {
+			if r != nil {
+				r.alias = a.fold(i)
+			}
+			i++
+		} else {
+			a.fail(reasonConstuct)
+		}
+	} else if i < hi && (a.toks[i].kind == tQIdent || a.toks[i].kind == tWord && !a.isAny(i, aliasStop[:]...)) {
+		if r != nil {
+			r.alias = a.fold(i)
+		}
+		i++
+	}
+	if a.isOp(i, "(") {
+		i = a.closeOf(i, hi) + 1
+		if r != nil && r.derived {
+			r.cols = nil // renamed columns: lineage by name no longer holds
+		}
+	}
+	return a.tableOpts(i, hi)
+}
+
+// tableOpts skips the options a table reference may carry: TABLESAMPLE,
+// index hints, partitions.
+func (a *analyzer) tableOpts(i, hi int) int {
+	for i < hi {
+		switch {
+		case a.is(i, "TABLESAMPLE"):
+			i++
+			if a.isName(i) {
+				i++
+			}
+			if a.isOp(i, "(") {
+				i = a.closeOf(i, hi) + 1
+			}
+			if a.is(i, "REPEATABLE") && a.isOp(i+1, "(") {
+				i = a.closeOf(i+1, hi) + 1
+			}
+		case a.d == MySQL && a.isAny(i, "USE", "FORCE", "IGNORE") && a.isAny(i+1, "INDEX", "KEY"):
+			i += 2
+			if a.is(i, "FOR") {
+				i += 2
+				if a.is(i, "BY") {
+					i++
+				}
+			}
+			if a.isOp(i, "(") {
+				i = a.closeOf(i, hi) + 1
+			}
+		case a.d == MySQL && a.is(i, "PARTITION") && a.isOp(i+1, "("):
+			i = a.closeOf(i+1, hi) + 1
+		case a.d == SQLite && a.is(i, "INDEXED") && a.is(i+1, "BY"):
+			i += 3
+		case a.d == SQLite && a.is(i, "NOT") && a.is(i+1, "INDEXED"):
+			i += 2
+		default:
+			return i
+		}
+	}
+	return i
+}

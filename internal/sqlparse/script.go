@@ -1,0 +1,260 @@
+package sqlparse
+
+import "unicode/utf8"
+
+// Reasons for an incomplete analysis. They are constant strings: a reason
+// never carries text from the statement.
+const (
+	reasonDialect  = "unknown dialect"
+	reasonTooLong  = "text exceeds 1 MiB"
+	reasonUnknown  = "unknown statement"
+	reasonConstuct = "unknown construct"
+)
+
+// scriptAlloc holds a script and its first statement in one allocation.
+type scriptAlloc struct {
+	s  Script
+	st [1]Statement
+}
+
+// Analyze reads sql in dialect d. It never panics and never returns nil;
+// whatever it cannot read with certainty is reported with Complete false.
+// The result is not cached: see [Cache].
+func Analyze(d Dialect, sql string) *Script {
+	sa := &scriptAlloc{}
+	sc := &sa.s
+	sc.Dialect = d
+	if d != PostgreSQL && d != MySQL && d != SQLite {
+		return failScript(sa, reasonDialect)
+	}
+	if len(sql) > MaxTextLen {
+		return failScript(sa, reasonTooLong)
+	}
+	var buf [64]token
+	lx := lexer{d: d, src: sql, toks: buf[:0]}
+	if len(sql) > 240 {
+		lx.toks = make([]token, 0, len(sql)/4)
+	}
+	lx.lex()
+	if !utf8.ValidString(sql) {
+		lx.flaw(0, "invalid UTF-8")
+	}
+	a := analyzer{d: d, src: sql, toks: lx.toks}
+	a.matchParens()
+	a.split(sa)
+	a.applyFlaws(lx.flaws)
+	sc.Complete = true
+	for i := range sc.Statements {
+		if !sc.Statements[i].Complete {
+			sc.Complete = false
+			sc.Reason = sc.Statements[i].Reason
+			break
+		}
+	}
+	if sc.Complete && a.scriptFlaw != "" {
+		sc.Complete = false
+		sc.Reason = a.scriptFlaw
+	}
+	sc.Normalized = normalize(sql, lx.toks)
+	sc.Fingerprint = fingerprint(d, sc.Normalized)
+	sc.Summary = a.summary(sc)
+	return sc
+}
+
+func failScript(sa *scriptAlloc, reason string) *Script {
+	sa.st[0] = Statement{Kind: KindUnknown, Effect: KindUnknown, Object: ObjectUnknown, Limit: -1, Reason: reason}
+	sa.s.Statements = sa.st[:1:1]
+	sa.s.Reason = reason
+	sa.s.Summary = "UNKNOWN"
+	sa.s.Fingerprint = fingerprint(sa.s.Dialect, "")
+	return &sa.s
+}
+
+// applyFlaws marks the statements holding lexer flaws incomplete.
+func (a *analyzer) applyFlaws(flaws []lexFlaw) {
+	sts := a.script.Statements
+	for _, f := range flaws {
+		if len(sts) == 0 {
+			a.script.Statements = append(a.script.Statements, Statement{Kind: KindUnknown, Effect: KindUnknown, Object: ObjectUnknown, Limit: -1, Reason: f.reason})
+			sts = a.script.Statements
+			continue
+		}
+		// The statement starting last at or before the flaw holds it.
+		k := 0
+		for j := range a.starts {
+			if int(a.toks[a.starts[j]].pos) <= f.pos {
+				k = j
+			}
+		}
+		if k >= len(sts) {
+			k = len(sts) - 1
+		}
+		if sts[k].Complete {
+			sts[k].Complete = false
+			sts[k].Reason = f.reason
+		}
+	}
+}
+
+// split cuts the token stream into statements and analyses each.
+func (a *analyzer) split(sa *scriptAlloc) {
+	a.script = &sa.s
+	toks := a.toks
+	n := len(toks)
+	lo := 0
+	count := 0
+	for lo < n {
+		if toks[lo].kind == tSemi {
+			lo++
+			continue
+		}
+		hi, swallow := a.stmtEnd(lo)
+		var st *Statement
+		if count == 0 {
+			sa.s.Statements = sa.st[:1:1]
+			st = &sa.st[0]
+		} else {
+			if count == 1 {
+				sts := make([]Statement, 1, 4)
+				sts[0] = sa.st[0]
+				sa.s.Statements = sts
+			}
+			sa.s.Statements = append(sa.s.Statements, Statement{})
+			st = &sa.s.Statements[len(sa.s.Statements)-1]
+		}
+		a.starts = append(a.starts, lo)
+		count++
+		a.statement(lo, hi, st)
+		if swallow != "" && st.Complete {
+			st.Complete = false
+			st.Reason = swallow
+		}
+		lo = hi
+	}
+}
+
+// stmtEnd returns the index of the token ending the statement starting at
+// lo (its semicolon, or len(toks)). Statements with bodies holding
+// semicolons (PostgreSQL BEGIN ATOMIC, SQLite triggers, MySQL stored
+// programs and compound statements) are kept whole.
+func (a *analyzer) stmtEnd(lo int) (int, string) {
+	toks := a.toks
+	n := len(toks)
+	switch a.d {
+	case MySQL:
+		if a.mysqlCompound(lo) {
+			return n, "stored program or compound statement"
+		}
+	case SQLite:
+		if a.is(lo, "CREATE") && (a.is(lo+1, "TRIGGER") || (a.is(lo+1, "TEMP") || a.is(lo+1, "TEMPORARY")) && a.is(lo+2, "TRIGGER")) {
+			return a.blockEnd(lo, false), ""
+		}
+	case PostgreSQL:
+		if a.is(lo, "CREATE") {
+			return a.blockEnd(lo, true), ""
+		}
+	}
+	for i := lo; i < n; i++ {
+		if toks[i].kind == tSemi {
+			return i, ""
+		}
+		if m := toks[i].m; m > int32(i) {
+			i = int(m)
+		}
+	}
+	return n, ""
+}
+
+// blockEnd finds the end of a statement that may hold BEGIN [ATOMIC] … END.
+func (a *analyzer) blockEnd(lo int, atomic bool) int {
+	n := len(a.toks)
+	depth := 0
+	for i := lo; i < n; i++ {
+		if m := a.toks[i].m; m > int32(i) {
+			i = int(m)
+			continue
+		}
+		switch {
+		case a.toks[i].kind == tSemi:
+			if depth == 0 {
+				return i
+			}
+		case a.is(i, "BEGIN") && (!atomic || a.is(i+1, "ATOMIC")):
+			if depth == 0 {
+				depth = 1
+			}
+		case depth > 0 && a.is(i, "CASE"):
+			depth++
+		case depth > 0 && a.is(i, "END"):
+			depth--
+		}
+	}
+	return n
+}
+
+// mysqlCompound reports a MySQL statement whose body may hold semicolons:
+// CREATE PROCEDURE / FUNCTION / TRIGGER / EVENT, and MariaDB's compound
+// statements outside stored programs.
+func (a *analyzer) mysqlCompound(lo int) bool {
+	if a.is(lo, "BEGIN") && a.is(lo+1, "NOT") {
+		return true
+	}
+	for _, kw := range [...]string{"IF", "WHILE", "LOOP", "REPEAT", "CASE", "FOR", "DECLARE"} {
+		if a.is(lo, kw) {
+			return true
+		}
+	}
+	if lo+1 < len(a.toks) && a.toks[lo].kind == tWord && a.isOp(lo+1, ":") {
+		return true // label:
+	}
+	if !a.is(lo, "CREATE") {
+		return false
+	}
+	for i := lo + 1; i < len(a.toks) && i < lo+16; i++ {
+		if a.isOp(i, "(") || a.toks[i].kind == tSemi {
+			return false
+		}
+		if a.is(i, "PROCEDURE") || a.is(i, "FUNCTION") || a.is(i, "TRIGGER") || a.is(i, "EVENT") {
+			return true
+		}
+	}
+	return false
+}
+
+// normalize writes the tokens with literals replaced by "?", comments
+// dropped and whitespace collapsed to one space.
+func normalize(src string, toks []token) string {
+	if len(toks) == 0 {
+		return ""
+	}
+	size := 0
+	for _, t := range toks {
+		size += int(t.end-t.pos) + 1
+	}
+	b := make([]byte, 0, size)
+	for k, t := range toks {
+		if t.space && k > 0 {
+			b = append(b, ' ')
+		}
+		switch t.kind {
+		case tString, tNumber, tDQ:
+			b = append(b, '?')
+		default:
+			b = append(b, src[t.pos:t.end]...)
+		}
+	}
+	return string(b)
+}
+
+// fingerprint is FNV-1a 64 over the dialect and the normalized text.
+func fingerprint(d Dialect, norm string) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	h ^= uint64(d)
+	h *= prime
+	for i := 0; i < len(norm); i++ {
+		h ^= uint64(norm[i])
+		h *= prime
+	}
+	return h
+}

@@ -1,0 +1,301 @@
+package sqlparse
+
+// statement analyses the tokens [lo, hi) as one statement into st.
+func (a *analyzer) statement(lo, hi int, st *Statement) {
+	*st = Statement{Kind: KindUnknown, Effect: KindUnknown, Object: ObjectNone, Limit: -1, Complete: true}
+	prev, prevCTEs, prevEffect := a.st, a.ctes, a.cteEffect
+	a.st = st
+	a.ctes = nil
+	a.cteEffect = KindUnknown
+	defer func() { a.st, a.ctes, a.cteEffect = prev, prevCTEs, prevEffect }()
+	if !a.enter() {
+		return
+	}
+	defer a.leave()
+	a.dispatch(lo, hi)
+	if st.Effect == KindUnknown {
+		st.Effect = st.Kind
+	}
+	if st.Kind == KindUnknown {
+		a.fail(reasonUnknown)
+	}
+}
+
+func (a *analyzer) kind(k Kind) {
+	a.st.Kind = k
+	a.st.Effect = k
+}
+
+// simple records a statement whose arguments cannot hide another
+// statement: its kind is all there is to know.
+func (a *analyzer) simple(k Kind, lo, hi int) {
+	a.kind(k)
+	a.scanAll(lo, hi)
+}
+
+func (a *analyzer) dispatch(lo, hi int) {
+	st := a.st
+	switch {
+	case a.isOp(lo, "("):
+		a.kind(KindSelect)
+		a.st.Columns = a.query(lo, hi, true)
+	case a.is(lo, "SELECT"):
+		a.kind(KindSelect)
+		a.st.Columns = a.query(lo, hi, true)
+	case a.is(lo, "WITH"):
+		a.withStatement(lo, hi)
+	case a.is(lo, "VALUES"):
+		a.kind(KindValues)
+		a.query(lo, hi, false)
+	case a.is(lo, "TABLE"):
+		a.kind(KindTable)
+		a.query(lo, hi, false)
+	case a.is(lo, "INSERT"):
+		a.insert(lo, hi)
+	case a.is(lo, "REPLACE") && a.d != PostgreSQL:
+		a.insert(lo, hi)
+	case a.is(lo, "UPDATE"):
+		a.update(lo, hi)
+	case a.is(lo, "DELETE"):
+		a.delete(lo, hi)
+	case a.is(lo, "MERGE"):
+		a.merge(lo, hi)
+	case a.is(lo, "CREATE"):
+		a.create(lo, hi)
+	case a.is(lo, "ALTER"):
+		a.alter(lo, hi)
+	case a.is(lo, "DROP"):
+		a.drop(lo, hi)
+	case a.is(lo, "TRUNCATE"):
+		a.truncate(lo, hi)
+	case a.is(lo, "RENAME") && a.d == MySQL:
+		a.rename(lo, hi)
+	case a.is(lo, "COMMENT") && a.is(lo+1, "ON") && a.d == PostgreSQL:
+		a.simple(KindComment, lo, hi)
+		st.Object = ObjectOther
+	case a.is(lo, "GRANT"):
+		a.grant(KindGrant, lo, hi)
+	case a.is(lo, "REVOKE"):
+		a.grant(KindRevoke, lo, hi)
+	case a.is(lo, "COPY") && a.d == PostgreSQL:
+		a.copy(lo, hi)
+	case a.is(lo, "LOAD") && a.d == MySQL && a.isAny(lo+1, "DATA", "XML"):
+		a.loadData(lo, hi)
+	case a.is(lo, "LOAD") && a.d == MySQL && a.is(lo+1, "INDEX"):
+		a.simple(KindFlush, lo, hi)
+	case a.is(lo, "LOAD") && a.d == PostgreSQL:
+		a.simple(KindOther, lo, hi)
+	case a.is(lo, "CALL") && a.d != SQLite:
+		a.call(lo, hi)
+	case a.is(lo, "DO") && a.d != SQLite:
+		a.simple(KindDo, lo, hi)
+	case a.is(lo, "PREPARE"):
+		a.prepare(lo, hi)
+	case a.is(lo, "EXECUTE") && a.d != SQLite:
+		a.simple(KindExecute, lo, hi)
+	case a.is(lo, "DEALLOCATE") && a.d != SQLite:
+		a.simple(KindDeallocate, lo, hi)
+	case a.is(lo, "SET") && a.d != SQLite:
+		a.set(lo, hi)
+	case a.is(lo, "RESET") && a.d != SQLite:
+		a.reset(lo, hi)
+	case a.is(lo, "SHOW") && a.d != SQLite, a.is(lo, "HELP") && a.d == MySQL:
+		a.simple(KindShow, lo, hi)
+	case a.is(lo, "BEGIN"):
+		a.simple(KindBegin, lo, hi)
+	case a.is(lo, "START") && a.is(lo+1, "TRANSACTION") && a.d != SQLite:
+		a.simple(KindBegin, lo, hi)
+	case a.is(lo, "COMMIT"), a.is(lo, "END") && a.d != MySQL:
+		a.simple(KindCommit, lo, hi)
+	case a.is(lo, "ROLLBACK"), a.is(lo, "ABORT") && a.d == PostgreSQL:
+		a.simple(KindRollback, lo, hi)
+	case a.is(lo, "SAVEPOINT"):
+		a.simple(KindSavepoint, lo, hi)
+	case a.is(lo, "RELEASE"):
+		a.simple(KindRelease, lo, hi)
+	case a.isAny(lo, "EXPLAIN", "DESCRIBE", "DESC") && !(a.d != MySQL && !a.is(lo, "EXPLAIN")):
+		a.explain(lo, hi)
+	case a.is(lo, "LOCK") && a.d != SQLite:
+		a.lock(lo, hi)
+	case a.is(lo, "UNLOCK") && a.d == MySQL:
+		a.simple(KindUnlock, lo, hi)
+	case a.is(lo, "VACUUM") && a.d != MySQL:
+		a.vacuum(lo, hi)
+	case a.isAny(lo, "ANALYZE", "ANALYSE"):
+		a.analyze(lo, hi)
+	case a.is(lo, "USE") && a.d == MySQL:
+		a.simple(KindUse, lo, hi)
+	case a.isAny(lo, "ATTACH", "DETACH") && a.d == SQLite:
+		a.simple(KindAttach, lo, hi)
+	case a.is(lo, "PRAGMA") && a.d == SQLite:
+		a.simple(KindPragma, lo, hi)
+	case a.isAny(lo, "LISTEN", "NOTIFY", "UNLISTEN") && a.d == PostgreSQL:
+		a.simple(KindListen, lo, hi)
+	case a.is(lo, "CHECKPOINT") && a.d == PostgreSQL:
+		a.simple(KindCheckpoint, lo, hi)
+	case a.is(lo, "DISCARD") && a.d == PostgreSQL:
+		a.simple(KindDiscard, lo, hi)
+	case a.is(lo, "REINDEX") && a.d != MySQL:
+		a.simple(KindReindex, lo, hi)
+	case a.is(lo, "CLUSTER") && a.d == PostgreSQL:
+		a.simple(KindCluster, lo, hi)
+	case a.is(lo, "REFRESH") && a.is(lo+1, "MATERIALIZED") && a.is(lo+2, "VIEW") && a.d == PostgreSQL:
+		a.kind(KindRefresh)
+		st.Object = ObjectMaterializedView
+		i := lo + 3
+		if a.is(i, "CONCURRENTLY") {
+			i++
+		}
+		if t, _, ok := a.name(i, hi); ok {
+			a.write(t)
+		} else {
+			a.fail(reasonConstuct)
+		}
+	case a.is(lo, "SECURITY") && a.is(lo+1, "LABEL") && a.d == PostgreSQL:
+		a.simple(KindSecurityLabel, lo, hi)
+	case a.is(lo, "IMPORT") && a.is(lo+1, "FOREIGN") && a.d == PostgreSQL:
+		a.simple(KindImport, lo, hi)
+	case a.is(lo, "HANDLER") && a.d == MySQL:
+		a.simple(KindHandler, lo, hi)
+	case a.d == MySQL && a.isAny(lo, "FLUSH", "KILL", "SHUTDOWN", "PURGE", "OPTIMIZE", "REPAIR", "CHECK", "CHECKSUM",
+		"INSTALL", "UNINSTALL", "CACHE", "BINLOG", "CHANGE", "STOP", "START", "RESTART", "CLONE"):
+		a.simple(KindFlush, lo, hi)
+	case a.d == MySQL && a.isAny(lo, "XA", "SIGNAL", "RESIGNAL", "GET"):
+		a.simple(KindOther, lo, hi)
+	case a.d == PostgreSQL && a.isAny(lo, "FETCH", "MOVE", "CLOSE", "REASSIGN"):
+		a.simple(KindOther, lo, hi)
+	case a.d == PostgreSQL && a.is(lo, "DECLARE"):
+		a.declare(lo, hi)
+	default:
+		a.fail(reasonUnknown)
+	}
+}
+
+// withStatement reads WITH … followed by the main statement.
+func (a *analyzer) withStatement(lo, hi int) {
+	i := a.with(lo, hi)
+	switch {
+	case i >= hi:
+		a.fail(reasonConstuct)
+	case a.is(i, "SELECT"), a.isOp(i, "("), a.is(i, "VALUES"), a.is(i, "TABLE"):
+		a.kind(KindSelect)
+		a.st.Columns = a.query(i, hi, true)
+	case a.is(i, "INSERT"), a.is(i, "REPLACE") && a.d != PostgreSQL:
+		a.insert(i, hi)
+	case a.is(i, "UPDATE"):
+		a.update(i, hi)
+	case a.is(i, "DELETE"):
+		a.delete(i, hi)
+	case a.is(i, "MERGE") && a.d == PostgreSQL:
+		a.merge(i, hi)
+	default:
+		a.fail(reasonConstuct)
+	}
+	a.effectsFromCTEs()
+}
+
+// effectsFromCTEs raises the effect to the data-modifying CTEs' effects.
+func (a *analyzer) effectsFromCTEs() {
+	if k := a.cteEffect; k != KindUnknown {
+		a.effect(k)
+	}
+}
+
+// with reads a WITH clause at lo, registering its names, and returns the
+// index after it.
+func (a *analyzer) with(lo, hi int) int {
+	i := lo + 1
+	if a.is(i, "RECURSIVE") {
+		i++
+	}
+	for i < hi {
+		if !a.isName(i) {
+			a.fail(reasonConstuct)
+			return hi
+		}
+		name := a.fold(i)
+		i++
+		if a.isOp(i, "(") {
+			i = a.closeOf(i, hi) + 1
+		}
+		if !a.is(i, "AS") {
+			a.fail(reasonConstuct)
+			return hi
+		}
+		i++
+		if a.is(i, "NOT") {
+			i++
+		}
+		if a.is(i, "MATERIALIZED") {
+			i++
+		}
+		if !a.isOp(i, "(") {
+			a.fail(reasonConstuct)
+			return hi
+		}
+		end := a.closeOf(i, hi)
+		var cols []Column
+		switch {
+		case a.isAny(i+1, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(i+1, "REPLACE") && a.d != PostgreSQL:
+			a.cteDML(i+1, end)
+		default:
+			// The name is visible inside its own body (WITH RECURSIVE).
+			a.ctes = append(a.ctes, cte{name: name})
+			cols = a.query(i+1, end, true)
+			a.ctes = a.ctes[:len(a.ctes)-1]
+		}
+		a.ctes = append(a.ctes, cte{name: name, cols: cols})
+		i = end + 1
+		// SEARCH / CYCLE clauses.
+		for i < hi && a.isAny(i, "SEARCH", "CYCLE") {
+			for i < hi && !a.isOp(i, ",") && !a.isAny(i, "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE") && !a.isOp(i, "(") {
+				i++
+			}
+		}
+		if a.isOp(i, ",") {
+			i++
+			continue
+		}
+		return i
+	}
+	return i
+}
+
+// cteDML analyses a data-modifying statement inside a WITH clause. Only
+// the top-level WITH of a statement may hold one.
+func (a *analyzer) cteDML(lo, hi int) {
+	if a.depth > 1 {
+		a.fail("data-modifying statement in a nested WITH")
+	}
+	outer := a.st
+	tmp := Statement{Kind: KindUnknown, Effect: KindUnknown, Object: ObjectNone, Limit: -1, Complete: true}
+	a.st = &tmp
+	ctes := a.ctes
+	switch {
+	case a.is(lo, "INSERT"), a.is(lo, "REPLACE"):
+		a.insert(lo, hi)
+	case a.is(lo, "UPDATE"):
+		a.update(lo, hi)
+	case a.is(lo, "DELETE"):
+		a.delete(lo, hi)
+	case a.is(lo, "MERGE"):
+		a.merge(lo, hi)
+	}
+	a.ctes = ctes
+	a.st = outer
+	for _, t := range tmp.Reads {
+		a.read(t)
+	}
+	for _, t := range tmp.Writes {
+		a.write(t)
+	}
+	for _, f := range tmp.Functions {
+		a.function(f)
+	}
+	if severity(tmp.Effect) > severity(a.cteEffect) {
+		a.cteEffect = tmp.Effect
+	}
+	if !tmp.Complete {
+		a.fail(tmp.Reason)
+	}
+}
