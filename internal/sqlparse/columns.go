@@ -127,7 +127,7 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 			if a.isOp(i-1, ".") || a.isOp(i-1, "::") || t.kind == tWord && a.isExprWord(i) {
 				continue
 			}
-			if a.is(i-1, "AS") && a.isCastAs(i - 1) {
+			if a.is(i-1, "AS") && a.isCastAs(i-1) {
 				continue
 			}
 			ref, next, _ := a.name(i, exprHi)

@@ -426,8 +426,8 @@ func identEnd(src string, i int, d Dialect) int {
 	return i
 }
 
-// word scans an identifier or keyword, or a prefixed string (E'', B'', X'',
-// N'', U&'', U&"", _charset'').
+// word scans an identifier or keyword, or a prefixed string (E”, B”, X”,
+// N”, U&”, U&"", _charset”).
 func (lx *lexer) word(i int, space bool) int {
 	src := lx.src
 	n := len(src)

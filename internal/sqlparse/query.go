@@ -120,7 +120,7 @@ func (a *analyzer) parens(open, close int) {
 	switch {
 	case a.isAny(j, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(j, "(") && a.startsQuery(j):
 		a.query(j, close, false)
-	case a.isAny(j, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(j, "REPLACE") && a.isAny(j+1, "INTO") :
+	case a.isAny(j, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(j, "REPLACE") && a.isAny(j+1, "INTO"):
 		a.fail("data-modifying statement in a subquery")
 	default:
 		if !a.enter() {
