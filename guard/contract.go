@@ -112,6 +112,9 @@ type Verdict struct {
 	// MaxRowsAffected caps the rows an UPDATE or DELETE may change; 0 means
 	// no cap.
 	MaxRowsAffected int64
+	// MaxRowsRule names the rule that set MaxRowsAffected, for the error
+	// the driver returns when the cap is exceeded.
+	MaxRowsRule string
 	// Unmask is true when the policy lets this statement see clear values.
 	Unmask bool
 }
@@ -133,15 +136,29 @@ func (e *BlockedError) Error() string {
 // Unwrap returns ErrBlocked.
 func (e *BlockedError) Unwrap() error { return ErrBlocked }
 
-// Policy decides on statements. A nil *Policy allows everything.
-// A Policy is safe for concurrent use.
+// Policy decides on statements. A nil *Policy allows everything. The zero
+// Policy has no rules and denies statements the analyser could not fully
+// read; build one with [New] or [Load]. A Policy is safe for concurrent use.
 type Policy struct {
-	_ struct{}
+	rules    []NamedRule
+	mode     Mode
+	env      string
+	approver Approver
+	timeout  time.Duration
+	unknown  Decision
+	grantKey []byte
+	now      func() time.Time
+	needTime bool
 }
 
 // Check decides on r. A non-nil error means the statement must not run; it
 // matches ErrBlocked for a denial (including a denied, timed-out or failed
 // review). The verdict is filled in either case, for the audit trail.
+//
+// Check fills r.Environment from [WithEnvironment] when it is empty.
 func (p *Policy) Check(ctx context.Context, r *Request) (Verdict, error) {
-	return Verdict{Decision: Allow}, nil
+	if p == nil {
+		return Verdict{Decision: Allow}, nil
+	}
+	return p.check(ctx, r)
 }

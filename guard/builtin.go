@@ -1,0 +1,567 @@
+package guard
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+// Names of the built-in rules, as a policy file spells them after
+// "builtin:" and as verdicts name them unless renamed.
+const (
+	RuleDestructiveDDL  = "destructive-ddl"
+	RuleMissingWhere    = "missing-where"
+	RuleStacked         = "stacked"
+	RuleDangerous       = "dangerous"
+	RulePrivileges      = "privileges"
+	RuleLexingSettings  = "lexing-settings"
+	RuleReadOnly        = "read-only"
+	RuleTables          = "tables"
+	RuleRequireIdentity = "require-identity"
+	RuleMaxRows         = "max-rows"
+	RuleUnmaskReview    = "unmask-review"
+	// RuleUnknown names the policy's own treatment of statements the
+	// analyser could not fully read (see [WithUnknown]).
+	RuleUnknown = "unknown"
+)
+
+// statements calls visit for every statement of s and every statement one
+// of them wraps (EXPLAIN, PREPARE), stopping at the first that reports true.
+// It is written as a loop over a value receiver so that it inlines and does
+// not allocate.
+func anyStatement(s *Script, match func(*Statement) bool) bool {
+	if s == nil {
+		return false
+	}
+	for i := range s.Statements {
+		for st := &s.Statements[i]; st != nil; st = st.Inner {
+			if match(st) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func deny(reason string) Outcome { return Outcome{Decision: Deny, Reason: reason} }
+
+// DestructiveDDL denies DROP (of any object), TRUNCATE and ALTER … DROP
+// (COLUMN or CONSTRAINT) in the given environments; with none, in every
+// environment. A request with no environment counts as production: the rule
+// fails closed.
+//
+// It catches these statements wherever they sit in a stacked script or
+// behind EXPLAIN. It cannot see DDL that runs inside a function, a
+// procedure, a DO block or dynamic SQL (EXECUTE), nor data loss through
+// other DDL (ALTER COLUMN … TYPE, CREATE OR REPLACE, RENAME).
+func DestructiveDDL(environments ...string) NamedRule {
+	return Named(RuleDestructiveDDL, &destructiveDDL{envs: environments})
+}
+
+type destructiveDDL struct{ envs []string }
+
+func (d *destructiveDDL) Check(_ context.Context, r *Request) Outcome {
+	if len(d.envs) > 0 && r.Environment != "" {
+		in := false
+		for _, e := range d.envs {
+			if strings.EqualFold(e, r.Environment) {
+				in = true
+				break
+			}
+		}
+		if !in {
+			return Outcome{}
+		}
+	}
+	if anyStatement(r.Script, isDestructive) {
+		return deny("destructive DDL (DROP, TRUNCATE or ALTER … DROP)")
+	}
+	return Outcome{}
+}
+
+func isDestructive(st *Statement) bool {
+	switch {
+	case st.Kind == sqlparse.KindDrop, st.Effect == sqlparse.KindDrop:
+		return true
+	case st.Kind == sqlparse.KindTruncate, st.Effect == sqlparse.KindTruncate:
+		return true
+	case st.DropsColumn:
+		return true
+	}
+	return false
+}
+
+// MissingWhere denies an UPDATE or DELETE without a WHERE clause, or with
+// one the analyser recognises as always true (WHERE 1=1, WHERE true,
+// … OR 1=1, WHERE id = id). It looks at the statement's effect, so a DELETE
+// inside a CTE, or under EXPLAIN ANALYZE, is caught too; when the analyser
+// does not describe such a nested WHERE, the rule denies (fails closed).
+//
+// It cannot recognise every tautology (WHERE id > 0 on a positive key,
+// WHERE f(x) for a function that is always true), and a LIMIT does not
+// satisfy it: cap rows with [MaxRows].
+func MissingWhere() NamedRule { return Named(RuleMissingWhere, missingWhere{}) }
+
+type missingWhere struct{}
+
+func (missingWhere) Check(_ context.Context, r *Request) Outcome {
+	if anyStatement(r.Script, isUnbounded) {
+		return deny("UPDATE or DELETE without a restricting WHERE clause")
+	}
+	return Outcome{}
+}
+
+func isUnbounded(st *Statement) bool {
+	if st.Effect != sqlparse.KindUpdate && st.Effect != sqlparse.KindDelete &&
+		st.Kind != sqlparse.KindUpdate && st.Kind != sqlparse.KindDelete {
+		return false
+	}
+	return !st.Where.Present || st.Where.Trivial
+}
+
+// StackedStatements denies a text that holds more than one statement
+// ("SELECT 1; DROP TABLE t"), the shape of most SQL injection. It counts
+// statements as the analyser separates them, with the dialect's own rules
+// for comments and quotes. It denies legitimate batches too: send them one
+// statement at a time.
+func StackedStatements() NamedRule { return Named(RuleStacked, stacked{}) }
+
+type stacked struct{}
+
+func (stacked) Check(_ context.Context, r *Request) Outcome {
+	if r.Script != nil && r.Script.Stacked() {
+		return deny("several statements in one text")
+	}
+	return Outcome{}
+}
+
+// dangerousFunctions read or write server files, reach other servers, run
+// code the analyser cannot read, stall the server or kill sessions.
+var dangerousFunctions = [...]string{
+	// PostgreSQL: server files and programs, other servers, dynamic SQL,
+	// sleeping, administration.
+	"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file",
+	"pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir",
+	"pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_logdir_ls",
+	"lo_import", "lo_export", "lo_from_bytea", "lo_put",
+	"dblink", "dblink_exec", "dblink_connect", "dblink_connect_u",
+	"dblink_send_query", "dblink_open", "dblink_fetch",
+	"query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema",
+	"cursor_to_xml", "database_to_xml", "database_to_xml_and_xmlschema",
+	"schema_to_xml",
+	"pg_sleep", "pg_sleep_for", "pg_sleep_until",
+	"pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf",
+	"pg_rotate_logfile", "pg_promote",
+	// MySQL / MariaDB.
+	"sleep", "benchmark", "load_file", "sys_exec", "sys_eval",
+	// SQLite.
+	"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+}
+
+func isDangerousFunction(name string) bool {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	for _, f := range dangerousFunctions {
+		if strings.EqualFold(name, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// DangerousCalls denies commands and functions that leave the database's
+// own tables: COPY … PROGRAM, COPY … TO a file, SELECT … INTO OUTFILE or
+// DUMPFILE, LOAD DATA (LOCAL or not), SQLite ATTACH, PostgreSQL DO blocks
+// (code the analyser cannot read), and calls to server-file, large-object,
+// dblink, dynamic-SQL (query_to_xml and kin), sleep (pg_sleep, SLEEP,
+// BENCHMARK), session-killing and extension-loading functions, with or
+// without a schema qualifier.
+//
+// It cannot see these calls when they are made inside a user-defined
+// function or procedure, or through a function it does not list.
+func DangerousCalls() NamedRule { return Named(RuleDangerous, dangerous{}) }
+
+type dangerous struct{}
+
+func (dangerous) Check(_ context.Context, r *Request) Outcome {
+	if anyStatement(r.Script, isDangerous) {
+		return deny("command or function that reaches outside the database, runs unreadable code or stalls the server")
+	}
+	return Outcome{}
+}
+
+func isDangerous(st *Statement) bool {
+	if st.Program || st.Local || st.IntoFile {
+		return true
+	}
+	switch st.Kind {
+	case sqlparse.KindLoadData, sqlparse.KindAttach, sqlparse.KindDo:
+		return true
+	}
+	for _, f := range st.Functions {
+		if isDangerousFunction(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// PrivilegeChanges denies GRANT, REVOKE, CREATE / ALTER / DROP / RENAME of a
+// role or user, and session identity changes (SET ROLE, SET SESSION
+// AUTHORIZATION, SET PASSWORD, ALTER DEFAULT PRIVILEGES).
+//
+// It recognises SET forms by their words in the literal-free text of the
+// script, so in a stacked script a role word in any statement marks every
+// SET of it. It cannot see privilege changes made inside functions,
+// procedures or dynamic SQL.
+func PrivilegeChanges() NamedRule { return Named(RulePrivileges, privileges{}) }
+
+type privileges struct{}
+
+func (privileges) Check(_ context.Context, r *Request) Outcome {
+	if r.Script == nil {
+		return Outcome{}
+	}
+	for i := range r.Script.Statements {
+		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
+			if isPrivilegeChange(st, r.Script.Normalized) {
+				return deny("privilege or role change")
+			}
+		}
+	}
+	return Outcome{}
+}
+
+func isPrivilegeChange(st *Statement, text string) bool {
+	switch st.Kind {
+	case sqlparse.KindGrant, sqlparse.KindRevoke:
+		return true
+	case sqlparse.KindCreate, sqlparse.KindAlter, sqlparse.KindDrop, sqlparse.KindRename:
+		if st.Object == sqlparse.ObjectRole {
+			return true
+		}
+		if st.Kind == sqlparse.KindAlter && containsWordFold(text, "privileges") {
+			return true
+		}
+	case sqlparse.KindSet, sqlparse.KindReset:
+		return containsWordFold(text, "role") || containsWordFold(text, "authorization") ||
+			containsWordFold(text, "password")
+	}
+	return st.Effect == sqlparse.KindGrant || st.Effect == sqlparse.KindRevoke
+}
+
+// lexingSettings change how the server splits the text into tokens; the
+// analyser reads text with the defaults, so changing one on a live
+// connection could make a later statement mean something else to the
+// server than to the guard.
+var lexingSettings = [...]string{
+	"standard_conforming_strings", "backslash_quote", "client_encoding",
+	"sql_mode", "ansi_quotes", "no_backslash_escapes", "names", "charset",
+	"character", "character_set_client", "character_set_connection",
+}
+
+// LexingSettings denies statements that change how the server lexes later
+// statements: PostgreSQL standard_conforming_strings, backslash_quote and
+// client_encoding; MySQL sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES), SET
+// NAMES and character sets; and any call of set_config, whose setting name
+// is a literal the guard does not read. It looks at SET, RESET and ALTER …
+// SET statements by the words of the literal-free text.
+//
+// Make it a review ([NamedRule.Reviewed]) where a service legitimately
+// changes one of these. It cannot see settings changed by a function or
+// procedure, or in the server or role configuration.
+func LexingSettings() NamedRule { return Named(RuleLexingSettings, lexing{}) }
+
+type lexing struct{}
+
+func (lexing) Check(_ context.Context, r *Request) Outcome {
+	if r.Script == nil {
+		return Outcome{}
+	}
+	for i := range r.Script.Statements {
+		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
+			if changesLexing(st, r.Script.Normalized) {
+				return deny("change of a setting that alters how SQL text is read")
+			}
+		}
+	}
+	return Outcome{}
+}
+
+func changesLexing(st *Statement, text string) bool {
+	for _, f := range st.Functions {
+		if i := strings.LastIndexByte(f, '.'); i >= 0 {
+			f = f[i+1:]
+		}
+		if strings.EqualFold(f, "set_config") {
+			return true
+		}
+	}
+	switch st.Kind {
+	case sqlparse.KindSet, sqlparse.KindReset, sqlparse.KindAlter:
+	default:
+		return false
+	}
+	for _, w := range lexingSettings {
+		if containsWordFold(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// readOnlyKinds are the effects a read-only identity may have.
+func isReadOnlyEffect(k Kind) bool {
+	switch k {
+	case sqlparse.KindSelect, sqlparse.KindShow, sqlparse.KindExplain,
+		sqlparse.KindValues, sqlparse.KindTable, sqlparse.KindBegin,
+		sqlparse.KindCommit, sqlparse.KindRollback, sqlparse.KindSavepoint,
+		sqlparse.KindRelease:
+		return true
+	}
+	return false
+}
+
+// writingFunctions change state although they are called from a SELECT.
+var writingFunctions = [...]string{
+	"nextval", "setval", "set_config", "lo_create", "lo_unlink", "lo_import",
+	"lo_from_bytea", "lo_put", "pg_advisory_lock", "pg_advisory_xact_lock",
+	"get_lock", "release_lock",
+}
+
+// ReadOnly restricts the identities who selects to reading: any statement
+// whose effect is not a SELECT, SHOW, EXPLAIN (without ANALYZE of a write),
+// VALUES, TABLE or transaction control is denied, as are SELECT … INTO a
+// file and SELECTs that call a known state-changing function (nextval,
+// setval, set_config, large-object writers, advisory locks).
+//
+// It is the rule for an AI agent that may only read. It cannot see writes
+// made by user-defined functions a SELECT calls, nor row locks taken by
+// SELECT … FOR UPDATE; give such identities a database role without write
+// privileges as well.
+func ReadOnly(who Who) NamedRule { return Named(RuleReadOnly, &readOnly{who: who}) }
+
+type readOnly struct{ who Who }
+
+func (ro *readOnly) Check(_ context.Context, r *Request) Outcome {
+	if !ro.who.Match(&r.Identity) {
+		return Outcome{}
+	}
+	if anyStatement(r.Script, writes) {
+		return deny("identity may only read")
+	}
+	return Outcome{}
+}
+
+func writes(st *Statement) bool {
+	if !isReadOnlyEffect(st.Effect) || !isReadOnlyEffect(st.Kind) || st.IntoFile {
+		return true
+	}
+	for _, f := range st.Functions {
+		if i := strings.LastIndexByte(f, '.'); i >= 0 {
+			f = f[i+1:]
+		}
+		for _, w := range writingFunctions {
+			if strings.EqualFold(f, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TableAccess lists the tables the identities Who selects may and may not
+// touch, as patterns "name", "schema.name", "schema.*" or "*", compared
+// without regard to case.
+type TableAccess struct {
+	Who Who
+	// Allow, when not empty, is the only tables these identities may read
+	// or write.
+	Allow []string
+	// Deny lists tables these identities may neither read nor write.
+	Deny []string
+}
+
+// Tables enforces a table allow list and deny list for the identities a
+// selects. Every relation a statement reads or writes, in every statement
+// of a script, is checked.
+//
+// The search path is not known to the guard, so an unqualified name in the
+// SQL is compared by name alone: "users" matches the pattern "app.users"
+// (for a deny list this fails closed; for an allow list, qualify names in
+// the SQL or keep allow lists to one schema). It cannot see tables that a
+// view, function or procedure reads on the caller's behalf.
+func Tables(a TableAccess) NamedRule {
+	return Named(RuleTables, &tables{who: a.Who, allow: compilePatterns(a.Allow), deny: compilePatterns(a.Deny)})
+}
+
+type tablePattern struct{ schema, name string }
+
+func compilePatterns(ps []string) []tablePattern {
+	out := make([]tablePattern, 0, len(ps))
+	for _, p := range ps {
+		p = strings.TrimSpace(p)
+		if i := strings.IndexByte(p, '.'); i >= 0 {
+			out = append(out, tablePattern{schema: p[:i], name: p[i+1:]})
+		} else {
+			out = append(out, tablePattern{name: p})
+		}
+	}
+	return out
+}
+
+func (p tablePattern) match(t Table) bool {
+	if p.name != "*" && !strings.EqualFold(p.name, t.Name) {
+		return false
+	}
+	if p.schema == "" || p.schema == "*" || t.Schema == "" {
+		return true
+	}
+	return strings.EqualFold(p.schema, t.Schema)
+}
+
+type tables struct {
+	who         Who
+	allow, deny []tablePattern
+}
+
+func (tb *tables) Check(_ context.Context, r *Request) Outcome {
+	if r.Script == nil || !tb.who.Match(&r.Identity) {
+		return Outcome{}
+	}
+	for i := range r.Script.Statements {
+		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
+			if o := tb.checkList(st.Reads); o.Decision != DecisionUnspecified {
+				return o
+			}
+			if o := tb.checkList(st.Writes); o.Decision != DecisionUnspecified {
+				return o
+			}
+		}
+	}
+	return Outcome{}
+}
+
+func (tb *tables) checkList(ts []Table) Outcome {
+	for _, t := range ts {
+		for _, p := range tb.deny {
+			if p.match(t) {
+				return deny("table denied to this identity")
+			}
+		}
+		if len(tb.allow) == 0 {
+			continue
+		}
+		ok := false
+		for _, p := range tb.allow {
+			if p.match(t) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return deny("table not allowed to this identity")
+		}
+	}
+	return Outcome{}
+}
+
+// RequireIdentity denies statements issued without an identity that names
+// someone: a subject, a service or an agent. It cannot tell whether the
+// identity is true; establish it where requests are authenticated.
+func RequireIdentity() NamedRule { return Named(RuleRequireIdentity, requireIdentity{}) }
+
+type requireIdentity struct{}
+
+func (requireIdentity) Check(_ context.Context, r *Request) Outcome {
+	id := &r.Identity
+	if id.Subject == "" && id.Service == "" && (id.Agent == nil || id.Agent.Name == "") {
+		return deny("statement issued without an identity")
+	}
+	return Outcome{}
+}
+
+// MaxRows caps the rows one UPDATE, DELETE or MERGE may change at n. The
+// policy only states the cap ([Verdict.MaxRowsAffected]); the driver
+// enforces it: inside a caller's transaction, exceeding it returns an error
+// so the caller rolls back; outside one, the driver runs the statement in
+// its own transaction where the dialect allows and rolls it back.
+func MaxRows(n int64) NamedRule { return Named(RuleMaxRows, maxRows{n: n}) }
+
+type maxRows struct{ n int64 }
+
+func (m maxRows) Check(_ context.Context, r *Request) Outcome {
+	if anyStatement(r.Script, isRowWrite) {
+		return Outcome{MaxRowsAffected: m.n}
+	}
+	return Outcome{}
+}
+
+func isRowWrite(st *Statement) bool {
+	switch st.Effect {
+	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindMerge:
+		return true
+	}
+	switch st.Kind {
+	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindMerge:
+		return true
+	}
+	return false
+}
+
+// UnmaskReview sends every request for clear values ([Request.Unmask]) to
+// review; once approved the verdict grants them ([Verdict.Unmask]).
+// Identities that hold one of the exempt roles, and are not untrusted, get
+// clear values without review. Without this rule (or another that grants
+// unmasking) a policy never grants clear values.
+func UnmaskReview(exemptRoles ...string) NamedRule {
+	return Named(RuleUnmaskReview, &unmaskReview{exempt: exemptRoles})
+}
+
+type unmaskReview struct{ exempt []string }
+
+func (u *unmaskReview) Check(_ context.Context, r *Request) Outcome {
+	if !r.Unmask {
+		return Outcome{}
+	}
+	if trustedRole(&r.Identity, u.exempt) {
+		return Outcome{Decision: Allow, Unmask: true}
+	}
+	return Outcome{Decision: Review, Reason: "clear values requested", Unmask: true}
+}
+
+// containsWordFold reports whether s contains word (lowercase ASCII) as a
+// whole word, ignoring ASCII case. Word characters are letters, digits, '_'
+// and '$'.
+func containsWordFold(s, word string) bool {
+	n := len(word)
+	for i := 0; i+n <= len(s); i++ {
+		if i > 0 && isWordByte(s[i-1]) {
+			continue
+		}
+		if i+n < len(s) && isWordByte(s[i+n]) {
+			continue
+		}
+		match := true
+		for j := 0; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != word[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80
+}

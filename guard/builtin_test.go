@@ -1,0 +1,276 @@
+package guard_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+func allBuiltins() []guard.NamedRule {
+	return []guard.NamedRule{
+		guard.RequireIdentity(),
+		guard.StackedStatements(),
+		guard.DestructiveDDL("production"),
+		guard.MissingWhere(),
+		guard.DangerousCalls(),
+		guard.PrivilegeChanges(),
+		guard.LexingSettings(),
+		guard.ReadOnly(guard.Who{Kinds: []identity.Kind{identity.KindAgent}}),
+		guard.Tables(guard.TableAccess{
+			Who:   guard.Who{Roles: []string{"dev"}},
+			Allow: []string{"public.*", "orders"},
+			Deny:  []string{"public.secrets"},
+		}),
+		guard.MaxRows(100),
+	}
+}
+
+func TestBuiltins(t *testing.T) {
+	p := mustPolicy(t, guard.WithRules(allBuiltins()...))
+	sel := func(ts ...string) *guard.Script {
+		return script("SELECT a FROM t", stmt(guard.KindSelect, reads(ts...)))
+	}
+	tests := []struct {
+		name string
+		id   identity.Identity
+		give *guard.Script
+		env  string
+		want string // rule that blocks, "" when allowed
+	}{
+		{"plain select passes", alice, sel("public.users"), "", ""},
+		{"update with where passes", bob, script("UPDATE t SET a = ? WHERE id = ?", stmt(guard.KindUpdate, writes("t"), where(true, false))), "", ""},
+		{"anonymous", identity.Identity{}, sel("t"), "", guard.RuleRequireIdentity},
+		{"untrusted purpose only", identity.Identity{Purpose: "x", Untrusted: true}, sel("t"), "", guard.RuleRequireIdentity},
+		{"agent name is an identity", identity.Identity{Agent: &identity.Agent{Name: "a"}}, sel("t"), "", ""},
+		{"stacked", bob, script("SELECT ?; SELECT ?", stmt(guard.KindSelect), stmt(guard.KindSelect)), "", guard.RuleStacked},
+
+		{"drop table", bob, script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable))), "", guard.RuleDestructiveDDL},
+		{"drop in staging", bob, script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable))), "staging", ""},
+		{"drop, no environment: fail closed", bob, script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable))), "-", guard.RuleDestructiveDDL},
+		{"truncate", bob, script("TRUNCATE t", stmt(guard.KindTruncate, object(guard.ObjectTable))), "", guard.RuleDestructiveDDL},
+		{"alter drop column", bob, script("ALTER TABLE t DROP COLUMN c", stmt(guard.KindAlter, object(guard.ObjectTable), with(func(s *guard.Statement) { s.DropsColumn = true }))), "", guard.RuleDestructiveDDL},
+		{"alter add column passes", bob, script("ALTER TABLE t ADD c int", stmt(guard.KindAlter, object(guard.ObjectTable))), "", ""},
+
+		{"delete without where", bob, script("DELETE FROM t", stmt(guard.KindDelete, writes("t"))), "", guard.RuleMissingWhere},
+		{"update trivial where", bob, script("UPDATE t SET a = ? WHERE ? = ?", stmt(guard.KindUpdate, writes("t"), where(true, true))), "", guard.RuleMissingWhere},
+		{"delete in a CTE", bob, script("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", stmt(guard.KindSelect, effect(guard.KindDelete), writes("t"))), "", guard.RuleMissingWhere},
+		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(guard.KindExplain, effect(guard.KindDelete), inner(stmt(guard.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
+
+		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(guard.KindCopy, with(func(s *guard.Statement) { s.Program = true }))), "", guard.RuleDangerous},
+		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(guard.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
+		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(guard.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
+		{"lo_import", bob, script("SELECT lo_import(?)", stmt(guard.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},
+		{"dblink", bob, script("SELECT * FROM dblink(?, ?)", stmt(guard.KindSelect, funcs("dblink"))), "", guard.RuleDangerous},
+		{"load data local", bob, script("LOAD DATA LOCAL INFILE ? INTO TABLE t", stmt(guard.KindLoadData, with(func(s *guard.Statement) { s.Local = true }))), "", guard.RuleDangerous},
+		{"into outfile", bob, script("SELECT * FROM t INTO OUTFILE ?", stmt(guard.KindSelect, reads("t"), with(func(s *guard.Statement) { s.IntoFile = true }))), "", guard.RuleDangerous},
+		{"SLEEP upper case", bob, script("SELECT SLEEP(?)", stmt(guard.KindSelect, funcs("sleep"))), "", guard.RuleDangerous},
+		{"benchmark", bob, script("SELECT BENCHMARK(?, MD5(?))", stmt(guard.KindSelect, funcs("benchmark", "md5"))), "", guard.RuleDangerous},
+		{"ordinary function passes", bob, script("SELECT lower(a) FROM t", stmt(guard.KindSelect, reads("t"), funcs("lower"))), "", ""},
+
+		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(guard.KindGrant)), "", guard.RulePrivileges},
+		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(guard.KindRevoke)), "", guard.RulePrivileges},
+		{"create role", bob, script("CREATE ROLE x", stmt(guard.KindCreate, object(guard.ObjectRole))), "", guard.RulePrivileges},
+		{"set role", bob, script("SET ROLE admin", stmt(guard.KindSet)), "", guard.RulePrivileges},
+		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(guard.KindSet)), "", guard.RulePrivileges},
+		{"set search_path passes", bob, script("SET search_path = ?", stmt(guard.KindSet)), "", ""},
+
+		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
+		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
+		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
+		{"set names", bob, script("SET NAMES ?", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
+		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(guard.KindSelect, funcs("set_config"))), "", guard.RuleLexingSettings},
+		{"sql_mode as a column passes", bob, script("SELECT sql_mode FROM t", stmt(guard.KindSelect, reads("t"))), "", ""},
+
+		{"agent reads", agent, sel("public.t"), "", ""},
+		{"agent deletes", agent, script("DELETE FROM t WHERE id = ?", stmt(guard.KindDelete, writes("t"), where(true, false))), "", guard.RuleReadOnly},
+		{"agent writes through a CTE", agent, script("WITH x AS (INSERT INTO t VALUES (?) RETURNING *) SELECT * FROM x", stmt(guard.KindSelect, effect(guard.KindInsert), writes("t"))), "", guard.RuleReadOnly},
+		{"agent nextval", agent, script("SELECT nextval(?)", stmt(guard.KindSelect, funcs("nextval"))), "", guard.RuleReadOnly},
+		{"agent SET", agent, script("SET work_mem = ?", stmt(guard.KindSet)), "", guard.RuleReadOnly},
+		{"untrusted agent kind still bound", identity.Identity{Kind: identity.KindAgent, Subject: "x", Untrusted: true}, script("INSERT INTO t VALUES (?)", stmt(guard.KindInsert, writes("t"))), "", guard.RuleReadOnly},
+
+		{"dev reads allowed table", alice, sel("orders"), "", ""},
+		{"dev reads denied table", alice, sel("public.secrets"), "", guard.RuleTables},
+		{"dev reads unqualified denied name", alice, sel("secrets"), "", guard.RuleTables},
+		{"dev reads table outside allow list", alice, sel("audit.log"), "", guard.RuleTables},
+		{"dev writes outside allow list", alice, script("INSERT INTO audit.log VALUES (?)", stmt(guard.KindInsert, writes("audit.log"))), "", guard.RuleTables},
+		{"dba is not bound by the dev list", bob, sel("audit.log"), "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := request(tt.id, tt.give)
+			switch tt.env {
+			case "":
+			case "-":
+				r.Environment = ""
+			default:
+				r.Environment = tt.env
+			}
+			_, got := decide(t, p, r)
+			if got != tt.want {
+				t.Errorf("blocked by %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMaxRows(t *testing.T) {
+	p := mustPolicy(t, guard.WithRules(guard.MaxRows(500), guard.Named("tight", guard.MaxRows(10).Rule)))
+	tests := []struct {
+		name string
+		give *guard.Script
+		want int64
+	}{
+		{"select has no cap", script("SELECT ?", stmt(guard.KindSelect)), 0},
+		{"update capped at the smallest", script("UPDATE t SET a = ? WHERE b = ?", stmt(guard.KindUpdate, where(true, false))), 10},
+		{"delete in CTE capped", script("WITH d AS (DELETE FROM t WHERE a = ?) SELECT ?", stmt(guard.KindSelect, effect(guard.KindDelete), where(true, false))), 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, blocked := decide(t, p, request(bob, tt.give))
+			if blocked != "" {
+				t.Fatalf("blocked by %q", blocked)
+			}
+			if v.MaxRowsAffected != tt.want {
+				t.Errorf("MaxRowsAffected = %d, want %d", v.MaxRowsAffected, tt.want)
+			}
+			if tt.want != 0 && v.MaxRowsRule != "tight" {
+				t.Errorf("MaxRowsRule = %q, want tight", v.MaxRowsRule)
+			}
+		})
+	}
+}
+
+func TestUnknownStatements(t *testing.T) {
+	incomplete := &guard.Script{Statements: []guard.Statement{{Kind: guard.KindSelect, Effect: guard.KindSelect}}, Reason: "unrecognised token"}
+	tests := []struct {
+		name   string
+		policy *guard.Policy
+		give   *guard.Script
+		want   string
+	}{
+		{"zero policy denies incomplete", &guard.Policy{}, incomplete, guard.RuleUnknown},
+		{"zero policy denies missing analysis", &guard.Policy{}, nil, guard.RuleUnknown},
+		{"zero policy allows complete", &guard.Policy{}, script("SELECT ?", stmt(guard.KindSelect)), ""},
+		{"default policy denies incomplete", mustPolicy(t), incomplete, guard.RuleUnknown},
+		{"explicit allow", mustPolicy(t, guard.WithUnknown(guard.Allow)), incomplete, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := decide(t, tt.policy, request(alice, tt.give))
+			if got != tt.want {
+				t.Errorf("blocked by %q, want %q", got, tt.want)
+			}
+		})
+	}
+	t.Run("nil policy allows", func(t *testing.T) {
+		var p *guard.Policy
+		if _, err := p.Check(context.Background(), request(alice, incomplete)); err != nil {
+			t.Errorf("nil policy: %v", err)
+		}
+	})
+}
+
+func TestMonitorMode(t *testing.T) {
+	drop := script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable)))
+	tests := []struct {
+		name     string
+		opts     []guard.Option
+		give     *guard.Script
+		wantRule string
+	}{
+		{"monitored rule", []guard.Option{guard.WithRules(guard.DestructiveDDL().Monitored())}, drop, guard.RuleDestructiveDDL},
+		{"monitored policy", []guard.Option{guard.WithMode(guard.ModeMonitor), guard.WithRules(guard.DestructiveDDL())}, drop, guard.RuleDestructiveDDL},
+		{"monitored policy, unknown", []guard.Option{guard.WithMode(guard.ModeMonitor)}, &guard.Script{}, guard.RuleUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustPolicy(t, tt.opts...)
+			v, err := p.Check(context.Background(), request(bob, tt.give))
+			if err != nil {
+				t.Fatalf("monitor blocked: %v", err)
+			}
+			if v.Decision != guard.Allow || v.Mode != guard.ModeMonitor || v.Rule != tt.wantRule || v.Reason == "" {
+				t.Errorf("verdict %+v, want Allow, ModeMonitor, rule %q and a reason", v, tt.wantRule)
+			}
+		})
+	}
+	t.Run("enforced denial wins over monitored", func(t *testing.T) {
+		p := mustPolicy(t, guard.WithRules(guard.StackedStatements().Monitored(), guard.DestructiveDDL()))
+		s := script("SELECT ?; DROP TABLE t", stmt(guard.KindSelect), stmt(guard.KindDrop))
+		if _, got := decide(t, p, request(bob, s)); got != guard.RuleDestructiveDDL {
+			t.Errorf("blocked by %q, want %q", got, guard.RuleDestructiveDDL)
+		}
+	})
+	t.Run("monitored cap is not applied", func(t *testing.T) {
+		p := mustPolicy(t, guard.WithRules(guard.MaxRows(1).Monitored()))
+		v, _ := decide(t, p, request(bob, script("DELETE FROM t WHERE a = ?", stmt(guard.KindDelete, where(true, false)))))
+		if v.MaxRowsAffected != 0 {
+			t.Errorf("MaxRowsAffected = %d from a monitored rule", v.MaxRowsAffected)
+		}
+	})
+}
+
+func TestCustomRuleAndWhen(t *testing.T) {
+	calls := 0
+	noDeleteOnFriday := guard.NamedRule{
+		Name: "no-delete",
+		When: func(r *guard.Request) bool { return r.Environment == "production" },
+		Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+			calls++
+			for _, s := range r.Script.Statements {
+				if s.Effect == guard.KindDelete {
+					return guard.Outcome{Decision: guard.Deny, Reason: "no deletes"}
+				}
+			}
+			return guard.Outcome{}
+		}),
+	}
+	p := mustPolicy(t, guard.WithRules(noDeleteOnFriday))
+	del := script("DELETE FROM t WHERE a = ?", stmt(guard.KindDelete, where(true, false)))
+	if _, got := decide(t, p, request(bob, del)); got != "no-delete" {
+		t.Errorf("blocked by %q, want no-delete", got)
+	}
+	r := request(bob, del)
+	r.Environment = "staging"
+	if _, got := decide(t, p, r); got != "" {
+		t.Errorf("staging blocked by %q", got)
+	}
+	if calls != 1 {
+		t.Errorf("rule ran %d times, want 1 (When must skip it)", calls)
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []guard.Option
+		want string
+	}{
+		{"unnamed rule", []guard.Option{guard.WithRules(guard.NamedRule{Rule: guard.RuleFunc(nil)})}, "no name"},
+		{"duplicate", []guard.Option{guard.WithRules(guard.StackedStatements(), guard.StackedStatements())}, "duplicate"},
+		{"nil rule", []guard.Option{guard.WithRules(guard.NamedRule{Name: "x"})}, "no rule"},
+		{"read-only for nobody", []guard.Option{guard.WithRules(guard.ReadOnly(guard.Who{}))}, "selects no identity"},
+		{"tables without lists", []guard.Option{guard.WithRules(guard.Tables(guard.TableAccess{Who: guard.Who{Roles: []string{"x"}}}))}, "neither"},
+		{"zero cap", []guard.Option{guard.WithRules(guard.MaxRows(0))}, "positive"},
+		{"review without approver", []guard.Option{guard.WithRules(guard.DestructiveDDL().Reviewed())}, "no approver"},
+		{"unmask review without approver", []guard.Option{guard.WithRules(guard.UnmaskReview())}, "no approver"},
+		{"unknown review without approver", []guard.Option{guard.WithUnknown(guard.Review)}, "no approver"},
+		{"bad mode", []guard.Option{guard.WithMode(7)}, "mode"},
+		{"bad timeout", []guard.Option{guard.WithApprovalTimeout(-1)}, "timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := guard.New(tt.opts...)
+			if !errors.Is(err, guard.ErrInvalidPolicy) {
+				t.Fatalf("New: %v, want ErrInvalidPolicy", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New: %q, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}

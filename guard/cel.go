@@ -1,0 +1,383 @@
+package guard
+
+import (
+	"context"
+	"fmt"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+// attribute is one name of the condition vocabulary (see doc.go).
+type attribute struct {
+	name string
+	typ  *cel.Type
+	get  func(r *Request) any
+}
+
+var stringList = cel.ListType(cel.StringType)
+
+// attributes is the whole vocabulary a condition may use. A name not
+// listed here is refused when the policy is loaded.
+func attributes() []attribute {
+	str := func(name string, f func(r *Request) string) attribute {
+		return attribute{name, cel.StringType, func(r *Request) any { return f(r) }}
+	}
+	agent := func(r *Request) identity.Agent {
+		if r.Identity.Agent == nil {
+			return identity.Agent{}
+		}
+		return *r.Identity.Agent
+	}
+	return []attribute{
+		str("identity.kind", func(r *Request) string { return r.Identity.Kind.String() }),
+		str("identity.subject", func(r *Request) string { return r.Identity.Subject }),
+		str("identity.name", func(r *Request) string { return r.Identity.Name }),
+		str("identity.tenant", func(r *Request) string { return r.Identity.Tenant }),
+		str("identity.service", func(r *Request) string { return r.Identity.Service }),
+		str("identity.purpose", func(r *Request) string { return r.Identity.Purpose }),
+		str("identity.ticket", func(r *Request) string { return r.Identity.Ticket }),
+		{"identity.roles", stringList, func(r *Request) any {
+			if r.Identity.Untrusted {
+				return []string{}
+			}
+			return nonNil(r.Identity.Roles)
+		}},
+		{"identity.claimed_roles", stringList, func(r *Request) any { return nonNil(r.Identity.Roles) }},
+		{"identity.untrusted", cel.BoolType, func(r *Request) any { return r.Identity.Untrusted }},
+		{"identity.anonymous", cel.BoolType, func(r *Request) any {
+			id := &r.Identity
+			return id.Subject == "" && id.Service == "" && (id.Agent == nil || id.Agent.Name == "")
+		}},
+		{"identity.attributes", cel.MapType(cel.StringType, cel.StringType), func(r *Request) any {
+			if r.Identity.Attributes == nil {
+				return map[string]string{}
+			}
+			return r.Identity.Attributes
+		}},
+		str("identity.agent.name", func(r *Request) string { return agent(r).Name }),
+		str("identity.agent.model", func(r *Request) string { return agent(r).Model }),
+		str("identity.agent.tool", func(r *Request) string { return agent(r).Tool }),
+		str("identity.agent.tool_call_id", func(r *Request) string { return agent(r).ToolCallID }),
+		str("identity.agent.on_behalf_of", func(r *Request) string { return agent(r).OnBehalfOf }),
+
+		str("statement.kind", func(r *Request) string { return firstKind(r, false) }),
+		str("statement.effect", func(r *Request) string { return firstKind(r, true) }),
+		{"statement.kinds", stringList, func(r *Request) any {
+			return collect(r, func(st *Statement) []string { return []string{KindName(st.Kind)} })
+		}},
+		{"statement.effects", stringList, func(r *Request) any {
+			return collect(r, func(st *Statement) []string { return []string{KindName(st.Effect)} })
+		}},
+		{"statement.objects", stringList, func(r *Request) any {
+			return collect(r, func(st *Statement) []string { return []string{ObjectName(st.Object)} })
+		}},
+		{"statement.reads", stringList, func(r *Request) any { return collect(r, func(st *Statement) []string { return tableNames(st.Reads) }) }},
+		{"statement.writes", stringList, func(r *Request) any { return collect(r, func(st *Statement) []string { return tableNames(st.Writes) }) }},
+		{"statement.tables", stringList, func(r *Request) any {
+			return collect(r, func(st *Statement) []string { return append(tableNames(st.Reads), tableNames(st.Writes)...) })
+		}},
+		{"statement.functions", stringList, func(r *Request) any { return collect(r, func(st *Statement) []string { return st.Functions }) }},
+		{"statement.complete", cel.BoolType, func(r *Request) any { return r.Script != nil && r.Script.Complete }},
+		{"statement.stacked", cel.BoolType, func(r *Request) any { return r.Script != nil && r.Script.Stacked() }},
+		{"statement.count", cel.IntType, func(r *Request) any {
+			if r.Script == nil {
+				return int64(0)
+			}
+			return int64(len(r.Script.Statements))
+		}},
+		{"statement.unbounded", cel.BoolType, func(r *Request) any { return anyStatement(r.Script, isUnbounded) }},
+		{"statement.drops_column", cel.BoolType, func(r *Request) any {
+			return anyStatement(r.Script, func(st *Statement) bool { return st.DropsColumn })
+		}},
+		{"statement.into_file", cel.BoolType, func(r *Request) any {
+			return anyStatement(r.Script, func(st *Statement) bool { return st.IntoFile || st.Program || st.Local })
+		}},
+		str("statement.text", func(r *Request) string {
+			if r.Script == nil {
+				return ""
+			}
+			return r.Script.Normalized
+		}),
+		str("statement.summary", func(r *Request) string {
+			if r.Script == nil {
+				return ""
+			}
+			return r.Script.Summary
+		}),
+		str("statement.dialect", func(r *Request) string {
+			if r.Script == nil {
+				return DialectUnknown.String()
+			}
+			return r.Script.Dialect.String()
+		}),
+		{"request.args", cel.IntType, func(r *Request) any { return int64(len(r.Args)) }},
+		{"request.in_tx", cel.BoolType, func(r *Request) any { return r.InTx }},
+		{"request.unmask", cel.BoolType, func(r *Request) any { return r.Unmask }},
+		str("environment", func(r *Request) string { return r.Environment }),
+		{"now", cel.TimestampType, func(r *Request) any { return types.Timestamp{Time: r.Time} }},
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func firstKind(r *Request, effect bool) string {
+	if r.Script == nil || len(r.Script.Statements) == 0 {
+		return KindName(sqlparse.KindUnknown)
+	}
+	st := &r.Script.Statements[0]
+	if effect {
+		return KindName(st.Effect)
+	}
+	return KindName(st.Kind)
+}
+
+func collect(r *Request, f func(*Statement) []string) []string {
+	out := []string{}
+	if r.Script == nil {
+		return out
+	}
+	for i := range r.Script.Statements {
+		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
+			out = append(out, f(st)...)
+		}
+	}
+	return out
+}
+
+func tableNames(ts []Table) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
+}
+
+// conditions compiles and runs CEL conditions over the attribute
+// vocabulary.
+type conditions struct {
+	env   *cel.Env
+	attrs map[string]func(*Request) any
+}
+
+func newConditions() (*conditions, error) {
+	attrs := attributes()
+	opts := make([]cel.EnvOption, 0, len(attrs)+2)
+	c := &conditions{attrs: make(map[string]func(*Request) any, len(attrs))}
+	for _, a := range attrs {
+		opts = append(opts, cel.Variable(a.name, a.typ))
+		c.attrs[a.name] = a.get
+	}
+	opts = append(opts, ext.Strings())
+	env, err := cel.NewEnv(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.env = env
+	return c, nil
+}
+
+// celIssue is a compile error at a 0-based position within the expression.
+type celIssue struct {
+	line, col int // line 1-based, column 0-based, within the expression
+	msg       string
+}
+
+// compile returns a program for a boolean condition.
+func (c *conditions) compile(src string) (cel.Program, *celIssue) {
+	ast, iss := c.env.Compile(src)
+	if iss != nil && iss.Err() != nil {
+		errs := iss.Errors()
+		if len(errs) > 0 {
+			e := errs[0]
+			return nil, &celIssue{line: e.Location.Line(), col: e.Location.Column(), msg: e.Message}
+		}
+		return nil, &celIssue{line: 1, msg: iss.Err().Error()}
+	}
+	if ast.OutputType() != cel.BoolType {
+		return nil, &celIssue{line: 1, msg: fmt.Sprintf("condition is %s, not bool", ast.OutputType())}
+	}
+	prg, err := c.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return nil, &celIssue{line: 1, msg: err.Error()}
+	}
+	return prg, nil
+}
+
+// activation resolves attribute names on demand for one request.
+type activation struct {
+	r     *Request
+	attrs map[string]func(*Request) any
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	f, ok := a.attrs[name]
+	if !ok {
+		return nil, false
+	}
+	return f(a.r), true
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+// eval runs prg on r. An evaluation error is reported as ok=false: callers
+// fail closed.
+func (c *conditions) eval(ctx context.Context, prg cel.Program, r *Request) (result, ok bool) {
+	out, _, err := prg.ContextEval(ctx, &activation{r: r, attrs: c.attrs})
+	if err != nil {
+		return false, false
+	}
+	b, isBool := out.Value().(bool)
+	return b, isBool
+}
+
+// celRule is a rule whose condition is a CEL expression.
+type celRule struct {
+	cond   *conditions
+	prg    cel.Program
+	action Decision
+	reason string
+	unmask bool
+}
+
+func (c *celRule) Check(ctx context.Context, r *Request) Outcome {
+	match, ok := c.cond.eval(ctx, c.prg, r)
+	if !ok {
+		if c.action == Allow {
+			return Outcome{}
+		}
+		return Outcome{Decision: Deny, Reason: "condition could not be evaluated"}
+	}
+	if !match {
+		return Outcome{}
+	}
+	return Outcome{Decision: c.action, Reason: c.reason, Unmask: c.unmask}
+}
+
+func (c *celRule) reviews() bool { return c.action == Review }
+
+// Condition compiles a CEL condition over the attribute vocabulary (see the
+// package documentation) for use as [NamedRule.When]. An evaluation error
+// makes the condition true, so that the rule it limits still applies: a
+// condition that fails never lifts a guardrail.
+func Condition(expr string) (func(*Request) bool, error) {
+	c, err := newConditions()
+	if err != nil {
+		return nil, err
+	}
+	prg, iss := c.compile(expr)
+	if iss != nil {
+		return nil, &PolicyError{Field: "condition", Line: iss.line, Column: iss.col + 1, Msg: iss.msg}
+	}
+	return c.when(prg), nil
+}
+
+func (c *conditions) when(prg cel.Program) func(*Request) bool {
+	return func(r *Request) bool {
+		match, ok := c.eval(context.Background(), prg, r)
+		return match || !ok
+	}
+}
+
+// KindName returns the upper-case name of a statement kind as conditions
+// see it ("SELECT", "DELETE", "CREATE", "UNKNOWN").
+func KindName(k Kind) string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "UNKNOWN"
+}
+
+var kindNames = [...]string{
+	sqlparse.KindUnknown:       "UNKNOWN",
+	sqlparse.KindSelect:        "SELECT",
+	sqlparse.KindInsert:        "INSERT",
+	sqlparse.KindUpdate:        "UPDATE",
+	sqlparse.KindDelete:        "DELETE",
+	sqlparse.KindMerge:         "MERGE",
+	sqlparse.KindReplace:       "REPLACE",
+	sqlparse.KindCreate:        "CREATE",
+	sqlparse.KindAlter:         "ALTER",
+	sqlparse.KindDrop:          "DROP",
+	sqlparse.KindTruncate:      "TRUNCATE",
+	sqlparse.KindRename:        "RENAME",
+	sqlparse.KindComment:       "COMMENT",
+	sqlparse.KindGrant:         "GRANT",
+	sqlparse.KindRevoke:        "REVOKE",
+	sqlparse.KindCopy:          "COPY",
+	sqlparse.KindLoadData:      "LOAD DATA",
+	sqlparse.KindCall:          "CALL",
+	sqlparse.KindDo:            "DO",
+	sqlparse.KindPrepare:       "PREPARE",
+	sqlparse.KindExecute:       "EXECUTE",
+	sqlparse.KindDeallocate:    "DEALLOCATE",
+	sqlparse.KindSet:           "SET",
+	sqlparse.KindReset:         "RESET",
+	sqlparse.KindShow:          "SHOW",
+	sqlparse.KindBegin:         "BEGIN",
+	sqlparse.KindCommit:        "COMMIT",
+	sqlparse.KindRollback:      "ROLLBACK",
+	sqlparse.KindSavepoint:     "SAVEPOINT",
+	sqlparse.KindRelease:       "RELEASE",
+	sqlparse.KindExplain:       "EXPLAIN",
+	sqlparse.KindLock:          "LOCK",
+	sqlparse.KindUnlock:        "UNLOCK",
+	sqlparse.KindVacuum:        "VACUUM",
+	sqlparse.KindAnalyze:       "ANALYZE",
+	sqlparse.KindUse:           "USE",
+	sqlparse.KindAttach:        "ATTACH",
+	sqlparse.KindPragma:        "PRAGMA",
+	sqlparse.KindListen:        "LISTEN",
+	sqlparse.KindCheckpoint:    "CHECKPOINT",
+	sqlparse.KindDiscard:       "DISCARD",
+	sqlparse.KindReindex:       "REINDEX",
+	sqlparse.KindCluster:       "CLUSTER",
+	sqlparse.KindRefresh:       "REFRESH",
+	sqlparse.KindSecurityLabel: "SECURITY LABEL",
+	sqlparse.KindImport:        "IMPORT",
+	sqlparse.KindHandler:       "HANDLER",
+	sqlparse.KindFlush:         "FLUSH",
+	sqlparse.KindValues:        "VALUES",
+	sqlparse.KindTable:         "TABLE",
+	sqlparse.KindOther:         "OTHER",
+}
+
+// ObjectName returns the upper-case name of a DDL object type as conditions
+// see it ("TABLE", "ROLE", "NONE", "UNKNOWN").
+func ObjectName(o ObjectType) string {
+	if int(o) < len(objectNames) && objectNames[o] != "" {
+		return objectNames[o]
+	}
+	return "UNKNOWN"
+}
+
+var objectNames = [...]string{
+	sqlparse.ObjectUnknown:          "UNKNOWN",
+	sqlparse.ObjectNone:             "NONE",
+	sqlparse.ObjectTable:            "TABLE",
+	sqlparse.ObjectView:             "VIEW",
+	sqlparse.ObjectMaterializedView: "MATERIALIZED VIEW",
+	sqlparse.ObjectIndex:            "INDEX",
+	sqlparse.ObjectSequence:         "SEQUENCE",
+	sqlparse.ObjectSchema:           "SCHEMA",
+	sqlparse.ObjectDatabase:         "DATABASE",
+	sqlparse.ObjectFunction:         "FUNCTION",
+	sqlparse.ObjectProcedure:        "PROCEDURE",
+	sqlparse.ObjectTrigger:          "TRIGGER",
+	sqlparse.ObjectDataType:         "TYPE",
+	sqlparse.ObjectExtension:        "EXTENSION",
+	sqlparse.ObjectRole:             "ROLE",
+	sqlparse.ObjectPolicy:           "POLICY",
+	sqlparse.ObjectTablespace:       "TABLESPACE",
+	sqlparse.ObjectOther:            "OTHER",
+}

@@ -1,0 +1,512 @@
+package guard
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// Load reads a policy file (YAML, see the package documentation) and
+// returns the policy it describes; opts are applied after the file's own
+// settings (an approver, extra rules). Every condition is compiled here,
+// once. A file that is malformed, names an unknown attribute, setting or
+// built-in, or looks enforced but is not, is refused with a *PolicyError
+// naming the file, the rule, the position and what is wrong.
+func Load(path string, opts ...Option) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("guard: load policy: %w", err)
+	}
+	return Parse(path, data, opts...)
+}
+
+// Parse is [Load] for a policy already in memory; name is used in errors.
+func Parse(name string, data []byte, opts ...Option) (*Policy, error) {
+	fp := &fileParser{name: name}
+	fileOpts, err := fp.parse(data)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]Option, 0, len(fileOpts)+len(opts)+1)
+	all = append(all, optionFunc(func(c *config) { c.file = name }))
+	all = append(all, fileOpts...)
+	all = append(all, opts...)
+	return New(all...)
+}
+
+type fileParser struct {
+	name string
+	cond *conditions
+}
+
+func (fp *fileParser) errAt(n *yaml.Node, rule, field, format string, args ...any) error {
+	e := &PolicyError{File: fp.name, Rule: rule, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	return e
+}
+
+// pairs returns the key/value nodes of a mapping, refusing duplicates.
+func (fp *fileParser) pairs(n *yaml.Node, rule, what string) ([][2]*yaml.Node, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, fp.errAt(n, rule, what, "must be a mapping")
+	}
+	seen := map[string]bool{}
+	out := make([][2]*yaml.Node, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			return nil, fp.errAt(k, rule, k.Value, "set twice")
+		}
+		seen[k.Value] = true
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	return out, nil
+}
+
+func (fp *fileParser) str(n *yaml.Node, rule, field string) (string, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return "", fp.errAt(n, rule, field, "must be a string")
+	}
+	return n.Value, nil
+}
+
+func (fp *fileParser) strs(n *yaml.Node, rule, field string) ([]string, error) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, fp.errAt(n, rule, field, "must be a list")
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, c := range n.Content {
+		s, err := fp.str(c, rule, field)
+		if err != nil {
+			return nil, err
+		}
+		if s == "" {
+			return nil, fp.errAt(c, rule, field, "empty entry")
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (fp *fileParser) parse(data []byte) ([]Option, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		e := &PolicyError{File: fp.name, Msg: err.Error()}
+		// yaml.v3 errors read "yaml: line N: …".
+		if msg, ok := strings.CutPrefix(err.Error(), "yaml: line "); ok {
+			if i := strings.IndexByte(msg, ':'); i > 0 {
+				if n, convErr := strconv.Atoi(msg[:i]); convErr == nil {
+					e.Line, e.Msg = n, strings.TrimSpace(msg[i+1:])
+				}
+			}
+		}
+		return nil, e
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, fp.errAt(nil, "", "", "empty policy")
+	}
+	root := doc.Content[0]
+	top, err := fp.pairs(root, "", "policy")
+	if err != nil {
+		return nil, err
+	}
+	var (
+		opts     []Option
+		rulesSet bool
+		version  bool
+	)
+	for _, kv := range top {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "version":
+			if v.Value != "1" {
+				return nil, fp.errAt(v, "", "version", "unsupported version (this library reads version 1)")
+			}
+			version = true
+		case "mode":
+			m, err := fp.mode(v, "")
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, WithMode(m))
+		case "environment":
+			s, err := fp.str(v, "", "environment")
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, WithEnvironment(s))
+		case "unknown":
+			switch v.Value {
+			case "deny":
+				opts = append(opts, WithUnknown(Deny))
+			case "review":
+				opts = append(opts, WithUnknown(Review))
+			case "allow":
+				opts = append(opts, WithUnknown(Allow))
+			default:
+				return nil, fp.errAt(v, "", "unknown", "must be deny, review or allow")
+			}
+		case "approval":
+			ps, err := fp.pairs(v, "", "approval")
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				if p[0].Value != "timeout" {
+					return nil, fp.errAt(p[0], "", "approval", "unknown setting %q", p[0].Value)
+				}
+				d, err := time.ParseDuration(p[1].Value)
+				if err != nil || d <= 0 {
+					return nil, fp.errAt(p[1], "", "approval.timeout", "must be a positive duration such as 2m")
+				}
+				opts = append(opts, WithApprovalTimeout(d))
+			}
+		case "rules":
+			if v.Kind != yaml.SequenceNode {
+				return nil, fp.errAt(v, "", "rules", "must be a list")
+			}
+			if len(v.Content) == 0 {
+				return nil, fp.errAt(v, "", "rules", "no rules: the policy would enforce nothing")
+			}
+			rulesSet = true
+			for _, rn := range v.Content {
+				nr, err := fp.rule(rn)
+				if err != nil {
+					return nil, err
+				}
+				opts = append(opts, WithRules(nr))
+			}
+		default:
+			return nil, fp.errAt(k, "", k.Value, "unknown setting")
+		}
+	}
+	if !version {
+		return nil, fp.errAt(root, "", "version", "missing (write version: 1)")
+	}
+	if !rulesSet {
+		return nil, fp.errAt(root, "", "rules", "missing: the policy would enforce nothing")
+	}
+	return opts, nil
+}
+
+func (fp *fileParser) mode(v *yaml.Node, rule string) (Mode, error) {
+	switch v.Value {
+	case "enforce":
+		return ModeEnforce, nil
+	case "monitor":
+		return ModeMonitor, nil
+	}
+	return 0, fp.errAt(v, rule, "mode", "must be enforce or monitor")
+}
+
+// ruleParams lists, per built-in, the parameters it takes.
+var ruleParams = map[string][]string{
+	RuleDestructiveDDL:  {"environments"},
+	RuleMissingWhere:    nil,
+	RuleStacked:         nil,
+	RuleDangerous:       nil,
+	RulePrivileges:      nil,
+	RuleLexingSettings:  nil,
+	RuleReadOnly:        {"who"},
+	RuleTables:          {"who", "allow", "deny"},
+	RuleRequireIdentity: nil,
+	RuleMaxRows:         {"limit"},
+	RuleUnmaskReview:    {"exempt_roles"},
+}
+
+func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
+	ps, err := fp.pairs(n, "", "rule")
+	if err != nil {
+		return NamedRule{}, err
+	}
+	fields := map[string][2]*yaml.Node{}
+	for _, p := range ps {
+		fields[p[0].Value] = p
+	}
+	nameKV, ok := fields["name"]
+	if !ok {
+		return NamedRule{}, fp.errAt(n, "", "name", "a rule has no name")
+	}
+	name, err := fp.str(nameKV[1], "", "name")
+	if err != nil {
+		return NamedRule{}, err
+	}
+	if name == "" {
+		return NamedRule{}, fp.errAt(nameKV[1], "", "name", "empty rule name")
+	}
+	var nr NamedRule
+	nr.Name = name
+	builtin := ""
+	if b, ok := fields["builtin"]; ok {
+		builtin = b[1].Value
+		if _, known := ruleParams[builtin]; !known {
+			return nr, fp.errAt(b[1], name, "builtin", "unknown built-in %q (known: %s)", builtin, knownBuiltins())
+		}
+	}
+	common := map[string]bool{"name": true, "builtin": true, "mode": true, "action": true, "when": true}
+	if builtin == "" {
+		common["reason"], common["unmask"] = true, true
+	} else {
+		for _, p := range ruleParams[builtin] {
+			common[p] = true
+		}
+	}
+	for _, p := range ps {
+		if !common[p[0].Value] {
+			what := "a condition rule"
+			if builtin != "" {
+				what = "built-in " + builtin
+			}
+			return nr, fp.errAt(p[0], name, p[0].Value, "not a setting of %s", what)
+		}
+	}
+	if m, ok := fields["mode"]; ok {
+		if nr.Mode, err = fp.mode(m[1], name); err != nil {
+			return nr, err
+		}
+	}
+	action := Deny
+	if a, ok := fields["action"]; ok {
+		switch a[1].Value {
+		case "deny":
+		case "review":
+			action = Review
+		case "allow":
+			action = Allow
+			if builtin != "" {
+				return nr, fp.errAt(a[1], name, "action", "a built-in denies or reviews; allow would make it do nothing")
+			}
+		default:
+			return nr, fp.errAt(a[1], name, "action", "must be deny, review or allow")
+		}
+	}
+	var prg cel.Program
+	if w, ok := fields["when"]; ok {
+		if prg, err = fp.compile(w[1], name); err != nil {
+			return nr, err
+		}
+	}
+	if builtin == "" {
+		return fp.conditionRule(nr, fields, prg, action)
+	}
+	if prg != nil {
+		nr.When = fp.cond.when(prg)
+	}
+	nr.Review = action == Review
+	built, err := fp.builtin(builtin, name, fields)
+	if err != nil {
+		return nr, err
+	}
+	nr.Rule = built.Rule
+	if v, ok := built.Rule.(validator); ok {
+		if err := v.validate(); err != nil {
+			return nr, fp.errAt(fields["builtin"][1], name, "builtin", "%v", err)
+		}
+	}
+	return nr, nil
+}
+
+func knownBuiltins() string {
+	return strings.Join([]string{RuleDestructiveDDL, RuleMissingWhere, RuleStacked, RuleDangerous,
+		RulePrivileges, RuleLexingSettings, RuleReadOnly, RuleTables, RuleRequireIdentity,
+		RuleMaxRows, RuleUnmaskReview}, ", ")
+}
+
+func (fp *fileParser) conditionRule(nr NamedRule, fields map[string][2]*yaml.Node, prg cel.Program, action Decision) (NamedRule, error) {
+	if prg == nil {
+		return nr, fp.errAt(fields["name"][0], nr.Name, "when", "a rule needs a builtin or a when condition")
+	}
+	cr := &celRule{cond: fp.cond, prg: prg, action: action}
+	if r, ok := fields["reason"]; ok {
+		s, err := fp.str(r[1], nr.Name, "reason")
+		if err != nil {
+			return nr, err
+		}
+		cr.reason = s
+	}
+	if u, ok := fields["unmask"]; ok {
+		if u[1].Value != "true" && u[1].Value != "false" {
+			return nr, fp.errAt(u[1], nr.Name, "unmask", "must be true or false")
+		}
+		cr.unmask = u[1].Value == "true"
+		if cr.unmask && action == Deny {
+			return nr, fp.errAt(u[1], nr.Name, "unmask", "a denying rule cannot grant clear values")
+		}
+	}
+	switch {
+	case action == Allow && !cr.unmask:
+		return nr, fp.errAt(fields["action"][1], nr.Name, "action",
+			"an allow rule never overrides a denial and grants nothing here: set unmask: true or remove the rule")
+	case action != Allow && cr.reason == "":
+		return nr, fp.errAt(fields["name"][0], nr.Name, "reason", "a denying or reviewing rule needs a reason")
+	}
+	nr.Rule = cr
+	return nr, nil
+}
+
+func (fp *fileParser) compile(n *yaml.Node, rule string) (cel.Program, error) {
+	src, err := fp.str(n, rule, "when")
+	if err != nil {
+		return nil, err
+	}
+	if fp.cond == nil {
+		if fp.cond, err = newConditions(); err != nil {
+			return nil, fp.errAt(n, rule, "when", "condition environment: %v", err)
+		}
+	}
+	prg, iss := fp.cond.compile(src)
+	if iss == nil {
+		return prg, nil
+	}
+	e := &PolicyError{File: fp.name, Rule: rule, Field: "when", Msg: iss.msg, Line: n.Line, Column: n.Column}
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		// The expression starts on the line after the indicator; its
+		// indentation is not recorded, so the column is left out.
+		e.Line, e.Column = n.Line+iss.line, 0
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		if iss.line <= 1 {
+			e.Column = n.Column + 1 + iss.col
+		} else {
+			e.Line, e.Column = n.Line+iss.line-1, 0
+		}
+	default:
+		if iss.line <= 1 {
+			e.Column = n.Column + iss.col
+		} else {
+			e.Line, e.Column = n.Line+iss.line-1, 0
+		}
+	}
+	return nil, e
+}
+
+func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (NamedRule, error) {
+	switch b {
+	case RuleDestructiveDDL:
+		var envs []string
+		if e, ok := fields["environments"]; ok {
+			var err error
+			if envs, err = fp.strs(e[1], name, "environments"); err != nil {
+				return NamedRule{}, err
+			}
+			if len(envs) == 0 {
+				return NamedRule{}, fp.errAt(e[1], name, "environments", "empty: the rule would apply nowhere; leave it out to apply everywhere")
+			}
+		}
+		return DestructiveDDL(envs...), nil
+	case RuleMissingWhere:
+		return MissingWhere(), nil
+	case RuleStacked:
+		return StackedStatements(), nil
+	case RuleDangerous:
+		return DangerousCalls(), nil
+	case RulePrivileges:
+		return PrivilegeChanges(), nil
+	case RuleLexingSettings:
+		return LexingSettings(), nil
+	case RuleRequireIdentity:
+		return RequireIdentity(), nil
+	case RuleReadOnly:
+		who, err := fp.who(fields, name)
+		if err != nil {
+			return NamedRule{}, err
+		}
+		return ReadOnly(who), nil
+	case RuleTables:
+		who, err := fp.who(fields, name)
+		if err != nil {
+			return NamedRule{}, err
+		}
+		var a TableAccess
+		a.Who = who
+		if l, ok := fields["allow"]; ok {
+			if a.Allow, err = fp.strs(l[1], name, "allow"); err != nil {
+				return NamedRule{}, err
+			}
+		}
+		if l, ok := fields["deny"]; ok {
+			if a.Deny, err = fp.strs(l[1], name, "deny"); err != nil {
+				return NamedRule{}, err
+			}
+		}
+		return Tables(a), nil
+	case RuleMaxRows:
+		l, ok := fields["limit"]
+		if !ok {
+			return NamedRule{}, fp.errAt(fields["builtin"][1], name, "limit", "missing: the row cap")
+		}
+		n, err := strconv.ParseInt(l[1].Value, 10, 64)
+		if err != nil || n <= 0 {
+			return NamedRule{}, fp.errAt(l[1], name, "limit", "must be a positive integer")
+		}
+		return MaxRows(n), nil
+	case RuleUnmaskReview:
+		var roles []string
+		if e, ok := fields["exempt_roles"]; ok {
+			var err error
+			if roles, err = fp.strs(e[1], name, "exempt_roles"); err != nil {
+				return NamedRule{}, err
+			}
+		}
+		return UnmaskReview(roles...), nil
+	}
+	return NamedRule{}, fp.errAt(fields["builtin"][1], name, "builtin", "unknown built-in")
+}
+
+func (fp *fileParser) who(fields map[string][2]*yaml.Node, name string) (Who, error) {
+	var w Who
+	kv, ok := fields["who"]
+	if !ok {
+		return w, fp.errAt(fields["builtin"][1], name, "who", "missing: the rule would select nobody")
+	}
+	ps, err := fp.pairs(kv[1], name, "who")
+	if err != nil {
+		return w, err
+	}
+	for _, p := range ps {
+		switch p[0].Value {
+		case "kinds":
+			ks, err := fp.strs(p[1], name, "who.kinds")
+			if err != nil {
+				return w, err
+			}
+			for i, k := range ks {
+				switch k {
+				case "user":
+					w.Kinds = append(w.Kinds, identity.KindUser)
+				case "service":
+					w.Kinds = append(w.Kinds, identity.KindService)
+				case "agent":
+					w.Kinds = append(w.Kinds, identity.KindAgent)
+				case "unspecified":
+					w.Kinds = append(w.Kinds, identity.KindUnspecified)
+				default:
+					return w, fp.errAt(p[1].Content[i], name, "who.kinds", "must be user, service, agent or unspecified")
+				}
+			}
+		case "roles":
+			if w.Roles, err = fp.strs(p[1], name, "who.roles"); err != nil {
+				return w, err
+			}
+		case "subjects":
+			if w.Subjects, err = fp.strs(p[1], name, "who.subjects"); err != nil {
+				return w, err
+			}
+		default:
+			return w, fp.errAt(p[0], name, "who", "unknown setting %q (kinds, roles, subjects)", p[0].Value)
+		}
+	}
+	if w.IsZero() {
+		return w, fp.errAt(kv[1], name, "who", "selects nobody")
+	}
+	return w, nil
+}

@@ -1,0 +1,171 @@
+package guard
+
+import (
+	"context"
+	"strings"
+)
+
+// New returns a policy made of the rules and settings in opts. It refuses,
+// with an error matching [ErrInvalidPolicy], a configuration that cannot
+// work or that looks enforced but is not: a rule without a name or with a
+// duplicate one, a built-in that selects nobody, a review without an
+// approver.
+//
+// With no options, the policy allows every statement the analyser fully
+// reads and denies the others.
+func New(opts ...Option) (*Policy, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newPolicy(c), nil
+}
+
+func newPolicy(c *config) *Policy {
+	p := &Policy{
+		rules:    append([]NamedRule(nil), c.rules...),
+		mode:     c.mode,
+		env:      c.environment,
+		approver: c.approver,
+		timeout:  c.timeout,
+		unknown:  c.unknown,
+		grantKey: c.grantKey,
+		now:      c.now,
+	}
+	for _, r := range p.rules {
+		if _, ok := r.Rule.(*celRule); ok || r.When != nil {
+			p.needTime = true
+		}
+	}
+	return p
+}
+
+// Rules returns the names of the policy's rules, in order.
+func (p *Policy) Rules() []string {
+	if p == nil {
+		return nil
+	}
+	names := make([]string, len(p.rules))
+	for i, r := range p.rules {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// maxReviewRules is how many reviewing rules a decision tracks without
+// allocating.
+const maxReviewRules = 8
+
+func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
+	if r == nil {
+		return p.deny(Verdict{}, RuleUnknown, "no request")
+	}
+	if r.Environment == "" {
+		r.Environment = p.env
+	}
+	if p.needTime && r.Time.IsZero() && p.now != nil {
+		r.Time = p.now()
+	}
+	v := Verdict{Decision: Allow}
+	var (
+		monitored  = -1 // index of the first monitored objection; len(p.rules) for unknown
+		monReason  string
+		reviewBuf  [maxReviewRules]int
+		reviews    = reviewBuf[:0]
+		revReason  string
+		grant      bool
+		unknownRev bool
+	)
+	if r.Script == nil || !r.Script.Complete {
+		reason := "statement not fully understood"
+		if r.Script == nil {
+			reason = "statement was not analysed"
+		}
+		switch d := p.unknown; {
+		case d == Allow:
+		case p.mode == ModeMonitor:
+			monitored, monReason = len(p.rules), reason
+		case d == Review:
+			unknownRev, revReason = true, reason
+		default:
+			return p.deny(v, RuleUnknown, reason)
+		}
+	}
+	for i := range p.rules {
+		nr := &p.rules[i]
+		if nr.When != nil && !nr.When(r) {
+			continue
+		}
+		o := nr.Rule.Check(ctx, r)
+		d := o.Decision
+		if d == Deny && nr.Review {
+			d = Review
+		}
+		enforced := nr.Mode == ModeEnforce && p.mode == ModeEnforce
+		if (d == Deny || d == Review) && !enforced {
+			if monitored < 0 {
+				monitored, monReason = i, o.Reason
+			}
+			continue
+		}
+		switch d {
+		case Deny:
+			return p.deny(v, nr.Name, o.Reason)
+		case Review:
+			if len(reviews) == 0 && !unknownRev {
+				revReason = o.Reason
+			}
+			reviews = append(reviews, i)
+		case Allow, DecisionUnspecified:
+		default:
+			return p.deny(v, nr.Name, "rule returned an invalid decision")
+		}
+		if !enforced {
+			continue
+		}
+		if o.Unmask {
+			grant = true
+		}
+		if o.MaxRowsAffected > 0 && (v.MaxRowsAffected == 0 || o.MaxRowsAffected < v.MaxRowsAffected) {
+			v.MaxRowsAffected, v.MaxRowsRule = o.MaxRowsAffected, nr.Name
+		}
+	}
+	v.Unmask = grant && r.Unmask
+	if len(reviews) > 0 || unknownRev {
+		return p.review(ctx, r, v, p.reviewName(reviews, unknownRev), revReason)
+	}
+	if monitored >= 0 {
+		v.Mode = ModeMonitor
+		v.Reason = monReason
+		if monitored < len(p.rules) {
+			v.Rule = p.rules[monitored].Name
+		} else {
+			v.Rule = RuleUnknown
+		}
+	}
+	return v, nil
+}
+
+func (p *Policy) reviewName(idx []int, unknown bool) string {
+	var b strings.Builder
+	if unknown {
+		b.WriteString(RuleUnknown)
+	}
+	for _, i := range idx {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(p.rules[i].Name)
+	}
+	return b.String()
+}
+
+func (p *Policy) deny(v Verdict, rule, reason string) (Verdict, error) {
+	v.Decision = Deny
+	v.Rule = rule
+	v.Reason = reason
+	v.Mode = ModeEnforce
+	v.Unmask = false
+	v.MaxRowsAffected, v.MaxRowsRule = 0, ""
+	return v, &BlockedError{Rule: rule, Reason: reason}
+}
