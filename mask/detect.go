@@ -1,8 +1,13 @@
 package mask
 
 import (
+	"slices"
+
 	"github.com/hoophq/alcatraz"
 )
+
+// AnyEntity in Rule.Detect looks for every entity type the detector knows.
+const AnyEntity = "*"
 
 // Query is what a [Detector] is asked about one value.
 type Query struct {
@@ -39,6 +44,9 @@ func newAlcatraz() Detector {
 
 func (a alcatrazDetector) Detect(q Query) bool {
 	opts := alcatraz.Options{Entities: q.Entities}
+	if slices.Contains(q.Entities, AnyEntity) {
+		opts.Entities = nil
+	}
 	if q.MinScore > 0 {
 		min := q.MinScore
 		opts.Threshold = &min

@@ -56,9 +56,7 @@ func (c *fakeConn) QueryContext(ctx context.Context, _ string, _ []driver.NamedV
 	if err != nil {
 		return nil, err
 	}
-	if p == nil {
-		return r, nil
-	}
+	// Wrapped even when p is nil, as the driver wraps every result set.
 	return &maskedRows{fakeRows: r, plan: p}, nil
 }
 

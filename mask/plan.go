@@ -45,6 +45,21 @@ type planned struct {
 	name  string
 	rule  *rule
 	count int64
+	// bytes is the boxed []byte that replaces every []byte value when the
+	// strategy's result does not depend on the value: one slice per result
+	// set (never the driver's), so masking allocates nothing per row.
+	bytes driver.Value
+	str   driver.Value
+}
+
+func newPlanned(i int, name string, r *rule) planned {
+	p := planned{idx: i, name: name, rule: r}
+	if c, ok := r.Strategy.(constant); ok {
+		if s, ok := c.constantString(); ok {
+			p.bytes, p.str = []byte(s), s
+		}
+	}
+	return p
 }
 
 func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
@@ -72,7 +87,7 @@ func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
 			if r.active(id, unmask) {
 				masked = true
 				q := ensure()
-				q.cols = append(q.cols, planned{idx: i, name: c.Name, rule: r})
+				q.cols = append(q.cols, newPlanned(i, c.Name, r))
 			}
 			break
 		}
@@ -91,7 +106,7 @@ func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
 			}
 			if r.active(id, unmask) {
 				q := ensure()
-				q.det = append(q.det, planned{idx: i, name: c.Name, rule: r})
+				q.det = append(q.det, newPlanned(i, c.Name, r))
 			}
 			break
 		}
@@ -137,7 +152,22 @@ func (p *Plan) apply(row []driver.Value) error {
 		if v == nil {
 			continue
 		}
-		row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+		switch v.(type) {
+		case []byte:
+			if c.bytes != nil {
+				row[c.idx] = c.bytes
+				break
+			}
+			row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+		case string:
+			if c.str != nil {
+				row[c.idx] = c.str
+				break
+			}
+			row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+		default:
+			row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+		}
 		c.count++
 	}
 	for i := range p.det {

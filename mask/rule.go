@@ -42,7 +42,7 @@ type Rule struct {
 	// Detect opts this rule into content detection: a text value of a
 	// column the rule applies to is masked when the [Detector] finds one of
 	// these entity types in it (github.com/hoophq/alcatraz names, such as
-	// "EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN"). With Detect, Columns and
+	// "EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN"; [AnyEntity] for all). With Detect, Columns and
 	// NamePattern restrict the columns inspected; without them every column
 	// no column rule selected is inspected. Detection costs time on every
 	// value and errs both ways: see the package documentation.

@@ -152,6 +152,15 @@ func maskOther(s Strategy, v driver.Value, c *cursor) driver.Value {
 	return s.maskString(fmt.Sprint(v), c)
 }
 
+// constant is implemented by strategies whose string result does not
+// depend on the value.
+type constant interface {
+	constantString() (string, bool)
+}
+
+func (r redactStrategy) constantString() (string, bool) { return r.token, true }
+func (f fixedStrategy) constantString() (string, bool)  { return f.token, true }
+
 // redactBase masks every type to a fixed value; the other strategies embed
 // it for the types they have no better answer for.
 type redactBase struct{ token string }
