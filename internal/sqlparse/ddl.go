@@ -6,6 +6,8 @@ func (a *analyzer) objectWord(i int) (ObjectType, int) {
 	switch {
 	case a.is(i, "TABLE"):
 		return ObjectTable, 1
+	case a.is(i, "FOREIGN") && a.is(i+1, "DATA") && a.is(i+2, "WRAPPER"):
+		return ObjectOther, 3
 	case a.is(i, "FOREIGN") && a.is(i+1, "TABLE"):
 		return ObjectTable, 2
 	case a.is(i, "VIRTUAL") && a.is(i+1, "TABLE") && a.d == SQLite:
@@ -188,7 +190,8 @@ func (a *analyzer) queryEnd(i, hi int) int {
 			k = int(m)
 			continue
 		}
-		if a.is(k, "WITH") && (a.is(k+1, "DATA") || a.is(k+1, "NO") && a.is(k+2, "DATA")) {
+		if a.is(k, "WITH") && (a.is(k+1, "DATA") || a.is(k+1, "NO") && a.is(k+2, "DATA") ||
+			a.isAny(k+1, "CASCADED", "LOCAL", "CHECK")) {
 			return k
 		}
 	}

@@ -31,7 +31,7 @@ func (sc *scope) find(alias string) *rel {
 // clauseWords end a list or an expression at parenthesis depth 0.
 var clauseWords = [...]string{
 	"FROM", "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "OFFSET", "FETCH", "FOR",
-	"UNION", "INTERSECT", "EXCEPT", "MINUS", "INTO", "RETURNING", "ON", "USING", "JOIN", "INNER",
+	"UNION", "INTERSECT", "EXCEPT", "INTO", "RETURNING", "ON", "USING", "JOIN", "INNER",
 	"LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "STRAIGHT_JOIN", "SET", "LOCK", "QUALIFY", "WHEN",
 }
 
@@ -46,7 +46,7 @@ func (a *analyzer) isClause(i int) bool {
 	}
 	for _, w := range clauseWords {
 		if eqFold(s, w) {
-			if (w == "LEFT" || w == "RIGHT") && a.isOp(i+1, "(") {
+			if (w == "LEFT" || w == "RIGHT" || w == "SET") && a.isOp(i+1, "(") {
 				return false
 			}
 			return true
@@ -118,7 +118,7 @@ func (a *analyzer) atom(i, hi int) int {
 func (a *analyzer) parens(open, close int) {
 	j := open + 1
 	switch {
-	case a.isAny(j, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(j, "(") && a.startsQuery(j):
+	case a.isQueryParen(open, close):
 		a.query(j, close, false)
 	case a.isAny(j, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(j, "REPLACE") && a.isAny(j+1, "INTO"):
 		a.fail("data-modifying statement in a subquery")
@@ -129,6 +129,29 @@ func (a *analyzer) parens(open, close int) {
 		a.scanAll(j, close)
 		a.leave()
 	}
+}
+
+// isQueryParen reports whether the parentheses (open, close) hold a query
+// rather than an expression that starts with a parenthesised query.
+func (a *analyzer) isQueryParen(open, close int) bool {
+	j := open + 1
+	for k := 0; k < maxDepth; k++ {
+		if a.isAny(j, "SELECT", "WITH", "VALUES", "TABLE") {
+			return true
+		}
+		if !a.isOp(j, "(") {
+			return false
+		}
+		m := int(a.toks[j].m)
+		if m <= j || m >= close {
+			return false
+		}
+		if m+1 != close && !a.isAny(m+1, "UNION", "INTERSECT", "EXCEPT", "ORDER", "LIMIT", "OFFSET", "FETCH") {
+			return false
+		}
+		open, close, j = j, m, j+1
+	}
+	return false
 }
 
 // startsQuery reports whether the parenthesis at i opens a query.
@@ -382,8 +405,9 @@ func (a *analyzer) into(i, hi int) int {
 		}
 		return a.expr(i, hi)
 	case PostgreSQL:
-		if a.depth > 2 {
-			a.fail(reasonConstuct)
+		if a.depth > 2 || a.st.Kind != KindSelect {
+			// PostgreSQL accepts SELECT INTO only as a statement of its own.
+			a.fail("SELECT INTO inside another statement")
 		}
 		for a.isAny(i, "TEMPORARY", "TEMP", "UNLOGGED", "TABLE", "LOCAL", "GLOBAL") {
 			i++
@@ -433,6 +457,9 @@ func (a *analyzer) tableList(i, hi int, sc *scope, write bool) int {
 			}
 			if a.is(i, "USING") && a.isOp(i+1, "(") {
 				i = a.closeOf(i+1, hi) + 1
+				if a.is(i, "AS") && a.isName(i+1) {
+					i += 2 // join alias
+				}
 				continue
 			}
 			break
@@ -465,7 +492,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 		return hi
 	case a.isOp(i, "("):
 		end := a.closeOf(i, hi)
-		if a.startsQuery(i + 1) {
+		if a.isQueryParen(i, end) {
 			if write {
 				a.fail("derived table as a write target")
 			}
@@ -534,7 +561,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 var aliasStop = [...]string{
 	"WHERE", "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "OUTER", "ON", "USING",
 	"GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET", "FETCH", "FOR", "UNION", "INTERSECT", "EXCEPT",
-	"MINUS", "WINDOW", "SET", "RETURNING", "VALUES", "SELECT", "INTO", "WHEN", "LOCK", "STRAIGHT_JOIN",
+	"WINDOW", "SET", "RETURNING", "VALUES", "SELECT", "INTO", "WHEN", "LOCK", "STRAIGHT_JOIN",
 	"PARTITION", "USE", "FORCE", "IGNORE", "TABLESAMPLE", "WITH", "DEFAULT", "INDEXED", "NOT", "FROM",
 	"QUALIFY", "DO", "TO", "AND", "OR", "END", "ELSE", "THEN", "OVERRIDING", "SEMI", "ANTI", "APPLY",
 	"CONNECT", "START", "AS",
