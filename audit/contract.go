@@ -7,6 +7,10 @@ package audit
 import (
 	"context"
 	"database/sql/driver"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sqlvigil/sqlvigil/identity"
 )
@@ -43,6 +47,10 @@ type Event struct {
 	Mode       string
 	ApprovalID string
 	Reviewer   string
+	// Text is the statement as the caller wrote it, literals included. It is
+	// recorded only when the auditor is told to (WithStatementText), and
+	// then only in sink records, never in spans.
+	Text string
 	// Args are the bound arguments: recorded only when the auditor is told
 	// to, and then redacted.
 	Args []driver.NamedValue
@@ -50,10 +58,10 @@ type Event struct {
 
 // MaskedColumn is one masked column of the result, for the record.
 type MaskedColumn struct {
-	Column   string
-	Rule     string
-	Strategy string
-	Count    int64
+	Column   string `json:"column"`
+	Rule     string `json:"rule,omitempty"`
+	Strategy string `json:"strategy,omitempty"`
+	Count    int64  `json:"count"`
 }
 
 // Outcome is what is known of a statement when its record ends.
@@ -68,27 +76,56 @@ type Outcome struct {
 
 // Auditor records statements. A nil *Auditor records nothing.
 // An Auditor is safe for concurrent use.
+//
+// Create one with [New].
 type Auditor struct {
-	_ struct{}
+	cfg      *config
+	tracer   trace.Tracer
+	inst     instruments
+	callers  *callerFinder
+	idPrefix string
+	seq      atomic.Uint64
 }
 
 // Start opens the record of one statement. A non-nil error means the audit
 // is mandatory and could not be written: the statement must not run.
 func (a *Auditor) Start(ctx context.Context, ev *Event) (context.Context, *Record, error) {
-	return ctx, nil, nil
+	if a == nil || ev == nil {
+		return ctx, nil, nil
+	}
+	return a.start(ctx, ev)
 }
 
 // StartTx opens the record of a transaction; statements issued inside it
 // are its children.
 func (a *Auditor) StartTx(ctx context.Context, readOnly bool, isolation string) (context.Context, *Record, error) {
-	return ctx, nil, nil
+	if a == nil {
+		return ctx, nil, nil
+	}
+	return a.startTx(ctx, readOnly, isolation)
 }
 
 // Record is an open audit record. A nil *Record records nothing. End must be
 // called exactly once.
 type Record struct {
-	_ struct{}
+	a     *Auditor
+	ctx   context.Context
+	span  trace.Span
+	entry *Entry // nil when the auditor has no sink
+	start time.Time
+	tx    bool
+
+	system, namespace, operation, collection string
+	decision, rule, reason, mode, method     string
+
+	ended      atomic.Bool
+	statements atomic.Int64 // statements recorded inside a transaction
 }
 
-// End closes the record.
-func (r *Record) End(out Outcome) {}
+// End closes the record. Calls after the first are ignored.
+func (r *Record) End(out Outcome) {
+	if r == nil || !r.ended.CompareAndSwap(false, true) {
+		return
+	}
+	r.end(&out)
+}

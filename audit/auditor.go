@@ -1,0 +1,451 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// Error types recorded as error.type for outcomes the database did not
+// produce.
+const (
+	// ErrorTypeBlocked marks a statement the guard refused.
+	ErrorTypeBlocked = "sqlvigil.blocked"
+	// ErrorTypeAuditUnavailable marks a statement refused because a
+	// mandatory audit record could not be written.
+	ErrorTypeAuditUnavailable = "sqlvigil.audit_unavailable"
+)
+
+// New returns an Auditor configured by opts. It fails with an error matching
+// [ErrConfig] when an option cannot be honoured (a nil provider or sink, or
+// a mandatory audit without a sink).
+func New(opts ...Option) (*Auditor, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := newInstruments(cfg.mp)
+	if err != nil {
+		return nil, err
+	}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("audit: record id prefix: %w", err)
+	}
+	a := &Auditor{
+		cfg:      cfg,
+		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version)),
+		inst:     inst,
+		idPrefix: hex.EncodeToString(b[:]) + "-",
+	}
+	if !cfg.noCaller {
+		a.callers = newCallerFinder(cfg.callerSkip)
+	}
+	return a, nil
+}
+
+func (a *Auditor) newID() string {
+	return a.idPrefix + strconv.FormatUint(a.seq.Add(1), 10)
+}
+
+type txKey struct{}
+
+// Context returns a copy of ctx that makes r the parent of the records
+// started from it: its span becomes the current span and, for a
+// transaction record, statements started from the returned context are
+// counted in and linked to it. A nil r returns ctx.
+func (r *Record) Context(ctx context.Context) context.Context {
+	if r == nil {
+		return ctx
+	}
+	ctx = trace.ContextWithSpan(ctx, r.span)
+	if r.tx {
+		ctx = context.WithValue(ctx, txKey{}, r)
+	}
+	return ctx
+}
+
+func txFromContext(ctx context.Context) *Record {
+	r, _ := ctx.Value(txKey{}).(*Record)
+	return r
+}
+
+func spanName(ev *Event) string {
+	switch {
+	case ev.Operation != "" && ev.Collection != "":
+		return ev.Operation + " " + ev.Collection
+	case ev.Summary != "":
+		return ev.Summary
+	case ev.Operation != "":
+		return ev.Operation
+	case ev.System != "":
+		return ev.System
+	default:
+		return "sql"
+	}
+}
+
+func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Record, error) {
+	now := time.Now()
+	cfg := a.cfg
+	r := &Record{
+		a: a, start: now,
+		system: ev.System, namespace: ev.Namespace, operation: ev.Operation, collection: ev.Collection,
+		decision: ev.Decision, rule: ev.Rule, reason: ev.Reason, mode: ev.Mode, method: ev.Method,
+	}
+	var caller Caller
+	var haveCaller bool
+	if a.callers != nil {
+		caller, haveCaller = a.callers.find()
+	}
+	txr := txFromContext(ctx)
+	if txr != nil && txr.a == a {
+		txr.statements.Add(1)
+	}
+	id := a.newID()
+
+	kv := make([]attribute.KeyValue, 0, 40)
+	kv = appendStr(kv, DBSystemNameKey, ev.System)
+	kv = appendStr(kv, DBNamespaceKey, ev.Namespace)
+	kv = appendStr(kv, DBOperationNameKey, ev.Operation)
+	kv = appendStr(kv, DBCollectionNameKey, ev.Collection)
+	if cfg.queryText {
+		kv = appendStr(kv, DBQueryTextKey, ev.QueryText)
+	}
+	kv = appendStr(kv, DBQuerySummaryKey, ev.Summary)
+	kv = appendStr(kv, ServerAddressKey, ev.ServerAddress)
+	if ev.ServerPort > 0 {
+		kv = append(kv, ServerPortKey.Int(ev.ServerPort))
+	}
+	kv = identityAttrs(kv, ev.Identity, cfg.idAttrs)
+	kv = appendStr(kv, MethodKey, ev.Method)
+	if len(ev.Reads) > 0 {
+		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
+	}
+	if len(ev.Writes) > 0 {
+		kv = append(kv, TablesWrittenKey.StringSlice(ev.Writes))
+	}
+	if ev.Stacked {
+		kv = append(kv, StackedKey.Bool(true))
+	}
+	kv = append(kv, CompleteKey.Bool(ev.Complete))
+	kv = appendStr(kv, DecisionKey, ev.Decision)
+	kv = appendStr(kv, RuleKey, ev.Rule)
+	kv = appendStr(kv, ReasonKey, ev.Reason)
+	kv = appendStr(kv, ModeKey, ev.Mode)
+	kv = appendStr(kv, ApprovalIDKey, ev.ApprovalID)
+	kv = appendStr(kv, ApprovalReviewerKey, ev.Reviewer)
+	var args []string
+	if cfg.args && len(ev.Args) > 0 {
+		args = redactArgs(cfg.redact, ev)
+		kv = append(kv, ArgsKey.StringSlice(args))
+	}
+	if haveCaller {
+		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
+			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
+	}
+	kv = append(kv, RecordIDKey.String(id))
+
+	ctx, span := a.tracer.Start(ctx, spanName(ev),
+		trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithTimestamp(now),
+		trace.WithAttributes(kv...))
+	r.span = span
+
+	if len(cfg.sinks) > 0 {
+		e := &Entry{
+			Kind: KindStatement, ID: id, Time: now,
+			Identity:      entryIdentity(ev.Identity, cfg.idAttrs),
+			System:        ev.System,
+			Namespace:     ev.Namespace,
+			ServerAddress: ev.ServerAddress,
+			ServerPort:    ev.ServerPort,
+			Method:        ev.Method,
+			Operation:     ev.Operation,
+			Collection:    ev.Collection,
+			Summary:       ev.Summary,
+			Reads:         ev.Reads,
+			Writes:        ev.Writes,
+			Stacked:       ev.Stacked,
+			Complete:      ev.Complete,
+			InTx:          ev.InTx,
+			Args:          args,
+			Decision:      ev.Decision,
+			Rule:          ev.Rule,
+			Reason:        ev.Reason,
+			Mode:          ev.Mode,
+			ApprovalID:    ev.ApprovalID,
+			Reviewer:      ev.Reviewer,
+			RowsAffected:  -1,
+		}
+		if cfg.queryText {
+			e.QueryText = ev.QueryText
+		}
+		if cfg.statement {
+			e.Text = ev.Text
+		}
+		if haveCaller {
+			c := caller
+			e.Caller = &c
+		}
+		if txr != nil {
+			e.TxID = txr.entryID()
+			e.InTx = true
+		}
+		setSpanIDs(e, span)
+		r.entry = e
+		r.ctx = context.WithoutCancel(ctx)
+		if cfg.mandatory {
+			if err := a.writeIntent(r); err != nil {
+				return ctx, nil, err
+			}
+		}
+	}
+	return ctx, r, nil
+}
+
+func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) (context.Context, *Record, error) {
+	now := time.Now()
+	cfg := a.cfg
+	id, _ := identity.FromContext(ctx)
+	r := &Record{a: a, start: now, tx: true}
+	kv := make([]attribute.KeyValue, 0, 16)
+	kv = identityAttrs(kv, id, cfg.idAttrs)
+	kv = append(kv, TxReadOnlyKey.Bool(readOnly))
+	kv = appendStr(kv, TxIsolationKey, isolation)
+	var caller Caller
+	var haveCaller bool
+	if a.callers != nil {
+		caller, haveCaller = a.callers.find()
+	}
+	if haveCaller {
+		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
+			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
+	}
+	rid := a.newID()
+	kv = append(kv, RecordIDKey.String(rid))
+	ctx, span := a.tracer.Start(ctx, "transaction",
+		trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithTimestamp(now),
+		trace.WithAttributes(kv...))
+	r.span = span
+	if len(cfg.sinks) > 0 {
+		e := &Entry{
+			Kind: KindTx, ID: rid, Time: now,
+			Identity:     entryIdentity(id, cfg.idAttrs),
+			ReadOnly:     readOnly,
+			Isolation:    isolation,
+			RowsAffected: -1,
+		}
+		if haveCaller {
+			c := caller
+			e.Caller = &c
+		}
+		setSpanIDs(e, span)
+		r.entry = e
+		r.ctx = context.WithoutCancel(ctx)
+		if cfg.mandatory {
+			if err := a.writeIntent(r); err != nil {
+				return ctx, nil, err
+			}
+		}
+	}
+	return r.Context(ctx), r, nil
+}
+
+func (r *Record) entryID() string {
+	if r.entry != nil {
+		return r.entry.ID
+	}
+	return ""
+}
+
+func setSpanIDs(e *Entry, span trace.Span) {
+	if sc := span.SpanContext(); sc.IsValid() {
+		e.TraceID = sc.TraceID().String()
+		e.SpanID = sc.SpanID().String()
+	}
+}
+
+// writeIntent writes the intent record of a mandatory audit. On failure it
+// ends the span as refused and returns an error matching ErrUnavailable.
+func (a *Auditor) writeIntent(r *Record) error {
+	intent := *r.entry
+	intent.Kind = KindIntent
+	for i, s := range a.cfg.sinks {
+		if err := s.Write(r.ctx, &intent); err != nil {
+			a.inst.sinkErrors.Add(r.ctx, 1)
+			r.ended.Store(true)
+			r.span.SetAttributes(ErrorTypeKey.String(ErrorTypeAuditUnavailable))
+			r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
+			r.span.End()
+			return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
+		}
+	}
+	return nil
+}
+
+func (r *Record) end(out *Outcome) {
+	a := r.a
+	dur := time.Since(r.start)
+	span := r.span
+	denied := r.decision == "deny"
+	errType, status := "", ""
+	if out.Err != nil {
+		errType, status = classify(out.Err)
+	}
+	if denied {
+		errType = ErrorTypeBlocked
+	}
+	kv := make([]attribute.KeyValue, 0, 12)
+	if r.tx {
+		kv = appendStr(kv, TxEndKey, out.TxEnd)
+		kv = append(kv, TxStatementsKey.Int64(r.statements.Load()))
+	} else {
+		if isQuery(r.method) || out.RowsReturned > 0 {
+			kv = append(kv, DBResponseReturnedRowsKey.Int64(out.RowsReturned))
+		}
+		if out.RowsAffected >= 0 && !isQuery(r.method) {
+			kv = append(kv, RowsAffectedKey.Int64(out.RowsAffected))
+		}
+	}
+	if n := len(out.Masked); n > 0 {
+		cols := make([]string, n)
+		rules := make([]string, n)
+		strategies := make([]string, n)
+		counts := make([]int64, n)
+		var total int64
+		for i, m := range out.Masked {
+			cols[i], rules[i], strategies[i], counts[i] = m.Column, m.Rule, m.Strategy, m.Count
+			total += m.Count
+		}
+		kv = append(kv, MaskedColumnsKey.StringSlice(cols), MaskedRulesKey.StringSlice(rules),
+			MaskedStrategyKey.StringSlice(strategies), MaskedCountsKey.Int64Slice(counts),
+			MaskedValuesKey.Int64(total))
+	}
+	kv = appendStr(kv, ErrorTypeKey, errType)
+	kv = appendStr(kv, DBResponseStatusCodeKey, status)
+	var errText string
+	if out.Err != nil && a.cfg.errorText {
+		errText = out.Err.Error()
+		kv = append(kv, ErrorTextKey.String(errText))
+	}
+	if span.IsRecording() {
+		span.SetAttributes(kv...)
+	}
+	switch {
+	case denied:
+		desc := "blocked"
+		if r.rule != "" {
+			desc = "blocked by rule " + r.rule
+		}
+		if r.reason != "" {
+			desc += ": " + r.reason
+		}
+		span.SetStatus(codes.Error, desc)
+	case out.Err != nil:
+		desc := errType
+		if errText != "" {
+			desc = errText
+		}
+		span.SetStatus(codes.Error, desc)
+	}
+	ctx := r.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	r.recordMetrics(ctx, dur.Seconds(), errType, out)
+
+	if e := r.entry; e != nil {
+		e.Duration = dur
+		e.RowsReturned = out.RowsReturned
+		e.RowsAffected = out.RowsAffected
+		if r.tx {
+			e.TxEnd = out.TxEnd
+			e.Statements = r.statements.Load()
+		}
+		e.Masked = out.Masked
+		e.ErrorType = errType
+		e.StatusCode = status
+		e.Error = errText
+		for i, s := range a.cfg.sinks {
+			if err := s.Write(ctx, e); err != nil {
+				a.inst.sinkErrors.Add(ctx, 1)
+				a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
+			}
+		}
+	}
+	span.End()
+}
+
+func isQuery(method string) bool {
+	return method == "query" || method == "stmt.query"
+}
+
+// classify returns error.type and db.response.status_code for a statement
+// error, from its type and SQLSTATE or error number, never from its text.
+func classify(err error) (errType, status string) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "context.Canceled", ""
+	case errors.Is(err, context.DeadlineExceeded):
+		return "context.DeadlineExceeded", ""
+	}
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		status = st.SQLState()
+	}
+	// The deepest typed error names the failure best (a *pq.Error inside
+	// the driver's wrapping).
+	typed := err
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		typed = e
+		if _, ok := e.(interface{ SQLState() string }); ok {
+			break
+		}
+	}
+	t := reflect.TypeOf(typed)
+	errType = t.String()
+	if status == "" {
+		status = errorNumber(typed)
+	}
+	return errType, status
+}
+
+// errorNumber reads a numeric error code from a struct error with a
+// Number field (go-sql-driver/mysql's *MySQLError), without importing the
+// driver.
+func errorNumber(err error) string {
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return ""
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.FieldByName("Number")
+	if !f.IsValid() {
+		return ""
+	}
+	switch f.Kind() {
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+		return strconv.FormatUint(f.Uint(), 10)
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		return strconv.FormatInt(f.Int(), 10)
+	}
+	return ""
+}

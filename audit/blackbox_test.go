@@ -1,0 +1,338 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+)
+
+// chain writes n statement records through an auditor into a black box and
+// returns its lines (each without the newline).
+func chain(t *testing.T, n int, cfg audit.BlackBoxConfig) []string {
+	t.Helper()
+	var buf bytes.Buffer
+	bb := audit.NewBlackBox(&buf, cfg)
+	a, _ := newAuditor(t, audit.WithSink(bb))
+	for i := range n {
+		ev := selectEvent()
+		if i%3 == 2 {
+			ev.Decision, ev.Rule, ev.Operation = "deny", "no-ddl", "DROP"
+		}
+		_, rec, err := a.Start(context.Background(), ev)
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		rec.End(audit.Outcome{RowsReturned: int64(i), Masked: []audit.MaskedColumn{{Column: "email", Rule: "pii-email", Count: 1}}})
+	}
+	out := strings.TrimSuffix(buf.String(), "\n")
+	if strings.Contains(out, secret) {
+		t.Fatalf("black box leaks the secret:\n%s", out)
+	}
+	return strings.Split(out, "\n")
+}
+
+func join(lines []string) *strings.Reader {
+	return strings.NewReader(strings.Join(lines, "\n") + "\n")
+}
+
+// rehash recomputes the hash of an edited line, as a forger without a key
+// would.
+func rehash(line string) string {
+	i := strings.LastIndex(line, `,"hash":"`)
+	body := line[:i]
+	sum := sha256.Sum256([]byte(body))
+	return body + `,"hash":"` + hex.EncodeToString(sum[:]) + `"}`
+}
+
+func TestVerifyIntact(t *testing.T) {
+	lines := chain(t, 6, audit.BlackBoxConfig{})
+	rep, err := audit.Verify(join(lines))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if rep.Records != 6 || rep.FirstSeq != 1 || rep.LastSeq != 6 || rep.Sealed || len(rep.Head) != 64 {
+		t.Errorf("report = %+v, want 6 records, seq 1..6, unsealed, a head", rep)
+	}
+	empty, err := audit.Verify(strings.NewReader(""))
+	if err != nil || empty.Records != 0 {
+		t.Errorf("empty chain: %+v, %v; want 0 records, nil", empty, err)
+	}
+}
+
+func TestTamper(t *testing.T) {
+	tests := []struct {
+		name        string
+		tamper      func([]string) []string
+		wantLine    int
+		wantProblem string
+	}{
+		{
+			name: "edited value",
+			tamper: func(l []string) []string {
+				l[2] = strings.Replace(l[2], `"decision":"deny"`, `"decision":"allow"`, 1)
+				return l
+			},
+			wantLine: 3, wantProblem: audit.ProblemHash,
+		},
+		{
+			name: "edited value, hash recomputed",
+			tamper: func(l []string) []string {
+				l[2] = rehash(strings.Replace(l[2], `"rule":"no-ddl"`, `"rule":"none"`, 1))
+				return l
+			},
+			wantLine: 4, wantProblem: audit.ProblemLink,
+		},
+		{
+			name: "edited hash",
+			tamper: func(l []string) []string {
+				flip := "00"
+				if strings.HasSuffix(l[1], `00"}`) {
+					flip = "11"
+				}
+				l[1] = l[1][:len(l[1])-4] + flip + `"}`
+				return l
+			},
+			wantLine: 2, wantProblem: audit.ProblemHash,
+		},
+		{
+			name:   "removed record",
+			tamper: func(l []string) []string { return append(l[:2:2], l[3:]...) },
+			// line 3 now holds seq 4, which links to seq 3
+			wantLine: 3, wantProblem: audit.ProblemLink,
+		},
+		{
+			name:     "removed first record",
+			tamper:   func(l []string) []string { return l[1:] },
+			wantLine: 1, wantProblem: audit.ProblemLink,
+		},
+		{
+			name: "inserted copy",
+			tamper: func(l []string) []string {
+				return append(l[:3:3], append([]string{l[1]}, l[3:]...)...)
+			},
+			wantLine: 4, wantProblem: audit.ProblemLink,
+		},
+		{
+			name: "inserted forgery linked to its predecessor",
+			tamper: func(l []string) []string {
+				// A forger who reads the chain can link one record, but
+				// not the record after it.
+				prevHash := l[2][strings.LastIndex(l[2], `"hash":"`)+8 : len(l[2])-2]
+				forged := strings.Replace(l[2], `"seq":3,`, `"seq":4,`, 1)
+				i := strings.Index(forged, `"prev":"`)
+				forged = forged[:i+8] + prevHash + forged[i+8+64:]
+				forged = rehash(forged)
+				return append(l[:3:3], append([]string{forged}, l[3:]...)...)
+			},
+			wantLine: 5, wantProblem: audit.ProblemLink,
+		},
+		{
+			name: "reordered",
+			tamper: func(l []string) []string {
+				l[2], l[3] = l[3], l[2]
+				return l
+			},
+			wantLine: 3, wantProblem: audit.ProblemLink,
+		},
+		{
+			name: "blank line",
+			tamper: func(l []string) []string {
+				return append(l[:2:2], append([]string{""}, l[2:]...)...)
+			},
+			wantLine: 3, wantProblem: audit.ProblemMalformed,
+		},
+		{
+			name: "not JSON",
+			tamper: func(l []string) []string {
+				l[0] = "garbage" + l[0]
+				return l
+			},
+			wantLine: 1, wantProblem: audit.ProblemMalformed,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := tt.tamper(chain(t, 6, audit.BlackBoxConfig{}))
+			_, err := audit.Verify(join(lines))
+			var te *audit.TamperError
+			if !errors.Is(err, audit.ErrTampered) || !errors.As(err, &te) {
+				t.Fatalf("Verify error = %v, want a TamperError", err)
+			}
+			if te.Line != tt.wantLine || te.Problem != tt.wantProblem {
+				t.Errorf("got line %d %q, want line %d %q", te.Line, te.Problem, tt.wantLine, tt.wantProblem)
+			}
+		})
+	}
+}
+
+func TestTruncation(t *testing.T) {
+	var buf bytes.Buffer
+	bb := audit.NewBlackBox(&buf, audit.BlackBoxConfig{})
+	a, _ := newAuditor(t, audit.WithSink(bb))
+	var anchor audit.Anchor
+	for i := range 5 {
+		_, rec, _ := a.Start(context.Background(), selectEvent())
+		rec.End(audit.Outcome{})
+		if i == 3 {
+			anchor.Seq, anchor.Hash = bb.Head()
+		}
+	}
+	if err := bb.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	full := buf.String()
+	lines := strings.Split(strings.TrimSuffix(full, "\n"), "\n")
+
+	rep, err := audit.VerifyConfig{RequireSeal: true, Anchors: []audit.Anchor{anchor}}.Verify(strings.NewReader(full))
+	if err != nil || !rep.Sealed || rep.Records != 6 {
+		t.Fatalf("sealed chain: %+v, %v; want 6 sealed records", rep, err)
+	}
+
+	problem := func(cfg audit.VerifyConfig, text string) string {
+		t.Helper()
+		_, err := cfg.Verify(strings.NewReader(text))
+		var te *audit.TamperError
+		if !errors.As(err, &te) {
+			t.Fatalf("Verify error = %v, want a TamperError", err)
+		}
+		return te.Problem
+	}
+	// Cutting whole records off the end leaves a valid chain: only the
+	// seal and anchors show it.
+	cut := join(lines[:3])
+	if _, err := audit.Verify(cut); err != nil {
+		t.Errorf("a cut chain verifies without anchors (as documented), got %v", err)
+	}
+	cutText := strings.Join(lines[:3], "\n") + "\n"
+	if got := problem(audit.VerifyConfig{RequireSeal: true}, cutText); got != audit.ProblemUnsealed {
+		t.Errorf("cut chain with RequireSeal: %q, want %q", got, audit.ProblemUnsealed)
+	}
+	if got := problem(audit.VerifyConfig{Anchors: []audit.Anchor{anchor}}, cutText); got != audit.ProblemTruncated {
+		t.Errorf("cut chain with anchor: %q, want %q", got, audit.ProblemTruncated)
+	}
+	// A cut in the middle of a line.
+	if got := problem(audit.VerifyConfig{}, full[:len(full)-10]); got != audit.ProblemPartial {
+		t.Errorf("partial line: %q, want %q", got, audit.ProblemPartial)
+	}
+	// Rewriting from the anchor on with recomputed hashes.
+	forged := append([]string(nil), lines...)
+	forged[3] = rehash(strings.Replace(forged[3], `"decision":"allow"`, `"decision":"deny"`, 1))
+	if got := problem(audit.VerifyConfig{Anchors: []audit.Anchor{anchor}}, strings.Join(forged[:4], "\n")+"\n"); got != audit.ProblemAnchor {
+		t.Errorf("rewritten anchored record: %q, want %q", got, audit.ProblemAnchor)
+	}
+}
+
+func TestKeyedChain(t *testing.T) {
+	key := []byte("k3y")
+	lines := chain(t, 4, audit.BlackBoxConfig{Key: key})
+	if _, err := (audit.VerifyConfig{Key: key}).Verify(join(lines)); err != nil {
+		t.Fatalf("Verify with key: %v", err)
+	}
+	if _, err := audit.Verify(join(lines)); !errors.Is(err, audit.ErrTampered) {
+		t.Errorf("Verify without key = %v, want ErrTampered", err)
+	}
+	// A forger without the key cannot produce a valid record.
+	lines[3] = rehash(strings.Replace(lines[3], `"rows_returned":3`, `"rows_returned":0`, 1))
+	if _, err := (audit.VerifyConfig{Key: key}).Verify(join(lines)); !errors.Is(err, audit.ErrTampered) {
+		t.Errorf("Verify forged = %v, want ErrTampered", err)
+	}
+}
+
+func TestOpenBlackBoxContinues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	for round := range 3 {
+		for _, sync := range []audit.SyncPolicy{audit.SyncPeriodic, audit.SyncEveryRecord, audit.SyncNever} {
+			bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{Sync: sync})
+			if err != nil {
+				t.Fatalf("round %d: OpenBlackBox: %v", round, err)
+			}
+			a, _ := newAuditor(t, audit.WithSink(bb))
+			_, rec, _ := a.Start(context.Background(), selectEvent())
+			rec.End(audit.Outcome{})
+			if err := bb.Sync(); err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
+			if err := bb.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if err := bb.Write(context.Background(), &audit.Entry{}); !errors.Is(err, audit.ErrClosed) {
+				t.Errorf("Write after Close = %v, want ErrClosed", err)
+			}
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := audit.VerifyConfig{RequireSeal: true}.Verify(f)
+	if err != nil || rep.Records != 18 {
+		t.Fatalf("reopened chain: %+v, %v; want 18 records (9 statements, 9 seals)", rep, err)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("file mode = %v, want 0600", st.Mode().Perm())
+	}
+
+	// A tampered file is not extended.
+	data, _ := os.ReadFile(path)
+	data = bytes.Replace(data, []byte(`"decision":"allow"`), []byte(`"decision":"deny"`), 1)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{}); !errors.Is(err, audit.ErrTampered) {
+		t.Errorf("OpenBlackBox on a tampered file = %v, want ErrTampered", err)
+	}
+}
+
+func TestRotationLink(t *testing.T) {
+	first := chain(t, 2, audit.BlackBoxConfig{})
+	rep, _ := audit.Verify(join(first))
+	second := chain(t, 2, audit.BlackBoxConfig{Prev: rep.Head})
+	if _, err := (audit.VerifyConfig{Prev: rep.Head}).Verify(join(second)); err != nil {
+		t.Errorf("linked second file: %v", err)
+	}
+	if _, err := audit.Verify(join(second)); !errors.Is(err, audit.ErrTampered) {
+		t.Errorf("second file verified as a first one = %v, want ErrTampered", err)
+	}
+}
+
+func TestReplay(t *testing.T) {
+	lines := chain(t, 6, audit.BlackBoxConfig{}) // records 3 and 6 were denied
+	decide := func(_ context.Context, e *audit.Entry) (audit.ReplayVerdict, error) {
+		// The new policy blocks every DROP, and reads of customers by agents.
+		if e.Operation == "DROP" || (e.Identity.Identity().Kind.String() == "agent" && e.RowsReturned == 4) {
+			return audit.ReplayVerdict{Decision: "deny", Rule: "new", Mode: "enforce"}, nil
+		}
+		return audit.ReplayVerdict{Decision: "allow"}, nil
+	}
+	var seen []uint64
+	sum, err := audit.Replay(context.Background(), join(lines), audit.VerifyConfig{}, decide, func(r *audit.ReplayResult) error {
+		if r.NewlyBlocked() {
+			seen = append(seen, r.Entry.Seq)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Replay: %v", err)
+	}
+	if sum.Statements != 6 || sum.Blocked != 3 || sum.NewlyBlocked != 1 || sum.NewlyAllowed != 0 {
+		t.Errorf("summary = %+v, want 6 statements, 3 blocked, 1 newly blocked", sum)
+	}
+	if len(seen) != 1 || seen[0] != 5 {
+		t.Errorf("newly blocked = %v, want [5]", seen)
+	}
+	// A tampered stream stops the replay.
+	lines[1] = strings.Replace(lines[1], `"rows_returned":1`, `"rows_returned":9`, 1)
+	if _, err := audit.Replay(context.Background(), join(lines), audit.VerifyConfig{}, decide, nil); !errors.Is(err, audit.ErrTampered) {
+		t.Errorf("Replay of a tampered stream = %v, want ErrTampered", err)
+	}
+}

@@ -1,0 +1,66 @@
+// Package audit records every statement that goes through a sqlvigil
+// driver: who issued it, what it was, what the guard decided, what came
+// back and what was masked. It depends on the OpenTelemetry API only; the
+// application chooses the SDK and the exporter.
+//
+// # Spans
+//
+// Each statement gets one client span, named "{db.operation.name}
+// {db.collection.name}" ("SELECT customers"), carrying the stable database
+// semantic conventions (db.system.name, db.namespace, db.operation.name,
+// db.collection.name, db.query.text — the literal-free text —,
+// db.query.summary, db.response.returned_rows, db.response.status_code,
+// error.type, server.address, server.port), the identity (user.id,
+// user.full_name, user.roles; gen_ai.agent.name, gen_ai.request.model,
+// gen_ai.tool.name, gen_ai.tool.call.id for agents; sqlvigil.identity.* for
+// the rest), the governance facts (sqlvigil.decision, sqlvigil.rule,
+// sqlvigil.mode, sqlvigil.approval.*, sqlvigil.tables.read and .written,
+// sqlvigil.rows_affected, sqlvigil.masked.columns, .rules, .strategies,
+// .counts) and the Go caller (code.function.name, code.file.path,
+// code.line.number: the first frame outside database/sql, this module's
+// library packages and the common ORMs). A transaction gets a span
+// ("transaction") that parents its statements.
+//
+// A denied statement is recorded too, with an error status naming the rule,
+// and error.type "sqlvigil.blocked".
+//
+// Nothing masked is ever recorded. Bound arguments are not recorded unless
+// [WithArgs] is given, and then through a [Redactor] (by default: type and
+// size only). The text of database errors, which can quote values, is not
+// recorded unless [WithErrorText] is given.
+//
+// # Metrics
+//
+// db.client.operation.duration (histogram, seconds, the conventions'
+// buckets), sqlvigil.guard.decisions (by decision, rule and mode),
+// sqlvigil.mask.values (by rule and column) and sqlvigil.audit.sink.errors.
+//
+// # Sinks: an audit trail that is not sampled
+//
+// Traces are sampled; an audit trail must not be. Every record is also
+// written to each [Sink] given with [WithSink], whatever the sampler decides:
+// [SlogSink] writes to a log/slog handler, [BlackBox] to a JSON-lines file
+// in which each record is hash-chained to the previous one. [Verify]
+// detects a record edited, removed, inserted or moved, and — with an
+// [Anchor] or a seal — a file cut short. The sqlvigil-audit command wraps
+// Verify and [Replay].
+//
+// A sink that fails does not stop statements: the failure is counted and
+// passed to the [WithErrorHandler] function. With [WithMandatory] ("no
+// record, no query") an intent record is written to every sink before each
+// statement runs, and a statement whose intent cannot be written is refused
+// ([ErrUnavailable]).
+//
+// # Replay
+//
+// [Replay] runs the recorded statements of a black box through a decision
+// function — typically a new guard policy — in dry run: "what would this
+// policy have blocked last week?". The package does not import the guard;
+// the sqlvigil-audit command connects the two.
+//
+// # Concurrency
+//
+// An [Auditor], a [BlackBox] and a [SlogSink] are safe for concurrent use.
+// A [Record] is ended once, by the goroutine that runs its statement; a nil
+// *Auditor and a nil *Record record nothing.
+package audit

@@ -1,0 +1,81 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+const scopeName = "github.com/sqlvigil/sqlvigil/audit"
+
+// durationBuckets are the explicit bucket boundaries the semantic
+// conventions recommend for db.client.operation.duration, in seconds.
+var durationBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
+
+// Metric names.
+const (
+	MetricOperationDuration = "db.client.operation.duration"
+	MetricDecisions         = "sqlvigil.guard.decisions"
+	MetricMaskedValues      = "sqlvigil.mask.values"
+	MetricSinkErrors        = "sqlvigil.audit.sink.errors"
+)
+
+type instruments struct {
+	duration   metric.Float64Histogram
+	decisions  metric.Int64Counter
+	masked     metric.Int64Counter
+	sinkErrors metric.Int64Counter
+}
+
+func newInstruments(mp metric.MeterProvider) (instruments, error) {
+	m := mp.Meter(scopeName, metric.WithInstrumentationVersion(Version))
+	var in instruments
+	var err error
+	if in.duration, err = m.Float64Histogram(MetricOperationDuration,
+		metric.WithDescription("Duration of database client operations."),
+		metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(durationBuckets...)); err != nil {
+		return in, fmt.Errorf("audit: %s: %w", MetricOperationDuration, err)
+	}
+	if in.decisions, err = m.Int64Counter(MetricDecisions,
+		metric.WithDescription("Guard decisions on statements, by decision, rule and mode."),
+		metric.WithUnit("{statement}")); err != nil {
+		return in, fmt.Errorf("audit: %s: %w", MetricDecisions, err)
+	}
+	if in.masked, err = m.Int64Counter(MetricMaskedValues,
+		metric.WithDescription("Values masked in result sets, by rule and column."),
+		metric.WithUnit("{value}")); err != nil {
+		return in, fmt.Errorf("audit: %s: %w", MetricMaskedValues, err)
+	}
+	if in.sinkErrors, err = m.Int64Counter(MetricSinkErrors,
+		metric.WithDescription("Audit records a sink failed to write."),
+		metric.WithUnit("{record}")); err != nil {
+		return in, fmt.Errorf("audit: %s: %w", MetricSinkErrors, err)
+	}
+	return in, nil
+}
+
+func (r *Record) recordMetrics(ctx context.Context, seconds float64, errType string, out *Outcome) {
+	in := &r.a.inst
+	if !r.tx {
+		attrs := make([]attribute.KeyValue, 0, 5)
+		attrs = appendStr(attrs, DBSystemNameKey, r.system)
+		attrs = appendStr(attrs, DBNamespaceKey, r.namespace)
+		attrs = appendStr(attrs, DBOperationNameKey, r.operation)
+		attrs = appendStr(attrs, DBCollectionNameKey, r.collection)
+		attrs = appendStr(attrs, ErrorTypeKey, errType)
+		in.duration.Record(ctx, seconds, metric.WithAttributes(attrs...))
+		if r.decision != "" {
+			in.decisions.Add(ctx, 1, metric.WithAttributes(
+				DecisionKey.String(r.decision), RuleKey.String(r.rule), ModeKey.String(r.mode)))
+		}
+	}
+	for _, m := range out.Masked {
+		if m.Count > 0 {
+			in.masked.Add(ctx, m.Count, metric.WithAttributes(
+				MaskRuleKey.String(m.Rule), MaskColumnKey.String(m.Column)))
+		}
+	}
+}

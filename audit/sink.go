@@ -1,0 +1,145 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// ErrUnavailable is returned by [Auditor.Start] and [Auditor.StartTx] when
+// the audit is mandatory and a sink could not write the intent record: the
+// statement must not run. Use errors.Is; use errors.As with *SinkError for
+// the sink's error.
+var ErrUnavailable = errors.New("audit: mandatory audit record could not be written")
+
+// SinkError is a sink's failure to write a record.
+type SinkError struct {
+	// Sink is the position of the failing sink in the auditor's list.
+	Sink int
+	Kind string
+	Err  error
+}
+
+// Error implements error.
+func (e *SinkError) Error() string {
+	return fmt.Sprintf("audit: sink %d: writing %s record: %v", e.Sink, e.Kind, e.Err)
+}
+
+// Unwrap returns the sink's error.
+func (e *SinkError) Unwrap() error { return e.Err }
+
+// Sink receives audit records. Write is called once per record, from the
+// goroutine that runs the statement, and must be safe for concurrent use.
+// It must not keep e after it returns (the auditor does not reuse it, but
+// other sinks see the same value: do not modify it).
+//
+// A sink that returns an error does not stop the statement unless the
+// audit is mandatory ([WithMandatory]), and then only for the intent record
+// written before the statement runs.
+type Sink interface {
+	Write(ctx context.Context, e *Entry) error
+}
+
+// SinkFunc adapts a function to a [Sink].
+type SinkFunc func(ctx context.Context, e *Entry) error
+
+// Write calls f.
+func (f SinkFunc) Write(ctx context.Context, e *Entry) error { return f(ctx, e) }
+
+// SlogSink writes each record to a [log/slog] handler, as a record with the
+// message "sqlvigil.audit" at level Info (Warn for a denied statement or a
+// failed one). Its errors are the handler's.
+type SlogSink struct {
+	h slog.Handler
+}
+
+// NewSlogSink returns a sink that writes to h.
+func NewSlogSink(h slog.Handler) *SlogSink { return &SlogSink{h: h} }
+
+// Write implements [Sink].
+func (s *SlogSink) Write(ctx context.Context, e *Entry) error {
+	if s == nil || s.h == nil {
+		return nil
+	}
+	level := slog.LevelInfo
+	if e.Decision == "deny" || e.ErrorType != "" {
+		level = slog.LevelWarn
+	}
+	if !s.h.Enabled(ctx, level) {
+		return nil
+	}
+	r := slog.NewRecord(e.Time, level, "sqlvigil.audit", 0)
+	r.AddAttrs(slog.String("kind", e.Kind), slog.String("id", e.ID))
+	add := func(k, v string) {
+		if v != "" {
+			r.AddAttrs(slog.String(k, v))
+		}
+	}
+	add("trace_id", e.TraceID)
+	add("span_id", e.SpanID)
+	add("tx_id", e.TxID)
+	if id := e.Identity; id != nil {
+		attrs := make([]any, 0, 8)
+		for _, kv := range [...][2]string{
+			{"kind", id.Kind}, {"subject", id.Subject}, {"name", id.Name},
+			{"tenant", id.Tenant}, {"service", id.Service}, {"purpose", id.Purpose},
+			{"ticket", id.Ticket},
+		} {
+			if kv[1] != "" {
+				attrs = append(attrs, slog.String(kv[0], kv[1]))
+			}
+		}
+		if len(id.Roles) > 0 {
+			attrs = append(attrs, slog.Any("roles", id.Roles))
+		}
+		if id.Untrusted {
+			attrs = append(attrs, slog.Bool("untrusted", true))
+		}
+		if a := id.Agent; a != nil {
+			attrs = append(attrs, slog.Group("agent", "name", a.Name, "model", a.Model,
+				"tool", a.Tool, "tool_call_id", a.ToolCallID, "on_behalf_of", a.OnBehalfOf))
+		}
+		r.AddAttrs(slog.Group("identity", attrs...))
+	}
+	add("db.system.name", e.System)
+	add("db.namespace", e.Namespace)
+	add("db.operation.name", e.Operation)
+	add("db.collection.name", e.Collection)
+	add("db.query.summary", e.Summary)
+	add("db.query.text", e.QueryText)
+	add("statement", e.Text)
+	add("method", e.Method)
+	if len(e.Reads) > 0 {
+		r.AddAttrs(slog.Any("tables_read", e.Reads))
+	}
+	if len(e.Writes) > 0 {
+		r.AddAttrs(slog.Any("tables_written", e.Writes))
+	}
+	if len(e.Args) > 0 {
+		r.AddAttrs(slog.Any("args", e.Args))
+	}
+	add("decision", e.Decision)
+	add("rule", e.Rule)
+	add("reason", e.Reason)
+	add("mode", e.Mode)
+	add("approval_id", e.ApprovalID)
+	add("reviewer", e.Reviewer)
+	if e.Kind == KindStatement {
+		r.AddAttrs(slog.Int64("rows_returned", e.RowsReturned), slog.Int64("rows_affected", e.RowsAffected))
+	}
+	for _, m := range e.Masked {
+		r.AddAttrs(slog.Group("masked", "column", m.Column, "rule", m.Rule, "strategy", m.Strategy, "count", m.Count))
+	}
+	add("error.type", e.ErrorType)
+	add("db.response.status_code", e.StatusCode)
+	add("error", e.Error)
+	add("tx_end", e.TxEnd)
+	if e.Duration > 0 {
+		r.AddAttrs(slog.Duration("duration", e.Duration))
+	}
+	if c := e.Caller; c != nil {
+		r.AddAttrs(slog.String("code.function.name", c.Function), slog.String("code.file.path", c.File), slog.Int("code.line.number", c.Line))
+	}
+	return s.h.Handle(ctx, r)
+}
