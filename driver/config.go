@@ -44,6 +44,13 @@ type config struct {
 	cacheSize       int
 
 	analyze func(Dialect, string) *sqlparse.Script
+	hooks   *hooks // set by tests only
+}
+
+// hooks observe the pipeline, for tests.
+type hooks struct {
+	begin func(method string)
+	end   func(audit.Outcome)
 }
 
 // newConfig applies opts over the defaults, detects the dialect from the
@@ -74,7 +81,7 @@ func newConfig(drv any, opts []Option) (*config, error) {
 // active reports whether anything consumes the pipeline; when nothing does
 // statements pass straight through.
 func (c *config) active() bool {
-	return c.policy != nil || c.masker != nil || c.auditor != nil
+	return c.policy != nil || c.masker != nil || c.auditor != nil || c.hooks != nil
 }
 
 func typeName(v any) string {

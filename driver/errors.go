@@ -16,6 +16,8 @@ var ErrTooManyRows = errors.New("sqlvigil: statement affects more rows than allo
 
 // RowsAffectedError is the detail of ErrTooManyRows.
 type RowsAffectedError struct {
+	// Rule names the policy rule that set the limit.
+	Rule string
 	// Limit is the policy's MaxRowsAffected; Affected what the statement
 	// reported.
 	Limit, Affected int64
@@ -30,6 +32,9 @@ type RowsAffectedError struct {
 func (e *RowsAffectedError) Error() string {
 	s := "sqlvigil: statement affects " + strconv.FormatInt(e.Affected, 10) +
 		" rows, more than the " + strconv.FormatInt(e.Limit, 10) + " allowed"
+	if e.Rule != "" {
+		s += " by rule " + e.Rule
+	}
 	if e.RolledBack {
 		return s + " (rolled back)"
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	upstream "github.com/ngrok/sqlmw"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -70,6 +69,8 @@ type stmtRun struct {
 	rec      *audit.Record
 	inTx     bool
 	attempts int // driver.ErrBadConn answers so far
+	hooks    *hooks
+	ended    bool
 }
 
 func (i *interceptor) state(p *sqlmw.ParentConn) *connState {
@@ -103,7 +104,10 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	if cs != nil && cs.carry != nil {
 		i.dropCarry(cs) // database/sql gave up on it: never reached here otherwise
 	}
-	run := &stmtRun{ctx: ctx, inTx: cs != nil && cs.tx != nil}
+	run := &stmtRun{ctx: ctx, inTx: cs != nil && cs.tx != nil, hooks: i.cfg.hooks}
+	if run.hooks != nil {
+		run.hooks.begin(method)
+	}
 	run.script = i.cfg.analyze(i.cfg.dialect, query)
 	run.id = i.identify(ctx)
 	var denied error
@@ -131,13 +135,11 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	}
 	if a := i.cfg.auditor; a != nil {
 		actx := ctx
-		if run.inTx && cs.tx.ctx != nil {
+		if run.inTx {
 			// The transaction's record is the parent of its statements'.
-			if sc := trace.SpanFromContext(cs.tx.ctx); sc.SpanContext().IsValid() {
-				actx = trace.ContextWithSpan(ctx, sc)
-			}
+			actx = cs.tx.rec.Context(ctx)
 		}
-		rctx, rec, err := a.Start(actx, i.event(run, method, args))
+		rctx, rec, err := a.Start(actx, i.event(run, method, query, args))
 		if err != nil {
 			if denied != nil {
 				return nil, denied
@@ -153,14 +155,22 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	return run, nil
 }
 
+// end closes the run's record, once.
 func (r *stmtRun) end(out audit.Outcome) {
+	if r.ended {
+		return
+	}
+	r.ended = true
+	if r.hooks != nil {
+		r.hooks.end(out)
+	}
 	if r.rec != nil {
 		r.rec.End(out)
 		r.rec = nil
 	}
 }
 
-func (i *interceptor) event(run *stmtRun, method string, args []sqldriver.NamedValue) *audit.Event {
+func (i *interceptor) event(run *stmtRun, method, query string, args []sqldriver.NamedValue) *audit.Event {
 	s := run.script
 	v := run.verdict
 	ev := &audit.Event{
@@ -169,6 +179,7 @@ func (i *interceptor) event(run *stmtRun, method string, args []sqldriver.NamedV
 		Method:     method,
 		Summary:    s.Summary,
 		QueryText:  s.Normalized,
+		Text:       query,
 		Stacked:    s.Stacked(),
 		Complete:   s.Complete,
 		InTx:       run.inTx,
@@ -417,7 +428,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 		}
 	}
 	if limit > 0 && run.inTx && n > limit {
-		err := &RowsAffectedError{Limit: limit, Affected: n}
+		err := &RowsAffectedError{Rule: run.verdict.MaxRowsRule, Limit: limit, Affected: n}
 		run.end(audit.Outcome{RowsAffected: n, Err: err})
 		return nil, err
 	}
@@ -432,7 +443,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 // statement under a limit is refused, as its effect could not be undone.
 func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.ExecerContext, query string, args []sqldriver.NamedValue) (sqldriver.Result, error) {
 	if cs == nil || !limitable(run.script) {
-		return nil, &guard.BlockedError{Rule: run.verdict.Rule, Reason: "row limit cannot be enforced on this statement"}
+		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on this statement"}
 	}
 	ctx := run.ctx
 	tx, err := cs.parent.BeginTx(ctx, sqldriver.TxOptions{})
@@ -456,7 +467,7 @@ func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.Exec
 		if err := tx.Rollback(); err != nil {
 			return nil, err
 		}
-		return nil, &RowsAffectedError{Limit: run.verdict.MaxRowsAffected, Affected: n, RolledBack: true}
+		return nil, &RowsAffectedError{Rule: run.verdict.MaxRowsRule, Limit: run.verdict.MaxRowsAffected, Affected: n, RolledBack: true}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
@@ -490,7 +501,7 @@ func limitable(s *sqlparse.Script) bool {
 // query runs an allowed query; its run is closed with the rows.
 func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q sqldriver.QueryerContext, query string, args []sqldriver.NamedValue) (context.Context, sqldriver.Rows, error) {
 	if run.verdict.MaxRowsAffected > 0 && changesRows(run.script) {
-		err := &guard.BlockedError{Rule: run.verdict.Rule, Reason: "row limit cannot be enforced on a query"}
+		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on a query"}
 		run.end(audit.Outcome{RowsAffected: -1, Err: err})
 		return ctx, nil, err
 	}
@@ -498,7 +509,7 @@ func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q 
 	if err != nil {
 		return ctx, nil, i.failed(ctx, cs, run, query, err)
 	}
-	if i.cfg.masker == nil && run.rec == nil {
+	if i.cfg.masker == nil && run.rec == nil && run.hooks == nil {
 		return ctx, rows, nil
 	}
 	r := &resultRows{Rows: rows, i: i, run: run}

@@ -1,0 +1,160 @@
+package driver
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"errors"
+	"sync"
+	"testing"
+
+	upstream "github.com/ngrok/sqlmw"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+)
+
+// counter counts pipeline runs and their ends.
+type counter struct {
+	mu      sync.Mutex
+	begins  []string
+	ends    int
+	lastErr error
+}
+
+func (c *counter) hooks() *hooks {
+	return &hooks{
+		begin: func(m string) {
+			c.mu.Lock()
+			c.begins = append(c.begins, m)
+			c.mu.Unlock()
+		},
+		end: func(o audit.Outcome) {
+			c.mu.Lock()
+			c.ends++
+			c.lastErr = o.Err
+			c.mu.Unlock()
+		},
+	}
+}
+
+func (c *counter) counts() (int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.begins), c.ends
+}
+
+// openCounted opens fd wrapped with a counting pipeline, on sqlvigil's
+// mechanics or (bare) on upstream sqlmw's.
+func openCounted(t *testing.T, fd *fakedriver.Driver, bare bool) (*sql.DB, *counter) {
+	t.Helper()
+	cfg, err := newConfig(fd, []Option{WithDialect(PostgreSQL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counter{}
+	cfg.hooks = c.hooks()
+	i := newInterceptor(cfg)
+	var drv sqldriver.Driver = sqlmw.Driver(fd, i)
+	if bare {
+		drv = upstream.Driver(fd, i)
+	}
+	conn, err := drv.(sqldriver.DriverContext).OpenConnector("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { db.Close() })
+	return db, c
+}
+
+func TestExactlyOnceErrSkip(t *testing.T) {
+	tests := []struct {
+		name       string
+		bare       bool
+		wantBegins int
+	}{
+		{name: "sqlvigil", wantBegins: 1},
+		{name: "bare sqlmw runs twice", bare: true, wantBegins: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fd := fakedriver.New(fakedriver.Config{SkipWithArgs: true, RowsAffected: 3})
+			db, c := openCounted(t, fd, tt.bare)
+			ctx := context.Background()
+			res, err := db.ExecContext(ctx, "UPDATE t SET x = $1", 7)
+			if err != nil {
+				t.Fatalf("exec: %v", err)
+			}
+			if n, _ := res.RowsAffected(); n != 3 {
+				t.Errorf("rows affected: got %d, want 3", n)
+			}
+			rows, err := db.QueryContext(ctx, "SELECT id, name FROM t WHERE id > $1", 0)
+			if err != nil {
+				t.Fatalf("query: %v", err)
+			}
+			for rows.Next() {
+			}
+			if err := rows.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := fd.Counts.Prepares.Load(); got != 2 {
+				t.Errorf("prepares: got %d, want 2 (the ErrSkip fallback)", got)
+			}
+			begins, ends := c.counts()
+			if begins != 2*tt.wantBegins {
+				t.Errorf("pipeline runs for 2 statements: got %d (%v), want %d", begins, c.begins, 2*tt.wantBegins)
+			}
+			if !tt.bare && ends != begins {
+				t.Errorf("runs ended: got %d, want %d", ends, begins)
+			}
+		})
+	}
+}
+
+func TestExactlyOnceBadConn(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      fakedriver.Config
+		args     []any
+		query    bool
+		wantErr  bool
+		wantRuns int
+	}{
+		{name: "exec retried twice", cfg: fakedriver.Config{BadConn: 2}},
+		{name: "query retried twice", cfg: fakedriver.Config{BadConn: 2}, query: true},
+		{name: "exec fails three times", cfg: fakedriver.Config{BadConn: 3}, wantErr: true},
+		{name: "prepare fallback retried", cfg: fakedriver.Config{BadConn: 2, SkipWithArgs: true}, args: []any{1}},
+		{name: "legacy exec retried", cfg: fakedriver.Config{BadConn: 1, Shape: fakedriver.Legacy}},
+		{name: "bare driver prepare retried", cfg: fakedriver.Config{BadConn: 2, Shape: fakedriver.Bare}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fd := fakedriver.New(tt.cfg)
+			db, c := openCounted(t, fd, false)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var err error
+			if tt.query {
+				var rows *sql.Rows
+				rows, err = db.QueryContext(ctx, "SELECT 1", tt.args...)
+				if err == nil {
+					err = rows.Close()
+				}
+			} else {
+				_, err = db.ExecContext(ctx, "DELETE FROM t", tt.args...)
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err: got %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr && !errors.Is(err, sqldriver.ErrBadConn) {
+				t.Errorf("err: got %v, want driver.ErrBadConn", err)
+			}
+			begins, ends := c.counts()
+			if begins != 1 || ends != 1 {
+				t.Errorf("runs begun/ended: got %d/%d (%v), want 1/1", begins, ends, c.begins)
+			}
+		})
+	}
+}
