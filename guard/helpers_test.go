@@ -2,6 +2,7 @@ package guard_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"testing"
 
@@ -107,4 +108,8 @@ func decide(t testing.TB, p *guard.Policy, r *guard.Request) (guard.Verdict, str
 		t.Fatalf("Check: verdict %+v disagrees with error %v", v, err)
 	}
 	return v, be.Rule
+}
+
+func namedValue(ordinal int, v any) driver.NamedValue {
+	return driver.NamedValue{Ordinal: ordinal, Value: v}
 }

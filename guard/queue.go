@@ -1,0 +1,468 @@
+package guard
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// Errors of the approval queue. Use errors.Is.
+var (
+	// ErrNoTicket is returned for an approval request id the store does
+	// not hold.
+	ErrNoTicket = errors.New("guard: no such approval request")
+	// ErrDecided is returned when deciding a request that is no longer
+	// pending.
+	ErrDecided = errors.New("guard: approval request already decided")
+	// ErrSelfApproval is returned when a reviewer tries to decide their own
+	// request, or one an agent made on their behalf.
+	ErrSelfApproval = errors.New("guard: reviewers cannot decide their own requests")
+	// ErrNotReviewer is returned when the reviewer is anonymous, untrusted,
+	// or lacks the reviewer role the queue requires.
+	ErrNotReviewer = errors.New("guard: not a reviewer")
+)
+
+// Status is the state of an approval request. The zero value is
+// StatusPending.
+type Status string
+
+// Statuses.
+const (
+	StatusPending  Status = "pending"
+	StatusApproved Status = "approved"
+	StatusDenied   Status = "denied"
+)
+
+// Ticket is one approval request as a [Store] keeps it and the queue's
+// HTTP API shows it: who asked, what, why, and the answer. It holds no
+// literal and no argument value.
+type Ticket struct {
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	// Who.
+	Requester   string `json:"requester"`
+	Name        string `json:"name,omitempty"`
+	Kind        string `json:"kind"`
+	Service     string `json:"service,omitempty"`
+	Agent       string `json:"agent,omitempty"`
+	OnBehalfOf  string `json:"on_behalf_of,omitempty"`
+	Purpose     string `json:"purpose,omitempty"`
+	TicketRef   string `json:"ticket,omitempty"`
+	Environment string `json:"environment,omitempty"`
+	// What.
+	Statement string `json:"statement"`
+	Summary   string `json:"summary,omitempty"`
+	Unmask    bool   `json:"unmask,omitempty"`
+	// Why.
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+	// Digest identifies the exact statement and arguments for a one-time
+	// grant (a keyed hash). It is not shown.
+	Digest  string    `json:"-"`
+	Created time.Time `json:"created"`
+	// The answer.
+	Reviewer string    `json:"reviewer,omitempty"`
+	Comment  string    `json:"comment,omitempty"`
+	Decided  time.Time `json:"decided,omitzero"`
+	// GrantUntil, when set on an approved ticket, makes it a time-boxed
+	// grant: the requester's statements under the same rules are approved
+	// until then. Otherwise an approval is a one-time grant for this exact
+	// statement and these arguments.
+	GrantUntil time.Time `json:"grant_until,omitzero"`
+	// Consumed is true once a one-time grant has let its statement run.
+	Consumed bool `json:"consumed,omitempty"`
+}
+
+// TicketDecision is a reviewer's decision on a ticket, as passed to
+// [Store.Decide].
+type TicketDecision struct {
+	Approve    bool
+	Reviewer   string
+	Comment    string
+	Decided    time.Time
+	GrantUntil time.Time
+}
+
+// GrantQuery asks a [Store] for an approval that covers a request.
+type GrantQuery struct {
+	// ID, when set, limits the search to that ticket.
+	ID        string
+	Requester string
+	Rule      string
+	Digest    string
+	Now       time.Time
+}
+
+// Store keeps approval requests, so that several replicas of a service
+// can share them (a table in a database, see [SQLStore]). Implementations
+// must be safe for concurrent use, and Decide and Claim must be atomic.
+type Store interface {
+	// Create stores a new pending ticket.
+	Create(ctx context.Context, t Ticket) error
+	// Get returns a ticket, or an error matching ErrNoTicket.
+	Get(ctx context.Context, id string) (Ticket, error)
+	// Pending returns the pending tickets created at or after since,
+	// oldest first.
+	Pending(ctx context.Context, since time.Time) ([]Ticket, error)
+	// FindPending returns a pending ticket for the same requester, rules
+	// and digest, created at or after since, if there is one.
+	FindPending(ctx context.Context, requester, rule, digest string, since time.Time) (Ticket, bool, error)
+	// Decide answers a pending ticket; it returns an error matching
+	// ErrDecided if the ticket is no longer pending.
+	Decide(ctx context.Context, id string, d TicketDecision) (Ticket, error)
+	// Claim returns an approved ticket that covers q: a time-boxed grant
+	// for q.Requester and q.Rule still valid at q.Now, or an unconsumed
+	// one-time grant for q.Requester, q.Rule and q.Digest, which it marks
+	// consumed.
+	Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error)
+}
+
+// QueueConfig configures a [Queue]. The zero value is usable: an in-memory
+// store, anyone who is not the requester may review.
+type QueueConfig struct {
+	// Store keeps the tickets; nil means a new [MemoryStore].
+	Store Store
+	// ReviewerRoles, when not empty, are the roles a reviewer must hold
+	// (as an identity the service established, not an untrusted one).
+	ReviewerRoles []string
+	// MaxGrant caps a time-boxed grant; zero means one hour.
+	MaxGrant time.Duration
+	// PendingTTL is how long an unanswered request stays listed and
+	// answerable; zero means 24 hours.
+	PendingTTL time.Duration
+	// PollInterval is how often a waiting statement looks at the store for
+	// answers given on another replica; zero means one second. Answers
+	// given through this Queue wake it at once.
+	PollInterval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Queue is an [Approver] that holds each review as a ticket until a person
+// answers it through [Queue.Decide] or the HTTP API of [Queue.Handler].
+//
+// An approval is a one-time grant for that exact statement text and those
+// argument values, or, when the reviewer says so, a time-boxed grant for
+// the requester and the rules that asked (for N minutes). An unanswered
+// request stays pending after the statement gave up waiting, so that a
+// reviewer can still approve it and the caller retry. A Queue is safe for
+// concurrent use.
+type Queue struct {
+	cfg     QueueConfig
+	mu      sync.Mutex
+	waiters map[string][]chan struct{}
+}
+
+// NewQueue returns a queue.
+func NewQueue(cfg QueueConfig) *Queue {
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore()
+	}
+	if cfg.MaxGrant <= 0 {
+		cfg.MaxGrant = time.Hour
+	}
+	if cfg.PendingTTL <= 0 {
+		cfg.PendingTTL = 24 * time.Hour
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Queue{cfg: cfg, waiters: map[string][]chan struct{}{}}
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Approve implements [Approver]: it answers at once from a grant that covers
+// req, or files a ticket (or joins an identical pending one) and waits for a
+// reviewer, until ctx is done.
+func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, error) {
+	st := q.cfg.Store
+	query := GrantQuery{Requester: req.Identity.Subject, Rule: req.Rule, Digest: req.Digest, Now: q.cfg.Now()}
+	if t, ok, err := st.Claim(ctx, query); err != nil {
+		return Answer{}, fmt.Errorf("approval store: %w", err)
+	} else if ok {
+		return answerOf(t), nil
+	}
+	since := q.cfg.Now().Add(-q.cfg.PendingTTL)
+	t, found, err := st.FindPending(ctx, query.Requester, req.Rule, req.Digest, since)
+	if err != nil {
+		return Answer{}, fmt.Errorf("approval store: %w", err)
+	}
+	if !found {
+		t = ticketOf(req, newID(), q.cfg.Now())
+		if err := st.Create(ctx, t); err != nil {
+			return Answer{}, fmt.Errorf("approval store: %w", err)
+		}
+	}
+	wake := q.wait(t.ID)
+	defer q.unwait(t.ID, wake)
+	tick := time.NewTicker(q.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		// A statement that gave up waiting must not use up a one-time
+		// grant meant for its retry.
+		if err := ctx.Err(); err != nil {
+			return Answer{}, err
+		}
+		cur, err := st.Get(ctx, t.ID)
+		if err != nil {
+			return Answer{}, fmt.Errorf("approval store: %w", err)
+		}
+		switch cur.Status {
+		case StatusDenied:
+			return answerOf(cur), nil
+		case StatusApproved:
+			query.ID, query.Now = cur.ID, q.cfg.Now()
+			got, ok, err := st.Claim(ctx, query)
+			if err != nil {
+				return Answer{}, fmt.Errorf("approval store: %w", err)
+			}
+			if !ok {
+				a := answerOf(cur)
+				a.Approved, a.Comment = false, "grant already used"
+				return a, nil
+			}
+			return answerOf(got), nil
+		}
+		select {
+		case <-ctx.Done():
+			return Answer{}, ctx.Err()
+		case <-wake:
+		case <-tick.C:
+		}
+	}
+}
+
+func answerOf(t Ticket) Answer {
+	return Answer{Approved: t.Status == StatusApproved, ID: t.ID, Reviewer: t.Reviewer, Comment: t.Comment}
+}
+
+func ticketOf(req *ApprovalRequest, id string, now time.Time) Ticket {
+	t := Ticket{
+		ID:          id,
+		Status:      StatusPending,
+		Requester:   req.Identity.Subject,
+		Name:        req.Identity.Name,
+		Kind:        req.Identity.Kind.String(),
+		Service:     req.Identity.Service,
+		Purpose:     req.Identity.Purpose,
+		TicketRef:   req.Identity.Ticket,
+		Environment: req.Environment,
+		Statement:   req.Statement,
+		Summary:     req.Summary,
+		Unmask:      req.Unmask,
+		Rule:        req.Rule,
+		Reason:      req.Reason,
+		Digest:      req.Digest,
+		Created:     now.UTC(),
+	}
+	if a := req.Identity.Agent; a != nil {
+		t.Agent, t.OnBehalfOf = a.Name, a.OnBehalfOf
+	}
+	return t
+}
+
+func (q *Queue) wait(id string) chan struct{} {
+	ch := make(chan struct{}, 1)
+	q.mu.Lock()
+	q.waiters[id] = append(q.waiters[id], ch)
+	q.mu.Unlock()
+	return ch
+}
+
+func (q *Queue) unwait(id string, ch chan struct{}) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ws := slices.DeleteFunc(q.waiters[id], func(c chan struct{}) bool { return c == ch })
+	if len(ws) == 0 {
+		delete(q.waiters, id)
+	} else {
+		q.waiters[id] = ws
+	}
+}
+
+func (q *Queue) notify(id string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, ch := range q.waiters[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Pending lists the requests waiting for a reviewer, oldest first.
+func (q *Queue) Pending(ctx context.Context) ([]Ticket, error) {
+	return q.cfg.Store.Pending(ctx, q.cfg.Now().Add(-q.cfg.PendingTTL))
+}
+
+// Get returns one request.
+func (q *Queue) Get(ctx context.Context, id string) (Ticket, error) {
+	return q.cfg.Store.Get(ctx, id)
+}
+
+// Ruling is a reviewer's answer to [Queue.Decide].
+type Ruling struct {
+	// Approve lets the statement run; false denies it.
+	Approve bool
+	// Comment is the reviewer's note, recorded with the statement.
+	Comment string
+	// GrantFor, when positive on an approval, makes it a time-boxed grant
+	// for the requester and rules (capped by QueueConfig.MaxGrant); zero
+	// makes it a one-time grant.
+	GrantFor time.Duration
+}
+
+// Decide answers the request id as reviewer. It refuses (ErrNotReviewer) an
+// anonymous or untrusted reviewer or one without a required role, and
+// (ErrSelfApproval) a reviewer deciding their own request or one an agent
+// made on their behalf.
+func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identity, rv Ruling) (Ticket, error) {
+	if reviewer.Subject == "" || reviewer.Untrusted {
+		return Ticket{}, ErrNotReviewer
+	}
+	if len(q.cfg.ReviewerRoles) > 0 && !trustedRole(&reviewer, q.cfg.ReviewerRoles) {
+		return Ticket{}, ErrNotReviewer
+	}
+	if rv.GrantFor < 0 {
+		return Ticket{}, errors.New("guard: negative grant duration")
+	}
+	t, err := q.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if t.Requester == reviewer.Subject || (t.OnBehalfOf != "" && t.OnBehalfOf == reviewer.Subject) {
+		return Ticket{}, ErrSelfApproval
+	}
+	now := q.cfg.Now()
+	if t.Status == StatusPending && t.Created.Before(now.Add(-q.cfg.PendingTTL)) {
+		return Ticket{}, fmt.Errorf("%w: expired", ErrDecided)
+	}
+	d := TicketDecision{Approve: rv.Approve, Reviewer: reviewer.Subject, Comment: rv.Comment, Decided: now.UTC()}
+	if rv.Approve && rv.GrantFor > 0 {
+		d.GrantUntil = now.Add(min(rv.GrantFor, q.cfg.MaxGrant)).UTC()
+	}
+	t, err = q.cfg.Store.Decide(ctx, id, d)
+	if err != nil {
+		return Ticket{}, err
+	}
+	q.notify(id)
+	return t, nil
+}
+
+// MemoryStore is a [Store] in process memory: approvals are lost on restart
+// and not shared between replicas.
+type MemoryStore struct {
+	mu      sync.Mutex
+	tickets map[string]*Ticket
+}
+
+// NewMemoryStore returns an empty store.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{tickets: map[string]*Ticket{}} }
+
+// Create implements [Store].
+func (m *MemoryStore) Create(_ context.Context, t Ticket) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.tickets[t.ID]; ok {
+		return errors.New("guard: duplicate approval request id")
+	}
+	m.tickets[t.ID] = &t
+	return nil
+}
+
+// Get implements [Store].
+func (m *MemoryStore) Get(_ context.Context, id string) (Ticket, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tickets[id]
+	if !ok {
+		return Ticket{}, ErrNoTicket
+	}
+	return *t, nil
+}
+
+// Pending implements [Store].
+func (m *MemoryStore) Pending(_ context.Context, since time.Time) ([]Ticket, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := []Ticket{}
+	for _, t := range m.tickets {
+		if t.Status == StatusPending && !t.Created.Before(since) {
+			out = append(out, *t)
+		}
+	}
+	slices.SortFunc(out, func(a, b Ticket) int { return a.Created.Compare(b.Created) })
+	return out, nil
+}
+
+// FindPending implements [Store].
+func (m *MemoryStore) FindPending(_ context.Context, requester, rule, digest string, since time.Time) (Ticket, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tickets {
+		if t.Status == StatusPending && t.Requester == requester && t.Rule == rule && t.Digest == digest && !t.Created.Before(since) {
+			return *t, true, nil
+		}
+	}
+	return Ticket{}, false, nil
+}
+
+// Decide implements [Store].
+func (m *MemoryStore) Decide(_ context.Context, id string, d TicketDecision) (Ticket, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tickets[id]
+	if !ok {
+		return Ticket{}, ErrNoTicket
+	}
+	if t.Status != StatusPending {
+		return Ticket{}, ErrDecided
+	}
+	t.Status = StatusDenied
+	if d.Approve {
+		t.Status = StatusApproved
+	}
+	t.Reviewer, t.Comment, t.Decided, t.GrantUntil = d.Reviewer, d.Comment, d.Decided, d.GrantUntil
+	return *t, nil
+}
+
+// Claim implements [Store].
+func (m *MemoryStore) Claim(_ context.Context, q GrantQuery) (Ticket, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tickets {
+		if q.ID != "" && t.ID != q.ID {
+			continue
+		}
+		if t.Status != StatusApproved || t.Requester != q.Requester || t.Rule != q.Rule {
+			continue
+		}
+		if !t.GrantUntil.IsZero() {
+			if q.Now.Before(t.GrantUntil) {
+				return *t, true, nil
+			}
+			continue
+		}
+		if !t.Consumed && t.Digest == q.Digest {
+			t.Consumed = true
+			return *t, true, nil
+		}
+	}
+	return Ticket{}, false, nil
+}
