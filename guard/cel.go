@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -200,7 +201,9 @@ func (c *conditions) compile(src string) (cel.Program, *celIssue) {
 		errs := iss.Errors()
 		if len(errs) > 0 {
 			e := errs[0]
-			return nil, &celIssue{line: e.Location.Line(), col: e.Location.Column(), msg: e.Message}
+			iss := &celIssue{line: e.Location.Line(), col: e.Location.Column(), msg: e.Message}
+			iss.col = referenceStart(src, iss.line, iss.col, e.Message)
+			return nil, iss
 		}
 		return nil, &celIssue{line: 1, msg: iss.Err().Error()}
 	}
@@ -212,6 +215,33 @@ func (c *conditions) compile(src string) (cel.Program, *celIssue) {
 		return nil, &celIssue{line: 1, msg: err.Error()}
 	}
 	return prg, nil
+}
+
+// referenceStart moves the column of an "undeclared reference" error
+// from the selecting dot to the start of the qualified name, where a
+// reader looks for it.
+func referenceStart(src string, line, col int, msg string) int {
+	name, ok := strings.CutPrefix(msg, "undeclared reference to '")
+	if !ok {
+		return col
+	}
+	name, _, _ = strings.Cut(name, "'")
+	lines := strings.Split(src, "\n")
+	if line < 1 || line > len(lines) || name == "" {
+		return col
+	}
+	text := lines[line-1]
+	for i := 0; ; {
+		j := strings.Index(text[i:], name)
+		if j < 0 {
+			return col
+		}
+		start := i + j
+		if start <= col && col < start+len(name) {
+			return start
+		}
+		i = start + 1
+	}
 }
 
 // activation resolves attribute names on demand for one request.

@@ -1,0 +1,131 @@
+package policy_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+var (
+	dev     = identity.Identity{Kind: identity.KindUser, Subject: "dev-1", Roles: []string{"dev"}, Purpose: "debugging"}
+	support = identity.Identity{Kind: identity.KindUser, Subject: "sup-1", Roles: []string{"support"}, Purpose: "case 42"}
+	bot     = identity.Identity{Kind: identity.KindAgent, Subject: "agent-1", Purpose: "answering a question",
+		Agent: &identity.Agent{Name: "helper", OnBehalfOf: "dev-1"}}
+	officer    = identity.Identity{Kind: identity.KindUser, Subject: "po-1", Roles: []string{"privacy-officer"}, Purpose: "audit"}
+	migrations = identity.Identity{Kind: identity.KindService, Service: "migrations"}
+	noon       = time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	night      = time.Date(2026, 3, 4, 23, 0, 0, 0, time.UTC)
+)
+
+// approveAll stands in for a reviewer who approves everything, so that
+// the test can tell a review (approved, Reviewed set) from an allow.
+var approveAll = guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) {
+	return guard.Answer{Approved: true, ID: "ok-1", Reviewer: "reviewer-1"}, nil
+})
+
+func TestExamplePolicy(t *testing.T) {
+	p, err := guard.Load("policy.yaml", guard.WithApprover(approveAll))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	// Every rule of the file is exercised below.
+	exercised := map[string]bool{}
+
+	tests := []struct {
+		name    string
+		id      identity.Identity
+		dialect sqlparse.Dialect
+		sql     string
+		at      time.Time
+		unmask  bool
+		// want is the rule that blocks ("" when allowed); review the rule
+		// that reviewed; monitor the rule that only recorded.
+		want, review, monitor string
+		maxRows               int64
+	}{
+		{name: "ordinary read", id: dev, sql: "SELECT id, total FROM orders WHERE id = 7"},
+		{name: "anonymous", id: identity.Identity{}, sql: "SELECT 1", want: "require-identity"},
+		{name: "stacked", id: dev, sql: "SELECT 1; SELECT 2", want: "no-stacked"},
+		{name: "drop is reviewed", id: dev, sql: "DROP TABLE orders", review: "destructive-ddl"},
+		{name: "migrations may drop", id: migrations, sql: "DROP TABLE old_orders"},
+		{name: "delete without where", id: dev, sql: "DELETE FROM orders", want: "no-unbounded-writes"},
+		{name: "trivially true where", id: dev, dialect: sqlparse.MySQL, sql: "UPDATE orders SET total = 0 WHERE 1", want: "no-unbounded-writes"},
+		{name: "pg_read_file", id: dev, sql: "SELECT pg_read_file('/etc/passwd')", want: "no-dangerous-calls"},
+		{name: "SLEEP", id: dev, dialect: sqlparse.MySQL, sql: "SELECT SLEEP(10)", want: "no-dangerous-calls"},
+		{name: "grant", id: dev, sql: "GRANT ALL ON orders TO public", want: "no-privilege-changes"},
+		{name: "sql_mode", id: dev, dialect: sqlparse.MySQL, sql: "SET SESSION sql_mode = 'ANSI_QUOTES'", want: "no-lexing-settings"},
+		{name: "agent reads", id: bot, sql: "SELECT count(*) FROM orders"},
+		{name: "agent writes", id: bot, sql: "UPDATE orders SET total = 0 WHERE id = 1", want: "agents-read-only"},
+		{name: "support reads app", id: support, sql: "SELECT name FROM app.customers WHERE id = 1"},
+		{name: "support reads secrets", id: support, sql: "SELECT * FROM app.secrets", want: "support-tables"},
+		{name: "support reads elsewhere", id: support, sql: "SELECT * FROM billing.invoices", want: "support-tables"},
+		{name: "update capped", id: dev, sql: "UPDATE orders SET total = 0 WHERE id < 100", maxRows: 1000},
+		{name: "unmask reviewed", id: dev, sql: "SELECT email FROM app.customers WHERE id = 1", unmask: true, review: "unmask"},
+		{name: "privacy officer unmasks", id: officer, sql: "SELECT email FROM app.customers WHERE id = 1", unmask: true},
+		{name: "order delete at noon", id: dev, sql: "DELETE FROM orders WHERE id = 3", at: noon, maxRows: 1000},
+		{name: "order delete at night", id: dev, sql: "DELETE FROM orders WHERE id = 3", at: night, want: "no-night-order-deletes"},
+		{name: "users without purpose: monitored", id: migrations, sql: "SELECT * FROM app.users", monitor: "purpose-for-users-table"},
+		{name: "unreadable text", id: dev, sql: "SELECT 'unterminated", want: guard.RuleUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.dialect
+			if d == sqlparse.DialectUnknown {
+				d = sqlparse.PostgreSQL
+			}
+			at := tt.at
+			if at.IsZero() {
+				at = noon
+			}
+			r := &guard.Request{Identity: tt.id, Script: sqlparse.Analyze(d, tt.sql), SQL: tt.sql, Time: at, Unmask: tt.unmask}
+			v, err := p.Check(context.Background(), r)
+			var be *guard.BlockedError
+			switch {
+			case tt.want != "":
+				if !errors.As(err, &be) || be.Rule != tt.want {
+					t.Fatalf("err %v, verdict %+v; want blocked by %s", err, v, tt.want)
+				}
+				exercised[tt.want] = true
+			case err != nil:
+				t.Fatalf("blocked: %v", err)
+			case tt.review != "":
+				if !v.Reviewed || v.Rule != tt.review || v.Approval.Reviewer != "reviewer-1" {
+					t.Fatalf("verdict %+v; want reviewed by %s", v, tt.review)
+				}
+				exercised[tt.review] = true
+			case tt.monitor != "":
+				if v.Mode != guard.ModeMonitor || v.Rule != tt.monitor {
+					t.Fatalf("verdict %+v; want monitored by %s", v, tt.monitor)
+				}
+				exercised[tt.monitor] = true
+			default:
+				if v.Reviewed || v.Rule != "" {
+					t.Fatalf("verdict %+v; want a plain allow", v)
+				}
+			}
+			if tt.unmask && err == nil && !v.Unmask {
+				t.Errorf("unmask asked and allowed, but not granted: %+v", v)
+			}
+			if v.MaxRowsAffected != tt.maxRows {
+				t.Errorf("MaxRowsAffected = %d, want %d", v.MaxRowsAffected, tt.maxRows)
+			}
+			if tt.maxRows > 0 {
+				exercised[v.MaxRowsRule] = true
+			}
+		})
+	}
+	for _, name := range p.Rules() {
+		if !exercised[name] {
+			t.Errorf("rule %s of policy.yaml is not exercised", name)
+		}
+	}
+	if !slices.Contains(p.Rules(), "blast-radius") {
+		t.Errorf("rules %v", p.Rules())
+	}
+}
