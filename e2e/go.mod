@@ -1,0 +1,21 @@
+module github.com/sqlvigil/sqlvigil/e2e
+
+go 1.26.0
+
+require (
+	github.com/lib/pq v1.12.3
+	github.com/sqlvigil/sqlvigil v0.0.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-logr/logr v1.4.4 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
+	go.opentelemetry.io/otel v1.47.0 // indirect
+	go.opentelemetry.io/otel/log v1.47.0 // indirect
+	go.opentelemetry.io/otel/metric v1.47.0 // indirect
+	go.opentelemetry.io/otel/trace v1.47.0 // indirect
+)
+
+replace github.com/sqlvigil/sqlvigil => ../
