@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql/driver"
@@ -49,12 +50,29 @@ type valueMasker interface {
 	maskTime(t time.Time, c *cursor) time.Time
 }
 
+// bytesMasker is implemented by strategies that mask a []byte without
+// converting it to a string first. maskBytes returns a new slice.
+type bytesMasker interface {
+	maskBytes(b []byte, c *cursor) []byte
+}
+
+// isASCII reports whether s holds only ASCII bytes.
+func isASCII[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // cursor is the per-plan state strategies may use: the keyed hash and a
 // scratch buffer. It is used by one goroutine at a time.
 type cursor struct {
 	key []byte
 	mac hash.Hash
 	sum []byte
+	tag [1]byte
 }
 
 // keyed returns HMAC-SHA256(key, tag || b).
@@ -63,7 +81,8 @@ func (c *cursor) keyed(tag byte, b []byte) []byte {
 		c.mac = hmac.New(sha256.New, c.key)
 	}
 	c.mac.Reset()
-	c.mac.Write([]byte{tag})
+	c.tag[0] = tag
+	c.mac.Write(c.tag[:])
 	c.mac.Write(b)
 	c.sum = c.mac.Sum(c.sum[:0])
 	return c.sum
@@ -85,6 +104,9 @@ func maskValue(s Strategy, v driver.Value, c *cursor) driver.Value {
 		return s.maskString(x, c)
 	case []byte:
 		// A new slice: the driver may reuse x's memory for the next row.
+		if bm, ok := s.(bytesMasker); ok {
+			return bm.maskBytes(x, c)
+		}
 		return []byte(s.maskString(string(x), c))
 	case int64:
 		return s.maskInt(x, c)
@@ -222,6 +244,22 @@ type partialStrategy struct {
 func (p partialStrategy) String() string { return "partial" }
 
 func (p partialStrategy) maskString(s string, _ *cursor) string {
+	if isASCII(s) {
+		var b strings.Builder
+		b.Grow(len(s))
+		if len(s) <= p.first+p.last {
+			for range len(s) {
+				b.WriteByte('*')
+			}
+			return b.String()
+		}
+		b.WriteString(s[:p.first])
+		for range len(s) - p.first - p.last {
+			b.WriteByte('*')
+		}
+		b.WriteString(s[len(s)-p.last:])
+		return b.String()
+	}
 	n := utf8.RuneCountInString(s)
 	var b strings.Builder
 	b.Grow(len(s))
@@ -235,6 +273,22 @@ func (p partialStrategy) maskString(s string, _ *cursor) string {
 		i++
 	}
 	return b.String()
+}
+
+func (p partialStrategy) maskBytes(b []byte, c *cursor) []byte {
+	if !isASCII(b) {
+		return []byte(p.maskString(string(b), c))
+	}
+	out := make([]byte, len(b))
+	keep := len(b) > p.first+p.last
+	for i := range out {
+		if keep && (i < p.first || i >= len(b)-p.last) {
+			out[i] = b[i]
+		} else {
+			out[i] = '*'
+		}
+	}
+	return out
 }
 
 func (p partialStrategy) maskInt(v int64, _ *cursor) int64 {
@@ -293,6 +347,16 @@ func (e emailStrategy) maskString(s string, _ *cursor) string {
 	return e.token + s[at:]
 }
 
+func (e emailStrategy) maskBytes(b []byte, c *cursor) []byte {
+	at := bytes.LastIndexByte(b, '@')
+	if at <= 0 || at == len(b)-1 || bytes.ContainsAny(b[at+1:], " \t\r\n<>,;") {
+		return []byte(e.token)
+	}
+	out := make([]byte, 0, len(e.token)+len(b)-at)
+	out = append(out, e.token...)
+	return append(out, b[at:]...)
+}
+
 // Tokenize replaces a value with a token keyed by the Masker's key (see
 // [WithKey]): HMAC-SHA256 of the value. Equal values give equal tokens, in
 // every column and every statement, so joins, GROUP BY and DISTINCT on the
@@ -325,6 +389,14 @@ func (tokenStrategy) maskString(s string, c *cursor) string {
 	copy(buf[:], "tok_")
 	hex.Encode(buf[4:], sum[:12])
 	return string(buf[:])
+}
+
+func (tokenStrategy) maskBytes(b []byte, c *cursor) []byte {
+	sum := c.keyed(tagString, b)
+	out := make([]byte, 4+24)
+	copy(out, "tok_")
+	hex.Encode(out[4:], sum[:12])
+	return out
 }
 
 func (tokenStrategy) maskInt(v int64, c *cursor) int64 {

@@ -60,12 +60,16 @@ func TestStrategies(t *testing.T) {
 		{"partial first last", mask.Partial(2, 2), "abcdefgh", "ab****gh"},
 		{"partial short", mask.Partial(2, 2), "abcd", "****"},
 		{"partial unicode", mask.Partial(1, 1), "Zoë Ünal", "Z******l"},
+		{"partial bytes", mask.Partial(0, 4), []byte("4111111111111111"), []byte("************1111")},
+		{"partial bytes short", mask.Partial(2, 2), []byte("abc"), []byte("***")},
+		{"partial bytes unicode", mask.Partial(1, 1), []byte("Zoë Ünal"), []byte("Z******l")},
 		{"partial int", mask.Partial(0, 2), int64(123456), int64(100056)},
 		{"partial negative int", mask.Partial(1, 1), int64(-98765), int64(-90005)},
 		{"partial float", mask.Partial(1, 1), 3.14, 0.0},
 		{"email", mask.Email(), "alice@example.com", "****@example.com"},
 		{"email bytes", mask.Email(), []byte("bob@corp.example"), []byte("****@corp.example")},
 		{"email not an address", mask.Email(), "not an email", "****"},
+		{"email bytes not an address", mask.Email(), []byte("a@b c"), []byte("****")},
 		{"email int", mask.Email(), int64(5), int64(0)},
 		{"fixed string", mask.Fixed("n/a"), "alice", "n/a"},
 		{"fixed string on bytes", mask.Fixed("n/a"), []byte("alice"), []byte("n/a")},
@@ -164,6 +168,13 @@ func TestKeyedStrategies(t *testing.T) {
 		_ = p.Apply(row)
 		if row[0] == a {
 			t.Errorf("two keys gave the same token %v", a)
+		}
+	})
+	t.Run("tokens of string and []byte agree", func(t *testing.T) {
+		s := maskOne(t, mask.Tokenize(), "alice").(string)
+		b := maskOne(t, mask.Tokenize(), []byte("alice")).([]byte)
+		if s != string(b) {
+			t.Errorf("string gave %q, []byte %q", s, b)
 		}
 	})
 	t.Run("json tokenize", func(t *testing.T) {
