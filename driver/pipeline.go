@@ -5,7 +5,6 @@ import (
 	sqldriver "database/sql/driver"
 	"errors"
 	"reflect"
-	"time"
 
 	upstream "github.com/ngrok/sqlmw"
 
@@ -120,7 +119,6 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 			Environment: i.cfg.environment,
 			InTx:        run.inTx,
 			Unmask:      mask.UnmaskRequested(ctx),
-			Time:        time.Now(),
 		}
 		v, err := p.Check(ctx, &req)
 		run.verdict = v
