@@ -104,18 +104,15 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		system: ev.System, namespace: ev.Namespace, operation: ev.Operation, collection: ev.Collection,
 		decision: ev.Decision, rule: ev.Rule, reason: ev.Reason, mode: ev.Mode, method: ev.Method,
 	}
-	var caller Caller
-	var haveCaller bool
-	if a.callers != nil {
-		caller, haveCaller = a.callers.find()
-	}
 	txr := txFromContext(ctx)
 	if txr != nil && txr.a == a {
 		txr.statements.Add(1)
 	}
 	id := a.newID()
 
-	kv := make([]attribute.KeyValue, 0, 40)
+	// The attributes a sampler may look at are given at creation, as the
+	// conventions ask; the rest only to a span that records.
+	kv := make([]attribute.KeyValue, 0, 8)
 	kv = appendStr(kv, DBSystemNameKey, ev.System)
 	kv = appendStr(kv, DBNamespaceKey, ev.Namespace)
 	kv = appendStr(kv, DBOperationNameKey, ev.Operation)
@@ -128,39 +125,23 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 	if ev.ServerPort > 0 {
 		kv = append(kv, ServerPortKey.Int(ev.ServerPort))
 	}
-	kv = identityAttrs(kv, ev.Identity, cfg.idAttrs)
-	kv = appendStr(kv, MethodKey, ev.Method)
-	if len(ev.Reads) > 0 {
-		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
-	}
-	if len(ev.Writes) > 0 {
-		kv = append(kv, TablesWrittenKey.StringSlice(ev.Writes))
-	}
-	if ev.Stacked {
-		kv = append(kv, StackedKey.Bool(true))
-	}
-	kv = append(kv, CompleteKey.Bool(ev.Complete))
-	kv = appendStr(kv, DecisionKey, ev.Decision)
-	kv = appendStr(kv, RuleKey, ev.Rule)
-	kv = appendStr(kv, ReasonKey, ev.Reason)
-	kv = appendStr(kv, ModeKey, ev.Mode)
-	kv = appendStr(kv, ApprovalIDKey, ev.ApprovalID)
-	kv = appendStr(kv, ApprovalReviewerKey, ev.Reviewer)
-	var args []string
-	if cfg.args && len(ev.Args) > 0 {
-		args = redactArgs(cfg.redact, ev)
-		kv = append(kv, ArgsKey.StringSlice(args))
-	}
-	if haveCaller {
-		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
-			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
-	}
-	kv = append(kv, RecordIDKey.String(id))
-
 	ctx, span := a.tracer.Start(ctx, spanName(ev),
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithTimestamp(now),
 		trace.WithAttributes(kv...))
+	recording := span.IsRecording()
+	var caller Caller
+	var haveCaller bool
+	if a.callers != nil && (recording || len(cfg.sinks) > 0) {
+		caller, haveCaller = a.callers.find()
+	}
+	var args []string
+	if cfg.args && len(ev.Args) > 0 && (recording || len(cfg.sinks) > 0) {
+		args = redactArgs(cfg.redact, ev)
+	}
+	if recording {
+		span.SetAttributes(a.statementAttrs(ev, args, caller, haveCaller, id)...)
+	}
 	r.span = span
 
 	if len(cfg.sinks) > 0 {
@@ -213,6 +194,38 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		}
 	}
 	return ctx, r, nil
+}
+
+// statementAttrs returns the identity, governance and caller attributes of
+// a statement's span.
+func (a *Auditor) statementAttrs(ev *Event, args []string, caller Caller, haveCaller bool, id string) []attribute.KeyValue {
+	kv := make([]attribute.KeyValue, 0, 32)
+	kv = identityAttrs(kv, ev.Identity, a.cfg.idAttrs)
+	kv = appendStr(kv, MethodKey, ev.Method)
+	if len(ev.Reads) > 0 {
+		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
+	}
+	if len(ev.Writes) > 0 {
+		kv = append(kv, TablesWrittenKey.StringSlice(ev.Writes))
+	}
+	if ev.Stacked {
+		kv = append(kv, StackedKey.Bool(true))
+	}
+	kv = append(kv, CompleteKey.Bool(ev.Complete))
+	kv = appendStr(kv, DecisionKey, ev.Decision)
+	kv = appendStr(kv, RuleKey, ev.Rule)
+	kv = appendStr(kv, ReasonKey, ev.Reason)
+	kv = appendStr(kv, ModeKey, ev.Mode)
+	kv = appendStr(kv, ApprovalIDKey, ev.ApprovalID)
+	kv = appendStr(kv, ApprovalReviewerKey, ev.Reviewer)
+	if args != nil {
+		kv = append(kv, ArgsKey.StringSlice(args))
+	}
+	if haveCaller {
+		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
+			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
+	}
+	return append(kv, RecordIDKey.String(id))
 }
 
 func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) (context.Context, *Record, error) {
@@ -308,41 +321,12 @@ func (r *Record) end(out *Outcome) {
 	if denied {
 		errType = ErrorTypeBlocked
 	}
-	kv := make([]attribute.KeyValue, 0, 12)
-	if r.tx {
-		kv = appendStr(kv, TxEndKey, out.TxEnd)
-		kv = append(kv, TxStatementsKey.Int64(r.statements.Load()))
-	} else {
-		if isQuery(r.method) || out.RowsReturned > 0 {
-			kv = append(kv, DBResponseReturnedRowsKey.Int64(out.RowsReturned))
-		}
-		if out.RowsAffected >= 0 && !isQuery(r.method) {
-			kv = append(kv, RowsAffectedKey.Int64(out.RowsAffected))
-		}
-	}
-	if n := len(out.Masked); n > 0 {
-		cols := make([]string, n)
-		rules := make([]string, n)
-		strategies := make([]string, n)
-		counts := make([]int64, n)
-		var total int64
-		for i, m := range out.Masked {
-			cols[i], rules[i], strategies[i], counts[i] = m.Column, m.Rule, m.Strategy, m.Count
-			total += m.Count
-		}
-		kv = append(kv, MaskedColumnsKey.StringSlice(cols), MaskedRulesKey.StringSlice(rules),
-			MaskedStrategyKey.StringSlice(strategies), MaskedCountsKey.Int64Slice(counts),
-			MaskedValuesKey.Int64(total))
-	}
-	kv = appendStr(kv, ErrorTypeKey, errType)
-	kv = appendStr(kv, DBResponseStatusCodeKey, status)
 	var errText string
 	if out.Err != nil && a.cfg.errorText {
 		errText = out.Err.Error()
-		kv = append(kv, ErrorTextKey.String(errText))
 	}
 	if span.IsRecording() {
-		span.SetAttributes(kv...)
+		span.SetAttributes(r.outcomeAttrs(out, errType, status, errText)...)
 	}
 	switch {
 	case denied:
@@ -387,6 +371,40 @@ func (r *Record) end(out *Outcome) {
 		}
 	}
 	span.End()
+}
+
+// outcomeAttrs returns the attributes of a statement's or transaction's
+// outcome.
+func (r *Record) outcomeAttrs(out *Outcome, errType, status, errText string) []attribute.KeyValue {
+	kv := make([]attribute.KeyValue, 0, 12)
+	if r.tx {
+		kv = appendStr(kv, TxEndKey, out.TxEnd)
+		kv = append(kv, TxStatementsKey.Int64(r.statements.Load()))
+	} else {
+		if isQuery(r.method) || out.RowsReturned > 0 {
+			kv = append(kv, DBResponseReturnedRowsKey.Int64(out.RowsReturned))
+		}
+		if out.RowsAffected >= 0 && !isQuery(r.method) {
+			kv = append(kv, RowsAffectedKey.Int64(out.RowsAffected))
+		}
+	}
+	if n := len(out.Masked); n > 0 {
+		cols := make([]string, n)
+		rules := make([]string, n)
+		strategies := make([]string, n)
+		counts := make([]int64, n)
+		var total int64
+		for i, m := range out.Masked {
+			cols[i], rules[i], strategies[i], counts[i] = m.Column, m.Rule, m.Strategy, m.Count
+			total += m.Count
+		}
+		kv = append(kv, MaskedColumnsKey.StringSlice(cols), MaskedRulesKey.StringSlice(rules),
+			MaskedStrategyKey.StringSlice(strategies), MaskedCountsKey.Int64Slice(counts),
+			MaskedValuesKey.Int64(total))
+	}
+	kv = appendStr(kv, ErrorTypeKey, errType)
+	kv = appendStr(kv, DBResponseStatusCodeKey, status)
+	return appendStr(kv, ErrorTextKey, errText)
 }
 
 func isQuery(method string) bool {

@@ -64,20 +64,26 @@ func newCallerFinder(extra []string) *callerFinder {
 // find returns the caller of the function that called the auditor, or
 // false when every frame belongs to a skipped package.
 func (f *callerFinder) find() (Caller, bool) {
-	var pcs [48]uintptr
-	n := runtime.Callers(3, pcs[:])
-	for _, pc := range pcs[:n] {
-		fi, ok := f.cache.Load(pc)
-		if !ok {
-			fi = f.resolve(pc)
-			f.cache.Store(pc, fi)
+	// Most stacks reach user code within a couple of dozen frames; walk
+	// further only when they do not.
+	var pcs [24]uintptr
+	for skip := 3; ; {
+		n := runtime.Callers(skip, pcs[:])
+		for _, pc := range pcs[:n] {
+			fi, ok := f.cache.Load(pc)
+			if !ok {
+				fi = f.resolve(pc)
+				f.cache.Store(pc, fi)
+			}
+			if info := fi.(frameInfo); !info.skip {
+				return info.caller, true
+			}
 		}
-		info := fi.(frameInfo)
-		if !info.skip {
-			return info.caller, true
+		if n < len(pcs) || skip > 256 {
+			return Caller{}, false
 		}
+		skip += n
 	}
-	return Caller{}, false
 }
 
 func (f *callerFinder) resolve(pc uintptr) frameInfo {

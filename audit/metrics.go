@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -27,11 +29,41 @@ type instruments struct {
 	decisions  metric.Int64Counter
 	masked     metric.Int64Counter
 	sinkErrors metric.Int64Counter
+	// sets caches the attribute sets of the metrics, whose values are
+	// few (systems, tables, rules): building a set sorts and hashes.
+	sets *setCache
+}
+
+// maxCachedSets bounds the attribute-set cache; past it, sets are built
+// for each measurement.
+const maxCachedSets = 4096
+
+type setKey struct {
+	kind          uint8
+	a, b, c, d, e string
+}
+
+type setCache struct {
+	m sync.Map // setKey → metric.MeasurementOption
+	n atomic.Int64
+}
+
+func (c *setCache) get(k setKey, build func() []attribute.KeyValue) metric.MeasurementOption {
+	if v, ok := c.m.Load(k); ok {
+		return v.(metric.MeasurementOption)
+	}
+	opt := metric.WithAttributeSet(attribute.NewSet(build()...))
+	if c.n.Load() < maxCachedSets {
+		if _, loaded := c.m.LoadOrStore(k, opt); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return opt
 }
 
 func newInstruments(mp metric.MeterProvider) (instruments, error) {
 	m := mp.Meter(scopeName, metric.WithInstrumentationVersion(Version))
-	var in instruments
+	in := instruments{sets: &setCache{}}
 	var err error
 	if in.duration, err = m.Float64Histogram(MetricOperationDuration,
 		metric.WithDescription("Duration of database client operations."),
@@ -60,22 +92,28 @@ func newInstruments(mp metric.MeterProvider) (instruments, error) {
 func (r *Record) recordMetrics(ctx context.Context, seconds float64, errType string, out *Outcome) {
 	in := &r.a.inst
 	if !r.tx {
-		attrs := make([]attribute.KeyValue, 0, 5)
-		attrs = appendStr(attrs, DBSystemNameKey, r.system)
-		attrs = appendStr(attrs, DBNamespaceKey, r.namespace)
-		attrs = appendStr(attrs, DBOperationNameKey, r.operation)
-		attrs = appendStr(attrs, DBCollectionNameKey, r.collection)
-		attrs = appendStr(attrs, ErrorTypeKey, errType)
-		in.duration.Record(ctx, seconds, metric.WithAttributes(attrs...))
+		k := setKey{0, r.system, r.namespace, r.operation, r.collection, errType}
+		in.duration.Record(ctx, seconds, in.sets.get(k, func() []attribute.KeyValue {
+			attrs := make([]attribute.KeyValue, 0, 5)
+			attrs = appendStr(attrs, DBSystemNameKey, r.system)
+			attrs = appendStr(attrs, DBNamespaceKey, r.namespace)
+			attrs = appendStr(attrs, DBOperationNameKey, r.operation)
+			attrs = appendStr(attrs, DBCollectionNameKey, r.collection)
+			return appendStr(attrs, ErrorTypeKey, errType)
+		}))
 		if r.decision != "" {
-			in.decisions.Add(ctx, 1, metric.WithAttributes(
-				DecisionKey.String(r.decision), RuleKey.String(r.rule), ModeKey.String(r.mode)))
+			k := setKey{1, r.decision, r.rule, r.mode, "", ""}
+			in.decisions.Add(ctx, 1, in.sets.get(k, func() []attribute.KeyValue {
+				return []attribute.KeyValue{DecisionKey.String(r.decision), RuleKey.String(r.rule), ModeKey.String(r.mode)}
+			}))
 		}
 	}
 	for _, m := range out.Masked {
 		if m.Count > 0 {
-			in.masked.Add(ctx, m.Count, metric.WithAttributes(
-				MaskRuleKey.String(m.Rule), MaskColumnKey.String(m.Column)))
+			k := setKey{2, m.Rule, m.Column, "", "", ""}
+			in.masked.Add(ctx, m.Count, in.sets.get(k, func() []attribute.KeyValue {
+				return []attribute.KeyValue{MaskRuleKey.String(m.Rule), MaskColumnKey.String(m.Column)}
+			}))
 		}
 	}
 }

@@ -1,0 +1,175 @@
+package audit_test
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+)
+
+// discard is a span exporter that drops what it is given, so the benchmark
+// measures the audit and the SDK's batching, not a network.
+type discard struct{}
+
+func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discard) Shutdown(context.Context) error                             { return nil }
+
+func batchProvider(b *testing.B) *sdktrace.TracerProvider {
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithBatcher(discard{}, sdktrace.WithBatchTimeout(100*time.Millisecond)),
+	)
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	return tp
+}
+
+// sdkAttrs are attributes shaped like those of an audited SELECT.
+func sdkAttrs() []attribute.KeyValue {
+	kv := []attribute.KeyValue{
+		attribute.String("db.system.name", "postgresql"), attribute.String("db.namespace", "shop"),
+		attribute.String("db.operation.name", "SELECT"), attribute.String("db.collection.name", "customers"),
+		attribute.String("db.query.text", "SELECT id, email FROM customers WHERE email = ?"),
+		attribute.String("db.query.summary", "SELECT customers"), attribute.String("server.address", "127.0.0.1"),
+		attribute.Int("server.port", 5432), attribute.StringSlice("user.roles", []string{"support", "pii:none"}),
+		attribute.StringSlice("sqlvigil.masked.columns", []string{"email"}), attribute.Int64Slice("sqlvigil.masked.counts", []int64{3}),
+		attribute.Int("code.line.number", 42), attribute.Bool("sqlvigil.complete", true),
+	}
+	for _, k := range []string{"user.id", "user.full_name", "sqlvigil.identity.kind", "sqlvigil.identity.tenant",
+		"sqlvigil.identity.service", "sqlvigil.identity.purpose", "sqlvigil.identity.ticket", "gen_ai.agent.name",
+		"gen_ai.request.model", "gen_ai.tool.name", "gen_ai.tool.call.id", "sqlvigil.agent.on_behalf_of",
+		"sqlvigil.method", "sqlvigil.decision", "sqlvigil.mode", "code.function.name", "code.file.path",
+		"sqlvigil.audit.record_id", "sqlvigil.masked.rules", "sqlvigil.masked.strategies"} {
+		kv = append(kv, attribute.String(k, "value-"+k))
+	}
+	return kv
+}
+
+func benchEvent() *audit.Event {
+	ev := selectEvent()
+	ev.Args = nil
+	return ev
+}
+
+// cpuTime returns the process's user and system CPU time: on a loaded
+// machine it measures what an operation costs better than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkStatement measures what auditing one statement costs: Start and
+// End with the outcome a masked SELECT reports. "passthrough" is a nil
+// auditor (no audit configured); the difference to it is the audit's cost.
+func BenchmarkStatement(b *testing.B) {
+	out := audit.Outcome{
+		RowsReturned: 3, RowsAffected: -1,
+		Masked: []audit.MaskedColumn{{Column: "email", Rule: "pii-email", Strategy: "redact", Count: 3}},
+	}
+	bench := func(b *testing.B, a *audit.Auditor) {
+		ctx := context.Background()
+		ev := benchEvent()
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		for b.Loop() {
+			_, rec, err := a.Start(ctx, ev)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rec.End(out)
+		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	}
+	newA := func(b *testing.B, opts ...audit.Option) *audit.Auditor {
+		a, err := audit.New(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return a
+	}
+	b.Run("passthrough", func(b *testing.B) { bench(b, nil) })
+	// The floor: the SDK alone opening and ending a client span with
+	// attributes like the audit's, without the audit.
+	b.Run("sdk-span-only", func(b *testing.B) {
+		tr := batchProvider(b).Tracer("bench")
+		ctx := context.Background()
+		kv := sdkAttrs()
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		for b.Loop() {
+			_, span := tr.Start(ctx, "SELECT customers", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(kv...))
+			span.End()
+		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("noop-provider", func(b *testing.B) {
+		bench(b, newA(b, audit.WithTracerProvider(noop.NewTracerProvider())))
+	})
+	b.Run("recording-batch", func(b *testing.B) {
+		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b))))
+	})
+	b.Run("recording-batch-nocaller", func(b *testing.B) {
+		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithoutCaller()))
+	})
+	b.Run("recording-batch-blackbox", func(b *testing.B) {
+		bb := audit.NewBlackBox(io.Discard, audit.BlackBoxConfig{})
+		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithSink(bb)))
+	})
+}
+
+// BenchmarkBlackBox measures the black box alone: encoding, hashing and
+// writing one statement record.
+func BenchmarkBlackBox(b *testing.B) {
+	e := &audit.Entry{
+		Kind: audit.KindStatement, ID: "5f2c9e1ab3d4-12345", Time: time.Now(), Duration: 1234567,
+		TraceID: "0af7651916cd43dd8448eb211c80319c", SpanID: "b7ad6b7169203331",
+		Identity: &audit.EntryIdentity{Kind: "agent", Subject: "agent-7", Roles: []string{"support"},
+			Agent: &audit.EntryAgent{Name: "helper", Model: "gpt-x", Tool: "run_sql", ToolCallID: "call_1"}},
+		Caller: &audit.Caller{Function: "example.com/app/store.(*Store).Customer", File: "/src/app/store/store.go", Line: 42},
+		System: "postgresql", Method: "query", Operation: "SELECT", Collection: "customers",
+		Summary: "SELECT customers", QueryText: "SELECT id, email FROM customers WHERE id = ?",
+		Reads: []string{"customers"}, Complete: true, Decision: "allow", Mode: "enforce",
+		RowsReturned: 1, RowsAffected: -1,
+		Masked: []audit.MaskedColumn{{Column: "email", Rule: "pii-email", Strategy: "redact", Count: 1}},
+	}
+	run := func(b *testing.B, bb *audit.BlackBox) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			if err := bb.Write(ctx, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	}
+	b.Run("discard", func(b *testing.B) { run(b, audit.NewBlackBox(io.Discard, audit.BlackBoxConfig{})) })
+	b.Run("hmac-discard", func(b *testing.B) {
+		run(b, audit.NewBlackBox(io.Discard, audit.BlackBoxConfig{Key: []byte("0123456789abcdef0123456789abcdef")}))
+	})
+	for _, tt := range []struct {
+		name string
+		sync audit.SyncPolicy
+	}{{"file-sync-never", audit.SyncNever}, {"file-sync-periodic", audit.SyncPeriodic}, {"file-sync-every-record", audit.SyncEveryRecord}} {
+		b.Run(tt.name, func(b *testing.B) {
+			bb, err := audit.OpenBlackBox(filepath.Join(b.TempDir(), "audit.jsonl"), audit.BlackBoxConfig{Sync: tt.sync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer bb.Close()
+			run(b, bb)
+		})
+	}
+}
