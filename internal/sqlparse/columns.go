@@ -100,6 +100,7 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 			c.Name = t.Name
 		}
 		c.Sources = a.resolve(t, sc, c.Sources)
+		c.Expr = derivedExpr(t, sc)
 		return append(cols, c), true
 	}
 	c.Expr = true
@@ -218,6 +219,28 @@ func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 		return addSource(list, r.alias+"."+col)
 	}
 	return addSource(list, col)
+}
+
+// derivedExpr reports whether the bare column reference t may name a
+// computed column of a derived table (a subquery or a CTE): the value is
+// then an expression although it is referenced bare, as e in
+// SELECT e FROM (SELECT reverse(email) AS e FROM people) s.
+func derivedExpr(t Table, sc *scope) bool {
+	for k := range sc.rels {
+		r := &sc.rels[k]
+		if !r.derived || t.Schema != "" && sc.find(t.Schema) != r {
+			continue
+		}
+		if r.cols == nil {
+			return true
+		}
+		for _, c := range r.cols {
+			if c.Name == t.Name && !c.Star && c.Expr {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // starOf appends the columns "*" stands for over the relation r.
