@@ -52,7 +52,7 @@ func BenchmarkScan(b *testing.B) {
 		{"tokenize", func(b *testing.B) *mask.Masker { return benchMasker(b, mask.Tokenize(), "email", "ssn") }},
 	}
 	for _, tt := range tests {
-		b.Run(tt.name, func(b *testing.B) {
+		b.Run("mask="+tt.name, func(b *testing.B) {
 			db := openFake(b, table, tt.m(b))
 			ctx := context.Background()
 			var (

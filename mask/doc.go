@@ -28,9 +28,18 @@
 // selectors match the output name and the column part of every source, so
 // an alias (`SELECT email AS e`) and an expression (`lower(email)`,
 // `concat(name, email)`, `substr(ssn, 1, 3)`) over a masked column are
-// masked with that column's rule. An expression is masked as a whole with
-// the rule of its first selected source: `SELECT count(DISTINCT email)` is
-// masked too (to 0 under [Redact]), which errs on the safe side. RETURNING
+// masked with that column's rule: the first rule that selects one of its
+// sources. `SELECT count(DISTINCT email)` is masked too (to 0 under
+// [Redact]), which errs on the safe side. On a column that is not a plain
+// column returned under its own name (an expression, an alias, an
+// unattributed column), a strategy that keeps part of the value (Partial,
+// Email, Digits, the generalizations, JSON) is replaced by [Redact]: an
+// expression can move the kept part onto the hidden one (Email keeps what
+// follows the last '@', so `substr(email, strpos(email, '@') + 1) || '@' ||
+// substr(email, 1, strpos(email, '@') - 1)` would show the local part), and
+// arithmetic defeats a generalization (`salary * 10000` bucketed by 10000).
+// Tokenize, Redact, Null and Fixed keep nothing of the value and apply
+// as configured. RETURNING
 // columns of INSERT, UPDATE and DELETE are planned the same way, as is each
 // result set of a multi-result query (the driver plans again after
 // NextResultSet).

@@ -66,7 +66,7 @@ func benchMaskers(b *testing.B) []struct {
 func BenchmarkDriverFake(b *testing.B) {
 	table := benchTable(10000)
 	for _, tt := range benchMaskers(b) {
-		b.Run(tt.name, func(b *testing.B) {
+		b.Run("mask="+tt.name, func(b *testing.B) {
 			opts := []sqlvigil.Option{sqlvigil.WithDialect(sqlvigil.SQLite)}
 			if tt.m != nil {
 				opts = append(opts, sqlvigil.WithMasker(tt.m))
@@ -109,7 +109,7 @@ func BenchmarkDriverSQLite(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, tt := range benchMaskers(b) {
-		b.Run(tt.name, func(b *testing.B) {
+		b.Run("mask="+tt.name, func(b *testing.B) {
 			var opts []sqlvigil.Option
 			if tt.m != nil {
 				opts = append(opts, sqlvigil.WithMasker(tt.m))

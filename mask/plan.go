@@ -41,10 +41,11 @@ var ErrRowShape = errors.New("mask: row does not match the planned columns")
 
 // planned is one column a plan masks, or inspects by detection.
 type planned struct {
-	idx   int
-	name  string
-	rule  *rule
-	count int64
+	idx      int
+	name     string
+	rule     *rule
+	strategy Strategy // the rule's, or Redact for a computed column
+	count    int64
 	// bytes is the boxed []byte that replaces every []byte value when the
 	// strategy's result does not depend on the value: one slice per result
 	// set (never the driver's), so masking allocates nothing per row.
@@ -52,9 +53,14 @@ type planned struct {
 	str   driver.Value
 }
 
-func newPlanned(i int, name string, r *rule) planned {
-	p := planned{idx: i, name: name, rule: r}
-	if c, ok := r.Strategy.(constant); ok {
+func newPlanned(i int, c *Column, r *rule) planned {
+	p := planned{idx: i, name: c.Name, rule: r, strategy: r.Strategy}
+	if !direct(c) && !wholeValue(r.Strategy) {
+		// An expression can move the part a strategy keeps onto the part
+		// it hides: reverse(email) under Email would show the local part.
+		p.strategy = Redact()
+	}
+	if c, ok := p.strategy.(constant); ok {
 		if s, ok := c.constantString(); ok {
 			p.bytes, p.str = []byte(s), s
 		}
@@ -87,7 +93,7 @@ func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
 			if r.active(id, unmask) {
 				masked = true
 				q := ensure()
-				q.cols = append(q.cols, newPlanned(i, c.Name, r))
+				q.cols = append(q.cols, newPlanned(i, c, r))
 			}
 			break
 		}
@@ -106,7 +112,7 @@ func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
 			}
 			if r.active(id, unmask) {
 				q := ensure()
-				q.det = append(q.det, newPlanned(i, c.Name, r))
+				q.det = append(q.det, newPlanned(i, c, r))
 			}
 			break
 		}
@@ -139,6 +145,31 @@ func (m *Masker) refuses(id identity.Identity, unmask bool) *rule {
 	return nil
 }
 
+// direct reports whether c is known to be a plain column returned under its
+// own name: attributed, not computed, with one source whose column part is
+// the output name. An alias is not direct: the analyser may not know that
+// `SELECT e FROM (SELECT reverse(email) AS e …) s` computes e.
+func direct(c *Column) bool {
+	if !c.Attributed || c.Expr || len(c.Sources) > 1 {
+		return false
+	}
+	if len(c.Sources) == 0 {
+		return true
+	}
+	src := c.Sources[0]
+	return strings.EqualFold(src[strings.LastIndexByte(src, '.')+1:], c.Name)
+}
+
+// wholeValue reports whether s replaces a value without keeping any part
+// of it, so that it is as safe on an expression as on a column.
+func wholeValue(s Strategy) bool {
+	switch s.(type) {
+	case redactStrategy, nullStrategy, fixedStrategy, tokenStrategy:
+		return true
+	}
+	return false
+}
+
 func (p *Plan) apply(row []driver.Value) error {
 	if p == nil {
 		return nil
@@ -158,15 +189,15 @@ func (p *Plan) apply(row []driver.Value) error {
 				row[c.idx] = c.bytes
 				break
 			}
-			row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+			row[c.idx] = maskValue(c.strategy, v, &p.cur)
 		case string:
 			if c.str != nil {
 				row[c.idx] = c.str
 				break
 			}
-			row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+			row[c.idx] = maskValue(c.strategy, v, &p.cur)
 		default:
-			row[c.idx] = maskValue(c.rule.Strategy, v, &p.cur)
+			row[c.idx] = maskValue(c.strategy, v, &p.cur)
 		}
 		c.count++
 	}
@@ -182,7 +213,7 @@ func (p *Plan) apply(row []driver.Value) error {
 			continue
 		}
 		if p.detector.Detect(Query{Text: text, Entities: c.rule.Detect, MinScore: c.rule.MinScore}) {
-			row[c.idx] = maskValue(c.rule.Strategy, row[c.idx], &p.cur)
+			row[c.idx] = maskValue(c.strategy, row[c.idx], &p.cur)
 			c.count++
 		}
 	}
@@ -195,11 +226,11 @@ func (p *Plan) report() []Masked {
 	}
 	out := make([]Masked, 0, len(p.cols)+len(p.det))
 	for _, c := range p.cols {
-		out = append(out, Masked{Column: c.name, Rule: c.rule.Name, Strategy: c.rule.Strategy.String(), Count: c.count})
+		out = append(out, Masked{Column: c.name, Rule: c.rule.Name, Strategy: c.strategy.String(), Count: c.count})
 	}
 	for _, c := range p.det {
 		if c.count > 0 {
-			out = append(out, Masked{Column: c.name, Rule: c.rule.Name, Strategy: c.rule.Strategy.String(), Count: c.count})
+			out = append(out, Masked{Column: c.name, Rule: c.rule.Name, Strategy: c.strategy.String(), Count: c.count})
 		}
 	}
 	return out

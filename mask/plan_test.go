@@ -315,3 +315,42 @@ func TestReportHoldsNoValue(t *testing.T) {
 		}
 	}
 }
+
+// A strategy that keeps part of a value is replaced by Redact on a computed,
+// aliased or unattributed column: reverse(email) under Email would show the
+// local part.
+func TestExpressionsMaskedWhole(t *testing.T) {
+	m, err := mask.New(mask.WithKey(testKey), mask.WithUnattributed(mask.UnattributedByName), mask.WithRules(
+		mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email()},
+		mask.Rule{Name: "phone", Columns: []string{"phone"}, Strategy: mask.Partial(0, 2)},
+		mask.Rule{Name: "id", Columns: []string{"customer"}, Strategy: mask.Tokenize()},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []mask.Column{
+		attributed("email", "people.email"),
+		{Name: "reverse", Sources: []string{"people.email"}, Expr: true, Attributed: true},
+		{Name: "phone"},
+		{Name: "c", Sources: []string{"people.customer"}, Expr: true, Attributed: true},
+		attributed("contact", "people.email"),
+	}
+	p, err := m.Plan(context.Background(), mask.Input{Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := []driver.Value{"al@example.com", "moc.elpmaxe@la", "+1 555 0100", "C-1", "al@example.com"}
+	if err := p.Apply(row); err != nil {
+		t.Fatal(err)
+	}
+	if row[0] != "****@example.com" || row[1] != "****" || row[2] != "****" || !strings.HasPrefix(row[3].(string), "tok_") || row[4] != "****" {
+		t.Errorf("got %q", row)
+	}
+	var strategies []string
+	for _, r := range p.Report() {
+		strategies = append(strategies, r.Strategy)
+	}
+	if want := []string{"email", "redact", "redact", "tokenize", "redact"}; !reflect.DeepEqual(strategies, want) {
+		t.Errorf("reported strategies %v, want %v", strategies, want)
+	}
+}
