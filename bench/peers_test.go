@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -25,7 +26,7 @@ func BenchmarkPeers(b *testing.B) {
 				for _, p := range pools {
 					b.Run("op="+w.name+"/impl="+p.name, func(b *testing.B) {
 						b.ReportAllocs()
-						w.run(b, p.ctx, p.db, t, &seq)
+						w.run(b, &opState{ctx: p.ctx, db: p.db, t: t, seq: &seq})
 					})
 				}
 			}
@@ -83,17 +84,38 @@ func openAll(b testing.TB, e *env, t *target) []pool {
 	return pools
 }
 
+// workload is one kind of statement; op issues it once. i numbers the
+// operation within the benchmark and picks the row.
 type workload struct {
 	name string
-	run  func(b *testing.B, ctx context.Context, db *sql.DB, t *target, seq *int64)
+	op   func(s *opState, i int) error
+}
+
+// opState is what an operation runs with: one contender's pool on one target.
+type opState struct {
+	ctx context.Context
+	db  *sql.DB
+	t   *target
+	seq *int64 // shared by every agent-style statement of the process
+	buf []byte // scratch for agent-style text
+	u   user
+}
+
+// run issues w.op in a b.Loop.
+func (w workload) run(b *testing.B, s *opState) {
+	for i := 0; b.Loop(); i++ {
+		if err := w.op(s, i); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func workloads() []workload {
 	return []workload{
-		{"point", benchPoint},
-		{"rows100", benchRows100},
-		{"insert", benchInsert},
-		{"agent", benchAgent},
+		{"point", opPoint},
+		{"rows100", opRows100},
+		{"insert", opInsert},
+		{"agent", opAgent},
 	}
 }
 
@@ -102,50 +124,32 @@ type user struct {
 	name, email string
 }
 
-func benchPoint(b *testing.B, ctx context.Context, db *sql.DB, t *target, _ *int64) {
-	var u user
-	for i := 0; b.Loop(); i++ {
-		id := int64(i%seedRows + 1)
-		if err := db.QueryRowContext(ctx, t.q.point, id).Scan(&u.id, &u.name, &u.email, &u.balance); err != nil {
-			b.Fatal(err)
-		}
-	}
+func opPoint(s *opState, i int) error {
+	u := &s.u
+	return s.db.QueryRowContext(s.ctx, s.t.q.point, int64(i%seedRows+1)).Scan(&u.id, &u.name, &u.email, &u.balance)
 }
 
-func benchRows100(b *testing.B, ctx context.Context, db *sql.DB, t *target, _ *int64) {
-	for i := 0; b.Loop(); i++ {
-		after := int64(i % (seedRows - 100))
-		n, err := scanAll(ctx, db, t.q.rows100, after)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != 100 {
-			b.Fatalf("rows100: got %d rows, want 100", n)
-		}
+func opRows100(s *opState, i int) error {
+	n, err := scanAll(s.ctx, s.db, s.t.q.rows100, int64(i%(seedRows-100)))
+	if err == nil && n != 100 {
+		err = fmt.Errorf("rows100: got %d rows, want 100", n)
 	}
+	return err
 }
 
-func benchInsert(b *testing.B, ctx context.Context, db *sql.DB, t *target, _ *int64) {
-	for i := 0; b.Loop(); i++ {
-		if _, err := db.ExecContext(ctx, t.q.insert, int64(i%seedRows+1), "login", int64(i)); err != nil {
-			b.Fatal(err)
-		}
-	}
+func opInsert(s *opState, i int) error {
+	_, err := s.db.ExecContext(s.ctx, s.t.q.insert, int64(i%seedRows+1), "login", int64(i))
+	return err
 }
 
-func benchAgent(b *testing.B, ctx context.Context, db *sql.DB, t *target, seq *int64) {
-	buf := make([]byte, 0, 160)
-	for b.Loop() {
-		*seq++
-		buf = t.q.agentSQL(buf[:0], *seq)
-		n, err := scanAll(ctx, db, string(buf))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != 1 {
-			b.Fatalf("agent: got %d rows, want 1", n)
-		}
+func opAgent(s *opState, _ int) error {
+	*s.seq++
+	s.buf = s.t.q.agentSQL(s.buf[:0], *s.seq)
+	n, err := scanAll(s.ctx, s.db, string(s.buf))
+	if err == nil && n != 1 {
+		err = fmt.Errorf("agent: got %d rows, want 1", n)
 	}
+	return err
 }
 
 func scanAll(ctx context.Context, db *sql.DB, query string, args ...any) (int, error) {

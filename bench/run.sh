@@ -9,17 +9,19 @@
 # the raw driver's median of the same run.
 #
 # Environment:
-#   COUNT      rounds (default 8)
-#   BENCHTIME  -test.benchtime per benchmark and round (default 400ms)
-#   BENCH      -test.bench pattern (default BenchmarkPeers, all of it)
+#   COUNT      rounds (default 6)
+#   BENCHTIME  -test.benchtime per BenchmarkPeers benchmark and round (default 300ms)
+#   PAIRTIME   -test.benchtime per BenchmarkPaired benchmark and round (default 1.5s)
+#   BENCH      -test.bench pattern (default: BenchmarkPeers and BenchmarkPaired, all of them)
 #   OUT        directory for results.txt, benchstat.txt, table.md (default: a temp dir)
 #   SQLVIGIL_POSTGRES_DSN, SQLVIGIL_MYSQL_DSN  servers (defaults: 127.0.0.1, db test)
 set -euo pipefail
 cd "$(dirname "$0")"
 
-COUNT=${COUNT:-8}
-BENCHTIME=${BENCHTIME:-400ms}
-BENCH=${BENCH:-BenchmarkPeers}
+COUNT=${COUNT:-6}
+BENCHTIME=${BENCHTIME:-300ms}
+PAIRTIME=${PAIRTIME:-1.5s}
+BENCH=${BENCH:-Benchmark(Peers|Paired)}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 
@@ -36,20 +38,32 @@ go build -o "$OUT/benchtable" ./cmd/benchtable
 : >"$OUT/results.txt"
 for i in $(seq 1 "$COUNT"); do
   echo "round $i/$COUNT" >&2
+  # Separate processes per round, so each round starts from a fresh heap.
   BENCH_ROUND=$i "$OUT/bench.test" -test.run '^$' -test.bench "$BENCH" \
-    -test.benchtime "$BENCHTIME" -test.benchmem >>"$OUT/results.txt"
+    -test.skip 'BenchmarkPaired' -test.benchtime "$BENCHTIME" -test.benchmem >>"$OUT/results.txt"
+  BENCH_ROUND=$i "$OUT/bench.test" -test.run '^$' -test.bench "$BENCH" \
+    -test.skip 'BenchmarkPeers' -test.benchtime "$PAIRTIME" >>"$OUT/results.txt"
 done
 end=$(date +%s)
 load_end=$(cut -d" " -f1-3 /proc/loadavg)
 
 order='/impl@(raw sqlmw otelsql vigil-pass vigil-audit vigil-full)'
-"$BENCHSTAT" -col "$order" "$OUT/results.txt" >"$OUT/benchstat.txt"
+grep -v '^BenchmarkPaired' "$OUT/results.txt" >"$OUT/peers.txt"
+grep -v '^BenchmarkPeers' "$OUT/results.txt" >"$OUT/paired.txt"
+{
+  "$BENCHSTAT" -col "$order" "$OUT/peers.txt"
+  echo
+  "$BENCHSTAT" "$OUT/paired.txt"
+} >"$OUT/benchstat.txt"
 {
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
   echo "Go: $(go env GOVERSION); load average (1/5/15 min) at start: $load_start, at end: $load_end"
-  echo "Command: COUNT=$COUNT BENCHTIME=$BENCHTIME bench/run.sh ($(((end - start) / 60)) min $(((end - start) % 60)) s)"
+  echo "Command: COUNT=$COUNT BENCHTIME=$BENCHTIME PAIRTIME=$PAIRTIME bench/run.sh ($(((end - start) / 60)) min $(((end - start) % 60)) s)"
   echo
-  "$BENCHSTAT" -format csv -col "$order" "$OUT/results.txt" 2>/dev/null | "$OUT/benchtable"
+  {
+    "$BENCHSTAT" -format csv -col "$order" "$OUT/peers.txt" 2>/dev/null
+    "$BENCHSTAT" -format csv "$OUT/paired.txt" 2>/dev/null
+  } | "$OUT/benchtable"
 } | tee "$OUT/table.md"
 echo >&2
 echo "results: $OUT/results.txt, benchstat: $OUT/benchstat.txt, table: $OUT/table.md" >&2

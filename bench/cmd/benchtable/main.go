@@ -42,10 +42,11 @@ type stat struct {
 type key struct{ driver, op string }
 
 type results struct {
-	rows  []key
-	time  map[key]map[string]stat // impl -> sec/op
-	alloc map[key]map[string]stat // impl -> allocs/op
-	bytes map[key]map[string]stat // impl -> B/op
+	rows   []key
+	paired map[key]map[string]stat // impl -> sec/op, from BenchmarkPaired
+	time   map[key]map[string]stat // impl -> sec/op
+	alloc  map[key]map[string]stat // impl -> allocs/op
+	bytes  map[key]map[string]stat // impl -> B/op
 }
 
 func main() {
@@ -57,6 +58,7 @@ func main() {
 		os.Exit(1)
 	}
 	res.write(os.Stdout)
+	res.writePaired(os.Stdout)
 	if *targets {
 		if failed := res.check(os.Stdout); failed > 0 {
 			fmt.Fprintf(os.Stdout, "\n%d target(s) missed.\n", failed)
@@ -68,9 +70,10 @@ func parse(r io.Reader) (*results, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	res := &results{
-		time:  map[key]map[string]stat{},
-		alloc: map[key]map[string]stat{},
-		bytes: map[key]map[string]stat{},
+		paired: map[key]map[string]stat{},
+		time:   map[key]map[string]stat{},
+		alloc:  map[key]map[string]stat{},
+		bytes:  map[key]map[string]stat{},
 	}
 	var impls, units []string // per column, from the two header rows
 	for {
@@ -115,19 +118,10 @@ func (res *results) add(rec, impls, units []string) error {
 	if !ok {
 		return nil
 	}
+	paired := strings.HasPrefix(rec[0], "Paired/")
 	for i := 1; i < len(rec) && i < len(units) && i < len(impls); i++ {
-		var m map[key]map[string]stat
-		switch units[i] {
-		case "sec/op":
-			m = res.time
-		case "allocs/op":
-			m = res.alloc
-		case "B/op":
-			m = res.bytes
-		default:
-			continue
-		}
-		if rec[i] == "" {
+		m, impl := res.table(paired, units[i], impls[i])
+		if m == nil || rec[i] == "" {
 			continue
 		}
 		v, err := strconv.ParseFloat(rec[i], 64)
@@ -144,9 +138,30 @@ func (res *results) add(rec, impls, units []string) error {
 		if m[k] == nil {
 			m[k] = map[string]stat{}
 		}
-		m[k][impls[i]] = stat{median: v, ci: ci}
+		m[k][impl] = stat{median: v, ci: ci}
 	}
 	return nil
+}
+
+// table returns where a column's values go, and for which contender. In
+// BenchmarkPaired's rows the contender is in the unit ("raw-sec/op") and
+// the benchmark's own sec/op, all contenders together, is dropped.
+func (res *results) table(paired bool, unit, impl string) (map[key]map[string]stat, string) {
+	if paired {
+		if p, ok := strings.CutSuffix(unit, "-sec/op"); ok {
+			return res.paired, p
+		}
+		return nil, ""
+	}
+	switch unit {
+	case "sec/op":
+		return res.time, impl
+	case "allocs/op":
+		return res.alloc, impl
+	case "B/op":
+		return res.bytes, impl
+	}
+	return nil, ""
 }
 
 // parseName reads "Peers/driver=pq/op=point-2".
@@ -169,6 +184,11 @@ func parseName(name string) (key, bool) {
 }
 
 func (res *results) write(w io.Writer) {
+	if len(res.time) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Each contender alone (BenchmarkPeers): median time/op, ratio to raw, allocs/op.")
+	fmt.Fprintln(w)
 	var present []int
 	for i, l := range labels {
 		for _, k := range res.rows {
@@ -213,6 +233,53 @@ func (res *results) write(w io.Writer) {
 	}
 }
 
+// writePaired prints the interleaved measurements: the raw driver's median
+// time per operation and every other contender's ratio to it.
+func (res *results) writePaired(w io.Writer) {
+	if len(res.paired) == 0 {
+		return
+	}
+	var present []int
+	for i, l := range labels {
+		for _, k := range res.rows {
+			if _, ok := res.paired[k][l.impl]; ok {
+				present = append(present, i)
+				break
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nContenders interleaved (BenchmarkPaired): raw median time/op, ratios to it.")
+	fmt.Fprint(w, "\n| driver | workload |")
+	for _, i := range present {
+		fmt.Fprintf(w, " %s |", labels[i].label)
+	}
+	fmt.Fprint(w, "\n|---|---|")
+	for range present {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, k := range res.rows {
+		if res.paired[k] == nil {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s |", k.driver, k.op)
+		for _, i := range present {
+			impl := labels[i].impl
+			t, ok := res.paired[k][impl]
+			raw, hasRaw := res.paired[k]["raw"]
+			switch {
+			case !ok:
+				fmt.Fprint(w, " – |")
+			case impl == "raw" || !hasRaw || raw.median == 0:
+				fmt.Fprintf(w, " %s |", duration(t.median))
+			default:
+				fmt.Fprintf(w, " ×%.2f |", t.median/raw.median)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
 func duration(sec float64) string {
 	ns := sec * 1e9
 	switch {
@@ -225,19 +292,26 @@ func duration(sec float64) string {
 	}
 }
 
-// ratio returns impl's median over raw's for k, or NaN.
-func (res *results) ratio(k key, impl string) float64 {
-	raw, ok1 := res.time[k]["raw"]
-	t, ok2 := res.time[k][impl]
+// ratio returns impl's median over raw's for k in BenchmarkPeers, or NaN.
+func (res *results) ratio(k key, impl string) float64 { return ratioIn(res.time, k, impl) }
+
+// pairedRatio returns impl's median over raw's for k in BenchmarkPaired, or
+// NaN.
+func (res *results) pairedRatio(k key, impl string) float64 { return ratioIn(res.paired, k, impl) }
+
+func ratioIn(m map[key]map[string]stat, k key, impl string) float64 {
+	raw, ok1 := m[k]["raw"]
+	t, ok2 := m[k][impl]
 	if !ok1 || !ok2 || raw.median == 0 {
 		return math.NaN()
 	}
 	return t.median / raw.median
 }
 
-// check prints the targets, each met or missed, and returns how
-// many were missed. A target whose rows are absent is reported as not
-// measured.
+// check prints the targets, each met or missed by BenchmarkPeers'
+// medians, with BenchmarkPaired's ratios beside them when it ran, and
+// returns how many were missed. A target whose rows are absent is reported
+// as not measured.
 func (res *results) check(w io.Writer) int {
 	f := func(x float64) string {
 		if math.IsNaN(x) {
@@ -245,9 +319,20 @@ func (res *results) check(w io.Writer) int {
 		}
 		return fmt.Sprintf("%.2f", x)
 	}
+	// alt is the interleaved measurement of the same comparison.
+	alt := func(k key, impls ...string) string {
+		if res.paired[k] == nil {
+			return ""
+		}
+		parts := make([]string, len(impls))
+		for i, impl := range impls {
+			parts[i] = impl + " ×" + f(res.pairedRatio(k, impl))
+		}
+		return " (interleaved: " + strings.Join(parts, ", ") + ")"
+	}
 	fmt.Fprintln(w, "\nTargets (ratios of benchstat medians to raw from the same run):")
 	failed := 0
-	report := func(ok bool, measured bool, format string, args ...any) {
+	report := func(ok bool, measured bool, line string) {
 		mark := "met"
 		switch {
 		case !measured:
@@ -256,19 +341,22 @@ func (res *results) check(w io.Writer) int {
 			mark = "MISSED"
 			failed++
 		}
-		fmt.Fprintf(w, "- [%s] %s\n", mark, fmt.Sprintf(format, args...))
+		fmt.Fprintf(w, "- [%s] %s\n", mark, line)
 	}
 	for _, d := range []string{"pq", "pgx"} {
 		k := key{d, "point"}
 		full, otel := res.ratio(k, "vigil-full"), res.ratio(k, "otelsql")
 		m := !math.IsNaN(full)
-		report(m && full <= 1.10, m, "PostgreSQL (%s) point select: full governance ×%s ≤ ×1.10", d, f(full))
+		report(m && full <= 1.10, m, fmt.Sprintf("PostgreSQL (%s) point select: full governance ×%s ≤ ×1.10%s",
+			d, f(full), alt(k, "vigil-full")))
 		m = m && !math.IsNaN(otel)
-		report(m && full < otel, m, "PostgreSQL (%s) point select: full governance ×%s < otelsql ×%s", d, f(full), f(otel))
+		report(m && full < otel, m, fmt.Sprintf("PostgreSQL (%s) point select: full governance ×%s < otelsql ×%s%s",
+			d, f(full), f(otel), alt(k, "vigil-full", "otelsql")))
 		k = key{d, "agent"}
 		full = res.ratio(k, "vigil-full")
 		m = !math.IsNaN(full)
-		report(m && full <= 1.15, m, "PostgreSQL (%s) agent-style: full governance ×%s ≤ ×1.15", d, f(full))
+		report(m && full <= 1.15, m, fmt.Sprintf("PostgreSQL (%s) agent-style: full governance ×%s ≤ ×1.15%s",
+			d, f(full), alt(k, "vigil-full")))
 	}
 	for _, d := range []string{"sqlite", "fake"} {
 		for _, k := range res.rows {
@@ -277,7 +365,8 @@ func (res *results) check(w io.Writer) int {
 			}
 			full, otel := res.ratio(k, "vigil-full"), res.ratio(k, "otelsql")
 			m := !math.IsNaN(full) && !math.IsNaN(otel)
-			report(m && full < otel, m, "%s %s: full governance ×%s < otelsql ×%s", d, k.op, f(full), f(otel))
+			report(m && full < otel, m, fmt.Sprintf("%s %s: full governance ×%s < otelsql ×%s%s",
+				d, k.op, f(full), f(otel), alt(k, "vigil-full", "otelsql")))
 		}
 	}
 	return failed
