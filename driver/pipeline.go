@@ -70,6 +70,9 @@ type stmtRun struct {
 	attempts int // driver.ErrBadConn answers so far
 	hooks    *hooks
 	ended    bool
+	// req and ev live here so that one allocation serves the whole run.
+	req guard.Request
+	ev  audit.Event
 }
 
 func (i *interceptor) state(p *sqlmw.ParentConn) *connState {
@@ -111,7 +114,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	run.id = i.identify(ctx)
 	var denied error
 	if p := i.cfg.policy; p != nil {
-		req := guard.Request{
+		run.req = guard.Request{
 			Identity:    run.id,
 			Script:      run.script,
 			SQL:         query,
@@ -120,7 +123,8 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 			InTx:        run.inTx,
 			Unmask:      mask.UnmaskRequested(ctx),
 		}
-		v, err := p.Check(ctx, &req)
+		v, err := p.Check(ctx, &run.req)
+		run.req = guard.Request{} // keep neither the text nor the arguments
 		run.verdict = v
 		switch {
 		case err != nil:
@@ -137,7 +141,9 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 			// The transaction's record is the parent of its statements'.
 			actx = cs.tx.rec.Context(ctx)
 		}
-		rctx, rec, err := a.Start(actx, i.event(run, method, query, args))
+		i.event(run, method, query, args)
+		rctx, rec, err := a.Start(actx, &run.ev)
+		run.ev = audit.Event{}
 		if err != nil {
 			if denied != nil {
 				return nil, denied
@@ -168,10 +174,12 @@ func (r *stmtRun) end(out audit.Outcome) {
 	}
 }
 
-func (i *interceptor) event(run *stmtRun, method, query string, args []sqldriver.NamedValue) *audit.Event {
+// event fills run.ev, the audit event of the run.
+func (i *interceptor) event(run *stmtRun, method, query string, args []sqldriver.NamedValue) {
 	s := run.script
 	v := run.verdict
-	ev := &audit.Event{
+	ev := &run.ev
+	*ev = audit.Event{
 		Identity:   run.id,
 		System:     i.cfg.dialect.String(),
 		Method:     method,
@@ -206,7 +214,6 @@ func (i *interceptor) event(run *stmtRun, method, query string, args []sqldriver
 			ev.Writes = append(ev.Writes, t.String())
 		}
 	}
-	return ev
 }
 
 // redact passes a database error through the masker, so its text quotes

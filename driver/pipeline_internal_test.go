@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	sqldriver "database/sql/driver"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
 	upstream "github.com/ngrok/sqlmw"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 )
@@ -156,5 +158,40 @@ func TestExactlyOnceBadConn(t *testing.T) {
 				t.Errorf("runs begun/ended: got %d/%d (%v), want 1/1", begins, ends, c.begins)
 			}
 		})
+	}
+}
+
+// sliceCtx is a context whose type cannot be compared with ==.
+type sliceCtx struct {
+	context.Context
+	_ []int
+}
+
+func TestNonComparableContext(t *testing.T) {
+	for _, cfg := range []fakedriver.Config{{SkipWithArgs: true}, {BadConn: 1}} {
+		fd := fakedriver.New(cfg)
+		db, c := openCounted(t, fd, false)
+		ctx := sliceCtx{Context: context.Background()}
+		if _, err := db.ExecContext(ctx, "UPDATE t SET x = $1", 1); err != nil {
+			t.Fatal(err)
+		}
+		begins, ends := c.counts()
+		if cfg.SkipWithArgs && begins != 1 {
+			t.Errorf("ErrSkip path: got %d runs, want 1", begins)
+		}
+		if begins != ends {
+			t.Errorf("runs begun %d, ended %d", begins, ends)
+		}
+	}
+}
+
+func TestNoBadConn(t *testing.T) {
+	err := noBadConn(fmt.Errorf("approver: %w", sqldriver.ErrBadConn))
+	if errors.Is(err, sqldriver.ErrBadConn) || !errors.Is(err, guard.ErrBlocked) {
+		t.Errorf("got %v, want an ErrBlocked that is not ErrBadConn", err)
+	}
+	plain := errors.New("x")
+	if noBadConn(plain) != plain {
+		t.Errorf("an unrelated error was changed")
 	}
 }

@@ -58,6 +58,8 @@ type Config struct {
 	ColumnConverter bool
 	// Closer gives the connector an io.Closer.
 	Closer bool
+	// DiscardArgs stops recording arguments (for benchmarks).
+	DiscardArgs bool
 }
 
 // Celsius is an argument type only the ColumnConverter statements accept.
@@ -233,6 +235,9 @@ func (c *conn) query(query string, args []driver.NamedValue) (driver.Rows, error
 }
 
 func (c *conn) record(args []driver.NamedValue) {
+	if c.d.cfg.DiscardArgs {
+		return
+	}
 	c.d.Counts.mu.Lock()
 	c.d.Counts.args = append(c.d.Counts.args, append([]driver.NamedValue(nil), args...))
 	c.d.Counts.mu.Unlock()

@@ -1,0 +1,148 @@
+package driver_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/sqlvigil/sqlvigil/driver"
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+	"github.com/sqlvigil/sqlvigil/mask"
+)
+
+func TestIdentity(t *testing.T) {
+	def := identity.Identity{Kind: identity.KindService, Subject: "svc-default"}
+	user := identity.Identity{Kind: identity.KindUser, Subject: "u-7", Roles: []string{"support"}}
+	bagCtx, err := identity.ToBaggage(context.Background(), identity.Identity{Kind: identity.KindUser, Subject: "from-baggage", Roles: []string{"dba"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		opts          []driver.Option
+		ctx           context.Context
+		wantSubject   string
+		wantUntrusted bool
+	}{
+		{name: "from context", ctx: identity.NewContext(context.Background(), user), wantSubject: "u-7"},
+		{name: "anonymous", ctx: context.Background(), wantSubject: ""},
+		{name: "default", opts: []driver.Option{driver.WithDefaultIdentity(def)}, ctx: context.Background(), wantSubject: "svc-default"},
+		{name: "context wins over default", opts: []driver.Option{driver.WithDefaultIdentity(def)}, ctx: identity.NewContext(context.Background(), user), wantSubject: "u-7"},
+		{name: "baggage ignored unless asked", ctx: bagCtx, wantSubject: ""},
+		{name: "baggage, untrusted", opts: []driver.Option{driver.WithBaggageIdentity()}, ctx: bagCtx, wantSubject: "from-baggage", wantUntrusted: true},
+		{name: "context wins over baggage", opts: []driver.Option{driver.WithBaggageIdentity()}, ctx: identity.NewContext(bagCtx, user), wantSubject: "u-7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &checks{}
+			p, err := guard.New(guard.WithRules(c.rule()), guard.WithUnknown(guard.Allow))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := append([]driver.Option{driver.WithDialect(driver.PostgreSQL), driver.WithPolicy(p)}, tt.opts...)
+			conn, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := sql.OpenDB(conn)
+			defer db.Close()
+			if _, err := db.ExecContext(tt.ctx, "UPDATE t SET x = 1 WHERE id = 2"); err != nil {
+				t.Fatal(err)
+			}
+			if c.n() != 1 {
+				t.Fatalf("checks: got %d, want 1", c.n())
+			}
+			got := c.reqs[0].Identity
+			if got.Subject != tt.wantSubject || got.Untrusted != tt.wantUntrusted {
+				t.Errorf("identity: got %q untrusted %v, want %q untrusted %v", got.Subject, got.Untrusted, tt.wantSubject, tt.wantUntrusted)
+			}
+			if tt.wantUntrusted && got.HasRole("dba") {
+				t.Errorf("an identity from baggage holds a role")
+			}
+		})
+	}
+}
+
+func TestUnmaskRequestReachesPolicy(t *testing.T) {
+	c := &checks{}
+	p, err := guard.New(guard.WithRules(c.rule()), guard.WithUnknown(guard.Allow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithPolicy(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	rows, err := db.QueryContext(mask.RequestUnmask(context.Background()), "SELECT id, name FROM users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if c.n() != 1 || !c.reqs[0].Unmask {
+		t.Errorf("policy did not see the unmask request")
+	}
+}
+
+func TestRawConnIsAudited(t *testing.T) {
+	rec, a, err := newRecorder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	ctx := identity.NewContext(context.Background(), identity.Identity{Subject: "ops"})
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Raw(func(dc any) error {
+		_, err := driver.RawConn(ctx, dc)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range rec.Ended() {
+		for _, kv := range s.Attributes() {
+			if kv.Value.Type() == attribute.STRING && kv.Value.AsString() == "raw" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no audit record with method raw among %d spans", len(rec.Ended()))
+	}
+}
+
+func TestMaskPlanErrorRefusesRows(t *testing.T) {
+	m, err := mask.New(mask.WithRules(mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact()}),
+		mask.WithUnattributed(mask.UnattributedRefuse))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := fakedriver.New(fakedriver.Config{Results: []fakedriver.ResultSet{{Columns: []string{"x"}}}})
+	conn, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithMasker(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	// Result sets of a stacked script are not attributed, so a refusing
+	// masker refuses.
+	_, err = db.QueryContext(context.Background(), "SELECT x FROM people; SELECT 1")
+	if !errors.Is(err, mask.ErrUnattributed) {
+		t.Errorf("got %v, want mask.ErrUnattributed", err)
+	}
+}
