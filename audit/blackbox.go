@@ -75,20 +75,20 @@ const zeroHash = "00000000000000000000000000000000000000000000000000000000000000
 // A BlackBox is safe for concurrent use; records are written in the order
 // their statements end.
 type BlackBox struct {
-	mu      sync.Mutex
-	w       io.Writer
-	f       *os.File // nil unless file-backed
-	cfg     BlackBoxConfig
-	key     []byte
-	seq     uint64
-	head    string
-	buf     bytes.Buffer
-	h       hash.Hash
-	dirty   bool
-	synced  time.Time
-	timer   *time.Timer
-	closed  bool
-	lastErr error
+	mu     sync.Mutex
+	w      io.Writer
+	f      *os.File // nil unless file-backed
+	size   int64    // bytes of f that hold whole records
+	cfg    BlackBoxConfig
+	key    []byte
+	seq    uint64
+	head   string
+	buf    bytes.Buffer
+	h      hash.Hash
+	dirty  bool
+	synced time.Time
+	timer  *time.Timer
+	closed bool
 }
 
 // NewBlackBox returns a black box writing a new chain to w. w should take
@@ -105,8 +105,10 @@ func NewBlackBox(w io.Writer, cfg BlackBoxConfig) *BlackBox {
 // OpenBlackBox opens (creating it with mode 0600 if needed) the file at
 // path for appending. An existing file is verified first and its chain
 // continued; a file that fails verification is not extended: the error
-// matches [ErrTampered] (start a new file, linking it with
-// [BlackBoxConfig.Prev] if you wish).
+// matches [ErrTampered]. That includes a file whose last line was cut short
+// by a machine crash during a write: keep it as evidence and start a new
+// file, linked to the last good record with [BlackBoxConfig.Prev] (the Head
+// of the [Report] that [VerifyConfig.Verify] returns with its error).
 func OpenBlackBox(path string, cfg BlackBoxConfig) (*BlackBox, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -117,7 +119,12 @@ func OpenBlackBox(path string, cfg BlackBoxConfig) (*BlackBox, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit: black box %s: %w", path, err)
 	}
-	b := &BlackBox{w: f, f: f, cfg: cfg, seq: rep.LastSeq, head: rep.Head}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit: black box %s: %w", path, err)
+	}
+	b := &BlackBox{w: f, f: f, size: st.Size(), cfg: cfg, seq: rep.LastSeq, head: rep.Head}
 	if b.head == "" {
 		b.head = cfg.Prev
 		if b.head == "" {
@@ -180,10 +187,14 @@ func (b *BlackBox) append(e *Entry) error {
 	b.buf.WriteString("\"}\n")
 	if _, err := b.w.Write(b.buf.Bytes()); err != nil {
 		// The chain does not advance: the next record links to the last
-		// one that was written.
-		b.lastErr = err
+		// one that was written. A partly written line is cut off, so that
+		// a full disk does not look like tampering once space is back.
+		if b.f != nil {
+			_ = b.f.Truncate(b.size)
+		}
 		return fmt.Errorf("audit: black box: write: %w", err)
 	}
+	b.size += int64(b.buf.Len())
 	b.seq = line.Seq
 	b.head = digest
 	return b.maybeSync()

@@ -336,3 +336,49 @@ func TestReplay(t *testing.T) {
 		t.Errorf("Replay of a tampered stream = %v, want ErrTampered", err)
 	}
 }
+
+// flaky fails the writes it is told to.
+type flaky struct {
+	buf  bytes.Buffer
+	fail bool
+}
+
+func (f *flaky) Write(p []byte) (int, error) {
+	if f.fail {
+		return 0, errDisk
+	}
+	return f.buf.Write(p)
+}
+
+func TestWriteFailureKeepsChain(t *testing.T) {
+	w := &flaky{}
+	bb := audit.NewBlackBox(w, audit.BlackBoxConfig{})
+	write := func() error {
+		return bb.Write(context.Background(), &audit.Entry{Kind: audit.KindStatement, ID: "x"})
+	}
+	if err := write(); err != nil {
+		t.Fatal(err)
+	}
+	w.fail = true
+	if err := write(); !errors.Is(err, errDisk) {
+		t.Fatalf("Write on a failing writer = %v, want errDisk", err)
+	}
+	w.fail = false
+	if err := write(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(bytes.NewReader(w.buf.Bytes()))
+	if err != nil || rep.Records != 2 {
+		t.Errorf("chain after a failed write: %+v, %v; want 2 records, intact", rep, err)
+	}
+}
+
+func TestReportHeadBeforeBreak(t *testing.T) {
+	lines := chain(t, 4, audit.BlackBoxConfig{})
+	good, _ := audit.Verify(join(lines[:2]))
+	lines[2] = "garbage"
+	rep, err := audit.Verify(join(lines))
+	if !errors.Is(err, audit.ErrTampered) || rep.Head != good.Head || rep.LastSeq != 2 {
+		t.Errorf("report = %+v, %v; want the head of record 2 and ErrTampered", rep, err)
+	}
+}

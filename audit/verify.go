@@ -41,6 +41,7 @@ type Report struct {
 	FirstSeq uint64
 	LastSeq  uint64
 	// Head is the hash of the last record: an anchor to keep elsewhere.
+	// With an error, it is the hash of the last record before the break.
 	Head string
 	// Sealed is true when the last record is a seal: the writer closed the
 	// chain cleanly and nothing was cut off after it.
@@ -130,6 +131,7 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 		}
 		rep.Records++
 		rep.LastSeq = e.Seq
+		rep.Head = digest
 		head = digest
 		lastKind = e.Kind
 		if fn != nil {
@@ -138,9 +140,6 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 				return rep, err
 			}
 		}
-	}
-	if rep.Records > 0 {
-		rep.Head = head
 	}
 	rep.Sealed = lastKind == KindSeal
 	for _, a := range c.Anchors {
