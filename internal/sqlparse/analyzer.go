@@ -12,6 +12,7 @@ type analyzer struct {
 	st         *Statement // statement being analysed
 	ctes       []cte      // common table expressions in scope
 	cteEffect  Kind       // most consequential data-modifying CTE
+	colMode    bool       // reading column references: db.table.column is fine
 }
 
 // cte is a common table expression name in scope and its output columns.
@@ -197,8 +198,6 @@ func (a *analyzer) isName(i int) bool {
 	switch a.toks[i].kind {
 	case tWord, tQIdent:
 		return true
-	case tDQ:
-		return true
 	}
 	return false
 }
@@ -213,9 +212,6 @@ func (a *analyzer) name(i, hi int) (t Table, next int, ok bool) {
 	var parts [3]int
 	n := 0
 	for {
-		if a.toks[i].kind == tDQ {
-			a.fail("double-quoted name depends on ANSI_QUOTES")
-		}
 		if n == 3 {
 			a.fail("name with too many parts")
 			break
@@ -229,7 +225,7 @@ func (a *analyzer) name(i, hi int) (t Table, next int, ok bool) {
 		break
 	}
 	next = i + 1
-	if n == 3 && a.d != PostgreSQL {
+	if n == 3 && a.d != PostgreSQL && !a.colMode {
 		a.fail("name with too many parts")
 	}
 	t.Name = a.fold(parts[n-1])

@@ -85,6 +85,8 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 		}
 		return append(cols, Column{Star: true, StarTable: t.String()}), true
 	}
+	a.colMode = true
+	defer func() { a.colMode = false }()
 	c := Column{}
 	exprHi := hi
 	if hi-lo >= 3 && a.is(hi-2, "AS") && a.isName(hi-1) {
@@ -124,7 +126,13 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 				}
 				i = m
 			}
-		case tWord, tQIdent, tDQ:
+		case tDQ:
+			// A string by default, a column under ANSI_QUOTES: count it as
+			// a possible source.
+			if s := a.text(i); plainBody(s[1 : len(s)-1]) {
+				c.Sources = a.resolve(Table{Name: s[1 : len(s)-1]}, sc, c.Sources)
+			}
+		case tWord, tQIdent:
 			if a.isOp(i-1, ".") || a.isOp(i-1, "::") || t.kind == tWord && a.isExprWord(i) {
 				continue
 			}

@@ -118,12 +118,15 @@ func (a *analyzer) create(lo, hi int) {
 		for i < hi && !a.is(i, "ON") {
 			i++
 		}
+		if a.is(i+1, "ONLY") {
+			i++
+		}
 		if t, next, ok := a.name(i+1, hi); ok {
-			if a.is(i+1, "ONLY") {
-				t, next, _ = a.name(i+2, hi)
-			}
-			a.read(t)
+			// A new index changes the table it is built on.
+			a.write(t)
 			a.scanAll(next, hi)
+		} else {
+			a.fail(reasonConstuct)
 		}
 	case ObjectSchema:
 		for k := i; k < hi; k++ {
@@ -275,6 +278,15 @@ func (a *analyzer) drop(lo, hi int) {
 	}
 	a.st.Object = obj
 	i += n
+	if obj == ObjectIndex && a.d == MySQL {
+		// DROP INDEX i ON t changes t.
+		if t, _, ok := a.name(i+2, hi); ok && a.is(i+1, "ON") {
+			a.write(t)
+		} else {
+			a.fail(reasonConstuct)
+		}
+		return
+	}
 	if !tableLike(obj) {
 		return
 	}

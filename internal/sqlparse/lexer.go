@@ -184,6 +184,12 @@ func (lx *lexer) lex() {
 		case c == '.':
 			i++
 			lx.emit(tOp, start, i, space)
+		case c == ':' && lx.d == MySQL && !(i+1 < n && src[i+1] == '='):
+			// MySQL has no ":name" placeholders; a label's colon is read
+			// only in compound statements, which are incomplete anyway.
+			lx.flaw(i, "unexpected character")
+			i++
+			lx.emit(tOp, start, i, space)
 		case c == ':':
 			i++
 			if i < n && (src[i] == ':' || src[i] == '=') {

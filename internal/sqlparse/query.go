@@ -120,7 +120,7 @@ func (a *analyzer) parens(open, close int) {
 	switch {
 	case a.isQueryParen(open, close):
 		a.query(j, close, false)
-	case a.isAny(j, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(j, "REPLACE") && a.isAny(j+1, "INTO"):
+	case a.isAny(j, "INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE") && !a.isOp(j+1, "("):
 		a.fail("data-modifying statement in a subquery")
 	default:
 		if !a.enter() {
@@ -400,10 +400,13 @@ func (a *analyzer) into(i, hi int) int {
 	case MySQL:
 		if a.isAny(i, "OUTFILE", "DUMPFILE") {
 			a.st.IntoFile = true
-			a.effect(KindSelect)
 			a.st.Effect = KindCopy
 		}
-		return a.expr(i, hi)
+		j := a.expr(i, hi)
+		for a.is(j, "SET") && a.is(j-1, "CHARACTER") {
+			j = a.expr(j+1, hi)
+		}
+		return j
 	case PostgreSQL:
 		if a.depth > 2 || a.st.Kind != KindSelect {
 			// PostgreSQL accepts SELECT INTO only as a statement of its own.

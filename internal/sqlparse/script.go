@@ -204,7 +204,7 @@ func (a *analyzer) mysqlCompound(lo int) bool {
 			return true
 		}
 	}
-	if lo+1 < len(a.toks) && a.toks[lo].kind == tWord && a.isOp(lo+1, ":") {
+	if a.toks[lo].kind == tWord && a.isOp(lo+1, ":") && a.isAny(lo+2, "BEGIN", "LOOP", "WHILE", "REPEAT", "FOR") {
 		return true // label:
 	}
 	if !a.is(lo, "CREATE") {
