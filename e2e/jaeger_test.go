@@ -516,6 +516,37 @@ func TestJaeger(t *testing.T) {
 			t.Errorf("the black box contains the clear value %q", s)
 		}
 	}
+
+	// The command verifies it and replays it through the example policy,
+	// re-running the reads against the demo's schema.
+	tool := filepath.Join(dir, "sqlvigil-audit")
+	goCmd(t, "..", "build", "-o", tool, "./cmd/sqlvigil-audit")
+	if out, err := exec.Command(tool, "verify", "-require-seal", blackbox).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "OK: 8 records (seq 1..8), sealed") {
+		t.Errorf("sqlvigil-audit verify: %v\n%s", err, out)
+	}
+	policy, err := filepath.Abs("../examples/policy/policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schemaDSN string
+	switch {
+	case !strings.Contains(dsn, "://"): // key=value form
+		schemaDSN = dsn + " search_path=" + schema
+	case strings.Contains(dsn, "?"):
+		schemaDSN = dsn + "&search_path=" + schema
+	default:
+		schemaDSN = dsn + "?search_path=" + schema
+	}
+	out, err = exec.Command(tool, "replay", "-policy", policy, "-all", "-allow-newly-blocked", "-exec-dsn", schemaDSN, blackbox).CombinedOutput()
+	if err != nil {
+		t.Errorf("sqlvigil-audit replay: %v\n%s", err, out)
+	}
+	for _, want := range []string{"6 statements replayed", "re-run: 3 rows (recorded 3)"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("sqlvigil-audit replay output lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 func names(spans []span) []string {
