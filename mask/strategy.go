@@ -69,10 +69,29 @@ func isASCII[T string | []byte](s T) bool {
 // cursor is the per-plan state strategies may use: the keyed hash and a
 // scratch buffer. It is used by one goroutine at a time.
 type cursor struct {
-	key []byte
-	mac hash.Hash
-	sum []byte
-	tag [1]byte
+	key   []byte
+	mac   hash.Hash
+	sum   []byte
+	tag   [1]byte
+	arena []byte
+}
+
+const arenaSize = 8 << 10
+
+// bytes returns a new zeroed slice of length and capacity n, carved from a
+// chunk shared by the values of one result set: one allocation per many
+// masked values. Capacity is n, so appending to one value never writes into
+// another; memory is never reused.
+func (c *cursor) bytes(n int) []byte {
+	if n > arenaSize/16 {
+		return make([]byte, n)
+	}
+	if len(c.arena) < n {
+		c.arena = make([]byte, arenaSize)
+	}
+	b := c.arena[:n:n]
+	c.arena = c.arena[n:]
+	return b
 }
 
 // keyed returns HMAC-SHA256(key, tag || b).
@@ -279,7 +298,7 @@ func (p partialStrategy) maskBytes(b []byte, c *cursor) []byte {
 	if !isASCII(b) {
 		return []byte(p.maskString(string(b), c))
 	}
-	out := make([]byte, len(b))
+	out := c.bytes(len(b))
 	keep := len(b) > p.first+p.last
 	for i := range out {
 		if keep && (i < p.first || i >= len(b)-p.last) {
@@ -352,9 +371,10 @@ func (e emailStrategy) maskBytes(b []byte, c *cursor) []byte {
 	if at <= 0 || at == len(b)-1 || bytes.ContainsAny(b[at+1:], " \t\r\n<>,;") {
 		return []byte(e.token)
 	}
-	out := make([]byte, 0, len(e.token)+len(b)-at)
-	out = append(out, e.token...)
-	return append(out, b[at:]...)
+	out := c.bytes(len(e.token) + len(b) - at)
+	n := copy(out, e.token)
+	copy(out[n:], b[at:])
+	return out
 }
 
 // Tokenize replaces a value with a token keyed by the Masker's key (see
@@ -393,7 +413,7 @@ func (tokenStrategy) maskString(s string, c *cursor) string {
 
 func (tokenStrategy) maskBytes(b []byte, c *cursor) []byte {
 	sum := c.keyed(tagString, b)
-	out := make([]byte, 4+24)
+	out := c.bytes(4 + 24)
 	copy(out, "tok_")
 	hex.Encode(out[4:], sum[:12])
 	return out

@@ -196,8 +196,23 @@ func TestBytesNotWrittenInPlace(t *testing.T) {
 			if string(buf) != orig {
 				t.Errorf("driver buffer changed to %q", buf)
 			}
-			if g, ok := got.([]byte); !ok || (len(g) > 0 && &g[0] == &buf[0]) {
+			g, ok := got.([]byte)
+			if !ok || (len(g) > 0 && &g[0] == &buf[0]) {
 				t.Errorf("got %T sharing the driver's buffer; want a new []byte", got)
+			}
+			// Appending to one masked value never writes into another.
+			m, err := mask.New(mask.WithKey(testKey), mask.WithRules(mask.Rule{Name: "r", Columns: []string{"a", "b"}, Strategy: s}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := m.Plan(context.Background(), mask.Input{Columns: []mask.Column{attributed("a"), attributed("b")}})
+			row := []driver.Value{[]byte(orig), []byte(orig + "x")}
+			_ = p.Apply(row)
+			second := string(row[1].([]byte))
+			first := row[0].([]byte)
+			_ = append(first, "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"...)
+			if string(row[1].([]byte)) != second {
+				t.Errorf("appending to one masked value changed the next from %q to %q", second, row[1])
 			}
 		})
 	}
