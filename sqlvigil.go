@@ -67,18 +67,25 @@ func WithBaggageIdentity() Option { return driver.WithBaggageIdentity() }
 // WithEnvironment names where the service runs, for policies.
 func WithEnvironment(env string) Option { return driver.WithEnvironment(env) }
 
+// WithNamespace names the database, for audit records.
+func WithNamespace(name string) Option { return driver.WithNamespace(name) }
+
+// WithServer names the database server, for audit records.
+func WithServer(address string, port int) Option { return driver.WithServer(address, port) }
+
 // WithStatementCacheSize sets how many analysed statement texts are kept.
 func WithStatementCacheSize(n int) Option { return driver.WithStatementCacheSize(n) }
 
 // Open opens a database through the registered driver driverName, wrapped:
 // it is sql.Open with sqlvigil in between. It connects no sooner than
-// sql.Open does.
+// sql.Open does. The database name, host and port in dsn (never the user
+// or password) go into audit records; options override them.
 func Open(driverName, dsn string, opts ...Option) (*sql.DB, error) {
 	drv, err := lookup(driverName)
 	if err != nil {
 		return nil, err
 	}
-	w, err := driver.Wrap(drv, opts...)
+	w, err := driver.Wrap(drv, append(serverOptions(dsn), opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,9 @@ type config struct {
 	baggage         bool
 	environment     string
 	cacheSize       int
+	namespace       string
+	serverAddress   string
+	serverPort      int
 
 	analyze func(Dialect, string) *sqlparse.Script
 	hooks   *hooks // set by tests only
@@ -70,6 +73,9 @@ func newConfig(drv any, opts []Option) (*config, error) {
 	}
 	if c.dialect == DialectUnknown {
 		return nil, fmt.Errorf("%w: driver type %s is not one sqlvigil recognises; set the dialect with WithDialect", ErrUnknownDialect, typeName(drv))
+	}
+	if c.serverPort < 0 || c.serverPort > 65535 {
+		return nil, fmt.Errorf("%w: server port %d out of range", ErrConfig, c.serverPort)
 	}
 	if c.cacheSize < 0 {
 		return nil, fmt.Errorf("%w: negative statement cache size", ErrConfig)

@@ -70,10 +70,13 @@ func RawConn(ctx context.Context, driverConn any) (any, error) {
 	}
 	if i, ok := w.Interceptor().(*interceptor); ok && i.cfg.auditor != nil {
 		ev := &audit.Event{
-			Identity: i.identify(ctx),
-			System:   i.cfg.dialect.String(),
-			Method:   "raw",
-			Decision: "allow",
+			Identity:      i.identify(ctx),
+			System:        i.cfg.dialect.String(),
+			Namespace:     i.cfg.namespace,
+			ServerAddress: i.cfg.serverAddress,
+			ServerPort:    i.cfg.serverPort,
+			Method:        "raw",
+			Decision:      "allow",
 		}
 		_, rec, err := i.cfg.auditor.Start(ctx, ev)
 		if err != nil {

@@ -69,3 +69,16 @@ func WithEnvironment(env string) Option {
 func WithStatementCacheSize(n int) Option {
 	return optionFunc(func(c *config) { c.cacheSize = n })
 }
+
+// WithNamespace names the database statements run in, for audit records
+// (db.namespace). [github.com/sqlvigil/sqlvigil.Open] sets it from the DSN.
+func WithNamespace(name string) Option {
+	return optionFunc(func(c *config) { c.namespace = name })
+}
+
+// WithServer names the database server, for audit records (server.address
+// and server.port; port 0 when unknown). [github.com/sqlvigil/sqlvigil.Open]
+// sets it from the DSN.
+func WithServer(address string, port int) Option {
+	return optionFunc(func(c *config) { c.serverAddress, c.serverPort = address, port })
+}

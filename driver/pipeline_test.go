@@ -142,6 +142,9 @@ func TestOnePipelineRunPerStatement(t *testing.T) {
 					stmts++
 				}
 			}
+			if tg.family != "sqlite" && !hasAttr(rec.Ended(), "server.address", "127.0.0.1") {
+				t.Errorf("no record names the server read from the DSN")
+			}
 			if stmts != statements || txs != 1 {
 				t.Errorf("records: got %d statements and %d transactions, want %d and 1", stmts, txs, statements)
 			}
@@ -321,4 +324,15 @@ func TestMaskingRealDrivers(t *testing.T) {
 			}
 		})
 	}
+}
+
+func hasAttr(spans []sdktrace.ReadOnlySpan, key, value string) bool {
+	for _, s := range spans {
+		for _, kv := range s.Attributes() {
+			if string(kv.Key) == key && kv.Value.Emit() == value {
+				return true
+			}
+		}
+	}
+	return false
 }
