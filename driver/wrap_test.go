@@ -468,3 +468,46 @@ func TestNextResultSetReachesInterceptor(t *testing.T) {
 		})
 	}
 }
+
+// TestNoColumnScanner checks that rows never offer Go 1.27's
+// driver.RowsColumnScanner, through which database/sql would read values
+// without Next, where masking happens.
+func TestNoColumnScanner(t *testing.T) {
+	type columnScanner interface {
+		ScanColumn(dest any, index int) error
+	}
+	fd := fakedriver.New(fakedriver.Config{})
+	raw, err := fd.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := raw.(sqldriver.QueryerContext).QueryContext(context.Background(), "SELECT 1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !is[columnScanner](rr) {
+		t.Fatal("the fake's rows lack ScanColumn: the test cannot fail")
+	}
+	for _, opts := range [][]driver.Option{nil, {driver.WithMasker(activeMasker(t))}} {
+		w, err := driver.Wrap(fd, append(opts, driver.WithDialect(driver.PostgreSQL))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.Open("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := c.(sqldriver.QueryerContext).QueryContext(context.Background(), "SELECT id, name FROM t", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if is[columnScanner](rows) {
+			t.Errorf("wrapped rows offer ScanColumn")
+		}
+		if !is[sqldriver.RowsColumnTypeScanType](rows) {
+			t.Errorf("wrapped rows lost the driver's column types")
+		}
+		rows.Close()
+		c.Close()
+	}
+}

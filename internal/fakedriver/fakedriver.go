@@ -405,6 +405,12 @@ var (
 	_ driver.RowsColumnTypeScanType         = (*fullRows)(nil)
 )
 
+// ScanColumn is Go 1.27's driver.RowsColumnScanner, which pgx v5.12
+// implements: through it database/sql would read values without Next.
+func (r *fullRows) ScanColumn(dest any, index int) error {
+	return fmt.Errorf("fakedriver: ScanColumn(%T, %d) must not be reached through a wrapper", dest, index)
+}
+
 func (r *fullRows) HasNextResultSet() bool { return r.set+1 < len(r.sets) }
 
 func (r *fullRows) NextResultSet() error {
