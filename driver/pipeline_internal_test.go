@@ -195,3 +195,49 @@ func TestNoBadConn(t *testing.T) {
 		t.Errorf("an unrelated error was changed")
 	}
 }
+
+// TestConcurrentRetries runs statements from many goroutines while the
+// driver answers ErrSkip and, now and then, ErrBadConn: every statement
+// keeps one run, begun and ended once.
+func TestConcurrentRetries(t *testing.T) {
+	fd := fakedriver.New(fakedriver.Config{SkipWithArgs: true, BadConn: 40})
+	db, c := openCounted(t, fd, false)
+	db.SetMaxOpenConns(4)
+	const workers, each = 8, 50
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	issued := 0
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range each {
+				ctx, cancel := context.WithCancel(context.Background())
+				var err error
+				if k%2 == 0 {
+					_, err = db.ExecContext(ctx, "UPDATE t SET x = $1", w)
+				} else {
+					var rows *sql.Rows
+					rows, err = db.QueryContext(ctx, "SELECT id, name FROM t WHERE id = $1", k)
+					if err == nil {
+						for rows.Next() {
+						}
+						err = rows.Close()
+					}
+				}
+				cancel()
+				if err != nil && !errors.Is(err, sqldriver.ErrBadConn) {
+					t.Errorf("statement: %v", err)
+				}
+				mu.Lock()
+				issued++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	begins, ends := c.counts()
+	if begins != issued || ends != issued {
+		t.Errorf("runs begun/ended: got %d/%d, want %d/%d", begins, ends, issued, issued)
+	}
+}
