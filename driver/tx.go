@@ -31,20 +31,20 @@ func (i *interceptor) ConnBeginTx(ctx context.Context, conn sqldriver.ConnBeginT
 		t, err := conn.BeginTx(ctx, opts)
 		return ctx, t, err
 	}
+	// Begin first: a begin that fails (and is retried after
+	// driver.ErrBadConn) leaves no transaction record.
+	t, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return ctx, nil, err
+	}
 	st := &txState{ctx: ctx, cs: i.state(parentOf(conn))}
 	if a := i.cfg.auditor; a != nil {
 		rctx, rec, err := a.StartTx(ctx, opts.ReadOnly, sql.IsolationLevel(opts.Isolation).String())
 		if err != nil {
+			_ = t.Rollback()
 			return ctx, nil, noBadConn(err)
 		}
 		st.ctx, st.rec = rctx, rec
-	}
-	t, err := conn.BeginTx(ctx, opts)
-	if err != nil {
-		if st.rec != nil {
-			st.rec.End(audit.Outcome{RowsAffected: -1, Err: err})
-		}
-		return ctx, nil, err
 	}
 	if st.cs != nil {
 		st.cs.tx = st
