@@ -63,7 +63,9 @@ func (m *Masker) Plan(ctx context.Context, in Input) (*Plan, error) {
 }
 
 // RedactError returns err, or an error with the same matching behaviour
-// whose text no longer quotes values of masked columns.
+// whose text no longer quotes values of masked columns. It does not know the
+// reader, so it redacts a value any rule could mask; [Masker.RedactErrorFor]
+// spares readers the rules exempt.
 func (m *Masker) RedactError(err error) error {
 	return m.RedactErrorFor(identity.Identity{}, false, err)
 }

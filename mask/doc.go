@@ -99,19 +99,28 @@
 //
 // # Detection versus column rules
 //
-// Column rules cost almost nothing per value and never miss a column they
-// name; prefer them whenever the schema is known. Detection
-// (github.com/hoophq/alcatraz, pure Go) inspects every text value of the
-// columns it applies to, and errs both ways. Measured in this package's
-// tests and benchmarks (see the README note of the issue for the numbers on
-// a given machine): a few microseconds per short value for the full
-// recognizer set, less when a rule names a few entity types; and on ordinary
-// data, random nine-digit ids are reported as US_SSN unless MinScore is
-// raised above the bare-number score (0.3), while a dashed SSN scores 0.85.
-// Use detection for free-text columns (notes, messages, JSON blobs) and for
-// schemas you do not control, restrict it to the entity types you expect,
-// set MinScore, and keep column rules for everything you can name. A
-// detected value is masked as a whole.
+// Column rules cost almost nothing per value (a masked value costs
+// nanoseconds, an unmasked one nothing) and never miss a column they name;
+// prefer them whenever the schema is known. Detection
+// (github.com/hoophq/alcatraz, pure Go) runs on every text value of the
+// columns it applies to, costs microseconds per value (BenchmarkDetect),
+// and errs both ways. Measured by TestDetectionFalsePositives on 2,000
+// ordinary, PII-free values of each kind:
+//
+//	random nine-digit ids    US_SSN 88%  (also ABA routing, AU TFN/ACN, US ITIN)
+//	"SKU-123-45-6789" codes  US_SSN 89%
+//	ten-digit invoice numbers  PHONE_NUMBER 100%
+//	dates (2024-03-15)       DATE_TIME 100%
+//	16-digit order numbers   CREDIT_CARD 4% (those that pass Luhn)
+//	UUIDs, prices            nothing at a score of 0.5
+//
+// MinScore does not help with the SSN case: alcatraz raises a bare number
+// that passes its SSN validation to score 1. Use detection for free-text
+// columns (notes, messages, JSON documents) and for schemas you do not
+// control; name the entity types you expect (EMAIL_ADDRESS, CREDIT_CARD,
+// IBAN_CODE …) rather than [AnyEntity]; keep it off columns of numbers and
+// codes; and write column rules for everything you can name. A detected
+// value is masked as a whole.
 //
 // # Errors
 //

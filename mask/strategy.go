@@ -26,8 +26,10 @@ const DefaultToken = "****"
 //
 // Every strategy keeps the value's Go type, so that the masked value still
 // scans into the caller's variable: a string stays a string, a []byte becomes
-// a new []byte, an int64 stays an int64, a float64 a float64, a bool a bool,
-// a time.Time a time.Time. NULL stays NULL under every strategy (so the
+// a new []byte (never memory the driver owns: Redact and Fixed give every row
+// of a result set the same new slice, the others carve each value from a
+// chunk of their own), an int64 stays an int64, a float64 a float64, a bool
+// a bool, a time.Time a time.Time. NULL stays NULL under every strategy (so the
 // presence of a value is never hidden). A value of another type (a driver
 // returning uint64 or a named type) is masked as its reflect kind when it is
 // a number, a string or a byte slice, and otherwise replaced by the masked
