@@ -86,12 +86,12 @@ func (a *analyzer) isOp(i int, op string) bool {
 }
 
 // closeOf returns the index of the parenthesis closing the one at i, or
-// hi when it is not closed before hi.
+// the last index before hi when it is not closed before hi.
 func (a *analyzer) closeOf(i, hi int) int {
 	m := int(a.toks[i].m)
 	if m <= i || m >= hi {
 		a.fail("unbalanced parentheses")
-		return hi
+		return max(i, hi-1)
 	}
 	return m
 }
@@ -244,7 +244,14 @@ func addTable(list []Table, t Table) []Table {
 	return append(list, t)
 }
 
+// maxNames bounds the tables, functions and sources one statement lists.
+const maxNames = 512
+
 func (a *analyzer) read(t Table) {
+	if len(a.st.Reads) >= maxNames {
+		a.fail("too many names")
+		return
+	}
 	if t.Schema == "" {
 		for _, c := range a.ctes {
 			if c.name == t.Name {
@@ -255,9 +262,19 @@ func (a *analyzer) read(t Table) {
 	a.st.Reads = addTable(a.st.Reads, t)
 }
 
-func (a *analyzer) write(t Table) { a.st.Writes = addTable(a.st.Writes, t) }
+func (a *analyzer) write(t Table) {
+	if len(a.st.Writes) >= maxNames {
+		a.fail("too many names")
+		return
+	}
+	a.st.Writes = addTable(a.st.Writes, t)
+}
 
 func (a *analyzer) function(name string) {
+	if len(a.st.Functions) >= maxNames {
+		a.fail("too many names")
+		return
+	}
 	for _, f := range a.st.Functions {
 		if f == name {
 			return

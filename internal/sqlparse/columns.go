@@ -7,17 +7,17 @@ var noAlias = [...]string{
 	"CURRENT_USER", "SESSION_USER", "LOCALTIME", "LOCALTIMESTAMP", "USER", "DEFAULT",
 }
 
-// exprWords are keywords of expressions: they are not column names.
+// exprWords are reserved words of expressions: they are never column
+// names when unquoted. The list stays short on purpose: a word missing here
+// only adds a spurious source, while a column name listed here would hide a
+// source from masking.
 var exprWords = [...]string{
 	"AND", "OR", "NOT", "NULL", "TRUE", "FALSE", "IS", "IN", "LIKE", "ILIKE", "BETWEEN", "CASE",
-	"WHEN", "THEN", "ELSE", "END", "AS", "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "INTERVAL",
-	"COLLATE", "ESCAPE", "SIMILAR", "TO", "AT", "TIME", "ZONE", "UNKNOWN", "ARRAY", "ROW", "OVER",
-	"PARTITION", "BY", "ORDER", "ASC", "DESC", "NULLS", "FIRST", "LAST", "FILTER", "WHERE", "WITHIN",
-	"GROUP", "ROWS", "RANGE", "PRECEDING", "FOLLOWING", "UNBOUNDED", "CURRENT", "DIV", "MOD", "XOR",
-	"REGEXP", "RLIKE", "BINARY", "SEPARATOR", "LEADING", "TRAILING", "BOTH", "FROM", "FOR", "USING",
-	"CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "SYMMETRIC",
-	"CURRENT_USER", "SESSION_USER", "USER", "DEFAULT", "ISNULL", "NOTNULL", "GLOB", "MATCH",
-	"DAY", "HOUR", "MINUTE", "SECOND", "MONTH", "YEAR", "WEEK", "QUARTER", "EPOCH", "VARIADIC",
+	"WHEN", "THEN", "ELSE", "END", "AS", "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "ARRAY", "OVER",
+	"BY", "ORDER", "GROUP", "WHERE", "COLLATE", "ESCAPE", "SIMILAR", "TO", "DIV", "MOD", "XOR",
+	"REGEXP", "RLIKE", "LEADING", "TRAILING", "BOTH", "FROM", "FOR", "USING", "ASC", "DESC", "ISNULL",
+	"NOTNULL", "UNKNOWN", "SYMMETRIC", "VARIADIC", "DEFAULT", "CURRENT_DATE", "CURRENT_TIME",
+	"CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_USER", "SESSION_USER",
 }
 
 // columns computes the lineage of a SELECT (or RETURNING) list in
@@ -37,6 +37,7 @@ func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
 		}
 	}
 	cols := make([]Column, 0, n)
+	known := true
 	start := lo
 	for i := lo; i <= hi; i++ {
 		if i < hi {
@@ -50,10 +51,11 @@ func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
 		}
 		var ok bool
 		cols, ok = a.item(start, i, sc, cols)
-		if !ok {
-			return nil
-		}
+		known = known && ok
 		start = i + 1
+	}
+	if !known {
+		return nil
 	}
 	return cols
 }
@@ -111,7 +113,11 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 		t := a.toks[i]
 		switch t.kind {
 		case tOp:
-			if m := int(t.m); m > i && a.startsQuery(i+1) {
+			m := int(t.m)
+			if m > i && a.isAny(i+1, "INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE") && !a.isOp(i+2, "(") {
+				a.fail("data-modifying statement in a subquery")
+			}
+			if m > i && m < exprHi && a.isQueryParen(i, m) {
 				sub := a.query(i+1, m, true)
 				if sub == nil {
 					ok = false
@@ -141,12 +147,18 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 			}
 			ref, next, _ := a.name(i, exprHi)
 			if a.isOp(next, "(") {
+				if a.toks[next-1].kind == tWord && !a.isNotFunc(next-1) {
+					a.funcName(next - 1)
+				}
 				i = next - 1
 				continue
 			}
 			c.Sources = a.resolve(ref, sc, c.Sources)
 			i = next - 1
 		}
+	}
+	if len(c.Sources) >= maxNames {
+		ok = false
 	}
 	return append(cols, c), ok
 }

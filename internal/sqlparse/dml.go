@@ -140,9 +140,7 @@ func (a *analyzer) onConflict(i, hi int) int {
 
 // returning reads a RETURNING list.
 func (a *analyzer) returning(i, hi int, sc *scope) {
-	end := hi
-	a.scanAll(i, end)
-	a.st.Columns = a.columns(i, end, sc)
+	a.st.Columns = a.columns(i, hi, sc)
 }
 
 // update reads UPDATE.
@@ -327,6 +325,11 @@ func (a *analyzer) merge(lo, hi int) {
 
 // trivial reports whether the condition [lo, hi) is always true.
 func (a *analyzer) trivial(lo, hi int) bool {
+	a.depth++
+	defer func() { a.depth-- }()
+	if a.depth > maxDepth {
+		return false
+	}
 	// Strip enclosing parentheses.
 	for lo < hi && a.isOp(lo, "(") && int(a.toks[lo].m) == hi-1 {
 		lo++

@@ -155,6 +155,12 @@ func (lx *lexer) lex() {
 			lx.emitQ(start, j+1, space, false)
 			i = j + 1
 		case isDigit(c) || c == '.' && i+1 < n && isDigit(src[i+1]):
+			if end := lx.digitName(i); end > 0 {
+				// MySQL names may start with digits: 3t2.
+				lx.emit(tWord, start, end, space)
+				i = end
+				break
+			}
 			i = lx.number(i)
 			lx.emit(tNumber, start, i, space)
 		case isIdentStart(c):
@@ -343,18 +349,15 @@ func (lx *lexer) plainString(i int) int {
 	src := lx.src
 	switch lx.d {
 	case PostgreSQL:
-		// standard_conforming_strings on (default) vs off.
+		// standard_conforming_strings on (the default) decides where the
+		// string ends; off must agree.
 		on, _ := quoted(src, i, '\'')
-		off := backslashQuoted(src, i, '\'')
-		if on != off {
-			lx.flaw(i, "string whose end depends on standard_conforming_strings")
-		}
 		if on < 0 {
-			if off > 0 {
-				return off
-			}
 			lx.flaw(i, "unterminated string")
 			return len(src)
+		}
+		if backslashQuoted(src[:on], i, '\'') != on {
+			lx.flaw(i, "string whose end depends on standard_conforming_strings")
 		}
 		return on
 	case MySQL:
@@ -373,18 +376,15 @@ func (lx *lexer) plainString(i int) int {
 // backslash escapes (default) and without (NO_BACKSLASH_ESCAPES).
 func (lx *lexer) mysqlString(i int, q byte) int {
 	src := lx.src
-	bs := backslashQuoted(src, i, q)
-	nb, _ := quoted(src, i, q)
-	if bs != nb {
-		lx.flaw(i, "string whose end depends on NO_BACKSLASH_ESCAPES")
-	}
-	end := bs
-	if end < 0 {
-		end = nb
-	}
+	// Backslash escapes (the default) decide where the string ends;
+	// NO_BACKSLASH_ESCAPES must agree.
+	end := backslashQuoted(src, i, q)
 	if end < 0 {
 		lx.flaw(i, "unterminated string")
 		return len(src)
+	}
+	if nb, _ := quoted(src[:end], i, q); nb != end {
+		lx.flaw(i, "string whose end depends on NO_BACKSLASH_ESCAPES")
 	}
 	if lx.inExec && containsCommentEnd(src[i:end]) {
 		lx.flaw(i, "string holding a comment end inside an executable comment")
@@ -405,9 +405,8 @@ func (lx *lexer) doubleQuoted(i int, space bool) int {
 	src := lx.src
 	if lx.d == MySQL {
 		// A string by default, an identifier under ANSI_QUOTES.
-		ident, _ := quoted(src, i, '"')
 		end := lx.mysqlString(i, '"')
-		if ident != end && ident > 0 {
+		if ident, _ := quoted(src[:end], i, '"'); ident != end {
 			lx.flaw(i, "double-quoted text whose end depends on ANSI_QUOTES")
 		}
 		lx.emit(tDQ, i, end, space)
@@ -686,4 +685,27 @@ func opLen(op string, d Dialect) int {
 		}
 	}
 	return 1
+}
+
+// digitName returns the end of a MySQL name starting with digits at i
+// ("3t2", "1_a"), or 0 when the text there is a number.
+func (lx *lexer) digitName(i int) int {
+	if lx.d != MySQL {
+		return 0
+	}
+	src := lx.src
+	j := i
+	for j < len(src) && isDigit(src[j]) {
+		j++
+	}
+	if j == i || j >= len(src) || !isIdentChar(src[j], lx.d) || src[j] >= 0x80 {
+		return 0
+	}
+	if src[i] == '0' && j == i+1 && (src[j]|0x20 == 'x' || src[j]|0x20 == 'b') {
+		return 0 // 0x1F, 0b101
+	}
+	if src[j]|0x20 == 'e' && j+1 < len(src) && (isDigit(src[j+1]) || src[j+1] == '+' || src[j+1] == '-') {
+		return 0 // 1e5
+	}
+	return identEnd(src, j, lx.d)
 }

@@ -339,6 +339,9 @@ func mergeCols(cols, c []Column, branch int, known bool) ([]Column, bool) {
 }
 
 func addSource(list []string, s string) []string {
+	if len(list) >= maxNames {
+		return list
+	}
 	for _, x := range list {
 		if x == s {
 			return list
@@ -385,10 +388,11 @@ func (a *analyzer) selectCore(i, hi int, wantCols bool) (int, []Column) {
 		}
 	}
 done:
-	a.scanAll(listLo, listHi)
 	if !wantCols {
+		a.scanAll(listLo, listHi)
 		return i, nil
 	}
+	// columns scans the list for functions and subqueries as well.
 	return i, a.columns(listLo, listHi, sc)
 }
 

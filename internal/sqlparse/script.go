@@ -9,6 +9,7 @@ const (
 	reasonTooLong  = "text exceeds 1 MiB"
 	reasonUnknown  = "unknown statement"
 	reasonConstuct = "unknown construct"
+	reasonInternal = "internal error"
 )
 
 // scriptAlloc holds a script and its first statement in one allocation.
@@ -20,10 +21,16 @@ type scriptAlloc struct {
 // Analyze reads sql in dialect d. It never panics and never returns nil;
 // whatever it cannot read with certainty is reported with Complete false.
 // The result is not cached: see [Cache].
-func Analyze(d Dialect, sql string) *Script {
+func Analyze(d Dialect, sql string) (script *Script) {
 	sa := &scriptAlloc{}
 	sc := &sa.s
 	sc.Dialect = d
+	defer func() {
+		// A defect of the analyser must fail closed, never crash the caller.
+		if recover() != nil {
+			script = failScript(&scriptAlloc{s: Script{Dialect: d}}, reasonInternal)
+		}
+	}()
 	if d != PostgreSQL && d != MySQL && d != SQLite {
 		return failScript(sa, reasonDialect)
 	}
@@ -147,11 +154,11 @@ func (a *analyzer) stmtEnd(lo int) (int, string) {
 		}
 	case SQLite:
 		if a.is(lo, "CREATE") && (a.is(lo+1, "TRIGGER") || (a.is(lo+1, "TEMP") || a.is(lo+1, "TEMPORARY")) && a.is(lo+2, "TRIGGER")) {
-			return a.blockEnd(lo, false), ""
+			return a.blockEnd(lo, false)
 		}
 	case PostgreSQL:
 		if a.is(lo, "CREATE") {
-			return a.blockEnd(lo, true), ""
+			return a.blockEnd(lo, true)
 		}
 	}
 	for i := lo; i < n; i++ {
@@ -166,7 +173,7 @@ func (a *analyzer) stmtEnd(lo int) (int, string) {
 }
 
 // blockEnd finds the end of a statement that may hold BEGIN [ATOMIC] … END.
-func (a *analyzer) blockEnd(lo int, atomic bool) int {
+func (a *analyzer) blockEnd(lo int, atomic bool) (int, string) {
 	n := len(a.toks)
 	depth := 0
 	for i := lo; i < n; i++ {
@@ -177,7 +184,7 @@ func (a *analyzer) blockEnd(lo int, atomic bool) int {
 		switch {
 		case a.toks[i].kind == tSemi:
 			if depth == 0 {
-				return i
+				return i, ""
 			}
 		case a.is(i, "BEGIN") && (!atomic || a.is(i+1, "ATOMIC")):
 			if depth == 0 {
@@ -189,7 +196,10 @@ func (a *analyzer) blockEnd(lo int, atomic bool) int {
 			depth--
 		}
 	}
-	return n
+	if depth > 0 {
+		return n, "unterminated BEGIN … END block"
+	}
+	return n, ""
 }
 
 // mysqlCompound reports a MySQL statement whose body may hold semicolons:

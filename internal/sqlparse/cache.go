@@ -1,0 +1,123 @@
+package sqlparse
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
+
+// Cache bounds.
+const (
+	// DefaultCacheEntries is the capacity of a cache made with a
+	// non-positive size.
+	DefaultCacheEntries = 4096
+	// MaxCachedTextLen is the longest text a cache keeps. Longer texts are
+	// analysed on every call: with the entry bound, it caps the memory a
+	// cache holds at about entries × (text + analysis).
+	MaxCachedTextLen = 16 << 10
+)
+
+const cacheShards = 16
+
+// Cache memoises [Analyze] by (dialect, text) with bounded memory. It is
+// safe for concurrent use. A hit costs a hash and a read-locked map lookup
+// and does not allocate. Eviction is CLOCK (second chance) per shard.
+//
+// The scripts it returns are shared between callers: treat them as
+// read-only.
+type Cache struct {
+	seed     maphash.Seed
+	perShard int
+	shards   [cacheShards]cacheShard
+}
+
+type cacheKey struct {
+	d   Dialect
+	sql string
+}
+
+type cacheEntry struct {
+	key cacheKey
+	s   *Script
+	ref atomic.Bool
+}
+
+type cacheShard struct {
+	mu   sync.RWMutex
+	m    map[cacheKey]*cacheEntry
+	ring []*cacheEntry
+	hand int
+	_    [40]byte // keep shards on separate cache lines
+}
+
+// NewCache returns a cache holding at most maxEntries analyses
+// (DefaultCacheEntries when maxEntries <= 0).
+func NewCache(maxEntries int) *Cache {
+	if maxEntries <= 0 {
+		maxEntries = DefaultCacheEntries
+	}
+	per := (maxEntries + cacheShards - 1) / cacheShards
+	c := &Cache{seed: maphash.MakeSeed(), perShard: per}
+	for i := range c.shards {
+		c.shards[i].m = make(map[cacheKey]*cacheEntry, per)
+	}
+	return c
+}
+
+// Analyze returns the analysis of sql in dialect d, from the cache when it
+// holds it. It never returns nil. A nil *Cache analyses without caching.
+func (c *Cache) Analyze(d Dialect, sql string) *Script {
+	if c == nil || len(sql) > MaxCachedTextLen {
+		return Analyze(d, sql)
+	}
+	h := maphash.String(c.seed, sql)
+	sh := &c.shards[(h^uint64(d))%cacheShards]
+	key := cacheKey{d, sql}
+	sh.mu.RLock()
+	e := sh.m[key]
+	sh.mu.RUnlock()
+	if e != nil {
+		if !e.ref.Load() {
+			e.ref.Store(true)
+		}
+		return e.s
+	}
+	s := Analyze(d, sql)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.m[key]; e != nil {
+		return e.s
+	}
+	ne := &cacheEntry{key: key, s: s}
+	if len(sh.ring) < c.perShard {
+		sh.ring = append(sh.ring, ne)
+	} else {
+		// Second chance: skip recently used entries once.
+		for {
+			old := sh.ring[sh.hand]
+			if old.ref.Load() {
+				old.ref.Store(false)
+				sh.hand = (sh.hand + 1) % len(sh.ring)
+				continue
+			}
+			delete(sh.m, old.key)
+			sh.ring[sh.hand] = ne
+			sh.hand = (sh.hand + 1) % len(sh.ring)
+			break
+		}
+	}
+	sh.m[key] = ne
+	return s
+}
+
+// Len returns how many analyses the cache holds.
+func (c *Cache) Len() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}

@@ -1,0 +1,388 @@
+package sqlparse_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+const (
+	pg = sqlparse.PostgreSQL
+	my = sqlparse.MySQL
+	lt = sqlparse.SQLite
+)
+
+// dropsVictim reports whether the script holds a DROP of table x.
+func dropsVictim(s *sqlparse.Script) bool {
+	for _, st := range s.Statements {
+		if st.Kind == sqlparse.KindDrop {
+			for _, t := range st.Writes {
+				if t.Name == "x" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// TestGroundTruth holds what the real engines did with each text (see
+// DESIGN.md, "Ground truth from the real engines"): either the analyser
+// agrees with the engine, or it says it is not sure.
+func TestGroundTruth(t *testing.T) {
+	tests := []struct {
+		name     string
+		d        sqlparse.Dialect
+		give     string
+		drops    bool // the engine drops x
+		complete bool
+	}{
+		// PostgreSQL
+		{"pg block comments nest", pg, "SELECT 1 /* a /* b */ ; DROP TABLE x; */", false, true},
+		{"pg nested comment left open", pg, "SELECT 1 /* a /* b */ ; DROP TABLE x;", false, false},
+		{"pg dollar inside identifier", pg, "SELECT 1 AS x$$; DROP TABLE x; --$$", true, true},
+		{"pg dollar quote hides", pg, "SELECT $$; DROP TABLE x; --$$", false, true},
+		{"pg tagged dollar quote", pg, "SELECT $a$ $$; DROP TABLE x; $a$", false, true},
+		{"pg E string escaped quote", pg, `SELECT E'\''; DROP TABLE x; --'`, true, true},
+		{"pg backslash depends on standard_conforming_strings", pg, `SELECT 'a\'; DROP TABLE x; --'`, true, false},
+		{"pg backslash harmless either way", pg, `SELECT 'a\\b'`, false, true},
+		{"pg stacked", pg, "SELECT 1; DROP TABLE x", true, true},
+		{"pg U& identifier with escape", pg, `SELECT U&"d\0061t" FROM t`, false, false},
+		// MySQL / MariaDB
+		{"my comments do not nest", my, "SELECT 1 /* /* */ ; DROP TABLE x", true, true},
+		{"my double dash needs a space", my, "SELECT 1 --1; DROP TABLE x", true, true},
+		{"my double dash comment", my, "SELECT 1 -- ; DROP TABLE x", false, true},
+		{"my hash comment", my, "SELECT 1 # ; DROP TABLE x", false, true},
+		{"my executable comment is code", my, "SELECT 1 /*! ; DROP TABLE x */", true, true},
+		{"my MariaDB executable comment is code", my, "SELECT 1 /*M! ; DROP TABLE x */", true, true},
+		{"my versioned executable comment", my, "SELECT 1 /*!50000 ; DROP TABLE x */", true, false},
+		{"my versioned comment hides a quote", my, "SELECT 1 /*!99999 ' */ ; DROP TABLE x; -- '", true, false},
+		{"my MariaDB versioned comment", my, "SELECT 1 /*M!100100 ; DROP TABLE x */", true, false},
+		{"my T comment is plain for MariaDB", my, "SELECT 1 /*T! ; DROP TABLE x */", false, true},
+		{"my backslash depends on NO_BACKSLASH_ESCAPES", my, `SELECT 'a\'; DROP TABLE x; -- '`, false, false},
+		{"my double quotes depend on ANSI_QUOTES", my, `SELECT "a\"; DROP TABLE x; -- "`, false, false},
+		{"my stacked", my, "SELECT 1; DROP TABLE x", true, true},
+		{"my compound statement", my, "BEGIN NOT ATOMIC DROP TABLE x; END", true, false},
+		{"my stored procedure body", my, "CREATE PROCEDURE p() BEGIN DROP TABLE x; END", false, false},
+		// SQLite
+		{"sqlite comments do not nest", lt, "SELECT 1 /* /* */ ; DROP TABLE x", true, true},
+		{"sqlite backslash is ordinary", lt, `SELECT 'a\'; DROP TABLE x; --'`, true, true},
+		{"sqlite bracket identifier", lt, "SELECT [a;b] FROM t; DROP TABLE x", true, true},
+		{"sqlite unterminated block comment", lt, "SELECT 1; DROP TABLE x /* ", true, false},
+		{"sqlite trigger body", lt, "CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM u; END; DROP TABLE x", true, true},
+		// Everywhere
+		{"NUL byte", pg, "SELECT 1\x00; DROP TABLE x", true, false},
+		{"NUL byte in comment", my, "SELECT 1 /* \x00 */", false, false},
+		{"unterminated string", pg, "SELECT 'abc; DROP TABLE x", false, false},
+		{"unicode space is not space", pg, "DROP\u00a0TABLE x", false, false},
+		{"invalid UTF-8", pg, "SELECT '\xff'", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if s.Complete != tt.complete {
+				t.Errorf("Complete = %v (%q), want %v", s.Complete, s.Reason, tt.complete)
+			}
+			if tt.complete && dropsVictim(s) != tt.drops {
+				t.Errorf("drops x = %v, want %v", dropsVictim(s), tt.drops)
+			}
+			if !s.Complete && s.Reason == "" {
+				t.Error("incomplete without a reason")
+			}
+			if tt.drops && !dropsVictim(s) && s.Complete {
+				t.Error("the engine drops x; the analyser neither found it nor doubted")
+			}
+		})
+	}
+}
+
+func TestLimits(t *testing.T) {
+	big := "SELECT '" + strings.Repeat("a", sqlparse.MaxTextLen) + "'"
+	s := sqlparse.Analyze(pg, big)
+	if s.Complete || s.Reason != "text exceeds 1 MiB" || len(s.Statements) != 1 {
+		t.Errorf("over-long text: Complete %v, Reason %q, %d statements", s.Complete, s.Reason, len(s.Statements))
+	}
+	s = sqlparse.Analyze(sqlparse.DialectUnknown, "SELECT 1")
+	if s.Complete || len(s.Statements) != 1 || s.Statements[0].Complete {
+		t.Errorf("unknown dialect: got complete %v", s.Complete)
+	}
+	deep := strings.Repeat("(", 10000) + "SELECT 1" + strings.Repeat(")", 10000)
+	if s := sqlparse.Analyze(pg, deep); s.Complete {
+		t.Error("10000 nested parentheses: got complete")
+	}
+}
+
+func TestReasonsHoldNoLiterals(t *testing.T) {
+	for _, q := range []string{
+		"SELECT 's3cr3t", "SELECT 's3cr3t\\'", "SELECT $$s3cr3t", "SELECT 1 /* s3cr3t",
+		"FROB 's3cr3t'", "SELECT 's3cr3t' FROM", "SELECT E's3cr3t", "SELECT \"s3cr3t",
+	} {
+		for _, d := range []sqlparse.Dialect{pg, my, lt} {
+			s := sqlparse.Analyze(d, q)
+			if strings.Contains(s.Reason, "s3cr3t") || strings.Contains(s.Normalized, "s3cr3t") && strings.Contains(q, "'s3cr3t") {
+				t.Errorf("%v %q: reason %q, normalized %q hold the literal", d, q, s.Reason, s.Normalized)
+			}
+			for _, st := range s.Statements {
+				if strings.Contains(st.Reason, "s3cr3t") {
+					t.Errorf("%v %q: statement reason %q holds the literal", d, q, st.Reason)
+				}
+			}
+		}
+	}
+}
+
+func TestStatements(t *testing.T) {
+	tests := []struct {
+		name   string
+		d      sqlparse.Dialect
+		give   string
+		kind   sqlparse.Kind
+		effect sqlparse.Kind
+		writes string
+		reads  string
+	}{
+		{"select", pg, "SELECT a FROM Public.Users u JOIN orders o ON o.uid = u.id", sqlparse.KindSelect, sqlparse.KindSelect, "", "public.users,orders"},
+		{"pg quoted keeps case", pg, `SELECT * FROM "Users"`, sqlparse.KindSelect, sqlparse.KindSelect, "", "Users"},
+		{"mysql keeps case", my, "SELECT * FROM Shop.Users", sqlparse.KindSelect, sqlparse.KindSelect, "", "Shop.Users"},
+		{"sqlite folds quoted", lt, `SELECT * FROM "Users"`, sqlparse.KindSelect, sqlparse.KindSelect, "", "users"},
+		{"cte delete", pg, "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", sqlparse.KindSelect, sqlparse.KindDelete, "t", ""},
+		{"cte update in insert", pg, "WITH u AS (UPDATE a SET x = 1 RETURNING id) INSERT INTO b SELECT id FROM u", sqlparse.KindInsert, sqlparse.KindUpdate, "a,b", ""},
+		{"explain analyze delete", pg, "EXPLAIN ANALYZE DELETE FROM t", sqlparse.KindExplain, sqlparse.KindDelete, "t", ""},
+		{"explain (analyze) delete", pg, "EXPLAIN (ANALYZE, BUFFERS) DELETE FROM t", sqlparse.KindExplain, sqlparse.KindDelete, "t", ""},
+		{"explain delete does not run", pg, "EXPLAIN DELETE FROM t", sqlparse.KindExplain, sqlparse.KindExplain, "", ""},
+		{"mariadb analyze runs", my, "ANALYZE DELETE FROM t", sqlparse.KindExplain, sqlparse.KindDelete, "t", ""},
+		{"mysql analyze table", my, "ANALYZE TABLE t", sqlparse.KindAnalyze, sqlparse.KindAnalyze, "", ""},
+		{"select into table", pg, "SELECT * INTO new_t FROM t", sqlparse.KindSelect, sqlparse.KindCreate, "new_t", "t"},
+		{"into outfile", my, "SELECT * FROM t INTO OUTFILE '/tmp/x'", sqlparse.KindSelect, sqlparse.KindCopy, "", "t"},
+		{"upsert", pg, "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2", sqlparse.KindInsert, sqlparse.KindUpdate, "t", ""},
+		{"replace", my, "REPLACE INTO t VALUES (1)", sqlparse.KindReplace, sqlparse.KindReplace, "t", ""},
+		{"insert or replace", lt, "INSERT OR REPLACE INTO t VALUES (1)", sqlparse.KindReplace, sqlparse.KindReplace, "t", ""},
+		{"multi delete", my, "DELETE a, b FROM t1 AS a JOIN t2 AS b ON a.id = b.id", sqlparse.KindDelete, sqlparse.KindDelete, "t1,t2", "t1,t2"},
+		{"merge delete", pg, "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", sqlparse.KindMerge, sqlparse.KindDelete, "t", "s"},
+		{"truncate", pg, "TRUNCATE a, b.c", sqlparse.KindTruncate, sqlparse.KindTruncate, "a,b.c", ""},
+		{"drop", pg, "DROP TABLE IF EXISTS a, b", sqlparse.KindDrop, sqlparse.KindDrop, "a,b", ""},
+		{"rename", my, "RENAME TABLE a TO b", sqlparse.KindRename, sqlparse.KindRename, "a,b", ""},
+		{"copy from", pg, "COPY t FROM '/etc/passwd'", sqlparse.KindCopy, sqlparse.KindCopy, "t", ""},
+		{"load data", my, "LOAD DATA LOCAL INFILE 'f' INTO TABLE t", sqlparse.KindLoadData, sqlparse.KindLoadData, "t", ""},
+		{"prepare", pg, "PREPARE p AS DELETE FROM t", sqlparse.KindPrepare, sqlparse.KindPrepare, "", ""},
+		{"grant", pg, "GRANT SELECT ON t TO u", sqlparse.KindGrant, sqlparse.KindGrant, "", ""},
+		{"set role", pg, "SET ROLE admin", sqlparse.KindSet, sqlparse.KindSet, "", ""},
+		{"begin", my, "START TRANSACTION", sqlparse.KindBegin, sqlparse.KindBegin, "", ""},
+		{"pragma", lt, "PRAGMA foreign_keys = ON", sqlparse.KindPragma, sqlparse.KindPragma, "", ""},
+		{"attach", lt, "ATTACH DATABASE 'x.db' AS x", sqlparse.KindAttach, sqlparse.KindAttach, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if !s.Complete || len(s.Statements) != 1 {
+				t.Fatalf("Complete %v (%q), %d statements", s.Complete, s.Reason, len(s.Statements))
+			}
+			st := s.Statements[0]
+			if st.Kind != tt.kind || st.Effect != tt.effect {
+				t.Errorf("kind %v effect %v, want %v %v", st.Kind, st.Effect, tt.kind, tt.effect)
+			}
+			if got := join(st.Writes); got != tt.writes {
+				t.Errorf("writes %q, want %q", got, tt.writes)
+			}
+			if got := join(st.Reads); tt.reads != "" && got != tt.reads {
+				t.Errorf("reads %q, want %q", got, tt.reads)
+			}
+		})
+	}
+}
+
+func join(ts []sqlparse.Table) string {
+	var s []string
+	for _, t := range ts {
+		s = append(s, t.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func TestFlags(t *testing.T) {
+	st := func(d sqlparse.Dialect, q string) sqlparse.Statement {
+		t.Helper()
+		s := sqlparse.Analyze(d, q)
+		if len(s.Statements) != 1 {
+			t.Fatalf("%q: %d statements", q, len(s.Statements))
+		}
+		return s.Statements[0]
+	}
+	if s := st(pg, "COPY t TO PROGRAM 'gzip > /tmp/x'"); !s.Program || !s.IntoFile {
+		t.Errorf("COPY TO PROGRAM: Program %v IntoFile %v", s.Program, s.IntoFile)
+	}
+	if s := st(pg, "COPY t FROM PROGRAM 'curl x'"); !s.Program || !s.ReadsFile {
+		t.Errorf("COPY FROM PROGRAM: Program %v ReadsFile %v", s.Program, s.ReadsFile)
+	}
+	if s := st(my, "LOAD DATA LOCAL INFILE 'f' INTO TABLE t"); !s.Local {
+		t.Error("LOAD DATA LOCAL: Local false")
+	}
+	if s := st(pg, "ALTER TABLE t DROP COLUMN c"); !s.DropsColumn {
+		t.Error("DROP COLUMN: DropsColumn false")
+	}
+	if s := st(pg, "ALTER TABLE t ALTER COLUMN c DROP DEFAULT"); s.DropsColumn {
+		t.Error("DROP DEFAULT: DropsColumn true")
+	}
+	for _, q := range []struct {
+		d sqlparse.Dialect
+		q string
+	}{
+		{pg, "SET standard_conforming_strings = off"},
+		{pg, "SET SESSION standard_conforming_strings TO off"},
+		{pg, "RESET ALL"},
+		{pg, "SET client_encoding = 'SJIS'"},
+		{my, "SET sql_mode = 'NO_BACKSLASH_ESCAPES'"},
+		{my, "SET @@session.sql_mode = 'ANSI_QUOTES'"},
+		{my, "SET NAMES gbk"},
+	} {
+		if s := st(q.d, q.q); s.Kind != sqlparse.KindSet && s.Kind != sqlparse.KindReset || !s.LexingSetting {
+			t.Errorf("%q: kind %v, LexingSetting %v", q.q, s.Kind, s.LexingSetting)
+		}
+	}
+	if s := st(pg, "SET search_path = x"); s.LexingSetting {
+		t.Error("search_path: LexingSetting true")
+	}
+	if s := st(pg, "SELECT pg_sleep(10), Public.Lower(x), pg_catalog.pg_read_file('/etc/passwd')"); strings.Join(s.Functions, ",") != "pg_sleep,public.lower,pg_catalog.pg_read_file" {
+		t.Errorf("functions %v", s.Functions)
+	}
+	if s := st(my, "SELECT SLEEP(5), BENCHMARK(1000, MD5('a')), LOAD_FILE('/etc/passwd')"); strings.Join(s.Functions, ",") != "sleep,benchmark,md5,load_file" {
+		t.Errorf("functions %v", s.Functions)
+	}
+}
+
+func TestWhere(t *testing.T) {
+	tests := []struct {
+		d                         sqlparse.Dialect
+		give                      string
+		present, trivial, limited bool
+		limit                     int64
+	}{
+		{pg, "DELETE FROM t", false, false, false, -1},
+		{pg, "DELETE FROM t WHERE id = 4", true, false, false, -1},
+		{pg, "DELETE FROM t WHERE 1=1", true, true, false, -1},
+		{pg, "DELETE FROM t WHERE true", true, true, false, -1},
+		{pg, "DELETE FROM t WHERE 'a'='a'", true, true, false, -1},
+		{pg, "DELETE FROM t WHERE id = 3 OR 1=1", true, true, false, -1},
+		{pg, "DELETE FROM t WHERE (id = 3) OR (2 > 1)", true, true, false, -1},
+		{pg, "DELETE FROM t WHERE id = id", true, true, false, -1},
+		{pg, "DELETE FROM t WHERE id = 3 AND 1=1", true, false, false, -1},
+		{pg, "UPDATE t SET a = 1 WHERE name LIKE '%'", true, true, false, -1},
+		{pg, "UPDATE t SET a = 1 WHERE NOT false", true, true, false, -1},
+		{my, "DELETE FROM t WHERE 1", true, true, false, -1},
+		{my, "DELETE FROM t WHERE 1 LIMIT 10", true, true, true, 10},
+		{my, "UPDATE t SET a = 1 WHERE a = 2 LIMIT ?", true, false, true, -1},
+		{lt, "DELETE FROM t WHERE 1 = 1", true, true, false, -1},
+	}
+	for _, tt := range tests {
+		s := sqlparse.Analyze(tt.d, tt.give)
+		st := s.Statements[0]
+		if !s.Complete || st.Where.Present != tt.present || st.Where.Trivial != tt.trivial || st.HasLimit != tt.limited || st.Limit != tt.limit {
+			t.Errorf("%q: complete %v (%s), where %+v, limit %v %d; want %v %v %v %d", tt.give, s.Complete, s.Reason,
+				st.Where, st.HasLimit, st.Limit, tt.present, tt.trivial, tt.limited, tt.limit)
+		}
+	}
+}
+
+func TestColumns(t *testing.T) {
+	tests := []struct {
+		d    sqlparse.Dialect
+		give string
+		want string // name<sources>[*table] …
+	}{
+		{pg, "SELECT email AS e, lower(name), id FROM users", "e<users.email> <users.name>+ id<users.id>"},
+		{pg, "SELECT u.email, o.total FROM users u JOIN orders o ON o.uid = u.id", "email<users.email> total<orders.total>"},
+		{pg, "SELECT u.* FROM users u", "*users"},
+		{pg, "SELECT * FROM users", "*users"},
+		{pg, "SELECT x.e FROM (SELECT email e FROM users) x", "e<users.email>"},
+		{pg, "WITH c AS (SELECT email FROM users) SELECT * FROM c", "email<users.email>"},
+		{pg, "SELECT (SELECT email FROM users LIMIT 1) AS e", "e<users.email>+"},
+		{pg, "SELECT name FROM a UNION SELECT email FROM b", "name<a.name,b.email>+"},
+		{pg, "SELECT email::text AS e FROM users", "e<users.email>+"},
+		{pg, "UPDATE users SET a = 1 RETURNING email", "email<users.email>"},
+		{my, "SELECT concat(first, ' ', last) full_name FROM people", "full_name<people.first,people.last>+"},
+		{my, `SELECT "email" FROM users`, "<users.email>+"},
+	}
+	for _, tt := range tests {
+		s := sqlparse.Analyze(tt.d, tt.give)
+		if !s.Complete {
+			t.Errorf("%q: incomplete: %s", tt.give, s.Reason)
+			continue
+		}
+		var parts []string
+		for _, c := range s.Statements[0].Columns {
+			p := c.Name
+			if c.Star {
+				p = "*" + c.StarTable
+			} else {
+				p += "<" + strings.Join(c.Sources, ",") + ">"
+			}
+			if c.Expr {
+				p += "+"
+			}
+			parts = append(parts, p)
+		}
+		if got := strings.Join(parts, " "); got != tt.want {
+			t.Errorf("%q: columns %q, want %q", tt.give, got, tt.want)
+		}
+	}
+}
+
+func TestNormalized(t *testing.T) {
+	a := sqlparse.Analyze(pg, "SELECT *  FROM users /* hi */ WHERE email = 'bob@example.com' AND id = 42 -- x\n")
+	b := sqlparse.Analyze(pg, "SELECT * FROM users WHERE email = 'eve@example.com' AND id = 7")
+	if want := "SELECT * FROM users WHERE email = ? AND id = ?"; a.Normalized != want {
+		t.Errorf("normalized %q, want %q", a.Normalized, want)
+	}
+	if a.Fingerprint != b.Fingerprint {
+		t.Error("fingerprints differ for the same statement with other literals")
+	}
+	if m := sqlparse.Analyze(my, a.Normalized); m.Fingerprint == a.Fingerprint {
+		t.Error("fingerprint ignores the dialect")
+	}
+	if a.Summary != "SELECT users" {
+		t.Errorf("summary %q", a.Summary)
+	}
+	if s := sqlparse.Analyze(pg, "DELETE FROM app.orders WHERE id = $1; SELECT 1"); s.Summary != "DELETE app.orders …" || !s.Stacked() {
+		t.Errorf("summary %q, stacked %v", s.Summary, s.Stacked())
+	}
+}
+
+func TestCache(t *testing.T) {
+	c := sqlparse.NewCache(64)
+	q := "SELECT * FROM users WHERE id = 1"
+	s1 := c.Analyze(pg, q)
+	if s2 := c.Analyze(pg, q); s1 != s2 {
+		t.Error("second call missed the cache")
+	}
+	if s3 := c.Analyze(my, q); s3 == s1 {
+		t.Error("cache ignores the dialect")
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				q := "SELECT " + strings.Repeat("x", i%97) + " FROM t"
+				if s := c.Analyze(pg, q); s == nil || s.Statements[0].Kind != sqlparse.KindSelect {
+					t.Error("bad cached analysis")
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if n := c.Len(); n > 64+16 {
+		t.Errorf("cache holds %d entries, bound 64", n)
+	}
+	long := "SELECT '" + strings.Repeat("a", sqlparse.MaxCachedTextLen) + "'"
+	if c.Analyze(pg, long) == c.Analyze(pg, long) {
+		t.Error("an over-long text was cached")
+	}
+	var nilCache *sqlparse.Cache
+	if nilCache.Analyze(pg, q) == nil {
+		t.Error("nil cache returned nil")
+	}
+}
