@@ -11,6 +11,7 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
@@ -54,6 +55,18 @@ func engines() []engine {
 				"INSERT INTO people (id, name, email) SELECT id + 1000, name, email FROM people WHERE id = 1",
 				"SELECT CAST(ssn AS integer) FROM people",
 				"INSERT INTO nums (n) SELECT CAST(ssn AS integer) FROM people",
+				"INSERT INTO short (v) SELECT email FROM people",
+			},
+		},
+		{
+			// pgx returns typed values (strings, not []byte) and refuses
+			// stacked statements.
+			name: "postgresql-pgx", driverName: "pgx", dsn: testdb.Postgres,
+			ph: func(i int) string { return fmt.Sprintf("$%d", i) }, jsonType: "JSONB",
+			returning: true, updateReturning: true,
+			valueErrors: []string{
+				"INSERT INTO people (id, name, email) SELECT id + 1000, name, email FROM people WHERE id = 1",
+				"SELECT CAST(ssn AS integer) FROM people",
 				"INSERT INTO short (v) SELECT email FROM people",
 			},
 		},
@@ -252,7 +265,7 @@ func reads(e engine) []struct {
 	case "sqlite":
 		concat = "name || ' ' || email"
 		swap = "substr(email, instr(email, '@') + 1) || '@' || substr(email, 1, instr(email, '@') - 1)"
-	case "postgresql":
+	case "postgresql", "postgresql-pgx":
 		agg = "string_agg(email, ',')"
 		swap = "substr(email, strpos(email, '@') + 1) || '@' || substr(email, 1, strpos(email, '@') - 1)"
 	}
@@ -577,7 +590,7 @@ func slicesContain(s []string, v string) bool {
 // approved request reads clear values except under NeverUnmask rules; a
 // refused one does not run.
 func TestUnmaskWithApproval(t *testing.T) {
-	e := engines()[2] // SQLite: the guard and masker do not depend on the engine
+	e := engines()[3] // SQLite: the guard and masker do not depend on the engine
 	_, dsn, people := setup(t, e)
 	approve := true
 	policy, err := guard.New(

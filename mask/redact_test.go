@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/lib/pq"
 
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -35,6 +36,10 @@ func printed(err error) string {
 	var pe *pq.Error
 	if errors.As(err, &pe) {
 		s += "|" + pe.Detail + "|" + pe.Message + "|" + pe.ErrorWithDetail() + fmt.Sprintf("|%#v", pe)
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		s += "|" + pg.Detail + "|" + pg.Message + fmt.Sprintf("|%#v", pg)
 	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
