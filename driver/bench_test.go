@@ -172,7 +172,11 @@ func runBench(b *testing.B, f func(b *testing.B, db *sql.DB, bd benchDB)) {
 					}
 				}
 				b.ReportAllocs()
+				before, ok := cpuTime()
 				f(b, db, bd)
+				if after, ok2 := cpuTime(); ok && ok2 && b.N > 0 {
+					b.ReportMetric(float64(after-before)/float64(b.N), "cpu-ns/op")
+				}
 			})
 		}
 	}
