@@ -4,8 +4,11 @@ import (
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
-// newAnalyzer returns the statement analyser.
+// newAnalyzer returns the statement analyser: cached by text, unless
+// cacheSize is 0. The cache is per wrapped driver or connector.
 func newAnalyzer(cacheSize int) func(Dialect, string) *sqlparse.Script {
-	_ = cacheSize // the analyser's cache is not there yet
-	return sqlparse.Analyze
+	if cacheSize == 0 {
+		return sqlparse.Analyze
+	}
+	return sqlparse.NewCache(cacheSize).Analyze
 }

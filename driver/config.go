@@ -31,7 +31,7 @@ var ErrConfig = errors.New("sqlvigil: invalid configuration")
 // its type, with no WithDialect option. It matches ErrConfig too.
 var ErrUnknownDialect = fmt.Errorf("%w: unknown SQL dialect", ErrConfig)
 
-const defaultCacheSize = 1024
+const defaultCacheSize = sqlparse.DefaultCacheEntries
 
 type config struct {
 	policy          *guard.Policy

@@ -65,7 +65,9 @@ func WithEnvironment(env string) Option {
 }
 
 // WithStatementCacheSize sets how many analysed statement texts are kept
-// (default 1024; 0 disables the cache).
+// (default 4096; 0 disables the cache). Texts longer than 16 KiB are never
+// kept. A statement whose text varies with its literals (as an AI agent's
+// often does) misses the cache and is analysed anew.
 func WithStatementCacheSize(n int) Option {
 	return optionFunc(func(c *config) { c.cacheSize = n })
 }
