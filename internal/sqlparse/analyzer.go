@@ -13,6 +13,7 @@ type analyzer struct {
 	ctes       []cte      // common table expressions in scope
 	cteEffect  Kind       // most consequential data-modifying CTE
 	colMode    bool       // reading column references: db.table.column is fine
+	srcArena   []string   // backing array of the columns' sources
 }
 
 // cte is a common table expression name in scope and its output columns.

@@ -37,6 +37,7 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
+	h   uint64
 	key cacheKey
 	s   *Script
 	ref atomic.Bool
@@ -44,7 +45,7 @@ type cacheEntry struct {
 
 type cacheShard struct {
 	mu   sync.RWMutex
-	m    map[cacheKey]*cacheEntry
+	m    map[uint64]*cacheEntry // by hash of (dialect, text)
 	ring []*cacheEntry
 	hand int
 	_    [40]byte // keep shards on separate cache lines
@@ -59,7 +60,7 @@ func NewCache(maxEntries int) *Cache {
 	per := (maxEntries + cacheShards - 1) / cacheShards
 	c := &Cache{seed: maphash.MakeSeed(), perShard: per}
 	for i := range c.shards {
-		c.shards[i].m = make(map[cacheKey]*cacheEntry, per)
+		c.shards[i].m = make(map[uint64]*cacheEntry, per)
 	}
 	return c
 }
@@ -70,25 +71,33 @@ func (c *Cache) Analyze(d Dialect, sql string) *Script {
 	if c == nil || len(sql) > MaxCachedTextLen {
 		return Analyze(d, sql)
 	}
-	h := maphash.String(c.seed, sql)
-	sh := &c.shards[(h^uint64(d))%cacheShards]
+	// One hash picks the shard and keys its map; the entry holds the text
+	// to tell a collision from a hit.
+	h := maphash.String(c.seed, sql) ^ uint64(d)*0x9E3779B97F4A7C15
+	sh := &c.shards[h%cacheShards]
 	key := cacheKey{d, sql}
 	sh.mu.RLock()
-	e := sh.m[key]
+	e := sh.m[h]
 	sh.mu.RUnlock()
-	if e != nil {
+	if e != nil && e.key == key {
 		if !e.ref.Load() {
 			e.ref.Store(true)
 		}
 		return e.s
 	}
 	s := Analyze(d, sql)
+	if e != nil {
+		return s // a collision: keep the entry there
+	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if e := sh.m[key]; e != nil {
-		return e.s
+	if e := sh.m[h]; e != nil {
+		if e.key == key {
+			return e.s
+		}
+		return s
 	}
-	ne := &cacheEntry{key: key, s: s}
+	ne := &cacheEntry{h: h, key: key, s: s}
 	if len(sh.ring) < c.perShard {
 		sh.ring = append(sh.ring, ne)
 	} else {
@@ -100,13 +109,13 @@ func (c *Cache) Analyze(d Dialect, sql string) *Script {
 				sh.hand = (sh.hand + 1) % len(sh.ring)
 				continue
 			}
-			delete(sh.m, old.key)
+			delete(sh.m, old.h)
 			sh.ring[sh.hand] = ne
 			sh.hand = (sh.hand + 1) % len(sh.ring)
 			break
 		}
 	}
-	sh.m[key] = ne
+	sh.m[h] = ne
 	return s
 }
 

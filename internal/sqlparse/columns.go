@@ -103,12 +103,15 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 		if c.Name == "" {
 			c.Name = t.Name
 		}
-		c.Sources = a.resolve(t, sc, c.Sources)
+		var local [2]string
+		c.Sources = a.keepSources(a.resolve(t, sc, local[:0]))
 		c.Expr = derivedExpr(t, sc)
 		return append(cols, c), true
 	}
 	c.Expr = true
 	ok := true
+	var local [4]string
+	c.Sources = local[:0]
 	for i := lo; i < exprHi; i++ {
 		t := a.toks[i]
 		switch t.kind {
@@ -160,7 +163,22 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 	if len(c.Sources) >= maxNames {
 		ok = false
 	}
+	c.Sources = a.keepSources(c.Sources)
 	return append(cols, c), ok
+}
+
+// keepSources moves a column's sources into the statement's shared
+// backing array: one allocation for all the columns of a statement.
+func (a *analyzer) keepSources(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	if cap(a.srcArena)-len(a.srcArena) < len(s) {
+		a.srcArena = make([]string, 0, max(16, 2*len(s)))
+	}
+	start := len(a.srcArena)
+	a.srcArena = append(a.srcArena, s...)
+	return a.srcArena[start:len(a.srcArena):len(a.srcArena)]
 }
 
 // isCastAs reports whether the AS at i sits inside CAST( … AS type).

@@ -32,7 +32,8 @@ func (a *analyzer) insert(lo, hi int) {
 		return
 	}
 	a.write(t)
-	sc := &scope{rels: []rel{{table: t}}}
+	sc := &scope{}
+	sc.add(rel{table: t})
 	i = next
 	if a.d == MySQL && a.is(i, "PARTITION") && a.isOp(i+1, "(") {
 		i = a.closeOf(i+1, hi) + 1

@@ -4,4 +4,57 @@
 // It is a security control. It must never be confidently wrong: whatever it
 // cannot fully read is reported with Complete == false, and callers treat an
 // incomplete statement as unknown.
+//
+// # Reading a text
+//
+// [Analyze] lexes the text by the dialect's rules, splits it into
+// statements at top-level semicolons (keeping PostgreSQL BEGIN ATOMIC
+// bodies and SQLite trigger bodies whole), and reads each statement's kind,
+// most consequential effect, relations read and written, functions called,
+// WHERE clause and LIMIT of UPDATE and DELETE, and the lineage of its
+// output columns. [Cache] memoises it with bounded memory.
+//
+// # When it says incomplete
+//
+// A statement or script is incomplete (Complete false, Reason a constant
+// phrase that never quotes the text) when the text holds:
+//   - an unterminated string, quoted name, dollar quote or comment (SQLite
+//     accepts an unterminated block comment; the analyser still doubts it);
+//   - a NUL byte, invalid UTF-8, or more than [MaxTextLen] bytes (1 MiB);
+//   - a MySQL versioned executable comment /*!NNNNN … */ or /*M!NNNNNN … */,
+//     whose contents run only on servers of that version or later;
+//   - a string whose end depends on a session setting: a backslash before a
+//     quote in a plain PostgreSQL string (standard_conforming_strings=off),
+//     in a MySQL string (NO_BACKSLASH_ESCAPES), or a MySQL "…" text whose
+//     end differs when it is an identifier (ANSI_QUOTES);
+//   - a MySQL stored program or compound statement (CREATE PROCEDURE,
+//     FUNCTION, TRIGGER, EVENT; BEGIN NOT ATOMIC, IF, LOOP … outside them),
+//     which the analyser does not read: the rest of the text is one
+//     incomplete statement;
+//   - a data-modifying statement where PostgreSQL does not run one as the
+//     text suggests (in a subquery, a nested WITH), SELECT INTO inside
+//     another statement, an unknown statement or construct, unbalanced
+//     parentheses, nesting deeper than 64 levels.
+//
+// Statements that change how later text is lexed on the same connection
+// (standard_conforming_strings, backslash_quote, client_encoding, sql_mode,
+// SET NAMES, RESET ALL, set_config) have LexingSetting set: treat them as
+// sensitive.
+//
+// # Names
+//
+// Relations are schema-qualified as written and folded as the server
+// resolves them: PostgreSQL lowers unquoted names (ASCII only) and truncates
+// names to 63 bytes; MySQL keeps names as written, because table names are
+// case-sensitive on servers with lower_case_table_names=0 (the Linux
+// default) — a policy naming MySQL tables must match their case; SQLite
+// compares names without regard to ASCII case, so every name is lowered,
+// quoted or not. Function names are lowered in every dialect.
+//
+// # Concurrency
+//
+// [Analyze] is safe for concurrent use and keeps no state between calls.
+// [Cache] is safe for concurrent use. The [Script] values both return may be
+// shared between callers: treat them, and every slice they hold, as
+// read-only.
 package sqlparse

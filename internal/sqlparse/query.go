@@ -3,6 +3,14 @@ package sqlparse
 // scope is the relations of one FROM clause, for resolving column names.
 type scope struct {
 	rels []rel
+	buf  [2]rel
+}
+
+func (sc *scope) add(r rel) {
+	if sc.rels == nil {
+		sc.rels = sc.buf[:0]
+	}
+	sc.rels = append(sc.rels, r)
 }
 
 // rel is one relation of a FROM clause: a table, or a derived table (a
@@ -193,7 +201,12 @@ func (a *analyzer) funcName(i int) {
 		s = a.src[start:a.toks[i].end]
 		s = stripSpaceQuotes(s)
 	}
-	a.function(lowerASCII(s))
+	s = lowerASCII(s)
+	if s == "set_config" || s == "pg_catalog.set_config" {
+		// set_config('standard_conforming_strings', 'off', …) is a SET.
+		a.st.LexingSetting = true
+	}
+	a.function(s)
 }
 
 // stripSpaceQuotes removes spaces and identifier quotes from a qualified
@@ -506,7 +519,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 			cols := a.query(i+1, end, true)
 			r := rel{derived: true, cols: cols}
 			next := a.alias(end+1, hi, &r)
-			sc.rels = append(sc.rels, r)
+			sc.add(r)
 			return next
 		}
 		// A parenthesised join.
@@ -555,7 +568,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 			a.read(t)
 		}
 		next = a.alias(next, hi, &r)
-		sc.rels = append(sc.rels, r)
+		sc.add(r)
 		return next
 	default:
 		a.fail(reasonConstuct)

@@ -1,6 +1,9 @@
 package sqlparse
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Reasons for an incomplete analysis. They are constant strings: a reason
 // never carries text from the statement.
@@ -62,9 +65,11 @@ func Analyze(d Dialect, sql string) (script *Script) {
 		sc.Complete = false
 		sc.Reason = a.scriptFlaw
 	}
-	sc.Normalized = normalize(sql, lx.toks)
+	// One allocation holds the normalized text and the summary.
+	var sb [64]byte
+	summary := a.summary(sc, sb[:0])
+	sc.Normalized, sc.Summary = normalize(sql, lx.toks, summary)
 	sc.Fingerprint = fingerprint(d, sc.Normalized)
-	sc.Summary = a.summary(sc)
 	return sc
 }
 
@@ -233,27 +238,31 @@ func (a *analyzer) mysqlCompound(lo int) bool {
 
 // normalize writes the tokens with literals replaced by "?", comments
 // dropped and whitespace collapsed to one space.
-func normalize(src string, toks []token) string {
+func normalize(src string, toks []token, summary []byte) (string, string) {
 	if len(toks) == 0 {
-		return ""
+		return "", string(summary)
 	}
-	size := 0
+	size := len(summary)
 	for _, t := range toks {
 		size += int(t.end-t.pos) + 1
 	}
-	b := make([]byte, 0, size)
+	var b strings.Builder
+	b.Grow(size)
 	for k, t := range toks {
 		if t.space && k > 0 {
-			b = append(b, ' ')
+			b.WriteByte(' ')
 		}
 		switch t.kind {
 		case tString, tNumber, tDQ:
-			b = append(b, '?')
+			b.WriteByte('?')
 		default:
-			b = append(b, src[t.pos:t.end]...)
+			b.WriteString(src[t.pos:t.end])
 		}
 	}
-	return string(b)
+	n := b.Len()
+	b.Write(summary)
+	all := b.String()
+	return all[:n], all[n:]
 }
 
 // fingerprint is FNV-1a 64 over the dialect and the normalized text.

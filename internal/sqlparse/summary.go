@@ -29,9 +29,9 @@ func (k Kind) String() string {
 // and its main table ("SELECT users", "DELETE orders"), with " …" when
 // more statements follow. Incomplete statements are "UNKNOWN" unless the
 // kind was recognised.
-func (a *analyzer) summary(sc *Script) string {
+func (a *analyzer) summary(sc *Script, b []byte) []byte {
 	if len(sc.Statements) == 0 {
-		return ""
+		return b
 	}
 	st := &sc.Statements[0]
 	name := st.Kind.String()
@@ -43,13 +43,12 @@ func (a *analyzer) summary(sc *Script) string {
 		t = st.Reads[0]
 	}
 	if t.Name == "" || !st.Complete {
+		b = append(b, name...)
 		if len(sc.Statements) > 1 {
-			return name + " …"
+			b = append(b, " …"...)
 		}
-		return name
+		return b
 	}
-	n := len(name) + 1 + len(t.Schema) + 1 + len(t.Name) + 4
-	b := make([]byte, 0, n)
 	b = append(b, name...)
 	b = append(b, ' ')
 	if t.Schema != "" {
@@ -60,5 +59,5 @@ func (a *analyzer) summary(sc *Script) string {
 	if len(sc.Statements) > 1 {
 		b = append(b, " …"...)
 	}
-	return string(b)
+	return b
 }

@@ -1,0 +1,68 @@
+package sqlparse_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+// Benchmark texts, shared in spirit with difftest's comparative benchmarks
+// (which must carry their own copy: they live in another module).
+const shortQuery = "SELECT id, name FROM users WHERE email = 'a@b.example' LIMIT 10"
+
+func longQuery() string {
+	var b strings.Builder
+	b.WriteString("SELECT o.id, o.created_at, c.name AS customer, c.email, lower(c.city) AS city, ")
+	b.WriteString("CASE WHEN o.total > 1000 THEN 'large' WHEN o.total > 100 THEN 'medium' ELSE 'small' END AS size, ")
+	b.WriteString("(SELECT count(*) FROM order_items i WHERE i.order_id = o.id) AS items ")
+	b.WriteString("FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN shipments s ON s.order_id = o.id ")
+	b.WriteString("WHERE o.status IN ('paid', 'shipped', 'delivered') AND o.created_at >= '2024-01-01' ")
+	for i := 0; b.Len() < 1900; i++ {
+		b.WriteString("AND (o.region_id = ")
+		b.WriteString(strings.Repeat("7", 1+i%5))
+		b.WriteString(" OR c.segment <> 'segment_")
+		b.WriteString(strings.Repeat("x", 1+i%7))
+		b.WriteString("') ")
+	}
+	b.WriteString("ORDER BY o.created_at DESC LIMIT 100")
+	return b.String()
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	long := longQuery()
+	for _, bc := range []struct {
+		name string
+		q    string
+	}{{"short", shortQuery}, {"2KB", long}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.q)))
+			for b.Loop() {
+				if s := sqlparse.Analyze(sqlparse.PostgreSQL, bc.q); !s.Complete {
+					b.Fatal(s.Reason)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkCacheHit(b *testing.B) {
+	c := sqlparse.NewCache(1024)
+	c.Analyze(sqlparse.PostgreSQL, shortQuery)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Analyze(sqlparse.PostgreSQL, shortQuery)
+	}
+}
+
+func BenchmarkCacheHitParallel(b *testing.B) {
+	c := sqlparse.NewCache(1024)
+	c.Analyze(sqlparse.PostgreSQL, shortQuery)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c.Analyze(sqlparse.PostgreSQL, shortQuery)
+		}
+	})
+}
