@@ -88,7 +88,7 @@ func (lx *lexer) lex() {
 	for i < n {
 		c := src[i]
 		if c == 0 {
-			lx.flaw(i, "NUL byte in text")
+			// Analyze reports NUL bytes wherever they are.
 			i++
 			space = true
 			continue
@@ -292,9 +292,6 @@ func (lx *lexer) blockComment(i int) int {
 				return j
 			}
 			continue
-		}
-		if src[j] == 0 {
-			lx.flaw(j, "NUL byte in text")
 		}
 		j++
 	}

@@ -425,7 +425,7 @@ func (a *analyzer) into(i, hi int) int {
 		}
 		return j
 	case PostgreSQL:
-		if a.depth > 2 || a.st.Kind != KindSelect {
+		if a.depth > a.stmtDepth+1 || a.st.Kind != KindSelect {
 			// PostgreSQL accepts SELECT INTO only as a statement of its own.
 			a.fail("SELECT INTO inside another statement")
 		}

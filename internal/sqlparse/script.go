@@ -46,6 +46,11 @@ func Analyze(d Dialect, sql string) (script *Script) {
 		lx.toks = make([]token, 0, len(sql)/4)
 	}
 	lx.lex()
+	if k := strings.IndexByte(sql, 0); k >= 0 {
+		// Drivers and servers may cut the text at a NUL, wherever it is:
+		// in a string, in a comment.
+		lx.flaw(k, "NUL byte in text")
+	}
 	if !utf8.ValidString(sql) {
 		lx.flaw(0, "invalid UTF-8")
 	}

@@ -386,3 +386,43 @@ func TestCache(t *testing.T) {
 		t.Error("nil cache returned nil")
 	}
 }
+
+func TestMoreBypasses(t *testing.T) {
+	tests := []struct {
+		name     string
+		d        sqlparse.Dialect
+		give     string
+		complete bool
+		effect   sqlparse.Kind // of the first statement, when complete
+	}{
+		{"NUL in a line comment cuts the WHERE", pg, "DELETE FROM x -- \x00\nWHERE id = 1", false, 0},
+		{"NUL in a string", my, "SELECT '\x00'; DROP TABLE x", false, 0},
+		{"explain analyze with data-modifying CTE", pg, "EXPLAIN ANALYZE WITH d AS (DELETE FROM x RETURNING 1) SELECT 1", true, sqlparse.KindDelete},
+		{"prepare with data-modifying CTE", pg, "PREPARE p AS WITH d AS (DELETE FROM x RETURNING 1) SELECT 1", true, sqlparse.KindPrepare},
+		{"data-modifying CTE in a subquery", pg, "SELECT * FROM (WITH d AS (DELETE FROM x RETURNING 1) SELECT 1) s", false, 0},
+		{"data-modifying CTE in INSERT … SELECT", pg, "INSERT INTO y WITH d AS (DELETE FROM x RETURNING 1) SELECT 1", false, 0},
+		{"DML in a LATERAL", pg, "SELECT * FROM t, LATERAL (DELETE FROM x RETURNING 1) s", false, 0},
+		{"COPY of a DELETE", pg, "COPY (DELETE FROM x RETURNING *) TO STDOUT", true, sqlparse.KindDelete},
+		{"SELECT INTO in a subquery", pg, "SELECT * FROM (SELECT 1 INTO x) s", false, 0},
+		{"parameter glued to a dollar quote", pg, "SELECT $1$$; DROP TABLE x; $$", false, 0},
+		{"zero-width space before DROP", pg, "SELECT 1;\u200bDROP TABLE x", false, 0},
+		{"BOM", pg, "\ufeffDELETE FROM x", false, 0},
+		{"MySQL comment in executable comment", my, "SELECT 1 /*! /* */ DROP TABLE x */", false, 0},
+		{"MySQL line comment eats the end of an executable comment", my, "SELECT 1 /*! -- */ DROP TABLE x", false, 0},
+		{"MariaDB SET STATEMENT", my, "SET STATEMENT max_statement_time=1 FOR DELETE FROM x", false, 0},
+		{"set_config", pg, "SELECT set_config('standard_conforming_strings', 'off', false)", true, sqlparse.KindSelect},
+		{"unterminated BEGIN ATOMIC", pg, "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; DROP TABLE x", false, 0},
+		{"SQLite ATTACH", lt, "ATTACH DATABASE '/tmp/evil.db' AS evil", true, sqlparse.KindAttach},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if s.Complete != tt.complete {
+				t.Fatalf("Complete = %v (%q), want %v", s.Complete, s.Reason, tt.complete)
+			}
+			if tt.complete && s.Statements[0].Effect != tt.effect {
+				t.Errorf("effect %v, want %v", s.Statements[0].Effect, tt.effect)
+			}
+		})
+	}
+}

@@ -3,15 +3,16 @@ package sqlparse
 // statement analyses the tokens [lo, hi) as one statement into st.
 func (a *analyzer) statement(lo, hi int, st *Statement) {
 	*st = Statement{Kind: KindUnknown, Effect: KindUnknown, Object: ObjectNone, Limit: -1, Complete: true}
-	prev, prevCTEs, prevEffect := a.st, a.ctes, a.cteEffect
+	prev, prevCTEs, prevEffect, prevDepth := a.st, a.ctes, a.cteEffect, a.stmtDepth
 	a.st = st
 	a.ctes = nil
 	a.cteEffect = KindUnknown
-	defer func() { a.st, a.ctes, a.cteEffect = prev, prevCTEs, prevEffect }()
+	defer func() { a.st, a.ctes, a.cteEffect, a.stmtDepth = prev, prevCTEs, prevEffect, prevDepth }()
 	if !a.enter() {
 		return
 	}
 	defer a.leave()
+	a.stmtDepth = a.depth
 	a.dispatch(lo, hi)
 	if st.Effect == KindUnknown {
 		st.Effect = st.Kind
@@ -127,6 +128,10 @@ func (a *analyzer) dispatch(lo, hi int) {
 		a.simple(KindUse, lo, hi)
 	case a.isAny(lo, "ATTACH", "DETACH") && a.d == SQLite:
 		a.simple(KindAttach, lo, hi)
+		if a.is(lo, "ATTACH") {
+			// ATTACH opens, or creates, a database file.
+			st.ReadsFile, st.IntoFile = true, true
+		}
 	case a.is(lo, "PRAGMA") && a.d == SQLite:
 		a.simple(KindPragma, lo, hi)
 	case a.isAny(lo, "LISTEN", "NOTIFY", "UNLISTEN") && a.d == PostgreSQL:
@@ -264,7 +269,7 @@ func (a *analyzer) with(lo, hi int) int {
 // cteDML analyses a data-modifying statement inside a WITH clause. Only
 // the top-level WITH of a statement may hold one.
 func (a *analyzer) cteDML(lo, hi int) {
-	if a.depth > 1 {
+	if a.depth > a.stmtDepth {
 		a.fail("data-modifying statement in a nested WITH")
 	}
 	outer := a.st
