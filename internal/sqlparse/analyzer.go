@@ -9,7 +9,7 @@ type analyzer struct {
 	starts     []int
 	scriptFlaw string
 	depth      int
-	stmtDepth  int // depth of the statement being read: its own WITH may modify data
+	stmtDepth  int        // depth of the statement being read: its own WITH may modify data
 	st         *Statement // statement being analysed
 	ctes       []cte      // common table expressions in scope
 	cteEffect  Kind       // most consequential data-modifying CTE
