@@ -145,47 +145,8 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 	r.span = span
 
 	if len(cfg.sinks) > 0 {
-		e := &Entry{
-			Kind: KindStatement, ID: id, Time: now,
-			Identity:      entryIdentity(ev.Identity, cfg.idAttrs),
-			System:        ev.System,
-			Namespace:     ev.Namespace,
-			ServerAddress: ev.ServerAddress,
-			ServerPort:    ev.ServerPort,
-			Method:        ev.Method,
-			Operation:     ev.Operation,
-			Collection:    ev.Collection,
-			Summary:       ev.Summary,
-			Reads:         ev.Reads,
-			Writes:        ev.Writes,
-			Stacked:       ev.Stacked,
-			Complete:      ev.Complete,
-			InTx:          ev.InTx,
-			Args:          args,
-			Decision:      ev.Decision,
-			Rule:          ev.Rule,
-			Reason:        ev.Reason,
-			Mode:          ev.Mode,
-			ApprovalID:    ev.ApprovalID,
-			Reviewer:      ev.Reviewer,
-			RowsAffected:  -1,
-		}
-		if cfg.queryText {
-			e.QueryText = ev.QueryText
-		}
-		if cfg.statement {
-			e.Text = ev.Text
-		}
-		if haveCaller {
-			c := caller
-			e.Caller = &c
-		}
-		if txr != nil {
-			e.TxID = txr.entryID()
-			e.InTx = true
-		}
-		setSpanIDs(e, span)
-		r.entry = e
+		r.entry = a.statementEntry(ev, id, now, args, caller, haveCaller, txr)
+		setSpanIDs(r.entry, span)
 		r.ctx = context.WithoutCancel(ctx)
 		if cfg.mandatory {
 			if err := a.writeIntent(r); err != nil {
@@ -194,6 +155,51 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		}
 	}
 	return ctx, r, nil
+}
+
+// statementEntry returns the sink record of a statement as it starts.
+func (a *Auditor) statementEntry(ev *Event, id string, now time.Time, args []string, caller Caller, haveCaller bool, txr *Record) *Entry {
+	cfg := a.cfg
+	e := &Entry{
+		Kind: KindStatement, ID: id, Time: now,
+		Identity:      entryIdentity(ev.Identity, cfg.idAttrs),
+		System:        ev.System,
+		Namespace:     ev.Namespace,
+		ServerAddress: ev.ServerAddress,
+		ServerPort:    ev.ServerPort,
+		Method:        ev.Method,
+		Operation:     ev.Operation,
+		Collection:    ev.Collection,
+		Summary:       ev.Summary,
+		Reads:         ev.Reads,
+		Writes:        ev.Writes,
+		Stacked:       ev.Stacked,
+		Complete:      ev.Complete,
+		InTx:          ev.InTx,
+		Args:          args,
+		Decision:      ev.Decision,
+		Rule:          ev.Rule,
+		Reason:        ev.Reason,
+		Mode:          ev.Mode,
+		ApprovalID:    ev.ApprovalID,
+		Reviewer:      ev.Reviewer,
+		RowsAffected:  -1,
+	}
+	if cfg.queryText {
+		e.QueryText = ev.QueryText
+	}
+	if cfg.statement {
+		e.Text = ev.Text
+	}
+	if haveCaller {
+		c := caller
+		e.Caller = &c
+	}
+	if txr != nil {
+		e.TxID = txr.entryID()
+		e.InTx = true
+	}
+	return e
 }
 
 // statementAttrs returns the identity, governance and caller attributes of

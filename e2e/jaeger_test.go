@@ -72,7 +72,7 @@ func suffix() string {
 	return hex.EncodeToString(b[:])
 }
 
-// goBuild runs the go command in dir and returns its trimmed output.
+// goCmd runs the go command in dir and returns its trimmed output.
 func goCmd(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("go", args...)
@@ -402,8 +402,17 @@ func TestJaeger(t *testing.T) {
 		t.Fatalf("table holds %d values, want 9", len(secrets)-len(seeded))
 	}
 
+	checkTraces(t, ports.queryHTTP, service, secrets)
+	checkBlackBox(t, blackbox, secrets)
+	checkCommand(t, dir, dsn, schema, blackbox)
+}
+
+// checkTraces reads the demo's traces back from Jaeger and checks what they
+// record, and that no clear value is among them.
+func checkTraces(t *testing.T, port int, service string, secrets []string) {
+	t.Helper()
 	// seed INSERT; agent SELECT, DROP, UPDATE; transaction, UPDATE, SELECT
-	spans, body := fetchSpans(t, ports.queryHTTP, service, 7)
+	spans, body := fetchSpans(t, port, service, 7)
 	if len(spans) != 7 {
 		t.Fatalf("got %d spans, want 7:\n%s", len(spans), tail(body, 3000))
 	}
@@ -498,6 +507,11 @@ func TestJaeger(t *testing.T) {
 		t.Errorf("transaction has %d child spans, want 2", children)
 	}
 
+}
+
+// checkBlackBox verifies the black box the demo wrote.
+func checkBlackBox(t *testing.T, blackbox string, secrets []string) {
+	t.Helper()
 	// The black box the demo wrote verifies, is sealed, and holds no clear
 	// value either.
 	bb, err := os.ReadFile(blackbox)
@@ -517,6 +531,11 @@ func TestJaeger(t *testing.T) {
 		}
 	}
 
+}
+
+// checkCommand runs sqlvigil-audit on the black box.
+func checkCommand(t *testing.T, dir, dsn, schema, blackbox string) {
+	t.Helper()
 	// The command verifies it and replays it through the example policy,
 	// re-running the reads against the demo's schema.
 	tool := filepath.Join(dir, "sqlvigil-audit")
@@ -538,7 +557,7 @@ func TestJaeger(t *testing.T) {
 	default:
 		schemaDSN = dsn + "?search_path=" + schema
 	}
-	out, err = exec.Command(tool, "replay", "-policy", policy, "-all", "-allow-newly-blocked", "-exec-dsn", schemaDSN, blackbox).CombinedOutput()
+	out, err := exec.Command(tool, "replay", "-policy", policy, "-all", "-allow-newly-blocked", "-exec-dsn", schemaDSN, blackbox).CombinedOutput()
 	if err != nil {
 		t.Errorf("sqlvigil-audit replay: %v\n%s", err, out)
 	}
