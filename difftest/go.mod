@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/pganalyze/pg_query_go/v6 v6.2.5
 	github.com/sqlvigil/sqlvigil v0.0.0-00010101000000-000000000000
+	google.golang.org/protobuf v1.36.12
 	vitess.io/vitess v0.24.4
 )
 
@@ -17,7 +18,6 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/grpc v1.83.2 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 replace github.com/sqlvigil/sqlvigil => ../

@@ -329,6 +329,18 @@ func TestDiffMySQL(t *testing.T) {
 				continue
 			}
 		}
+		if eff, ok := mysqlEffect(ref); ok && !sameEffect(st.Effect, eff) {
+			ty.disagree++
+			ty.note("EFFECT\tgot %v want %v\t%s", st.Effect, eff, oneLine(q))
+			continue
+		}
+		if r, ok := mysqlReads(ref); ok && !nestedWith.MatchString(q) {
+			if got, want := tableSet(st.Reads), sortedSet(r); got != want {
+				ty.disagree++
+				ty.note("READS\tgot [%s] want [%s]\t%s", got, want, oneLine(q))
+				continue
+			}
+		}
 		if present, ok := mysqlWhere(ref); ok && present != st.Where.Present {
 			ty.disagree++
 			ty.note("WHERE\tgot %v want %v\t%s", st.Where.Present, present, oneLine(q))

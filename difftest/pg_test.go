@@ -369,6 +369,18 @@ func TestDiffPostgreSQL(t *testing.T) {
 				continue
 			}
 		}
+		if eff, ok := pgEffect(node); ok && !sameEffect(st.Effect, eff) {
+			ty.disagree++
+			ty.note("EFFECT\tgot %v want %v\t%s", st.Effect, eff, oneLine(q))
+			continue
+		}
+		if r, ctes, ok := pgReads(node); ok {
+			if got, want := tableSet(st.Reads), sortedSet(r); got != want && !cteScoped(splitSet(got), splitSet(want), ctes) {
+				ty.disagree++
+				ty.note("READS\tgot [%s] want [%s]\t%s", got, want, oneLine(q))
+				continue
+			}
+		}
 		if present, ok := pgWhere(node); ok && present != st.Where.Present {
 			ty.disagree++
 			ty.note("WHERE\tgot %v want %v\t%s", st.Where.Present, present, oneLine(q))

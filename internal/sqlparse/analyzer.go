@@ -250,6 +250,9 @@ func addTable(list []Table, t Table) []Table {
 const maxNames = 512
 
 func (a *analyzer) read(t Table) {
+	if a.d == MySQL && t.Schema == "" && eqFold(t.Name, "DUAL") {
+		return // MySQL's DUAL is no table
+	}
 	if len(a.st.Reads) >= maxNames {
 		a.fail("too many names")
 		return

@@ -157,6 +157,14 @@ func (a *analyzer) update(lo, hi int) {
 	sc := &scope{}
 	if a.d == MySQL {
 		i = a.tableList(i, hi, sc, true)
+		if len(sc.rels) > 1 {
+			// A join: the tables are read to match rows, and written.
+			for _, r := range sc.rels {
+				if !r.derived {
+					a.read(r.table)
+				}
+			}
+		}
 	} else {
 		i = a.tableRef(i, hi, sc, true)
 	}

@@ -66,11 +66,15 @@ func (a *analyzer) isClause(i int) bool {
 // expr scans an expression from i to the first clause word at depth 0
 // (or hi), recording functions and subqueries, and returns where it
 // stopped.
-func (a *analyzer) expr(i, hi int) int {
+func (a *analyzer) expr(i, hi int) int { return a.exprTo(i, hi, false) }
+
+// exprTo is expr that, with comma set, also stops at a comma at depth 0
+// (after a join's ON condition, the next table of the FROM list).
+func (a *analyzer) exprTo(i, hi int, comma bool) int {
 	cases := 0
 	for i < hi {
 		t := a.toks[i]
-		if t.kind == tSemi {
+		if t.kind == tSemi || comma && t.kind == tOp && a.src[t.pos] == ',' && t.end-t.pos == 1 {
 			return i
 		}
 		if t.kind == tWord {
@@ -113,6 +117,13 @@ func (a *analyzer) atom(i, hi int) int {
 			return end + 1
 		}
 	case tWord, tQIdent:
+		if t.kind == tWord && a.isAny(i, "NEXT", "PREVIOUS", "LASTVAL") && a.is(i+1, "VALUE") && a.is(i+2, "FOR") {
+			// MariaDB sequences: NEXT VALUE FOR s reads and advances s.
+			if s, next, ok := a.name(i+3, hi); ok {
+				a.read(s)
+				return next
+			}
+		}
 		if a.isOp(i+1, "(") && !a.isOp(i-1, "::") && t.kind == tWord && !a.isNotFunc(i) {
 			a.funcName(i)
 		} else if a.isOp(i+1, ".") && a.isName(i+2) && a.isOp(i+3, "(") {
@@ -472,7 +483,7 @@ func (a *analyzer) tableList(i, hi int, sc *scope, write bool) int {
 				continue
 			}
 			if a.is(i, "ON") {
-				i = a.expr(i+1, hi)
+				i = a.exprTo(i+1, hi, true)
 				continue
 			}
 			if a.is(i, "USING") && a.isOp(i+1, "(") {
@@ -528,6 +539,17 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 			a.fail(reasonConstuct)
 		}
 		return a.alias(end+1, hi, nil)
+	case a.is(i, "ROWS") && a.is(i+1, "FROM") && a.isOp(i+2, "(") && a.d == PostgreSQL:
+		end := a.closeOf(i+2, hi)
+		a.scanAll(i+3, end)
+		next := end + 1
+		if a.is(next, "WITH") && a.is(next+1, "ORDINALITY") {
+			next += 2
+		}
+		r := rel{derived: true}
+		next = a.alias(next, hi, &r)
+		sc.add(r)
+		return next
 	case a.isName(i):
 		t, next, _ := a.name(i, hi)
 		if a.isOp(next, "(") {

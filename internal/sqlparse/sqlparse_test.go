@@ -426,3 +426,24 @@ func TestMoreBypasses(t *testing.T) {
 		})
 	}
 }
+
+func TestReads(t *testing.T) {
+	tests := []struct {
+		d          sqlparse.Dialect
+		give, want string
+	}{
+		{my, "SELECT * FROM t2 LEFT JOIN t3 ON (t2.i = t3.i), t1", "t2,t3,t1"},
+		{pg, "WITH t AS (SELECT * FROM t) SELECT * FROM t", "t"},
+		{pg, "WITH RECURSIVE x AS (SELECT * FROM y), y AS (VALUES (1)) SELECT * FROM x", ""},
+		{pg, "SELECT * FROM ROWS FROM (generate_series(1, 2)) r", ""},
+		{my, "SELECT NEXT VALUE FOR seq", "seq"},
+		{my, "UPDATE a JOIN b ON a.id = b.id SET a.x = b.y", "a,b"},
+		{my, "SELECT 1 FROM DUAL", ""},
+	}
+	for _, tt := range tests {
+		s := sqlparse.Analyze(tt.d, tt.give)
+		if got := join(s.Statements[0].Reads); !s.Complete || got != tt.want {
+			t.Errorf("%q: complete %v (%s), reads %q, want %q", tt.give, s.Complete, s.Reason, got, tt.want)
+		}
+	}
+}

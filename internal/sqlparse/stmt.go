@@ -210,58 +210,98 @@ func (a *analyzer) effectsFromCTEs() {
 // index after it.
 func (a *analyzer) with(lo, hi int) int {
 	i := lo + 1
-	if a.is(i, "RECURSIVE") {
+	recursive := a.is(i, "RECURSIVE")
+	if recursive {
 		i++
 	}
-	for i < hi {
-		if !a.isName(i) {
-			a.fail(reasonConstuct)
-			return hi
-		}
-		name := a.fold(i)
-		i++
-		if a.isOp(i, "(") {
-			i = a.closeOf(i, hi) + 1
-		}
-		if !a.is(i, "AS") {
-			a.fail(reasonConstuct)
-			return hi
-		}
-		i++
-		if a.is(i, "NOT") {
-			i++
-		}
-		if a.is(i, "MATERIALIZED") {
-			i++
-		}
-		if !a.isOp(i, "(") {
-			a.fail(reasonConstuct)
-			return hi
-		}
-		end := a.closeOf(i, hi)
-		var cols []Column
-		switch {
-		case a.isAny(i+1, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(i+1, "REPLACE") && a.d != PostgreSQL:
-			a.cteDML(i+1, end)
-		default:
-			// The name is visible inside its own body (WITH RECURSIVE).
+	base := len(a.ctes)
+	// PostgreSQL's WITH RECURSIVE makes every name visible in every body,
+	// even before its definition.
+	forward := recursive && a.d == PostgreSQL
+	if forward {
+		for k := i; k < hi; {
+			name, _, end, next, ok := a.cteHead(k, hi)
+			if !ok {
+				break
+			}
 			a.ctes = append(a.ctes, cte{name: name})
-			cols = a.query(i+1, end, true)
+			k = a.cteTail(end+1, hi)
+			if !a.isOp(k, ",") || next < 0 {
+				break
+			}
+			k++
+		}
+	}
+	for n := 0; i < hi; n++ {
+		name, body, end, _, ok := a.cteHead(i, hi)
+		if !ok {
+			a.fail(reasonConstuct)
+			return hi
+		}
+		var cols []Column
+		self := recursive && !forward
+		if self {
+			a.ctes = append(a.ctes, cte{name: name})
+		}
+		switch {
+		case a.isAny(body, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(body, "REPLACE") && a.d != PostgreSQL:
+			a.cteDML(body, end)
+		default:
+			cols = a.query(body, end, true)
+		}
+		if self {
 			a.ctes = a.ctes[:len(a.ctes)-1]
 		}
-		a.ctes = append(a.ctes, cte{name: name, cols: cols})
-		i = end + 1
-		// SEARCH / CYCLE clauses.
-		for i < hi && a.isAny(i, "SEARCH", "CYCLE") {
-			for i < hi && !a.isOp(i, ",") && !a.isAny(i, "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE") && !a.isOp(i, "(") {
-				i++
-			}
+		if forward && base+n < len(a.ctes) && a.ctes[base+n].name == name {
+			a.ctes[base+n].cols = cols
+		} else {
+			a.ctes = append(a.ctes, cte{name: name, cols: cols})
 		}
+		i = a.cteTail(end+1, hi)
 		if a.isOp(i, ",") {
 			i++
 			continue
 		}
 		return i
+	}
+	return i
+}
+
+// cteHead reads "name [(columns)] AS [NOT] [MATERIALIZED] (" at i and
+// returns the name, the first token of the body, its closing parenthesis
+// and ok.
+func (a *analyzer) cteHead(i, hi int) (name string, body, end, next int, ok bool) {
+	if !a.isName(i) {
+		return "", 0, 0, -1, false
+	}
+	name = a.fold(i)
+	i++
+	if a.isOp(i, "(") {
+		i = a.closeOf(i, hi) + 1
+	}
+	if !a.is(i, "AS") {
+		return "", 0, 0, -1, false
+	}
+	i++
+	if a.is(i, "NOT") {
+		i++
+	}
+	if a.is(i, "MATERIALIZED") {
+		i++
+	}
+	if !a.isOp(i, "(") {
+		return "", 0, 0, -1, false
+	}
+	end = a.closeOf(i, hi)
+	return name, i + 1, end, end + 1, true
+}
+
+// cteTail skips the SEARCH and CYCLE clauses after a CTE body.
+func (a *analyzer) cteTail(i, hi int) int {
+	for i < hi && a.isAny(i, "SEARCH", "CYCLE") {
+		for i < hi && !a.isOp(i, ",") && !a.isAny(i, "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE") && !a.isOp(i, "(") {
+			i++
+		}
 	}
 	return i
 }
