@@ -5,6 +5,7 @@ import (
 	sqldriver "database/sql/driver"
 	"errors"
 	"reflect"
+	"sync"
 
 	upstream "github.com/ngrok/sqlmw"
 
@@ -32,10 +33,17 @@ type interceptor struct {
 	cfg     *config
 	active  bool
 	retries retryTable
+	// requests and events are reused: neither the policy nor the auditor
+	// keeps what it is given past the call, and each is large.
+	requests sync.Pool
+	events   sync.Pool
 }
 
 func newInterceptor(cfg *config) *interceptor {
-	return &interceptor{cfg: cfg, active: cfg.active()}
+	i := &interceptor{cfg: cfg, active: cfg.active()}
+	i.requests.New = func() any { return new(guard.Request) }
+	i.events.New = func() any { return new(audit.Event) }
+	return i
 }
 
 // connState is what the pipeline keeps per connection.
@@ -70,9 +78,6 @@ type stmtRun struct {
 	attempts int // driver.ErrBadConn answers so far
 	hooks    *hooks
 	ended    bool
-	// req and ev live here so that one allocation serves the whole run.
-	req guard.Request
-	ev  audit.Event
 }
 
 func (i *interceptor) state(p *sqlmw.ParentConn) *connState {
@@ -114,7 +119,8 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	run.id = i.identify(ctx)
 	var denied error
 	if p := i.cfg.policy; p != nil {
-		run.req = guard.Request{
+		req := i.requests.Get().(*guard.Request)
+		*req = guard.Request{
 			Identity:    run.id,
 			Script:      run.script,
 			SQL:         query,
@@ -123,8 +129,9 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 			InTx:        run.inTx,
 			Unmask:      mask.UnmaskRequested(ctx),
 		}
-		v, err := p.Check(ctx, &run.req)
-		run.req = guard.Request{} // keep neither the text nor the arguments
+		v, err := p.Check(ctx, req)
+		*req = guard.Request{} // keep neither the text nor the arguments
+		i.requests.Put(req)
 		run.verdict = v
 		switch {
 		case err != nil:
@@ -141,9 +148,11 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 			// The transaction's record is the parent of its statements'.
 			actx = cs.tx.rec.Context(ctx)
 		}
-		i.event(run, method, query, args)
-		rctx, rec, err := a.Start(actx, &run.ev)
-		run.ev = audit.Event{}
+		ev := i.events.Get().(*audit.Event)
+		i.event(ev, run, method, query, args)
+		rctx, rec, err := a.Start(actx, ev)
+		*ev = audit.Event{}
+		i.events.Put(ev)
 		if err != nil {
 			if denied != nil {
 				return nil, denied
@@ -174,11 +183,10 @@ func (r *stmtRun) end(out audit.Outcome) {
 	}
 }
 
-// event fills run.ev, the audit event of the run.
-func (i *interceptor) event(run *stmtRun, method, query string, args []sqldriver.NamedValue) {
+// event fills ev, the audit event of the run.
+func (i *interceptor) event(ev *audit.Event, run *stmtRun, method, query string, args []sqldriver.NamedValue) {
 	s := run.script
 	v := run.verdict
-	ev := &run.ev
 	*ev = audit.Event{
 		Identity:      run.id,
 		System:        i.cfg.dialect.String(),
