@@ -1,0 +1,82 @@
+package driver_test
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/sqlvigil/sqlvigil/driver"
+	"github.com/sqlvigil/sqlvigil/guard"
+)
+
+func ExampleWrap() {
+	// Any registered driver can be wrapped; this one is SQLite.
+	base, err := sql.Open("sqlite", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	policy, err := guard.New(guard.WithRules(guard.MissingWhere()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := driver.Wrap(base.Driver(), driver.WithPolicy(policy))
+	if err != nil {
+		log.Fatal(err)
+	}
+	base.Close()
+	connector, err := w.(sqldriver.DriverContext).OpenConnector("file:example_wrap?mode=memory&cache=shared")
+	if err != nil {
+		log.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t (id INTEGER)"); err != nil {
+		log.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, "DELETE FROM t")
+	fmt.Println(errors.Is(err, guard.ErrBlocked))
+	// Output: true
+}
+
+func ExampleRawConn() {
+	base, err := sql.Open("sqlite", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := driver.Wrap(base.Driver())
+	if err != nil {
+		log.Fatal(err)
+	}
+	base.Close()
+	connector, err := w.(sqldriver.DriverContext).OpenConnector("file:example_raw?mode=memory&cache=shared")
+	if err != nil {
+		log.Fatal(err)
+	}
+	wrapped := sql.OpenDB(connector)
+	defer wrapped.Close()
+
+	ctx := context.Background()
+	conn, err := wrapped.Conn(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	// The escape hatch: the driver's own connection, outside sqlvigil.
+	err = conn.Raw(func(dc any) error {
+		raw, err := driver.RawConn(ctx, dc)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%T\n", raw)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output: *sqlite.conn
+}
