@@ -41,6 +41,12 @@
 // Preparing a statement runs no policy: the pipeline runs when a prepared
 // statement executes, once per execution.
 //
+// A retry is recognised by its context value and text. Two goroutines that
+// retry the same text at the same moment with one shared context (such as
+// context.Background()) may therefore swap runs, and a context whose type
+// cannot be compared with == (a struct holding a slice, say) gets a new run
+// per attempt. Request-scoped contexts, the usual case, have neither issue.
+//
 // # Row limits
 //
 // A verdict's MaxRowsAffected caps the rows an Exec may change. Inside the
