@@ -10,8 +10,8 @@
 #
 # Environment:
 #   COUNT      rounds (default 6)
-#   BENCHTIME  -test.benchtime per BenchmarkPeers benchmark and round (default 300ms)
-#   PAIRTIME   -test.benchtime per BenchmarkPaired benchmark and round (default 1.5s)
+#   BENCHTIME  -test.benchtime per BenchmarkPeers benchmark and round (default 250ms)
+#   PAIRTIME   -test.benchtime per BenchmarkPaired benchmark and round (default 1.2s)
 #   BENCH      -test.bench pattern (default: BenchmarkPeers and BenchmarkPaired, all of them)
 #   OUT        directory for results.txt, benchstat.txt, table.md (default: a temp dir)
 #   SQLVIGIL_POSTGRES_DSN, SQLVIGIL_MYSQL_DSN  servers (defaults: 127.0.0.1, db test)
@@ -19,8 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 COUNT=${COUNT:-6}
-BENCHTIME=${BENCHTIME:-300ms}
-PAIRTIME=${PAIRTIME:-1.5s}
+BENCHTIME=${BENCHTIME:-250ms}
+PAIRTIME=${PAIRTIME:-1.2s}
 BENCH=${BENCH:-Benchmark(Peers|Paired)}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"

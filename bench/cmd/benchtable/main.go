@@ -219,7 +219,7 @@ func (res *results) write(w io.Writer) {
 			}
 			cell := duration(t.median)
 			if t.ci != "" && t.ci != "∞" {
-				cell += " " + t.ci
+				cell += " ±" + t.ci
 			}
 			if hasRaw && impl != "raw" && raw.median > 0 {
 				cell += fmt.Sprintf(" **×%.2f**", t.median/raw.median)
@@ -308,31 +308,30 @@ func ratioIn(m map[key]map[string]stat, k key, impl string) float64 {
 	return t.median / raw.median
 }
 
-// check prints the targets, each met or missed by BenchmarkPeers'
-// medians, with BenchmarkPaired's ratios beside them when it ran, and
-// returns how many were missed. A target whose rows are absent is reported
-// as not measured.
+// check prints the targets, each met or missed, and returns how
+// many were missed. The interleaved measurement (BenchmarkPaired) decides
+// when it ran, since a loaded machine's drift cannot favour one contender
+// there; otherwise BenchmarkPeers decides. Both ratios are printed. A target
+// whose rows are absent is reported as not measured.
 func (res *results) check(w io.Writer) int {
 	f := func(x float64) string {
 		if math.IsNaN(x) {
 			return "–"
 		}
-		return fmt.Sprintf("%.2f", x)
+		return fmt.Sprintf("×%.2f", x)
 	}
-	// alt is the interleaved measurement of the same comparison.
-	alt := func(k key, impls ...string) string {
+	// ratio is the deciding ratio and the text showing both.
+	ratio := func(k key, impl string) (float64, string) {
+		alone, inter := res.ratio(k, impl), res.pairedRatio(k, impl)
+		text := fmt.Sprintf("%s %s (alone %s)", impl, f(inter), f(alone))
 		if res.paired[k] == nil {
-			return ""
+			return alone, fmt.Sprintf("%s %s", impl, f(alone))
 		}
-		parts := make([]string, len(impls))
-		for i, impl := range impls {
-			parts[i] = impl + " ×" + f(res.pairedRatio(k, impl))
-		}
-		return " (interleaved: " + strings.Join(parts, ", ") + ")"
+		return inter, text
 	}
-	fmt.Fprintln(w, "\nTargets (ratios of benchstat medians to raw from the same run):")
+	fmt.Fprintln(w, "\nTargets (ratios of benchstat medians to raw from the same run; interleaved decides, alone in brackets):")
 	failed := 0
-	report := func(ok bool, measured bool, line string) {
+	report := func(ok, measured bool, line string) {
 		mark := "met"
 		switch {
 		case !measured:
@@ -345,28 +344,26 @@ func (res *results) check(w io.Writer) int {
 	}
 	for _, d := range []string{"pq", "pgx"} {
 		k := key{d, "point"}
-		full, otel := res.ratio(k, "vigil-full"), res.ratio(k, "otelsql")
+		full, ft := ratio(k, "vigil-full")
+		otel, ot := ratio(k, "otelsql")
 		m := !math.IsNaN(full)
-		report(m && full <= 1.10, m, fmt.Sprintf("PostgreSQL (%s) point select: full governance ×%s ≤ ×1.10%s",
-			d, f(full), alt(k, "vigil-full")))
+		report(m && full <= 1.10, m, fmt.Sprintf("PostgreSQL (%s) point select: %s ≤ ×1.10", d, ft))
 		m = m && !math.IsNaN(otel)
-		report(m && full < otel, m, fmt.Sprintf("PostgreSQL (%s) point select: full governance ×%s < otelsql ×%s%s",
-			d, f(full), f(otel), alt(k, "vigil-full", "otelsql")))
+		report(m && full < otel, m, fmt.Sprintf("PostgreSQL (%s) point select: %s < %s", d, ft, ot))
 		k = key{d, "agent"}
-		full = res.ratio(k, "vigil-full")
+		full, ft = ratio(k, "vigil-full")
 		m = !math.IsNaN(full)
-		report(m && full <= 1.15, m, fmt.Sprintf("PostgreSQL (%s) agent-style: full governance ×%s ≤ ×1.15%s",
-			d, f(full), alt(k, "vigil-full")))
+		report(m && full <= 1.15, m, fmt.Sprintf("PostgreSQL (%s) agent-style: %s ≤ ×1.15", d, ft))
 	}
 	for _, d := range []string{"sqlite", "fake"} {
 		for _, k := range res.rows {
 			if k.driver != d {
 				continue
 			}
-			full, otel := res.ratio(k, "vigil-full"), res.ratio(k, "otelsql")
+			full, ft := ratio(k, "vigil-full")
+			otel, ot := ratio(k, "otelsql")
 			m := !math.IsNaN(full) && !math.IsNaN(otel)
-			report(m && full < otel, m, fmt.Sprintf("%s %s: full governance ×%s < otelsql ×%s%s",
-				d, k.op, f(full), f(otel), alt(k, "vigil-full", "otelsql")))
+			report(m && full < otel, m, fmt.Sprintf("%s %s: %s < %s", d, k.op, ft, ot))
 		}
 	}
 	return failed

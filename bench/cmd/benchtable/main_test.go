@@ -31,7 +31,7 @@ func TestParseAndWrite(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	res.write(&buf)
-	for _, want := range []string{"| pq | point | 100 µs 1% · 30 allocs |", "**×1.05** · 61 allocs"} {
+	for _, want := range []string{"| pq | point | 100 µs ±1% · 30 allocs |", "**×1.05** · 61 allocs"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("table: got\n%s\nwant it to contain %q", buf.String(), want)
 		}
@@ -39,6 +39,48 @@ func TestParseAndWrite(t *testing.T) {
 	buf.Reset()
 	if missed := res.check(&buf); missed != 0 {
 		t.Errorf("check: got %d missed, want 0:\n%s", missed, buf.String())
+	}
+}
+
+// paired is benchstat's CSV for BenchmarkPaired: one section per unit.
+const paired = `,paired.txt,
+,sec/op,CI
+Paired/driver=pq/op=point-2,1e-03,3%
+
+,paired.txt,
+,raw-sec/op,CI
+Paired/driver=pq/op=point-2,1e-04,1%
+
+,paired.txt,
+,vigil-full-sec/op,CI
+Paired/driver=pq/op=point-2,1.2e-04,1%
+
+,paired.txt,
+,otelsql-sec/op,CI
+Paired/driver=pq/op=point-2,1.3e-04,1%
+`
+
+func TestPairedDecides(t *testing.T) {
+	res, err := parse(strings.NewReader(sample + "\n" + paired))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := key{"pq", "point"}
+	if got := res.pairedRatio(k, "vigil-full"); got < 1.199 || got > 1.201 {
+		t.Errorf("paired ratio: got %v, want 1.2", got)
+	}
+	if _, ok := res.paired[k][""]; ok {
+		t.Error("the interleaved benchmark's own sec/op was kept as a contender")
+	}
+	var buf bytes.Buffer
+	res.writePaired(&buf)
+	if want := "| pq | point | 100 µs | ×1.30 | ×1.20 |"; !strings.Contains(buf.String(), want) {
+		t.Errorf("paired table: got\n%s\nwant it to contain %q", buf.String(), want)
+	}
+	buf.Reset()
+	// Alone, full governance is ×1.05 (met); interleaved ×1.20 decides.
+	if missed := res.check(&buf); missed != 1 {
+		t.Errorf("check: got %d missed, want 1 (the ×1.10 budget):\n%s", missed, buf.String())
 	}
 }
 
