@@ -71,32 +71,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	defer f.Close()
 
-	r := &replayer{policy: policy, env: *env, target: target}
-	var reexec, mismatched int
+	r := &replayer{policy: policy, env: *env, target: target, all: *all, out: stdout}
 	sum, err := audit.Replay(ctx, f, vc, r.decide, func(res *audit.ReplayResult) error {
-		changed := res.Now.Decision != res.Recorded.Decision || res.Now.Rule != res.Recorded.Rule
-		note := ""
-		if target != nil && !res.Now.Blocks() {
-			if n, ok, why := r.reexecute(ctx, res.Entry); ok {
-				reexec++
-				note = fmt.Sprintf("  re-run: %d rows (recorded %d)", n, res.Entry.RowsReturned)
-				if n != res.Entry.RowsReturned {
-					mismatched++
-					changed = true
-				}
-			} else if why != "" && *all {
-				note = "  not re-run: " + why
-			}
-		}
-		if changed || *all {
-			who := ""
-			if res.Entry.Identity != nil {
-				who = res.Entry.Identity.Subject
-			}
-			fmt.Fprintf(stdout, "seq %d  %s  %s  %s -> %s  %s%s\n", res.Entry.Seq,
-				res.Entry.Time.Format(time.RFC3339), orDash(who),
-				verdict(res.Recorded), verdict(res.Now), orDash(summary(res.Entry)), note)
-		}
+		r.report(ctx, res)
 		return nil
 	})
 	if err != nil {
@@ -106,7 +83,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fmt.Fprintf(stdout, "%d statements replayed: %d blocked by the new policy, %d newly blocked, %d newly allowed",
 		sum.Statements, sum.Blocked, sum.NewlyBlocked, sum.NewlyAllowed)
 	if target != nil {
-		fmt.Fprintf(stdout, "; %d re-run read-only, %d with another row count", reexec, mismatched)
+		fmt.Fprintf(stdout, "; %d re-run read-only, %d with another row count", r.reexecuted, r.mismatched)
 	}
 	fmt.Fprintln(stdout)
 	if sum.NewlyBlocked > 0 && !*allowNew {
@@ -144,6 +121,39 @@ type replayer struct {
 	policy *guard.Policy
 	env    string
 	target *sql.DB
+	all    bool
+	out    io.Writer
+
+	reexecuted, mismatched int
+}
+
+// report prints one replayed statement when its fate changes (or with
+// -all), re-running it first when a target database is given.
+func (r *replayer) report(ctx context.Context, res *audit.ReplayResult) {
+	changed := res.Now.Decision != res.Recorded.Decision || res.Now.Rule != res.Recorded.Rule
+	note := ""
+	if r.target != nil && !res.Now.Blocks() {
+		if n, ok, why := r.reexecute(ctx, res.Entry); ok {
+			r.reexecuted++
+			note = fmt.Sprintf("  re-run: %d rows (recorded %d)", n, res.Entry.RowsReturned)
+			if n != res.Entry.RowsReturned {
+				r.mismatched++
+				changed = true
+			}
+		} else if why != "" && r.all {
+			note = "  not re-run: " + why
+		}
+	}
+	if !changed && !r.all {
+		return
+	}
+	who := ""
+	if res.Entry.Identity != nil {
+		who = res.Entry.Identity.Subject
+	}
+	fmt.Fprintf(r.out, "seq %d  %s  %s  %s -> %s  %s%s\n", res.Entry.Seq,
+		res.Entry.Time.Format(time.RFC3339), orDash(who),
+		verdict(res.Recorded), verdict(res.Now), orDash(summary(res.Entry)), note)
 }
 
 func dialectOf(system string) sqlparse.Dialect {
