@@ -381,6 +381,11 @@ func TestDiffPostgreSQL(t *testing.T) {
 				continue
 			}
 		}
+		if miss := missingFuncs(st.Functions, pgFuncs(node)); len(miss) > 0 && callsNow(node) {
+			ty.disagree++
+			ty.note("FUNCS\tmissing %v (got %v)\t%s", miss, st.Functions, oneLine(q))
+			continue
+		}
 		if present, ok := pgWhere(node); ok && present != st.Where.Present {
 			ty.disagree++
 			ty.note("WHERE\tgot %v want %v\t%s", st.Where.Present, present, oneLine(q))

@@ -325,7 +325,7 @@ func (a *analyzer) merge(lo, hi int) {
 			a.parens(i, end)
 			i = end + 1
 			continue
-		case a.toks[i].kind == tWord && a.isOp(i+1, "(") && !a.isNotFunc(i) && !a.isAny(i, "INSERT", "UPDATE", "VALUES"):
+		case a.toks[i].kind == tWord && a.isOp(i+1, "(") && !a.isNotFunc(i) && !a.isAny(i, "INSERT", "UPDATE", "VALUES", "SET"):
 			a.funcName(i)
 		}
 		i++

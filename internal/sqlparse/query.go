@@ -124,7 +124,9 @@ func (a *analyzer) atom(i, hi int) int {
 				return next
 			}
 		}
-		if a.isOp(i+1, "(") && !a.isOp(i-1, "::") && t.kind == tWord && !a.isNotFunc(i) {
+		if a.isOp(i+1, "(") && !a.isOp(i-1, "::") && (t.kind == tQIdent || !a.isNotFunc(i)) {
+			a.funcName(i)
+		} else if t.kind == tWord && !a.isOp(i-1, ".") && a.isAny(i, niladic[:]...) {
 			a.funcName(i)
 		} else if a.isOp(i+1, ".") && a.isName(i+2) && a.isOp(i+3, "(") {
 			return i + 2
@@ -181,11 +183,18 @@ func (a *analyzer) startsQuery(i int) bool {
 	return a.isAny(i, "SELECT", "WITH", "VALUES", "TABLE")
 }
 
+// niladic lists the functions SQL calls without parentheses.
+var niladic = [...]string{
+	"CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_USER",
+	"SESSION_USER", "CURRENT_ROLE", "CURRENT_CATALOG", "CURRENT_SCHEMA", "UTC_DATE", "UTC_TIME",
+	"UTC_TIMESTAMP",
+}
+
 // notFunc lists keywords that precede a parenthesis without being a call.
 var notFunc = [...]string{
 	"IN", "EXISTS", "ANY", "ALL", "SOME", "ARRAY", "ROW", "VALUES", "AS", "AND", "OR", "NOT", "OVER",
 	"FILTER", "ON", "USING", "THEN", "ELSE", "WHEN", "CASE", "IS", "LIKE", "BETWEEN", "DISTINCT",
-	"FROM", "WHERE", "SELECT", "JOIN", "LATERAL", "BY", "INTO", "SET", "RETURNING", "TABLE", "CUBE",
+	"FROM", "WHERE", "SELECT", "JOIN", "LATERAL", "BY", "INTO", "RETURNING", "TABLE", "CUBE",
 	"ROLLUP", "SETS", "KEY", "WITHIN", "ILIKE", "SIMILAR", "TO", "ELSEIF", "RECURSIVE", "PARTITION",
 	"INDEX", "DEFAULT", "HAVING", "LIMIT", "CHECK", "REFERENCES", "UNIQUE", "OF", "FOR", "ONLY",
 	"USE", "FORCE", "IGNORE", "MATCH", "AGAINST", "ORDINALITY", "COLUMNS", "NESTED", "PATH",
@@ -204,6 +213,9 @@ func (a *analyzer) isNotFunc(i int) bool {
 // funcName records the function called at i (with its qualifier).
 func (a *analyzer) funcName(i int) {
 	s := a.text(i)
+	if a.toks[i].kind == tQIdent {
+		s = a.fold(i)
+	}
 	if i >= 2 && a.isOp(i-1, ".") && a.isName(i-2) {
 		start := a.toks[i-2].pos
 		if i >= 4 && a.isOp(i-3, ".") && a.isName(i-4) {
