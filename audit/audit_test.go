@@ -545,7 +545,7 @@ func TestMandatoryFailsClosed(t *testing.T) {
 	if len(spans) != 2 {
 		t.Fatalf("got %d spans, want 2 (refusals are visible)", len(spans))
 	}
-	checkAttrs(t, attrs(spans[0]), map[attribute.Key]any{"error.type": "sqlvigil.audit_unavailable"})
+	checkAttrs(t, attrs(spans[0]), map[attribute.Key]any{"error.type": "sqlvigil.audit_unavailable", "user.id": "agent-7", "sqlvigil.decision": "allow"})
 	if spans[0].Status().Code != codes.Error {
 		t.Errorf("status = %v, want error", spans[0].Status())
 	}

@@ -140,7 +140,9 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		args = redactArgs(cfg.redact, ev)
 	}
 	if recording {
-		span.SetAttributes(a.statementAttrs(ev, args, caller, haveCaller, id)...)
+		// The rest of the attributes are set once, with the outcome's, when
+		// the record ends: one copy into the span instead of two.
+		r.spanAttrs = &pendingAttrs{ev: *ev, args: args, caller: caller, haveCaller: haveCaller, id: id}
 	}
 	r.span = span
 
@@ -155,6 +157,16 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		}
 	}
 	return ctx, r, nil
+}
+
+// pendingAttrs is what a recording statement span's attributes are built
+// from when its record ends.
+type pendingAttrs struct {
+	ev         Event
+	args       []string
+	caller     Caller
+	haveCaller bool
+	id         string
 }
 
 // statementEntry returns the sink record of a statement as it starts.
@@ -204,8 +216,7 @@ func (a *Auditor) statementEntry(ev *Event, id string, now time.Time, args []str
 
 // statementAttrs returns the identity, governance and caller attributes of
 // a statement's span.
-func (a *Auditor) statementAttrs(ev *Event, args []string, caller Caller, haveCaller bool, id string) []attribute.KeyValue {
-	kv := make([]attribute.KeyValue, 0, 32)
+func (a *Auditor) statementAttrs(kv []attribute.KeyValue, ev *Event, args []string, caller Caller, haveCaller bool, id string) []attribute.KeyValue {
 	kv = identityAttrs(kv, ev.Identity, a.cfg.idAttrs)
 	kv = appendStr(kv, MethodKey, ev.Method)
 	if len(ev.Reads) > 0 {
@@ -306,7 +317,11 @@ func (a *Auditor) writeIntent(r *Record) error {
 		if err := s.Write(r.ctx, &intent); err != nil {
 			a.inst.sinkErrors.Add(r.ctx, 1)
 			r.ended.Store(true)
-			r.span.SetAttributes(ErrorTypeKey.String(ErrorTypeAuditUnavailable))
+			kv := make([]attribute.KeyValue, 0, 40)
+			if p := r.spanAttrs; p != nil {
+				kv = a.statementAttrs(kv, &p.ev, p.args, p.caller, p.haveCaller, p.id)
+			}
+			r.span.SetAttributes(append(kv, ErrorTypeKey.String(ErrorTypeAuditUnavailable))...)
 			r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
 			r.span.End()
 			return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
@@ -332,7 +347,14 @@ func (r *Record) end(out *Outcome) {
 		errText = out.Err.Error()
 	}
 	if span.IsRecording() {
-		span.SetAttributes(r.outcomeAttrs(out, errType, status, errText)...)
+		var kv []attribute.KeyValue
+		if p := r.spanAttrs; p != nil {
+			kv = a.statementAttrs(make([]attribute.KeyValue, 0, 48), &p.ev, p.args, p.caller, p.haveCaller, p.id)
+			r.spanAttrs = nil
+		} else {
+			kv = make([]attribute.KeyValue, 0, 12)
+		}
+		span.SetAttributes(r.outcomeAttrs(kv, out, errType, status, errText)...)
 	}
 	switch {
 	case denied:
@@ -381,8 +403,7 @@ func (r *Record) end(out *Outcome) {
 
 // outcomeAttrs returns the attributes of a statement's or transaction's
 // outcome.
-func (r *Record) outcomeAttrs(out *Outcome, errType, status, errText string) []attribute.KeyValue {
-	kv := make([]attribute.KeyValue, 0, 12)
+func (r *Record) outcomeAttrs(kv []attribute.KeyValue, out *Outcome, errType, status, errText string) []attribute.KeyValue {
 	if r.tx {
 		kv = appendStr(kv, TxEndKey, out.TxEnd)
 		kv = append(kv, TxStatementsKey.Int64(r.statements.Load()))

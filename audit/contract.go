@@ -112,8 +112,11 @@ type Record struct {
 	ctx   context.Context
 	span  trace.Span
 	entry *Entry // nil when the auditor has no sink
-	start time.Time
-	tx    bool
+	// spanAttrs holds, for a recording statement span, what its
+	// attributes are built from at End.
+	spanAttrs *pendingAttrs
+	start     time.Time
+	tx        bool
 
 	system, namespace, operation, collection string
 	decision, rule, reason, mode, method     string
