@@ -265,7 +265,9 @@ func (i *interceptor) failed(ctx context.Context, cs *connState, run *stmtRun, q
 		cs.carry = c
 		return err
 	}
-	if errors.Is(err, sqldriver.ErrBadConn) {
+	// database/sql retries a statement after ErrBadConn, except inside a
+	// transaction.
+	if errors.Is(err, sqldriver.ErrBadConn) && !run.inTx {
 		run.attempts++
 		if i.retries.park(ctx, query, run) {
 			return err

@@ -241,3 +241,21 @@ func TestConcurrentRetries(t *testing.T) {
 		t.Errorf("runs begun/ended: got %d/%d, want %d/%d", begins, ends, issued, issued)
 	}
 }
+
+// TestBadConnInTx checks that a statement failing with ErrBadConn inside a
+// transaction, which database/sql does not retry, ends its run at once.
+func TestBadConnInTx(t *testing.T) {
+	fd := fakedriver.New(fakedriver.Config{BadConn: 1})
+	db, c := openCounted(t, fd, false)
+	tx, err := db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(context.Background(), "UPDATE t SET x = 1"); !errors.Is(err, sqldriver.ErrBadConn) {
+		t.Fatalf("got %v, want driver.ErrBadConn", err)
+	}
+	_ = tx.Rollback()
+	if begins, ends := c.counts(); begins != 1 || ends != 1 {
+		t.Errorf("runs begun/ended: got %d/%d, want 1/1", begins, ends)
+	}
+}

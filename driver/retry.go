@@ -2,8 +2,10 @@ package driver
 
 import (
 	"context"
+	sqldriver "database/sql/driver"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 )
@@ -25,7 +27,14 @@ type retryKey struct {
 type parkedRun struct {
 	run  *stmtRun
 	stop func() bool
+	at   time.Time
 }
+
+// maxParkedAge is how long a run waits for its retry. database/sql retries
+// at once, but not for a statement on a sql.Conn, whose run would
+// otherwise wait for its context to end; an older run is ended when the
+// next one is parked.
+const maxParkedAge = time.Minute
 
 // retryTable keeps the runs of statements whose driver answered
 // driver.ErrBadConn before running them: database/sql calls again with the
@@ -46,15 +55,32 @@ func (t *retryTable) park(ctx context.Context, query string, run *stmtRun) bool 
 		return false
 	}
 	k := retryKey{ctx, query}
+	now := time.Now()
+	var stale []*stmtRun
+	defer func() {
+		for _, r := range stale {
+			r.end(audit.Outcome{RowsAffected: -1, Err: sqldriver.ErrBadConn})
+		}
+	}()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
 		t.m = make(map[retryKey]*parkedRun)
 	}
+	for pk, p := range t.m {
+		if now.Sub(p.at) > maxParkedAge {
+			delete(t.m, pk)
+			t.n.Add(-1)
+			if p.stop != nil {
+				p.stop()
+			}
+			stale = append(stale, p.run)
+		}
+	}
 	if _, dup := t.m[k]; dup || len(t.m) >= maxParked {
 		return false
 	}
-	p := &parkedRun{run: run}
+	p := &parkedRun{run: run, at: now}
 	t.m[k] = p
 	t.n.Add(1)
 	if ctx.Done() != nil {
