@@ -21,6 +21,12 @@
 // library packages and the common ORMs). A transaction gets a span
 // ("transaction") that parents its statements.
 //
+// The attributes a sampler may use (db.system.name, db.namespace,
+// db.operation.name, db.collection.name, db.query.text, db.query.summary,
+// server.*) are given when the span starts; the others are set when its
+// record ends, all at once, and only on a span that records: a span
+// processor's OnStart sees the former only.
+//
 // A denied statement is recorded too, with an error status naming the rule,
 // and error.type "sqlvigil.blocked".
 //
