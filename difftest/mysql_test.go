@@ -346,6 +346,11 @@ func TestDiffMySQL(t *testing.T) {
 			ty.note("FUNCS\tmissing %v (got %v)\t%s", miss, st.Functions, oneLine(q))
 			continue
 		}
+		if why := mysqlColumnsDisagree(ref, st.Columns); why != "" {
+			ty.disagree++
+			ty.note("COLUMNS\t%s\t%s", why, oneLine(q))
+			continue
+		}
 		if present, ok := mysqlWhere(ref); ok && present != st.Where.Present {
 			ty.disagree++
 			ty.note("WHERE\tgot %v want %v\t%s", st.Where.Present, present, oneLine(q))

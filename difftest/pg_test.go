@@ -386,6 +386,11 @@ func TestDiffPostgreSQL(t *testing.T) {
 			ty.note("FUNCS\tmissing %v (got %v)\t%s", miss, st.Functions, oneLine(q))
 			continue
 		}
+		if why := pgColumnsDisagree(node, st.Columns); why != "" {
+			ty.disagree++
+			ty.note("COLUMNS\t%s\t%s", why, oneLine(q))
+			continue
+		}
 		if present, ok := pgWhere(node); ok && present != st.Where.Present {
 			ty.disagree++
 			ty.note("WHERE\tgot %v want %v\t%s", st.Where.Present, present, oneLine(q))

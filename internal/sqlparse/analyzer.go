@@ -35,13 +35,17 @@ func (a *analyzer) matchParens() {
 		if t.kind != tOp || t.end-t.pos != 1 {
 			continue
 		}
-		switch a.src[t.pos] {
-		case '(':
+		switch c := a.src[t.pos]; c {
+		case '(', '[':
 			t.m = -1
 			stack = append(stack, int32(i))
-		case ')':
+		case ')', ']':
 			t.m = -1
-			if len(stack) > 0 {
+			open := byte('(')
+			if c == ']' {
+				open = '['
+			}
+			if len(stack) > 0 && a.src[a.toks[stack[len(stack)-1]].pos] == open {
 				o := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
 				a.toks[o].m = int32(i)

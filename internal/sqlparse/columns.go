@@ -15,7 +15,7 @@ var exprWords = [...]string{
 	"AND", "OR", "NOT", "NULL", "TRUE", "FALSE", "IS", "IN", "LIKE", "ILIKE", "BETWEEN", "CASE",
 	"WHEN", "THEN", "ELSE", "END", "AS", "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "ARRAY", "OVER",
 	"BY", "ORDER", "GROUP", "WHERE", "COLLATE", "ESCAPE", "SIMILAR", "TO", "DIV", "MOD", "XOR",
-	"REGEXP", "RLIKE", "LEADING", "TRAILING", "BOTH", "FROM", "FOR", "USING", "ASC", "DESC", "ISNULL",
+	"REGEXP", "RLIKE", "BINARY", "LEADING", "TRAILING", "BOTH", "FROM", "FOR", "USING", "ASC", "DESC", "ISNULL",
 	"NOTNULL", "UNKNOWN", "SYMMETRIC", "VARIADIC", "DEFAULT", "CURRENT_DATE", "CURRENT_TIME",
 	"CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_USER", "SESSION_USER",
 }
@@ -97,9 +97,22 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 	} else if hi-lo >= 2 && a.isName(hi-1) && a.implicitAlias(hi-1) {
 		c.Name = a.fold(hi - 1)
 		exprHi = hi - 1
+	} else if name, ok := a.stringAlias(lo, hi); ok {
+		c.Name = name
+		exprHi = hi - 1
+		if a.is(hi-2, "AS") {
+			exprHi--
+		}
+	}
+	// (a.b) is the bare column a.b.
+	bareLo, bareHi := lo, exprHi
+	for bareHi-bareLo >= 3 && a.isOp(bareLo, "(") && int(a.toks[bareLo].m) == bareHi-1 {
+		bareLo++
+		bareHi--
 	}
 	// A bare column reference.
-	if t, next, ok := a.name(lo, exprHi); ok && next == exprHi && a.toks[lo].kind != tDQ && !a.isExprWord(lo) {
+	if t, next, ok := a.name(bareLo, bareHi); ok && next == bareHi && !a.isExprWord(bareLo) &&
+		!(a.toks[bareLo].kind == tWord && a.isAny(bareLo, niladic[:]...)) {
 		if c.Name == "" {
 			c.Name = t.Name
 		}
@@ -181,6 +194,33 @@ func (a *analyzer) keepSources(s []string) []string {
 	return a.srcArena[start:len(a.srcArena):len(a.srcArena)]
 }
 
+// stringAlias reads a MySQL alias written as a string at the end of the
+// item [lo, hi): expr [AS] 'name'.
+func (a *analyzer) stringAlias(lo, hi int) (string, bool) {
+	if a.d != MySQL || hi-lo < 2 {
+		return "", false
+	}
+	k := a.toks[hi-1].kind
+	if k != tString && k != tDQ {
+		return "", false
+	}
+	s := a.text(hi - 1)
+	if s[0] != '\'' && s[0] != '"' || !plainBody(s[1:len(s)-1]) {
+		return "", false
+	}
+	if !a.is(hi-2, "AS") {
+		// Without AS, only after a parenthesis or a quoted name: after a
+		// word, the string is a typed or introduced literal (DATE '…',
+		// _utf8mb4 '…').
+		if a.toks[hi-2].kind != tQIdent && !a.isOp(hi-2, ")") {
+			return "", false
+		}
+	} else if hi-lo < 3 {
+		return "", false
+	}
+	return s[1 : len(s)-1], true
+}
+
 // isCastAs reports whether the AS at i sits inside CAST( … AS type).
 func (a *analyzer) isCastAs(i int) bool {
 	depth := 0
@@ -213,6 +253,9 @@ func (a *analyzer) implicitAlias(i int) bool {
 	p := a.toks[i-1]
 	switch p.kind {
 	case tWord:
+		if a.isAny(i-1, "NULL", "TRUE", "FALSE", "UNKNOWN", "END") {
+			return true // they end an expression
+		}
 		return !a.isExprWord(i-1) && !a.is(i-1, "COLLATE")
 	case tQIdent, tString, tNumber, tParam, tDQ:
 		return true

@@ -86,6 +86,7 @@ func (a *analyzer) exprTo(i, hi int, comma bool) int {
 			case cases > 0 && a.isAny(i, "WHEN", "THEN", "ELSE"):
 			case a.is(i, "FROM") && (a.is(i-1, "DISTINCT") || a.isAny(i-1, "BOTH", "LEADING", "TRAILING")):
 			case a.is(i, "GROUP") && a.is(i-1, "WITHIN"):
+			case a.is(i, "FOR") && a.is(i-1, "COLLATION"):
 			case a.is(i, "FOR") && a.isAny(i+1, "PORTION"):
 			case a.isClause(i):
 				return i
@@ -186,7 +187,7 @@ func (a *analyzer) startsQuery(i int) bool {
 // niladic lists the functions SQL calls without parentheses.
 var niladic = [...]string{
 	"CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_USER",
-	"SESSION_USER", "CURRENT_ROLE", "CURRENT_CATALOG", "CURRENT_SCHEMA", "UTC_DATE", "UTC_TIME",
+	"SESSION_USER", "CURRENT_ROLE", "CURRENT_CATALOG", "CURRENT_SCHEMA", "UTC_DATE", "UTC_TIME", "SYSTEM_USER",
 	"UTC_TIMESTAMP",
 }
 
