@@ -1,0 +1,188 @@
+package guard_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/testdb"
+)
+
+type storeMaker struct {
+	name string
+	make func(t *testing.T) guard.Store
+}
+
+func sqlStore(t *testing.T, driverName, dsn string, d guard.Dialect) guard.Store {
+	t.Helper()
+	db, err := sql.Open(driverName, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := guard.NewSQLStore(db, d, "sqlvigil_approvals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Init(context.Background()); err != nil {
+		t.Fatalf("Init twice: %v", err)
+	}
+	return s
+}
+
+func stores() []storeMaker {
+	return []storeMaker{
+		{"memory", func(*testing.T) guard.Store { return guard.NewMemoryStore() }},
+		{"postgresql", func(t *testing.T) guard.Store { return sqlStore(t, "postgres", testdb.Postgres(t), guard.PostgreSQL) }},
+		{"mariadb", func(t *testing.T) guard.Store { return sqlStore(t, "mysql", testdb.MySQL(t), guard.MySQL) }},
+		{"sqlite", func(t *testing.T) guard.Store { return sqlStore(t, "sqlite", testdb.SQLite(t), guard.SQLite) }},
+	}
+}
+
+func TestStores(t *testing.T) {
+	t0 := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, sm := range stores() {
+		t.Run(sm.name, func(t *testing.T) {
+			t.Parallel()
+			s := sm.make(t)
+			ctx := context.Background()
+			mk := func(id, digest string, created time.Time) guard.Ticket {
+				return guard.Ticket{ID: id, Status: guard.StatusPending, Requester: "alice", Kind: "user", Rule: "r", Reason: "why",
+					Statement: "DELETE FROM t WHERE id = ?", Digest: digest, Created: created}
+			}
+			for _, tk := range []guard.Ticket{mk("a", "d1", t0), mk("b", "d2", t0.Add(time.Second)), mk("old", "d3", t0.Add(-48*time.Hour))} {
+				if err := s.Create(ctx, tk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := s.Get(ctx, "a")
+			if err != nil || got.Statement != "DELETE FROM t WHERE id = ?" || got.Digest != "d1" || !got.Created.Equal(t0) || got.Status != guard.StatusPending {
+				t.Errorf("Get: %+v %v", got, err)
+			}
+			if _, err := s.Get(ctx, "zz"); !errors.Is(err, guard.ErrNoTicket) {
+				t.Errorf("Get of a missing id: %v", err)
+			}
+			pending, err := s.Pending(ctx, t0.Add(-time.Hour))
+			if err != nil || len(pending) != 2 || pending[0].ID != "a" || pending[1].ID != "b" {
+				t.Errorf("Pending: %+v %v", pending, err)
+			}
+			if f, ok, err := s.FindPending(ctx, "alice", "r", "d2", t0.Add(-time.Hour)); err != nil || !ok || f.ID != "b" {
+				t.Errorf("FindPending: %+v %v %v", f, ok, err)
+			}
+			if _, ok, _ := s.FindPending(ctx, "alice", "r", "d3", t0.Add(-time.Hour)); ok {
+				t.Errorf("FindPending found an expired request")
+			}
+			// One-time grant on a.
+			d, err := s.Decide(ctx, "a", guard.TicketDecision{Approve: true, Reviewer: "bob", Comment: "ok", Decided: t0})
+			if err != nil || d.Status != guard.StatusApproved || d.Reviewer != "bob" {
+				t.Fatalf("Decide: %+v %v", d, err)
+			}
+			if _, err := s.Decide(ctx, "a", guard.TicketDecision{Reviewer: "dave"}); !errors.Is(err, guard.ErrDecided) {
+				t.Errorf("second Decide: %v", err)
+			}
+			q := guard.GrantQuery{Requester: "alice", Rule: "r", Digest: "d9", Now: t0}
+			if _, ok, err := s.Claim(ctx, q); ok || err != nil {
+				t.Errorf("Claim with another digest: %v %v", ok, err)
+			}
+			q.Digest = "d1"
+			if c, ok, err := s.Claim(ctx, q); !ok || err != nil || c.ID != "a" || !c.Consumed {
+				t.Errorf("Claim: %+v %v %v", c, ok, err)
+			}
+			if _, ok, _ := s.Claim(ctx, q); ok {
+				t.Errorf("one-time grant claimed twice")
+			}
+			// Time-boxed grant on b.
+			if _, err := s.Decide(ctx, "b", guard.TicketDecision{Approve: true, Reviewer: "bob", Decided: t0, GrantUntil: t0.Add(10 * time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			q = guard.GrantQuery{Requester: "alice", Rule: "r", Digest: "any", Now: t0.Add(5 * time.Minute)}
+			for range 2 {
+				if c, ok, err := s.Claim(ctx, q); !ok || err != nil || c.ID != "b" {
+					t.Errorf("time-boxed Claim: %+v %v %v", c, ok, err)
+				}
+			}
+			q.Now = t0.Add(11 * time.Minute)
+			if _, ok, _ := s.Claim(ctx, q); ok {
+				t.Errorf("expired time-boxed grant claimed")
+			}
+			q = guard.GrantQuery{Requester: "mallory", Rule: "r", Digest: "d1", Now: t0}
+			if _, ok, _ := s.Claim(ctx, q); ok {
+				t.Errorf("grant claimed by another requester")
+			}
+			// Denial.
+			if err := s.Create(ctx, mk("c", "d4", t0)); err != nil {
+				t.Fatal(err)
+			}
+			if d, err := s.Decide(ctx, "c", guard.TicketDecision{Reviewer: "bob", Decided: t0}); err != nil || d.Status != guard.StatusDenied {
+				t.Errorf("deny: %+v %v", d, err)
+			}
+			if _, ok, _ := s.Claim(ctx, guard.GrantQuery{Requester: "alice", Rule: "r", Digest: "d4", Now: t0.Add(time.Hour)}); ok {
+				t.Errorf("denied request claimed")
+			}
+		})
+	}
+}
+
+// TestSharedStoreReplicas runs two queues, as two replicas would, on one
+// database table: a request filed on one is approved through the other.
+func TestSharedStoreReplicas(t *testing.T) {
+	for _, sm := range stores()[1:] {
+		t.Run(sm.name, func(t *testing.T) {
+			t.Parallel()
+			s := sm.make(t)
+			a := guard.NewQueue(guard.QueueConfig{Store: s, PollInterval: 10 * time.Millisecond})
+			b := guard.NewQueue(guard.QueueConfig{Store: s, PollInterval: 10 * time.Millisecond})
+			key := []byte("shared key")
+			pa := mustPolicy(t, guard.WithRules(guard.DestructiveDDL().Reviewed()), guard.WithApprover(a), guard.WithGrantKey(key))
+			res := make(chan error, 1)
+			go func() {
+				_, err := pa.Check(context.Background(), dropRequest(alice, "x"))
+				res <- err
+			}()
+			var id string
+			for id == "" {
+				ts, err := b.Pending(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ts) > 0 {
+					id = ts[0].ID
+				}
+			}
+			if _, err := b.Decide(context.Background(), id, identity.Identity{Subject: "bob"}, guard.Ruling{Approve: true, Comment: "ok"}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-res:
+				if err != nil {
+					t.Errorf("approved on the other replica: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("replica never saw the approval")
+			}
+		})
+	}
+}
+
+func TestNewSQLStoreRefuses(t *testing.T) {
+	db, err := sql.Open("sqlite", testdb.SQLite(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, name := range []string{"", "a;drop table x", "a.b.c", "1abc", "x-y"} {
+		if _, err := guard.NewSQLStore(db, guard.SQLite, name); err == nil {
+			t.Errorf("table name %q accepted", name)
+		}
+	}
+	if _, err := guard.NewSQLStore(db, guard.DialectUnknown, "t"); err == nil {
+		t.Errorf("unknown dialect accepted")
+	}
+}
