@@ -6,7 +6,6 @@ import (
 	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -412,7 +411,14 @@ func TestDialect(t *testing.T) {
 	if _, err := driver.Wrap(nil); !errors.Is(err, driver.ErrConfig) {
 		t.Errorf("nil driver: got %v, want ErrConfig", err)
 	}
-	var _ io.Closer // keep io for the connector tests
+	for _, o := range []driver.Option{driver.WithStatementCacheSize(-1), driver.WithServer("db", 70000)} {
+		if _, err := driver.Wrap(fd, driver.WithDialect(driver.MySQL), o); !errors.Is(err, driver.ErrConfig) {
+			t.Errorf("invalid option: got %v, want ErrConfig", err)
+		}
+	}
+	if _, err := driver.Wrap(fd, driver.WithDialect(driver.MySQL), driver.WithStatementCacheSize(0), nil); err != nil {
+		t.Errorf("no cache, nil option: got %v", err)
+	}
 }
 
 type nextResultSetCounter struct {
