@@ -145,11 +145,13 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		r.spanAttrs = &pendingAttrs{ev: *ev, args: args, caller: caller, haveCaller: haveCaller, id: id}
 	}
 	r.span = span
+	// The span's context, for the metrics' exemplars and the sinks; a
+	// statement's end must be recorded even when its context is canceled.
+	r.ctx = context.WithoutCancel(ctx)
 
 	if len(cfg.sinks) > 0 {
 		r.entry = a.statementEntry(ev, id, now, args, caller, haveCaller, txr)
 		setSpanIDs(r.entry, span)
-		r.ctx = context.WithoutCancel(ctx)
 		if cfg.mandatory {
 			if err := a.writeIntent(r); err != nil {
 				return ctx, nil, err
@@ -270,6 +272,7 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 		trace.WithTimestamp(now),
 		trace.WithAttributes(kv...))
 	r.span = span
+	r.ctx = context.WithoutCancel(ctx)
 	if len(cfg.sinks) > 0 {
 		e := &Entry{
 			Kind: KindTx, ID: rid, Time: now,
@@ -284,7 +287,6 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 		}
 		setSpanIDs(e, span)
 		r.entry = e
-		r.ctx = context.WithoutCancel(ctx)
 		if cfg.mandatory {
 			if err := a.writeIntent(r); err != nil {
 				return ctx, nil, err
@@ -374,9 +376,6 @@ func (r *Record) end(out *Outcome) {
 		span.SetStatus(codes.Error, desc)
 	}
 	ctx := r.ctx
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	r.recordMetrics(ctx, dur.Seconds(), errType, out)
 
 	if e := r.entry; e != nil {
