@@ -38,11 +38,10 @@
 // follows the last '@', so `substr(email, strpos(email, '@') + 1) || '@' ||
 // substr(email, 1, strpos(email, '@') - 1)` would show the local part), and
 // arithmetic defeats a generalization (`salary * 10000` bucketed by 10000).
-// Tokenize, Redact, Null and Fixed keep nothing of the value and apply
-// as configured. RETURNING
-// columns of INSERT, UPDATE and DELETE are planned the same way, as is each
-// result set of a multi-result query (the driver plans again after
-// NextResultSet).
+// Tokenize, Redact, Null and Fixed keep nothing of the value and apply as
+// configured. RETURNING columns of INSERT, UPDATE and DELETE are planned the
+// same way, as is each result set of a multi-result query (the driver plans
+// again after NextResultSet).
 //
 // The first column rule that selects a column decides it; detection rules
 // only look at columns no column rule selected. Put narrow rules first.
@@ -57,7 +56,12 @@
 // for the reader makes such a result set fail with [ErrUnattributed] (the
 // rule cannot be applied with certainty, so the statement fails closed);
 // [UnattributedRefuse] refuses whenever any rule is in force;
-// [UnattributedByName] masks by output name only and never refuses. A
+// [UnattributedByName] masks by output name only and never refuses. With
+// name rules only, the default masks unattributed columns by name: an alias
+// in a statement the analyser cannot read escapes them, so choose
+// [UnattributedRefuse] for a pool an AI agent writes SQL for. The driver
+// leaves unattributed the columns of a stacked script, of `SELECT *` over a
+// join and of a statement the analyser did not fully read. A
 // column that is attributed but whose sources carry no table
 // (`SELECT email FROM a JOIN b …` without a qualifier) is matched by the
 // column part of table-scoped selectors: masked rather than refused.

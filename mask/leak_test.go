@@ -375,6 +375,15 @@ func readAll(t *testing.T, e engine, db *sql.DB, ctx context.Context, c *collect
 			t.Logf("refused as unattributed: %s", r.sql)
 		}
 	}
+	// A stacked script is not attributed: with a table-scoped rule in force
+	// it is refused, whichever result set would carry the values.
+	if e.multi != "" {
+		c.label = e.multi
+		if _, err := c.rows(db.QueryContext(ctx, e.multi)); !errors.Is(err, mask.ErrUnattributed) {
+			t.Errorf("%s: got %v; want ErrUnattributed", e.multi, err)
+		}
+	}
+	c.label = "other paths"
 	// QueryRow.
 	var email, ssn string
 	err := db.QueryRowContext(ctx, "SELECT email, ssn FROM people WHERE id = "+e.ph(1), 3).Scan(&email, &ssn)

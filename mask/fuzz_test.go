@@ -1,0 +1,135 @@
+package mask_test
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/lib/pq"
+
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/mask"
+)
+
+// FuzzRedactError: no input panics, and a redacted value never survives in
+// the text of a PostgreSQL key violation or a MySQL duplicate entry.
+func FuzzRedactError(f *testing.F) {
+	f.Add("email", "alice@example.com")
+	f.Add("lower(email::text)", "a) already exists (b")
+	f.Add("email, ssn", "x, 123-45-6789")
+	f.Add("email", "')=('")
+	m, err := mask.New(mask.WithRules(mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Redact()}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, cols, value string) {
+		detail := "Key (" + cols + ")=(" + value + ") already exists."
+		got := m.RedactError(&pq.Error{Code: "23505", Message: "duplicate key", Detail: detail})
+		if strings.Contains(strings.ToLower(cols), "email") && len(value) >= 4 && !strings.Contains(cols+"[redacted]", value) {
+			if p := printed(got); strings.Contains(p, value) {
+				t.Errorf("value %q survived in %s", value, p)
+			}
+		}
+		got = m.RedactError(&mysql.MySQLError{Number: 1062, Message: "Duplicate entry '" + value + "' for key '" + cols + "'"})
+		if len(value) >= 4 && !strings.Contains("Error 1062: Duplicate entry '[redacted]' for key '"+cols+"'", value) {
+			if p := printed(got); strings.Contains(p, value) {
+				t.Errorf("value %q survived in %s", value, p)
+			}
+		}
+		_ = m.RedactError(errors.New(cols + value))
+	})
+}
+
+// FuzzStrategies: no value panics any strategy, and the type is kept.
+func FuzzStrategies(f *testing.F) {
+	f.Add("alice@example.com", int64(42), 4.5)
+	f.Add(`{"a":{"b":[1,"x",null]},"ssn":"1"}`, int64(-1), -0.0)
+	f.Add("2024-02-29 10:00:00+05:30", int64(-9223372036854775808), 1e308)
+	f.Add("\xff\xfe@\x00", int64(9223372036854775807), -1e-308)
+	strategies := []mask.Strategy{
+		mask.Redact(), mask.Null(), mask.Partial(2, 3), mask.Email(), mask.Tokenize(), mask.Fixed("x"),
+		mask.Digits(2), mask.GeneralizeDate(mask.Month), mask.GeneralizeNumber(7),
+		mask.JSON(mask.Field("ssn", mask.Redact()), mask.Field("*.*", mask.Partial(1, 1)), mask.Field("a.b.0", mask.Tokenize())),
+	}
+	cols := make([]mask.Column, 4)
+	for i := range cols {
+		cols[i] = attributed(string(rune('a' + i)))
+	}
+	plans := make([]*mask.Plan, len(strategies))
+	for i, s := range strategies {
+		m, err := mask.New(mask.WithKey(testKey), mask.WithRules(mask.Rule{Name: "r", Columns: []string{"*"}, Strategy: s}))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if plans[i], err = m.Plan(context.Background(), mask.Input{Columns: cols}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string, i int64, fl float64) {
+		for k, p := range plans {
+			row := []driver.Value{s, []byte(s), i, fl}
+			if err := p.Apply(row); err != nil {
+				t.Fatal(err)
+			}
+			if _, isNull := strategies[k].(interface{ String() string }); isNull && strategies[k].String() == "null" {
+				continue
+			}
+			if _, ok := row[0].(string); !ok {
+				t.Errorf("%s: string became %T", strategies[k], row[0])
+			}
+			if _, ok := row[1].([]byte); !ok {
+				t.Errorf("%s: []byte became %T", strategies[k], row[1])
+			}
+			if _, ok := row[2].(int64); !ok {
+				t.Errorf("%s: int64 became %T", strategies[k], row[2])
+			}
+			if _, ok := row[3].(float64); !ok {
+				t.Errorf("%s: float64 became %T", strategies[k], row[3])
+			}
+		}
+	})
+}
+
+// One Masker serves many goroutines at once; each plan is its own.
+func TestConcurrentPlans(t *testing.T) {
+	m, err := mask.New(mask.WithKey(testKey), mask.WithRules(
+		mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Tokenize()},
+		mask.Rule{Name: "notes", Columns: []string{"notes"}, Detect: []string{"EMAIL_ADDRESS"}, Strategy: mask.Partial(1, 1)},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := []mask.Column{attributed("email"), attributed("notes")}
+	var wg sync.WaitGroup
+	tokens := make([]driver.Value, 8)
+	for g := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := m.Plan(identity.NewContext(context.Background(), identity.Identity{Subject: "x"}), mask.Input{Columns: cols})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for range 200 {
+				row := []driver.Value{[]byte("alice@example.com"), "write to bob@example.com"}
+				if err := p.Apply(row); err != nil {
+					t.Error(err)
+					return
+				}
+				tokens[g] = row[0]
+			}
+			_ = m.RedactError(&pq.Error{Detail: "Key (email)=(alice@example.com) already exists."})
+		}()
+	}
+	wg.Wait()
+	for _, tok := range tokens[1:] {
+		if string(tok.([]byte)) != string(tokens[0].([]byte)) {
+			t.Errorf("goroutines gave different tokens: %s and %s", tok, tokens[0])
+		}
+	}
+}
