@@ -44,7 +44,7 @@
 //
 // # The escape hatch
 //
-// sql.Conn.Raw hands out sqlvigil's connection; driver.RawConn returns the
+// sql.Conn.Raw hands out sqlvigil's connection; [RawConn] returns the
 // driver's own from it and records the access. Statements sent on the
 // driver's connection bypass sqlvigil entirely.
 //

@@ -1,6 +1,7 @@
 package sqlvigil
 
 import (
+	"context"
 	"database/sql"
 	sqldriver "database/sql/driver"
 	"errors"
@@ -38,7 +39,23 @@ var (
 	ErrNotRegistered = errors.New("sqlvigil: driver not registered")
 	// ErrRegistered reports a name already taken by another driver.
 	ErrRegistered = errors.New("sqlvigil: driver name already registered")
+	// ErrTooManyRows reports a statement that changed more rows than the
+	// policy allows; see [RowsAffectedError].
+	ErrTooManyRows = driver.ErrTooManyRows
+	// ErrNotWrapped is returned by [RawConn] for a connection sqlvigil
+	// does not wrap.
+	ErrNotWrapped = driver.ErrNotWrapped
 )
+
+// RowsAffectedError is the detail of [ErrTooManyRows].
+type RowsAffectedError = driver.RowsAffectedError
+
+// RawConn returns the driver's own connection from the value sql.Conn.Raw
+// hands to its callback, and records the access. It is the escape hatch:
+// what is sent on that connection bypasses sqlvigil.
+func RawConn(ctx context.Context, driverConn any) (any, error) {
+	return driver.RawConn(ctx, driverConn)
+}
 
 // Prefix is prepended to a driver's name by [RegisterOver].
 const Prefix = "vigil:"
