@@ -16,7 +16,10 @@
 //	db, err := sql.Open(name, dsn)
 //
 // [Register] and [RegisterOver] never panic: a name already taken is
-// [ErrRegistered]. Nothing is registered unless you ask.
+// [ErrRegistered]. Nothing is registered unless you ask. Libraries that
+// choose a placeholder style from the driver name (sqlx, for one) should be
+// given the original name with the wrapped *sql.DB:
+// sqlx.NewDb(db, "postgres").
 //
 // # Identity
 //
