@@ -248,7 +248,7 @@ func (res *results) writePaired(w io.Writer) {
 			}
 		}
 	}
-	fmt.Fprintln(w, "\nContenders interleaved (BenchmarkPaired): raw median time/op, ratios to it.")
+	fmt.Fprintln(w, "\nContenders interleaved (BenchmarkPaired): raw median time/op; ratios to it (time added per operation).")
 	fmt.Fprint(w, "\n| driver | workload |")
 	for _, i := range present {
 		fmt.Fprintf(w, " %s |", labels[i].label)
@@ -273,11 +273,19 @@ func (res *results) writePaired(w io.Writer) {
 			case impl == "raw" || !hasRaw || raw.median == 0:
 				fmt.Fprintf(w, " %s |", duration(t.median))
 			default:
-				fmt.Fprintf(w, " ×%.2f |", t.median/raw.median)
+				fmt.Fprintf(w, " ×%.2f (%s) |", t.median/raw.median, delta(t.median-raw.median))
 			}
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// delta formats a difference of durations with its sign.
+func delta(sec float64) string {
+	if sec < 0 {
+		return "−" + duration(-sec)
+	}
+	return "+" + duration(sec)
 }
 
 func duration(sec float64) string {

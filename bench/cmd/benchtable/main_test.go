@@ -74,7 +74,7 @@ func TestPairedDecides(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	res.writePaired(&buf)
-	if want := "| pq | point | 100 µs | ×1.30 | ×1.20 |"; !strings.Contains(buf.String(), want) {
+	if want := "| pq | point | 100 µs | ×1.30 (+30 µs) | ×1.20 (+20 µs) |"; !strings.Contains(buf.String(), want) {
 		t.Errorf("paired table: got\n%s\nwant it to contain %q", buf.String(), want)
 	}
 	buf.Reset()
