@@ -7,7 +7,7 @@ type analyzer struct {
 	toks       []token
 	script     *Script
 	starts     []int
-	scriptFlaw string
+	parenFlaw  int // offset of the first unbalanced parenthesis, or -1
 	depth      int
 	stmtDepth  int        // depth of the statement being read: its own WITH may modify data
 	st         *Statement // statement being analysed
@@ -50,13 +50,13 @@ func (a *analyzer) matchParens() {
 				stack = stack[:len(stack)-1]
 				a.toks[o].m = int32(i)
 				t.m = o
-			} else if a.scriptFlaw == "" {
-				a.scriptFlaw = "unbalanced parentheses"
+			} else if a.parenFlaw < 0 {
+				a.parenFlaw = int(t.pos)
 			}
 		}
 	}
-	if len(stack) > 0 && a.scriptFlaw == "" {
-		a.scriptFlaw = "unbalanced parentheses"
+	if len(stack) > 0 && a.parenFlaw < 0 {
+		a.parenFlaw = int(a.toks[stack[0]].pos)
 	}
 }
 

@@ -66,3 +66,27 @@ func BenchmarkCacheHitParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPathological measures texts built to make an analyser slow:
+// each must stay linear in the text's length.
+func BenchmarkPathological(b *testing.B) {
+	const n = 1 << 18
+	for _, bc := range []struct{ name, q string }{
+		{"backslashes", strings.Repeat(`\`, n)},
+		{"open-strings-mysql", strings.Repeat(`'\'`, n/3)},
+		{"parens", strings.Repeat("(", n/2) + strings.Repeat(")", n/2)},
+		{"semicolons", strings.Repeat(";", n)},
+		{"statements", strings.Repeat("SELECT 1;", n/9)},
+		{"or-chain", "DELETE FROM t WHERE " + strings.Repeat("a = 1 OR ", n/9) + "b = 2"},
+		{"tables", "SELECT * FROM " + strings.Repeat("t, ", n/3) + "u"},
+		{"dollar-tags", strings.Repeat("$a$ ", n/4)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.q)))
+			for b.Loop() {
+				sqlparse.Analyze(sqlparse.MySQL, bc.q)
+				sqlparse.Analyze(sqlparse.PostgreSQL, bc.q)
+			}
+		})
+	}
+}

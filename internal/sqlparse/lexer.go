@@ -46,14 +46,27 @@ type lexer struct {
 	src   string
 	toks  []token
 	flaws []lexFlaw
-	// execDepth is >0 inside a MySQL executable comment /*! … */.
+	// inExec is true inside a MySQL executable comment /*! … */.
 	inExec bool
+	// semis counts the semicolons so far; flawSemis its value at the
+	// last flaw recorded.
+	semis, flawSemis int
 }
 
+// flaw records the first flaw between two semicolons: statements end
+// only at semicolons, so a later one could only repeat that a statement is
+// incomplete. This keeps the flaws, and the work to place them, linear.
 func (lx *lexer) flaw(pos int, reason string) {
-	if len(lx.flaws) < 16 {
-		lx.flaws = append(lx.flaws, lexFlaw{pos, reason})
+	if len(lx.flaws) > 0 && lx.semis == lx.flawSemis {
+		return
 	}
+	lx.flawSemis = lx.semis
+	lx.flaws = append(lx.flaws, lexFlaw{pos, reason})
+}
+
+// flawAt records a flaw found after lexing, at any place.
+func (lx *lexer) flawAt(pos int, reason string) {
+	lx.flaws = append(lx.flaws, lexFlaw{pos, reason})
 }
 
 func isIdentStart(c byte) bool {
@@ -183,6 +196,7 @@ func (lx *lexer) lex() {
 			i = lx.mysqlVar(i, space)
 		case c == ';':
 			i++
+			lx.semis++
 			lx.emit(tSemi, start, i, space)
 		case c == '(' || c == ')' || c == ',' || c == '[' || c == ']' || c == '{' || c == '}':
 			i++

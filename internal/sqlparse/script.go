@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -49,14 +50,17 @@ func Analyze(d Dialect, sql string) (script *Script) {
 	if k := strings.IndexByte(sql, 0); k >= 0 {
 		// Drivers and servers may cut the text at a NUL, wherever it is:
 		// in a string, in a comment.
-		lx.flaw(k, "NUL byte in text")
+		lx.flawAt(k, "NUL byte in text")
 	}
 	if !utf8.ValidString(sql) {
-		lx.flaw(0, "invalid UTF-8")
+		lx.flawAt(0, "invalid UTF-8")
 	}
-	a := analyzer{d: d, src: sql, toks: lx.toks}
+	a := analyzer{d: d, src: sql, toks: lx.toks, parenFlaw: -1}
 	a.matchParens()
 	a.split(sa)
+	if a.parenFlaw >= 0 {
+		lx.flawAt(a.parenFlaw, "unbalanced parentheses")
+	}
 	a.applyFlaws(lx.flaws)
 	sc.Complete = true
 	for i := range sc.Statements {
@@ -66,14 +70,14 @@ func Analyze(d Dialect, sql string) (script *Script) {
 			break
 		}
 	}
-	if sc.Complete && a.scriptFlaw != "" {
-		sc.Complete = false
-		sc.Reason = a.scriptFlaw
-	}
 	// One allocation holds the normalized text and the summary.
 	var sb [64]byte
 	summary := a.summary(sc, sb[:0])
 	sc.Normalized, sc.Summary = normalize(sql, lx.toks, summary)
+	if !sc.Complete && (strings.IndexByte(sc.Normalized, 0) >= 0 || !utf8.ValidString(sc.Normalized)) {
+		// Keep what is recorded printable: spans want valid UTF-8.
+		sc.Normalized = strings.ToValidUTF8(strings.ReplaceAll(sc.Normalized, "\x00", ""), "?")
+	}
 	sc.Fingerprint = fingerprint(d, sc.Normalized)
 	return sc
 }
@@ -97,11 +101,9 @@ func (a *analyzer) applyFlaws(flaws []lexFlaw) {
 			continue
 		}
 		// The statement starting last at or before the flaw holds it.
-		k := 0
-		for j := range a.starts {
-			if int(a.toks[a.starts[j]].pos) <= f.pos {
-				k = j
-			}
+		k := sort.Search(len(a.starts), func(j int) bool { return int(a.toks[a.starts[j]].pos) > f.pos }) - 1
+		if k < 0 {
+			k = 0
 		}
 		if k >= len(sts) {
 			k = len(sts) - 1

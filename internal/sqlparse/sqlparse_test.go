@@ -447,3 +447,18 @@ func TestReads(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryStatementKeepsItsFlaw(t *testing.T) {
+	q := "SELECT " + strings.Repeat(`\`, 100) + "; SELECT 1; SELECT 'open"
+	s := sqlparse.Analyze(pg, q)
+	if len(s.Statements) != 3 {
+		t.Fatalf("%d statements, want 3", len(s.Statements))
+	}
+	if s.Statements[0].Complete || !s.Statements[1].Complete || s.Statements[2].Complete {
+		t.Errorf("complete: %v %v %v, want false true false",
+			s.Statements[0].Complete, s.Statements[1].Complete, s.Statements[2].Complete)
+	}
+	if s := sqlparse.Analyze(pg, "SELECT 1; SELECT (2"); s.Statements[1].Complete || !s.Statements[0].Complete {
+		t.Error("unbalanced parenthesis not charged to its statement")
+	}
+}
