@@ -2,19 +2,19 @@ package sqlparse
 
 // analyzer reads the tokens of one text.
 type analyzer struct {
-	d          Dialect
-	src        string
-	toks       []token
-	script     *Script
-	starts     []int
-	parenFlaw  int // offset of the first unbalanced parenthesis, or -1
-	depth      int
-	stmtDepth  int        // depth of the statement being read: its own WITH may modify data
-	st         *Statement // statement being analysed
-	ctes       []cte      // common table expressions in scope
-	cteEffect  Kind       // most consequential data-modifying CTE
-	colMode    bool       // reading column references: db.table.column is fine
-	srcArena   []string   // backing array of the columns' sources
+	d         Dialect
+	src       string
+	toks      []token
+	script    *Script
+	starts    []int
+	parenFlaw int // offset of the first unbalanced parenthesis, or -1
+	depth     int
+	stmtDepth int        // depth of the statement being read: its own WITH may modify data
+	st        *Statement // statement being analysed
+	ctes      []cte      // common table expressions in scope
+	cteEffect Kind       // most consequential data-modifying CTE
+	colMode   bool       // reading column references: db.table.column is fine
+	srcArena  []string   // backing array of the columns' sources
 }
 
 // cte is a common table expression name in scope and its output columns.
