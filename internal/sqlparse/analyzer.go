@@ -15,6 +15,7 @@ type analyzer struct {
 	cteEffect Kind       // most consequential data-modifying CTE
 	colMode   bool       // reading column references: db.table.column is fine
 	srcArena  []string   // backing array of the columns' sources
+	prepared  []prepared // statements prepared earlier in the text
 }
 
 // cte is a common table expression name in scope and its output columns.

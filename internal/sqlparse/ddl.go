@@ -521,6 +521,7 @@ func (a *analyzer) prepare(lo, hi int) {
 		if !inner.Complete {
 			a.fail(inner.Reason)
 		}
+		a.remember(lo+1, inner)
 	case a.d == MySQL && a.is(i, "FROM"):
 		if i+2 == hi && a.toks[i+1].kind == tString {
 			s := a.text(i + 1)
@@ -537,11 +538,15 @@ func (a *analyzer) prepare(lo, hi int) {
 				if !inner.Complete {
 					a.fail(inner.Reason)
 				}
+				a.remember(lo+1, &inner)
 			default:
 				a.fail("prepared text with several statements")
 			}
+			return
 		}
-		// From a variable: the text is not known here; EXECUTE runs it.
+		// From a variable: the text is not known here, so an EXECUTE of
+		// it is not either.
+		a.remember(lo+1, nil)
 	default:
 		a.fail(reasonConstuct)
 	}
@@ -740,4 +745,61 @@ func (a *analyzer) declare(lo, hi int) {
 		}
 	}
 	a.fail(reasonConstuct)
+}
+
+// prepared is a statement prepared earlier in the same text.
+type prepared struct {
+	name string
+	st   *Statement // nil when its text is not known
+}
+
+// preparedName reads the name of a prepared statement at i.
+func (a *analyzer) preparedName(i int) string {
+	if !a.isName(i) {
+		return ""
+	}
+	if a.d == MySQL {
+		return lowerASCII(a.fold(i)) // MySQL's names ignore case
+	}
+	return a.fold(i)
+}
+
+func (a *analyzer) remember(i int, st *Statement) {
+	if name := a.preparedName(i); name != "" {
+		a.prepared = append(a.prepared, prepared{name, st})
+	}
+}
+
+// execute reads EXECUTE name: it does what the prepared statement does,
+// which is known only when the same text prepared it.
+func (a *analyzer) execute(lo, hi int) {
+	a.kind(KindExecute)
+	name := a.preparedName(lo + 1)
+	a.scanAll(lo+2, hi)
+	for k := len(a.prepared) - 1; k >= 0; k-- {
+		p := a.prepared[k]
+		if p.name != name {
+			continue
+		}
+		if p.st == nil {
+			break
+		}
+		a.st.Inner = p.st
+		a.st.Effect = p.st.Effect
+		a.st.IntoFile = p.st.IntoFile
+		for _, t := range p.st.Reads {
+			a.read(t)
+		}
+		for _, t := range p.st.Writes {
+			a.write(t)
+		}
+		for _, f := range p.st.Functions {
+			a.function(f)
+		}
+		if !p.st.Complete {
+			a.fail(p.st.Reason)
+		}
+		return
+	}
+	a.fail("prepared statement not in this text")
 }

@@ -24,7 +24,7 @@ func knownReasons() map[string]bool {
 		"unicode escape in identifier|unknown construct|unknown dialect|unknown statement|"+
 		"unterminated BEGIN … END block|unterminated comment|unterminated dollar-quoted string|"+
 		"unterminated executable comment|unterminated quoted identifier|unterminated string|"+
-		"versioned executable comment|zero-length quoted identifier|internal error", "|") {
+		"versioned executable comment|zero-length quoted identifier|internal error|procedural code block|prepared statement not in this text", "|") {
 		known[r] = true
 	}
 	return known

@@ -163,14 +163,27 @@ type Statement struct {
 	Kind Kind
 	// Effect is the statement's most consequential effect: the Kind of the
 	// most dangerous thing it does when executed. A DELETE inside a CTE of a
-	// SELECT, or an EXPLAIN ANALYZE DELETE, has Effect KindDelete.
+	// SELECT, or an EXPLAIN ANALYZE DELETE, has Effect KindDelete. Also:
+	// INSERT … ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE → KindUpdate;
+	// MERGE with a DELETE action → KindDelete; SELECT … INTO a new table →
+	// KindCreate; SELECT … INTO OUTFILE / DUMPFILE → KindCopy (a write
+	// outside the database, as COPY TO a file); EXPLAIN without ANALYZE →
+	// KindExplain; EXECUTE of a statement prepared earlier in the same text →
+	// that statement's effect (an EXECUTE of anything else is incomplete).
+	// Otherwise Effect equals Kind.
 	Effect Kind
 	// Object is what a CREATE, ALTER, DROP, TRUNCATE, RENAME, GRANT or
 	// REVOKE acts on; ObjectNone for other statements.
 	Object ObjectType
 	// DropsColumn is true for an ALTER TABLE … DROP (COLUMN|CONSTRAINT).
 	DropsColumn bool
-	// Reads and Writes are the relations read and written.
+	// Reads and Writes are the relations read and written. Writes holds the
+	// targets of INSERT, UPDATE, DELETE, MERGE, REPLACE, COPY FROM, LOAD
+	// DATA, TRUNCATE, SELECT INTO, data-modifying CTEs, and the tables,
+	// views, materialized views and sequences a CREATE, ALTER, DROP or
+	// RENAME acts on (and the table of CREATE INDEX, MySQL DROP INDEX … ON).
+	// A MySQL multi-table UPDATE lists all its tables in both. CTE names
+	// are not relations.
 	Reads  []Table
 	Writes []Table
 	// Functions are the functions called, lowercase, schema-qualified when
@@ -180,7 +193,8 @@ type Statement struct {
 	Where Where
 	// HasLimit is true when an UPDATE or DELETE carries a LIMIT.
 	HasLimit bool
-	// Limit is that LIMIT's value when it is a literal, else -1.
+	// Limit is that LIMIT's value when it is a literal, else -1 (also when
+	// there is no LIMIT).
 	Limit int64
 	// Columns is the output column list of a SELECT, or of a RETURNING
 	// clause, in order; nil when not known.
@@ -200,7 +214,8 @@ type Statement struct {
 	// (standard_conforming_strings, backslash_quote, client_encoding,
 	// sql_mode, NAMES, CHARACTER SET, RESET ALL). Treat it as sensitive.
 	LexingSetting bool
-	// Inner is the statement an EXPLAIN, PREPARE or similar wraps, if any.
+	// Inner is the statement an EXPLAIN, PREPARE, EXECUTE or MariaDB
+	// ANALYZE wraps, if any.
 	Inner *Statement
 	// Complete is true only when every token of the statement was
 	// understood. When false, Kind and Effect are a best effort and must not

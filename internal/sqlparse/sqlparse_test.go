@@ -462,3 +462,26 @@ func TestEveryStatementKeepsItsFlaw(t *testing.T) {
 		t.Error("unbalanced parenthesis not charged to its statement")
 	}
 }
+
+func TestExecute(t *testing.T) {
+	s := sqlparse.Analyze(pg, "PREPARE p AS DELETE FROM t; EXECUTE p")
+	if !s.Complete || s.Statements[1].Effect != sqlparse.KindDelete || join(s.Statements[1].Writes) != "t" {
+		t.Errorf("EXECUTE of a DELETE prepared in the text: complete %v, effect %v", s.Complete, s.Statements[1].Effect)
+	}
+	s = sqlparse.Analyze(my, "PREPARE p FROM 'DELETE FROM t'; EXECUTE P")
+	if !s.Complete || s.Statements[1].Effect != sqlparse.KindDelete {
+		t.Errorf("MySQL EXECUTE: complete %v (%s), effect %v", s.Complete, s.Reason, s.Statements[1].Effect)
+	}
+	for _, q := range []struct {
+		d sqlparse.Dialect
+		q string
+	}{
+		{pg, "EXECUTE p"},
+		{my, "SET @q = 'DELETE FROM t'; PREPARE p FROM @q; EXECUTE p"},
+		{pg, "DO $$ BEGIN DELETE FROM t; END $$"},
+	} {
+		if s := sqlparse.Analyze(q.d, q.q); s.Complete {
+			t.Errorf("%q: complete", q.q)
+		}
+	}
+}

@@ -90,10 +90,14 @@ func (a *analyzer) dispatch(lo, hi int) {
 		a.call(lo, hi)
 	case a.is(lo, "DO") && a.d != SQLite:
 		a.simple(KindDo, lo, hi)
+		if a.d == PostgreSQL {
+			// An anonymous code block: what it does is in code not read here.
+			a.fail("procedural code block")
+		}
 	case a.is(lo, "PREPARE"):
 		a.prepare(lo, hi)
 	case a.is(lo, "EXECUTE") && a.d != SQLite:
-		a.simple(KindExecute, lo, hi)
+		a.execute(lo, hi)
 	case a.is(lo, "DEALLOCATE") && a.d != SQLite:
 		a.simple(KindDeallocate, lo, hi)
 	case a.is(lo, "SET") && a.d != SQLite:
