@@ -136,39 +136,64 @@ func (stacked) Check(_ context.Context, r *Request) Outcome {
 	return Outcome{}
 }
 
-// dangerousFunctions read or write server files, reach other servers, run
-// code the analyser cannot read, stall the server or kill sessions.
-var dangerousFunctions = [...]string{
-	// PostgreSQL: server files and programs, other servers, dynamic SQL,
-	// sleeping, administration.
-	"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file",
-	"pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir",
-	"pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_logdir_ls",
-	"lo_import", "lo_export", "lo_from_bytea", "lo_put",
-	"dblink", "dblink_exec", "dblink_connect", "dblink_connect_u",
-	"dblink_send_query", "dblink_open", "dblink_fetch",
-	"query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema",
-	"cursor_to_xml", "database_to_xml", "database_to_xml_and_xmlschema",
-	"schema_to_xml",
-	"pg_sleep", "pg_sleep_for", "pg_sleep_until",
-	"pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf",
-	"pg_rotate_logfile", "pg_promote",
-	// MySQL / MariaDB.
-	"sleep", "benchmark", "load_file", "sys_exec", "sys_eval",
-	// SQLite.
-	"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+// isDangerousName reports functions that read or write server files, reach
+// other servers, run code the analyser cannot read, stall the server or
+// kill sessions. Names are lowercase, as the analyser reports them.
+func isDangerousName(name string) bool {
+	switch name {
+	case
+		// PostgreSQL: server files and programs, other servers, dynamic SQL,
+		// sleeping, administration.
+		"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file",
+		"pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir",
+		"pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_logdir_ls",
+		"lo_import", "lo_export", "lo_from_bytea", "lo_put",
+		"dblink", "dblink_exec", "dblink_connect", "dblink_connect_u",
+		"dblink_send_query", "dblink_open", "dblink_fetch",
+		"query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema",
+		"cursor_to_xml", "database_to_xml", "database_to_xml_and_xmlschema",
+		"schema_to_xml",
+		"pg_sleep", "pg_sleep_for", "pg_sleep_until",
+		"pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf",
+		"pg_rotate_logfile", "pg_promote",
+		// MySQL / MariaDB.
+		"sleep", "benchmark", "load_file", "sys_exec", "sys_eval",
+		// SQLite.
+		"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer":
+		return true
+	}
+	return false
 }
 
-func isDangerousFunction(name string) bool {
+// funcIs reports whether the function name, without its schema, satisfies
+// is.
+// Names are lowercase as the analyser reports them; a name with upper-case
+// letters (a quoted identifier) is folded without allocating when short.
+func funcIs(is func(string) bool, name string) bool {
 	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		name = name[i+1:]
 	}
-	for _, f := range dangerousFunctions {
-		if strings.EqualFold(name, f) {
-			return true
-		}
+	if is(name) {
+		return true
 	}
-	return false
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return is(strings.ToLower(name))
+	}
+	lower := buf[:len(name)]
+	changed := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+			changed = true
+		}
+		lower[i] = c
+	}
+	if !changed {
+		return false
+	}
+	return is(string(lower))
 }
 
 // DangerousCalls denies commands and functions that leave the database's
@@ -201,7 +226,7 @@ func isDangerous(st *Statement) bool {
 		return true
 	}
 	for _, f := range st.Functions {
-		if isDangerousFunction(f) {
+		if funcIs(isDangerousName, f) {
 			return true
 		}
 	}
@@ -252,16 +277,6 @@ func isPrivilegeChange(st *Statement, text string) bool {
 	return st.Effect == sqlparse.KindGrant || st.Effect == sqlparse.KindRevoke
 }
 
-// lexingSettings change how the server splits the text into tokens; the
-// analyser reads text with the defaults, so changing one on a live
-// connection could make a later statement mean something else to the
-// server than to the guard.
-var lexingSettings = [...]string{
-	"standard_conforming_strings", "backslash_quote", "client_encoding",
-	"sql_mode", "ansi_quotes", "no_backslash_escapes", "names", "charset",
-	"character", "character_set_client", "character_set_connection",
-}
-
 // LexingSettings denies statements that change how the server lexes later
 // statements: PostgreSQL standard_conforming_strings, backslash_quote and
 // client_encoding; MySQL sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES), SET
@@ -304,7 +319,15 @@ func changesLexing(st *Statement, text string) bool {
 	default:
 		return false
 	}
-	for _, w := range lexingSettings {
+	// These settings change how the server splits the text into tokens; the
+	// analyser reads text with the defaults, so changing one on a live
+	// connection could make a later statement mean something else to the
+	// server than to the guard.
+	for _, w := range [...]string{
+		"standard_conforming_strings", "backslash_quote", "client_encoding",
+		"sql_mode", "ansi_quotes", "no_backslash_escapes", "names", "charset",
+		"character", "character_set_client", "character_set_connection",
+	} {
 		if containsWordFold(text, w) {
 			return true
 		}
@@ -324,11 +347,17 @@ func isReadOnlyEffect(k Kind) bool {
 	return false
 }
 
-// writingFunctions change state although they are called from a SELECT.
-var writingFunctions = [...]string{
-	"nextval", "setval", "set_config", "lo_create", "lo_unlink", "lo_import",
-	"lo_from_bytea", "lo_put", "pg_advisory_lock", "pg_advisory_xact_lock",
-	"get_lock", "release_lock",
+// isWritingName reports functions that change state although a SELECT
+// calls them.
+func isWritingName(name string) bool {
+	switch name {
+	case
+		"nextval", "setval", "set_config", "lo_create", "lo_unlink", "lo_import",
+		"lo_from_bytea", "lo_put", "pg_advisory_lock", "pg_advisory_xact_lock",
+		"get_lock", "release_lock":
+		return true
+	}
+	return false
 }
 
 // ReadOnly restricts the identities who selects to reading: any statement
@@ -360,13 +389,8 @@ func writes(st *Statement) bool {
 		return true
 	}
 	for _, f := range st.Functions {
-		if i := strings.LastIndexByte(f, '.'); i >= 0 {
-			f = f[i+1:]
-		}
-		for _, w := range writingFunctions {
-			if strings.EqualFold(f, w) {
-				return true
-			}
+		if funcIs(isWritingName, f) {
+			return true
 		}
 	}
 	return false

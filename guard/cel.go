@@ -21,11 +21,10 @@ type attribute struct {
 	get  func(r *Request) any
 }
 
-var stringList = cel.ListType(cel.StringType)
-
 // attributes is the whole vocabulary a condition may use. A name not
 // listed here is refused when the policy is loaded.
 func attributes() []attribute {
+	stringList := cel.ListType(cel.StringType)
 	str := func(name string, f func(r *Request) string) attribute {
 		return attribute{name, cel.StringType, func(r *Request) any { return f(r) }}
 	}
@@ -322,92 +321,149 @@ func (c *conditions) when(prg cel.Program) func(*Request) bool {
 // KindName returns the upper-case name of a statement kind as conditions
 // see it ("SELECT", "DELETE", "CREATE", "UNKNOWN").
 func KindName(k Kind) string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
+	switch k {
+	case sqlparse.KindSelect:
+		return "SELECT"
+	case sqlparse.KindInsert:
+		return "INSERT"
+	case sqlparse.KindUpdate:
+		return "UPDATE"
+	case sqlparse.KindDelete:
+		return "DELETE"
+	case sqlparse.KindMerge:
+		return "MERGE"
+	case sqlparse.KindReplace:
+		return "REPLACE"
+	case sqlparse.KindCreate:
+		return "CREATE"
+	case sqlparse.KindAlter:
+		return "ALTER"
+	case sqlparse.KindDrop:
+		return "DROP"
+	case sqlparse.KindTruncate:
+		return "TRUNCATE"
+	case sqlparse.KindRename:
+		return "RENAME"
+	case sqlparse.KindComment:
+		return "COMMENT"
+	case sqlparse.KindGrant:
+		return "GRANT"
+	case sqlparse.KindRevoke:
+		return "REVOKE"
+	case sqlparse.KindCopy:
+		return "COPY"
+	case sqlparse.KindLoadData:
+		return "LOAD DATA"
+	case sqlparse.KindCall:
+		return "CALL"
+	case sqlparse.KindDo:
+		return "DO"
+	case sqlparse.KindPrepare:
+		return "PREPARE"
+	case sqlparse.KindExecute:
+		return "EXECUTE"
+	case sqlparse.KindDeallocate:
+		return "DEALLOCATE"
+	case sqlparse.KindSet:
+		return "SET"
+	case sqlparse.KindReset:
+		return "RESET"
+	case sqlparse.KindShow:
+		return "SHOW"
+	case sqlparse.KindBegin:
+		return "BEGIN"
+	case sqlparse.KindCommit:
+		return "COMMIT"
+	case sqlparse.KindRollback:
+		return "ROLLBACK"
+	case sqlparse.KindSavepoint:
+		return "SAVEPOINT"
+	case sqlparse.KindRelease:
+		return "RELEASE"
+	case sqlparse.KindExplain:
+		return "EXPLAIN"
+	case sqlparse.KindLock:
+		return "LOCK"
+	case sqlparse.KindUnlock:
+		return "UNLOCK"
+	case sqlparse.KindVacuum:
+		return "VACUUM"
+	case sqlparse.KindAnalyze:
+		return "ANALYZE"
+	case sqlparse.KindUse:
+		return "USE"
+	case sqlparse.KindAttach:
+		return "ATTACH"
+	case sqlparse.KindPragma:
+		return "PRAGMA"
+	case sqlparse.KindListen:
+		return "LISTEN"
+	case sqlparse.KindCheckpoint:
+		return "CHECKPOINT"
+	case sqlparse.KindDiscard:
+		return "DISCARD"
+	case sqlparse.KindReindex:
+		return "REINDEX"
+	case sqlparse.KindCluster:
+		return "CLUSTER"
+	case sqlparse.KindRefresh:
+		return "REFRESH"
+	case sqlparse.KindSecurityLabel:
+		return "SECURITY LABEL"
+	case sqlparse.KindImport:
+		return "IMPORT"
+	case sqlparse.KindHandler:
+		return "HANDLER"
+	case sqlparse.KindFlush:
+		return "FLUSH"
+	case sqlparse.KindValues:
+		return "VALUES"
+	case sqlparse.KindTable:
+		return "TABLE"
+	case sqlparse.KindOther:
+		return "OTHER"
 	}
 	return "UNKNOWN"
-}
-
-var kindNames = [...]string{
-	sqlparse.KindUnknown:       "UNKNOWN",
-	sqlparse.KindSelect:        "SELECT",
-	sqlparse.KindInsert:        "INSERT",
-	sqlparse.KindUpdate:        "UPDATE",
-	sqlparse.KindDelete:        "DELETE",
-	sqlparse.KindMerge:         "MERGE",
-	sqlparse.KindReplace:       "REPLACE",
-	sqlparse.KindCreate:        "CREATE",
-	sqlparse.KindAlter:         "ALTER",
-	sqlparse.KindDrop:          "DROP",
-	sqlparse.KindTruncate:      "TRUNCATE",
-	sqlparse.KindRename:        "RENAME",
-	sqlparse.KindComment:       "COMMENT",
-	sqlparse.KindGrant:         "GRANT",
-	sqlparse.KindRevoke:        "REVOKE",
-	sqlparse.KindCopy:          "COPY",
-	sqlparse.KindLoadData:      "LOAD DATA",
-	sqlparse.KindCall:          "CALL",
-	sqlparse.KindDo:            "DO",
-	sqlparse.KindPrepare:       "PREPARE",
-	sqlparse.KindExecute:       "EXECUTE",
-	sqlparse.KindDeallocate:    "DEALLOCATE",
-	sqlparse.KindSet:           "SET",
-	sqlparse.KindReset:         "RESET",
-	sqlparse.KindShow:          "SHOW",
-	sqlparse.KindBegin:         "BEGIN",
-	sqlparse.KindCommit:        "COMMIT",
-	sqlparse.KindRollback:      "ROLLBACK",
-	sqlparse.KindSavepoint:     "SAVEPOINT",
-	sqlparse.KindRelease:       "RELEASE",
-	sqlparse.KindExplain:       "EXPLAIN",
-	sqlparse.KindLock:          "LOCK",
-	sqlparse.KindUnlock:        "UNLOCK",
-	sqlparse.KindVacuum:        "VACUUM",
-	sqlparse.KindAnalyze:       "ANALYZE",
-	sqlparse.KindUse:           "USE",
-	sqlparse.KindAttach:        "ATTACH",
-	sqlparse.KindPragma:        "PRAGMA",
-	sqlparse.KindListen:        "LISTEN",
-	sqlparse.KindCheckpoint:    "CHECKPOINT",
-	sqlparse.KindDiscard:       "DISCARD",
-	sqlparse.KindReindex:       "REINDEX",
-	sqlparse.KindCluster:       "CLUSTER",
-	sqlparse.KindRefresh:       "REFRESH",
-	sqlparse.KindSecurityLabel: "SECURITY LABEL",
-	sqlparse.KindImport:        "IMPORT",
-	sqlparse.KindHandler:       "HANDLER",
-	sqlparse.KindFlush:         "FLUSH",
-	sqlparse.KindValues:        "VALUES",
-	sqlparse.KindTable:         "TABLE",
-	sqlparse.KindOther:         "OTHER",
 }
 
 // ObjectName returns the upper-case name of a DDL object type as conditions
 // see it ("TABLE", "ROLE", "NONE", "UNKNOWN").
 func ObjectName(o ObjectType) string {
-	if int(o) < len(objectNames) && objectNames[o] != "" {
-		return objectNames[o]
+	switch o {
+	case sqlparse.ObjectNone:
+		return "NONE"
+	case sqlparse.ObjectTable:
+		return "TABLE"
+	case sqlparse.ObjectView:
+		return "VIEW"
+	case sqlparse.ObjectMaterializedView:
+		return "MATERIALIZED VIEW"
+	case sqlparse.ObjectIndex:
+		return "INDEX"
+	case sqlparse.ObjectSequence:
+		return "SEQUENCE"
+	case sqlparse.ObjectSchema:
+		return "SCHEMA"
+	case sqlparse.ObjectDatabase:
+		return "DATABASE"
+	case sqlparse.ObjectFunction:
+		return "FUNCTION"
+	case sqlparse.ObjectProcedure:
+		return "PROCEDURE"
+	case sqlparse.ObjectTrigger:
+		return "TRIGGER"
+	case sqlparse.ObjectDataType:
+		return "TYPE"
+	case sqlparse.ObjectExtension:
+		return "EXTENSION"
+	case sqlparse.ObjectRole:
+		return "ROLE"
+	case sqlparse.ObjectPolicy:
+		return "POLICY"
+	case sqlparse.ObjectTablespace:
+		return "TABLESPACE"
+	case sqlparse.ObjectOther:
+		return "OTHER"
 	}
 	return "UNKNOWN"
-}
-
-var objectNames = [...]string{
-	sqlparse.ObjectUnknown:          "UNKNOWN",
-	sqlparse.ObjectNone:             "NONE",
-	sqlparse.ObjectTable:            "TABLE",
-	sqlparse.ObjectView:             "VIEW",
-	sqlparse.ObjectMaterializedView: "MATERIALIZED VIEW",
-	sqlparse.ObjectIndex:            "INDEX",
-	sqlparse.ObjectSequence:         "SEQUENCE",
-	sqlparse.ObjectSchema:           "SCHEMA",
-	sqlparse.ObjectDatabase:         "DATABASE",
-	sqlparse.ObjectFunction:         "FUNCTION",
-	sqlparse.ObjectProcedure:        "PROCEDURE",
-	sqlparse.ObjectTrigger:          "TRIGGER",
-	sqlparse.ObjectDataType:         "TYPE",
-	sqlparse.ObjectExtension:        "EXTENSION",
-	sqlparse.ObjectRole:             "ROLE",
-	sqlparse.ObjectPolicy:           "POLICY",
-	sqlparse.ObjectTablespace:       "TABLESPACE",
-	sqlparse.ObjectOther:            "OTHER",
 }

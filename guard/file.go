@@ -208,19 +208,24 @@ func (fp *fileParser) mode(v *yaml.Node, rule string) (Mode, error) {
 	return 0, fp.errAt(v, rule, "mode", "must be enforce or monitor")
 }
 
-// ruleParams lists, per built-in, the parameters it takes.
-var ruleParams = map[string][]string{
-	RuleDestructiveDDL:  {"environments"},
-	RuleMissingWhere:    nil,
-	RuleStacked:         nil,
-	RuleDangerous:       nil,
-	RulePrivileges:      nil,
-	RuleLexingSettings:  nil,
-	RuleReadOnly:        {"who"},
-	RuleTables:          {"who", "allow", "deny"},
-	RuleRequireIdentity: nil,
-	RuleMaxRows:         {"limit"},
-	RuleUnmaskReview:    {"exempt_roles"},
+// builtinParams returns the parameters a built-in takes, and whether the
+// built-in exists.
+func builtinParams(name string) ([]string, bool) {
+	switch name {
+	case RuleMissingWhere, RuleStacked, RuleDangerous, RulePrivileges, RuleLexingSettings, RuleRequireIdentity:
+		return nil, true
+	case RuleDestructiveDDL:
+		return []string{"environments"}, true
+	case RuleReadOnly:
+		return []string{"who"}, true
+	case RuleTables:
+		return []string{"who", "allow", "deny"}, true
+	case RuleMaxRows:
+		return []string{"limit"}, true
+	case RuleUnmaskReview:
+		return []string{"exempt_roles"}, true
+	}
+	return nil, false
 }
 
 func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
@@ -248,7 +253,7 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	builtin := ""
 	if b, ok := fields["builtin"]; ok {
 		builtin = b[1].Value
-		if _, known := ruleParams[builtin]; !known {
+		if _, known := builtinParams(builtin); !known {
 			return nr, fp.errAt(b[1], name, "builtin", "unknown built-in %q (known: %s)", builtin, knownBuiltins())
 		}
 	}
@@ -256,7 +261,8 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	if builtin == "" {
 		common["reason"], common["unmask"] = true, true
 	} else {
-		for _, p := range ruleParams[builtin] {
+		params, _ := builtinParams(builtin)
+		for _, p := range params {
 			common[p] = true
 		}
 	}
