@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -26,19 +27,26 @@ func FuzzRedactError(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	emailWord := regexp.MustCompile(`(?i)(^|[^\pL\pN_$])email($|[^\pL\pN_$])`)
 	f.Fuzz(func(t *testing.T, cols, value string) {
+		// A value may legitimately appear in the fixed text around it.
+		survives := func(got, template string) bool {
+			return len(value) >= 4 && strings.Contains(got, value) && !strings.Contains(template, value)
+		}
 		detail := "Key (" + cols + ")=(" + value + ") already exists."
 		got := m.RedactError(&pq.Error{Code: "23505", Message: "duplicate key", Detail: detail})
-		if strings.Contains(strings.ToLower(cols), "email") && len(value) >= 4 && !strings.Contains(cols+"[redacted]", value) {
-			if p := printed(got); strings.Contains(p, value) {
-				t.Errorf("value %q survived in %s", value, p)
+		if emailWord.MatchString(cols) && !strings.Contains(cols, ")=(") {
+			var pe *pq.Error
+			if !errors.As(got, &pe) {
+				pe = &pq.Error{}
+			}
+			if survives(got.Error()+pe.Detail, "pq: duplicate key (23505)Key ("+cols+")=([redacted]) already exists.") {
+				t.Errorf("value %q survived in %q / %q", value, got.Error(), pe.Detail)
 			}
 		}
 		got = m.RedactError(&mysql.MySQLError{Number: 1062, Message: "Duplicate entry '" + value + "' for key '" + cols + "'"})
-		if len(value) >= 4 && !strings.Contains("Error 1062: Duplicate entry '[redacted]' for key '"+cols+"'", value) {
-			if p := printed(got); strings.Contains(p, value) {
-				t.Errorf("value %q survived in %s", value, p)
-			}
+		if survives(got.Error(), "Error 1062: Duplicate entry '[redacted]' for key '"+cols+"'") {
+			t.Errorf("value %q survived in %q", value, got.Error())
 		}
 		_ = m.RedactError(errors.New(cols + value))
 	})
