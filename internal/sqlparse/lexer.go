@@ -154,6 +154,9 @@ func (lx *lexer) lex() {
 				lx.flaw(i, "unterminated quoted identifier")
 				end = n
 			}
+			if lx.inExec && containsCommentEnd(src[i:end]) {
+				lx.flaw(i, "string holding a comment end inside an executable comment")
+			}
 			lx.emitQ(start, end, space, esc)
 			i = end
 		case c == '[' && lx.d == SQLite:

@@ -44,7 +44,7 @@ func Analyze(d Dialect, sql string) (script *Script) {
 	var buf [64]token
 	lx := lexer{d: d, src: sql, toks: buf[:0]}
 	if len(sql) > 240 {
-		lx.toks = make([]token, 0, len(sql)/4)
+		lx.toks = make([]token, 0, len(sql)/3+8)
 	}
 	lx.lex()
 	if k := strings.IndexByte(sql, 0); k >= 0 {
