@@ -143,6 +143,7 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		// The rest of the attributes are set once, with the outcome's, when
 		// the record ends: one copy into the span instead of two.
 		r.spanAttrs = &pendingAttrs{ev: *ev, args: args, caller: caller, haveCaller: haveCaller, id: id}
+		r.spanAttrs.ev.Args = nil // redacted above; the values are not kept
 	}
 	r.span = span
 	// The span's context, for the metrics' exemplars and the sinks; a
