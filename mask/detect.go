@@ -2,6 +2,7 @@ package mask
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/hoophq/alcatraz"
 )
@@ -19,18 +20,25 @@ type Query struct {
 	MinScore float64
 }
 
+// Span is where a [Detector] found an entity: the bytes
+// Text[Start:End] of the value.
+type Span struct {
+	Start, End int
+}
+
 // Detector finds sensitive content in a value. It must be safe for
 // concurrent use, must not retain q.Text, and must never log it.
 type Detector interface {
-	// Detect reports whether q.Text holds one of q.Entities.
-	Detect(q Query) bool
+	// Detect returns where q.Text holds one of q.Entities; none when it
+	// holds none.
+	Detect(q Query) []Span
 }
 
 // DetectorFunc adapts a function to [Detector].
-type DetectorFunc func(q Query) bool
+type DetectorFunc func(q Query) []Span
 
 // Detect calls f(q).
-func (f DetectorFunc) Detect(q Query) bool { return f(q) }
+func (f DetectorFunc) Detect(q Query) []Span { return f(q) }
 
 // alcatrazDetector runs github.com/hoophq/alcatraz, whose engine is safe for
 // concurrent use.
@@ -42,7 +50,7 @@ func newAlcatraz() Detector {
 	return alcatrazDetector{eng: alcatraz.NewEngine()}
 }
 
-func (a alcatrazDetector) Detect(q Query) bool {
+func (a alcatrazDetector) Detect(q Query) []Span {
 	opts := alcatraz.Options{Entities: q.Entities}
 	if slices.Contains(q.Entities, AnyEntity) {
 		opts.Entities = nil
@@ -51,5 +59,46 @@ func (a alcatrazDetector) Detect(q Query) bool {
 		min := q.MinScore
 		opts.Threshold = &min
 	}
-	return len(a.eng.Analyze(q.Text, opts)) > 0
+	found := a.eng.Analyze(q.Text, opts)
+	if len(found) == 0 {
+		return nil
+	}
+	spans := make([]Span, len(found))
+	for i, r := range found {
+		spans[i] = Span{Start: r.Start, End: r.End}
+	}
+	return spans
+}
+
+// maskSpans returns text with each span replaced by its masked form under
+// s, or ok false when a span is out of range (the caller then masks the
+// whole value).
+func maskSpans(text string, spans []Span, s Strategy, c *cursor) (out string, ok bool) {
+	spans = slices.Clone(spans)
+	slices.SortFunc(spans, func(a, b Span) int { return a.Start - b.Start })
+	var b strings.Builder
+	b.Grow(len(text))
+	at := 0
+	for i := 0; i < len(spans); i++ {
+		sp := spans[i]
+		if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End {
+			return "", false
+		}
+		// Merge overlapping and touching spans into one.
+		for i+1 < len(spans) && spans[i+1].Start <= sp.End {
+			i++
+			if spans[i].End > len(text) || spans[i].Start >= spans[i].End {
+				return "", false
+			}
+			sp.End = max(sp.End, spans[i].End)
+		}
+		if sp.Start < at {
+			sp.Start = at
+		}
+		b.WriteString(text[at:sp.Start])
+		b.WriteString(s.maskString(text[sp.Start:sp.End], c))
+		at = sp.End
+	}
+	b.WriteString(text[at:])
+	return b.String(), true
 }

@@ -59,9 +59,12 @@ func TestDetection(t *testing.T) {
 
 func TestWithDetector(t *testing.T) {
 	var asked []string
-	d := mask.DetectorFunc(func(q mask.Query) bool {
+	d := mask.DetectorFunc(func(q mask.Query) []mask.Span {
 		asked = append(asked, q.Entities...)
-		return strings.Contains(q.Text, "secret")
+		if i := strings.Index(q.Text, "secret"); i >= 0 {
+			return []mask.Span{{Start: i, End: i + len("secret")}}
+		}
+		return nil
 	})
 	m, err := mask.New(mask.WithDetector(d), mask.WithRules(mask.Rule{Name: "s", Detect: []string{"SECRET"}, Strategy: mask.Redact()}))
 	if err != nil {
@@ -72,6 +75,55 @@ func TestWithDetector(t *testing.T) {
 	_ = p.Apply(row)
 	if row[0] != "****" || !reflect.DeepEqual(asked, []string{"SECRET"}) {
 		t.Errorf("got %v, asked %v", row[0], asked)
+	}
+}
+
+func TestMaskSpans(t *testing.T) {
+	// A detector finding every word that starts with "s", plus bad spans
+	// where the text says so.
+	d := mask.DetectorFunc(func(q mask.Query) []mask.Span {
+		var out []mask.Span
+		for i := 0; i < len(q.Text); i++ {
+			if q.Text[i] == 's' && (i == 0 || q.Text[i-1] == ' ') {
+				j := i
+				for j < len(q.Text) && q.Text[j] != ' ' {
+					j++
+				}
+				out = append(out, mask.Span{Start: i, End: j}, mask.Span{Start: i + 1, End: j}) // overlapping
+			}
+		}
+		if strings.Contains(q.Text, "bad") {
+			out = append(out, mask.Span{Start: 3, End: len(q.Text) + 10})
+		}
+		return out
+	})
+	m, err := mask.New(mask.WithDetector(d), mask.WithRules(
+		mask.Rule{Name: "s", Columns: []string{"a", "b"}, Detect: []string{"S"}, Strategy: mask.Redact(), MaskSpans: true},
+		mask.Rule{Name: "p", Columns: []string{"c"}, Detect: []string{"S"}, Strategy: mask.Partial(1, 0), MaskSpans: true},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Plan(context.Background(), mask.Input{Columns: []mask.Column{attributed("a"), attributed("b"), attributed("c"), {Name: "c", Attributed: true, Expr: true, Sources: []string{"t.c"}}}})
+	tests := []struct {
+		give, want driver.Value
+	}{
+		{"call secret soon ok", "call **** **** ok"},
+		{[]byte("sa sb"), []byte("**** ****")},
+		{"nothing", "nothing"},
+		{"a bad secret", "****"},
+	}
+	for _, tt := range tests {
+		row := []driver.Value{tt.give, tt.give, "see sam", "see sam"}
+		if err := p.Apply(row); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(row[0], tt.want) {
+			t.Errorf("%q: got %q, want %q", tt.give, row[0], tt.want)
+		}
+		if row[2] != "s** s**" || row[3] != "**** ****" {
+			t.Errorf("partial spans: got %q and %q (expression), want %q and %q", row[2], row[3], "s** s**", "**** ****")
+		}
 	}
 }
 

@@ -124,7 +124,8 @@
 // control; name the entity types you expect (EMAIL_ADDRESS, CREDIT_CARD,
 // IBAN_CODE …) rather than [AnyEntity]; keep it off columns of numbers and
 // codes; and write column rules for everything you can name. A detected
-// value is masked as a whole.
+// value is masked as a whole, or, with Rule.MaskSpans, only where the
+// detector found something (free text keeps its other words).
 //
 // # Errors
 //

@@ -125,7 +125,7 @@ func leakRules() []mask.Rule {
 		{Name: "born", Columns: []string{"born"}, Strategy: mask.GeneralizeDate(mask.Year), ExemptRoles: exempt},
 		{Name: "salary", Columns: []string{"salary"}, Strategy: mask.GeneralizeNumber(10000), ExemptRoles: exempt},
 		{Name: "profile", Columns: []string{"profile"}, Strategy: mask.JSON(mask.Field("passport", mask.Redact())), ExemptRoles: exempt},
-		{Name: "notes", Columns: []string{"notes"}, Detect: []string{"EMAIL_ADDRESS"}, Strategy: mask.Redact(), ExemptRoles: exempt},
+		{Name: "notes", Columns: []string{"notes"}, Detect: []string{"EMAIL_ADDRESS"}, Strategy: mask.Redact(), MaskSpans: true, ExemptRoles: exempt},
 	}
 }
 

@@ -172,6 +172,14 @@ func readAll(t *testing.T, e engine, db *sql.DB, ctx context.Context, c *collect
 	if email != "****@example.com" || ssn != mask.DefaultToken {
 		t.Errorf("QueryRow: got %q %q; want masked values", email, ssn)
 	}
+	var notes string
+	if err := db.QueryRowContext(ctx, "SELECT notes FROM people WHERE id = 2").Scan(&notes); err != nil {
+		t.Errorf("QueryRow notes: %v", err)
+	}
+	c.value(notes)
+	if want := "customer asked to write to **** about the refund"; notes != want {
+		t.Errorf("notes: got %q, want %q (the detected address masked, the text kept)", notes, want)
+	}
 	// Prepare + Stmt, twice.
 	st, err := db.PrepareContext(ctx, "SELECT email AS contact, phone, notes, profile FROM people WHERE id > "+e.ph(1))
 	if err != nil {

@@ -212,10 +212,22 @@ func (p *Plan) apply(row []driver.Value) error {
 		default:
 			continue
 		}
-		if p.detector.Detect(Query{Text: text, Entities: c.rule.Detect, MinScore: c.rule.MinScore}) {
-			row[c.idx] = maskValue(c.strategy, row[c.idx], &p.cur)
-			c.count++
+		spans := p.detector.Detect(Query{Text: text, Entities: c.rule.Detect, MinScore: c.rule.MinScore})
+		if len(spans) == 0 {
+			continue
 		}
+		c.count++
+		if c.rule.MaskSpans {
+			if out, ok := maskSpans(text, spans, c.strategy, &p.cur); ok {
+				if _, isBytes := row[c.idx].([]byte); isBytes {
+					row[c.idx] = []byte(out)
+				} else {
+					row[c.idx] = out
+				}
+				continue
+			}
+		}
+		row[c.idx] = maskValue(c.strategy, row[c.idx], &p.cur)
 	}
 	return nil
 }

@@ -50,6 +50,12 @@ type Rule struct {
 	// MinScore is the detector's confidence below which a finding is
 	// ignored (0 to 1; 0 keeps every finding).
 	MinScore float64
+	// MaskSpans masks, in a detected text value, only what the detector
+	// found, each finding with Strategy, and keeps the text around it:
+	// "call +1 202 555 0143 today" becomes "call **** today". By default
+	// the whole value is masked, which also hides what the detector did not
+	// recognise next to what it did.
+	MaskSpans bool
 	// Strategy masks the selected values. Required.
 	Strategy Strategy
 	// ExemptRoles lists roles whose holders see clear values
