@@ -30,10 +30,16 @@ func BenchmarkCheckAllow(b *testing.B) {
 		}
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			lockThread()
+			defer unlockThread()
+			start, ok := threadCPU()
 			for b.Loop() {
 				if _, err := p.Check(ctx, r); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if end, ok2 := threadCPU(); ok && ok2 {
+				b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}

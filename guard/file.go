@@ -29,10 +29,22 @@ func Load(path string, opts ...Option) (*Policy, error) {
 
 // Parse is [Load] for a policy already in memory; name is used in errors.
 func Parse(name string, data []byte, opts ...Option) (*Policy, error) {
-	fp := &fileParser{name: name}
+	fp := &fileParser{name: name, names: map[string]bool{}}
 	fileOpts, err := fp.parse(data)
 	if err != nil {
 		return nil, err
+	}
+	if fp.reviewAt != nil {
+		var c config
+		for _, o := range opts {
+			if o != nil {
+				o.apply(&c)
+			}
+		}
+		if c.approver == nil && c.mode == ModeEnforce && !fp.monitor {
+			return nil, fp.errAt(fp.reviewAt, fp.reviewRule, "action",
+				"asks for review but no approver is given (guard.WithApprover): every review would be denied")
+		}
 	}
 	all := make([]Option, 0, len(fileOpts)+len(opts)+1)
 	all = append(all, optionFunc(func(c *config) { c.file = name }))
@@ -42,8 +54,14 @@ func Parse(name string, data []byte, opts ...Option) (*Policy, error) {
 }
 
 type fileParser struct {
-	name string
-	cond *conditions
+	name  string
+	cond  *conditions
+	names map[string]bool
+	// reviewAt is the first setting that asks for review, for the error
+	// when no approver is given.
+	reviewAt   *yaml.Node
+	reviewRule string
+	monitor    bool
 }
 
 func (fp *fileParser) errAt(n *yaml.Node, rule, field, format string, args ...any) error {
@@ -137,6 +155,7 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 			if err != nil {
 				return nil, err
 			}
+			fp.monitor = m == ModeMonitor
 			opts = append(opts, WithMode(m))
 		case "environment":
 			s, err := fp.str(v, "", "environment")
@@ -150,6 +169,9 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 				opts = append(opts, WithUnknown(Deny))
 			case "review":
 				opts = append(opts, WithUnknown(Review))
+				if fp.reviewAt == nil {
+					fp.reviewAt, fp.reviewRule = v, ""
+				}
 			case "allow":
 				opts = append(opts, WithUnknown(Allow))
 			default:
@@ -248,6 +270,10 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	if name == "" {
 		return NamedRule{}, fp.errAt(nameKV[1], "", "name", "empty rule name")
 	}
+	if fp.names[name] {
+		return NamedRule{}, fp.errAt(nameKV[1], name, "name", "duplicate rule name")
+	}
+	fp.names[name] = true
 	var nr NamedRule
 	nr.Name = name
 	builtin := ""
@@ -286,6 +312,9 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 		case "deny":
 		case "review":
 			action = Review
+			if fp.reviewAt == nil {
+				fp.reviewAt, fp.reviewRule = a[1], name
+			}
 		case "allow":
 			action = Allow
 			if builtin != "" {
@@ -456,6 +485,9 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 		}
 		return MaxRows(n), nil
 	case RuleUnmaskReview:
+		if fp.reviewAt == nil {
+			fp.reviewAt, fp.reviewRule = fields["builtin"][1], name
+		}
 		var roles []string
 		if e, ok := fields["exempt_roles"]; ok {
 			var err error
