@@ -417,6 +417,11 @@ func (a *analyzer) trivialAtom(lo, hi int) bool {
 	case n == 2 && a.is(lo+1, "ISNULL") == false && a.isOp(lo, "-") && a.toks[lo+1].kind == tNumber:
 		return a.d != PostgreSQL && nonZero(a.text(lo+1))
 	}
+	// n BETWEEN a AND b with numbers.
+	if n == 5 && a.is(lo+1, "BETWEEN") && a.is(lo+3, "AND") {
+		x, y, z := a.num(lo), a.num(lo+2), a.num(lo+4)
+		return x != nil && y != nil && z != nil && *y <= *x && *x <= *z
+	}
 	// lhs op rhs with single-token sides, or identical sides.
 	for i := lo + 1; i < hi-1; i++ {
 		if m := a.toks[i].m; m > int32(i) {
@@ -445,8 +450,8 @@ func (a *analyzer) trivialOp(lo, op, hi int) bool {
 	case a.is(op, "LIKE"):
 		return op+2 == hi && a.toks[op+1].kind == tString && (r == "'%'" || r == "'%%'")
 	case a.is(op, "IS"):
-		// x IS NOT NULL is not trivial; TRUE IS TRUE is.
-		return op-lo == 1 && a.is(lo, "TRUE") && a.is(op+1, "TRUE")
+		// x IS NOT NULL is not trivial; TRUE IS TRUE and NULL IS NULL are.
+		return op-lo == 1 && op+2 == hi && (a.is(lo, "TRUE") && a.is(op+1, "TRUE") || a.is(lo, "NULL") && a.is(op+1, "NULL"))
 	case a.is(op, "IN"):
 		return op-lo == 1 && a.toks[lo].kind == tNumber && a.isOp(op+1, "(") && op+4 == hi && a.text(op+2) == l
 	}
@@ -539,4 +544,16 @@ func equalFoldASCII(x, y string) bool {
 func nonZero(num string) bool {
 	v, err := strconv.ParseFloat(num, 64)
 	return err != nil || v != 0
+}
+
+// num returns the value of the number token at i, or nil.
+func (a *analyzer) num(i int) *float64 {
+	if a.toks[i].kind != tNumber {
+		return nil
+	}
+	v, err := strconv.ParseFloat(a.text(i), 64)
+	if err != nil {
+		return nil
+	}
+	return &v
 }
