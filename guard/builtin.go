@@ -197,7 +197,8 @@ func funcIs(is func(string) bool, name string) bool {
 }
 
 // DangerousCalls denies commands and functions that leave the database's
-// own tables: COPY … PROGRAM, COPY … TO a file, SELECT … INTO OUTFILE or
+// own tables: COPY … PROGRAM, COPY to or from a server file (any COPY not
+// to STDOUT or from STDIN), SELECT … INTO OUTFILE or
 // DUMPFILE, LOAD DATA (LOCAL or not), SQLite ATTACH, PostgreSQL DO blocks
 // (code the analyser cannot read), and calls to server-file, large-object,
 // dblink, dynamic-SQL (query_to_xml and kin), sleep (pg_sleep, SLEEP,
@@ -211,10 +212,30 @@ func DangerousCalls() NamedRule { return Named(RuleDangerous, dangerous{}) }
 type dangerous struct{}
 
 func (dangerous) Check(_ context.Context, r *Request) Outcome {
-	if anyStatement(r.Script, isDangerous) {
+	if anyStatement(r.Script, isDangerous) || copiesServerFile(r.Script) {
 		return deny("command or function that reaches outside the database, runs unreadable code or stalls the server")
 	}
 	return Outcome{}
+}
+
+// copiesServerFile reports a COPY that is not to or from the client: the
+// model flags COPY … TO a file but not COPY … FROM a server file, so a COPY
+// passes only as the single statement of a script whose literal-free text
+// names STDIN or STDOUT.
+func copiesServerFile(s *Script) bool {
+	if s == nil {
+		return false
+	}
+	for i := range s.Statements {
+		if s.Statements[i].Kind != sqlparse.KindCopy {
+			continue
+		}
+		if len(s.Statements) != 1 {
+			return true
+		}
+		return !containsWordFold(s.Normalized, "stdin") && !containsWordFold(s.Normalized, "stdout")
+	}
+	return false
 }
 
 func isDangerous(st *Statement) bool {

@@ -61,6 +61,9 @@ func TestBuiltins(t *testing.T) {
 		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(guard.KindExplain, effect(guard.KindDelete), inner(stmt(guard.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
 
 		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(guard.KindCopy, with(func(s *guard.Statement) { s.Program = true }))), "", guard.RuleDangerous},
+		{"copy from a server file", bob, script("COPY t FROM ?", stmt(guard.KindCopy, writes("t"))), "", guard.RuleDangerous},
+		{"copy from stdin passes", bob, script("COPY t FROM STDIN", stmt(guard.KindCopy, writes("t"))), "", ""},
+		{"copy to stdout passes", bob, script("COPY (SELECT a FROM t) TO STDOUT", stmt(guard.KindCopy, reads("t"))), "", ""},
 		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(guard.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
 		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(guard.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
 		{"lo_import", bob, script("SELECT lo_import(?)", stmt(guard.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},

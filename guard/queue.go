@@ -27,6 +27,10 @@ var (
 	// ErrNotReviewer is returned when the reviewer is anonymous, untrusted,
 	// or lacks the reviewer role the queue requires.
 	ErrNotReviewer = errors.New("guard: not a reviewer")
+	// ErrRuling is returned for a ruling the request cannot take: a
+	// negative grant duration, or a time-boxed grant for a requester
+	// without a subject (it would cover every anonymous caller).
+	ErrRuling = errors.New("guard: ruling not possible for this request")
 )
 
 // Status is the state of an approval request. The zero value is
@@ -340,7 +344,7 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 		return Ticket{}, ErrNotReviewer
 	}
 	if rv.GrantFor < 0 {
-		return Ticket{}, errors.New("guard: negative grant duration")
+		return Ticket{}, fmt.Errorf("%w: negative grant duration", ErrRuling)
 	}
 	t, err := q.cfg.Store.Get(ctx, id)
 	if err != nil {
@@ -348,6 +352,9 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	}
 	if t.Requester == reviewer.Subject || (t.OnBehalfOf != "" && t.OnBehalfOf == reviewer.Subject) {
 		return Ticket{}, ErrSelfApproval
+	}
+	if rv.Approve && rv.GrantFor > 0 && t.Requester == "" {
+		return Ticket{}, fmt.Errorf("%w: a time-boxed grant needs a requester with a subject", ErrRuling)
 	}
 	now := q.cfg.Now()
 	if t.Status == StatusPending && t.Created.Before(now.Add(-q.cfg.PendingTTL)) {

@@ -269,6 +269,27 @@ func TestQueueReviewerRole(t *testing.T) {
 	}
 }
 
+func TestQueueNoTimeBoxedGrantForAnonymous(t *testing.T) {
+	q := guard.NewQueue(guard.QueueConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _, _ = q.Approve(ctx, &guard.ApprovalRequest{Rule: "r", Digest: "d"}) }()
+	var id string
+	for id == "" {
+		ts, _ := q.Pending(context.Background())
+		if len(ts) > 0 {
+			id = ts[0].ID
+		}
+	}
+	_, err := q.Decide(context.Background(), id, bob, guard.Ruling{Approve: true, GrantFor: time.Minute})
+	if !errors.Is(err, guard.ErrRuling) {
+		t.Errorf("time-boxed grant for an anonymous requester: %v", err)
+	}
+	if _, err := q.Decide(context.Background(), id, bob, guard.Ruling{Approve: true}); err != nil {
+		t.Errorf("one-time grant for an anonymous requester: %v", err)
+	}
+}
+
 func TestHandlerDefaultReviewerFromContext(t *testing.T) {
 	q := guard.NewQueue(guard.QueueConfig{})
 	h := q.Handler(guard.HandlerConfig{})

@@ -29,7 +29,8 @@ type HandlerConfig struct {
 //
 // grant_minutes > 0 makes the approval a time-boxed grant for the
 // requester and rules; 0 a one-time grant for that exact statement and
-// arguments. Errors are {"error": "…"} with 400 (bad body), 401 (no
+// arguments. Errors are {"error": "…"} with 400 (bad body, or a grant the
+// request cannot take), 401 (no
 // reviewer), 403 (self-approval, not a reviewer), 404 (no such request) or
 // 409 (already decided).
 func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
@@ -110,6 +111,8 @@ func writeError(w http.ResponseWriter, err error) {
 		code, msg = http.StatusForbidden, ErrSelfApproval.Error()
 	case errors.Is(err, ErrNotReviewer):
 		code, msg = http.StatusForbidden, ErrNotReviewer.Error()
+	case errors.Is(err, ErrRuling):
+		code, msg = http.StatusBadRequest, err.Error()
 	}
 	writeJSON(w, code, map[string]string{"error": msg})
 }

@@ -78,6 +78,7 @@ func backends() []backend {
 				blockedCase{guard.RuleDangerous, "SELECT pg_sleep(0)", dev},
 				blockedCase{guard.RuleDangerous, "SELECT pg_read_file('/etc/passwd')", dev},
 				blockedCase{guard.RuleDangerous, "COPY items TO PROGRAM 'cat'", dev},
+				blockedCase{guard.RuleDangerous, "COPY items FROM '/etc/hostname'", dev},
 				blockedCase{guard.RuleDangerous, "SELECT lo_import('/etc/passwd')", dev},
 				blockedCase{guard.RulePrivileges, "GRANT SELECT ON items TO PUBLIC", dev},
 				blockedCase{guard.RulePrivileges, "SET ROLE postgres", dev},
