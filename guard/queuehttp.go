@@ -30,9 +30,8 @@ type HandlerConfig struct {
 // grant_minutes > 0 makes the approval a time-boxed grant for the
 // requester and rules; 0 a one-time grant for that exact statement and
 // arguments. Errors are {"error": "…"} with 400 (bad body, or a grant the
-// request cannot take), 401 (no
-// reviewer), 403 (self-approval, not a reviewer), 404 (no such request) or
-// 409 (already decided).
+// request cannot take), 401 (no reviewer), 403 (self-approval, not a
+// reviewer), 404 (no such request) or 409 (already decided).
 func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 	who := cfg.Reviewer
 	if who == nil {
