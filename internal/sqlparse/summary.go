@@ -14,7 +14,7 @@ var kindNames = [...]string{
 	KindAttach: "ATTACH", KindPragma: "PRAGMA", KindListen: "LISTEN", KindCheckpoint: "CHECKPOINT",
 	KindDiscard: "DISCARD", KindReindex: "REINDEX", KindCluster: "CLUSTER", KindRefresh: "REFRESH",
 	KindSecurityLabel: "SECURITY LABEL", KindImport: "IMPORT", KindHandler: "HANDLER",
-	KindFlush: "ADMIN", KindValues: "VALUES", KindTable: "TABLE", KindOther: "OTHER",
+	KindFlush: "FLUSH", KindValues: "VALUES", KindTable: "TABLE", KindOther: "OTHER",
 }
 
 // String returns the kind's upper-case SQL name ("SELECT", "LOAD DATA").
