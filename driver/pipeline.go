@@ -154,10 +154,11 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		*ev = audit.Event{}
 		i.events.Put(ev)
 		if err != nil {
-			if denied != nil {
-				return nil, denied
+			if denied == nil {
+				denied = noBadConn(err)
 			}
-			return nil, noBadConn(err)
+			run.end(audit.Outcome{RowsAffected: -1, Err: denied})
+			return nil, denied
 		}
 		run.ctx, run.rec = rctx, rec
 	}
