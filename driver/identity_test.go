@@ -3,11 +3,13 @@ package driver_test
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -144,5 +146,33 @@ func TestMaskPlanErrorRefusesRows(t *testing.T) {
 	_, err = db.QueryContext(context.Background(), "SELECT x FROM people; SELECT 1")
 	if !errors.Is(err, mask.ErrUnattributed) {
 		t.Errorf("got %v, want mask.ErrUnattributed", err)
+	}
+}
+
+// TestMandatoryAudit checks "no record, no statement": when a mandatory
+// audit cannot be written, the statement never reaches the driver, and
+// the error is not one database/sql would retry.
+func TestMandatoryAudit(t *testing.T) {
+	failing := audit.SinkFunc(func(context.Context, *audit.Entry) error { return errors.New("disk full") })
+	a, err := audit.New(audit.WithSink(failing), audit.WithMandatory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := fakedriver.New(fakedriver.Config{})
+	conn, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	defer db.Close()
+	_, err = db.ExecContext(context.Background(), "UPDATE t SET x = 1 WHERE id = 1")
+	if !errors.Is(err, audit.ErrUnavailable) || errors.Is(err, sqldriver.ErrBadConn) {
+		t.Errorf("got %v, want audit.ErrUnavailable", err)
+	}
+	if _, err := db.QueryContext(context.Background(), "SELECT id FROM t"); !errors.Is(err, audit.ErrUnavailable) {
+		t.Errorf("query: got %v, want audit.ErrUnavailable", err)
+	}
+	if n := fd.Counts.Execs.Load() + fd.Counts.Queries.Load(); n != 0 {
+		t.Errorf("statements that reached the driver: got %d, want 0", n)
 	}
 }
