@@ -229,8 +229,8 @@ func (a *analyzer) mysqlCompound(lo int) bool {
 	if a.toks[lo].kind == tWord && a.isOp(lo+1, ":") && a.isAny(lo+2, "BEGIN", "LOOP", "WHILE", "REPEAT", "FOR") {
 		return true // label:
 	}
-	if !a.is(lo, "CREATE") {
-		return false
+	if !a.is(lo, "CREATE") && !a.is(lo, "ALTER") {
+		return false // ALTER EVENT … DO may carry a body too
 	}
 	for i := lo + 1; i < len(a.toks) && i < lo+16; i++ {
 		if a.isOp(i, "(") || a.toks[i].kind == tSemi {

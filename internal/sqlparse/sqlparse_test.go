@@ -66,6 +66,7 @@ func TestGroundTruth(t *testing.T) {
 		{"my stacked", my, "SELECT 1; DROP TABLE x", true, true},
 		{"my compound statement", my, "BEGIN NOT ATOMIC DROP TABLE x; END", true, false},
 		{"my stored procedure body", my, "CREATE PROCEDURE p() BEGIN DROP TABLE x; END", false, false},
+		{"my event body", my, "ALTER EVENT e DO BEGIN DROP TABLE x; END", false, false},
 		// SQLite
 		{"sqlite comments do not nest", lt, "SELECT 1 /* /* */ ; DROP TABLE x", true, true},
 		{"sqlite backslash is ordinary", lt, `SELECT 'a\'; DROP TABLE x; --'`, true, true},
