@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
@@ -209,11 +210,37 @@ func (c *conditions) compile(src string) (cel.Program, *celIssue) {
 	if ast.OutputType() != cel.BoolType {
 		return nil, &celIssue{line: 1, msg: fmt.Sprintf("condition is %s, not bool", ast.OutputType())}
 	}
+	if constantFalse(c.env, ast) {
+		return nil, &celIssue{line: 1, msg: "condition is always false: the rule would never apply"}
+	}
 	prg, err := c.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, &celIssue{line: 1, msg: err.Error()}
 	}
 	return prg, nil
+}
+
+// constantFalse reports whether a checked condition folds to the constant
+// false, whatever the request.
+func constantFalse(env *cel.Env, a *cel.Ast) bool {
+	folder, err := cel.NewConstantFoldingOptimizer()
+	if err != nil {
+		return false
+	}
+	opt, err := cel.NewStaticOptimizer(folder)
+	if err != nil {
+		return false
+	}
+	folded, iss := opt.Optimize(env, a)
+	if iss != nil && iss.Err() != nil {
+		return false
+	}
+	e := folded.NativeRep().Expr()
+	if e.Kind() != celast.LiteralKind {
+		return false
+	}
+	b, ok := e.AsLiteral().Value().(bool)
+	return ok && !b
 }
 
 // referenceStart moves the column of an "undeclared reference" error

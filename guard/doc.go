@@ -84,8 +84,9 @@
 // giving the file, the rule, the line and column and what is wrong, when it
 // is malformed, names an unknown setting, built-in or attribute, or looks
 // enforced but is not: a rule that selects nobody, an empty environment
-// list, an allow rule that grants nothing, a review with no approver, a
-// parameter that the built-in does not take, an empty rule list.
+// list, a condition that is always false, an allow rule that grants
+// nothing, a review with no approver, a parameter that the built-in does
+// not take, an empty rule list.
 //
 // # Condition attributes
 //

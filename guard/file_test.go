@@ -47,6 +47,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown attribute", "version: 1\nrules:\n  - name: c\n    when: identity.role == \"x\"\n    reason: r\n", 4, 11, "c", "undeclared reference to 'identity.role'"},
 		{"unknown attribute, quoted", "version: 1\nrules:\n  - name: c\n    when: 'true && statement.colour == \"red\"'\n    reason: r\n", 4, 20, "c", "statement.colour"},
 		{"unknown attribute, block", "version: 1\nrules:\n  - name: c\n    when: |\n      true &&\n      request.user == \"x\"\n    reason: r\n", 6, 0, "c", "request.user"},
+		{"always false", "version: 1\nrules:\n  - name: c\n    builtin: stacked\n    when: 1 == 2 && identity.subject == \"x\"\n", 5, 11, "c", "always false"},
 		{"not boolean", "version: 1\nrules:\n  - name: c\n    when: identity.subject\n    reason: r\n", 4, 11, "c", "not bool"},
 		{"syntax error", "version: 1\nrules:\n  - name: c\n    when: identity.subject ==\n    reason: r\n", 4, 0, "c", "Syntax error"},
 		{"review without approver", "version: 1\nrules:\n  - name: d\n    builtin: destructive-ddl\n    action: review\n", 5, 13, "d", "no approver"},
