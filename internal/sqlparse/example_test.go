@@ -19,7 +19,7 @@ func ExampleAnalyze() {
 	// Output:
 	// true SELECT DELETE [orders] [count]
 	// WITH gone AS (DELETE FROM orders WHERE ?=? RETURNING id) SELECT count(*) FROM gone
-	// SELECT orders
+	// DELETE orders
 	// false versioned executable comment
 }
 

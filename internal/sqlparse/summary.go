@@ -26,7 +26,8 @@ func (k Kind) String() string {
 }
 
 // summary describes a script in a few words: the first statement's kind
-// and its main table ("SELECT users", "DELETE orders"), with " …" when
+// (its effect when that modifies data the kind does not say, as a DELETE in
+// a CTE) and its main table ("SELECT users", "DELETE orders"), with " …" when
 // more statements follow. Incomplete statements are "UNKNOWN" unless the
 // kind was recognised.
 func (a *analyzer) summary(sc *Script, b []byte) []byte {
@@ -35,6 +36,10 @@ func (a *analyzer) summary(sc *Script, b []byte) []byte {
 	}
 	st := &sc.Statements[0]
 	name := st.Kind.String()
+	if severity(st.Effect) > severity(st.Kind) {
+		// Name what it does: a DELETE in a CTE of a SELECT is a DELETE.
+		name = st.Effect.String()
+	}
 	var t Table
 	switch {
 	case len(st.Writes) > 0:
