@@ -84,6 +84,35 @@ func TestPairedDecides(t *testing.T) {
 	}
 }
 
+// cpu is benchstat's CSV for BenchmarkPeers' CPU metric on the fake driver,
+// with its wall time, where full governance looks worse than otelsql.
+const cpu = `,raw,,otelsql,,,,vigil-full,,,
+,sec/op,CI,sec/op,CI,vs base,P,sec/op,CI,vs base,P
+Peers/driver=fake/op=point-2,1e-06,1%,5e-06,2%,x,p,6e-06,1%,x,p
+
+,raw,,otelsql,,,,vigil-full,,,
+,cpu-sec/op,CI,cpu-sec/op,CI,vs base,P,cpu-sec/op,CI,vs base,P
+Peers/driver=fake/op=point-2,1e-06,1%,5e-06,2%,x,p,4e-06,1%,x,p
+`
+
+func TestCPUDecidesInProcess(t *testing.T) {
+	res, err := parse(strings.NewReader(cpu))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := key{"fake", "point"}
+	if got := res.cpuRatio(k, "vigil-full"); got < 3.99 || got > 4.01 {
+		t.Errorf("cpu ratio: got %v, want 4", got)
+	}
+	var buf bytes.Buffer
+	if missed := res.check(&buf); missed != 0 {
+		t.Errorf("check: got %d missed, want 0 (CPU ×4 < ×5 decides):\n%s", missed, buf.String())
+	}
+	if want := "vigil-full ×4.00 CPU (×6.00 alone)"; !strings.Contains(buf.String(), want) {
+		t.Errorf("check: got\n%s\nwant it to contain %q", buf.String(), want)
+	}
+}
+
 func TestParseEmpty(t *testing.T) {
 	if _, err := parse(strings.NewReader("goos: linux\n")); err == nil {
 		t.Error("parse of no rows: got nil error, want one")
