@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/mask"
 )
 
@@ -26,10 +27,30 @@ func cpuTime(b *testing.B) time.Duration {
 // does not count, so the ratio is steadier.
 func BenchmarkOverheadCPU(b *testing.B) {
 	table := benchTable(10000)
-	for _, s := range []mask.Strategy{mask.Redact(), mask.Partial(0, 4), mask.Email()} {
-		b.Run("fake/"+s.String(), func(b *testing.B) {
+	dsn := testdb.SQLite(b)
+	raw, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	seedBenchSQLite(b, raw)
+	for _, tt := range []struct {
+		backend string
+		s       mask.Strategy
+	}{
+		{"fake", mask.Redact()}, {"fake", mask.Partial(0, 4)}, {"fake", mask.Email()},
+		{"sqlite", mask.Redact()}, {"sqlite", mask.Partial(0, 4)}, {"sqlite", mask.Email()},
+	} {
+		s := tt.s
+		b.Run(tt.backend+"/"+s.String(), func(b *testing.B) {
 			open := func(m *mask.Masker) *sql.DB {
-				db, err := sqlvigil.OpenDB(&fakeConnector{table: table}, sqlvigil.WithDialect(sqlvigil.SQLite), sqlvigil.WithMasker(m))
+				var db *sql.DB
+				var err error
+				if tt.backend == "fake" {
+					db, err = sqlvigil.OpenDB(&fakeConnector{table: table}, sqlvigil.WithDialect(sqlvigil.SQLite), sqlvigil.WithMasker(m))
+				} else {
+					db, err = sqlvigil.Open("sqlite", dsn, sqlvigil.WithMasker(m))
+				}
 				if err != nil {
 					b.Fatal(err)
 				}
