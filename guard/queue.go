@@ -128,6 +128,15 @@ type Store interface {
 	Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error)
 }
 
+// Pruner is implemented by stores that can forget old tickets. The queue
+// calls Prune, when it files a new request, with the time before which
+// tickets are of no more use (QueueConfig.PendingTTL + MaxGrant ago): a
+// pending one is no longer answerable, a time-boxed grant has expired, an
+// unused one-time grant lapses.
+type Pruner interface {
+	Prune(ctx context.Context, createdBefore time.Time) error
+}
+
 // QueueConfig configures a [Queue]. The zero value is usable: an in-memory
 // store, anyone who is not the requester may review.
 type QueueConfig struct {
@@ -139,7 +148,8 @@ type QueueConfig struct {
 	// MaxGrant caps a time-boxed grant; zero means one hour.
 	MaxGrant time.Duration
 	// PendingTTL is how long an unanswered request stays listed and
-	// answerable; zero means 24 hours.
+	// answerable; an unused one-time grant lapses PendingTTL + MaxGrant
+	// after its request. Zero means 24 hours.
 	PendingTTL time.Duration
 	// PollInterval is how often a waiting statement looks at the store for
 	// answers given on another replica; zero means one second. Answers
@@ -207,7 +217,12 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 		return Answer{}, fmt.Errorf("approval store: %w", err)
 	}
 	if !found {
-		t = ticketOf(req, newID(), q.cfg.Now())
+		now := q.cfg.Now()
+		if p, ok := st.(Pruner); ok {
+			// Best effort: a failed prune only leaves old tickets behind.
+			_ = p.Prune(ctx, now.Add(-q.cfg.PendingTTL-q.cfg.MaxGrant))
+		}
+		t = ticketOf(req, newID(), now)
 		if err := st.Create(ctx, t); err != nil {
 			return Answer{}, fmt.Errorf("approval store: %w", err)
 		}
@@ -447,6 +462,19 @@ func (m *MemoryStore) Decide(_ context.Context, id string, d TicketDecision) (Ti
 	}
 	t.Reviewer, t.Comment, t.Decided, t.GrantUntil = d.Reviewer, d.Comment, d.Decided, d.GrantUntil
 	return *t, nil
+}
+
+// Prune implements [Pruner]: it forgets tickets created before
+// createdBefore.
+func (m *MemoryStore) Prune(_ context.Context, createdBefore time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, t := range m.tickets {
+		if t.Created.Before(createdBefore) {
+			delete(m.tickets, id)
+		}
+	}
+	return nil
 }
 
 // Claim implements [Store].

@@ -216,6 +216,13 @@ func (s *SQLStore) Decide(ctx context.Context, id string, d TicketDecision) (Tic
 	return t, nil
 }
 
+// Prune implements [Pruner]: it deletes tickets created before
+// createdBefore.
+func (s *SQLStore) Prune(ctx context.Context, createdBefore time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q("DELETE FROM $T WHERE created < ?"), nanos(createdBefore))
+	return err
+}
+
 // Claim implements [Store]. A one-time grant is consumed by a conditional
 // UPDATE, so that only one replica uses it.
 func (s *SQLStore) Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error) {

@@ -126,6 +126,16 @@ func TestStores(t *testing.T) {
 			if _, ok, _ := s.Claim(ctx, guard.GrantQuery{Requester: "alice", Rule: "r", Digest: "d4", Now: t0.Add(time.Hour)}); ok {
 				t.Errorf("denied request claimed")
 			}
+			// Prune forgets what was created before the cut.
+			if err := s.(guard.Pruner).Prune(ctx, t0.Add(-time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(ctx, "old"); !errors.Is(err, guard.ErrNoTicket) {
+				t.Errorf("old ticket after Prune: %v", err)
+			}
+			if _, err := s.Get(ctx, "a"); err != nil {
+				t.Errorf("recent ticket after Prune: %v", err)
+			}
 		})
 	}
 }
