@@ -143,72 +143,16 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 		version  bool
 	)
 	for _, kv := range top {
-		k, v := kv[0], kv[1]
-		switch k.Value {
+		o, err := fp.setting(kv[0], kv[1])
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o...)
+		switch kv[0].Value {
 		case "version":
-			if v.Value != "1" {
-				return nil, fp.errAt(v, "", "version", "unsupported version (this library reads version 1)")
-			}
 			version = true
-		case "mode":
-			m, err := fp.mode(v, "")
-			if err != nil {
-				return nil, err
-			}
-			fp.monitor = m == ModeMonitor
-			opts = append(opts, WithMode(m))
-		case "environment":
-			s, err := fp.str(v, "", "environment")
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, WithEnvironment(s))
-		case "unknown":
-			switch v.Value {
-			case "deny":
-				opts = append(opts, WithUnknown(Deny))
-			case "review":
-				opts = append(opts, WithUnknown(Review))
-				if fp.reviewAt == nil {
-					fp.reviewAt, fp.reviewRule = v, ""
-				}
-			case "allow":
-				opts = append(opts, WithUnknown(Allow))
-			default:
-				return nil, fp.errAt(v, "", "unknown", "must be deny, review or allow")
-			}
-		case "approval":
-			ps, err := fp.pairs(v, "", "approval")
-			if err != nil {
-				return nil, err
-			}
-			for _, p := range ps {
-				if p[0].Value != "timeout" {
-					return nil, fp.errAt(p[0], "", "approval", "unknown setting %q", p[0].Value)
-				}
-				d, err := time.ParseDuration(p[1].Value)
-				if err != nil || d <= 0 {
-					return nil, fp.errAt(p[1], "", "approval.timeout", "must be a positive duration such as 2m")
-				}
-				opts = append(opts, WithApprovalTimeout(d))
-			}
 		case "rules":
-			if v.Kind != yaml.SequenceNode {
-				return nil, fp.errAt(v, "", "rules", "must be a list")
-			}
-			if len(v.Content) == 0 {
-				return nil, fp.errAt(v, "", "rules", "no rules: the policy would enforce nothing")
-			}
 			rulesSet = true
-			for _, rn := range v.Content {
-				nr, err := fp.rule(rn)
-				if err != nil {
-					return nil, err
-				}
-				opts = append(opts, WithRules(nr))
-			}
-		default:
-			return nil, fp.errAt(k, "", k.Value, "unknown setting")
 		}
 	}
 	if !version {
@@ -216,6 +160,76 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 	}
 	if !rulesSet {
 		return nil, fp.errAt(root, "", "rules", "missing: the policy would enforce nothing")
+	}
+	return opts, nil
+}
+
+// setting reads one top-level setting.
+func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
+	var opts []Option
+	switch k.Value {
+	case "version":
+		if v.Value != "1" {
+			return nil, fp.errAt(v, "", "version", "unsupported version (this library reads version 1)")
+		}
+	case "mode":
+		m, err := fp.mode(v, "")
+		if err != nil {
+			return nil, err
+		}
+		fp.monitor = m == ModeMonitor
+		opts = append(opts, WithMode(m))
+	case "environment":
+		s, err := fp.str(v, "", "environment")
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, WithEnvironment(s))
+	case "unknown":
+		switch v.Value {
+		case "deny":
+			opts = append(opts, WithUnknown(Deny))
+		case "review":
+			opts = append(opts, WithUnknown(Review))
+			if fp.reviewAt == nil {
+				fp.reviewAt, fp.reviewRule = v, ""
+			}
+		case "allow":
+			opts = append(opts, WithUnknown(Allow))
+		default:
+			return nil, fp.errAt(v, "", "unknown", "must be deny, review or allow")
+		}
+	case "approval":
+		ps, err := fp.pairs(v, "", "approval")
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			if p[0].Value != "timeout" {
+				return nil, fp.errAt(p[0], "", "approval", "unknown setting %q", p[0].Value)
+			}
+			d, err := time.ParseDuration(p[1].Value)
+			if err != nil || d <= 0 {
+				return nil, fp.errAt(p[1], "", "approval.timeout", "must be a positive duration such as 2m")
+			}
+			opts = append(opts, WithApprovalTimeout(d))
+		}
+	case "rules":
+		if v.Kind != yaml.SequenceNode {
+			return nil, fp.errAt(v, "", "rules", "must be a list")
+		}
+		if len(v.Content) == 0 {
+			return nil, fp.errAt(v, "", "rules", "no rules: the policy would enforce nothing")
+		}
+		for _, rn := range v.Content {
+			nr, err := fp.rule(rn)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, WithRules(nr))
+		}
+	default:
+		return nil, fp.errAt(k, "", k.Value, "unknown setting")
 	}
 	return opts, nil
 }
@@ -259,21 +273,10 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	for _, p := range ps {
 		fields[p[0].Value] = p
 	}
-	nameKV, ok := fields["name"]
-	if !ok {
-		return NamedRule{}, fp.errAt(n, "", "name", "a rule has no name")
-	}
-	name, err := fp.str(nameKV[1], "", "name")
+	name, err := fp.ruleName(n, fields)
 	if err != nil {
 		return NamedRule{}, err
 	}
-	if name == "" {
-		return NamedRule{}, fp.errAt(nameKV[1], "", "name", "empty rule name")
-	}
-	if fp.names[name] {
-		return NamedRule{}, fp.errAt(nameKV[1], name, "name", "duplicate rule name")
-	}
-	fp.names[name] = true
 	var nr NamedRule
 	nr.Name = name
 	builtin := ""
@@ -283,46 +286,17 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 			return nr, fp.errAt(b[1], name, "builtin", "unknown built-in %q (known: %s)", builtin, knownBuiltins())
 		}
 	}
-	common := map[string]bool{"name": true, "builtin": true, "mode": true, "action": true, "when": true}
-	if builtin == "" {
-		common["reason"], common["unmask"] = true, true
-	} else {
-		params, _ := builtinParams(builtin)
-		for _, p := range params {
-			common[p] = true
-		}
-	}
-	for _, p := range ps {
-		if !common[p[0].Value] {
-			what := "a condition rule"
-			if builtin != "" {
-				what = "built-in " + builtin
-			}
-			return nr, fp.errAt(p[0], name, p[0].Value, "not a setting of %s", what)
-		}
+	if err := fp.checkSettings(ps, name, builtin); err != nil {
+		return nr, err
 	}
 	if m, ok := fields["mode"]; ok {
 		if nr.Mode, err = fp.mode(m[1], name); err != nil {
 			return nr, err
 		}
 	}
-	action := Deny
-	if a, ok := fields["action"]; ok {
-		switch a[1].Value {
-		case "deny":
-		case "review":
-			action = Review
-			if fp.reviewAt == nil {
-				fp.reviewAt, fp.reviewRule = a[1], name
-			}
-		case "allow":
-			action = Allow
-			if builtin != "" {
-				return nr, fp.errAt(a[1], name, "action", "a built-in denies or reviews; allow would make it do nothing")
-			}
-		default:
-			return nr, fp.errAt(a[1], name, "action", "must be deny, review or allow")
-		}
+	action, err := fp.action(fields, name, builtin)
+	if err != nil {
+		return nr, err
 	}
 	var prg cel.Program
 	if w, ok := fields["when"]; ok {
@@ -348,6 +322,73 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 		}
 	}
 	return nr, nil
+}
+
+// ruleName reads and checks a rule's name.
+func (fp *fileParser) ruleName(n *yaml.Node, fields map[string][2]*yaml.Node) (string, error) {
+	nameKV, ok := fields["name"]
+	if !ok {
+		return "", fp.errAt(n, "", "name", "a rule has no name")
+	}
+	name, err := fp.str(nameKV[1], "", "name")
+	if err != nil {
+		return "", err
+	}
+	if name == "" {
+		return "", fp.errAt(nameKV[1], "", "name", "empty rule name")
+	}
+	if fp.names[name] {
+		return "", fp.errAt(nameKV[1], name, "name", "duplicate rule name")
+	}
+	fp.names[name] = true
+	return name, nil
+}
+
+// checkSettings refuses a setting that this kind of rule does not take:
+// it would look like it does something.
+func (fp *fileParser) checkSettings(ps [][2]*yaml.Node, name, builtin string) error {
+	known := map[string]bool{"name": true, "builtin": true, "mode": true, "action": true, "when": true}
+	if builtin == "" {
+		known["reason"], known["unmask"] = true, true
+	} else {
+		params, _ := builtinParams(builtin)
+		for _, p := range params {
+			known[p] = true
+		}
+	}
+	for _, p := range ps {
+		if !known[p[0].Value] {
+			what := "a condition rule"
+			if builtin != "" {
+				what = "built-in " + builtin
+			}
+			return fp.errAt(p[0], name, p[0].Value, "not a setting of %s", what)
+		}
+	}
+	return nil
+}
+
+// action reads a rule's action; the default is deny.
+func (fp *fileParser) action(fields map[string][2]*yaml.Node, name, builtin string) (Decision, error) {
+	a, ok := fields["action"]
+	if !ok {
+		return Deny, nil
+	}
+	switch a[1].Value {
+	case "deny":
+		return Deny, nil
+	case "review":
+		if fp.reviewAt == nil {
+			fp.reviewAt, fp.reviewRule = a[1], name
+		}
+		return Review, nil
+	case "allow":
+		if builtin != "" {
+			return 0, fp.errAt(a[1], name, "action", "a built-in denies or reviews; allow would make it do nothing")
+		}
+		return Allow, nil
+	}
+	return 0, fp.errAt(a[1], name, "action", "must be deny, review or allow")
 }
 
 func knownBuiltins() string {

@@ -1,0 +1,204 @@
+package guard
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+// Built-in rules that apply to some identities: what they may do, which
+// tables they may touch, whether they must be known, who sees clear values.
+
+// isReadOnlyEffect reports the effects a read-only identity may have.
+func isReadOnlyEffect(k Kind) bool {
+	switch k {
+	case sqlparse.KindSelect, sqlparse.KindShow, sqlparse.KindExplain,
+		sqlparse.KindValues, sqlparse.KindTable, sqlparse.KindBegin,
+		sqlparse.KindCommit, sqlparse.KindRollback, sqlparse.KindSavepoint,
+		sqlparse.KindRelease:
+		return true
+	}
+	return false
+}
+
+// isWritingName reports functions that change state although a SELECT
+// calls them.
+func isWritingName(name string) bool {
+	switch name {
+	case
+		"nextval", "setval", "set_config", "lo_create", "lo_unlink", "lo_import",
+		"lo_from_bytea", "lo_put", "pg_advisory_lock", "pg_advisory_xact_lock",
+		"get_lock", "release_lock":
+		return true
+	}
+	return false
+}
+
+// ReadOnly restricts the identities who selects to reading: any statement
+// whose effect is not a SELECT, SHOW, EXPLAIN (without ANALYZE of a write),
+// VALUES, TABLE or transaction control is denied, as are SELECT … INTO a
+// file and SELECTs that call a known state-changing function (nextval,
+// setval, set_config, large-object writers, advisory locks).
+//
+// It is the rule for an AI agent that may only read. It cannot see writes
+// made by user-defined functions a SELECT calls, nor row locks taken by
+// SELECT … FOR UPDATE; give such identities a database role without write
+// privileges as well.
+func ReadOnly(who Who) NamedRule { return Named(RuleReadOnly, &readOnly{who: who}) }
+
+type readOnly struct{ who Who }
+
+func (ro *readOnly) Check(_ context.Context, r *Request) Outcome {
+	if !ro.who.Match(&r.Identity) {
+		return Outcome{}
+	}
+	if anyStatement(r.Script, writes) {
+		return deny("identity may only read")
+	}
+	return Outcome{}
+}
+
+func writes(st *Statement) bool {
+	if !isReadOnlyEffect(st.Effect) || !isReadOnlyEffect(st.Kind) || st.IntoFile {
+		return true
+	}
+	for _, f := range st.Functions {
+		if funcIs(isWritingName, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// TableAccess lists the tables the identities Who selects may and may not
+// touch, as patterns "name", "schema.name", "schema.*" or "*", compared
+// without regard to case.
+type TableAccess struct {
+	Who Who
+	// Allow, when not empty, is the only tables these identities may read
+	// or write.
+	Allow []string
+	// Deny lists tables these identities may neither read nor write.
+	Deny []string
+}
+
+// Tables enforces a table allow list and deny list for the identities a
+// selects. Every relation a statement reads or writes, in every statement
+// of a script, is checked.
+//
+// The search path is not known to the guard, so an unqualified name in the
+// SQL is compared by name alone: "users" matches the pattern "app.users"
+// (for a deny list this fails closed; for an allow list, qualify names in
+// the SQL or keep allow lists to one schema). It cannot see tables that a
+// view, function or procedure reads on the caller's behalf.
+func Tables(a TableAccess) NamedRule {
+	return Named(RuleTables, &tables{who: a.Who, allow: compilePatterns(a.Allow), deny: compilePatterns(a.Deny)})
+}
+
+type tablePattern struct{ schema, name string }
+
+func compilePatterns(ps []string) []tablePattern {
+	out := make([]tablePattern, 0, len(ps))
+	for _, p := range ps {
+		p = strings.TrimSpace(p)
+		if i := strings.IndexByte(p, '.'); i >= 0 {
+			out = append(out, tablePattern{schema: p[:i], name: p[i+1:]})
+		} else {
+			out = append(out, tablePattern{name: p})
+		}
+	}
+	return out
+}
+
+func (p tablePattern) match(t Table) bool {
+	if p.name != "*" && !strings.EqualFold(p.name, t.Name) {
+		return false
+	}
+	if p.schema == "" || p.schema == "*" || t.Schema == "" {
+		return true
+	}
+	return strings.EqualFold(p.schema, t.Schema)
+}
+
+type tables struct {
+	who         Who
+	allow, deny []tablePattern
+}
+
+func (tb *tables) Check(_ context.Context, r *Request) Outcome {
+	if r.Script == nil || !tb.who.Match(&r.Identity) {
+		return Outcome{}
+	}
+	for i := range r.Script.Statements {
+		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
+			if o := tb.checkList(st.Reads); o.Decision != DecisionUnspecified {
+				return o
+			}
+			if o := tb.checkList(st.Writes); o.Decision != DecisionUnspecified {
+				return o
+			}
+		}
+	}
+	return Outcome{}
+}
+
+func (tb *tables) checkList(ts []Table) Outcome {
+	for _, t := range ts {
+		for _, p := range tb.deny {
+			if p.match(t) {
+				return deny("table denied to this identity")
+			}
+		}
+		if len(tb.allow) == 0 {
+			continue
+		}
+		ok := false
+		for _, p := range tb.allow {
+			if p.match(t) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return deny("table not allowed to this identity")
+		}
+	}
+	return Outcome{}
+}
+
+// RequireIdentity denies statements issued without an identity that names
+// someone: a subject, a service or an agent. It cannot tell whether the
+// identity is true; establish it where requests are authenticated.
+func RequireIdentity() NamedRule { return Named(RuleRequireIdentity, requireIdentity{}) }
+
+type requireIdentity struct{}
+
+func (requireIdentity) Check(_ context.Context, r *Request) Outcome {
+	id := &r.Identity
+	if id.Subject == "" && id.Service == "" && (id.Agent == nil || id.Agent.Name == "") {
+		return deny("statement issued without an identity")
+	}
+	return Outcome{}
+}
+
+// UnmaskReview sends every request for clear values ([Request.Unmask]) to
+// review; once approved the verdict grants them ([Verdict.Unmask]).
+// Identities that hold one of the exempt roles, and are not untrusted, get
+// clear values without review. Without this rule (or another that grants
+// unmasking) a policy never grants clear values.
+func UnmaskReview(exemptRoles ...string) NamedRule {
+	return Named(RuleUnmaskReview, &unmaskReview{exempt: exemptRoles})
+}
+
+type unmaskReview struct{ exempt []string }
+
+func (u *unmaskReview) Check(_ context.Context, r *Request) Outcome {
+	if !r.Unmask {
+		return Outcome{}
+	}
+	if trustedRole(&r.Identity, u.exempt) {
+		return Outcome{Decision: Allow, Unmask: true}
+	}
+	return Outcome{Decision: Review, Reason: "clear values requested", Unmask: true}
+}
