@@ -50,13 +50,20 @@ func ReadOnly(who Who) NamedRule { return Named(RuleReadOnly, &readOnly{who: who
 type readOnly struct{ who Who }
 
 func (ro *readOnly) Check(_ context.Context, r *Request) Outcome {
-	if !ro.who.Match(&r.Identity) {
-		return Outcome{}
-	}
-	if anyStatement(r.Script, writes) {
+	if ro.objects(r) {
 		return deny("identity may only read")
 	}
 	return Outcome{}
+}
+
+func (ro *readOnly) objects(r *Request) bool {
+	if !ro.who.Match(&r.Identity) {
+		return false
+	}
+	if anyStatement(r.Script, writes) {
+		return true
+	}
+	return false
 }
 
 func writes(st *Statement) bool {
@@ -127,27 +134,37 @@ type tables struct {
 }
 
 func (tb *tables) Check(_ context.Context, r *Request) Outcome {
-	if r.Script == nil || !tb.who.Match(&r.Identity) {
-		return Outcome{}
-	}
-	for i := range r.Script.Statements {
-		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
-			if o := tb.checkList(st.Reads); o.Decision != DecisionUnspecified {
-				return o
-			}
-			if o := tb.checkList(st.Writes); o.Decision != DecisionUnspecified {
-				return o
-			}
-		}
+	if reason := tb.find(r); reason != "" {
+		return deny(reason)
 	}
 	return Outcome{}
 }
 
-func (tb *tables) checkList(ts []Table) Outcome {
+func (tb *tables) objects(r *Request) bool { return tb.find(r) != "" }
+
+// find returns why a table of r is refused, or "".
+func (tb *tables) find(r *Request) string {
+	if r.Script == nil || !tb.who.Match(&r.Identity) {
+		return ""
+	}
+	for i := range r.Script.Statements {
+		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
+			if reason := tb.checkList(st.Reads); reason != "" {
+				return reason
+			}
+			if reason := tb.checkList(st.Writes); reason != "" {
+				return reason
+			}
+		}
+	}
+	return ""
+}
+
+func (tb *tables) checkList(ts []Table) string {
 	for _, t := range ts {
 		for _, p := range tb.deny {
 			if p.match(t) {
-				return deny("table denied to this identity")
+				return "table denied to this identity"
 			}
 		}
 		if len(tb.allow) == 0 {
@@ -161,10 +178,10 @@ func (tb *tables) checkList(ts []Table) Outcome {
 			}
 		}
 		if !ok {
-			return deny("table not allowed to this identity")
+			return "table not allowed to this identity"
 		}
 	}
-	return Outcome{}
+	return ""
 }
 
 // RequireIdentity denies statements issued without an identity that names
@@ -174,12 +191,19 @@ func RequireIdentity() NamedRule { return Named(RuleRequireIdentity, requireIden
 
 type requireIdentity struct{}
 
-func (requireIdentity) Check(_ context.Context, r *Request) Outcome {
-	id := &r.Identity
-	if id.Subject == "" && id.Service == "" && (id.Agent == nil || id.Agent.Name == "") {
+func (x requireIdentity) Check(_ context.Context, r *Request) Outcome {
+	if x.objects(r) {
 		return deny("statement issued without an identity")
 	}
 	return Outcome{}
+}
+
+func (requireIdentity) objects(r *Request) bool {
+	id := &r.Identity
+	if id.Subject == "" && id.Service == "" && (id.Agent == nil || id.Agent.Name == "") {
+		return true
+	}
+	return false
 }
 
 // UnmaskReview sends every request for clear values ([Request.Unmask]) to

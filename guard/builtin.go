@@ -62,6 +62,13 @@ func DestructiveDDL(environments ...string) NamedRule {
 type destructiveDDL struct{ envs []string }
 
 func (d *destructiveDDL) Check(_ context.Context, r *Request) Outcome {
+	if d.objects(r) {
+		return deny("destructive DDL (DROP, TRUNCATE or ALTER … DROP)")
+	}
+	return Outcome{}
+}
+
+func (d *destructiveDDL) objects(r *Request) bool {
 	if len(d.envs) > 0 && r.Environment != "" {
 		in := false
 		for _, e := range d.envs {
@@ -71,13 +78,13 @@ func (d *destructiveDDL) Check(_ context.Context, r *Request) Outcome {
 			}
 		}
 		if !in {
-			return Outcome{}
+			return false
 		}
 	}
 	if anyStatement(r.Script, isDestructive) {
-		return deny("destructive DDL (DROP, TRUNCATE or ALTER … DROP)")
+		return true
 	}
-	return Outcome{}
+	return false
 }
 
 func isDestructive(st *Statement) bool {
@@ -105,11 +112,18 @@ func MissingWhere() NamedRule { return Named(RuleMissingWhere, missingWhere{}) }
 
 type missingWhere struct{}
 
-func (missingWhere) Check(_ context.Context, r *Request) Outcome {
-	if anyStatement(r.Script, isUnbounded) {
+func (x missingWhere) Check(_ context.Context, r *Request) Outcome {
+	if x.objects(r) {
 		return deny("UPDATE or DELETE without a restricting WHERE clause")
 	}
 	return Outcome{}
+}
+
+func (missingWhere) objects(r *Request) bool {
+	if anyStatement(r.Script, isUnbounded) {
+		return true
+	}
+	return false
 }
 
 func isUnbounded(st *Statement) bool {
@@ -129,11 +143,18 @@ func StackedStatements() NamedRule { return Named(RuleStacked, stacked{}) }
 
 type stacked struct{}
 
-func (stacked) Check(_ context.Context, r *Request) Outcome {
-	if r.Script != nil && r.Script.Stacked() {
+func (x stacked) Check(_ context.Context, r *Request) Outcome {
+	if x.objects(r) {
 		return deny("several statements in one text")
 	}
 	return Outcome{}
+}
+
+func (stacked) objects(r *Request) bool {
+	if r.Script != nil && r.Script.Stacked() {
+		return true
+	}
+	return false
 }
 
 // isDangerousName reports functions that read or write server files, reach
@@ -211,11 +232,18 @@ func DangerousCalls() NamedRule { return Named(RuleDangerous, dangerous{}) }
 
 type dangerous struct{}
 
-func (dangerous) Check(_ context.Context, r *Request) Outcome {
-	if anyStatement(r.Script, isDangerous) || copiesServerFile(r.Script) {
+func (x dangerous) Check(_ context.Context, r *Request) Outcome {
+	if x.objects(r) {
 		return deny("command or function that reaches outside the database, runs unreadable code or stalls the server")
 	}
 	return Outcome{}
+}
+
+func (dangerous) objects(r *Request) bool {
+	if anyStatement(r.Script, isDangerous) || copiesServerFile(r.Script) {
+		return true
+	}
+	return false
 }
 
 // copiesServerFile reports a COPY that is not to or from the client: the
@@ -266,18 +294,25 @@ func PrivilegeChanges() NamedRule { return Named(RulePrivileges, privileges{}) }
 
 type privileges struct{}
 
-func (privileges) Check(_ context.Context, r *Request) Outcome {
+func (x privileges) Check(_ context.Context, r *Request) Outcome {
+	if x.objects(r) {
+		return deny("privilege or role change")
+	}
+	return Outcome{}
+}
+
+func (privileges) objects(r *Request) bool {
 	if r.Script == nil {
-		return Outcome{}
+		return false
 	}
 	for i := range r.Script.Statements {
 		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
 			if isPrivilegeChange(st, r.Script.Normalized) {
-				return deny("privilege or role change")
+				return true
 			}
 		}
 	}
-	return Outcome{}
+	return false
 }
 
 func isPrivilegeChange(st *Statement, text string) bool {
@@ -312,18 +347,25 @@ func LexingSettings() NamedRule { return Named(RuleLexingSettings, lexing{}) }
 
 type lexing struct{}
 
-func (lexing) Check(_ context.Context, r *Request) Outcome {
+func (x lexing) Check(_ context.Context, r *Request) Outcome {
+	if x.objects(r) {
+		return deny("change of a setting that alters how SQL text is read")
+	}
+	return Outcome{}
+}
+
+func (lexing) objects(r *Request) bool {
 	if r.Script == nil {
-		return Outcome{}
+		return false
 	}
 	for i := range r.Script.Statements {
 		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
 			if changesLexing(st, r.Script.Normalized) {
-				return deny("change of a setting that alters how SQL text is read")
+				return true
 			}
 		}
 	}
-	return Outcome{}
+	return false
 }
 
 func changesLexing(st *Statement, text string) bool {

@@ -141,6 +141,7 @@ func (e *BlockedError) Unwrap() error { return ErrBlocked }
 // read; build one with [New] or [Load]. A Policy is safe for concurrent use.
 type Policy struct {
 	rules    []NamedRule
+	quick    []quickRule // per rule, when it has a cheaper allow path
 	mode     Mode
 	env      string
 	approver Approver

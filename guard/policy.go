@@ -21,6 +21,11 @@ func New(opts ...Option) (*Policy, error) {
 	return newPolicy(c), nil
 }
 
+// quickRule is implemented by built-ins that either deny or have no
+// objection: objects answers that without building an Outcome, which keeps
+// the allow path cheap.
+type quickRule interface{ objects(r *Request) bool }
+
 func newPolicy(c *config) *Policy {
 	p := &Policy{
 		rules:    append([]NamedRule(nil), c.rules...),
@@ -32,9 +37,13 @@ func newPolicy(c *config) *Policy {
 		grantKey: c.grantKey,
 		now:      c.now,
 	}
-	for _, r := range p.rules {
+	p.quick = make([]quickRule, len(p.rules))
+	for i, r := range p.rules {
 		if _, ok := r.Rule.(*celRule); ok || r.When != nil {
 			p.needTime = true
+		}
+		if q, ok := r.Rule.(quickRule); ok {
+			p.quick[i] = q
 		}
 	}
 	return p
@@ -94,6 +103,9 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 	for i := range p.rules {
 		nr := &p.rules[i]
 		if nr.When != nil && !nr.When(r) {
+			continue
+		}
+		if i < len(p.quick) && p.quick[i] != nil && !p.quick[i].objects(r) {
 			continue
 		}
 		o := nr.Rule.Check(ctx, r)
