@@ -7,19 +7,6 @@ var noAlias = [...]string{
 	"CURRENT_USER", "SESSION_USER", "LOCALTIME", "LOCALTIMESTAMP", "USER", "DEFAULT",
 }
 
-// exprWords are reserved words of expressions: they are never column
-// names when unquoted. The list stays short on purpose: a word missing here
-// only adds a spurious source, while a column name listed here would hide a
-// source from masking.
-var exprWords = [...]string{
-	"AND", "OR", "NOT", "NULL", "TRUE", "FALSE", "IS", "IN", "LIKE", "ILIKE", "BETWEEN", "CASE",
-	"WHEN", "THEN", "ELSE", "END", "AS", "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "ARRAY", "OVER",
-	"BY", "ORDER", "GROUP", "WHERE", "COLLATE", "ESCAPE", "SIMILAR", "TO", "DIV", "MOD", "XOR",
-	"REGEXP", "RLIKE", "BINARY", "LEADING", "TRAILING", "BOTH", "FROM", "FOR", "USING", "ASC", "DESC", "ISNULL",
-	"NOTNULL", "UNKNOWN", "SYMMETRIC", "VARIADIC", "DEFAULT", "CURRENT_DATE", "CURRENT_TIME",
-	"CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_USER", "SESSION_USER",
-}
-
 // columns computes the lineage of a SELECT (or RETURNING) list in
 // [lo, hi). It returns nil when some item cannot be traced.
 func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
@@ -112,7 +99,7 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 	}
 	// A bare column reference.
 	if t, next, ok := a.name(bareLo, bareHi); ok && next == bareHi && !a.isExprWord(bareLo) &&
-		!(a.toks[bareLo].kind == tWord && a.isAny(bareLo, niladic[:]...)) {
+		!(a.toks[bareLo].kind == tWord && niladicWord(a.text(bareLo))) {
 		if c.Name == "" {
 			c.Name = t.Name
 		}
@@ -241,7 +228,7 @@ func (a *analyzer) isExprWord(i int) bool {
 	if a.toks[i].kind != tWord {
 		return false
 	}
-	return a.isAny(i, exprWords[:]...)
+	return exprWord(a.text(i))
 }
 
 // implicitAlias reports whether the name at i, ending an item, is an alias

@@ -165,13 +165,6 @@ func plainBody(s string) bool {
 	return true
 }
 
-// lexingSettings change how later text is lexed on the same connection.
-var lexingSettings = [...]string{
-	"STANDARD_CONFORMING_STRINGS", "BACKSLASH_QUOTE", "CLIENT_ENCODING", "SQL_MODE", "NAMES",
-	"CHARACTER", "CHARSET", "CHARACTER_SET_CLIENT", "CHARACTER_SET_CONNECTION", "ESCAPE_STRING_WARNING",
-	"ALL",
-}
-
 // set reads SET and records whether it changes lexing.
 func (a *analyzer) set(lo, hi int) {
 	a.kind(KindSet)
@@ -197,11 +190,9 @@ func (a *analyzer) markLexing(lo, hi int) {
 		} else if t.kind != tWord && t.kind != tQIdent {
 			continue
 		}
-		for _, w := range lexingSettings {
-			if eqFold(s, w) {
-				a.st.LexingSetting = true
-				return
-			}
+		if lexingWord(s) {
+			a.st.LexingSetting = true
+			return
 		}
 	}
 }

@@ -1,7 +1,5 @@
 package sqlparse
 
-import "unicode/utf8"
-
 // MaxTextLen is the longest text the analyser reads. Longer texts are
 // reported incomplete without being lexed.
 const MaxTextLen = 1 << 20 // 1 MiB
@@ -504,9 +502,6 @@ func (lx *lexer) word(i int, space bool) int {
 		e := lx.mysqlString(end, '\'')
 		lx.emit(tString, start, e, space)
 		return e
-	}
-	if !utf8.ValidString(src[start:end]) {
-		lx.flaw(start, "invalid UTF-8")
 	}
 	lx.emit(tWord, start, end, space)
 	return end

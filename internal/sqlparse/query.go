@@ -36,13 +36,6 @@ func (sc *scope) find(alias string) *rel {
 	return nil
 }
 
-// clauseWords end a list or an expression at parenthesis depth 0.
-var clauseWords = [...]string{
-	"FROM", "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "OFFSET", "FETCH", "FOR",
-	"UNION", "INTERSECT", "EXCEPT", "INTO", "RETURNING", "ON", "USING", "JOIN", "INNER",
-	"LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "STRAIGHT_JOIN", "SET", "LOCK", "QUALIFY", "WHEN",
-}
-
 // isClause reports whether token i ends an expression.
 func (a *analyzer) isClause(i int) bool {
 	if i >= len(a.toks) || a.toks[i].kind != tWord {
@@ -52,15 +45,16 @@ func (a *analyzer) isClause(i int) bool {
 	if len(s) < 2 || len(s) > 13 {
 		return false
 	}
-	for _, w := range clauseWords {
-		if eqFold(s, w) {
-			if (w == "LEFT" || w == "RIGHT" || w == "SET") && a.isOp(i+1, "(") {
-				return false
-			}
-			return true
-		}
+	switch s[0] | 0x20 {
+	case 'f', 'w', 'g', 'h', 'o', 'l', 'u', 'i', 'e', 'r', 'j', 'c', 'n', 's', 'q':
+	default:
+		return false
 	}
-	return false
+	if !clauseWord(s) {
+		return false
+	}
+	// LEFT(…), RIGHT(…) and SET(…) are functions.
+	return !(a.isOp(i+1, "(") && (eqFold(s, "LEFT") || eqFold(s, "RIGHT") || eqFold(s, "SET")))
 }
 
 // expr scans an expression from i to the first clause word at depth 0
@@ -127,7 +121,7 @@ func (a *analyzer) atom(i, hi int) int {
 		}
 		if a.isOp(i+1, "(") && !a.isOp(i-1, "::") && (t.kind == tQIdent || !a.isNotFunc(i)) {
 			a.funcName(i)
-		} else if t.kind == tWord && !a.isOp(i-1, ".") && a.isAny(i, niladic[:]...) {
+		} else if t.kind == tWord && !a.isOp(i-1, ".") && niladicWord(a.text(i)) {
 			a.funcName(i)
 		} else if a.isOp(i+1, ".") && a.isName(i+2) && a.isOp(i+3, "(") {
 			return i + 2
@@ -184,32 +178,7 @@ func (a *analyzer) startsQuery(i int) bool {
 	return a.isAny(i, "SELECT", "WITH", "VALUES", "TABLE")
 }
 
-// niladic lists the functions SQL calls without parentheses.
-var niladic = [...]string{
-	"CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "CURRENT_USER",
-	"SESSION_USER", "CURRENT_ROLE", "CURRENT_CATALOG", "CURRENT_SCHEMA", "UTC_DATE", "UTC_TIME", "SYSTEM_USER",
-	"UTC_TIMESTAMP",
-}
-
-// notFunc lists keywords that precede a parenthesis without being a call.
-var notFunc = [...]string{
-	"IN", "EXISTS", "ANY", "ALL", "SOME", "ARRAY", "ROW", "VALUES", "AS", "AND", "OR", "NOT", "OVER",
-	"FILTER", "ON", "USING", "THEN", "ELSE", "WHEN", "CASE", "IS", "LIKE", "BETWEEN", "DISTINCT",
-	"FROM", "WHERE", "SELECT", "JOIN", "LATERAL", "BY", "INTO", "RETURNING", "TABLE", "CUBE",
-	"ROLLUP", "SETS", "KEY", "WITHIN", "ILIKE", "SIMILAR", "TO", "ELSEIF", "RECURSIVE", "PARTITION",
-	"INDEX", "DEFAULT", "HAVING", "LIMIT", "CHECK", "REFERENCES", "UNIQUE", "OF", "FOR", "ONLY",
-	"USE", "FORCE", "IGNORE", "MATCH", "AGAINST", "ORDINALITY", "COLUMNS", "NESTED", "PATH",
-}
-
-func (a *analyzer) isNotFunc(i int) bool {
-	s := a.text(i)
-	for _, w := range notFunc {
-		if eqFold(s, w) {
-			return true
-		}
-	}
-	return false
-}
+func (a *analyzer) isNotFunc(i int) bool { return notFuncWord(a.text(i)) }
 
 // funcName records the function called at i (with its qualifier).
 func (a *analyzer) funcName(i int) {
@@ -611,17 +580,6 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 	}
 }
 
-// aliasStop lists words that follow a table reference without being its
-// alias.
-var aliasStop = [...]string{
-	"WHERE", "JOIN", "INNER", "LEFT", "RIGHT", "FULL", "CROSS", "NATURAL", "OUTER", "ON", "USING",
-	"GROUP", "ORDER", "HAVING", "LIMIT", "OFFSET", "FETCH", "FOR", "UNION", "INTERSECT", "EXCEPT",
-	"WINDOW", "SET", "RETURNING", "VALUES", "SELECT", "INTO", "WHEN", "LOCK", "STRAIGHT_JOIN",
-	"PARTITION", "USE", "FORCE", "IGNORE", "TABLESAMPLE", "WITH", "DEFAULT", "INDEXED", "NOT", "FROM",
-	"QUALIFY", "DO", "TO", "AND", "OR", "END", "ELSE", "THEN", "OVERRIDING", "SEMI", "ANTI", "APPLY",
-	"CONNECT", "START", "AS",
-}
-
 // alias reads an optional [AS] alias [(columns)] and the table options a
 // reference may carry, and returns the index after them.
 func (a *analyzer) alias(i, hi int, r *rel) int {
@@ -636,7 +594,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 		} else {
 			a.fail(reasonConstuct)
 		}
-	} else if i < hi && (a.toks[i].kind == tQIdent || a.toks[i].kind == tWord && !a.isAny(i, aliasStop[:]...)) {
+	} else if i < hi && (a.toks[i].kind == tQIdent || a.toks[i].kind == tWord && !aliasStopWord(a.text(i))) {
 		if r != nil {
 			r.alias = a.fold(i)
 		}

@@ -41,7 +41,7 @@ func Analyze(d Dialect, sql string) (script *Script) {
 	if len(sql) > MaxTextLen {
 		return failScript(sa, reasonTooLong)
 	}
-	var buf [64]token
+	var buf [32]token
 	lx := lexer{d: d, src: sql, toks: buf[:0]}
 	if len(sql) > 240 {
 		lx.toks = make([]token, 0, len(sql)/3+8)
@@ -53,7 +53,18 @@ func Analyze(d Dialect, sql string) (script *Script) {
 		lx.flawAt(k, "NUL byte in text")
 	}
 	if !utf8.ValidString(sql) {
-		lx.flawAt(0, "invalid UTF-8")
+		// Charge each statement holding an invalid sequence.
+		for k := 0; k < len(sql); {
+			r, size := utf8.DecodeRuneInString(sql[k:])
+			if r == utf8.RuneError && size == 1 {
+				lx.flawAt(k, "invalid UTF-8")
+				for k < len(sql) && sql[k] != ';' {
+					k++
+				}
+				continue
+			}
+			k += size
+		}
 	}
 	a := analyzer{d: d, src: sql, toks: lx.toks, parenFlaw: -1}
 	a.matchParens()
