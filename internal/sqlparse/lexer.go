@@ -42,7 +42,6 @@ type lexFlaw struct {
 type lexer struct {
 	d     Dialect
 	src   string
-	toks  []token
 	flaws []lexFlaw
 	// inExec is true inside a MySQL executable comment /*! … */.
 	inExec bool
@@ -90,8 +89,16 @@ func isOpChar(c byte) bool {
 	return false
 }
 
-// lex tokenizes lx.src into lx.toks.
-func (lx *lexer) lex() {
+// emitFunc appends a token.
+type emitFunc func(k tokKind, pos, end int, space, esc bool)
+
+// lex tokenizes lx.src, appending to toks. The tokens live in a local
+// slice appended to by a closure, so that a caller's buffer can stay on
+// its stack.
+func (lx *lexer) lex(toks []token) []token {
+	emit := func(k tokKind, pos, end int, space, esc bool) {
+		toks = append(toks, token{pos: int32(pos), end: int32(end), kind: k, space: space, esc: esc})
+	}
 	src := lx.src
 	n := len(src)
 	space := false
@@ -114,7 +121,7 @@ func (lx *lexer) lex() {
 			if lx.d == MySQL && i+2 < n && src[i+2] > ' ' {
 				// MySQL: "--" is a comment only before whitespace or a
 				// control character; otherwise it is two minus signs.
-				lx.emit(tOp, i, i+1, space)
+				emit(tOp, i, i+1, space, false)
 				space = false
 				i++
 				continue
@@ -143,9 +150,9 @@ func (lx *lexer) lex() {
 		switch {
 		case c == '\'':
 			i = lx.plainString(i)
-			lx.emit(tString, start, i, space)
+			emit(tString, start, i, space, false)
 		case c == '"':
-			i = lx.doubleQuoted(i, space)
+			i = lx.doubleQuoted(i, space, emit)
 		case c == '`' && (lx.d == MySQL || lx.d == SQLite):
 			end, esc := quoted(src, i, '`')
 			if end < 0 {
@@ -155,7 +162,7 @@ func (lx *lexer) lex() {
 			if lx.inExec && containsCommentEnd(src[i:end]) {
 				lx.flaw(i, "string holding a comment end inside an executable comment")
 			}
-			lx.emitQ(start, end, space, esc)
+			emit(tQIdent, start, end, space, esc)
 			i = end
 		case c == '[' && lx.d == SQLite:
 			j := i + 1
@@ -166,57 +173,57 @@ func (lx *lexer) lex() {
 				lx.flaw(i, "unterminated quoted identifier")
 				j = n - 1
 			}
-			lx.emitQ(start, j+1, space, false)
+			emit(tQIdent, start, j+1, space, false)
 			i = j + 1
 		case isDigit(c) || c == '.' && i+1 < n && isDigit(src[i+1]):
 			if end := lx.digitName(i); end > 0 {
 				// MySQL names may start with digits: 3t2.
-				lx.emit(tWord, start, end, space)
+				emit(tWord, start, end, space, false)
 				i = end
 				break
 			}
 			i = lx.number(i)
-			lx.emit(tNumber, start, i, space)
+			emit(tNumber, start, i, space, false)
 		case isIdentStart(c):
-			i = lx.word(i, space)
+			i = lx.word(i, space, emit)
 		case c == '$':
-			i = lx.dollar(i, space)
+			i = lx.dollar(i, space, emit)
 		case c == '?' && lx.d != PostgreSQL:
 			i++
 			for i < n && isDigit(src[i]) {
 				i++
 			}
-			lx.emit(tParam, start, i, space)
+			emit(tParam, start, i, space, false)
 		case c == ':' && lx.d == SQLite && i+1 < n && isIdentStart(src[i+1]):
 			i = identEnd(src, i+1, lx.d)
-			lx.emit(tParam, start, i, space)
+			emit(tParam, start, i, space, false)
 		case c == '@' && lx.d == SQLite && i+1 < n && isIdentStart(src[i+1]):
 			i = identEnd(src, i+1, lx.d)
-			lx.emit(tParam, start, i, space)
+			emit(tParam, start, i, space, false)
 		case c == '@' && lx.d == MySQL:
-			i = lx.mysqlVar(i, space)
+			i = lx.mysqlVar(i, space, emit)
 		case c == ';':
 			i++
 			lx.semis++
-			lx.emit(tSemi, start, i, space)
+			emit(tSemi, start, i, space, false)
 		case c == '(' || c == ')' || c == ',' || c == '[' || c == ']' || c == '{' || c == '}':
 			i++
-			lx.emit(tOp, start, i, space)
+			emit(tOp, start, i, space, false)
 		case c == '.':
 			i++
-			lx.emit(tOp, start, i, space)
+			emit(tOp, start, i, space, false)
 		case c == ':' && lx.d == MySQL && !(i+1 < n && src[i+1] == '='):
 			// MySQL has no ":name" placeholders; a label's colon is read
 			// only in compound statements, which are incomplete anyway.
 			lx.flaw(i, "unexpected character")
 			i++
-			lx.emit(tOp, start, i, space)
+			emit(tOp, start, i, space, false)
 		case c == ':':
 			i++
 			if i < n && (src[i] == ':' || src[i] == '=') {
 				i++
 			}
-			lx.emit(tOp, start, i, space)
+			emit(tOp, start, i, space, false)
 		case isOpChar(c):
 			i++
 			for i < n && isOpChar(src[i]) {
@@ -236,25 +243,18 @@ func (lx *lexer) lex() {
 				i++
 			}
 			i = start + opLen(src[start:i], lx.d)
-			lx.emit(tOp, start, i, space)
+			emit(tOp, start, i, space, false)
 		default:
 			lx.flaw(i, "unexpected character")
 			i++
-			lx.emit(tOp, start, i, space)
+			emit(tOp, start, i, space, false)
 		}
 		space = false
 	}
 	if lx.inExec {
 		lx.flaw(n, "unterminated executable comment")
 	}
-}
-
-func (lx *lexer) emit(k tokKind, pos, end int, space bool) {
-	lx.toks = append(lx.toks, token{pos: int32(pos), end: int32(end), kind: k, space: space})
-}
-
-func (lx *lexer) emitQ(pos, end int, space, esc bool) {
-	lx.toks = append(lx.toks, token{pos: int32(pos), end: int32(end), kind: tQIdent, space: space, esc: esc})
+	return toks
 }
 
 func lineEnd(src string, i int) int {
@@ -413,7 +413,7 @@ func containsCommentEnd(s string) bool {
 	return false
 }
 
-func (lx *lexer) doubleQuoted(i int, space bool) int {
+func (lx *lexer) doubleQuoted(i int, space bool, emit emitFunc) int {
 	src := lx.src
 	if lx.d == MySQL {
 		// A string by default, an identifier under ANSI_QUOTES.
@@ -421,7 +421,7 @@ func (lx *lexer) doubleQuoted(i int, space bool) int {
 		if ident, _ := quoted(src[:end], i, '"'); ident != end {
 			lx.flaw(i, "double-quoted text whose end depends on ANSI_QUOTES")
 		}
-		lx.emit(tDQ, i, end, space)
+		emit(tDQ, i, end, space, false)
 		return end
 	}
 	end, esc := quoted(src, i, '"')
@@ -432,7 +432,7 @@ func (lx *lexer) doubleQuoted(i int, space bool) int {
 	if end-i == 2 && lx.d == PostgreSQL {
 		lx.flaw(i, "zero-length quoted identifier")
 	}
-	lx.emitQ(i, end, space, esc)
+	emit(tQIdent, i, end, space, esc)
 	return end
 }
 
@@ -445,7 +445,7 @@ func identEnd(src string, i int, d Dialect) int {
 
 // word scans an identifier or keyword, or a prefixed string (E”, B”, X”,
 // N”, U&”, U&"", _charset”).
-func (lx *lexer) word(i int, space bool) int {
+func (lx *lexer) word(i int, space bool, emit emitFunc) int {
 	src := lx.src
 	n := len(src)
 	start := i
@@ -459,7 +459,7 @@ func (lx *lexer) word(i int, space bool) int {
 					lx.flaw(i, "unterminated string")
 					end = n
 				}
-				lx.emit(tString, start, end, space)
+				emit(tString, start, end, space, false)
 				return end
 			}
 		case 'b', 'x', 'n':
@@ -469,7 +469,7 @@ func (lx *lexer) word(i int, space bool) int {
 			} else {
 				end = lx.plainString(i + 1)
 			}
-			lx.emit(tString, start, end, space)
+			emit(tString, start, end, space, false)
 			return end
 		}
 	}
@@ -487,9 +487,9 @@ func (lx *lexer) word(i int, space bool) int {
 					break
 				}
 			}
-			lx.toks = append(lx.toks, token{pos: int32(i + 2), end: int32(end), kind: tQIdent, space: space})
+			emit(tQIdent, i+2, end, space, false)
 		} else {
-			lx.emit(tString, start, end, space)
+			emit(tString, start, end, space, false)
 		}
 		if lx.nextWordIs(end, "UESCAPE") {
 			lx.flaw(i, "UESCAPE clause")
@@ -500,10 +500,10 @@ func (lx *lexer) word(i int, space bool) int {
 	if lx.d == MySQL && src[i] == '_' && end < n && src[end] == '\'' {
 		// Character set introducer: _utf8mb4'…'.
 		e := lx.mysqlString(end, '\'')
-		lx.emit(tString, start, e, space)
+		emit(tString, start, e, space, false)
 		return e
 	}
-	lx.emit(tWord, start, end, space)
+	emit(tWord, start, end, space, false)
 	return end
 }
 
@@ -562,7 +562,7 @@ func (lx *lexer) number(i int) int {
 }
 
 // dollar scans $1, $name (SQLite) or a PostgreSQL dollar-quoted string.
-func (lx *lexer) dollar(i int, space bool) int {
+func (lx *lexer) dollar(i int, space bool, emit emitFunc) int {
 	src := lx.src
 	n := len(src)
 	start := i
@@ -574,7 +574,7 @@ func (lx *lexer) dollar(i int, space bool) int {
 		if i < n && isIdentChar(src[i], lx.d) {
 			lx.flaw(start, "parameter followed by identifier")
 		}
-		lx.emit(tParam, start, i, space)
+		emit(tParam, start, i, space, false)
 		return i
 	}
 	switch lx.d {
@@ -590,29 +590,29 @@ func (lx *lexer) dollar(i int, space bool) int {
 				idx := indexFrom(src, tag, k)
 				if idx < 0 {
 					lx.flaw(i, "unterminated dollar-quoted string")
-					lx.emit(tString, start, n, space)
+					emit(tString, start, n, space, false)
 					return n
 				}
-				lx.emit(tString, start, idx+len(tag), space)
+				emit(tString, start, idx+len(tag), space, false)
 				return idx + len(tag)
 			}
 		}
 	case SQLite:
 		if i+1 < n && isIdentStart(src[i+1]) {
 			i = identEnd(src, i+1, lx.d)
-			lx.emit(tParam, start, i, space)
+			emit(tParam, start, i, space, false)
 			return i
 		}
 	case MySQL:
 		// "$" may start an identifier in MySQL.
 		end := identEnd(src, i, lx.d)
 		if end > i+1 {
-			lx.emit(tWord, start, end, space)
+			emit(tWord, start, end, space, false)
 			return end
 		}
 	}
 	lx.flaw(i, "unexpected character")
-	lx.emit(tOp, start, i+1, space)
+	emit(tOp, start, i+1, space, false)
 	return i + 1
 }
 
@@ -626,7 +626,7 @@ func indexFrom(s, sub string, from int) int {
 }
 
 // mysqlVar scans @name, @'name', @`name`, @@name, @@session.name.
-func (lx *lexer) mysqlVar(i int, space bool) int {
+func (lx *lexer) mysqlVar(i int, space bool, emit emitFunc) int {
 	src := lx.src
 	n := len(src)
 	start := i
@@ -646,7 +646,7 @@ func (lx *lexer) mysqlVar(i int, space bool) int {
 			i++
 		}
 	}
-	lx.emit(tVar, start, i, space)
+	emit(tVar, start, i, space, false)
 	return i
 }
 

@@ -42,11 +42,12 @@ func Analyze(d Dialect, sql string) (script *Script) {
 		return failScript(sa, reasonTooLong)
 	}
 	var buf [32]token
-	lx := lexer{d: d, src: sql, toks: buf[:0]}
+	toks := buf[:0]
 	if len(sql) > 240 {
-		lx.toks = make([]token, 0, len(sql)/3+8)
+		toks = make([]token, 0, len(sql)/3+8)
 	}
-	lx.lex()
+	lx := lexer{d: d, src: sql}
+	toks = lx.lex(toks)
 	if k := strings.IndexByte(sql, 0); k >= 0 {
 		// Drivers and servers may cut the text at a NUL, wherever it is:
 		// in a string, in a comment.
@@ -66,7 +67,7 @@ func Analyze(d Dialect, sql string) (script *Script) {
 			k += size
 		}
 	}
-	a := analyzer{d: d, src: sql, toks: lx.toks, parenFlaw: -1}
+	a := analyzer{d: d, src: sql, toks: toks, parenFlaw: -1}
 	a.matchParens()
 	a.split(sa)
 	if a.parenFlaw >= 0 {
@@ -84,7 +85,7 @@ func Analyze(d Dialect, sql string) (script *Script) {
 	// One allocation holds the normalized text and the summary.
 	var sb [64]byte
 	summary := a.summary(sc, sb[:0])
-	sc.Normalized, sc.Summary = normalize(sql, lx.toks, summary)
+	sc.Normalized, sc.Summary = normalize(sql, toks, summary)
 	if !sc.Complete && (strings.IndexByte(sc.Normalized, 0) >= 0 || !utf8.ValidString(sc.Normalized)) {
 		// Keep what is recorded printable: spans want valid UTF-8.
 		sc.Normalized = strings.ToValidUTF8(strings.ReplaceAll(sc.Normalized, "\x00", ""), "?")
