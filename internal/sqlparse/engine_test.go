@@ -3,6 +3,7 @@ package sqlparse_test
 import (
 	"context"
 	"database/sql"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,40 @@ func TestAgainstEngines(t *testing.T) {
 		"SELECT 1 /*M!999999 ; DROP TABLE x */",
 		"SELECT 1 /*M!100000 ; DROP TABLE x */",
 	)
+	checkEngines(t, texts)
+}
+
+// TestAgainstEnginesGenerated is TestAgainstEngines on texts assembled at
+// random (with a fixed seed) from the pieces bypasses are made of, around
+// a DROP TABLE x.
+func TestAgainstEnginesGenerated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("talks to the servers")
+	}
+	pieces := []string{
+		"'", `"`, "`", `\`, "--", "-- ", "#", "/*", "*/", "/*!", "/*!50000 ", "/*M!", "/*T!", "$$", "$a$",
+		"E'", "[", "]", ";", "\n", " ", "1", "SELECT 1", "x$$", "''", `\'`, "/* /* */", "(", ")",
+		`U&"`, "N'", "_utf8mb4'", "--1", "-", "a", "B'", "X'", "$1", "?", ":x", "@x", "\t",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	texts := make([]string, 0, 300)
+	for len(texts) < cap(texts) {
+		var b strings.Builder
+		for k := rng.IntN(5); k > 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		b.WriteString(" DROP TABLE x ")
+		for k := rng.IntN(4); k > 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	checkEngines(t, texts)
+}
+
+// checkEngines runs each text on the three servers, as TestAgainstEngines
+// describes.
+func checkEngines(t *testing.T, texts []string) {
 	for _, e := range []struct {
 		d      sqlparse.Dialect
 		driver string
@@ -55,6 +90,11 @@ func TestAgainstEngines(t *testing.T) {
 			if e.d != lt {
 				db.SetMaxIdleConns(0) // a fresh session for every text
 			}
+			ran, found := 0, 0
+			defer func() {
+				t.Logf("%d texts; the server dropped x for %d, which the analyser found in %d and doubted in the others",
+					len(texts), ran, found)
+			}()
 			for _, text := range texts {
 				if strings.Contains(text, "PROGRAM") || strings.Contains(text, "OUTFILE") || strings.Contains(text, "\x00") {
 					continue // never run these on a server
@@ -74,6 +114,12 @@ func TestAgainstEngines(t *testing.T) {
 				dropped := db.QueryRowContext(ctx, probe).Scan(&n) != nil
 				cancel()
 				s := sqlparse.Analyze(e.d, text)
+				if dropped {
+					ran++
+					if s.Complete {
+						found++
+					}
+				}
 				switch {
 				case dropped && s.Complete && !dropsVictim(s):
 					t.Errorf("%q: the server dropped x; the analyser is sure it does not (statements %d)", text, len(s.Statements))
