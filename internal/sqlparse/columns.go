@@ -74,8 +74,9 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 		}
 		return append(cols, Column{Star: true, StarTable: t.String()}), true
 	}
+	prevMode := a.colMode
 	a.colMode = true
-	defer func() { a.colMode = false }()
+	defer func() { a.colMode = prevMode }()
 	c := Column{}
 	exprHi := hi
 	if hi-lo >= 3 && a.is(hi-2, "AS") && a.isName(hi-1) {
