@@ -157,6 +157,9 @@ var people = []person{
 	{3, "Carol", "zq7leak.carol@example.net", "915-79-4680", "4929000033337773"},
 }
 
+// vaultNote is the content of the table every identity is denied.
+const vaultNote = "vault-secret-note"
+
 // secrets lists substrings that betray a seeded clear value: the whole
 // value, an e-mail's local part, a card's first digits (its last four are
 // shown by design).
@@ -166,7 +169,7 @@ func secrets() []string {
 		out = append(out, p.email, p.email[:strings.IndexByte(p.email, '@')], p.ssn,
 			strings.ReplaceAll(p.ssn, "-", ""), p.card[:12])
 	}
-	return out
+	return append(out, vaultNote)
 }
 
 // leaked returns the first secret s contains, or "".
@@ -191,7 +194,7 @@ func newLab(t *testing.T, b backend) *lab {
 	l.exec(t,
 		"CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), email VARCHAR(80) UNIQUE, ssn VARCHAR(20), card VARCHAR(30))",
 		"CREATE TABLE vault (id INT PRIMARY KEY, note VARCHAR(80))",
-		"INSERT INTO vault VALUES (1, 'vault-secret-note')",
+		"INSERT INTO vault VALUES (1, '"+vaultNote+"')",
 		"CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(200))",
 		"INSERT INTO notes VALUES (1, 'nothing to see')",
 		"CREATE TABLE nums (n INT)",

@@ -1,0 +1,279 @@
+package redteam_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// Attacks that succeed today. Each test states what sqlvigil must do and
+// is skipped with "known bypass: …"; run them with
+//
+//	SQLVIGIL_REDTEAM_BYPASS=1 go test ./internal/redteam -run KnownBypass -v
+//
+// to reproduce: each then fails, naming what the engine did. When a bypass
+// is mended, move its case to the passing tests.
+
+func knownBypass(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("SQLVIGIL_REDTEAM_BYPASS") == "" {
+		t.Skip("known bypass: " + what)
+	}
+}
+
+// bypass is a sequence of statements sent on one wrapped connection. The
+// library holds when one of them is refused (guard.ErrBlocked) and the
+// engine is unharmed: the victim intact, and no seeded secret returned.
+type bypass struct {
+	name   string
+	family string
+	what   string // the one-line description
+	who    identity.Identity
+	steps  []string
+}
+
+func destructiveBypasses() []bypass {
+	return []bypass{
+		// Opaque executors: the body of a function, procedure, rule or
+		// trigger is a string the analyser does not read, and creating one
+		// is allowed.
+		{name: "pg-create-function", family: pg, what: "PostgreSQL CREATE FUNCTION … AS $$DELETE FROM victim$$ then SELECT f() deletes every row",
+			steps: []string{"CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$DELETE FROM victim$$", "SELECT wipe()"}},
+		{name: "pg-create-procedure", family: pg, what: "PostgreSQL CREATE PROCEDURE … AS 'DELETE FROM victim' then CALL deletes every row",
+			steps: []string{"CREATE PROCEDURE wipe_p() LANGUAGE sql AS 'DELETE FROM victim'", "CALL wipe_p()"}},
+		{name: "pg-create-rule", family: pg, what: "PostgreSQL CREATE RULE … DO ALSO DELETE FROM victim then an INSERT elsewhere deletes every row",
+			steps: []string{"CREATE RULE wipe_r AS ON INSERT TO notes DO ALSO DELETE FROM victim", "INSERT INTO notes VALUES (50, 'x')"}},
+		{name: "pg-create-trigger", family: pg, what: "PostgreSQL trigger function with DELETE FROM victim fires on an INSERT elsewhere",
+			steps: []string{
+				"CREATE FUNCTION wipe_t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN DELETE FROM victim; RETURN NULL; END$$",
+				"CREATE TRIGGER wipe_tr AFTER INSERT ON notes FOR EACH STATEMENT EXECUTE FUNCTION wipe_t()",
+				"INSERT INTO notes VALUES (51, 'x')",
+			}},
+		{name: "lite-create-trigger", family: lite, what: "SQLite CREATE TRIGGER … BEGIN DELETE FROM victim; END fires on an INSERT elsewhere",
+			steps: []string{"CREATE TRIGGER wipe AFTER INSERT ON notes BEGIN DELETE FROM victim; END", "INSERT INTO notes VALUES (52, 'x')"}},
+
+		// Tautologies MissingWhere does not recognise.
+		{name: "pg-where-cast-true", family: pg, what: "PostgreSQL DELETE … WHERE 1::bool deletes every row",
+			steps: []string{"DELETE FROM victim WHERE 1::bool"}},
+		{name: "pg-where-text-cast-true", family: pg, what: "PostgreSQL DELETE … WHERE 'true'::boolean deletes every row",
+			steps: []string{"DELETE FROM victim WHERE 'true'::boolean"}},
+		{name: "pg-where-coalesce-true", family: pg, what: "PostgreSQL DELETE … WHERE coalesce(true, false) deletes every row",
+			steps: []string{"DELETE FROM victim WHERE coalesce(true, false)"}},
+		{name: "pg-where-exists-constant", family: pg, what: "PostgreSQL DELETE … WHERE EXISTS (SELECT 1) deletes every row",
+			steps: []string{"DELETE FROM victim WHERE EXISTS (SELECT 1)"}},
+		{name: "pg-where-not-distinct-self", family: pg, what: "PostgreSQL DELETE … WHERE id IS NOT DISTINCT FROM id deletes every row",
+			steps: []string{"DELETE FROM victim WHERE id IS NOT DISTINCT FROM id"}},
+		{name: "where-in-own-table", what: "DELETE … WHERE id IN (SELECT id FROM victim) deletes every row",
+			steps: []string{"DELETE FROM victim WHERE id IN (SELECT id FROM victim)"}},
+		{name: "where-or-complement", what: "UPDATE … WHERE id = 1 OR id <> 1 changes every row",
+			steps: []string{"UPDATE victim SET name = 'x' WHERE id = 1 OR id <> 1"}},
+		{name: "my-where-string-one", family: my, what: "MariaDB DELETE … WHERE '1' deletes every row",
+			steps: []string{"DELETE FROM victim WHERE '1'"}},
+		{name: "my-where-column", family: my, what: "MariaDB DELETE … WHERE id deletes every row with a non-zero id",
+			steps: []string{"DELETE FROM victim WHERE id"}},
+		{name: "lite-where-column", family: lite, what: "SQLite DELETE … WHERE id deletes every row with a non-zero id",
+			steps: []string{"DELETE FROM victim WHERE id"}},
+		{name: "lite-where-rowid", family: lite, what: "SQLite DELETE … WHERE rowid deletes every row",
+			steps: []string{"DELETE FROM victim WHERE rowid"}},
+		{name: "lite-where-is-self", family: lite, what: "SQLite DELETE … WHERE id IS id deletes every row",
+			steps: []string{"DELETE FROM victim WHERE id IS id"}},
+		{name: "lite-where-glob-all", family: lite, what: "SQLite DELETE … WHERE name GLOB '*' deletes every row",
+			steps: []string{"DELETE FROM victim WHERE name GLOB '*'"}},
+
+		// Writes that rewrite every row without UPDATE or DELETE.
+		{name: "my-replace-select", family: my, what: "MariaDB REPLACE INTO victim SELECT … FROM victim rewrites every row",
+			steps: []string{"REPLACE INTO victim SELECT id, 'x' FROM victim"}},
+		{name: "lite-insert-or-replace-select", family: lite, what: "SQLite INSERT OR REPLACE INTO victim SELECT … FROM victim rewrites every row",
+			steps: []string{"INSERT OR REPLACE INTO victim SELECT id, 'x' FROM victim"}},
+
+		// Data loss through DDL other than DROP and TRUNCATE.
+		{name: "my-create-or-replace-table", family: my, what: "MariaDB CREATE OR REPLACE TABLE victim drops the table and its rows",
+			steps: []string{"CREATE OR REPLACE TABLE victim (id INT PRIMARY KEY, name VARCHAR(20))"}},
+		{name: "my-rename-table", family: my, what: "MariaDB RENAME TABLE victim TO … makes the table disappear",
+			steps: []string{"RENAME TABLE victim TO victim_gone"}},
+		{name: "rename-table", what: "ALTER TABLE victim RENAME TO … makes the table disappear",
+			steps: []string{"ALTER TABLE victim RENAME TO victim_gone"}},
+		{name: "pg-alter-column-type", family: pg, what: "PostgreSQL ALTER TABLE … ALTER COLUMN … TYPE … USING overwrites every value",
+			steps: []string{"ALTER TABLE victim ALTER COLUMN name TYPE varchar(20) USING 'x'"}},
+
+		// Server administration MariaDB runs for anyone with the privilege.
+		{name: "my-kill", family: my, what: "MariaDB KILL <id> is not a dangerous call (a harmless id here: the server answers 'Unknown thread id')",
+			steps: []string{"KILL 999999999"}},
+
+		// A lexing setting changed through a catalog view.
+		{name: "pg-settings-update", family: pg, what: "PostgreSQL UPDATE pg_settings … standard_conforming_strings changes lexing past LexingSettings",
+			steps: []string{"UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'"}},
+	}
+}
+
+func TestKnownBypassDestructive(t *testing.T) {
+	for _, b := range backends() {
+		if !b.proves {
+			continue
+		}
+		for _, bp := range destructiveBypasses() {
+			if bp.family != "" && bp.family != b.family {
+				continue
+			}
+			t.Run(b.name+"/"+bp.name, func(t *testing.T) {
+				knownBypass(t, bp.what)
+				t.Parallel()
+				l := newLab(t, b)
+				refused, errs := l.sequence(t, bp)
+				switch {
+				case bp.name == "pg-settings-update":
+					var v string
+					c, err := l.db.Conn(as(dev))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer c.Close()
+					_, err = c.ExecContext(as(dev), bp.steps[0])
+					if err == nil {
+						err = c.QueryRowContext(as(dev), "SELECT current_setting('standard_conforming_strings')").Scan(&v)
+					}
+					if v == "off" {
+						t.Errorf("allowed: standard_conforming_strings is now %q on the connection", v)
+					} else {
+						t.Logf("standard_conforming_strings %q (%v)", v, err)
+					}
+				case bp.name == "my-kill":
+					if !refused {
+						t.Errorf("KILL reached the server: %v", errs)
+					}
+				default:
+					if h := l.victim(); h != "" || !refused {
+						t.Errorf("refused=%v, the engine was harmed: victim %s (step errors %v)", refused, h, errs)
+					}
+				}
+			})
+		}
+	}
+}
+
+// sequence sends the steps on one wrapped connection and reports whether
+// one was refused by the guard, and each step's error.
+func (l *lab) sequence(t *testing.T, bp bypass) (refused bool, errs []error) {
+	t.Helper()
+	who := bp.who
+	if who.IsZero() {
+		who = dev
+	}
+	ctx := as(who)
+	c, err := l.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, q := range bp.steps {
+		_, err := c.ExecContext(ctx, q)
+		errs = append(errs, err)
+		if errors.Is(err, guard.ErrBlocked) {
+			refused = true
+		}
+	}
+	return refused, errs
+}
+
+// leakBypass is a read (after optional steps) that returns a seeded secret.
+type leakBypass struct {
+	leak
+	what  string
+	steps []string
+	who   identity.Identity // the zero value means dev
+}
+
+func leakBypasses() []leakBypass {
+	return []leakBypass{
+		{leak{"pg-derived-column-aliases", pg, "SELECT a, b FROM (SELECT email, ssn FROM people) AS s(a, b)"},
+			"PostgreSQL column aliases on a derived table (AS s(a, b)) return email and ssn in clear", nil, identity.Identity{}},
+		{leak{"pg-cte-column-aliases", pg, "WITH c(a, b) AS (SELECT email, ssn FROM people) SELECT a, b FROM c"},
+			"PostgreSQL CTE column aliases (WITH c(a, b)) return email and ssn in clear", nil, identity.Identity{}},
+		{leak{"lite-cte-column-aliases", lite, "WITH c(a, b) AS (SELECT email, ssn FROM people) SELECT a, b FROM c"},
+			"SQLite CTE column aliases (WITH c(a, b)) return email and ssn in clear", nil, identity.Identity{}},
+		{leak{"pg-lateral-outer-alias", pg, "SELECT t.e, t.s FROM people p, LATERAL (SELECT p.email AS e, p.ssn AS s) t"},
+			"PostgreSQL LATERAL subquery over the outer alias returns ssn (table-scoped rule) in clear", nil, identity.Identity{}},
+		{leak{"pg-whole-row", pg, "SELECT p FROM people p"},
+			"PostgreSQL whole-row reference SELECT p FROM people p returns every column in clear", nil, identity.Identity{}},
+		{leak{"pg-whole-row-text", pg, "SELECT p::text FROM people p"},
+			"PostgreSQL whole-row cast p::text returns every column in clear", nil, identity.Identity{}},
+		{leak{"pg-json-agg-row", pg, "SELECT json_agg(p) FROM people p"},
+			"PostgreSQL json_agg(p) over a whole row returns every column in clear", nil, identity.Identity{}},
+		{leak{"pg-row-to-json", pg, "SELECT row_to_json(p) FROM people p"},
+			"PostgreSQL row_to_json(p) returns every column in clear", nil, identity.Identity{}},
+		{leak{"pg-to-jsonb-star", pg, "SELECT to_jsonb(p.*) FROM people p"},
+			"PostgreSQL to_jsonb(p.*) returns every column in clear", nil, identity.Identity{}},
+		{leak{"view-made-earlier", "", "SELECT contact FROM contacts"},
+			"a view made earlier (contacts: email AS contact) returns email in clear", nil, identity.Identity{}},
+		{leak{"view-made-by-caller", "", "SELECT x FROM mine"},
+			"a person who may write creates a view over people and reads email and ssn in clear through it",
+			[]string{"CREATE VIEW mine AS SELECT email AS x, ssn AS y FROM people"}, identity.Identity{}},
+		{leak{"copy-into-other-column", "", "SELECT body FROM notes WHERE id = 1"},
+			"a person who may write copies email into an unmasked column and reads it back",
+			[]string{"UPDATE notes SET body = (SELECT email FROM people WHERE id = 1) WHERE id = 1"}, identity.Identity{}},
+		{leak{"pg-regclass-error", pg, "SELECT email::regclass FROM people"},
+			"PostgreSQL email::regclass: the error quotes the e-mail (cross-database references … \"<email>\")", nil, identity.Identity{}},
+		{leak{"pg-regproc-error", pg, "SELECT ssn::regproc FROM people"},
+			"PostgreSQL ssn::regproc: the error quotes the ssn (function \"<ssn>\" does not exist)", nil, identity.Identity{}},
+		{leak{"pg-current-setting-error", pg, "SELECT current_setting(email) FROM people"},
+			"PostgreSQL current_setting(email): the error quotes the e-mail (unrecognized configuration parameter)", nil, identity.Identity{}},
+		{leak{"pg-xml-error-detail", pg, "SELECT xmlparse(document email) FROM people"},
+			"PostgreSQL xmlparse(document email): the error's Detail quotes the e-mail", nil, identity.Identity{}},
+		{leak{"lite-json-path-error", lite, "SELECT json_extract('{}', email) FROM people"},
+			"SQLite json_extract('{}', email): the error quotes the e-mail (bad JSON path: '<email>')", nil, identity.Identity{}},
+		{leak: leak{"my-handler-vault", my, "HANDLER vault READ FIRST"},
+			what:  "MariaDB HANDLER vault OPEN / READ FIRST reads the table every identity is denied (here as pii:read, whom the masker does not refuse)",
+			steps: []string{"HANDLER vault OPEN"}, who: dpo},
+	}
+}
+
+func TestKnownBypassLeaks(t *testing.T) {
+	for _, b := range backends() {
+		for _, bp := range leakBypasses() {
+			if bp.family != "" && bp.family != b.family {
+				continue
+			}
+			t.Run(b.name+"/"+bp.name, func(t *testing.T) {
+				knownBypass(t, bp.what)
+				t.Parallel()
+				l := newLab(t, b)
+				who := bp.who
+				if who.IsZero() {
+					who = dev
+				}
+				ctx := as(who)
+				c, err := l.db.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				for _, q := range bp.steps {
+					if _, err := c.ExecContext(ctx, q); err != nil {
+						t.Logf("step %q: %v", q, err)
+					}
+				}
+				got, err := readConn(ctx, c, bp.sql)
+				if x := leaked(got); x != "" {
+					t.Errorf("masked value %q returned in clear: %.300s", x, got)
+				}
+				if x := leaked(errorText(err)); x != "" {
+					t.Errorf("masked value %q in the error: %.300s", x, errorText(err))
+				}
+			})
+		}
+	}
+}
+
+// readConn is lab.read on one connection.
+func readConn(ctx context.Context, c *sql.Conn, q string) (string, error) {
+	rows, err := c.QueryContext(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	return readRows(rows)
+}

@@ -1,0 +1,155 @@
+package redteam_test
+
+import (
+	"database/sql"
+	"fmt"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"testing"
+)
+
+// leak is one attempt to read a masked column in clear.
+type leak struct {
+	name   string
+	family string // pg, my, lite, or "" for every family
+	sql    string
+}
+
+func leakAttacks() []leak {
+	return []leak{
+		{name: "plain", sql: "SELECT email, ssn, card FROM people"},
+		{name: "alias", sql: "SELECT email AS e, ssn AS s, card AS c FROM people"},
+		{name: "qualified-alias", sql: "SELECT p.email AS contact, p.ssn AS x FROM people p"},
+		{name: "lower", sql: "SELECT lower(email), upper(ssn) FROM people"},
+		{name: "substr", sql: "SELECT substr(email, 1, 30), substr(ssn, 1, 20), substr(card, 1, 12) FROM people"},
+		{name: "coalesce", sql: "SELECT coalesce(email, ''), coalesce(ssn, '') FROM people"},
+		{name: "case", sql: "SELECT CASE WHEN id > 0 THEN email END, CASE WHEN id > 0 THEN ssn ELSE 'x' END FROM people"},
+		{name: "cast", sql: "SELECT CAST(email AS CHAR(80)), CAST(ssn AS CHAR(20)) FROM people"},
+		{name: "concat-pipes", family: pg, sql: "SELECT email || '', '' || ssn, card || '' FROM people"},
+		{name: "concat-pipes", family: lite, sql: "SELECT email || '', '' || ssn, card || '' FROM people"},
+		{name: "concat", family: pg, sql: "SELECT concat(email, ''), concat('', ssn) FROM people"},
+		{name: "concat", family: my, sql: "SELECT concat(email, ''), concat_ws(',', ssn, name) FROM people"},
+		{name: "pg-cast-text", family: pg, sql: "SELECT email::text, ssn::varchar, card::text FROM people"},
+		{name: "scalar-subquery", sql: "SELECT (SELECT q.email FROM people q WHERE q.id = p.id) AS a, (SELECT q.ssn FROM people q WHERE q.id = p.id) AS b FROM people p"},
+		{name: "derived-table", sql: "SELECT x, y FROM (SELECT email AS x, ssn AS y FROM people) s"},
+		{name: "cte", sql: "WITH c AS (SELECT email AS x, ssn AS y FROM people) SELECT x, y FROM c"},
+		{name: "union-other-table", sql: "SELECT id, body FROM notes UNION ALL SELECT id, email FROM people UNION ALL SELECT id, ssn FROM people"},
+		{name: "union-first-names", sql: "SELECT name AS n FROM people WHERE id < 0 UNION SELECT email FROM people UNION SELECT ssn FROM people"},
+		{name: "star", sql: "SELECT * FROM people"},
+		{name: "qualified-star", sql: "SELECT p.* FROM people p"},
+		{name: "star-join", sql: "SELECT * FROM people p JOIN notes n ON n.id = p.id"},
+		{name: "pg-table", family: pg, sql: "TABLE people"},
+		{name: "pg-json-agg-columns", family: pg, sql: "SELECT json_agg(email), json_agg(ssn) FROM people"},
+		{name: "pg-json-build", family: pg, sql: "SELECT json_build_object('e', email, 's', ssn) FROM people"},
+		{name: "pg-string-agg", family: pg, sql: "SELECT string_agg(email, ','), string_agg(ssn, ',') FROM people"},
+		{name: "pg-array-agg", family: pg, sql: "SELECT array_agg(email), array_agg(ssn) FROM people"},
+		{name: "pg-row-constructor", family: pg, sql: "SELECT ROW(email, ssn) FROM people"},
+		{name: "pg-array", family: pg, sql: "SELECT ARRAY[email, ssn] FROM people"},
+		{name: "pg-format", family: pg, sql: "SELECT format('%s %s', email, ssn) FROM people"},
+		{name: "pg-encode", family: pg, sql: "SELECT encode(convert_to(email, 'UTF8'), 'escape') FROM people"},
+		{name: "my-json-object", family: my, sql: "SELECT JSON_OBJECT('e', email, 's', ssn) FROM people"},
+		{name: "my-json-arrayagg", family: my, sql: "SELECT JSON_ARRAYAGG(email), JSON_ARRAYAGG(ssn) FROM people"},
+		{name: "my-group-concat", family: my, sql: "SELECT GROUP_CONCAT(email), GROUP_CONCAT(ssn SEPARATOR ';') FROM people"},
+		{name: "my-hex", family: my, sql: "SELECT HEX(email), TO_BASE64(ssn) FROM people"},
+		{name: "lite-json-object", family: lite, sql: "SELECT json_object('e', email, 's', ssn) FROM people"},
+		{name: "lite-group-concat", family: lite, sql: "SELECT group_concat(email), group_concat(ssn, ';') FROM people"},
+		{name: "lite-json-group-array", family: lite, sql: "SELECT json_group_array(email) FROM people"},
+		{name: "lite-printf", family: lite, sql: "SELECT printf('%s', email), printf('%s', ssn) FROM people"},
+		{name: "pg-returning", family: pg, sql: "UPDATE people SET name = name WHERE id = 1 RETURNING email, ssn AS s, upper(email) AS u"},
+		{name: "lite-returning", family: lite, sql: "UPDATE people SET name = name WHERE id = 1 RETURNING email, ssn AS s, upper(email) AS u"},
+		{name: "my-delete-returning", family: my, sql: "DELETE FROM people WHERE id = 999 RETURNING email"},
+		{name: "second-result-set", family: pg, sql: "SELECT 1; SELECT email, ssn FROM people"},
+		{name: "second-result-set", family: my, sql: "SELECT 1; SELECT email, ssn FROM people"},
+		// Errors that quote the value.
+		{name: "unique-violation", sql: "INSERT INTO people (id, name, email) SELECT id + 100, name, email FROM people WHERE id = 1"},
+		{name: "pg-cast-int", family: pg, sql: "SELECT email::int FROM people"},
+		{name: "pg-cast-int-ssn", family: pg, sql: "SELECT CAST(ssn AS integer) FROM people"},
+		{name: "pg-cast-date", family: pg, sql: "SELECT email::date FROM people"},
+		{name: "my-insert-int", family: my, sql: "INSERT INTO nums (n) SELECT email FROM people"},
+		{name: "pg-malformed-array", family: pg, sql: "SELECT ('{' || ssn || '\"}')::int[] FROM people"},
+		{name: "pg-json-detail", family: pg, sql: "SELECT email::json FROM people"},
+		{name: "pg-to-date", family: pg, sql: "SELECT to_date(email, 'YYYY') FROM people"},
+		{name: "pg-uuid", family: pg, sql: "SELECT ssn::uuid FROM people"},
+		{name: "my-extractvalue", family: my, sql: "SELECT ExtractValue(1, concat('~', email)) FROM people"},
+		{name: "my-updatexml", family: my, sql: "SELECT UpdateXML(1, concat(0x7e, ssn), 1) FROM people"},
+		{name: "my-group-by-rand", family: my, sql: "SELECT count(*), concat(email, floor(rand(0)*2)) x FROM people GROUP BY x"},
+		{name: "my-name-const", family: my, sql: "SELECT * FROM (SELECT NAME_CONST(email, 1), NAME_CONST(email, 1)) x FROM people"},
+		{name: "my-json-extract", family: my, sql: "SELECT JSON_EXTRACT('{}', email) FROM people"},
+		{name: "lite-json-malformed", family: lite, sql: "SELECT json(ssn) FROM people"},
+	}
+}
+
+// TestMaskingAttacks reads masked columns every way an attacker might, as a
+// reader without pii:read, and checks that no seeded clear value comes
+// back, in a value or in an error.
+func TestMaskingAttacks(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			for _, a := range leakAttacks() {
+				if a.family != "" && a.family != b.family {
+					continue
+				}
+				t.Run(a.name, func(t *testing.T) {
+					m := l.mark()
+					got, err := l.read(t, dev, a.sql)
+					if x := leaked(got); x != "" {
+						t.Errorf("masked value %q returned in clear: %s", x, got)
+					}
+					if x := leaked(errorText(err)); x != "" {
+						t.Errorf("masked value %q in the error: %s", x, errorText(err))
+					}
+					if testing.Verbose() {
+						t.Logf("err=%v rows=%.200s", err, got)
+					}
+					l.oneRecord(t, m)
+				})
+			}
+			l.noLeakInTrail(t)
+		})
+	}
+}
+
+// read runs q as who and returns every value of every row of every result
+// set, as text.
+func (l *lab) read(t *testing.T, who identity.Identity, q string) (string, error) {
+	t.Helper()
+	rows, err := l.db.QueryContext(as(who), q)
+	if err != nil {
+		return "", err
+	}
+	return readRows(rows)
+}
+
+// readRows reads and closes rows.
+func readRows(rows *sql.Rows) (string, error) {
+	defer rows.Close()
+	var out string
+	for {
+		cols, err := rows.Columns()
+		if err != nil {
+			return out, err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return out, err
+			}
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				out += fmt.Sprintf("%v|", v)
+			}
+			out += "\n"
+		}
+		if !rows.NextResultSet() {
+			break
+		}
+	}
+	return out, rows.Err()
+}
