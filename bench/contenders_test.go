@@ -3,7 +3,9 @@ package bench_test
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/XSAM/otelsql"
 	"github.com/ngrok/sqlmw"
@@ -25,6 +27,17 @@ func newEnv(b testing.TB, opts ...sdktrace.TracerProviderOption) *env {
 	}, opts...)...)
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	return &env{tp: tp}
+}
+
+// settle exports the spans still queued and collects the garbage left by
+// the benchmark before, so that neither is charged to the next one.
+func (e *env) settle(tb testing.TB) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.tp.ForceFlush(ctx); err != nil {
+		tb.Fatalf("flush spans: %v", err)
+	}
+	runtime.GC()
 }
 
 // contender is one way of reaching the database.

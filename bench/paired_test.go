@@ -37,6 +37,7 @@ func BenchmarkPaired(b *testing.B) {
 					for j, p := range pools {
 						states[j] = &opState{ctx: p.ctx, db: p.db, t: t, seq: &seq}
 					}
+					e.settle(b)
 					paired(b, w, pools, states)
 				})
 			}

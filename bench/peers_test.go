@@ -27,6 +27,7 @@ func BenchmarkPeers(b *testing.B) {
 				for _, p := range pools {
 					b.Run("op="+w.name+"/impl="+p.name, func(b *testing.B) {
 						b.ReportAllocs()
+						e.settle(b)
 						w.run(b, &opState{ctx: p.ctx, db: p.db, t: t, seq: &seq})
 					})
 				}
