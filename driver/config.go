@@ -45,6 +45,9 @@ type config struct {
 	namespace       string
 	serverAddress   string
 	serverPort      int
+	// ordered is true when the driver returns the result sets of a stacked
+	// script one per statement that returns rows, in statement order.
+	ordered bool
 
 	analyze func(Dialect, string) *sqlparse.Script
 	hooks   *hooks // set by tests only
@@ -68,9 +71,11 @@ func newConfig(drv any, opts []Option) (*config, error) {
 	if c.dialect > SQLite {
 		return nil, fmt.Errorf("%w: dialect %d does not exist", ErrConfig, c.dialect)
 	}
+	pkg := driverPackage(drv)
 	if c.dialect == DialectUnknown {
-		c.dialect = detectDialect(drv)
+		c.dialect = dialectOf(pkg)
 	}
+	c.ordered = orderedResults(pkg)
 	if c.dialect == DialectUnknown {
 		return nil, fmt.Errorf("%w: driver type %s is not one sqlvigil recognises; set the dialect with WithDialect", ErrUnknownDialect, typeName(drv))
 	}
@@ -111,20 +116,32 @@ func dialectOf(pkgPath string) Dialect {
 	}
 }
 
+// orderedResults reports whether the driver of package pkg returns the
+// result sets of a stacked script one per statement that returns rows, in
+// statement order (measured: lib/pq and go-sql-driver/mysql do;
+// modernc.org/sqlite returns the last statement's rows only).
+func orderedResults(pkg string) bool {
+	return pkg == "github.com/lib/pq" || pkg == "github.com/go-sql-driver/mysql"
+}
+
 // detectDialect tells the dialect from the package that defines the
-// driver's (or connector's) type, without importing any driver. Wrappers
-// that expose Unwrap are looked through.
-func detectDialect(v any) Dialect {
+// driver's (or connector's) type, without importing any driver.
+func detectDialect(v any) Dialect { return dialectOf(driverPackage(v)) }
+
+// driverPackage is the package path of the first driver sqlvigil
+// recognises in v, looking through wrappers that expose Unwrap; "" when
+// none.
+func driverPackage(v any) string {
 	for range 8 { // bounded: a wrapper chain is short
 		if v == nil {
-			return DialectUnknown
+			return ""
 		}
 		t := reflect.TypeOf(v)
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if d := dialectOf(t.PkgPath()); d != DialectUnknown {
-			return d
+		if dialectOf(t.PkgPath()) != DialectUnknown {
+			return t.PkgPath()
 		}
 		switch u := v.(type) {
 		case interface{ Unwrap() sqldriver.Driver }:
@@ -134,8 +151,8 @@ func detectDialect(v any) Dialect {
 		case sqldriver.Connector:
 			v = u.Driver()
 		default:
-			return DialectUnknown
+			return ""
 		}
 	}
-	return DialectUnknown
+	return ""
 }

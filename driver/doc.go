@@ -21,9 +21,46 @@
 //  7. close: the record ends with rows returned or affected, masked
 //     columns and the error, when the rows close or the Exec returns.
 //
-// Database errors pass through the masker's RedactError. Transactions get
-// a record of their own (auditor.StartTx) that parents their statements and
-// ends with "commit" or "rollback".
+// Database errors pass through the masker (mask.Masker.RedactErrorFor) for
+// the statement's identity and the clear values the guard granted it, so a
+// reader a rule exempts sees the database's own error and others see the
+// quoted values redacted: errors of Exec, Query, Next, NextResultSet and
+// Close (a later statement of a stacked script fails there), of Prepare,
+// and of Commit (a deferred constraint). Transactions get a record of their
+// own (auditor.StartTx) that parents their statements and ends with
+// "commit" or "rollback".
+//
+// # What the masker is told about each column
+//
+// Each result column is described to the masker (mask.Column) from the
+// statement analysis:
+//
+//   - Without a star, the output items match the columns by position.
+//   - A star cannot rename a column: each column a star returns is a table
+//     column under its own name. When every star expands one table the
+//     source is "table.column"; over a join it is the bare column name, so
+//     a table-scoped rule ("people.ssn") masks a column of that name from
+//     any of the joined tables (over-masking rather than refusing). RETURNING
+//     * of INSERT, UPDATE and DELETE expands the written table. As a join
+//     with USING or NATURAL reorders columns, a column of a statement with a
+//     star also gets the sources of the item at its position and of every
+//     item returned under its name. A star over something other than a
+//     table the statement reads or writes (a CTE, a derived table, a set-
+//     returning function) leaves the columns unattributed, and so does an
+//     analysis that is incomplete or whose item count does not match.
+//   - In a stacked script, result set k is described by the k-th statement
+//     that returns rows only where that is certain: the driver returns one
+//     result set per such statement in order (lib/pq, go-sql-driver/mysql
+//     with multiStatements) and every statement is known to return rows or
+//     not (no SHOW, CALL, EXECUTE, no SELECT … INTO). Otherwise (SQLite,
+//     which returns the last statement's rows; other drivers) every column
+//     of every result set gets the union of the sources of all statements,
+//     marked computed, so it is masked as any of them would be; when even
+//     that is unknown, the columns are unattributed and the masker's
+//     Unattributed mode decides.
+//
+// The analysis cannot see through a view: a view's columns are attributed
+// to the view, so name its columns in rules too.
 //
 // With no policy, masker or auditor, statements pass straight through.
 //

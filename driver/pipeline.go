@@ -229,13 +229,21 @@ func (i *interceptor) event(ev *audit.Event, run *stmtRun, method, query string,
 }
 
 // redact passes a database error through the masker, so its text quotes
-// no masked value. Control-flow errors are returned untouched.
-func (i *interceptor) redact(err error) error {
+// no value masked for the reader: the run's identity, with the clear
+// values the guard granted it. Control-flow errors are returned untouched.
+func (i *interceptor) redact(run *stmtRun, err error) error {
+	if run == nil {
+		return i.redactFor(identity.Identity{}, false, err)
+	}
+	return i.redactFor(run.id, run.verdict.Unmask, err)
+}
+
+func (i *interceptor) redactFor(id identity.Identity, unmask bool, err error) error {
 	if err == nil || err == sqldriver.ErrSkip || errors.Is(err, sqldriver.ErrBadConn) {
 		return err
 	}
 	if m := i.cfg.masker; m != nil {
-		return m.RedactError(err)
+		return m.RedactErrorFor(id, unmask, err)
 	}
 	return err
 }
@@ -274,7 +282,7 @@ func (i *interceptor) failed(ctx context.Context, cs *connState, run *stmtRun, q
 			return err
 		}
 	}
-	err = i.redact(err)
+	err = i.redact(run, err)
 	run.end(audit.Outcome{RowsAffected: -1, Err: err})
 	return err
 }

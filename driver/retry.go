@@ -129,7 +129,7 @@ func (t *retryTable) remove(k retryKey, p *parkedRun) *stmtRun {
 // connectFailed counts a connection that could not be made for a retry as
 // an attempt of every run parked under ctx, and ends those that will not
 // be tried again.
-func (t *retryTable) connectFailed(ctx context.Context, err error, redact func(error) error) {
+func (t *retryTable) connectFailed(ctx context.Context, err error, redact func(*stmtRun, error) error) {
 	if !comparable(ctx) {
 		return
 	}
@@ -151,6 +151,6 @@ func (t *retryTable) connectFailed(ctx context.Context, err error, redact func(e
 	}
 	t.mu.Unlock()
 	for _, r := range done {
-		r.end(audit.Outcome{RowsAffected: -1, Err: redact(err)})
+		r.end(audit.Outcome{RowsAffected: -1, Err: redact(r, err)})
 	}
 }

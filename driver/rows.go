@@ -3,11 +3,9 @@ package driver
 import (
 	sqldriver "database/sql/driver"
 	"io"
-	"strings"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
-	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
 )
 
@@ -31,6 +29,9 @@ type resultRows struct {
 	n      int64
 	err    error
 	closed bool
+	// refused is set when a result set could not be planned or a row
+	// masked: nothing more is returned.
+	refused bool
 }
 
 // Unwrap returns the driver's rows.
@@ -44,7 +45,7 @@ func (r *resultRows) plan() error {
 	}
 	in := mask.Input{
 		Identity: r.run.id,
-		Columns:  attribute(r.Rows, resultStatement(r.run.script, r.set)),
+		Columns:  columns(r.Rows, r.run.script, r.set, r.i.cfg.ordered),
 		Unmask:   r.run.verdict.Unmask,
 	}
 	p, err := m.Plan(r.run.ctx, in)
@@ -56,12 +57,17 @@ func (r *resultRows) plan() error {
 }
 
 // Next reads a row and masks it: the plan replaces values, never writing
-// into a buffer the driver owns.
+// into a buffer the driver owns. After a failure to plan a result set, or
+// to mask a row, no row is returned: dest is cleared, as it may hold clear
+// values.
 func (r *resultRows) Next(dest []sqldriver.Value) error {
+	if r.refused {
+		return r.err
+	}
 	err := r.Rows.Next(dest)
 	if err != nil {
 		if err != io.EOF {
-			err = r.i.redact(err)
+			err = r.i.redact(r.run, err)
 			r.err = err
 		}
 		return err
@@ -69,11 +75,18 @@ func (r *resultRows) Next(dest []sqldriver.Value) error {
 	r.n++
 	if r.mplan != nil {
 		if err := r.mplan.Apply(dest); err != nil {
-			r.err = err
+			clear(dest)
+			r.refuse(err)
 			return err
 		}
 	}
 	return nil
+}
+
+// refuse stops the rows: no further row or result set is returned.
+func (r *resultRows) refuse(err error) {
+	r.refused = true
+	r.err = err
 }
 
 // HasNextResultSet forwards to the driver's rows.
@@ -89,14 +102,21 @@ func (r *resultRows) NextResultSet() error {
 	if !ok {
 		return io.EOF
 	}
+	if r.refused {
+		return r.err
+	}
 	if err := n.NextResultSet(); err != nil {
+		if err != io.EOF {
+			err = r.i.redact(r.run, err)
+			r.err = err
+		}
 		return err
 	}
 	r.report()
 	r.set++
 	r.mplan = nil
 	if err := r.plan(); err != nil {
-		r.err = err
+		r.refuse(err)
 		return err
 	}
 	return nil
@@ -111,9 +131,10 @@ func (r *resultRows) report() {
 	}
 }
 
-// Close closes the driver's rows and the statement's run.
+// Close closes the driver's rows and the statement's run. Its error, which
+// may come from a later statement of a stacked script, is redacted too.
 func (r *resultRows) Close() error {
-	err := r.Rows.Close()
+	err := r.i.redact(r.run, r.Rows.Close())
 	if r.closed {
 		return err
 	}
@@ -125,105 +146,4 @@ func (r *resultRows) Close() error {
 	}
 	r.run.end(out)
 	return err
-}
-
-// resultStatement is the statement whose output is result set k: the only
-// statement of a single-statement script. For a stacked script the
-// mapping of result sets to statements depends on the driver, so nothing
-// is attributed.
-func resultStatement(s *sqlparse.Script, k int) *sqlparse.Statement {
-	if s == nil || !s.Complete || len(s.Statements) != 1 || k != 0 {
-		return nil
-	}
-	return &s.Statements[0]
-}
-
-// attribute describes the result columns for the masker: by position when
-// the statement lists its columns without a star, by name otherwise, and
-// unattributed when the analysis does not say.
-func attribute(rows sqldriver.Rows, st *sqlparse.Statement) []mask.Column {
-	names := rows.Columns()
-	cols := make([]mask.Column, len(names))
-	tn, _ := rows.(sqldriver.RowsColumnTypeDatabaseTypeName)
-	for k, name := range names {
-		cols[k].Name = name
-		if tn != nil {
-			cols[k].DatabaseType = tn.ColumnTypeDatabaseTypeName(k)
-		}
-	}
-	if st == nil || !st.Complete || st.Columns == nil {
-		return cols
-	}
-	star := -1
-	stars := 0
-	for k := range st.Columns {
-		if st.Columns[k].Star {
-			star = k
-			stars++
-		}
-	}
-	if stars == 0 && len(st.Columns) == len(names) {
-		for k := range cols {
-			setSource(&cols[k], &st.Columns[k])
-		}
-		return cols
-	}
-	for k := range cols {
-		if c := byName(st.Columns, cols[k].Name); c != nil {
-			setSource(&cols[k], c)
-			continue
-		}
-		if stars != 1 {
-			continue
-		}
-		if table := starTable(st, &st.Columns[star]); table != "" {
-			cols[k].Table = table
-			cols[k].Sources = []string{table + "." + cols[k].Name}
-			cols[k].Attributed = true
-		}
-	}
-	return cols
-}
-
-func setSource(col *mask.Column, c *sqlparse.Column) {
-	if c.Star {
-		return
-	}
-	col.Sources = c.Sources
-	col.Expr = c.Expr
-	col.Attributed = true
-	if len(c.Sources) == 1 {
-		if dot := strings.LastIndexByte(c.Sources[0], '.'); dot > 0 {
-			col.Table = c.Sources[0][:dot]
-		}
-	}
-}
-
-// byName finds the one non-star item returned under name; nil when none
-// or several are.
-func byName(cols []sqlparse.Column, name string) *sqlparse.Column {
-	var found *sqlparse.Column
-	for k := range cols {
-		if cols[k].Star || !strings.EqualFold(cols[k].Name, name) {
-			continue
-		}
-		if found != nil {
-			return nil
-		}
-		found = &cols[k]
-	}
-	return found
-}
-
-// starTable is the table a star expands, when the statement says: the
-// only table it reads.
-func starTable(st *sqlparse.Statement, c *sqlparse.Column) string {
-	if len(st.Reads) != 1 {
-		return ""
-	}
-	t := st.Reads[0]
-	if c.StarTable != "" && !strings.EqualFold(c.StarTable, t.Name) && !strings.EqualFold(c.StarTable, t.String()) {
-		return ""
-	}
-	return t.String()
 }

@@ -90,8 +90,11 @@ func (i *interceptor) ConnPrepareContext(ctx context.Context, conn sqldriver.Con
 	if err != nil && i.active {
 		if cs := i.state(parentOf(conn)); cs != nil && cs.carry != nil && cs.carry.matches(ctx, query) {
 			run := takeCarry(cs, ctx, query)
-			err = i.failed(ctx, cs, run, query, err)
+			return ctx, st, i.failed(ctx, cs, run, query, err)
 		}
+		// PostgreSQL reads the literals of a statement it prepares, and
+		// may quote one in its error.
+		err = i.redactFor(i.identify(ctx), false, err)
 	}
 	return ctx, st, err
 }

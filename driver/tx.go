@@ -6,6 +6,7 @@ import (
 	sqldriver "database/sql/driver"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/identity"
 )
 
 var _ sqldriver.Tx = (*tx)(nil)
@@ -15,6 +16,9 @@ type txState struct {
 	ctx context.Context // the context the auditor returned for the transaction
 	rec *audit.Record
 	cs  *connState
+	// id is who began the transaction: a deferred constraint's error at
+	// commit is redacted for them.
+	id identity.Identity
 }
 
 // tx is the driver transaction as the pipeline returns it to the sqlmw
@@ -37,7 +41,7 @@ func (i *interceptor) ConnBeginTx(ctx context.Context, conn sqldriver.ConnBeginT
 	if err != nil {
 		return ctx, nil, err
 	}
-	st := &txState{ctx: ctx, cs: i.state(parentOf(conn))}
+	st := &txState{ctx: ctx, cs: i.state(parentOf(conn)), id: i.identify(ctx)}
 	if a := i.cfg.auditor; a != nil {
 		rctx, rec, err := a.StartTx(ctx, opts.ReadOnly, sql.IsolationLevel(opts.Isolation).String())
 		if err != nil {
@@ -58,7 +62,7 @@ func (i *interceptor) TxCommit(ctx context.Context, t sqldriver.Tx) error {
 	if !ok {
 		return t.Commit()
 	}
-	err := w.Tx.Commit()
+	err := i.redactFor(w.st.id, false, w.Tx.Commit())
 	w.st.end("commit", err)
 	return err
 }
@@ -69,7 +73,7 @@ func (i *interceptor) TxRollback(ctx context.Context, t sqldriver.Tx) error {
 	if !ok {
 		return t.Rollback()
 	}
-	err := w.Tx.Rollback()
+	err := i.redactFor(w.st.id, false, w.Tx.Rollback())
 	w.st.end("rollback", err)
 	return err
 }
