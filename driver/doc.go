@@ -40,8 +40,9 @@
 //     column under its own name. When every star expands one table the
 //     source is "table.column"; over a join it is the bare column name, so
 //     a table-scoped rule ("people.ssn") masks a column of that name from
-//     any of the joined tables (over-masking rather than refusing). RETURNING
-//     * of INSERT, UPDATE and DELETE expands the written table. As a join
+//     any of the joined tables (over-masking rather than refusing). The
+//     star of RETURNING in INSERT, UPDATE and DELETE expands the written
+//     table. As a join
 //     with USING or NATURAL reorders columns, a column of a statement with a
 //     star also gets the sources of the item at its position and of every
 //     item returned under its name. A star over something other than a
