@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,6 +47,7 @@ func New(opts ...Option) (*Auditor, error) {
 	a := &Auditor{
 		cfg:      cfg,
 		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version)),
+		spanKind: trace.WithSpanKind(trace.SpanKindClient),
 		inst:     inst,
 		idPrefix: hex.EncodeToString(b[:]) + "-",
 	}
@@ -56,7 +58,9 @@ func New(opts ...Option) (*Auditor, error) {
 }
 
 func (a *Auditor) newID() string {
-	return a.idPrefix + strconv.FormatUint(a.seq.Add(1), 10)
+	var b [40]byte
+	id := append(b[:0], a.idPrefix...)
+	return string(strconv.AppendUint(id, a.seq.Add(1), 10))
 }
 
 type txKey struct{}
@@ -84,6 +88,9 @@ func txFromContext(ctx context.Context) *Record {
 func spanName(ev *Event) string {
 	switch {
 	case ev.Operation != "" && ev.Collection != "":
+		if isOpCollection(ev.Summary, ev.Operation, ev.Collection) {
+			return ev.Summary // the same text, without building it again
+		}
 		return ev.Operation + " " + ev.Collection
 	case ev.Summary != "":
 		return ev.Summary
@@ -94,6 +101,30 @@ func spanName(ev *Event) string {
 	default:
 		return "sql"
 	}
+}
+
+// isOpCollection reports whether s is op + " " + coll.
+func isOpCollection(s, op, coll string) bool {
+	return len(s) == len(op)+1+len(coll) && s[len(op)] == ' ' &&
+		s[:len(op)] == op && s[len(op)+1:] == coll
+}
+
+// startAttrs appends the attributes a sampler may look at, which the
+// conventions ask to be given when the span is created.
+func (a *Auditor) startAttrs(kv []attribute.KeyValue, ev *Event) []attribute.KeyValue {
+	kv = appendStr(kv, DBSystemNameKey, ev.System)
+	kv = appendStr(kv, DBNamespaceKey, ev.Namespace)
+	kv = appendStr(kv, DBOperationNameKey, ev.Operation)
+	kv = appendStr(kv, DBCollectionNameKey, ev.Collection)
+	if a.cfg.queryText {
+		kv = appendStr(kv, DBQueryTextKey, ev.QueryText)
+	}
+	kv = appendStr(kv, DBQuerySummaryKey, ev.Summary)
+	kv = appendStr(kv, ServerAddressKey, ev.ServerAddress)
+	if ev.ServerPort > 0 {
+		kv = append(kv, ServerPortKey.Int(ev.ServerPort))
+	}
+	return kv
 }
 
 func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Record, error) {
@@ -108,47 +139,42 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 	if txr != nil && txr.a == a {
 		txr.statements.Add(1)
 	}
-	id := a.newID()
-
-	// The attributes a sampler may look at are given at creation, as the
-	// conventions ask; the rest only to a span that records.
-	kv := make([]attribute.KeyValue, 0, 8)
-	kv = appendStr(kv, DBSystemNameKey, ev.System)
-	kv = appendStr(kv, DBNamespaceKey, ev.Namespace)
-	kv = appendStr(kv, DBOperationNameKey, ev.Operation)
-	kv = appendStr(kv, DBCollectionNameKey, ev.Collection)
-	if cfg.queryText {
-		kv = appendStr(kv, DBQueryTextKey, ev.QueryText)
-	}
-	kv = appendStr(kv, DBQuerySummaryKey, ev.Summary)
-	kv = appendStr(kv, ServerAddressKey, ev.ServerAddress)
-	if ev.ServerPort > 0 {
-		kv = append(kv, ServerPortKey.Int(ev.ServerPort))
-	}
-	ctx, span := a.tracer.Start(ctx, spanName(ev),
-		trace.WithSpanKind(trace.SpanKindClient),
+	buf := a.bufs.get()
+	buf.keep(a.startAttrs(buf.kv[:0], ev))
+	ctx, span := a.tracer.Start(ctx, spanName(ev), a.spanKind,
 		trace.WithTimestamp(now),
-		trace.WithAttributes(kv...))
-	recording := span.IsRecording()
+		trace.WithAttributes(buf.kv...))
+	r.span, r.ctx = span, ctx
+	r.recording = span.IsRecording()
+	if !a.bufs.reusable(span, r.recording) {
+		buf = nil // the span may keep what it was given
+	}
+	if !r.recording && len(cfg.sinks) == 0 {
+		a.bufs.put(buf)
+		return ctx, r, nil // nothing more is recorded
+	}
+	id := a.newID()
 	var caller Caller
 	var haveCaller bool
-	if a.callers != nil && (recording || len(cfg.sinks) > 0) {
+	if a.callers != nil {
 		caller, haveCaller = a.callers.find()
 	}
 	var args []string
-	if cfg.args && len(ev.Args) > 0 && (recording || len(cfg.sinks) > 0) {
+	if cfg.args && len(ev.Args) > 0 {
 		args = redactArgs(cfg.redact, ev)
 	}
-	if recording {
-		// The rest of the attributes are set once, with the outcome's, when
-		// the record ends: one copy into the span instead of two.
-		r.spanAttrs = &pendingAttrs{ev: *ev, args: args, caller: caller, haveCaller: haveCaller, id: id}
-		r.spanAttrs.ev.Args = nil // redacted above; the values are not kept
+	if r.recording {
+		// The rest of the attributes are given with the outcome's when the
+		// record ends, in one call: the tracer copies them once. They are
+		// built now, as the event is the caller's only until Start returns.
+		if buf == nil {
+			buf = &attrBuf{kv: make([]attribute.KeyValue, 0, attrBufCap)}
+		}
+		buf.keep(a.statementAttrs(buf.kv[:0], ev, args, caller, haveCaller, id))
+		r.attrs = buf
+	} else {
+		a.bufs.put(buf)
 	}
-	r.span = span
-	// The span's context, for the metrics' exemplars and the sinks; a
-	// statement's end must be recorded even when its context is canceled.
-	r.ctx = context.WithoutCancel(ctx)
 
 	if len(cfg.sinks) > 0 {
 		r.entry = a.statementEntry(ev, id, now, args, caller, haveCaller, txr)
@@ -160,16 +186,6 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		}
 	}
 	return ctx, r, nil
-}
-
-// pendingAttrs is what a recording statement span's attributes are built
-// from when its record ends.
-type pendingAttrs struct {
-	ev         Event
-	args       []string
-	caller     Caller
-	haveCaller bool
-	id         string
 }
 
 // statementEntry returns the sink record of a statement as it starts.
@@ -253,8 +269,8 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 	cfg := a.cfg
 	id, _ := identity.FromContext(ctx)
 	r := &Record{a: a, start: now, tx: true}
-	kv := make([]attribute.KeyValue, 0, 16)
-	kv = identityAttrs(kv, id, cfg.idAttrs)
+	buf := a.bufs.get()
+	kv := identityAttrs(buf.kv, id, cfg.idAttrs)
 	kv = append(kv, TxReadOnlyKey.Bool(readOnly))
 	kv = appendStr(kv, TxIsolationKey, isolation)
 	var caller Caller
@@ -268,12 +284,15 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 	}
 	rid := a.newID()
 	kv = append(kv, RecordIDKey.String(rid))
-	ctx, span := a.tracer.Start(ctx, "transaction",
-		trace.WithSpanKind(trace.SpanKindClient),
+	ctx, span := a.tracer.Start(ctx, "transaction", a.spanKind,
 		trace.WithTimestamp(now),
 		trace.WithAttributes(kv...))
-	r.span = span
-	r.ctx = context.WithoutCancel(ctx)
+	r.span, r.ctx = span, ctx
+	r.recording = span.IsRecording()
+	if a.bufs.reusable(span, r.recording) {
+		buf.keep(kv)
+		a.bufs.put(buf)
+	}
 	if len(cfg.sinks) > 0 {
 		e := &Entry{
 			Kind: KindTx, ID: rid, Time: now,
@@ -316,15 +335,19 @@ func setSpanIDs(e *Entry, span trace.Span) {
 func (a *Auditor) writeIntent(r *Record) error {
 	intent := *r.entry
 	intent.Kind = KindIntent
+	ctx := context.WithoutCancel(r.ctx)
 	for i, s := range a.cfg.sinks {
-		if err := s.Write(r.ctx, &intent); err != nil {
-			a.inst.sinkErrors.Add(r.ctx, 1)
+		if err := s.Write(ctx, &intent); err != nil {
+			a.inst.sinkErrors.Add(ctx, 1)
 			r.ended.Store(true)
-			kv := make([]attribute.KeyValue, 0, 40)
-			if p := r.spanAttrs; p != nil {
-				kv = a.statementAttrs(kv, &p.ev, p.args, p.caller, p.haveCaller, p.id)
+			if buf := r.attrs; buf != nil {
+				r.attrs = nil
+				buf.keep(append(buf.kv, ErrorTypeKey.String(ErrorTypeAuditUnavailable)))
+				r.span.SetAttributes(buf.kv...)
+				if a.bufs.reusable(r.span, true) {
+					a.bufs.put(buf)
+				}
 			}
-			r.span.SetAttributes(append(kv, ErrorTypeKey.String(ErrorTypeAuditUnavailable))...)
 			r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
 			r.span.End()
 			return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
@@ -349,15 +372,17 @@ func (r *Record) end(out *Outcome) {
 	if out.Err != nil && a.cfg.errorText {
 		errText = out.Err.Error()
 	}
-	if span.IsRecording() {
-		var kv []attribute.KeyValue
-		if p := r.spanAttrs; p != nil {
-			kv = a.statementAttrs(make([]attribute.KeyValue, 0, 48), &p.ev, p.args, p.caller, p.haveCaller, p.id)
-			r.spanAttrs = nil
-		} else {
-			kv = make([]attribute.KeyValue, 0, 12)
+	if r.recording {
+		buf := r.attrs
+		r.attrs = nil
+		if buf == nil {
+			buf = a.bufs.get()
 		}
-		span.SetAttributes(r.outcomeAttrs(kv, out, errType, status, errText)...)
+		buf.keep(r.outcomeAttrs(buf, out, errType, status, errText))
+		span.SetAttributes(buf.kv...)
+		if a.bufs.reusable(span, true) {
+			a.bufs.put(buf)
+		}
 	}
 	switch {
 	case denied:
@@ -376,10 +401,11 @@ func (r *Record) end(out *Outcome) {
 		}
 		span.SetStatus(codes.Error, desc)
 	}
-	ctx := r.ctx
-	r.recordMetrics(ctx, dur.Seconds(), errType, out)
+	r.recordMetrics(r.ctx, dur.Seconds(), errType, out)
 
 	if e := r.entry; e != nil {
+		// A statement's end is written even when its context is canceled.
+		ctx := context.WithoutCancel(r.ctx)
 		e.Duration = dur
 		e.RowsReturned = out.RowsReturned
 		e.RowsAffected = out.RowsAffected
@@ -403,7 +429,8 @@ func (r *Record) end(out *Outcome) {
 
 // outcomeAttrs returns the attributes of a statement's or transaction's
 // outcome.
-func (r *Record) outcomeAttrs(kv []attribute.KeyValue, out *Outcome, errType, status, errText string) []attribute.KeyValue {
+func (r *Record) outcomeAttrs(buf *attrBuf, out *Outcome, errType, status, errText string) []attribute.KeyValue {
+	kv := buf.kv
 	if r.tx {
 		kv = appendStr(kv, TxEndKey, out.TxEnd)
 		kv = append(kv, TxStatementsKey.Int64(r.statements.Load()))
@@ -416,10 +443,12 @@ func (r *Record) outcomeAttrs(kv []attribute.KeyValue, out *Outcome, errType, st
 		}
 	}
 	if n := len(out.Masked); n > 0 {
-		cols := make([]string, n)
-		rules := make([]string, n)
-		strategies := make([]string, n)
-		counts := make([]int64, n)
+		// The attribute values copy these lists: the buffer's scratch
+		// space holds them meanwhile.
+		strs := slices.Grow(buf.strs[:0], 3*n)[:3*n]
+		counts := slices.Grow(buf.ints[:0], n)[:n]
+		buf.strs, buf.ints = strs, counts
+		cols, rules, strategies := strs[:n:n], strs[n:2*n:2*n], strs[2*n:]
 		var total int64
 		for i, m := range out.Masked {
 			cols[i], rules[i], strategies[i], counts[i] = m.Column, m.Rule, m.Strategy, m.Count

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"path/filepath"
 	"syscall"
@@ -9,11 +10,15 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/driver"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
 )
 
 // discard is a span exporter that drops what it is given, so the benchmark
@@ -122,10 +127,160 @@ func BenchmarkStatement(b *testing.B) {
 	b.Run("recording-batch-nocaller", func(b *testing.B) {
 		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithoutCaller()))
 	})
+	// The SDK's share of "recording-batch": the same tracer calls with the
+	// same attributes, captured from an audited statement and replayed, so
+	// the difference to "recording-batch" is what the audit itself costs.
+	b.Run("sdk-same-calls", func(b *testing.B) {
+		name, startKV, endKV := capturedCalls(b, out)
+		tr := batchProvider(b).Tracer("bench")
+		ctx := context.Background()
+		kind := trace.WithSpanKind(trace.SpanKindClient)
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		for b.Loop() {
+			_, span := tr.Start(ctx, name, kind, trace.WithTimestamp(time.Now()), trace.WithAttributes(startKV...))
+			span.SetAttributes(endKV...)
+			span.End()
+		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("recording-batch-metrics", func(b *testing.B) {
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithMeterProvider(mp)))
+	})
+	// A caller found only below many frames the finder skips, as behind
+	// database/sql, the driver and an ORM.
+	b.Run("recording-batch-deep-caller", func(b *testing.B) {
+		a := newA(b, audit.WithTracerProvider(batchProvider(b)),
+			audit.WithCallerSkip("github.com/sqlvigil/sqlvigil/audit_test"))
+		ctx := context.Background()
+		ev := benchEvent()
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		for b.Loop() {
+			deep(20, func() {
+				_, rec, err := a.Start(ctx, ev)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rec.End(out)
+			})
+		}
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	})
 	b.Run("recording-batch-blackbox", func(b *testing.B) {
 		bb := audit.NewBlackBox(io.Discard, audit.BlackBoxConfig{})
 		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithSink(bb)))
 	})
+}
+
+// BenchmarkThroughDriver measures the audit where it runs: an ExecContext
+// through database/sql and the sqlvigil driver over a fake database,
+// issued from under 20 frames of application code, with no auditor and
+// with an auditor on a recording span and a batch exporter. The difference
+// is the audit's cost in place, the caller's stack walk through
+// database/sql included.
+func BenchmarkThroughDriver(b *testing.B) {
+	ctx := identity.NewContext(context.Background(), agent())
+	for _, tt := range []struct {
+		name string
+		opts func(b *testing.B) []driver.Option
+	}{
+		{"no-auditor", func(*testing.B) []driver.Option { return nil }},
+		{"recording-batch", func(b *testing.B) []driver.Option {
+			a, err := audit.New(audit.WithTracerProvider(batchProvider(b)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return []driver.Option{driver.WithAuditor(a)}
+		}},
+		{"recording-batch-nocaller", func(b *testing.B) []driver.Option {
+			a, err := audit.New(audit.WithTracerProvider(batchProvider(b)), audit.WithoutCaller())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return []driver.Option{driver.WithAuditor(a)}
+		}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			fake := fakedriver.New(fakedriver.Config{DiscardArgs: true, RowsAffected: 1})
+			c, err := driver.WrapConnector(fake.Connector(), append(tt.opts(b), driver.WithDialect(driver.PostgreSQL))...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			db := sql.OpenDB(c)
+			defer db.Close()
+			db.SetMaxIdleConns(1)
+			const query = "UPDATE customers SET name = 'ada' WHERE id = 1"
+			if _, err := db.ExecContext(ctx, query); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime()
+			deep(20, func() {
+				for b.Loop() {
+					if _, err := db.ExecContext(ctx, query); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// deep calls f under n more frames.
+//
+//go:noinline
+func deep(n int, f func()) {
+	if n == 0 {
+		f()
+		return
+	}
+	deep(n-1, f)
+}
+
+// startCapture records the attributes a span was started with.
+type startCapture struct {
+	start map[trace.SpanID][]attribute.KeyValue
+	ended []sdktrace.ReadOnlySpan
+}
+
+func (c *startCapture) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
+	c.start[s.SpanContext().SpanID()] = s.Attributes()
+}
+func (c *startCapture) OnEnd(s sdktrace.ReadOnlySpan)    { c.ended = append(c.ended, s) }
+func (c *startCapture) Shutdown(context.Context) error   { return nil }
+func (c *startCapture) ForceFlush(context.Context) error { return nil }
+
+// capturedCalls returns the name and the attributes, at start and at end,
+// that the auditor gives the SDK for the benchmark's statement.
+func capturedCalls(b *testing.B, out audit.Outcome) (string, []attribute.KeyValue, []attribute.KeyValue) {
+	c := &startCapture{start: map[trace.SpanID][]attribute.KeyValue{}}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c))
+	a, err := audit.New(audit.WithTracerProvider(tp))
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, rec, err := a.Start(context.Background(), benchEvent())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec.End(out)
+	if len(c.ended) != 1 {
+		b.Fatalf("got %d spans, want 1", len(c.ended))
+	}
+	s := c.ended[0]
+	startKV := c.start[s.SpanContext().SpanID()]
+	all := s.Attributes()
+	if len(all) < len(startKV) {
+		b.Fatalf("got %d attributes at end, fewer than the %d at start", len(all), len(startKV))
+	}
+	return s.Name(), startKV, all[len(startKV):]
 }
 
 // BenchmarkBlackBox measures the black box alone: encoding, hashing and

@@ -1,6 +1,9 @@
 package audit
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 func TestPackagePath(t *testing.T) {
 	tests := []struct{ give, want string }{
@@ -52,4 +55,32 @@ func TestSkipped(t *testing.T) {
 			t.Errorf("skipped(%q) = %v, want %v", tt.fn, got, tt.want)
 		}
 	}
+}
+
+// BenchmarkCallerFind measures finding the caller below frames that are
+// skipped, as behind database/sql and the driver (about 15 frames).
+func BenchmarkCallerFind(b *testing.B) {
+	for _, depth := range []int{0, 15, 30} {
+		b.Run(strconv.Itoa(depth), func(b *testing.B) {
+			f := newCallerFinder([]string{modulePath + "/audit"})
+			skipFrames(depth, func() {
+				for b.Loop() {
+					if _, ok := f.find(); !ok {
+						b.Fatal("no caller")
+					}
+				}
+			})
+		})
+	}
+}
+
+// skipFrames calls f under n more frames that the finder is told to skip.
+//
+//go:noinline
+func skipFrames(n int, f func()) {
+	if n == 0 {
+		f()
+		return
+	}
+	skipFrames(n-1, f)
 }

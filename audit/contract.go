@@ -81,7 +81,9 @@ type Outcome struct {
 type Auditor struct {
 	cfg      *config
 	tracer   trace.Tracer
+	spanKind trace.SpanStartOption
 	inst     instruments
+	bufs     attrBufs
 	callers  *callerFinder
 	idPrefix string
 	seq      atomic.Uint64
@@ -109,14 +111,15 @@ func (a *Auditor) StartTx(ctx context.Context, readOnly bool, isolation string) 
 // called exactly once.
 type Record struct {
 	a     *Auditor
-	ctx   context.Context
+	ctx   context.Context // the span's
 	span  trace.Span
 	entry *Entry // nil when the auditor has no sink
-	// spanAttrs holds, for a recording statement span, what its
-	// attributes are built from at End.
-	spanAttrs *pendingAttrs
+	// attrs holds, for a recording statement span, the attributes it is
+	// given at End with the outcome's.
+	attrs     *attrBuf
 	start     time.Time
 	tx        bool
+	recording bool
 
 	system, namespace, operation, collection string
 	decision, rule, reason, mode, method     string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -43,21 +42,30 @@ type setKey struct {
 	a, b, c, d, e string
 }
 
+// setCache holds the measurement options of attribute sets already built.
+// A plain map under a read-write lock: a sync.Map would box each setKey
+// into an interface, an allocation per lookup.
 type setCache struct {
-	m sync.Map // setKey → metric.MeasurementOption
-	n atomic.Int64
+	mu sync.RWMutex
+	m  map[setKey]metric.MeasurementOption
 }
 
 func (c *setCache) get(k setKey, build func() []attribute.KeyValue) metric.MeasurementOption {
-	if v, ok := c.m.Load(k); ok {
-		return v.(metric.MeasurementOption)
+	c.mu.RLock()
+	opt, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return opt
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(build()...))
-	if c.n.Load() < maxCachedSets {
-		if _, loaded := c.m.LoadOrStore(k, opt); !loaded {
-			c.n.Add(1)
+	opt = metric.WithAttributeSet(attribute.NewSet(build()...))
+	c.mu.Lock()
+	if len(c.m) < maxCachedSets {
+		if c.m == nil {
+			c.m = make(map[setKey]metric.MeasurementOption)
 		}
+		c.m[k] = opt
 	}
+	c.mu.Unlock()
 	return opt
 }
 
@@ -91,7 +99,10 @@ func newInstruments(mp metric.MeterProvider) (instruments, error) {
 
 func (r *Record) recordMetrics(ctx context.Context, seconds float64, errType string, out *Outcome) {
 	in := &r.a.inst
-	if !r.tx {
+	// Attribute sets are looked up only for the instruments a reader will
+	// see: the global provider's say no until an SDK is installed. A
+	// transaction is measured by its statements.
+	if !r.tx && in.duration.Enabled(ctx) {
 		k := setKey{0, r.system, r.namespace, r.operation, r.collection, errType}
 		in.duration.Record(ctx, seconds, in.sets.get(k, func() []attribute.KeyValue {
 			attrs := make([]attribute.KeyValue, 0, 5)
@@ -101,12 +112,15 @@ func (r *Record) recordMetrics(ctx context.Context, seconds float64, errType str
 			attrs = appendStr(attrs, DBCollectionNameKey, r.collection)
 			return appendStr(attrs, ErrorTypeKey, errType)
 		}))
-		if r.decision != "" {
-			k := setKey{1, r.decision, r.rule, r.mode, "", ""}
-			in.decisions.Add(ctx, 1, in.sets.get(k, func() []attribute.KeyValue {
-				return []attribute.KeyValue{DecisionKey.String(r.decision), RuleKey.String(r.rule), ModeKey.String(r.mode)}
-			}))
-		}
+	}
+	if !r.tx && r.decision != "" && in.decisions.Enabled(ctx) {
+		k := setKey{1, r.decision, r.rule, r.mode, "", ""}
+		in.decisions.Add(ctx, 1, in.sets.get(k, func() []attribute.KeyValue {
+			return []attribute.KeyValue{DecisionKey.String(r.decision), RuleKey.String(r.rule), ModeKey.String(r.mode)}
+		}))
+	}
+	if len(out.Masked) == 0 || !in.masked.Enabled(ctx) {
+		return
 	}
 	for _, m := range out.Masked {
 		if m.Count > 0 {

@@ -1,0 +1,94 @@
+package audit
+
+import (
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// attrBuf is the scratch space a record builds its span's attributes in.
+// The tracer copies what it is given (WithAttributes, SetAttributes), so a
+// buffer is free again as soon as the record has handed its attributes
+// over, and the next record reuses it instead of allocating ~3 KiB.
+type attrBuf struct {
+	kv   []attribute.KeyValue
+	used int      // the most of kv's backing array ever in use
+	strs []string // the masked columns' names, rules and strategies
+	ints []int64  // the masked columns' counts
+}
+
+// keep makes kv, built on the buffer, its list.
+func (buf *attrBuf) keep(kv []attribute.KeyValue) {
+	buf.kv = kv
+	buf.used = max(buf.used, len(kv))
+}
+
+// attrBufCap fits a statement's attributes with every identity and
+// governance field set; a buffer grown past maxAttrBufCap is not kept.
+const (
+	attrBufCap    = 64
+	maxAttrBufCap = 256
+)
+
+// attrBufs is a pool of attribute buffers; each Auditor has its own.
+type attrBufs struct {
+	p sync.Pool
+	// copying holds the last span types seen that are known to copy the
+	// attributes they are given: [0] for spans that do not record, [1]
+	// for those that do.
+	copying [2]atomic.Pointer[reflect.Type]
+}
+
+// reusable reports whether a buffer whose attributes were given to span
+// may be reused: the span copies what it is given, or drops it. The
+// OpenTelemetry SDK's spans, the API's non-recording spans and the global
+// delegate's do; a buffer given to a span of any other type is left to the
+// garbage collector, as that span may keep it.
+func (b *attrBufs) reusable(span trace.Span, recording bool) bool {
+	slot := &b.copying[0]
+	if recording {
+		slot = &b.copying[1]
+	}
+	t := reflect.TypeOf(span)
+	if p := slot.Load(); p != nil && *p == t {
+		return true
+	}
+	if t == nil {
+		return false
+	}
+	e := t
+	if e.Kind() == reflect.Pointer {
+		e = e.Elem()
+	}
+	switch e.PkgPath() {
+	case "go.opentelemetry.io/otel/sdk/trace",
+		"go.opentelemetry.io/otel/trace",
+		"go.opentelemetry.io/otel/trace/noop",
+		"go.opentelemetry.io/otel/internal/global":
+		slot.Store(&t)
+		return true
+	}
+	return false
+}
+
+func (b *attrBufs) get() *attrBuf {
+	if v, ok := b.p.Get().(*attrBuf); ok {
+		return v
+	}
+	return &attrBuf{kv: make([]attribute.KeyValue, 0, attrBufCap)}
+}
+
+// put returns buf to the pool, dropping what it refers to so that a pooled
+// buffer keeps no statement's strings alive.
+func (b *attrBufs) put(buf *attrBuf) {
+	if buf == nil || cap(buf.kv) > maxAttrBufCap || cap(buf.strs) > maxAttrBufCap {
+		return
+	}
+	clear(buf.kv[:buf.used])
+	clear(buf.strs)
+	buf.kv, buf.used, buf.strs, buf.ints = buf.kv[:0], 0, buf.strs[:0], buf.ints[:0]
+	b.p.Put(buf)
+}
