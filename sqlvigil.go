@@ -84,10 +84,14 @@ func WithBaggageIdentity() Option { return driver.WithBaggageIdentity() }
 // WithEnvironment names where the service runs, for policies.
 func WithEnvironment(env string) Option { return driver.WithEnvironment(env) }
 
-// WithNamespace names the database, for audit records.
+// WithNamespace names the database, for audit records. [Open] and a
+// registered driver read it from the DSN; [OpenDB] and [WrapConnector] need
+// this option.
 func WithNamespace(name string) Option { return driver.WithNamespace(name) }
 
-// WithServer names the database server, for audit records.
+// WithServer names the database server, for audit records. [Open] and a
+// registered driver read it from the DSN; [OpenDB] and [WrapConnector] need
+// this option.
 func WithServer(address string, port int) Option { return driver.WithServer(address, port) }
 
 // WithStatementCacheSize sets how many analysed statement texts are kept.
@@ -102,7 +106,7 @@ func Open(driverName, dsn string, opts ...Option) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := driver.Wrap(drv, append(serverOptions(dsn), opts...)...)
+	w, err := driver.Wrap(drv, opts...)
 	if err != nil {
 		return nil, err
 	}

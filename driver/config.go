@@ -45,6 +45,10 @@ type config struct {
 	namespace       string
 	serverAddress   string
 	serverPort      int
+	// namespaceSet and serverSet say that an option named them: a DSN does
+	// not override it.
+	namespaceSet bool
+	serverSet    bool
 	// ordered is true when the driver returns the result sets of a stacked
 	// script one per statement that returns rows, in statement order.
 	ordered bool
@@ -87,6 +91,27 @@ func newConfig(drv any, opts []Option) (*config, error) {
 	}
 	c.analyze = newAnalyzer(c.cacheSize)
 	return c, nil
+}
+
+// forDSN returns the configuration of a connector opened with dsn: c with
+// the database name and server the DSN names, where no option set them;
+// c itself when nothing changes. The statement cache is shared.
+func (c *config) forDSN(dsn string) *config {
+	if (c.namespaceSet && c.serverSet) || !c.active() {
+		return c
+	}
+	ns, host, port := parseDSN(dsn)
+	if (c.namespaceSet || ns == "") && (c.serverSet || host == "") {
+		return c
+	}
+	cp := *c
+	if !c.namespaceSet && ns != "" {
+		cp.namespace = ns
+	}
+	if !c.serverSet && host != "" {
+		cp.serverAddress, cp.serverPort = host, port
+	}
+	return &cp
 }
 
 // active reports whether anything consumes the pipeline; when nothing does

@@ -10,9 +10,18 @@ import (
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 )
 
+var (
+	_ sqldriver.Driver        = (*wrappedDriver)(nil)
+	_ sqldriver.DriverContext = (*wrappedDriver)(nil)
+)
+
 // Wrap returns drv with every statement run through the pipeline
 // configured by opts. The result is registered with sql.Register, or used
 // through its OpenConnector with sql.OpenDB.
+//
+// Each connector it opens (each sql.DB, as sql.Open opens one) records the
+// database name, server host and port of its DSN in audit records (never
+// the user or password), unless [WithNamespace] or [WithServer] set them.
 func Wrap(drv sqldriver.Driver, opts ...Option) (sqldriver.Driver, error) {
 	if drv == nil {
 		return nil, fmt.Errorf("%w: nil driver", ErrConfig)
@@ -21,12 +30,39 @@ func Wrap(drv sqldriver.Driver, opts ...Option) (sqldriver.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqlmw.Driver(drv, newInterceptor(cfg)), nil
+	return &wrappedDriver{drv: drv, cfg: cfg, base: sqlmw.Driver(drv, newInterceptor(cfg))}, nil
+}
+
+// wrappedDriver makes a pipeline per connector, for the server its DSN
+// names.
+type wrappedDriver struct {
+	drv  sqldriver.Driver
+	cfg  *config
+	base sqldriver.Driver // for Open, which database/sql does not call
+}
+
+// Unwrap returns the wrapped driver.
+func (d *wrappedDriver) Unwrap() sqldriver.Driver { return d.drv }
+
+// Open implements driver.Driver. database/sql calls OpenConnector instead;
+// connections opened here share one pipeline, whose audit records name
+// the server only as the options do.
+func (d *wrappedDriver) Open(dsn string) (sqldriver.Conn, error) { return d.base.Open(dsn) }
+
+// OpenConnector implements driver.DriverContext.
+func (d *wrappedDriver) OpenConnector(dsn string) (sqldriver.Connector, error) {
+	cfg := d.cfg.forDSN(dsn)
+	if cfg == d.cfg {
+		return d.base.(sqldriver.DriverContext).OpenConnector(dsn)
+	}
+	return sqlmw.Driver(d.drv, newInterceptor(cfg)).(sqldriver.DriverContext).OpenConnector(dsn)
 }
 
 // WrapConnector returns c with every statement run through the pipeline
 // configured by opts, for sql.OpenDB. The result closes c when the sql.DB
-// is closed, if c has a Close method.
+// is closed, if c has a Close method. A connector does not reveal its DSN:
+// set [WithNamespace] and [WithServer] for audit records to name the
+// database and server.
 func WrapConnector(c sqldriver.Connector, opts ...Option) (sqldriver.Connector, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil connector", ErrConfig)

@@ -3,6 +3,7 @@ package driver_test
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
 )
@@ -294,6 +296,120 @@ func TestRedactErrorForReader(t *testing.T) {
 				err = tx.Commit()
 				if err == nil || strings.Contains(errText(err), seededEmail) != tt.clear {
 					t.Errorf("commit (exempt %v): got %v", tt.clear, err)
+				}
+			}
+		})
+	}
+}
+
+// TestServerInAuditRecords: the database name, host and port reach audit
+// records through every way of opening: a wrapped driver's OpenConnector
+// (sql.Open on a registered driver) reads them from the DSN, a wrapped
+// connector takes them from options, and options win over the DSN.
+func TestServerInAuditRecords(t *testing.T) {
+	for _, tg := range targets() {
+		if tg.family == "sqlite" || tg.name == "mysql interpolateParams" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := tg.dsn(t)
+			raw, err := sql.Open(tg.driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			drv := raw.Driver()
+			raw.Close()
+			wantNS, wantPort := "test", "5432"
+			if tg.family == "mysql" {
+				wantNS, wantPort = schemaOf(tg, dsn), "3306"
+			}
+			opens := []struct {
+				name   string
+				open   func(opts ...driver.Option) (*sql.DB, error)
+				opts   []driver.Option
+				ns     string
+				server string
+				port   string
+			}{
+				{name: "Wrap+OpenConnector", ns: wantNS, server: "127.0.0.1", port: wantPort, open: func(opts ...driver.Option) (*sql.DB, error) {
+					w, err := driver.Wrap(drv, opts...)
+					if err != nil {
+						return nil, err
+					}
+					c, err := w.(sqldriver.DriverContext).OpenConnector(dsn)
+					if err != nil {
+						return nil, err
+					}
+					return sql.OpenDB(c), nil
+				}},
+				{name: "Wrap+options", ns: "app", server: "db.internal", port: "6000",
+					opts: []driver.Option{driver.WithNamespace("app"), driver.WithServer("db.internal", 6000)},
+					open: func(opts ...driver.Option) (*sql.DB, error) {
+						w, err := driver.Wrap(drv, opts...)
+						if err != nil {
+							return nil, err
+						}
+						c, err := w.(sqldriver.DriverContext).OpenConnector(dsn)
+						if err != nil {
+							return nil, err
+						}
+						return sql.OpenDB(c), nil
+					}},
+				{name: "WrapConnector+options", ns: "app", server: "db.internal", port: "6000",
+					opts: []driver.Option{driver.WithNamespace("app"), driver.WithServer("db.internal", 6000)},
+					open: func(opts ...driver.Option) (*sql.DB, error) {
+						var c sqldriver.Connector
+						var err error
+						if dc, ok := drv.(sqldriver.DriverContext); ok {
+							c, err = dc.OpenConnector(dsn)
+						} else {
+							c, err = pq.NewConnector(dsn)
+						}
+						if err != nil {
+							return nil, err
+						}
+						w, err := driver.WrapConnector(c, opts...)
+						if err != nil {
+							return nil, err
+						}
+						return sql.OpenDB(w), nil
+					}},
+				{name: "sqlvigil.Open", ns: wantNS, server: "127.0.0.1", port: wantPort, open: func(opts ...driver.Option) (*sql.DB, error) {
+					return sqlvigil.Open(tg.driver, dsn, opts...)
+				}},
+			}
+			for _, o := range opens {
+				rec, a, err := newRecorder()
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := o.open(append(o.opts, driver.WithAuditor(a))...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.Exec("SELECT 1"); err != nil {
+					t.Fatal(err)
+				}
+				db.Close()
+				spans := rec.Ended()
+				if !hasAttr(spans, "db.namespace", o.ns) || !hasAttr(spans, "server.address", o.server) || !hasAttr(spans, "server.port", o.port) {
+					var got []string
+					for _, s := range spans {
+						for _, kv := range s.Attributes() {
+							if strings.HasPrefix(string(kv.Key), "server.") || kv.Key == "db.namespace" {
+								got = append(got, string(kv.Key)+"="+kv.Value.Emit())
+							}
+						}
+					}
+					t.Errorf("%s: got %v, want db.namespace=%s server.address=%s server.port=%s", o.name, got, o.ns, o.server, o.port)
+				}
+				for _, s := range spans {
+					for _, kv := range s.Attributes() {
+						if v := kv.Value.Emit(); strings.Contains(v, "root@") || strings.Contains(v, "postgres@") {
+							t.Errorf("%s: %s carries the DSN's user: %q", o.name, kv.Key, v)
+						}
+					}
 				}
 			}
 		})

@@ -73,14 +73,19 @@ func WithStatementCacheSize(n int) Option {
 }
 
 // WithNamespace names the database statements run in, for audit records
-// (db.namespace). [github.com/sqlvigil/sqlvigil.Open] sets it from the DSN.
+// (db.namespace). A driver returned by [Wrap] (and so
+// [github.com/sqlvigil/sqlvigil.Open] and Register) reads it from the DSN
+// otherwise; [WrapConnector] cannot, as a connector does not reveal its DSN.
 func WithNamespace(name string) Option {
-	return optionFunc(func(c *config) { c.namespace = name })
+	return optionFunc(func(c *config) { c.namespace, c.namespaceSet = name, true })
 }
 
 // WithServer names the database server, for audit records (server.address
-// and server.port; port 0 when unknown). [github.com/sqlvigil/sqlvigil.Open]
-// sets it from the DSN.
+// and server.port; port 0 when unknown). A driver returned by [Wrap] reads
+// them from the DSN otherwise (never the user or password); [WrapConnector]
+// cannot.
 func WithServer(address string, port int) Option {
-	return optionFunc(func(c *config) { c.serverAddress, c.serverPort = address, port })
+	return optionFunc(func(c *config) {
+		c.serverAddress, c.serverPort, c.serverSet = address, port, true
+	})
 }

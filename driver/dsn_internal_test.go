@@ -1,4 +1,4 @@
-package sqlvigil
+package driver
 
 import "testing"
 

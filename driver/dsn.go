@@ -1,30 +1,15 @@
-package sqlvigil
+package driver
 
 import (
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/sqlvigil/sqlvigil/driver"
 )
 
-// serverOptions reads the database name, server host and port from a DSN
-// in the forms lib/pq, pgx and go-sql-driver/mysql take, for audit
-// records. It never reads a user or a password. Unrecognised forms give no
-// option.
-func serverOptions(dsn string) []Option {
-	ns, host, port := parseDSN(dsn)
-	var opts []Option
-	if ns != "" {
-		opts = append(opts, driver.WithNamespace(ns))
-	}
-	if host != "" {
-		opts = append(opts, driver.WithServer(host, port))
-	}
-	return opts
-}
-
+// parseDSN reads the database name, server host and port from a DSN in
+// the forms lib/pq, pgx and go-sql-driver/mysql take, for audit records.
+// It never reads a user or a password. Unrecognised forms give nothing.
 func parseDSN(dsn string) (ns, host string, port int) {
 	dsn = strings.TrimSpace(dsn)
 	switch {
