@@ -60,6 +60,7 @@ type connState struct {
 type carry struct {
 	ctx   context.Context // nil when the caller's context type is not comparable
 	query string
+	args  []sqldriver.NamedValue // as the driver answered ErrSkip to them
 	run   *stmtRun
 }
 
@@ -251,7 +252,7 @@ func (i *interceptor) redactFor(id identity.Identity, unmask bool, err error) er
 // resume finds the run of a statement database/sql is retrying after
 // driver.ErrBadConn, or starts a new one.
 func (i *interceptor) resume(ctx context.Context, cs *connState, method, query string, args []sqldriver.NamedValue) (*stmtRun, error) {
-	if run := i.retries.take(ctx, query); run != nil {
+	if run := i.retries.take(ctx, query, args); run != nil {
 		run.inTx = cs != nil && cs.tx != nil
 		return run, nil
 	}
@@ -260,14 +261,14 @@ func (i *interceptor) resume(ctx context.Context, cs *connState, method, query s
 
 // failed handles an execution error: it keeps the run for the retry or the
 // prepare fallback that database/sql is about to make, or ends it.
-func (i *interceptor) failed(ctx context.Context, cs *connState, run *stmtRun, query string, err error) error {
+func (i *interceptor) failed(ctx context.Context, cs *connState, run *stmtRun, query string, args []sqldriver.NamedValue, err error) error {
 	if err == sqldriver.ErrSkip {
 		if cs == nil {
 			// Not on sqlvigil's own mechanics: the fallback starts anew.
 			run.end(audit.Outcome{RowsAffected: -1, Err: err})
 			return err
 		}
-		c := &carry{query: query, run: run}
+		c := &carry{query: query, args: args, run: run}
 		if comparable(ctx) {
 			c.ctx = ctx
 		}
@@ -278,7 +279,7 @@ func (i *interceptor) failed(ctx context.Context, cs *connState, run *stmtRun, q
 	// transaction.
 	if errors.Is(err, sqldriver.ErrBadConn) && !run.inTx {
 		run.attempts++
-		if i.retries.park(ctx, query, run) {
+		if i.retries.park(ctx, query, args, run) {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	upstream "github.com/ngrok/sqlmw"
 
@@ -257,5 +258,86 @@ func TestBadConnInTx(t *testing.T) {
 	_ = tx.Rollback()
 	if begins, ends := c.counts(); begins != 1 || ends != 1 {
 		t.Errorf("runs begun/ended: got %d/%d, want 1/1", begins, ends)
+	}
+}
+
+// TestParkedRunNotHijacked: a run parked after driver.ErrBadConn on a
+// sql.Conn (which database/sql never retries) must not let a statement
+// with the same context and text but other arguments through without a
+// policy check.
+func TestParkedRunNotHijacked(t *testing.T) {
+	fd := fakedriver.New(fakedriver.Config{BadConn: 1})
+	deny2 := guard.Named("deny-2", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+		for _, a := range r.Args {
+			if a.Value == int64(2) {
+				return guard.Outcome{Decision: guard.Deny, Reason: "argument 2"}
+			}
+		}
+		return guard.Outcome{}
+	}))
+	p, err := guard.New(guard.WithRules(deny2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := WrapConnector(fd.Connector(), WithDialect(PostgreSQL), WithPolicy(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(w)
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const q = "DELETE FROM t WHERE id = $1"
+	if _, err := conn.ExecContext(ctx, q, 1); !errors.Is(err, sqldriver.ErrBadConn) {
+		t.Fatalf("got %v, want driver.ErrBadConn", err)
+	}
+	conn.Close()
+	if _, err := db.ExecContext(ctx, q, 2); !errors.Is(err, guard.ErrBlocked) {
+		t.Errorf("same text, other arguments: got %v, want guard.ErrBlocked", err)
+	}
+	if n := fd.Counts.Execs.Load(); n != 0 {
+		t.Errorf("statements executed: got %d, want 0", n)
+	}
+	if _, err := db.ExecContext(ctx, q, 1); err != nil {
+		t.Errorf("allowed arguments: got %v", err)
+	}
+}
+
+// TestParkedRunEnds: the record of a statement that database/sql will not
+// retry (on a sql.Conn) ends even when its context never does.
+func TestParkedRunEnds(t *testing.T) {
+	fd := fakedriver.New(fakedriver.Config{BadConn: 1})
+	cfg, err := newConfig(fd, []Option{WithDialect(PostgreSQL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	cfg.hooks = &hooks{begin: func(string) {}, end: func(o audit.Outcome) { ended <- o.Err }}
+	i := newInterceptor(cfg)
+	i.retries.age = time.Millisecond
+	c, err := sqlmw.Driver(fd, i).(sqldriver.DriverContext).OpenConnector("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "DELETE FROM t"); !errors.Is(err, sqldriver.ErrBadConn) {
+		t.Fatalf("got %v, want driver.ErrBadConn", err)
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, sqldriver.ErrBadConn) {
+			t.Errorf("record ended with %v, want driver.ErrBadConn", err)
+		}
+	case <-time.After(time.Minute): // far beyond the shortened age: never ends
+		t.Fatal("the parked run's record never ended")
 	}
 }

@@ -3,6 +3,8 @@ package driver
 import (
 	"context"
 	sqldriver "database/sql/driver"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,15 +27,19 @@ type retryKey struct {
 }
 
 type parkedRun struct {
-	run  *stmtRun
+	run *stmtRun
+	// args are the arguments the run was decided on: a statement with the
+	// same context and text but other arguments is not the retry (the
+	// policy may decide otherwise on them).
+	args []sqldriver.NamedValue
 	stop func() bool
 	at   time.Time
 }
 
 // maxParkedAge is how long a run waits for its retry. database/sql retries
 // at once, but not for a statement on a sql.Conn, whose run would
-// otherwise wait for its context to end; an older run is ended when the
-// next one is parked.
+// otherwise wait for its context to end, and forever for a context that
+// never ends.
 const maxParkedAge = time.Minute
 
 // retryTable keeps the runs of statements whose driver answered
@@ -42,15 +48,23 @@ const maxParkedAge = time.Minute
 // and recording the statement a second time. A run leaves the table when
 // it is retried, when its context ends, or after the last attempt.
 type retryTable struct {
-	n  atomic.Int32
-	mu sync.Mutex
-	m  map[retryKey]*parkedRun
+	age time.Duration // maxParkedAge when 0 (tests shorten it)
+	n   atomic.Int32
+	mu  sync.Mutex
+	m   map[retryKey]*parkedRun
+}
+
+func (t *retryTable) maxAge() time.Duration {
+	if t.age > 0 {
+		return t.age
+	}
+	return maxParkedAge
 }
 
 func (t *retryTable) parked() bool { return t.n.Load() > 0 }
 
 // park keeps run for a retry; false means the caller ends it instead.
-func (t *retryTable) park(ctx context.Context, query string, run *stmtRun) bool {
+func (t *retryTable) park(ctx context.Context, query string, args []sqldriver.NamedValue, run *stmtRun) bool {
 	if run.attempts >= maxAttempts || !comparable(ctx) {
 		return false
 	}
@@ -68,7 +82,7 @@ func (t *retryTable) park(ctx context.Context, query string, run *stmtRun) bool 
 		t.m = make(map[retryKey]*parkedRun)
 	}
 	for pk, p := range t.m {
-		if now.Sub(p.at) > maxParkedAge {
+		if now.Sub(p.at) > t.maxAge() {
 			delete(t.m, pk)
 			t.n.Add(-1)
 			if p.stop != nil {
@@ -80,27 +94,43 @@ func (t *retryTable) park(ctx context.Context, query string, run *stmtRun) bool 
 	if _, dup := t.m[k]; dup || len(t.m) >= maxParked {
 		return false
 	}
-	p := &parkedRun{run: run, at: now}
+	p := &parkedRun{run: run, args: slices.Clone(args), at: now}
 	t.m[k] = p
 	t.n.Add(1)
+	// The run ends when its context does, or after maxParkedAge: a
+	// statement on a sql.Conn is never retried, and a context such as
+	// context.Background() never ends.
+	timer := time.AfterFunc(t.maxAge(), func() {
+		if r := t.remove(k, p); r != nil {
+			r.end(audit.Outcome{RowsAffected: -1, Err: sqldriver.ErrBadConn})
+		}
+	})
+	p.stop = timer.Stop
 	if ctx.Done() != nil {
-		p.stop = context.AfterFunc(ctx, func() {
+		stopCtx := context.AfterFunc(ctx, func() {
 			if r := t.remove(k, p); r != nil {
 				r.end(audit.Outcome{RowsAffected: -1, Err: ctx.Err()})
 			}
 		})
+		p.stop = func() bool {
+			a, b := timer.Stop(), stopCtx()
+			return a && b
+		}
 	}
 	return true
 }
 
 // take returns the parked run of the statement database/sql retries.
-func (t *retryTable) take(ctx context.Context, query string) *stmtRun {
+func (t *retryTable) take(ctx context.Context, query string, args []sqldriver.NamedValue) *stmtRun {
 	if t.n.Load() == 0 || !comparable(ctx) {
 		return nil
 	}
 	k := retryKey{ctx, query}
 	t.mu.Lock()
 	p := t.m[k]
+	if p != nil && !sameArgs(p.args, args) {
+		p = nil
+	}
 	if p != nil {
 		delete(t.m, k)
 		t.n.Add(-1)
@@ -113,6 +143,20 @@ func (t *retryTable) take(ctx context.Context, query string) *stmtRun {
 		p.stop()
 	}
 	return p.run
+}
+
+// sameArgs reports whether a and b are the same arguments: database/sql
+// converts the caller's arguments anew for each attempt, to equal values.
+func sameArgs(a, b []sqldriver.NamedValue) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if a[k].Name != b[k].Name || a[k].Ordinal != b[k].Ordinal || !reflect.DeepEqual(a[k].Value, b[k].Value) {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *retryTable) remove(k retryKey, p *parkedRun) *stmtRun {

@@ -89,8 +89,9 @@ func (i *interceptor) ConnPrepareContext(ctx context.Context, conn sqldriver.Con
 	st, err := conn.PrepareContext(ctx, query)
 	if err != nil && i.active {
 		if cs := i.state(parentOf(conn)); cs != nil && cs.carry != nil && cs.carry.matches(ctx, query) {
+			args := cs.carry.args
 			run := takeCarry(cs, ctx, query)
-			return ctx, st, i.failed(ctx, cs, run, query, err)
+			return ctx, st, i.failed(ctx, cs, run, query, args, err)
 		}
 		// PostgreSQL reads the literals of a statement it prepares, and
 		// may quote one in its error.
@@ -149,7 +150,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 		res, err = ex.ExecContext(run.ctx, query, args)
 	}
 	if err != nil {
-		return nil, i.failed(ctx, cs, run, query, err)
+		return nil, i.failed(ctx, cs, run, query, args, err)
 	}
 	n := int64(-1)
 	if run.rec != nil || limit > 0 {
@@ -237,7 +238,7 @@ func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q 
 	}
 	rows, err := q.QueryContext(run.ctx, query, args)
 	if err != nil {
-		return ctx, nil, i.failed(ctx, cs, run, query, err)
+		return ctx, nil, i.failed(ctx, cs, run, query, args, err)
 	}
 	if i.cfg.masker == nil && run.rec == nil && run.hooks == nil {
 		return ctx, rows, nil
