@@ -291,3 +291,41 @@ func readConn(ctx context.Context, c *sql.Conn, q string) (string, error) {
 	}
 	return readRows(rows)
 }
+
+// TestKnownBypassAuditBadConn: on a sql.Conn, where database/sql does not
+// retry, a statement the driver answers with driver.ErrBadConn leaves no
+// audit record. pgx (QueryContext) answers so for a context cancelled
+// before the statement starts; lib/pq did too in some runs.
+func TestKnownBypassAuditBadConn(t *testing.T) {
+	for _, b := range backends() {
+		if b.family != pg {
+			continue
+		}
+		t.Run(b.name, func(t *testing.T) {
+			knownBypass(t, "a statement answered with driver.ErrBadConn on a sql.Conn (cancelled context, lib/pq Query or pgx Exec) leaves no audit record")
+			l := newLab(t, b)
+			for _, query := range []bool{false, true} {
+				c, err := l.db.Conn(as(dev))
+				if err != nil {
+					t.Fatal(err)
+				}
+				cctx, cancel := context.WithCancel(as(dev))
+				cancel()
+				m := l.mark()
+				if query {
+					var rows *sql.Rows
+					rows, err = c.QueryContext(cctx, "SELECT 1")
+					if err == nil {
+						rows.Close()
+					}
+				} else {
+					_, err = c.ExecContext(cctx, "SELECT 1")
+				}
+				if n := len(l.sink.statements()) - m.records; n != 1 {
+					t.Errorf("query=%v: %d audit records for one attempt (error %v), want 1", query, n, err)
+				}
+				c.Close()
+			}
+		})
+	}
+}
