@@ -49,6 +49,10 @@ func (e *RowsAffectedError) Unwrap() error { return ErrTooManyRows }
 // argument it could not convert, for instance).
 var errNotExecuted = errors.New("sqlvigil: statement not executed")
 
+// errConnClosed ends the record of a transaction whose connection closed
+// before it was committed or rolled back.
+var errConnClosed = errors.New("sqlvigil: connection closed")
+
 // noBadConn makes sure an error of sqlvigil's own never matches
 // driver.ErrBadConn, which database/sql would answer by running the
 // statement again on another connection.

@@ -20,6 +20,7 @@ import (
 var (
 	_ upstream.Interceptor           = (*interceptor)(nil)
 	_ sqlmw.NextResultSetInterceptor = (*interceptor)(nil)
+	_ sqlmw.ConnCloseInterceptor     = (*interceptor)(nil)
 )
 
 // interceptor is the statement pipeline: analyse, identify, decide,
@@ -286,6 +287,22 @@ func (i *interceptor) failed(ctx context.Context, cs *connState, run *stmtRun, q
 	err = i.redact(run, err)
 	run.end(audit.Outcome{RowsAffected: -1, Err: err})
 	return err
+}
+
+// ConnClose implements sqlmw.ConnCloseInterceptor: what the connection
+// still holds is ended, so that no record is left open. The server rolls
+// back a transaction whose connection closes.
+func (i *interceptor) ConnClose(p *sqlmw.ParentConn) {
+	cs, ok := p.State.(*connState)
+	if !ok {
+		return
+	}
+	if cs.carry != nil {
+		i.dropCarry(cs)
+	}
+	if cs.tx != nil {
+		cs.tx.end("rollback", errConnClosed)
+	}
 }
 
 func (i *interceptor) dropCarry(cs *connState) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	upstream "github.com/ngrok/sqlmw"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -339,5 +341,42 @@ func TestParkedRunEnds(t *testing.T) {
 		}
 	case <-time.After(time.Minute): // far beyond the shortened age: never ends
 		t.Fatal("the parked run's record never ended")
+	}
+}
+
+// TestConnCloseEndsRecords: a connection that closes with a statement
+// carried over from driver.ErrSkip, or with a transaction open, ends their
+// records.
+func TestConnCloseEndsRecords(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := fakedriver.New(fakedriver.Config{SkipWithArgs: true})
+	c, err := WrapConnector(fd.Connector(), WithDialect(PostgreSQL), WithAuditor(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := c.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []sqldriver.NamedValue{{Ordinal: 1, Value: int64(1)}}
+	if _, err := conn.(sqldriver.ExecerContext).ExecContext(ctx, "DELETE FROM t WHERE id = $1", args); err != sqldriver.ErrSkip {
+		t.Fatalf("got %v, want driver.ErrSkip", err)
+	}
+	if _, err := conn.(sqldriver.ConnBeginTx).BeginTx(ctx, sqldriver.TxOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(rec.Ended()); n != 0 {
+		t.Fatalf("records ended before the close: got %d, want 0", n)
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, want := len(rec.Ended()), len(rec.Started()); n != want || n != 2 {
+		t.Errorf("records ended after the close: got %d of %d, want 2 of 2", n, want)
 	}
 }

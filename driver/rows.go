@@ -50,7 +50,7 @@ func (r *resultRows) plan() error {
 	}
 	p, err := m.Plan(r.run.ctx, in)
 	if err != nil {
-		return err
+		return noBadConn(err)
 	}
 	r.mplan = p
 	return nil
@@ -67,6 +67,7 @@ func (r *resultRows) Next(dest []sqldriver.Value) error {
 	err := r.Rows.Next(dest)
 	if err != nil {
 		if err != io.EOF {
+			clear(dest) // a driver may have filled part of the row
 			err = r.i.redact(r.run, err)
 			r.err = err
 		}
@@ -76,6 +77,7 @@ func (r *resultRows) Next(dest []sqldriver.Value) error {
 	if r.mplan != nil {
 		if err := r.mplan.Apply(dest); err != nil {
 			clear(dest)
+			err = noBadConn(err)
 			r.refuse(err)
 			return err
 		}

@@ -58,7 +58,12 @@ func (c *conn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-func (c *conn) Close() error { return c.parent.Conn.Close() }
+func (c *conn) Close() error {
+	if h, ok := c.intr.(ConnCloseInterceptor); ok {
+		h.ConnClose(c.parent)
+	}
+	return c.parent.Conn.Close()
+}
 
 func (c *conn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})

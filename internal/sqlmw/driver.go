@@ -32,6 +32,13 @@ type NextResultSetInterceptor interface {
 	RowsNextResultSet(ctx context.Context, rows driver.RowsNextResultSet) error
 }
 
+// ConnCloseInterceptor is an optional interface of an [Interceptor]: it is
+// told when a connection closes, before the driver's connection is closed,
+// so that state kept per connection can be ended.
+type ConnCloseInterceptor interface {
+	ConnClose(conn *ParentConn)
+}
+
 // errNoDriver is returned by a driver wrapped around nothing.
 var errNoDriver = errors.New("sqlmw: no driver to wrap")
 
