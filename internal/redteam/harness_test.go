@@ -55,6 +55,12 @@ func backends() []backend {
 		{name: "mariadb-interpolate", family: my, driver: "mysql", dsn: func(t testing.TB) string {
 			return testdb.MySQL(t, "multiStatements=true", "interpolateParams=true")
 		}},
+		// A service that sets sql_mode in its DSN: "…" quotes an identifier
+		// and a backslash is an ordinary character, unlike what the
+		// analyser assumes by default.
+		{name: "mariadb-ansi", family: my, driver: "mysql", dsn: func(t testing.TB) string {
+			return testdb.MySQL(t, "multiStatements=true", "sql_mode=%27ANSI_QUOTES,NO_BACKSLASH_ESCAPES%27")
+		}},
 		{name: "sqlite", family: lite, driver: "sqlite", dsn: testdb.SQLite, proves: true},
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -327,5 +329,102 @@ func TestKnownBypassAuditBadConn(t *testing.T) {
 				c.Close()
 			}
 		})
+	}
+}
+
+// TestKnownBypassIdentifierInTrail: a quoted identifier is not a literal,
+// so db.query.text and the sink record keep it: personal data written as
+// an alias reaches the audit trail.
+func TestKnownBypassIdentifierInTrail(t *testing.T) {
+	for _, b := range backends() {
+		q := `SELECT 1 AS "` + people[0].email + `"`
+		switch b.name {
+		case "mariadb", "mariadb-interpolate":
+			q = "SELECT 1 AS `" + people[0].email + "`"
+		}
+		t.Run(b.name, func(t *testing.T) {
+			knownBypass(t, "personal data in a quoted identifier (SELECT 1 AS \"<email>\") is kept in db.query.text and the sink record")
+			l := newLab(t, b)
+			if err := drain(l.db.QueryContext(as(dev), q)); err != nil {
+				t.Fatal(err)
+			}
+			l.noLeakInTrail(t)
+		})
+	}
+}
+
+// TestKnownBypassErrorExtraction: PostgreSQL's to_date quotes up to four
+// characters of its input in its error ("invalid value \"zq7l\" for
+// \"YYYY\""), a form the masker does not redact; moving substr along the
+// masked value reads all of it.
+func TestKnownBypassErrorExtraction(t *testing.T) {
+	for _, b := range backends() {
+		if b.family != pg {
+			continue
+		}
+		t.Run(b.name, func(t *testing.T) {
+			knownBypass(t, "PostgreSQL to_date(substr(email, k, 4), 'YYYY') errors quote the masked value four characters at a time")
+			l := newLab(t, b)
+			var got string
+			for k := 1; k <= len(people[0].email); k += 4 {
+				q := "SELECT to_date(substr(email, " + strconv.Itoa(k) + ", 4), 'YYYY') FROM people WHERE id = 1"
+				_, err := l.read(t, dev, q)
+				if err == nil {
+					continue
+				}
+				msg := err.Error()
+				if i := strings.Index(msg, `invalid value "`); i >= 0 {
+					rest := msg[i+len(`invalid value "`):]
+					if j := strings.IndexByte(rest, '"'); j >= 0 {
+						got += rest[:j]
+					}
+				}
+			}
+			if x := leaked(got); x != "" {
+				t.Errorf("read %q in clear from the errors", x)
+			}
+		})
+	}
+}
+
+// TestKnownBypassReadOnlyWrites: functions that change state are not all
+// on ReadOnly's list; a read-only AI agent calls them in a SELECT.
+func TestKnownBypassReadOnlyWrites(t *testing.T) {
+	for _, b := range backends() {
+		switch b.name {
+		case "pq":
+			t.Run(b.name+"/lowrite", func(t *testing.T) {
+				knownBypass(t, "PostgreSQL: a read-only AI agent overwrites a large object with SELECT lowrite(lo_open(oid, 131072), …)")
+				l := newLab(t, b)
+				var oid int64
+				if err := l.raw.QueryRow("SELECT lo_from_bytea(0, 'original')").Scan(&oid); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _, _ = l.raw.Exec("SELECT lo_unlink($1)", oid) })
+				q := "SELECT lowrite(lo_open(" + strconv.FormatInt(oid, 10) + ", 131072), 'pwned')"
+				_, err := l.db.ExecContext(as(bot), q)
+				var v string
+				if e := l.raw.QueryRow("SELECT convert_from(lo_get($1), 'UTF8')", oid).Scan(&v); e != nil {
+					t.Fatal(e)
+				}
+				if v != "original" {
+					t.Errorf("large object now %q (agent's error %v), want it unchanged", v, err)
+				}
+			})
+		case "mariadb":
+			t.Run(b.name+"/next-value", func(t *testing.T) {
+				knownBypass(t, "MariaDB: a read-only AI agent advances a sequence with SELECT NEXT VALUE FOR s")
+				l := newLab(t, b)
+				l.exec(t, "CREATE SEQUENCE s")
+				_, err := l.db.ExecContext(as(bot), "SELECT NEXT VALUE FOR s")
+				var n int
+				if e := l.raw.QueryRow("SELECT NEXT VALUE FOR s").Scan(&n); e != nil {
+					t.Fatal(e)
+				}
+				if n != 1 {
+					t.Errorf("the sequence was advanced by the agent (error %v): next value %d, want 1", err, n)
+				}
+			})
+		}
 	}
 }
