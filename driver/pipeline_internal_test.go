@@ -380,3 +380,43 @@ func TestConnCloseEndsRecords(t *testing.T) {
 		t.Errorf("records ended after the close: got %d of %d, want 2 of 2", n, want)
 	}
 }
+
+// noCount is a driver whose results cannot say how many rows changed.
+type noCount struct{}
+
+func (noCount) Connect(context.Context) (sqldriver.Conn, error) { return noCount{}, nil }
+func (noCount) Driver() sqldriver.Driver                        { return nil }
+func (noCount) Prepare(string) (sqldriver.Stmt, error)          { return nil, errors.New("no prepare") }
+func (noCount) Close() error                                    { return nil }
+func (noCount) Begin() (sqldriver.Tx, error)                    { return noCount{}, nil }
+func (noCount) Commit() error                                   { return nil }
+func (noCount) Rollback() error                                 { return nil }
+func (noCount) LastInsertId() (int64, error)                    { return 0, errors.New("no id") }
+func (noCount) RowsAffected() (int64, error)                    { return 0, errors.New("no count") }
+func (noCount) ExecContext(context.Context, string, []sqldriver.NamedValue) (sqldriver.Result, error) {
+	return noCount{}, nil
+}
+
+// TestRowLimitUnknownInTx: inside the caller's transaction, a row limit
+// the driver cannot check (no rows-affected count) fails the statement
+// rather than letting it pass.
+func TestRowLimitUnknownInTx(t *testing.T) {
+	p, err := guard.New(guard.WithRules(guard.MaxRows(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := WrapConnector(noCount{}, WithDialect(PostgreSQL), WithPolicy(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("UPDATE t SET v = 1 WHERE id > 0"); !errors.Is(err, guard.ErrBlocked) {
+		t.Errorf("got %v, want guard.ErrBlocked", err)
+	}
+}

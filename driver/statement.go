@@ -153,10 +153,18 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 		return nil, i.failed(ctx, cs, run, query, args, err)
 	}
 	n := int64(-1)
+	var rerr error
 	if run.rec != nil || limit > 0 {
-		if v, rerr := res.RowsAffected(); rerr == nil {
+		var v int64
+		if v, rerr = res.RowsAffected(); rerr == nil {
 			n = v
 		}
+	}
+	if limit > 0 && run.inTx && rerr != nil {
+		// Fail closed: a cap that cannot be checked is not enforced.
+		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected; roll back the transaction"}
+		run.end(audit.Outcome{RowsAffected: -1, Err: err})
+		return nil, err
 	}
 	if limit > 0 && run.inTx && n > limit {
 		err := &RowsAffectedError{Rule: run.verdict.MaxRowsRule, Limit: limit, Affected: n}
