@@ -209,6 +209,13 @@ func newLab(t *testing.T, b backend) *lab {
 	for _, p := range people {
 		l.exec(t, fmt.Sprintf("INSERT INTO people VALUES (%d, '%s', '%s', '%s', '%s')", p.id, p.name, p.email, p.ssn, p.card))
 	}
+	// Routines a DBA made earlier, returning personal data.
+	switch b.family {
+	case pg:
+		l.exec(t, "CREATE FUNCTION people_fn() RETURNS TABLE(e varchar, s varchar) LANGUAGE sql AS $$ SELECT email, ssn FROM people $$")
+	case my:
+		l.exec(t, "CREATE PROCEDURE list_people() BEGIN SELECT id FROM notes; SELECT email AS e, ssn AS s FROM people; END")
+	}
 	l.resetVictim(t)
 	a, err := audit.New(
 		audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(l.spans))),

@@ -1,9 +1,12 @@
 package redteam_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/mask"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +72,8 @@ func leakAttacks() []leak {
 		{name: "pg-cast-int-ssn", family: pg, sql: "SELECT CAST(ssn AS integer) FROM people"},
 		{name: "pg-cast-date", family: pg, sql: "SELECT email::date FROM people"},
 		{name: "my-insert-int", family: my, sql: "INSERT INTO nums (n) SELECT email FROM people"},
+		{name: "my-call-procedure-made-earlier", family: my, sql: "CALL list_people()"},
+		{name: "pg-star-from-function-made-earlier", family: pg, sql: "SELECT * FROM people_fn()"},
 		{name: "my-procedure-analyse", family: my, sql: "SELECT email, ssn FROM people PROCEDURE ANALYSE()"},
 		{name: "derived-star", sql: "SELECT t.* FROM (SELECT email AS x, ssn AS y FROM people) t"},
 		{name: "pg-collate", family: pg, sql: "SELECT email COLLATE \"C\", ssn COLLATE \"C\" FROM people"},
@@ -175,4 +180,90 @@ func readRows(rows *sql.Rows) (string, error) {
 		}
 	}
 	return out, rows.Err()
+}
+
+// TestMaskingPathsAndRoles reads masked columns on every path, and checks
+// who sees clear values: the exempt role sees e-mails and SSNs but never
+// cards (NeverUnmask); an untrusted identity claiming the role, and a
+// request for clear values that no rule grants, see masked values.
+func TestMaskingPathsAndRoles(t *testing.T) {
+	untrusted := dpo
+	untrusted.Subject = "claims-dpo"
+	untrusted.Untrusted = true
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			q := placeholders(b.family, "SELECT email, ssn, card FROM people WHERE id > $1 ORDER BY id")
+			reads := map[string]func(ctx context.Context) (string, error){
+				"Query": func(ctx context.Context) (string, error) {
+					rows, err := l.db.QueryContext(ctx, q, 0)
+					if err != nil {
+						return "", err
+					}
+					return readRows(rows)
+				},
+				"Stmt": func(ctx context.Context) (string, error) {
+					st, err := l.db.PrepareContext(ctx, q)
+					if err != nil {
+						return "", err
+					}
+					defer st.Close()
+					rows, err := st.QueryContext(ctx, 0)
+					if err != nil {
+						return "", err
+					}
+					return readRows(rows)
+				},
+				"Tx": func(ctx context.Context) (string, error) {
+					tx, err := l.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: b.family != lite})
+					if err != nil {
+						return "", err
+					}
+					defer tx.Rollback()
+					rows, err := tx.QueryContext(ctx, q, 0)
+					if err != nil {
+						return "", err
+					}
+					return readRows(rows)
+				},
+				"QueryRow": func(ctx context.Context) (string, error) {
+					var e, s, c string
+					err := l.db.QueryRowContext(ctx, q, 0).Scan(&e, &s, &c)
+					return e + "|" + s + "|" + c, err
+				},
+			}
+			for name, read := range reads {
+				t.Run(name, func(t *testing.T) {
+					for _, r := range []struct {
+						who        identity.Identity
+						unmask     bool
+						wantEmails bool
+					}{
+						{dev, false, false},
+						{dev, true, false},
+						{bot, true, false},
+						{untrusted, false, false},
+						{dpo, false, true},
+					} {
+						ctx := as(r.who)
+						if r.unmask {
+							ctx = mask.RequestUnmask(ctx)
+						}
+						got, err := read(ctx)
+						if err != nil {
+							t.Fatalf("%s: %v", r.who.Subject, err)
+						}
+						if strings.Contains(got, people[0].card[:12]) {
+							t.Errorf("%s sees a card number in clear: %s", r.who.Subject, got)
+						}
+						clear := strings.Contains(got, people[0].email) && strings.Contains(got, people[0].ssn)
+						if clear != r.wantEmails {
+							t.Errorf("%s (unmask requested %v): clear e-mail and ssn %v, want %v: %s", r.who.Subject, r.unmask, clear, r.wantEmails, got)
+						}
+					}
+				})
+			}
+		})
+	}
 }
