@@ -144,6 +144,7 @@ func (s *sink) statements() []audit.Entry {
 // ground truth) and a wrapped handle (what the attacker holds).
 type lab struct {
 	b     backend
+	dsn   string
 	raw   *sql.DB
 	db    *sql.DB
 	spans *tracetest.SpanRecorder
@@ -196,7 +197,7 @@ func newLab(t *testing.T, b backend) *lab {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	l := &lab{b: b, raw: raw, spans: tracetest.NewSpanRecorder(), sink: &sink{}}
+	l := &lab{b: b, dsn: dsn, raw: raw, spans: tracetest.NewSpanRecorder(), sink: &sink{}}
 	l.exec(t,
 		"CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40), email VARCHAR(80) UNIQUE, ssn VARCHAR(20), card VARCHAR(30))",
 		"CREATE TABLE vault (id INT PRIMARY KEY, note VARCHAR(80))",

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
 	"strings"
@@ -263,6 +265,45 @@ func TestMaskingPathsAndRoles(t *testing.T) {
 						}
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestMaskingSecondResultSet lifts the stacked-statement rule (a pool for
+// trusted batch scripts) and reads masked columns in a second result set,
+// in different positions from the first.
+func TestMaskingSecondResultSet(t *testing.T) {
+	for _, b := range backends() {
+		if b.name != "pq" && b.name != "mariadb" {
+			continue // pgx and modernc.org/sqlite return one result set per text
+		}
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			p, err := guard.New(guard.WithEnvironment("production"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := sqlvigil.Open(b.driver, l.dsn, sqlvigil.WithPolicy(p), sqlvigil.WithMasker(securityMasker(t)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, q := range []string{
+				"SELECT name, id FROM people; SELECT ssn, email, card FROM people",
+				"SELECT email FROM people; SELECT name AS email, ssn AS name FROM people",
+				"SELECT body FROM notes; SELECT email AS body FROM people",
+			} {
+				rows, err := db.QueryContext(as(dev), q)
+				if err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+				got, err := readRows(rows)
+				if x := leaked(got + errorText(err)); x != "" {
+					t.Errorf("%s: %q in clear: %s (%v)", q, x, got, err)
+				}
+				t.Logf("%s -> %v %.200q", q, err, got)
 			}
 		})
 	}
