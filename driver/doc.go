@@ -65,6 +65,11 @@
 //
 // With no policy, masker or auditor, statements pass straight through.
 //
+// A statement runs as the text that was decided on, or not at all: an
+// argument that makes the driver rewrite the text (pgx runs the text a
+// QueryRewriter argument returns) is refused with guard.ErrBlocked, except
+// pgx's own NamedArgs and StrictNamedArgs, which only number placeholders.
+//
 // # Exactly once
 //
 // The pipeline runs once per statement a caller issues. When a driver
@@ -79,11 +84,14 @@
 // Preparing a statement runs no policy: the pipeline runs when a prepared
 // statement executes, once per execution.
 //
-// A retry is recognised by its context value and text. Two goroutines that
+// A retry is recognised by its context value, text and arguments. Two goroutines that
 // retry the same text at the same moment with one shared context (such as
 // context.Background()) may therefore swap runs, and a context whose type
 // cannot be compared with == (a struct holding a slice, say) gets a new run
 // per attempt. Request-scoped contexts, the usual case, have neither issue.
+// A run waiting for a retry that never comes (database/sql does not retry a
+// statement on a sql.Conn) is ended after a minute, or when its context
+// ends; a connection that closes ends the records it still holds.
 //
 // # Row limits
 //

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/lib/pq"
 
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/driver"
+	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
 )
@@ -413,5 +415,42 @@ func TestServerInAuditRecords(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// rewriter is a pgx QueryRewriter: pgx runs the text it returns instead of
+// the caller's.
+type rewriter struct{ sql string }
+
+func (r rewriter) RewriteQuery(_ context.Context, _ *pgx.Conn, _ string, args []any) (string, []any, error) {
+	return r.sql, nil, nil
+}
+
+// TestQueryRewriterRefused: an argument that makes pgx run another text
+// than the one the policy decided on is refused; pgx's own named
+// arguments still work.
+func TestQueryRewriterRefused(t *testing.T) {
+	var tg target
+	for _, x := range targets() {
+		if x.name == "pgx" {
+			tg = x
+		}
+	}
+	p, err := guard.New(guard.WithRules(guard.DestructiveDDL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openWith(t, tg, sqlvigil.WithPolicy(p))
+	mustExec(t, db, "CREATE TABLE victim (id INT)")
+	_, err = db.Exec("SELECT 1", rewriter{"DROP TABLE victim"})
+	if !errors.Is(err, guard.ErrBlocked) {
+		t.Errorf("rewriter: got %v, want guard.ErrBlocked", err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM victim").Scan(&n); err != nil {
+		t.Errorf("victim: %v", err)
+	}
+	if err := db.QueryRow("SELECT @x::int", pgx.NamedArgs{"x": 7}).Scan(&n); err != nil || n != 7 {
+		t.Errorf("named arguments: got %d %v, want 7", n, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"sync"
+	"time"
 
 	upstream "github.com/ngrok/sqlmw"
 
@@ -120,7 +121,12 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	run.script = i.cfg.analyze(i.cfg.dialect, query)
 	run.id = i.identify(ctx)
 	var denied error
-	if p := i.cfg.policy; p != nil {
+	if t := rewriterArg(args); t != "" {
+		// The driver would run another text than the one decided on.
+		reason := "an argument of type " + t + " rewrites the statement text"
+		run.verdict = guard.Verdict{Decision: guard.Deny, Reason: reason}
+		denied = &guard.BlockedError{Reason: reason}
+	} else if p := i.cfg.policy; p != nil {
 		req := i.requests.Get().(*guard.Request)
 		*req = guard.Request{
 			Identity:    run.id,
@@ -169,6 +175,29 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		return nil, denied
 	}
 	return run, nil
+}
+
+// rewriterArg names the type of an argument that makes the driver rewrite
+// the statement text, "" when there is none. pgx runs the text a
+// QueryRewriter argument (a method RewriteQuery) returns instead of the
+// caller's; only its own named arguments, which replace @name placeholders
+// by $n, are let through.
+func rewriterArg(args []sqldriver.NamedValue) string {
+	for k := range args {
+		switch args[k].Value.(type) {
+		case nil, int64, float64, bool, []byte, string, time.Time:
+			continue
+		}
+		t := reflect.TypeOf(args[k].Value)
+		if _, ok := t.MethodByName("RewriteQuery"); !ok {
+			continue
+		}
+		if t.PkgPath() == "github.com/jackc/pgx/v5" && (t.Name() == "NamedArgs" || t.Name() == "StrictNamedArgs") {
+			continue
+		}
+		return t.String()
+	}
+	return ""
 }
 
 // end closes the run's record, once.
