@@ -290,6 +290,9 @@ func harmlessLookalikes() []attack {
 		{name: "my-hint-comment", family: my, sql: "SELECT 1 /*+ ; DROP TABLE victim */"},
 		{name: "my-doubled-quote", family: my, sql: "SELECT 'a''; DROP TABLE victim; -- '"},
 		{name: "my-doubled-backtick", family: my, sql: "SELECT 1 AS `x``; DROP TABLE victim; --`"},
+		{name: "my-dash-dash-carriage-return", family: my, sql: "SELECT 1 -- x\r; DROP TABLE victim"},
+		{name: "my-hash-carriage-return", family: my, sql: "SELECT 1 # x\r; DROP TABLE victim"},
+		{name: "lite-dash-dash-carriage-return", family: lite, sql: "SELECT 1 -- x\r; DROP TABLE victim"},
 		{name: "lite-dash-dash-digit", family: lite, sql: "SELECT 1 --1; DROP TABLE victim"},
 		{name: "lite-doubled-bracket-text", family: lite, sql: "SELECT '[x]; DROP TABLE victim; --' AS x"},
 	}

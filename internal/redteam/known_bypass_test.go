@@ -41,6 +41,16 @@ type bypass struct {
 
 func destructiveBypasses() []bypass {
 	return []bypass{
+		// PostgreSQL ends a "--" comment at a carriage return as well as at
+		// a line feed (scan.l: newline [\n\r]); the analyser reads on to
+		// the line feed. Whatever follows the \r runs unseen, and the audit
+		// record shows the text without it.
+		{name: "pg-comment-carriage-return-stacked", family: pg, what: "PostgreSQL: SELECT 1 -- x\\r; DROP TABLE victim drops the table (lib/pq; pgx Exec): -- ends at \\r for the server, not for the analyser",
+			steps: []string{"SELECT 1 -- x\r; DROP TABLE victim"}},
+		{name: "pg-comment-carriage-return-agent", family: pg, who: bot, what: "PostgreSQL: a read-only AI agent drops a table with SELECT 1 -- x\\r; DROP TABLE victim",
+			steps: []string{"SELECT 1 -- x\r; DROP TABLE victim"}},
+		{name: "pg-comment-carriage-return-where", family: pg, what: "PostgreSQL: DELETE FROM victim WHERE id = 1 -- x\\r OR true deletes every row, recorded as DELETE … WHERE id = ?",
+			steps: []string{"DELETE FROM victim WHERE id = 1 -- x\r OR true"}},
 		// Opaque executors: the body of a function, procedure, rule or
 		// trigger is a string the analyser does not read, and creating one
 		// is allowed.
@@ -115,9 +125,6 @@ func destructiveBypasses() []bypass {
 
 func TestKnownBypassDestructive(t *testing.T) {
 	for _, b := range backends() {
-		if !b.proves {
-			continue
-		}
 		for _, bp := range destructiveBypasses() {
 			if bp.family != "" && bp.family != b.family {
 				continue
@@ -228,6 +235,10 @@ func leakBypasses() []leakBypass {
 			"PostgreSQL xmlparse(document email): the error's Detail quotes the e-mail", nil, identity.Identity{}},
 		{leak{name: "lite-json-path-error", family: lite, sql: "SELECT json_extract('{}', email) FROM people"},
 			"SQLite json_extract('{}', email): the error quotes the e-mail (bad JSON path: '<email>')", nil, identity.Identity{}},
+		{leak: leak{name: "pg-comment-carriage-return-union", family: pg, sql: "SELECT name FROM victim -- x\r UNION SELECT note FROM vault"},
+			what: "PostgreSQL: SELECT name FROM victim -- x\\r UNION SELECT note FROM vault reads the denied table (the analyser sees only SELECT name FROM victim)"},
+		{leak: leak{name: "pg-comment-carriage-return-union-agent", family: pg, sql: "SELECT name FROM victim -- x\r UNION SELECT note FROM vault"},
+			what: "PostgreSQL: a read-only AI agent reads the denied table through -- x\\r UNION SELECT …", who: bot},
 		{leak: leak{name: "pg-function-made-earlier", family: pg, sql: "SELECT e, s FROM people_fn()"},
 			what: "PostgreSQL set-returning function made earlier (people_fn: email, ssn AS e, s): SELECT e, s FROM people_fn() returns both in clear"},
 		{leak: leak{name: "pg-function-made-earlier-row", family: pg, sql: "SELECT people_fn()"},
