@@ -42,12 +42,11 @@
 //     a table-scoped rule ("people.ssn") masks a column of that name from
 //     any of the joined tables (over-masking rather than refusing). The
 //     star of RETURNING in INSERT, UPDATE and DELETE expands the written
-//     table. As a join
-//     with USING or NATURAL reorders columns, a column of a statement with a
-//     star also gets the sources of the item at its position and of every
-//     item returned under its name. A star over something other than a
-//     table the statement reads or writes (a CTE, a derived table, a set-
-//     returning function) leaves the columns unattributed, and so does an
+//     table. As a join with USING or NATURAL reorders columns, a column of
+//     a statement with a star also gets the sources of the item at its
+//     position and of every item returned under its name. A star naming
+//     something other than a table the statement reads or writes (a CTE, a
+//     derived table) leaves the columns unattributed, and so does an
 //     analysis that is incomplete or whose item count does not match.
 //   - In a stacked script, result set k is described by the k-th statement
 //     that returns rows only where that is certain: the driver returns one
@@ -61,7 +60,12 @@
 //     Unattributed mode decides.
 //
 // The analysis cannot see through a view: a view's columns are attributed
-// to the view, so name its columns in rules too.
+// to the view, so name its columns in rules too. Known gap: a star over a
+// FROM clause that also holds a set-returning function or a column alias
+// list (FROM people, unnest(…) u; FROM people AS p(a, b)) is reported as
+// expanding the table alone, so the function's or renamed columns are
+// taken for the table's own; deny such statements by policy until the
+// analysis reports them as incomplete.
 //
 // With no policy, masker or auditor, statements pass straight through.
 //
@@ -84,9 +88,10 @@
 // Preparing a statement runs no policy: the pipeline runs when a prepared
 // statement executes, once per execution.
 //
-// A retry is recognised by its context value, text and arguments. Two goroutines that
-// retry the same text at the same moment with one shared context (such as
-// context.Background()) may therefore swap runs, and a context whose type
+// A retry is recognised by its context value, text and arguments. Two
+// goroutines that retry the same statement at the same moment with one
+// shared context (such as context.Background()) may therefore swap runs,
+// which are then alike, and a context whose type
 // cannot be compared with == (a struct holding a slice, say) gets a new run
 // per attempt. Request-scoped contexts, the usual case, have neither issue.
 // A run waiting for a retry that never comes (database/sql does not retry a
