@@ -49,6 +49,7 @@ func New(opts ...Option) (*Auditor, error) {
 		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version)),
 		spanKind: trace.WithSpanKind(trace.SpanKindClient),
 		inst:     inst,
+		ids:      newIDCache(cfg.idAttrs),
 		idPrefix: hex.EncodeToString(b[:]) + "-",
 	}
 	if !cfg.noCaller {
@@ -140,7 +141,7 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		txr.statements.Add(1)
 	}
 	buf := a.bufs.get()
-	buf.keep(a.startAttrs(buf.kv[:0], ev))
+	buf.kv = a.startAttrs(buf.kv[:0], ev)
 	ctx, span := a.tracer.Start(ctx, spanName(ev), a.spanKind,
 		trace.WithTimestamp(now),
 		trace.WithAttributes(buf.kv...))
@@ -170,7 +171,7 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		if buf == nil {
 			buf = &attrBuf{kv: make([]attribute.KeyValue, 0, attrBufCap)}
 		}
-		buf.keep(a.statementAttrs(buf.kv[:0], ev, args, caller, haveCaller, id))
+		buf.kv = a.statementAttrs(buf.kv[:0], ev, args, caller, haveCaller, id)
 		r.attrs = buf
 	} else {
 		a.bufs.put(buf)
@@ -236,7 +237,7 @@ func (a *Auditor) statementEntry(ev *Event, id string, now time.Time, args []str
 // statementAttrs returns the identity, governance and caller attributes of
 // a statement's span.
 func (a *Auditor) statementAttrs(kv []attribute.KeyValue, ev *Event, args []string, caller Caller, haveCaller bool, id string) []attribute.KeyValue {
-	kv = identityAttrs(kv, ev.Identity, a.cfg.idAttrs)
+	kv = a.ids.appendAttrs(kv, &ev.Identity)
 	kv = appendStr(kv, MethodKey, ev.Method)
 	if len(ev.Reads) > 0 {
 		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
@@ -270,7 +271,7 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 	id, _ := identity.FromContext(ctx)
 	r := &Record{a: a, start: now, tx: true}
 	buf := a.bufs.get()
-	kv := identityAttrs(buf.kv, id, cfg.idAttrs)
+	kv := a.ids.appendAttrs(buf.kv, &id)
 	kv = append(kv, TxReadOnlyKey.Bool(readOnly))
 	kv = appendStr(kv, TxIsolationKey, isolation)
 	var caller Caller
@@ -290,7 +291,7 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 	r.span, r.ctx = span, ctx
 	r.recording = span.IsRecording()
 	if a.bufs.reusable(span, r.recording) {
-		buf.keep(kv)
+		buf.kv = kv
 		a.bufs.put(buf)
 	}
 	if len(cfg.sinks) > 0 {
@@ -342,7 +343,7 @@ func (a *Auditor) writeIntent(r *Record) error {
 			r.ended.Store(true)
 			if buf := r.attrs; buf != nil {
 				r.attrs = nil
-				buf.keep(append(buf.kv, ErrorTypeKey.String(ErrorTypeAuditUnavailable)))
+				buf.kv = append(buf.kv, ErrorTypeKey.String(ErrorTypeAuditUnavailable))
 				r.span.SetAttributes(buf.kv...)
 				if a.bufs.reusable(r.span, true) {
 					a.bufs.put(buf)
@@ -378,7 +379,7 @@ func (r *Record) end(out *Outcome) {
 		if buf == nil {
 			buf = a.bufs.get()
 		}
-		buf.keep(r.outcomeAttrs(buf, out, errType, status, errText))
+		buf.kv = r.outcomeAttrs(buf, out, errType, status, errText)
 		span.SetAttributes(buf.kv...)
 		if a.bufs.reusable(span, true) {
 			a.bufs.put(buf)

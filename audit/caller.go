@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Caller is the Go function that issued a statement: the first frame outside
@@ -44,9 +45,20 @@ var defaultSkip = [...]string{
 // callerFinder resolves program counters to the caller frame. Resolved
 // frames are cached per program counter, so a statement issued from a
 // place already seen costs a stack walk and map lookups only.
+//
+// The stack walk is most of the cost: runtime.Callers decodes each frame's
+// tables, some 100–200 ns a frame on a busy machine, and database/sql
+// alone puts about a dozen frames between the driver and its caller. The
+// finder therefore walks no further than the deepest caller it has found
+// so far (at first, a few frames), and walks on only when that is not
+// deep enough.
 type callerFinder struct {
-	skip  []string
-	cache sync.Map // uintptr → frameInfo
+	skip []string
+
+	mu     sync.RWMutex
+	frames map[uintptr]frameInfo
+	// depth is the most frames a walk has needed to reach a caller.
+	depth atomic.Int32
 }
 
 type frameInfo struct {
@@ -54,36 +66,69 @@ type frameInfo struct {
 	caller Caller
 }
 
+// Bounds of the first walk, in frames.
+const (
+	minCallerWalk = 8
+	maxCallerWalk = 64
+)
+
 func newCallerFinder(extra []string) *callerFinder {
 	skip := make([]string, 0, len(defaultSkip)+len(extra))
 	skip = append(skip, defaultSkip[:]...)
 	skip = append(skip, extra...)
-	return &callerFinder{skip: skip}
+	return &callerFinder{skip: skip, frames: make(map[uintptr]frameInfo)}
 }
 
 // find returns the caller of the function that called the auditor, or
 // false when every frame belongs to a skipped package.
 func (f *callerFinder) find() (Caller, bool) {
-	// Most stacks reach user code within a couple of dozen frames; walk
-	// further only when they do not.
-	var pcs [24]uintptr
-	for skip := 3; ; {
-		n := runtime.Callers(skip, pcs[:])
-		for _, pc := range pcs[:n] {
-			fi, ok := f.cache.Load(pc)
-			if !ok {
-				fi = f.resolve(pc)
-				f.cache.Store(pc, fi)
-			}
-			if info := fi.(frameInfo); !info.skip {
-				return info.caller, true
-			}
+	var pcs [maxCallerWalk]uintptr
+	want := min(max(int(f.depth.Load())+1, minCallerWalk), maxCallerWalk)
+	for skip, walked := 3, 0; ; {
+		n := runtime.Callers(skip, pcs[:want])
+		if c, i, ok := f.first(pcs[:n]); ok {
+			f.deepest(walked + i + 1)
+			return c, true
 		}
-		if n < len(pcs) || skip > 256 {
+		if n < want || walked >= 4*maxCallerWalk {
 			return Caller{}, false
 		}
 		skip += n
+		walked += n
+		want = maxCallerWalk
 	}
+}
+
+// deepest records that a walk needed n frames.
+func (f *callerFinder) deepest(n int) {
+	for {
+		d := f.depth.Load()
+		if int(d) >= n || f.depth.CompareAndSwap(d, int32(n)) {
+			return
+		}
+	}
+}
+
+// first returns the first frame of pcs that is not skipped, and its index.
+func (f *callerFinder) first(pcs []uintptr) (Caller, int, bool) {
+	f.mu.RLock()
+	for i, pc := range pcs {
+		fi, ok := f.frames[pc]
+		if !ok {
+			f.mu.RUnlock()
+			fi = f.resolve(pc)
+			f.mu.Lock()
+			f.frames[pc] = fi // a program has finitely many
+			f.mu.Unlock()
+			f.mu.RLock()
+		}
+		if !fi.skip {
+			f.mu.RUnlock()
+			return fi.caller, i, true
+		}
+	}
+	f.mu.RUnlock()
+	return Caller{}, 0, false
 }
 
 func (f *callerFinder) resolve(pc uintptr) frameInfo {

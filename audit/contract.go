@@ -84,6 +84,7 @@ type Auditor struct {
 	spanKind trace.SpanStartOption
 	inst     instruments
 	bufs     attrBufs
+	ids      *idCache
 	callers  *callerFinder
 	idPrefix string
 	seq      atomic.Uint64
