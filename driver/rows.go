@@ -48,6 +48,21 @@ func (r *resultRows) plan() error {
 		Columns:  columns(r.Rows, r.run.script, r.set, r.i.cfg.ordered),
 		Unmask:   r.run.verdict.Unmask,
 	}
+	if s := r.run.script; s != nil && s.Stacked() {
+		// A result set of a stacked script that cannot be described even
+		// by the union of all sources may hold anything under any name
+		// (SHOW x; SELECT ssn AS y …): refused whenever a rule is in force
+		// for the reader, whatever the masker's Unattributed mode.
+		for k := range in.Columns {
+			if in.Columns[k].Attributed {
+				continue
+			}
+			if rule := m.RuleInForce(in.Identity, in.Unmask); rule != "" {
+				return &mask.UnattributedError{Column: in.Columns[k].Name, Index: k, Rule: rule}
+			}
+			break
+		}
+	}
 	p, err := m.Plan(r.run.ctx, in)
 	if err != nil {
 		return noBadConn(err)

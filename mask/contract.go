@@ -101,3 +101,22 @@ func UnmaskRequested(ctx context.Context) bool {
 	v, _ := ctx.Value(unmaskKey{}).(bool)
 	return v
 }
+
+// RuleInForce returns the name of the first rule that masks for id (with
+// unmask saying whether the guard granted clear values), or "" when no rule
+// does. The driver uses it to refuse a result set it cannot describe at all
+// (a stacked script with a statement whose output the analysis does not
+// know) whenever anything would be masked for the reader.
+func (m *Masker) RuleInForce(id identity.Identity, unmask bool) string {
+	if m == nil {
+		return ""
+	}
+	for _, rules := range [2][]rule{m.columns, m.detection} {
+		for i := range rules {
+			if rules[i].active(id, unmask) {
+				return rules[i].Name
+			}
+		}
+	}
+	return ""
+}
