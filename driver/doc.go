@@ -55,9 +55,11 @@
 //     not (no SHOW, CALL, EXECUTE, no SELECT … INTO). Otherwise (SQLite,
 //     which returns the last statement's rows; other drivers) every column
 //     of every result set gets the union of the sources of all statements,
-//     marked computed, so it is masked as any of them would be; when even
-//     that is unknown, the columns are unattributed and the masker's
-//     Unattributed mode decides.
+//     marked computed, so it is masked as any of them would be. When even
+//     that is unknown (a statement whose output the analysis does not
+//     describe, such as SHOW, EXPLAIN or CALL), the result set is refused
+//     with mask.ErrUnattributed whenever a rule is in force for the reader,
+//     whatever the masker's Unattributed mode.
 //
 // The analysis cannot see through a view: a view's columns are attributed
 // to the view, so name its columns in rules too. Known gap: a star over a
