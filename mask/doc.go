@@ -60,8 +60,9 @@
 // name rules only, the default masks unattributed columns by name: an alias
 // in a statement the analyser cannot read escapes them, so choose
 // [UnattributedRefuse] for a pool an AI agent writes SQL for. The driver
-// leaves unattributed the columns of a stacked script, of `SELECT *` over a
-// join and of a statement the analyser did not fully read. A
+// leaves unattributed the columns of a statement the analyser did not fully
+// read (the driver package documentation says how it attributes `SELECT *`
+// and the result sets of a stacked script). A
 // column that is attributed but whose sources carry no table
 // (`SELECT email FROM a JOIN b …` without a qualifier) is matched by the
 // column part of table-scoped selectors: masked rather than refused.
