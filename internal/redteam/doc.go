@@ -30,6 +30,10 @@
 //   - every database/sql path (Exec, Query, QueryRow, Prepare + Stmt, Tx,
 //     Conn, and go-sql-driver/mysql's driver.ErrSkip fallback) is attacked,
 //     and a denial leaves the transaction or connection usable;
+//   - placeholders hidden in strings, comments and identifiers, with
+//     arguments that would break out of them, on the drivers that write
+//     arguments into the text (go-sql-driver/mysql with interpolateParams,
+//     pgx in simple-protocol mode);
 //   - masking attacks (aliases, expressions, subqueries, UNION, JSON
 //     aggregation, stars, views, RETURNING, error messages) must return no
 //     seeded clear value, in any value or any error text;
@@ -38,6 +42,9 @@
 //
 // Attacks that succeed are kept, skipped, in known_bypass_test.go, each
 // with its exact reproduction, until the package at fault is mended.
+//
+// Run the skipped reproductions with SQLVIGIL_REDTEAM_BYPASS=1; each then
+// fails, saying what the engine did.
 //
 // The servers are found as internal/testdb says; tests skip (or fail, with
 // CI=true) when one is unreachable.

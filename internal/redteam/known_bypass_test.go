@@ -443,3 +443,28 @@ func TestKnownBypassReadOnlyWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownBypassInterpolatedComment: go-sql-driver/mysql with
+// interpolateParams reads "/*/" as a comment opened and closed, MariaDB as
+// a comment opened only. A placeholder after it is outside a comment for
+// the driver, which writes the quoted argument there; inside one for the
+// server, where the argument's "*/" ends the comment and what follows
+// runs. The analyser reads the text as the server does (no placeholder)
+// yet the guard lets one argument through.
+func TestKnownBypassInterpolatedComment(t *testing.T) {
+	for _, b := range backends() {
+		if b.name != "mariadb-interpolate" {
+			continue
+		}
+		for _, who := range []identity.Identity{dev, bot} {
+			t.Run(b.name+"/"+who.Subject, func(t *testing.T) {
+				knownBypass(t, "go-sql-driver/mysql interpolateParams: SELECT 1 /*/ ? */ with the argument \"*/; DROP TABLE victim; -- \" drops the table, even for a read-only agent")
+				l := newLab(t, b)
+				_, err := l.db.ExecContext(as(who), "SELECT 1 /*/ ? */", "*/; DROP TABLE victim; -- ")
+				if h := l.victim(); h != "" || !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("error %v; victim %s", err, h)
+				}
+			})
+		}
+	}
+}

@@ -151,6 +151,16 @@ func (l *lab) read(t *testing.T, who identity.Identity, q string) (string, error
 	return readRows(rows)
 }
 
+// readArgs is read with bound arguments.
+func (l *lab) readArgs(t *testing.T, who identity.Identity, q string, args ...any) (string, error) {
+	t.Helper()
+	rows, err := l.db.QueryContext(as(who), q, args...)
+	if err != nil {
+		return "", err
+	}
+	return readRows(rows)
+}
+
 // readRows reads and closes rows.
 func readRows(rows *sql.Rows) (string, error) {
 	defer rows.Close()
