@@ -99,15 +99,30 @@ func isDestructive(st *Statement) bool {
 	return false
 }
 
-// MissingWhere denies an UPDATE or DELETE without a WHERE clause, or with
-// one the analyser recognises as always true (WHERE 1=1, WHERE true,
-// … OR 1=1, WHERE id = id). It looks at the statement's effect, so a DELETE
-// inside a CTE, or under EXPLAIN ANALYZE, is caught too; when the analyser
-// does not describe such a nested WHERE, the rule denies (fails closed).
+// MissingWhere denies a statement that runs an UPDATE or DELETE without a
+// WHERE clause, or with one that cannot single out rows
+// ([sqlparse.Where.Trivial] lists exactly what counts: a predicate that
+// reads no column of the written table — WHERE 1=1, WHERE true, WHERE NOT
+// (1=0), WHERE 2 > 1, WHERE 1 IN (1,2), WHERE 'a' LIKE '%', WHERE EXISTS
+// (SELECT 1), WHERE (SELECT 1) = 1, WHERE coalesce(1,0)=1, WHERE 1::bool,
+// WHERE $1 = $2 —, a column compared with itself — id = id, id IS NOT
+// DISTINCT FROM id, name LIKE '%' —, and an OR with such a branch — … OR
+// 1=1, … OR $1). A constant the analyser knows to be false (WHERE 1=0)
+// changes no row and passes.
 //
-// It cannot recognise every tautology (WHERE id > 0 on a positive key,
-// WHERE f(x) for a function that is always true), and a LIMIT does not
-// satisfy it: cap rows with [MaxRows].
+// It judges every UPDATE and DELETE the statement runs: the statement
+// itself, a data-modifying CTE (WITH d AS (DELETE FROM t RETURNING *)
+// SELECT … is denied, the same with WHERE id = 1 inside passes), the
+// statement under EXPLAIN ANALYZE (plain EXPLAIN runs nothing and
+// passes), the statement PREPARE … AS prepares and an EXECUTE in the same
+// text runs. An upsert (ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE)
+// and a MERGE that deletes have no WHERE of their own and are denied.
+//
+// It cannot recognise tautologies over real columns (WHERE id > 0 on a
+// positive key, WHERE id = 1 OR id <> 1, WHERE id IN (SELECT id FROM the
+// same table), a bare column as a truth value in MySQL or SQLite), and it
+// cannot see UPDATE or DELETE inside functions, procedures, triggers or
+// rules. A LIMIT does not satisfy it: cap rows with [MaxRows].
 func MissingWhere() NamedRule { return Named(RuleMissingWhere, missingWhere{}) }
 
 type missingWhere struct{}
@@ -119,9 +134,30 @@ func (x missingWhere) Check(_ context.Context, r *Request) Outcome {
 	return Outcome{}
 }
 
-func (missingWhere) objects(r *Request) bool {
-	if anyStatement(r.Script, isUnbounded) {
-		return true
+func (missingWhere) objects(r *Request) bool { return unbounded(r.Script) }
+
+// unbounded reports a script that runs an UPDATE or DELETE without a
+// restricting WHERE. The analyser states it for each statement
+// (Restriction); a statement that does not (one built by hand) is judged
+// by its own WHERE and those of the statements it wraps, which fails
+// closed for data-modifying CTEs.
+func unbounded(s *Script) bool {
+	if s == nil {
+		return false
+	}
+	for i := range s.Statements {
+		st := &s.Statements[i]
+		switch st.Restriction {
+		case sqlparse.RestrictionMissing:
+			return true
+		case sqlparse.RestrictionAll, sqlparse.RestrictionNoWrites:
+			continue
+		}
+		for ; st != nil; st = st.Inner {
+			if isUnbounded(st) {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -218,16 +254,30 @@ func funcIs(is func(string) bool, name string) bool {
 }
 
 // DangerousCalls denies commands and functions that leave the database's
-// own tables: COPY … PROGRAM, COPY to or from a server file (any COPY not
-// to STDOUT or from STDIN), SELECT … INTO OUTFILE or
-// DUMPFILE, LOAD DATA (LOCAL or not), SQLite ATTACH, PostgreSQL DO blocks
-// (code the analyser cannot read), and calls to server-file, large-object,
-// dblink, dynamic-SQL (query_to_xml and kin), sleep (pg_sleep, SLEEP,
-// BENCHMARK), session-killing and extension-loading functions, with or
-// without a schema qualifier.
+// own tables or run code the guard cannot read:
+//   - COPY … PROGRAM, COPY to or from a server file (any COPY not to
+//     STDOUT or from STDIN), SELECT … INTO OUTFILE or DUMPFILE, LOAD DATA
+//     (LOCAL or not), SQLite ATTACH and VACUUM INTO: the analyser's
+//     Program, Local, IntoFile and ReadsFile facts;
+//   - PostgreSQL DO blocks and MySQL DO;
+//   - statements that store code the server runs later, or load it:
+//     CREATE [OR REPLACE] FUNCTION, PROCEDURE, AGGREGATE, TRIGGER, EVENT
+//     TRIGGER, RULE, MySQL EVENT, CREATE EXTENSION (the DefinesCode
+//     fact): a body is a string the guard does not read, and it runs
+//     later under another statement's name;
+//   - calls to server-file, large-object, dblink, dynamic-SQL
+//     (query_to_xml and kin), sleep (pg_sleep, SLEEP, BENCHMARK),
+//     session-killing and extension-loading functions, with or without a
+//     schema qualifier.
 //
-// It cannot see these calls when they are made inside a user-defined
-// function or procedure, or through a function it does not list.
+// It does not deny CALL of an existing procedure, a SELECT of a
+// user-defined function, or MySQL HANDLER, which many applications use;
+// what such code does is not visible to any built-in. Deny them to AI
+// agents with [ReadOnly] (which denies CALL and HANDLER, and with
+// [ReadAccess].KnownFunctionsOnly unknown functions), and give such
+// identities a database role without write privileges. Migrations that
+// create functions or triggers should run under an identity this rule
+// does not apply to ([NamedRule.When]).
 func DangerousCalls() NamedRule { return Named(RuleDangerous, dangerous{}) }
 
 type dangerous struct{}
@@ -240,39 +290,24 @@ func (x dangerous) Check(_ context.Context, r *Request) Outcome {
 }
 
 func (dangerous) objects(r *Request) bool {
-	if anyStatement(r.Script, isDangerous) || copiesServerFile(r.Script) {
+	if anyStatement(r.Script, isDangerous) {
 		return true
-	}
-	return false
-}
-
-// copiesServerFile reports a COPY that is not to or from the client: the
-// model flags COPY … TO a file but not COPY … FROM a server file, so a COPY
-// passes only as the single statement of a script whose literal-free text
-// names STDIN or STDOUT.
-func copiesServerFile(s *Script) bool {
-	if s == nil {
-		return false
-	}
-	for i := range s.Statements {
-		if s.Statements[i].Kind != sqlparse.KindCopy {
-			continue
-		}
-		if len(s.Statements) != 1 {
-			return true
-		}
-		return !containsWordFold(s.Normalized, "stdin") && !containsWordFold(s.Normalized, "stdout")
 	}
 	return false
 }
 
 func isDangerous(st *Statement) bool {
-	if st.Program || st.Local || st.IntoFile {
+	if st.Program || st.Local || st.IntoFile || st.ReadsFile || st.DefinesCode {
 		return true
 	}
 	switch st.Kind {
 	case sqlparse.KindLoadData, sqlparse.KindAttach, sqlparse.KindDo:
 		return true
+	case sqlparse.KindCreate:
+		switch st.Object {
+		case sqlparse.ObjectFunction, sqlparse.ObjectProcedure, sqlparse.ObjectTrigger, sqlparse.ObjectExtension:
+			return true
+		}
 	}
 	for _, f := range st.Functions {
 		if funcIs(isDangerousName, f) {
@@ -283,13 +318,15 @@ func isDangerous(st *Statement) bool {
 }
 
 // PrivilegeChanges denies GRANT, REVOKE, CREATE / ALTER / DROP / RENAME of a
-// role or user, and session identity changes (SET ROLE, SET SESSION
-// AUTHORIZATION, SET PASSWORD, ALTER DEFAULT PRIVILEGES).
+// role or user, ALTER DEFAULT PRIVILEGES, session identity changes (SET
+// ROLE, SET SESSION AUTHORIZATION, SET role = …, RESET ROLE, MySQL SET
+// DEFAULT ROLE, SET PASSWORD: the analyser's PrivilegeSetting fact, per
+// statement), and calls of set_config, whose setting name (role,
+// session_authorization) is a literal the guard does not read.
 //
-// It recognises SET forms by their words in the literal-free text of the
-// script, so in a stacked script a role word in any statement marks every
-// SET of it. It cannot see privilege changes made inside functions,
-// procedures or dynamic SQL.
+// It cannot see privilege changes made inside functions, procedures or
+// dynamic SQL, nor ownership and row-level-security changes (ALTER … OWNER
+// TO, ALTER TABLE … DISABLE ROW LEVEL SECURITY, CREATE POLICY).
 func PrivilegeChanges() NamedRule { return Named(RulePrivileges, privileges{}) }
 
 type privileges struct{}
@@ -301,21 +338,12 @@ func (x privileges) Check(_ context.Context, r *Request) Outcome {
 	return Outcome{}
 }
 
-func (privileges) objects(r *Request) bool {
-	if r.Script == nil {
-		return false
-	}
-	for i := range r.Script.Statements {
-		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
-			if isPrivilegeChange(st, r.Script.Normalized) {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (privileges) objects(r *Request) bool { return anyStatement(r.Script, isPrivilegeChange) }
 
-func isPrivilegeChange(st *Statement, text string) bool {
+func isPrivilegeChange(st *Statement) bool {
+	if st.PrivilegeSetting || callsSetConfig(st) {
+		return true
+	}
 	switch st.Kind {
 	case sqlparse.KindGrant, sqlparse.KindRevoke:
 		return true
@@ -323,26 +351,34 @@ func isPrivilegeChange(st *Statement, text string) bool {
 		if st.Object == sqlparse.ObjectRole {
 			return true
 		}
-		if st.Kind == sqlparse.KindAlter && containsWordFold(text, "privileges") {
-			return true
-		}
-	case sqlparse.KindSet, sqlparse.KindReset:
-		return containsWordFold(text, "role") || containsWordFold(text, "authorization") ||
-			containsWordFold(text, "password")
 	}
 	return st.Effect == sqlparse.KindGrant || st.Effect == sqlparse.KindRevoke
+}
+
+func callsSetConfig(st *Statement) bool {
+	for _, f := range st.Functions {
+		if i := strings.LastIndexByte(f, '.'); i >= 0 {
+			f = f[i+1:]
+		}
+		if strings.EqualFold(f, "set_config") {
+			return true
+		}
+	}
+	return false
 }
 
 // LexingSettings denies statements that change how the server lexes later
 // statements: PostgreSQL standard_conforming_strings, backslash_quote and
 // client_encoding; MySQL sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES), SET
-// NAMES and character sets; and any call of set_config, whose setting name
-// is a literal the guard does not read. It looks at SET, RESET and ALTER …
-// SET statements by the words of the literal-free text.
+// NAMES and character sets; RESET ALL; ALTER DATABASE / ROLE / USER /
+// SYSTEM … SET or RESET of one of these for later sessions; and any call
+// of set_config, whose setting name is a literal the guard does not read.
+// It reads the analyser's LexingSetting fact of each statement (and of the
+// statements it wraps) and the functions called.
 //
 // Make it a review ([NamedRule.Reviewed]) where a service legitimately
 // changes one of these. It cannot see settings changed by a function or
-// procedure, or in the server or role configuration.
+// procedure, or in the server configuration file.
 func LexingSettings() NamedRule { return Named(RuleLexingSettings, lexing{}) }
 
 type lexing struct{}
@@ -354,49 +390,9 @@ func (x lexing) Check(_ context.Context, r *Request) Outcome {
 	return Outcome{}
 }
 
-func (lexing) objects(r *Request) bool {
-	if r.Script == nil {
-		return false
-	}
-	for i := range r.Script.Statements {
-		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
-			if changesLexing(st, r.Script.Normalized) {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (lexing) objects(r *Request) bool { return anyStatement(r.Script, changesLexing) }
 
-func changesLexing(st *Statement, text string) bool {
-	for _, f := range st.Functions {
-		if i := strings.LastIndexByte(f, '.'); i >= 0 {
-			f = f[i+1:]
-		}
-		if strings.EqualFold(f, "set_config") {
-			return true
-		}
-	}
-	switch st.Kind {
-	case sqlparse.KindSet, sqlparse.KindReset, sqlparse.KindAlter:
-	default:
-		return false
-	}
-	// These settings change how the server splits the text into tokens; the
-	// analyser reads text with the defaults, so changing one on a live
-	// connection could make a later statement mean something else to the
-	// server than to the guard.
-	for _, w := range [...]string{
-		"standard_conforming_strings", "backslash_quote", "client_encoding",
-		"sql_mode", "ansi_quotes", "no_backslash_escapes", "names", "charset",
-		"character", "character_set_client", "character_set_connection",
-	} {
-		if containsWordFold(text, w) {
-			return true
-		}
-	}
-	return false
-}
+func changesLexing(st *Statement) bool { return st.LexingSetting || callsSetConfig(st) }
 
 // MaxRows caps the rows one UPDATE, DELETE or MERGE may change at n. The
 // policy only states the cap ([Verdict.MaxRowsAffected]); the driver
@@ -424,38 +420,4 @@ func isRowWrite(st *Statement) bool {
 		return true
 	}
 	return false
-}
-
-// containsWordFold reports whether s contains word (lowercase ASCII) as a
-// whole word, ignoring ASCII case. Word characters are letters, digits, '_'
-// and '$'.
-func containsWordFold(s, word string) bool {
-	n := len(word)
-	for i := 0; i+n <= len(s); i++ {
-		if i > 0 && isWordByte(s[i-1]) {
-			continue
-		}
-		if i+n < len(s) && isWordByte(s[i+n]) {
-			continue
-		}
-		match := true
-		for j := 0; j < n; j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != word[j] {
-				match = false
-				break
-			}
-		}
-		if match {
-			return true
-		}
-	}
-	return false
-}
-
-func isWordByte(c byte) bool {
-	return c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= 0x80
 }

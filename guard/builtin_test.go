@@ -61,7 +61,9 @@ func TestBuiltins(t *testing.T) {
 		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(guard.KindExplain, effect(guard.KindDelete), inner(stmt(guard.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
 
 		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(guard.KindCopy, with(func(s *guard.Statement) { s.Program = true }))), "", guard.RuleDangerous},
-		{"copy from a server file", bob, script("COPY t FROM ?", stmt(guard.KindCopy, writes("t"))), "", guard.RuleDangerous},
+		{"copy from a server file", bob, script("COPY t FROM ?", stmt(guard.KindCopy, writes("t"), with(func(s *guard.Statement) { s.ReadsFile = true }))), "", guard.RuleDangerous},
+		{"create function", bob, script("CREATE FUNCTION f() RETURNS int AS ? LANGUAGE sql", stmt(guard.KindCreate, object(guard.ObjectFunction))), "", guard.RuleDangerous},
+		{"create rule", bob, script("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM u", stmt(guard.KindCreate, object(guard.ObjectOther), with(func(s *guard.Statement) { s.DefinesCode = true }))), "", guard.RuleDangerous},
 		{"copy from stdin passes", bob, script("COPY t FROM STDIN", stmt(guard.KindCopy, writes("t"))), "", ""},
 		{"copy to stdout passes", bob, script("COPY (SELECT a FROM t) TO STDOUT", stmt(guard.KindCopy, reads("t"))), "", ""},
 		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(guard.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
@@ -77,15 +79,19 @@ func TestBuiltins(t *testing.T) {
 		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(guard.KindGrant)), "", guard.RulePrivileges},
 		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(guard.KindRevoke)), "", guard.RulePrivileges},
 		{"create role", bob, script("CREATE ROLE x", stmt(guard.KindCreate, object(guard.ObjectRole))), "", guard.RulePrivileges},
-		{"set role", bob, script("SET ROLE admin", stmt(guard.KindSet)), "", guard.RulePrivileges},
-		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(guard.KindSet)), "", guard.RulePrivileges},
+		{"set role", bob, script("SET ROLE admin", stmt(guard.KindSet, privSetting)), "", guard.RulePrivileges},
+		{"role word elsewhere in a stacked script", bob, script("SET work_mem = ?; SELECT role FROM t", stmt(guard.KindSet), stmt(guard.KindSelect, reads("t"))), "", guard.RuleStacked},
+		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(guard.KindSet, privSetting)), "", guard.RulePrivileges},
 		{"set search_path passes", bob, script("SET search_path = ?", stmt(guard.KindSet)), "", ""},
 
-		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
-		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
-		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
-		{"set names", bob, script("SET NAMES ?", stmt(guard.KindSet)), "", guard.RuleLexingSettings},
-		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(guard.KindSelect, funcs("set_config"))), "", guard.RuleLexingSettings},
+		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"lexing setting in an explained statement", bob, script("EXPLAIN SELECT ?", stmt(guard.KindExplain, inner(stmt(guard.KindSelect, lexSetting)))), "", guard.RuleLexingSettings},
+		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"set names", bob, script("SET NAMES ?", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		// set_config may set role or session_authorization as well: the
+		// earlier privileges rule denies it first.
+		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(guard.KindSelect, funcs("set_config"))), "", guard.RulePrivileges},
 		{"sql_mode as a column passes", bob, script("SELECT sql_mode FROM t", stmt(guard.KindSelect, reads("t"))), "", ""},
 
 		{"agent reads", agent, sel("public.t"), "", ""},

@@ -92,7 +92,7 @@ func attributes() []attribute {
 			}
 			return int64(len(r.Script.Statements))
 		}},
-		{"statement.unbounded", cel.BoolType, func(r *Request) any { return anyStatement(r.Script, isUnbounded) }},
+		{"statement.unbounded", cel.BoolType, func(r *Request) any { return unbounded(r.Script) }},
 		{"statement.drops_column", cel.BoolType, func(r *Request) any {
 			return anyStatement(r.Script, func(st *Statement) bool { return st.DropsColumn })
 		}},

@@ -44,6 +44,11 @@ func inner(in guard.Statement) stmtOpt {
 }
 func with(f func(*guard.Statement)) stmtOpt { return f }
 
+var (
+	privSetting = with(func(s *guard.Statement) { s.PrivilegeSetting = true })
+	lexSetting  = with(func(s *guard.Statement) { s.LexingSetting = true })
+)
+
 func tables(ts []string) []guard.Table {
 	out := make([]guard.Table, 0, len(ts))
 	for _, t := range ts {

@@ -121,6 +121,7 @@ func (a *analyzer) prepare(lo, hi int) {
 		a.statement(i+1, hi, inner)
 		a.st.Inner = inner
 		a.st.Functions = inner.Functions
+		a.restrictFrom(inner.Restriction)
 		if !inner.Complete {
 			a.fail(inner.Reason)
 		}
@@ -138,6 +139,7 @@ func (a *analyzer) prepare(lo, hi int) {
 			case 1:
 				inner := in.Statements[0]
 				a.st.Inner = &inner
+				a.restrictFrom(inner.Restriction)
 				if !inner.Complete {
 					a.fail(inner.Reason)
 				}
@@ -172,7 +174,20 @@ func (a *analyzer) set(lo, hi int) {
 		a.fail("SET STATEMENT … FOR")
 	}
 	a.markLexing(lo+1, hi)
+	a.markPrivilege(lo+1, hi)
 	a.scanAll(lo+1, hi)
+}
+
+// markPrivilege records a SET or RESET of the session's identity or of a
+// password. A word in any place counts: the analyser errs towards
+// sensitive.
+func (a *analyzer) markPrivilege(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		if a.isAny(i, "ROLE", "AUTHORIZATION", "SESSION_AUTHORIZATION", "PASSWORD") {
+			a.st.PrivilegeSetting = true
+			return
+		}
+	}
 }
 
 func (a *analyzer) markLexing(lo, hi int) {
@@ -204,7 +219,11 @@ func (a *analyzer) reset(lo, hi int) {
 		return
 	}
 	a.kind(KindReset)
+	if a.is(lo+1, "ALL") {
+		a.st.LexingSetting = true
+	}
 	a.markLexing(lo+1, hi)
+	a.markPrivilege(lo+1, hi)
 }
 
 // explain reads EXPLAIN / DESCRIBE, and whether the inner statement runs.
@@ -260,6 +279,7 @@ func (a *analyzer) explainInner(i, hi int, runs bool) {
 		a.function(f)
 	}
 	if runs {
+		a.restrictFrom(inner.Restriction)
 		for _, t := range inner.Writes {
 			a.write(t)
 		}
@@ -380,6 +400,7 @@ func (a *analyzer) execute(lo, hi int) {
 		}
 		a.st.Inner = p.st
 		a.st.Effect = p.st.Effect
+		a.restrictFrom(p.st.Restriction)
 		a.st.IntoFile = p.st.IntoFile
 		for _, t := range p.st.Reads {
 			a.read(t)

@@ -98,6 +98,12 @@ func (a *analyzer) create(lo, hi int) {
 		return
 	}
 	a.st.Object = obj
+	switch {
+	case obj == ObjectFunction, obj == ObjectProcedure, obj == ObjectTrigger, obj == ObjectExtension,
+		a.isAny(i, "RULE", "EVENT"):
+		// Code the server runs later, or loads: not read here.
+		a.st.DefinesCode = true
+	}
 	i += n
 	if a.is(i, "CONCURRENTLY") {
 		i++
@@ -223,8 +229,21 @@ func (a *analyzer) alter(lo, hi int) {
 		return
 	}
 	a.st.Object = obj
+	if a.is(lo+1, "DEFAULT") && a.is(lo+2, "PRIVILEGES") {
+		a.st.PrivilegeSetting = true
+	}
 	i += n
 	if !tableLike(obj) {
+		if obj == ObjectDatabase || obj == ObjectRole || a.is(lo+1, "SYSTEM") {
+			// ALTER DATABASE | ROLE | USER | SYSTEM … SET or RESET a setting
+			// for later sessions.
+			for k := i; k < hi; k++ {
+				if a.isAny(k, "SET", "RESET") {
+					a.markLexing(k+1, hi)
+					break
+				}
+			}
+		}
 		a.scanAll(i, hi)
 		return
 	}

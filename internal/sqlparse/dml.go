@@ -94,6 +94,7 @@ func (a *analyzer) insert(lo, hi int) {
 		switch {
 		case a.is(i, "ON") && a.is(i+1, "DUPLICATE") && a.is(i+2, "KEY") && a.is(i+3, "UPDATE"):
 			a.effect(KindUpdate)
+			a.restrict(false) // no WHERE of its own
 			a.scanAll(i+4, hi)
 			return
 		case a.is(i, "ON") && a.is(i+1, "CONFLICT"):
@@ -132,6 +133,7 @@ func (a *analyzer) onConflict(i, hi int) int {
 		return hi
 	}
 	a.effect(KindUpdate)
+	a.restrict(false) // no WHERE of its own
 	i = a.expr(i+2, hi)
 	if a.is(i, "WHERE") {
 		i = a.expr(i+1, hi)
@@ -179,8 +181,16 @@ func (a *analyzer) update(lo, hi int) {
 	a.tail(i, hi, sc)
 }
 
-// tail reads WHERE, ORDER BY, LIMIT and RETURNING of UPDATE and DELETE.
+// tail reads WHERE, ORDER BY, LIMIT and RETURNING of UPDATE and DELETE,
+// and records whether the statement's WHERE restricts rows. The targets
+// are the relations of sc whose columns restrict them: the written table,
+// or every table of a MySQL multi-table statement (its joins tie them).
 func (a *analyzer) tail(i, hi int, sc *scope) {
+	targets := sc.rels
+	if a.d != MySQL && len(targets) > 1 {
+		targets = targets[:1]
+	}
+	defer func() { a.restrict(a.st.Where.Present && !a.st.Where.Trivial) }()
 	for i < hi {
 		switch {
 		case a.is(i, "WHERE"):
@@ -190,7 +200,7 @@ func (a *analyzer) tail(i, hi int, sc *scope) {
 				continue
 			}
 			end := a.expr(i+1, hi)
-			a.st.Where.Trivial = a.trivial(i+1, end)
+			a.st.Where.Trivial = a.trivialWhere(i+1, end, targets)
 			i = end
 		case a.is(i, "ORDER") && a.is(i+1, "BY"):
 			i = a.expr(i+2, hi)
@@ -317,6 +327,7 @@ func (a *analyzer) merge(lo, hi int) {
 		switch {
 		case a.is(i, "DELETE"):
 			a.st.Effect = KindDelete
+			a.restrict(false) // no WHERE of its own
 		case a.is(i, "RETURNING"):
 			a.returning(i+1, hi, sc)
 			return
@@ -330,171 +341,6 @@ func (a *analyzer) merge(lo, hi int) {
 		}
 		i++
 	}
-}
-
-// trivial reports whether the condition [lo, hi) is always true.
-func (a *analyzer) trivial(lo, hi int) bool {
-	a.depth++
-	defer func() { a.depth-- }()
-	if a.depth > maxDepth {
-		return false
-	}
-	// Strip enclosing parentheses.
-	for lo < hi && a.isOp(lo, "(") && int(a.toks[lo].m) == hi-1 {
-		lo++
-		hi--
-	}
-	if lo >= hi {
-		return false
-	}
-	// Any disjunct trivially true makes the whole true.
-	start := lo
-	for i := lo; i <= hi; i++ {
-		if i < hi {
-			if m := a.toks[i].m; m > int32(i) {
-				i = int(m)
-				continue
-			}
-			if !a.is(i, "OR") && !a.isOp(i, "||") || a.isOp(i, "||") && a.d != MySQL {
-				continue
-			}
-		}
-		if start == lo && i == hi {
-			return a.trivialConj(lo, hi)
-		}
-		if a.trivial(start, i) {
-			return true
-		}
-		start = i + 1
-	}
-	return false
-}
-
-// trivialConj reports whether a conjunction is always true.
-func (a *analyzer) trivialConj(lo, hi int) bool {
-	start := lo
-	parts := 0
-	for i := lo; i <= hi; i++ {
-		if i < hi {
-			if m := a.toks[i].m; m > int32(i) {
-				i = int(m)
-				continue
-			}
-			if !a.is(i, "AND") && !(a.isOp(i, "&&") && a.d == MySQL) {
-				continue
-			}
-			if a.is(i-2, "BETWEEN") || a.is(i-3, "BETWEEN") && a.isOp(i-2, "-") {
-				continue
-			}
-		}
-		parts++
-		if start == lo && i == hi {
-			return a.trivialAtom(lo, hi)
-		}
-		if !a.trivial(start, i) {
-			return false
-		}
-		start = i + 1
-	}
-	return parts > 0
-}
-
-// trivialAtom reports whether a comparison or constant is always true.
-func (a *analyzer) trivialAtom(lo, hi int) bool {
-	n := hi - lo
-	switch {
-	case n == 1:
-		t := a.toks[lo]
-		switch t.kind {
-		case tWord:
-			return a.is(lo, "TRUE")
-		case tNumber:
-			return a.d != PostgreSQL && nonZero(a.text(lo))
-		}
-		return false
-	case n == 2 && a.is(lo, "NOT"):
-		return a.is(lo+1, "FALSE") || a.toks[lo+1].kind == tNumber && a.d != PostgreSQL && !nonZero(a.text(lo+1))
-	case n == 2 && a.is(lo+1, "ISNULL") == false && a.isOp(lo, "-") && a.toks[lo+1].kind == tNumber:
-		return a.d != PostgreSQL && nonZero(a.text(lo+1))
-	}
-	// n BETWEEN a AND b with numbers.
-	if n == 5 && a.is(lo+1, "BETWEEN") && a.is(lo+3, "AND") {
-		x, y, z := a.num(lo), a.num(lo+2), a.num(lo+4)
-		return x != nil && y != nil && z != nil && *y <= *x && *x <= *z
-	}
-	// lhs op rhs with single-token sides, or identical sides.
-	for i := lo + 1; i < hi-1; i++ {
-		if m := a.toks[i].m; m > int32(i) {
-			i = int(m)
-			continue
-		}
-		if a.toks[i].kind != tOp {
-			if a.isAny(i, "LIKE", "IS", "IN") {
-				return a.trivialOp(lo, i, hi)
-			}
-			continue
-		}
-		switch a.text(i) {
-		case "=", "==", "<=>", ">=", "<=", "!=", "<>", "<", ">":
-			return a.trivialOp(lo, i, hi)
-		}
-	}
-	return false
-}
-
-func (a *analyzer) trivialOp(lo, op, hi int) bool {
-	opText := a.text(op)
-	l, r := a.src[a.toks[lo].pos:a.toks[op-1].end], a.src[a.toks[op+1].pos:a.toks[hi-1].end]
-	same := a.sameTokens(lo, op, op+1, hi)
-	switch {
-	case a.is(op, "LIKE"):
-		return op+2 == hi && a.toks[op+1].kind == tString && (r == "'%'" || r == "'%%'")
-	case a.is(op, "IS"):
-		// x IS NOT NULL is not trivial; TRUE IS TRUE and NULL IS NULL are.
-		return op-lo == 1 && op+2 == hi && (a.is(lo, "TRUE") && a.is(op+1, "TRUE") || a.is(lo, "NULL") && a.is(op+1, "NULL"))
-	case a.is(op, "IN"):
-		return op-lo == 1 && a.toks[lo].kind == tNumber && a.isOp(op+1, "(") && op+4 == hi && a.text(op+2) == l
-	}
-	if same {
-		switch opText {
-		case "=", "==", "<=>", ">=", "<=":
-			// x = x is true for every non-NULL x; literals are never NULL.
-			return true
-		}
-		return false
-	}
-	lk, rk := a.toks[lo].kind, a.toks[op+1].kind
-	if op-lo != 1 || hi-op != 2 {
-		return false
-	}
-	if lk == tNumber && rk == tNumber {
-		x, err1 := strconv.ParseFloat(l, 64)
-		y, err2 := strconv.ParseFloat(r, 64)
-		if err1 != nil || err2 != nil {
-			return false
-		}
-		switch opText {
-		case "=", "==", "<=>":
-			return x == y
-		case "!=", "<>":
-			return x != y
-		case "<":
-			return x < y
-		case ">":
-			return x > y
-		case "<=":
-			return x <= y
-		case ">=":
-			return x >= y
-		}
-	}
-	if (lk == tString || lk == tDQ) && (rk == tString || rk == tDQ) {
-		switch opText {
-		case "!=", "<>":
-			return l != r
-		}
-	}
-	return false
 }
 
 // sameTokens reports whether [a0, a1) and [b0, b1) hold the same tokens.

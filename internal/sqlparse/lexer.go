@@ -30,6 +30,9 @@ type token struct {
 	// esc is true for a quoted identifier holding doubled quotes or escapes
 	// that must be decoded.
 	esc bool
+	// rel is set by the analyser on the name or alias of a relation in a
+	// FROM list: such a word is no column.
+	rel bool
 }
 
 // lexFlaw is the first thing the lexer could not read with certainty.

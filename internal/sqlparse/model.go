@@ -131,9 +131,64 @@ func (t Table) String() string {
 // Where describes the WHERE clause of an UPDATE or DELETE.
 type Where struct {
 	Present bool // a WHERE clause exists
-	// Trivial is true when the clause is recognised as always true
-	// (WHERE 1=1, WHERE true, WHERE 'a'='a', … OR 1=1, WHERE id = id).
+	// Trivial is true when the clause cannot single out rows of the
+	// written table:
+	//   - it reads no column of the written table: a constant predicate,
+	//     possibly with placeholders, functions or subqueries that read no
+	//     such column (WHERE 1=1, WHERE true, WHERE NOT (1=0), WHERE
+	//     EXISTS (SELECT 1), WHERE coalesce(1,0)=1, WHERE $1 = $2, WHERE
+	//     random() < 2, UPDATE t … FROM o WHERE o.id = 5) — unless it is
+	//     recognised as always false (WHERE 1=0, WHERE false), which
+	//     changes no row;
+	//   - it compares a column with itself (id = id, t.id >= t.id) or
+	//     matches it with LIKE '%';
+	//   - it is an OR with a branch of either kind (… OR 1=1, … OR $1),
+	//     or an AND of such clauses.
+	//
+	// A name counts as a column of the written table unless it is known to
+	// be something else: a keyword, a function, a type, a table or alias
+	// of a subquery, or a column qualified by another table. Unqualified
+	// names count, also inside subqueries (they may be correlated), so
+	// the analyser errs towards "not trivial"; in a MySQL multi-table
+	// UPDATE or DELETE a column of any of its tables counts. Tautologies
+	// over real columns (id > 0 on a positive key, x IS NULL OR x IS NOT
+	// NULL) are not recognised.
 	Trivial bool
+}
+
+// Restriction says whether the UPDATE and DELETE statements a statement
+// runs are each restricted by a WHERE clause. The zero value,
+// RestrictionUnknown, is never produced by the analyser: it marks a
+// Statement built by hand, whose Where and Effect must then be judged.
+type Restriction uint8
+
+// Restrictions.
+const (
+	RestrictionUnknown Restriction = iota
+	// RestrictionNoWrites: the statement runs no UPDATE or DELETE (an
+	// EXPLAIN without ANALYZE runs none).
+	RestrictionNoWrites
+	// RestrictionAll: every UPDATE and DELETE it runs has a WHERE clause
+	// that is present and not Trivial.
+	RestrictionAll
+	// RestrictionMissing: at least one UPDATE or DELETE it runs has no
+	// WHERE clause or a Trivial one; also an upsert (ON CONFLICT DO UPDATE,
+	// ON DUPLICATE KEY UPDATE) and a MERGE that deletes, which have no
+	// WHERE of their own.
+	RestrictionMissing
+)
+
+// String returns "unknown", "no writes", "all" or "missing".
+func (r Restriction) String() string {
+	switch r {
+	case RestrictionNoWrites:
+		return "no writes"
+	case RestrictionAll:
+		return "all"
+	case RestrictionMissing:
+		return "missing"
+	}
+	return "unknown"
 }
 
 // Column is one item of a SELECT list (or RETURNING list): the name it is
@@ -189,8 +244,16 @@ type Statement struct {
 	// Functions are the functions called, lowercase, schema-qualified when
 	// the text qualifies them.
 	Functions []string
-	// Where describes the WHERE clause of an UPDATE or DELETE.
+	// Where describes the WHERE clause of an UPDATE or DELETE statement
+	// itself; for the UPDATE and DELETE it runs in data-modifying CTEs,
+	// under EXPLAIN ANALYZE or as a prepared statement, see Restriction.
 	Where Where
+	// Restriction aggregates the WHERE clauses of every UPDATE and DELETE
+	// the statement runs: the statement itself, its data-modifying CTEs,
+	// a COPY (DELETE … RETURNING) TO, the statement EXPLAIN ANALYZE (or
+	// MariaDB's ANALYZE) runs, the statement PREPARE … AS prepares and a
+	// resolved EXECUTE runs.
+	Restriction Restriction
 	// HasLimit is true when an UPDATE or DELETE carries a LIMIT.
 	HasLimit bool
 	// Limit is that LIMIT's value when it is a literal, else -1 (also when
@@ -212,8 +275,22 @@ type Statement struct {
 	// LexingSetting is true for a SET or RESET of a setting that changes
 	// how later text on the same connection is lexed
 	// (standard_conforming_strings, backslash_quote, client_encoding,
-	// sql_mode, NAMES, CHARACTER SET, RESET ALL). Treat it as sensitive.
+	// sql_mode, NAMES, CHARACTER SET, RESET ALL), for an ALTER DATABASE,
+	// ROLE, USER or SYSTEM that sets or resets one for later sessions, and
+	// for a call of set_config (whose setting name is a literal), wherever
+	// it sits in the statement. Treat it as sensitive.
 	LexingSetting bool
+	// PrivilegeSetting is true for a SET or RESET of the session's
+	// identity or a password: SET [SESSION | LOCAL] ROLE, SET SESSION
+	// AUTHORIZATION, SET role / session_authorization = …, RESET ROLE,
+	// RESET SESSION AUTHORIZATION, MySQL SET ROLE, SET DEFAULT ROLE and SET
+	// PASSWORD; and PostgreSQL ALTER DEFAULT PRIVILEGES.
+	PrivilegeSetting bool
+	// DefinesCode is true for a statement that stores or loads code the
+	// server runs later, which the analyser does not read: CREATE [OR
+	// REPLACE] FUNCTION, PROCEDURE, AGGREGATE, TRIGGER (and PostgreSQL
+	// EVENT TRIGGER), RULE, MySQL EVENT, and CREATE EXTENSION.
+	DefinesCode bool
 	// Inner is the statement an EXPLAIN, PREPARE, EXECUTE or MariaDB
 	// ANALYZE wraps, if any.
 	Inner *Statement

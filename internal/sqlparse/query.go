@@ -534,6 +534,9 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 		return next
 	case a.isName(i):
 		t, next, _ := a.name(i, hi)
+		for k := i; k < next; k++ {
+			a.toks[k].rel = true
+		}
 		if a.isOp(next, "(") {
 			// A table function.
 			if write {
@@ -590,6 +593,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 			if r != nil {
 				r.alias = a.fold(i)
 			}
+			a.toks[i].rel = true
 			i++
 		} else {
 			a.fail(reasonConstuct)
@@ -598,6 +602,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 		if r != nil {
 			r.alias = a.fold(i)
 		}
+		a.toks[i].rel = true
 		i++
 	}
 	if a.isOp(i, "(") {

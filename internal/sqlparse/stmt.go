@@ -17,6 +17,7 @@ func (a *analyzer) statement(lo, hi int, st *Statement) {
 	if st.Effect == KindUnknown {
 		st.Effect = st.Kind
 	}
+	finishRestriction(st)
 	if st.Kind == KindUnknown {
 		a.fail(reasonUnknown)
 	}
@@ -166,6 +167,12 @@ func (a *analyzer) dispatch(lo, hi int) {
 		a.simple(KindImport, lo, hi)
 	case a.is(lo, "HANDLER") && a.d == MySQL:
 		a.simple(KindHandler, lo, hi)
+		// HANDLER t OPEN [AS h] reads t; later HANDLER h READ … name h.
+		if t, _, ok := a.name(lo+1, hi); ok {
+			a.read(t)
+		} else {
+			a.fail(reasonConstuct)
+		}
 	case a.d == MySQL && a.isAny(lo, "FLUSH", "KILL", "SHUTDOWN", "PURGE", "OPTIMIZE", "REPAIR", "CHECK", "CHECKSUM",
 		"INSTALL", "UNINSTALL", "CACHE", "BINLOG", "CHANGE", "STOP", "START", "RESTART", "CLONE"):
 		a.simple(KindFlush, lo, hi)
@@ -332,6 +339,12 @@ func (a *analyzer) cteDML(lo, hi int) {
 	}
 	a.ctes = ctes
 	a.st = outer
+	if tmp.Effect == KindUnknown {
+		tmp.Effect = tmp.Kind
+	}
+	finishRestriction(&tmp)
+	a.restrictFrom(tmp.Restriction)
+	outer.LexingSetting = outer.LexingSetting || tmp.LexingSetting
 	for _, t := range tmp.Reads {
 		a.read(t)
 	}
