@@ -420,3 +420,24 @@ func TestRowLimitUnknownInTx(t *testing.T) {
 		t.Errorf("got %v, want guard.ErrBlocked", err)
 	}
 }
+
+// TestBadConnEndedContext: database/sql never retries a statement whose
+// context has ended, so its run is not parked: the record ends before the
+// call returns.
+func TestBadConnEndedContext(t *testing.T) {
+	fd := fakedriver.New(fakedriver.Config{BadConn: 1})
+	db, c := openCounted(t, fd, false)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := conn.ExecContext(ctx, "DELETE FROM t"); !errors.Is(err, sqldriver.ErrBadConn) {
+		t.Fatalf("got %v, want driver.ErrBadConn", err)
+	}
+	if begins, ends := c.counts(); begins != 1 || ends != 1 {
+		t.Errorf("runs begun/ended when the call returned: got %d/%d, want 1/1", begins, ends)
+	}
+}

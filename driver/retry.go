@@ -65,7 +65,9 @@ func (t *retryTable) parked() bool { return t.n.Load() > 0 }
 
 // park keeps run for a retry; false means the caller ends it instead.
 func (t *retryTable) park(ctx context.Context, query string, args []sqldriver.NamedValue, run *stmtRun) bool {
-	if run.attempts >= maxAttempts || !comparable(ctx) {
+	// database/sql does not try again once the context has ended: its
+	// next attempt fails to get a connection before reaching the driver.
+	if run.attempts >= maxAttempts || !comparable(ctx) || ctx.Err() != nil {
 		return false
 	}
 	k := retryKey{ctx, query}
