@@ -104,6 +104,29 @@ func TestOneRecordPerAttempt(t *testing.T) {
 					}
 					return nil
 				}},
+				{"bad-conn-on-conn", 2, func(ctx context.Context) error {
+					// A context cancelled before the statement starts: pgx
+					// and lib/pq may answer driver.ErrBadConn, which
+					// database/sql does not retry on a sql.Conn. The record
+					// is written at the latest when the connection closes.
+					for _, query := range []bool{false, true} {
+						c, err := l.db.Conn(ctx)
+						if err != nil {
+							return err
+						}
+						cctx, cancel := context.WithCancel(ctx)
+						cancel()
+						if query {
+							if rows, err := c.QueryContext(cctx, "SELECT 1"); err == nil {
+								rows.Close()
+							}
+						} else {
+							_, _ = c.ExecContext(cctx, "SELECT 1")
+						}
+						c.Close()
+					}
+					return nil
+				}},
 				{"query-row-many", 1, func(ctx context.Context) error {
 					var id int
 					return l.db.QueryRowContext(ctx, "SELECT id FROM people ORDER BY id").Scan(&id)

@@ -133,10 +133,23 @@ func destructiveAttacks() []attack {
 		{name: "where-like-all", sql: "DELETE FROM victim WHERE name LIKE '%'", rule: guard.RuleMissingWhere, harms: true},
 		{name: "my-null-safe-self", family: my, sql: "DELETE FROM victim WHERE id <=> id", rule: guard.RuleMissingWhere, harms: true},
 		{name: "my-or-pipes", family: my, sql: "DELETE FROM victim WHERE id = 1 || 1", rule: guard.RuleMissingWhere, harms: true},
+		{name: "pg-where-cast-true", family: pg, sql: "DELETE FROM victim WHERE 1::bool", rule: guard.RuleMissingWhere, harms: true},
+		{name: "pg-where-text-cast-true", family: pg, sql: "DELETE FROM victim WHERE 'true'::boolean", rule: guard.RuleMissingWhere, harms: true},
+		{name: "pg-where-coalesce-true", family: pg, sql: "DELETE FROM victim WHERE coalesce(true, false)", rule: guard.RuleMissingWhere, harms: true},
+		{name: "pg-where-exists-constant", family: pg, sql: "DELETE FROM victim WHERE EXISTS (SELECT 1)", rule: guard.RuleMissingWhere, harms: true},
+		{name: "pg-where-not-distinct-self", family: pg, sql: "DELETE FROM victim WHERE id IS NOT DISTINCT FROM id", rule: guard.RuleMissingWhere, harms: true},
+		{name: "my-where-string-one", family: my, sql: "DELETE FROM victim WHERE '1'", rule: guard.RuleMissingWhere, harms: true},
+		{name: "lite-where-glob-all", family: lite, sql: "DELETE FROM victim WHERE name GLOB '*'", rule: guard.RuleMissingWhere, harms: true},
+		{name: "lite-where-is-self", family: lite, sql: "DELETE FROM victim WHERE id IS id", rule: guard.RuleMissingWhere, harms: true},
 		{name: "pg-dollar-tautology", family: pg, sql: "DELETE FROM victim WHERE id = 1 OR $$a$$ = $$a$$", rule: guard.RuleMissingWhere, harms: true},
 
 		// Opaque executors.
 		{name: "pg-do-block", family: pg, sql: "DO $$ BEGIN DELETE FROM victim; END $$", harms: true},
+		{name: "pg-create-function", family: pg, sql: "CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$DELETE FROM victim$$"},
+		{name: "pg-create-procedure", family: pg, sql: "CREATE PROCEDURE wipe_p() LANGUAGE sql AS 'DELETE FROM victim'"},
+		{name: "pg-create-rule", family: pg, sql: "CREATE RULE wipe_r AS ON INSERT TO notes DO ALSO DELETE FROM victim"},
+		{name: "pg-create-trigger-function", family: pg, sql: "CREATE FUNCTION wipe_t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN DELETE FROM victim; RETURN NULL; END$$"},
+		{name: "lite-create-trigger", family: lite, sql: "CREATE TRIGGER wipe AFTER INSERT ON notes BEGIN DELETE FROM victim; END"},
 		{name: "my-create-procedure", family: my, sql: "CREATE PROCEDURE wipe() DELETE FROM victim", rule: guard.RuleUnknown},
 		{name: "my-create-trigger", family: my, sql: "CREATE TRIGGER wipe BEFORE INSERT ON notes FOR EACH ROW DELETE FROM victim", rule: guard.RuleUnknown},
 		{name: "my-create-event", family: my, sql: "CREATE EVENT wipe ON SCHEDULE AT CURRENT_TIMESTAMP DO DELETE FROM victim", rule: guard.RuleUnknown},
@@ -182,6 +195,8 @@ func destructiveAttacks() []attack {
 		{name: "my-vault-backquoted", family: my, sql: "SELECT note FROM `vault`", rule: guard.RuleTables},
 		{name: "lite-vault-bracket", family: lite, sql: "SELECT note FROM [vault]", rule: guard.RuleTables},
 		{name: "lite-vault-string-name", family: lite, sql: "SELECT note FROM 'vault'", rule: guard.RuleUnknown},
+		{name: "my-handler-vault", family: my, sql: "HANDLER vault OPEN", rule: guard.RuleTables},
+		{name: "my-handler-vault-exempt-reader", family: my, sql: "HANDLER vault OPEN", who: dpo, rule: guard.RuleTables},
 		{name: "vault-copied", sql: "CREATE TABLE loot AS SELECT * FROM vault", rule: guard.RuleTables},
 
 		// Privileges.

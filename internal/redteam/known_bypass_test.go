@@ -51,51 +51,18 @@ func destructiveBypasses() []bypass {
 			steps: []string{"SELECT 1 -- x\r; DROP TABLE victim"}},
 		{name: "pg-comment-carriage-return-where", family: pg, what: "PostgreSQL: DELETE FROM victim WHERE id = 1 -- x\\r OR true deletes every row, recorded as DELETE … WHERE id = ?",
 			steps: []string{"DELETE FROM victim WHERE id = 1 -- x\r OR true"}},
-		// Opaque executors: the body of a function, procedure, rule or
-		// trigger is a string the analyser does not read, and creating one
-		// is allowed.
-		{name: "pg-create-function", family: pg, what: "PostgreSQL CREATE FUNCTION … AS $$DELETE FROM victim$$ then SELECT f() deletes every row",
-			steps: []string{"CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $$DELETE FROM victim$$", "SELECT wipe()"}},
-		{name: "pg-create-procedure", family: pg, what: "PostgreSQL CREATE PROCEDURE … AS 'DELETE FROM victim' then CALL deletes every row",
-			steps: []string{"CREATE PROCEDURE wipe_p() LANGUAGE sql AS 'DELETE FROM victim'", "CALL wipe_p()"}},
-		{name: "pg-create-rule", family: pg, what: "PostgreSQL CREATE RULE … DO ALSO DELETE FROM victim then an INSERT elsewhere deletes every row",
-			steps: []string{"CREATE RULE wipe_r AS ON INSERT TO notes DO ALSO DELETE FROM victim", "INSERT INTO notes VALUES (50, 'x')"}},
-		{name: "pg-create-trigger", family: pg, what: "PostgreSQL trigger function with DELETE FROM victim fires on an INSERT elsewhere",
-			steps: []string{
-				"CREATE FUNCTION wipe_t() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN DELETE FROM victim; RETURN NULL; END$$",
-				"CREATE TRIGGER wipe_tr AFTER INSERT ON notes FOR EACH STATEMENT EXECUTE FUNCTION wipe_t()",
-				"INSERT INTO notes VALUES (51, 'x')",
-			}},
-		{name: "lite-create-trigger", family: lite, what: "SQLite CREATE TRIGGER … BEGIN DELETE FROM victim; END fires on an INSERT elsewhere",
-			steps: []string{"CREATE TRIGGER wipe AFTER INSERT ON notes BEGIN DELETE FROM victim; END", "INSERT INTO notes VALUES (52, 'x')"}},
 
 		// Tautologies MissingWhere does not recognise.
-		{name: "pg-where-cast-true", family: pg, what: "PostgreSQL DELETE … WHERE 1::bool deletes every row",
-			steps: []string{"DELETE FROM victim WHERE 1::bool"}},
-		{name: "pg-where-text-cast-true", family: pg, what: "PostgreSQL DELETE … WHERE 'true'::boolean deletes every row",
-			steps: []string{"DELETE FROM victim WHERE 'true'::boolean"}},
-		{name: "pg-where-coalesce-true", family: pg, what: "PostgreSQL DELETE … WHERE coalesce(true, false) deletes every row",
-			steps: []string{"DELETE FROM victim WHERE coalesce(true, false)"}},
-		{name: "pg-where-exists-constant", family: pg, what: "PostgreSQL DELETE … WHERE EXISTS (SELECT 1) deletes every row",
-			steps: []string{"DELETE FROM victim WHERE EXISTS (SELECT 1)"}},
-		{name: "pg-where-not-distinct-self", family: pg, what: "PostgreSQL DELETE … WHERE id IS NOT DISTINCT FROM id deletes every row",
-			steps: []string{"DELETE FROM victim WHERE id IS NOT DISTINCT FROM id"}},
 		{name: "where-in-own-table", what: "DELETE … WHERE id IN (SELECT id FROM victim) deletes every row",
 			steps: []string{"DELETE FROM victim WHERE id IN (SELECT id FROM victim)"}},
 		{name: "where-or-complement", what: "UPDATE … WHERE id = 1 OR id <> 1 changes every row",
 			steps: []string{"UPDATE victim SET name = 'x' WHERE id = 1 OR id <> 1"}},
-		{name: "my-where-string-one", family: my, what: "MariaDB DELETE … WHERE '1' deletes every row",
-			steps: []string{"DELETE FROM victim WHERE '1'"}},
 		{name: "my-where-column", family: my, what: "MariaDB DELETE … WHERE id deletes every row with a non-zero id",
 			steps: []string{"DELETE FROM victim WHERE id"}},
 		{name: "lite-where-column", family: lite, what: "SQLite DELETE … WHERE id deletes every row with a non-zero id",
 			steps: []string{"DELETE FROM victim WHERE id"}},
 		{name: "lite-where-rowid", family: lite, what: "SQLite DELETE … WHERE rowid deletes every row",
 			steps: []string{"DELETE FROM victim WHERE rowid"}},
-		{name: "lite-where-is-self", family: lite, what: "SQLite DELETE … WHERE id IS id deletes every row",
-			steps: []string{"DELETE FROM victim WHERE id IS id"}},
-		{name: "lite-where-glob-all", family: lite, what: "SQLite DELETE … WHERE name GLOB '*' deletes every row",
-			steps: []string{"DELETE FROM victim WHERE name GLOB '*'"}},
 
 		// Writes that rewrite every row without UPDATE or DELETE.
 		{name: "my-replace-select", family: my, what: "MariaDB REPLACE INTO victim SELECT … FROM victim rewrites every row",
@@ -267,9 +234,6 @@ func leakBypasses() []leakBypass {
 			what: "INSERT INTO notes SELECT …, email FROM people RETURNING body returns the e-mails in clear in one statement"},
 		{leak: leak{name: "pg-update-returning-subquery", family: pg, sql: "UPDATE notes SET body = (SELECT ssn FROM people WHERE id = 2) WHERE id = 1 RETURNING body"},
 			what: "PostgreSQL UPDATE … SET body = (SELECT ssn …) RETURNING body returns the ssn in clear"},
-		{leak: leak{name: "my-handler-vault", family: my, sql: "HANDLER vault READ FIRST"},
-			what:  "MariaDB HANDLER vault OPEN / READ FIRST reads the table every identity is denied (here as pii:read, whom the masker does not refuse)",
-			steps: []string{"HANDLER vault OPEN"}, who: dpo},
 	}
 }
 
@@ -319,44 +283,6 @@ func readConn(ctx context.Context, c *sql.Conn, q string) (string, error) {
 	return readRows(rows)
 }
 
-// TestKnownBypassAuditBadConn: on a sql.Conn, where database/sql does not
-// retry, a statement the driver answers with driver.ErrBadConn leaves no
-// audit record. pgx (QueryContext) answers so for a context cancelled
-// before the statement starts; lib/pq did too in some runs.
-func TestKnownBypassAuditBadConn(t *testing.T) {
-	for _, b := range backends() {
-		if b.family != pg {
-			continue
-		}
-		t.Run(b.name, func(t *testing.T) {
-			knownBypass(t, "a statement answered with driver.ErrBadConn on a sql.Conn (cancelled context, lib/pq Query or pgx Exec) leaves no audit record")
-			l := newLab(t, b)
-			for _, query := range []bool{false, true} {
-				c, err := l.db.Conn(as(dev))
-				if err != nil {
-					t.Fatal(err)
-				}
-				cctx, cancel := context.WithCancel(as(dev))
-				cancel()
-				m := l.mark()
-				if query {
-					var rows *sql.Rows
-					rows, err = c.QueryContext(cctx, "SELECT 1")
-					if err == nil {
-						rows.Close()
-					}
-				} else {
-					_, err = c.ExecContext(cctx, "SELECT 1")
-				}
-				if n := len(l.sink.statements()) - m.records; n != 1 {
-					t.Errorf("query=%v: %d audit records for one attempt (error %v), want 1", query, n, err)
-				}
-				c.Close()
-			}
-		})
-	}
-}
-
 // TestKnownBypassIdentifierInTrail: a quoted identifier is not a literal,
 // so db.query.text and the sink record keep it: personal data written as
 // an alias reaches the audit trail.
@@ -366,6 +292,8 @@ func TestKnownBypassIdentifierInTrail(t *testing.T) {
 		switch b.name {
 		case "mariadb", "mariadb-interpolate":
 			q = "SELECT 1 AS `" + people[0].email + "`"
+		case "mariadb-ansi":
+			continue // the analyser reads "…" as a string there, and drops it
 		}
 		t.Run(b.name, func(t *testing.T) {
 			knownBypass(t, "personal data in a quoted identifier (SELECT 1 AS \"<email>\") is kept in db.query.text and the sink record")
