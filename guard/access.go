@@ -35,19 +35,60 @@ func isWritingName(name string) bool {
 	return false
 }
 
-// ReadOnly restricts the identities who selects to reading: any statement
-// whose effect is not a SELECT, SHOW, EXPLAIN (without ANALYZE of a write),
-// VALUES, TABLE or transaction control is denied, as are SELECT … INTO a
-// file and SELECTs that call a known state-changing function (nextval,
-// setval, set_config, large-object writers, advisory locks).
-//
-// It is the rule for an AI agent that may only read. It cannot see writes
-// made by user-defined functions a SELECT calls, nor row locks taken by
-// SELECT … FOR UPDATE; give such identities a database role without write
-// privileges as well.
-func ReadOnly(who Who) NamedRule { return Named(RuleReadOnly, &readOnly{who: who}) }
+// ReadOnly restricts the identities who selects to reading. It is
+// ReadOnlyAccess(ReadAccess{Who: who}): see [ReadOnlyAccess].
+func ReadOnly(who Who) NamedRule { return ReadOnlyAccess(ReadAccess{Who: who}) }
 
-type readOnly struct{ who Who }
+// ReadAccess configures [ReadOnlyAccess].
+type ReadAccess struct {
+	// Who selects the identities that may only read.
+	Who Who
+	// KnownFunctionsOnly, when true, also denies a statement that calls a
+	// function that is neither a built-in function of the statement's
+	// dialect known to only compute a value (a static list of the common
+	// ones: count, lower, coalesce, date_trunc, json_extract, …) nor listed
+	// in Functions. It is off by default because no static list holds
+	// every built-in; turn it on for AI agents on PostgreSQL, where a
+	// SELECT of a user-defined function may change data.
+	KnownFunctionsOnly bool
+	// Functions lists further functions these identities may call under
+	// KnownFunctionsOnly, as "name" or "schema.name", compared without
+	// regard to case. List only functions that change nothing.
+	Functions []string
+}
+
+// ReadOnlyAccess restricts the identities a.Who selects to reading. It
+// keeps an allow-list of read effects: a statement is allowed only when
+// its kind and its most consequential effect, and those of every
+// statement it wraps, are SELECT, SHOW, EXPLAIN (without ANALYZE of a
+// write), VALUES, TABLE or transaction control. Everything else is denied,
+// among which: INSERT, UPDATE, DELETE, MERGE, DDL of any kind (CREATE
+// FUNCTION, PROCEDURE, TRIGGER, RULE, EVENT, TEMP TABLE), CALL of a
+// procedure, DO, PREPARE and EXECUTE (whatever they prepare), SET and
+// RESET, LISTEN / NOTIFY, COPY, LOAD DATA, MySQL HANDLER, PRAGMA, VACUUM,
+// LOCK and any data-modifying CTE. So are SELECT … INTO a file or table
+// and SELECTs that call a known state-changing function (nextval, setval,
+// set_config, large-object writers, advisory locks), and, with
+// KnownFunctionsOnly, any function not known to only compute a value.
+//
+// It is the rule for an AI agent that may only read. Without
+// KnownFunctionsOnly it cannot see writes made by a user-defined function
+// a SELECT calls (PostgreSQL functions may modify data: SELECT f()); it
+// never sees row locks taken by SELECT … FOR UPDATE. Give such identities
+// a database role without write privileges as well.
+func ReadOnlyAccess(a ReadAccess) NamedRule {
+	ro := &readOnly{who: a.Who, known: a.KnownFunctionsOnly}
+	for _, f := range a.Functions {
+		ro.extra = append(ro.extra, strings.ToLower(strings.TrimSpace(f)))
+	}
+	return Named(RuleReadOnly, ro)
+}
+
+type readOnly struct {
+	who   Who
+	known bool
+	extra []string
+}
 
 func (ro *readOnly) Check(_ context.Context, r *Request) Outcome {
 	if ro.objects(r) {
@@ -57,11 +98,36 @@ func (ro *readOnly) Check(_ context.Context, r *Request) Outcome {
 }
 
 func (ro *readOnly) objects(r *Request) bool {
-	if !ro.who.Match(&r.Identity) {
+	if r.Script == nil || !ro.who.Match(&r.Identity) {
 		return false
 	}
-	if anyStatement(r.Script, writes) {
+	for i := range r.Script.Statements {
+		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
+			if writes(st) || ro.known && ro.unknownFunction(r.Script.Dialect, st) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unknownFunction reports a function of st that is neither a known
+// read-only built-in nor on the rule's list.
+func (ro *readOnly) unknownFunction(d Dialect, st *Statement) bool {
+	for _, f := range st.Functions {
+		if isReadFunction(d, f) || ro.listed(f) {
+			continue
+		}
 		return true
+	}
+	return false
+}
+
+func (ro *readOnly) listed(f string) bool {
+	for _, x := range ro.extra {
+		if strings.EqualFold(x, f) {
+			return true
+		}
 	}
 	return false
 }

@@ -110,3 +110,55 @@ func TestAnalysedDecisions(t *testing.T) {
 		})
 	}
 }
+
+// TestReadOnlyKnownFunctions: under KnownFunctionsOnly a read-only identity
+// calls only built-ins known to compute a value, and the functions listed.
+func TestReadOnlyKnownFunctions(t *testing.T) {
+	p := mustPolicy(t, guard.WithRules(guard.ReadOnlyAccess(guard.ReadAccess{
+		Who:                guard.Who{Kinds: []identity.Kind{identity.KindAgent}},
+		KnownFunctionsOnly: true,
+		Functions:          []string{"App.Report"},
+	})))
+	loose := mustPolicy(t, guard.WithRules(guard.ReadOnly(guard.Who{Kinds: []identity.Kind{identity.KindAgent}})))
+	tests := []struct {
+		d           sqlparse.Dialect
+		give        string
+		strict, lax bool // denied under KnownFunctionsOnly, and without
+	}{
+		{sqlparse.PostgreSQL, "SELECT wipe()", true, false},
+		{sqlparse.PostgreSQL, "SELECT public.lower(name) FROM t", true, false},
+		{sqlparse.PostgreSQL, "SELECT * FROM app.report(1)", false, false},
+		{sqlparse.PostgreSQL, "SELECT pg_catalog.lower(name), count(*), date_trunc('day', ts) FROM t GROUP BY 1, 3", false, false},
+		{sqlparse.PostgreSQL, "SELECT * FROM generate_series(1, 3)", false, false},
+		{sqlparse.PostgreSQL, "SELECT CAST(a AS numeric(10,2)), coalesce(b, 0) FROM t", false, false},
+		{sqlparse.PostgreSQL, "SELECT nextval('s')", true, true},
+		{sqlparse.PostgreSQL, "SELECT pg_sleep(1)", true, false},
+		{sqlparse.MySQL, "SELECT DATE_FORMAT(NOW(), '%Y'), IFNULL(a, 0) FROM t", false, false},
+		{sqlparse.MySQL, "SELECT app_db.do_things()", true, false},
+		{sqlparse.MySQL, "SELECT GET_LOCK('x', 1)", true, true},
+		{sqlparse.SQLite, "SELECT strftime('%Y', ts), ifnull(a, 0) FROM t", false, false},
+		{sqlparse.SQLite, "SELECT my_udf(a) FROM t", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if !s.Complete {
+				t.Fatalf("incomplete: %s", s.Reason)
+			}
+			_, got := decide(t, p, request(agent, s))
+			if (got != "") != tt.strict {
+				t.Errorf("KnownFunctionsOnly: blocked by %q, want blocked %v", got, tt.strict)
+			}
+			_, got = decide(t, loose, request(agent, s))
+			if (got != "") != tt.lax {
+				t.Errorf("ReadOnly: blocked by %q, want blocked %v", got, tt.lax)
+			}
+			if _, got = decide(t, p, request(bob, s)); got != "" {
+				t.Errorf("an identity the rule does not select was blocked by %q", got)
+			}
+		})
+	}
+	if _, err := guard.New(guard.WithRules(guard.ReadOnlyAccess(guard.ReadAccess{Who: guard.Who{Roles: []string{"x"}}, Functions: []string{"f"}}))); err == nil {
+		t.Error("New accepted a function list without KnownFunctionsOnly")
+	}
+}

@@ -24,8 +24,21 @@
 //
 // Built-in rules, each documented with what it catches and what it
 // cannot: [DestructiveDDL], [MissingWhere], [StackedStatements],
-// [DangerousCalls], [PrivilegeChanges], [LexingSettings], [ReadOnly],
-// [Tables], [RequireIdentity], [MaxRows] and [UnmaskReview].
+// [DangerousCalls], [PrivilegeChanges], [LexingSettings], [ReadOnly]
+// (and [ReadOnlyAccess], which can also restrict functions to known
+// built-ins), [Tables], [RequireIdentity], [MaxRows] and [UnmaskReview].
+// They read the analyser's facts (effects, Restriction, ReadsFile,
+// IntoFile, DefinesCode, LexingSetting, PrivilegeSetting), never words of
+// the text.
+//
+// Code the analyser cannot read is handled so: a PostgreSQL DO block, an
+// EXECUTE of a statement not prepared in the same text and a MySQL stored
+// program are incomplete, hence denied as unknown; CREATE FUNCTION,
+// PROCEDURE, TRIGGER, RULE, EVENT and EXTENSION are denied by
+// [DangerousCalls] (their bodies run later); CALL, MySQL HANDLER, DO and
+// anything whose effect is not a read are denied by [ReadOnly]; a SELECT
+// of a user-defined function is denied only by [ReadOnlyAccess] with
+// KnownFunctionsOnly — no rule can see what such a function does.
 //
 // Statements the analyser could not fully read are denied by default
 // (fail closed) under the rule name "unknown"; see [WithUnknown]. The zero
@@ -125,7 +138,7 @@
 //	statement.complete       bool    fully understood
 //	statement.stacked        bool    more than one statement
 //	statement.count          int     number of statements
-//	statement.unbounded      bool    an UPDATE/DELETE without a restricting WHERE
+//	statement.unbounded      bool    runs an UPDATE/DELETE without a restricting WHERE (in a CTE, under EXPLAIN ANALYZE too)
 //	statement.drops_column   bool    ALTER … DROP COLUMN/CONSTRAINT
 //	statement.into_file      bool    writes or reads outside the database (INTO OUTFILE, COPY … PROGRAM, LOAD DATA LOCAL)
 //	statement.text           string  literal-free text (literals replaced by "?")

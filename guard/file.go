@@ -253,7 +253,7 @@ func builtinParams(name string) ([]string, bool) {
 	case RuleDestructiveDDL:
 		return []string{"environments"}, true
 	case RuleReadOnly:
-		return []string{"who"}, true
+		return []string{"who", "known_functions_only", "functions"}, true
 	case RuleTables:
 		return []string{"who", "allow", "deny"}, true
 	case RuleMaxRows:
@@ -496,7 +496,25 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 		if err != nil {
 			return NamedRule{}, err
 		}
-		return ReadOnly(who), nil
+		a := ReadAccess{Who: who}
+		if k, ok := fields["known_functions_only"]; ok {
+			switch k[1].Value {
+			case "true":
+				a.KnownFunctionsOnly = true
+			case "false":
+			default:
+				return NamedRule{}, fp.errAt(k[1], name, "known_functions_only", "must be true or false")
+			}
+		}
+		if l, ok := fields["functions"]; ok {
+			if a.Functions, err = fp.strs(l[1], name, "functions"); err != nil {
+				return NamedRule{}, err
+			}
+			if !a.KnownFunctionsOnly {
+				return NamedRule{}, fp.errAt(l[1], name, "functions", "has no effect without known_functions_only: true")
+			}
+		}
+		return ReadOnlyAccess(a), nil
 	case RuleTables:
 		who, err := fp.who(fields, name)
 		if err != nil {

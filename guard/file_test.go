@@ -37,6 +37,8 @@ func TestParseErrors(t *testing.T) {
 		{"read-only for nobody", "version: 1\nrules:\n  - name: ro\n    builtin: read-only\n", 4, 14, "ro", "select nobody"},
 		{"empty who", "version: 1\nrules:\n  - name: ro\n    builtin: read-only\n    who: {}\n", 5, 10, "ro", "selects nobody"},
 		{"bad kind", "version: 1\nrules:\n  - name: ro\n    builtin: read-only\n    who: {kinds: [robot]}\n", 5, 19, "ro", "user, service, agent"},
+		{"functions without known_functions_only", "version: 1\nrules:\n  - name: ro\n    builtin: read-only\n    who: {kinds: [agent]}\n    functions: [f]\n", 6, 16, "ro", "no effect"},
+		{"known_functions_only not a bool", "version: 1\nrules:\n  - name: ro\n    builtin: read-only\n    who: {kinds: [agent]}\n    known_functions_only: yes\n", 6, 27, "ro", "true or false"},
 		{"tables without lists", "version: 1\nrules:\n  - name: tb\n    builtin: tables\n    who: {roles: [x]}\n", 4, 14, "tb", "neither"},
 		{"zero cap", "version: 1\nrules:\n  - name: cap\n    builtin: max-rows\n    limit: 0\n", 5, 12, "cap", "positive"},
 		{"empty environments", "version: 1\nrules:\n  - name: d\n    builtin: destructive-ddl\n    environments: []\n", 5, 19, "d", "apply nowhere"},

@@ -210,6 +210,14 @@ func (ro *readOnly) validate() error {
 	if ro.who.IsZero() {
 		return errors.New("selects no identity (set kinds, roles or subjects)")
 	}
+	if len(ro.extra) > 0 && !ro.known {
+		return errors.New("lists functions but does not set KnownFunctionsOnly: the list would have no effect")
+	}
+	for _, f := range ro.extra {
+		if f == "" {
+			return errors.New("empty function name")
+		}
+	}
 	return nil
 }
 

@@ -46,8 +46,23 @@
 //
 // Statements that change how later text is lexed on the same connection
 // (standard_conforming_strings, backslash_quote, client_encoding, sql_mode,
-// SET NAMES, RESET ALL, set_config) have LexingSetting set: treat them as
-// sensitive.
+// SET NAMES, RESET ALL, set_config, ALTER DATABASE / ROLE / SYSTEM … SET of
+// one) have LexingSetting set: treat them as sensitive.
+//
+// # Facts for the guard
+//
+// Beyond kinds and tables, a [Statement] states what the guard must not
+// guess from words of the text: ReadsFile and IntoFile (COPY from or to a
+// server file or program, LOAD DATA, ATTACH, INTO OUTFILE), LexingSetting,
+// PrivilegeSetting (SET ROLE, SET SESSION AUTHORIZATION, SET PASSWORD, …),
+// DefinesCode (CREATE FUNCTION, PROCEDURE, TRIGGER, RULE, EVENT,
+// EXTENSION: code that runs later and is not read here), and Restriction,
+// which says whether every UPDATE and DELETE the statement runs — itself,
+// in a data-modifying CTE, under EXPLAIN ANALYZE, prepared by PREPARE … AS
+// or run by a resolved EXECUTE — has a WHERE that restricts rows.
+// [Where.Trivial] documents exactly which WHERE clauses do not: the
+// principle is that a condition reading no column of the written table
+// has one value for every row.
 //
 // # Proof
 //
