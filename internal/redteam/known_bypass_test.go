@@ -80,6 +80,12 @@ func destructiveBypasses() []bypass {
 		{name: "pg-alter-column-type", family: pg, what: "PostgreSQL ALTER TABLE … ALTER COLUMN … TYPE … USING overwrites every value",
 			steps: []string{"ALTER TABLE victim ALTER COLUMN name TYPE varchar(20) USING 'x'"}},
 
+		// Dangerous calls hidden in DDL, and code loading.
+		{name: "pg-default-read-file", family: pg, what: "PostgreSQL CREATE TABLE … (x text DEFAULT pg_read_file(…)) then INSERT … DEFAULT VALUES reads a server file past DangerousCalls",
+			steps: []string{"CREATE TABLE loot (x text DEFAULT pg_read_file('/etc/hostname'))", "INSERT INTO loot DEFAULT VALUES"}},
+		{name: "pg-load-library", family: pg, what: "PostgreSQL LOAD 'auto_explain' loads a shared library into the server process (not a dangerous call)",
+			steps: []string{"LOAD 'auto_explain'"}},
+
 		// Server administration MariaDB runs for anyone with the privilege.
 		{name: "my-kill", family: my, what: "MariaDB KILL <id> is not a dangerous call (a harmless id here: the server answers 'Unknown thread id')",
 			steps: []string{"KILL 999999999"}},
@@ -118,9 +124,14 @@ func TestKnownBypassDestructive(t *testing.T) {
 					} else {
 						t.Logf("standard_conforming_strings %q (%v)", v, err)
 					}
-				case bp.name == "my-kill":
+				case bp.name == "my-kill", bp.name == "pg-load-library":
 					if !refused {
-						t.Errorf("KILL reached the server: %v", errs)
+						t.Errorf("reached the server: %v", errs)
+					}
+				case bp.name == "pg-default-read-file":
+					var n int
+					if err := l.raw.QueryRow("SELECT count(*) FROM loot WHERE x <> ''").Scan(&n); err == nil && n > 0 {
+						t.Errorf("a server file was read into the table (step errors %v)", errs)
 					}
 				default:
 					if h := l.victim(); h != "" || !refused {
