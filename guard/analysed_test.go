@@ -68,6 +68,8 @@ func TestAnalysedDecisions(t *testing.T) {
 		{lt, bob, "CREATE TRIGGER wipe AFTER INSERT ON notes BEGIN DELETE FROM victim; END", guard.RuleDangerous},
 		{pg, bob, "CREATE EXTENSION dblink", guard.RuleDangerous},
 		{pg, bob, "CREATE TABLE t2 (a int)", ""},
+		{pg, bob, "LOAD 'auto_explain'", guard.RuleDangerous},
+		{pg, bob, "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", guard.RulePrivileges},
 
 		// privileges and lexing: per statement, not words of the script.
 		{pg, bob, "SET ROLE admin", guard.RulePrivileges},

@@ -106,9 +106,10 @@ func isDestructive(st *Statement) bool {
 // (1=0), WHERE 2 > 1, WHERE 1 IN (1,2), WHERE 'a' LIKE '%', WHERE EXISTS
 // (SELECT 1), WHERE (SELECT 1) = 1, WHERE coalesce(1,0)=1, WHERE 1::bool,
 // WHERE $1 = $2 —, a column compared with itself — id = id, id IS NOT
-// DISTINCT FROM id, name LIKE '%' —, and an OR with such a branch — … OR
-// 1=1, … OR $1). A constant the analyser knows to be false (WHERE 1=0)
-// changes no row and passes.
+// DISTINCT FROM id, name LIKE '%' —, an OR with such a branch — … OR
+// 1=1, … OR $1 — and an OR of a condition and its negation — id = 1 OR
+// id <> 1, x IS NULL OR x IS NOT NULL). A constant the analyser knows to be
+// false (WHERE 1=0) changes no row and passes.
 //
 // It judges every UPDATE and DELETE the statement runs: the statement
 // itself, a data-modifying CTE (WITH d AS (DELETE FROM t RETURNING *)
@@ -119,8 +120,8 @@ func isDestructive(st *Statement) bool {
 // and a MERGE that deletes have no WHERE of their own and are denied.
 //
 // It cannot recognise tautologies over real columns (WHERE id > 0 on a
-// positive key, WHERE id = 1 OR id <> 1, WHERE id IN (SELECT id FROM the
-// same table), a bare column as a truth value in MySQL or SQLite), and it
+// positive key, WHERE id IN (SELECT id FROM the same table), a bare column
+// as a truth value in MySQL or SQLite), and it
 // cannot see UPDATE or DELETE inside functions, procedures, triggers or
 // rules. A LIMIT does not satisfy it: cap rows with [MaxRows].
 func MissingWhere() NamedRule { return Named(RuleMissingWhere, missingWhere{}) }
@@ -259,7 +260,8 @@ func funcIs(is func(string) bool, name string) bool {
 //     STDOUT or from STDIN), SELECT … INTO OUTFILE or DUMPFILE, LOAD DATA
 //     (LOCAL or not), SQLite ATTACH and VACUUM INTO: the analyser's
 //     Program, Local, IntoFile and ReadsFile facts;
-//   - PostgreSQL DO blocks and MySQL DO;
+//   - PostgreSQL DO blocks and MySQL DO, and PostgreSQL LOAD of a shared
+//     library;
 //   - statements that store code the server runs later, or load it:
 //     CREATE [OR REPLACE] FUNCTION, PROCEDURE, AGGREGATE, TRIGGER, EVENT
 //     TRIGGER, RULE, MySQL EVENT, CREATE EXTENSION (the DefinesCode
@@ -371,8 +373,9 @@ func callsSetConfig(st *Statement) bool {
 // statements: PostgreSQL standard_conforming_strings, backslash_quote and
 // client_encoding; MySQL sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES), SET
 // NAMES and character sets; RESET ALL; ALTER DATABASE / ROLE / USER /
-// SYSTEM … SET or RESET of one of these for later sessions; and any call
-// of set_config, whose setting name is a literal the guard does not read.
+// SYSTEM … SET or RESET of one of these for later sessions; a write to
+// pg_settings; and any call of set_config, whose setting name is a literal
+// the guard does not read.
 // It reads the analyser's LexingSetting fact of each statement (and of the
 // statements it wraps) and the functions called.
 //

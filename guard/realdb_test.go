@@ -92,6 +92,8 @@ func backends() []backend {
 				blockedCase{guard.RuleDangerous, "CREATE RULE wipe_r AS ON INSERT TO vault DO ALSO DELETE FROM items", dev},
 				blockedCase{guard.RuleDangerous, "COPY items (id) FROM '/etc/hostname'", dev},
 				blockedCase{guard.RuleReadOnly, "CALL no_such_procedure()", robot},
+				blockedCase{guard.RuleDangerous, "LOAD 'auto_explain'", dev},
+				blockedCase{guard.RulePrivileges, "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", dev},
 				blockedCase{guard.RuleDangerous, "SELECT pg_sleep(0)", dev},
 				blockedCase{guard.RuleDangerous, "SELECT pg_read_file('/etc/passwd')", dev},
 				blockedCase{guard.RuleDangerous, "COPY items TO PROGRAM 'cat'", dev},

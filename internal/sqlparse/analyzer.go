@@ -273,6 +273,10 @@ func (a *analyzer) read(t Table) {
 }
 
 func (a *analyzer) write(t Table) {
+	if a.d == PostgreSQL && t.Name == "pg_settings" && (t.Schema == "" || t.Schema == "pg_catalog") {
+		// UPDATE pg_settings is set_config: any setting, the role too.
+		a.st.LexingSetting, a.st.PrivilegeSetting = true, true
+	}
 	if len(a.st.Writes) >= maxNames {
 		a.fail("too many names")
 		return

@@ -142,8 +142,10 @@ type Where struct {
 	//     changes no row;
 	//   - it compares a column with itself (id = id, t.id >= t.id) or
 	//     matches it with LIKE '%';
-	//   - it is an OR with a branch of either kind (… OR 1=1, … OR $1),
-	//     or an AND of such clauses.
+	//   - it is an OR with a branch of either kind (… OR 1=1, … OR $1), or
+	//     with two branches that negate each other (id = 1 OR id <> 1,
+	//     x < 5 OR x >= 5, x IS NULL OR x IS NOT NULL, p OR NOT p), or an
+	//     AND of such clauses.
 	//
 	// A name counts as a column of the written table unless it is known to
 	// be something else: a keyword, a function, a type, a table or alias
@@ -151,8 +153,9 @@ type Where struct {
 	// names count, also inside subqueries (they may be correlated), so
 	// the analyser errs towards "not trivial"; in a MySQL multi-table
 	// UPDATE or DELETE a column of any of its tables counts. Tautologies
-	// over real columns (id > 0 on a positive key, x IS NULL OR x IS NOT
-	// NULL) are not recognised.
+	// over real columns otherwise (id > 0 on a positive key, id IN (SELECT
+	// id FROM the same table), a bare column as a truth value in MySQL or
+	// SQLite) are not recognised.
 	Trivial bool
 }
 
@@ -277,19 +280,22 @@ type Statement struct {
 	// (standard_conforming_strings, backslash_quote, client_encoding,
 	// sql_mode, NAMES, CHARACTER SET, RESET ALL), for an ALTER DATABASE,
 	// ROLE, USER or SYSTEM that sets or resets one for later sessions, and
-	// for a call of set_config (whose setting name is a literal), wherever
-	// it sits in the statement. Treat it as sensitive.
+	// for a call of set_config (whose setting name is a literal) and a
+	// PostgreSQL write to pg_settings, wherever it sits in the statement.
+	// Treat it as sensitive.
 	LexingSetting bool
 	// PrivilegeSetting is true for a SET or RESET of the session's
 	// identity or a password: SET [SESSION | LOCAL] ROLE, SET SESSION
 	// AUTHORIZATION, SET role / session_authorization = …, RESET ROLE,
 	// RESET SESSION AUTHORIZATION, MySQL SET ROLE, SET DEFAULT ROLE and SET
-	// PASSWORD; and PostgreSQL ALTER DEFAULT PRIVILEGES.
+	// PASSWORD; PostgreSQL ALTER DEFAULT PRIVILEGES and a write to
+	// pg_settings (which may set role).
 	PrivilegeSetting bool
 	// DefinesCode is true for a statement that stores or loads code the
 	// server runs later, which the analyser does not read: CREATE [OR
 	// REPLACE] FUNCTION, PROCEDURE, AGGREGATE, TRIGGER (and PostgreSQL
-	// EVENT TRIGGER), RULE, MySQL EVENT, and CREATE EXTENSION.
+	// EVENT TRIGGER), RULE, MySQL EVENT, CREATE EXTENSION, and PostgreSQL
+	// LOAD of a shared library.
 	DefinesCode bool
 	// Inner is the statement an EXPLAIN, PREPARE, EXECUTE or MariaDB
 	// ANALYZE wraps, if any.
@@ -325,6 +331,40 @@ type Script struct {
 	// Summary is a short low-cardinality description for span names and
 	// db.query.summary, such as "SELECT users" or "DELETE orders".
 	Summary string
+	// Placeholders counts the placeholders the text holds where the
+	// server reads code (never in a string or a comment).
+	Placeholders Placeholders
+}
+
+// Placeholders counts the placeholders of a text by style.
+type Placeholders struct {
+	// Positional counts bare "?" placeholders (MySQL, SQLite).
+	Positional int
+	// MaxOrdinal is the highest n of "$n" (PostgreSQL, SQLite) or "?n"
+	// (SQLite) placeholders.
+	MaxOrdinal int
+	// Named counts named placeholders (SQLite :name, @name, $name).
+	Named int
+}
+
+// ArgsMatch reports whether n bound arguments fit the placeholders, as a
+// driver that writes arguments into the text (go-sql-driver/mysql with
+// interpolateParams, pgx's simple protocol) would have to find them. A
+// mismatch means the driver and the server disagree on where code is — a
+// placeholder hidden from one of them in what the other reads as a comment
+// or a string — and the text must not be trusted. Texts with named
+// placeholders are not judged (false is never returned for them).
+func (p Placeholders) ArgsMatch(n int) bool {
+	switch {
+	case p.Named > 0:
+		return true
+	case p.Positional > 0 && p.MaxOrdinal > 0:
+		return false
+	case p.Positional > 0:
+		return p.Positional == n
+	default:
+		return p.MaxOrdinal == n
+	}
 }
 
 // Stacked reports whether the script holds more than one statement.

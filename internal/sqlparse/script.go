@@ -91,7 +91,41 @@ func Analyze(d Dialect, sql string) (script *Script) {
 		sc.Normalized = strings.ToValidUTF8(strings.ReplaceAll(sc.Normalized, "\x00", ""), "?")
 	}
 	sc.Fingerprint = fingerprint(d, sc.Normalized)
+	sc.Placeholders = countPlaceholders(sql, toks)
 	return sc
+}
+
+// countPlaceholders counts the placeholder tokens by style.
+func countPlaceholders(src string, toks []token) Placeholders {
+	var p Placeholders
+	for k := range toks {
+		t := &toks[k]
+		if t.kind != tParam {
+			continue
+		}
+		text := src[t.pos:t.end]
+		switch {
+		case text == "?":
+			p.Positional++
+		case len(text) > 1 && (text[0] == '$' || text[0] == '?') && isDigit(text[1]):
+			n := 0
+			for _, c := range []byte(text[1:]) {
+				if !isDigit(c) || n > 1<<20 {
+					n = -1
+					break
+				}
+				n = n*10 + int(c-'0')
+			}
+			if n < 0 {
+				p.Named++ // not a number the analyser can hold: do not judge
+				continue
+			}
+			p.MaxOrdinal = max(p.MaxOrdinal, n)
+		default:
+			p.Named++
+		}
+	}
+	return p
 }
 
 func failScript(sa *scriptAlloc, reason string) *Script {

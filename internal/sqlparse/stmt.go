@@ -87,6 +87,7 @@ func (a *analyzer) dispatch(lo, hi int) {
 		a.simple(KindFlush, lo, hi)
 	case a.is(lo, "LOAD") && a.d == PostgreSQL:
 		a.simple(KindOther, lo, hi)
+		st.DefinesCode = true // loads a shared library into the server
 	case a.is(lo, "CALL") && a.d != SQLite:
 		a.call(lo, hi)
 	case a.is(lo, "DO") && a.d != SQLite:
@@ -345,6 +346,7 @@ func (a *analyzer) cteDML(lo, hi int) {
 	finishRestriction(&tmp)
 	a.restrictFrom(tmp.Restriction)
 	outer.LexingSetting = outer.LexingSetting || tmp.LexingSetting
+	outer.PrivilegeSetting = outer.PrivilegeSetting || tmp.PrivilegeSetting
 	for _, t := range tmp.Reads {
 		a.read(t)
 	}

@@ -41,6 +41,9 @@ func (a *analyzer) cond(lo, hi int, tg []rel, depth int) truth {
 	}
 	// OR: restricts only if every branch restricts or selects nothing.
 	if a.splitAt(lo, hi, true) > 0 {
+		if a.complementary(lo, hi) {
+			return allRows
+		}
 		out, some := noRows, false
 		a.eachPart(lo, hi, true, func(l, h int) {
 			c := a.cond(l, h, tg, depth)
@@ -91,6 +94,96 @@ func (a *analyzer) cond(lo, hi int, tg []rel, depth int) truth {
 		return restricts
 	}
 	return a.constant(lo, hi)
+}
+
+// complementary reports an OR of which two branches are each other's
+// negation, so that one holds for every row (NULLs aside): x = v OR x <> v,
+// x < v OR x >= v, x IS NULL OR x IS NOT NULL, p OR NOT p.
+func (a *analyzer) complementary(lo, hi int) bool {
+	var buf [8][2]int
+	parts := buf[:0]
+	over := false
+	a.eachPart(lo, hi, true, func(l, h int) {
+		if len(parts) == len(buf) {
+			over = true
+			return
+		}
+		for l < h && a.isOp(l, "(") && int(a.toks[l].m) == h-1 {
+			l++
+			h--
+		}
+		parts = append(parts, [2]int{l, h})
+	})
+	if over {
+		return false
+	}
+	for x := range parts {
+		for y := range parts {
+			if x != y && a.negates(parts[x][0], parts[x][1], parts[y][0], parts[y][1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// negates reports whether [l2, h2) is the negation of [l1, h1).
+func (a *analyzer) negates(l1, h1, l2, h2 int) bool {
+	if l1 >= h1 || l2 >= h2 {
+		return false
+	}
+	if a.is(l2, "NOT") {
+		l, h := l2+1, h2
+		for l < h && a.isOp(l, "(") && int(a.toks[l].m) == h-1 {
+			l++
+			h--
+		}
+		return a.sameTokens(l1, h1, l, h)
+	}
+	// x IS NULL / x IS NOT NULL
+	if h1-l1 >= 3 && a.is(h1-2, "IS") && a.is(h1-1, "NULL") && h2-l2 == h1-l1+1 &&
+		a.is(h2-3, "IS") && a.is(h2-2, "NOT") && a.is(h2-1, "NULL") {
+		return a.sameTokens(l1, h1-2, l2, h2-3)
+	}
+	o1, o2 := a.comparison(l1, h1), a.comparison(l2, h2)
+	if o1 < 0 || o2 < 0 || !a.sameTokens(l1, o1, l2, o2) || !a.sameTokens(o1+1, h1, o2+1, h2) {
+		return false
+	}
+	switch x, y := a.text(o1), a.text(o2); x {
+	case "=":
+		return y == "<>" || y == "!="
+	case "<":
+		return y == ">="
+	case ">":
+		return y == "<="
+	}
+	return false
+}
+
+// comparison returns the index of the only top-level comparison operator
+// of [lo, hi), or -1.
+func (a *analyzer) comparison(lo, hi int) int {
+	at := -1
+	for i := lo; i < hi; i++ {
+		if m := a.toks[i].m; m > int32(i) {
+			i = int(m)
+			continue
+		}
+		if a.toks[i].kind == tWord && !a.isOp(i+1, "(") && condWord(a.text(i), a.d) {
+			return -1 // LIKE, IN, BETWEEN, AND …: not a plain comparison
+		}
+		if a.toks[i].kind != tOp {
+			continue
+		}
+		switch a.text(i) {
+		case "=", "<>", "!=", "<", ">", "<=", ">=":
+			if at >= 0 {
+				return -1
+			}
+			at = i
+		}
+	}
+	return at
 }
 
 // isOr and isAnd report the connectives at i.
