@@ -68,6 +68,9 @@ func TestAnalysedDecisions(t *testing.T) {
 		{lt, bob, "CREATE TRIGGER wipe AFTER INSERT ON notes BEGIN DELETE FROM victim; END", guard.RuleDangerous},
 		{pg, bob, "CREATE EXTENSION dblink", guard.RuleDangerous},
 		{pg, bob, "CREATE TABLE t2 (a int)", ""},
+		{pg, bob, "CREATE TABLE t2 (a varchar(10) DEFAULT lower('X') REFERENCES u (id), CHECK (a <> ''))", ""},
+		{pg, bob, "CREATE TABLE loot (x text DEFAULT pg_read_file('/etc/hostname'))", guard.RuleDangerous},
+		{pg, bob, "CREATE TABLE loot (x text DEFAULT set_config('standard_conforming_strings', 'off', false))", guard.RulePrivileges},
 		{pg, bob, "LOAD 'auto_explain'", guard.RuleDangerous},
 		{pg, bob, "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", guard.RulePrivileges},
 

@@ -93,6 +93,7 @@ func backends() []backend {
 				blockedCase{guard.RuleDangerous, "COPY items (id) FROM '/etc/hostname'", dev},
 				blockedCase{guard.RuleReadOnly, "CALL no_such_procedure()", robot},
 				blockedCase{guard.RuleDangerous, "LOAD 'auto_explain'", dev},
+				blockedCase{guard.RuleDangerous, "CREATE TABLE loot (x text DEFAULT pg_read_file('/etc/hostname'))", dev},
 				blockedCase{guard.RulePrivileges, "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", dev},
 				blockedCase{guard.RuleDangerous, "SELECT pg_sleep(0)", dev},
 				blockedCase{guard.RuleDangerous, "SELECT pg_read_file('/etc/passwd')", dev},

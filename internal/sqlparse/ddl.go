@@ -159,6 +159,7 @@ func (a *analyzer) createBody(i, hi int) {
 		switch {
 		case a.isOp(i, "(") && !a.startsQuery(i+1):
 			end := a.closeOf(i, hi)
+			a.columnDefs(i+1, end)
 			i = end + 1
 		case a.is(i, "AS") && a.is(i+1, "EXECUTE"):
 			a.fail("CREATE TABLE AS EXECUTE")
@@ -189,6 +190,26 @@ func (a *analyzer) createBody(i, hi int) {
 		default:
 			i++
 		}
+	}
+}
+
+// columnDefs scans column and constraint definitions for the functions
+// their DEFAULT, CHECK and GENERATED expressions call: they run later, on
+// every INSERT or UPDATE (DEFAULT pg_read_file(…) reads a server file).
+// The table a REFERENCES names is no function.
+func (a *analyzer) columnDefs(lo, hi int) {
+	for i := lo; i < hi; {
+		if a.is(i, "REFERENCES") {
+			if t, next, ok := a.name(i+1, hi); ok {
+				a.read(t)
+				i = next
+				if a.isOp(i, "(") {
+					i = a.closeOf(i, hi) + 1
+				}
+				continue
+			}
+		}
+		i = a.atom(i, hi)
 	}
 }
 
