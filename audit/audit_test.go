@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -524,6 +525,28 @@ func TestFailingSinkDoesNotBlock(t *testing.T) {
 	}
 	if len(sr.Ended()) != 1 {
 		t.Errorf("got %d spans, want 1", len(sr.Ended()))
+	}
+}
+
+// TestSpanEndsBeforeSinks checks that a statement's span has ended when
+// the sinks write its record, so that a slow sink (an fsync) does not
+// lengthen the span.
+func TestSpanEndsBeforeSinks(t *testing.T) {
+	var sr *tracetest.SpanRecorder
+	var endedAtWrite []int
+	sink := audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+		endedAtWrite = append(endedAtWrite, len(sr.Ended()))
+		return nil
+	})
+	var a *audit.Auditor
+	a, sr = newAuditor(t, audit.WithSink(sink))
+	_, rec, err := a.Start(context.Background(), selectEvent())
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	rec.End(audit.Outcome{RowsAffected: -1})
+	if want := []int{1}; !slices.Equal(endedAtWrite, want) {
+		t.Errorf("spans ended when the sink wrote = %v, want %v", endedAtWrite, want)
 	}
 }
 

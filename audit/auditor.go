@@ -50,6 +50,7 @@ func New(opts ...Option) (*Auditor, error) {
 		spanKind: trace.WithSpanKind(trace.SpanKindClient),
 		inst:     inst,
 		ids:      newIDCache(cfg.idAttrs),
+		shapes:   newShapeCache(cfg.queryText),
 		idPrefix: hex.EncodeToString(b[:]) + "-",
 	}
 	if !cfg.noCaller {
@@ -110,24 +111,6 @@ func isOpCollection(s, op, coll string) bool {
 		s[:len(op)] == op && s[len(op)+1:] == coll
 }
 
-// startAttrs appends the attributes a sampler may look at, which the
-// conventions ask to be given when the span is created.
-func (a *Auditor) startAttrs(kv []attribute.KeyValue, ev *Event) []attribute.KeyValue {
-	kv = appendStr(kv, DBSystemNameKey, ev.System)
-	kv = appendStr(kv, DBNamespaceKey, ev.Namespace)
-	kv = appendStr(kv, DBOperationNameKey, ev.Operation)
-	kv = appendStr(kv, DBCollectionNameKey, ev.Collection)
-	if a.cfg.queryText {
-		kv = appendStr(kv, DBQueryTextKey, ev.QueryText)
-	}
-	kv = appendStr(kv, DBQuerySummaryKey, ev.Summary)
-	kv = appendStr(kv, ServerAddressKey, ev.ServerAddress)
-	if ev.ServerPort > 0 {
-		kv = append(kv, ServerPortKey.Int(ev.ServerPort))
-	}
-	return kv
-}
-
 func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Record, error) {
 	now := time.Now()
 	cfg := a.cfg
@@ -140,14 +123,23 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 	if txr != nil && txr.a == a {
 		txr.statements.Add(1)
 	}
+	// The attributes a sampler may look at are given at creation, as the
+	// conventions ask; the rest only to a span that records.
 	buf := a.bufs.get()
-	buf.kv = a.startAttrs(buf.kv[:0], ev)
+	sh := a.shapes.get(ev)
+	var kv []attribute.KeyValue
+	if sh != nil {
+		kv = sh.start
+	} else {
+		buf.kv = startAttrs(buf.kv[:0], ev, cfg.queryText)
+		kv = buf.kv
+	}
 	ctx, span := a.tracer.Start(ctx, spanName(ev), a.spanKind,
 		trace.WithTimestamp(now),
-		trace.WithAttributes(buf.kv...))
+		trace.WithAttributes(kv...))
 	r.span, r.ctx = span, ctx
 	r.recording = span.IsRecording()
-	if !a.bufs.reusable(span, r.recording) {
+	if sh == nil && !a.bufs.reusable(span, r.recording) {
 		buf = nil // the span may keep what it was given
 	}
 	if !r.recording && len(cfg.sinks) == 0 {
@@ -171,7 +163,7 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		if buf == nil {
 			buf = &attrBuf{kv: make([]attribute.KeyValue, 0, attrBufCap)}
 		}
-		buf.kv = a.statementAttrs(buf.kv[:0], ev, args, caller, haveCaller, id)
+		buf.kv = a.statementAttrs(buf.kv[:0], ev, sh, args, caller, haveCaller, id)
 		r.attrs = buf
 	} else {
 		a.bufs.put(buf)
@@ -235,26 +227,14 @@ func (a *Auditor) statementEntry(ev *Event, id string, now time.Time, args []str
 }
 
 // statementAttrs returns the identity, governance and caller attributes of
-// a statement's span.
-func (a *Auditor) statementAttrs(kv []attribute.KeyValue, ev *Event, args []string, caller Caller, haveCaller bool, id string) []attribute.KeyValue {
+// a statement's span; sh, if not nil, is the statement's shape.
+func (a *Auditor) statementAttrs(kv []attribute.KeyValue, ev *Event, sh *shape, args []string, caller Caller, haveCaller bool, id string) []attribute.KeyValue {
 	kv = a.ids.appendAttrs(kv, &ev.Identity)
-	kv = appendStr(kv, MethodKey, ev.Method)
-	if len(ev.Reads) > 0 {
-		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
+	if sh != nil {
+		kv = append(kv, sh.stmt...)
+	} else {
+		kv = shapeAttrs(kv, ev)
 	}
-	if len(ev.Writes) > 0 {
-		kv = append(kv, TablesWrittenKey.StringSlice(ev.Writes))
-	}
-	if ev.Stacked {
-		kv = append(kv, StackedKey.Bool(true))
-	}
-	kv = append(kv, CompleteKey.Bool(ev.Complete))
-	kv = appendStr(kv, DecisionKey, ev.Decision)
-	kv = appendStr(kv, RuleKey, ev.Rule)
-	kv = appendStr(kv, ReasonKey, ev.Reason)
-	kv = appendStr(kv, ModeKey, ev.Mode)
-	kv = appendStr(kv, ApprovalIDKey, ev.ApprovalID)
-	kv = appendStr(kv, ApprovalReviewerKey, ev.Reviewer)
 	if args != nil {
 		kv = append(kv, ArgsKey.StringSlice(args))
 	}
@@ -402,6 +382,9 @@ func (r *Record) end(out *Outcome) {
 		}
 		span.SetStatus(codes.Error, desc)
 	}
+	// The span ends before the sinks write: its duration is the
+	// statement's, not the statement's and an fsync's.
+	span.End()
 	r.recordMetrics(r.ctx, dur.Seconds(), errType, out)
 
 	if e := r.entry; e != nil {
@@ -425,7 +408,6 @@ func (r *Record) end(out *Outcome) {
 			}
 		}
 	}
-	span.End()
 }
 
 // outcomeAttrs returns the attributes of a statement's or transaction's

@@ -47,11 +47,10 @@ var defaultSkip = [...]string{
 // place already seen costs a stack walk and map lookups only.
 //
 // The stack walk is most of the cost: runtime.Callers decodes each frame's
-// tables, some 100–200 ns a frame on a busy machine, and database/sql
-// alone puts about a dozen frames between the driver and its caller. The
-// finder therefore walks no further than the deepest caller it has found
-// so far (at first, a few frames), and walks on only when that is not
-// deep enough.
+// tables, some 60–200 ns a frame on a busy machine, and database/sql alone
+// puts about a dozen frames between the driver and its caller. The finder
+// therefore walks no further than the deepest caller it has found so far,
+// and walks on only when that is not deep enough.
 type callerFinder struct {
 	skip []string
 
@@ -66,10 +65,11 @@ type frameInfo struct {
 	caller Caller
 }
 
-// Bounds of the first walk, in frames.
+// Lengths of walks, in frames: the first walk of a finder (enough for
+// database/sql and the driver), and any walk at most.
 const (
-	minCallerWalk = 8
-	maxCallerWalk = 64
+	firstCallerWalk = 16
+	maxCallerWalk   = 64
 )
 
 func newCallerFinder(extra []string) *callerFinder {
@@ -83,7 +83,10 @@ func newCallerFinder(extra []string) *callerFinder {
 // false when every frame belongs to a skipped package.
 func (f *callerFinder) find() (Caller, bool) {
 	var pcs [maxCallerWalk]uintptr
-	want := min(max(int(f.depth.Load())+1, minCallerWalk), maxCallerWalk)
+	want := min(int(f.depth.Load()), maxCallerWalk)
+	if want == 0 {
+		want = firstCallerWalk
+	}
 	for skip, walked := 3, 0; ; {
 		n := runtime.Callers(skip, pcs[:want])
 		if c, i, ok := f.first(pcs[:n]); ok {

@@ -85,6 +85,7 @@ type Auditor struct {
 	inst     instruments
 	bufs     attrBufs
 	ids      *idCache
+	shapes   *shapeCache
 	callers  *callerFinder
 	idPrefix string
 	seq      atomic.Uint64

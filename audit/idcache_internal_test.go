@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -69,5 +70,24 @@ func TestIDCache(t *testing.T) {
 		}
 		check(tt.name+": before", before())
 		check(tt.name, tt.give())
+	}
+}
+
+// TestIDCacheFields fails when identity.Identity gains a field: the cache
+// must compare it (or know it needs not) before the field is recorded, or
+// a statement would be recorded with the attributes of the identity seen
+// before it.
+func TestIDCacheFields(t *testing.T) {
+	handled := map[string]bool{
+		"Subject": true, // the cache's key
+		"Kind":    true, "Name": true, "Roles": true, "Tenant": true, "Service": true,
+		"Agent": true, "Purpose": true, "Ticket": true, "Untrusted": true,
+		"Attributes": true, // compared for the configured keys only
+	}
+	typ := reflect.TypeFor[identity.Identity]()
+	for i := range typ.NumField() {
+		if f := typ.Field(i); !handled[f.Name] {
+			t.Errorf("identity.Identity.%s is not compared by idCache.same", f.Name)
+		}
 	}
 }

@@ -1,0 +1,121 @@
+package audit
+
+import (
+	"slices"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// shapeCache keeps the span attributes that depend only on a statement's
+// shape (its literal-free text, tables, verdict and connection), keyed by
+// the literal-free text: services issue the same few shapes over and over,
+// and copying their attributes costs a tenth of building them (and no
+// allocation for the tables' lists).
+type shapeCache struct {
+	queryText bool // db.query.text is recorded
+
+	mu sync.RWMutex
+	m  map[string]*shape
+}
+
+// shape is the attributes of one statement shape, read-only once stored:
+// spans may be given its lists as they are.
+type shape struct {
+	ev    Event // the fields the attributes are made of; no identity, text or arguments
+	start []attribute.KeyValue
+	stmt  []attribute.KeyValue
+}
+
+// maxCachedShapes bounds the cache; past it, the attributes of a shape not
+// yet cached are built for each statement.
+const maxCachedShapes = 1024
+
+func newShapeCache(queryText bool) *shapeCache {
+	return &shapeCache{queryText: queryText, m: make(map[string]*shape)}
+}
+
+// get returns the cached shape of ev, caching it if there is room, or nil
+// when there is none.
+func (c *shapeCache) get(ev *Event) *shape {
+	c.mu.RLock()
+	s := c.m[ev.QueryText]
+	full := len(c.m) >= maxCachedShapes
+	c.mu.RUnlock()
+	if s != nil && sameShape(&s.ev, ev) {
+		return s
+	}
+	if s == nil && full {
+		return nil
+	}
+	s = &shape{ev: Event{
+		System: ev.System, Namespace: ev.Namespace,
+		ServerAddress: ev.ServerAddress, ServerPort: ev.ServerPort,
+		Method: ev.Method, Operation: ev.Operation, Collection: ev.Collection,
+		Summary: ev.Summary, QueryText: ev.QueryText,
+		Reads: slices.Clone(ev.Reads), Writes: slices.Clone(ev.Writes),
+		Stacked: ev.Stacked, Complete: ev.Complete,
+		Decision: ev.Decision, Rule: ev.Rule, Reason: ev.Reason, Mode: ev.Mode,
+		ApprovalID: ev.ApprovalID, Reviewer: ev.Reviewer,
+	}}
+	s.start = slices.Clip(startAttrs(nil, &s.ev, c.queryText))
+	s.stmt = slices.Clip(shapeAttrs(nil, &s.ev))
+	c.mu.Lock()
+	if _, ok := c.m[ev.QueryText]; ok || len(c.m) < maxCachedShapes {
+		c.m[ev.QueryText] = s
+	}
+	c.mu.Unlock()
+	return s
+}
+
+// sameShape reports whether ev, whose text is that of x, has the shape of x.
+func sameShape(x, ev *Event) bool {
+	return x.Summary == ev.Summary &&
+		x.Operation == ev.Operation && x.Collection == ev.Collection &&
+		x.Method == ev.Method && x.Decision == ev.Decision && x.Rule == ev.Rule &&
+		x.Reason == ev.Reason && x.Mode == ev.Mode &&
+		x.ApprovalID == ev.ApprovalID && x.Reviewer == ev.Reviewer &&
+		x.Stacked == ev.Stacked && x.Complete == ev.Complete &&
+		x.System == ev.System && x.Namespace == ev.Namespace &&
+		x.ServerAddress == ev.ServerAddress && x.ServerPort == ev.ServerPort &&
+		slices.Equal(x.Reads, ev.Reads) && slices.Equal(x.Writes, ev.Writes)
+}
+
+// startAttrs appends the attributes a sampler may look at, which the
+// conventions ask to be given when the span is created.
+func startAttrs(kv []attribute.KeyValue, ev *Event, queryText bool) []attribute.KeyValue {
+	kv = appendStr(kv, DBSystemNameKey, ev.System)
+	kv = appendStr(kv, DBNamespaceKey, ev.Namespace)
+	kv = appendStr(kv, DBOperationNameKey, ev.Operation)
+	kv = appendStr(kv, DBCollectionNameKey, ev.Collection)
+	if queryText {
+		kv = appendStr(kv, DBQueryTextKey, ev.QueryText)
+	}
+	kv = appendStr(kv, DBQuerySummaryKey, ev.Summary)
+	kv = appendStr(kv, ServerAddressKey, ev.ServerAddress)
+	if ev.ServerPort > 0 {
+		kv = append(kv, ServerPortKey.Int(ev.ServerPort))
+	}
+	return kv
+}
+
+// shapeAttrs appends the attributes of the statement and of the verdict.
+func shapeAttrs(kv []attribute.KeyValue, ev *Event) []attribute.KeyValue {
+	kv = appendStr(kv, MethodKey, ev.Method)
+	if len(ev.Reads) > 0 {
+		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
+	}
+	if len(ev.Writes) > 0 {
+		kv = append(kv, TablesWrittenKey.StringSlice(ev.Writes))
+	}
+	if ev.Stacked {
+		kv = append(kv, StackedKey.Bool(true))
+	}
+	kv = append(kv, CompleteKey.Bool(ev.Complete))
+	kv = appendStr(kv, DecisionKey, ev.Decision)
+	kv = appendStr(kv, RuleKey, ev.Rule)
+	kv = appendStr(kv, ReasonKey, ev.Reason)
+	kv = appendStr(kv, ModeKey, ev.Mode)
+	kv = appendStr(kv, ApprovalIDKey, ev.ApprovalID)
+	return appendStr(kv, ApprovalReviewerKey, ev.Reviewer)
+}
