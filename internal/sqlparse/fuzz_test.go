@@ -13,7 +13,7 @@ func knownReasons() map[string]bool {
 	known := map[string]bool{}
 	for _, r := range strings.Split("ALTER … ALL IN TABLESPACE|CREATE TABLE AS EXECUTE|CTE as a write target|"+
 		"NUL byte in text|SELECT INTO inside another statement|SET STATEMENT … FOR|UESCAPE clause|"+
-		"comment inside an executable comment|data-modifying statement in a nested WITH|"+
+		"carriage return in a line comment|comment inside an executable comment|data-modifying statement in a nested WITH|"+
 		"data-modifying statement in a subquery|derived table as a write target|"+
 		"double-quoted text whose end depends on ANSI_QUOTES|invalid UTF-8|name with too many parts|"+
 		"nesting too deep|number followed by identifier|parameter followed by identifier|"+

@@ -273,7 +273,10 @@ func (lx *lexer) lineEnd(i int) int {
 			if lx.d == PostgreSQL {
 				return i
 			}
-			lx.flaw(i, "carriage return in a line comment")
+			if i+1 >= len(src) || src[i+1] != '\n' {
+				// A CRLF line end is read alike either way.
+				lx.flaw(i, "carriage return in a line comment")
+			}
 		}
 		i++
 	}

@@ -24,6 +24,8 @@ func TestLineCommentCarriageReturn(t *testing.T) {
 		{"mysql CR doubted", sqlparse.MySQL, "SELECT 1 -- x\r; DROP TABLE victim", false, true},
 		{"mysql hash CR doubted", sqlparse.MySQL, "SELECT 1 # x\r; DROP TABLE victim", false, true},
 		{"sqlite CR doubted", sqlparse.SQLite, "SELECT 1 -- x\r; DROP TABLE victim", false, true},
+		{"mysql CRLF line ends", sqlparse.MySQL, "SELECT 1 -- x\r\nFROM t -- y\r\n", false, false},
+		{"sqlite CRLF line ends", sqlparse.SQLite, "SELECT 1 -- x\r\nFROM t", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
