@@ -21,8 +21,6 @@
 //   - an unterminated string, quoted name, dollar quote or comment (SQLite
 //     accepts an unterminated block comment; the analyser still doubts it);
 //   - a NUL byte, invalid UTF-8, or more than [MaxTextLen] bytes (1 MiB);
-//   - a lone carriage return inside a MySQL or SQLite line comment
-//     (PostgreSQL ends the comment there, and so does the analyser);
 //   - a MySQL versioned executable comment /*!NNNNN … */ or /*M!NNNNNN … */,
 //     whose contents run only on servers of that version or later;
 //   - a string whose end depends on a session setting: a backslash before a

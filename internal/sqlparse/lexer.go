@@ -263,20 +263,13 @@ func (lx *lexer) lex(toks []token) []token {
 // lineEnd returns the end of the line comment starting at i. PostgreSQL
 // ends a line comment at a carriage return as well as at a newline
 // ("SELECT 1 -- x\r; DROP TABLE t" drops t there); MariaDB, MySQL and SQLite
-// end it at a newline only. A carriage return inside a line comment in
-// those dialects is doubted all the same, so that a server or driver that
-// reads it the other way cannot turn commented text into code.
+// end it at a newline only, as their engines were seen to do
+// (internal/redteam runs such texts on them as harmless look-alikes).
 func (lx *lexer) lineEnd(i int) int {
 	src := lx.src
 	for i < len(src) && src[i] != '\n' {
-		if src[i] == '\r' {
-			if lx.d == PostgreSQL {
-				return i
-			}
-			if i+1 >= len(src) || src[i+1] != '\n' {
-				// A CRLF line end is read alike either way.
-				lx.flaw(i, "carriage return in a line comment")
-			}
+		if src[i] == '\r' && lx.d == PostgreSQL {
+			return i
 		}
 		i++
 	}

@@ -7,8 +7,8 @@ import (
 )
 
 // PostgreSQL ends a -- comment at a carriage return: what follows is code.
-// Other dialects end it at a newline only, and a carriage return inside one
-// is doubted rather than trusted.
+// MariaDB and SQLite end it at a newline only, as their engines do (the
+// red-team look-alikes run these texts there): one statement.
 func TestLineCommentCarriageReturn(t *testing.T) {
 	tests := []struct {
 		name string
@@ -21,9 +21,9 @@ func TestLineCommentCarriageReturn(t *testing.T) {
 	}{
 		{"pg stacked after CR", sqlparse.PostgreSQL, "SELECT 1 -- x\r; DROP TABLE victim", true, false},
 		{"pg CRLF", sqlparse.PostgreSQL, "SELECT 1 -- x\r\nDROP TABLE victim", false, false},
-		{"mysql CR doubted", sqlparse.MySQL, "SELECT 1 -- x\r; DROP TABLE victim", false, true},
-		{"mysql hash CR doubted", sqlparse.MySQL, "SELECT 1 # x\r; DROP TABLE victim", false, true},
-		{"sqlite CR doubted", sqlparse.SQLite, "SELECT 1 -- x\r; DROP TABLE victim", false, true},
+		{"mysql CR inside comment", sqlparse.MySQL, "SELECT 1 -- x\r; DROP TABLE victim", false, false},
+		{"mysql hash CR inside comment", sqlparse.MySQL, "SELECT 1 # x\r; DROP TABLE victim", false, false},
+		{"sqlite CR inside comment", sqlparse.SQLite, "SELECT 1 -- x\r; DROP TABLE victim", false, false},
 		{"mysql CRLF line ends", sqlparse.MySQL, "SELECT 1 -- x\r\nFROM t -- y\r\n", false, false},
 		{"sqlite CRLF line ends", sqlparse.SQLite, "SELECT 1 -- x\r\nFROM t", false, false},
 	}
@@ -38,6 +38,9 @@ func TestLineCommentCarriageReturn(t *testing.T) {
 			}
 			if tt.wantDrop && !drop {
 				t.Errorf("got statements %+v, want a DROP", s.Statements)
+			}
+			if !tt.wantDrop && len(s.Statements) != 1 {
+				t.Errorf("got %d statements, want 1", len(s.Statements))
 			}
 			if tt.wantIncomplete && s.Complete {
 				t.Errorf("got complete, want incomplete")
