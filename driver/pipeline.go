@@ -177,6 +177,43 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	return run, nil
 }
 
+// serverBind reports whether a statement with arguments must be prepared
+// by the server rather than sent with its arguments written into the text
+// by the driver: when the placeholders the driver would find may not be the
+// ones the server reads (see argsFit). go-sql-driver/mysql with
+// interpolateParams is such a driver; answering driver.ErrSkip makes
+// database/sql prepare the statement on the server, which binds the
+// arguments where it reads placeholders, and the run continues there.
+func (i *interceptor) serverBind(run *stmtRun, args []sqldriver.NamedValue) bool {
+	return i.cfg.dialect == MySQL && !argsFit(run.script, args)
+}
+
+// argsFit reports whether the bound arguments fit the placeholders the
+// analyser found where the server reads code. go-sql-driver/mysql with
+// interpolateParams (and pgx's simple protocol) write arguments into the
+// text at the placeholders they find themselves; where a driver and the
+// server disagree on a comment ("SELECT 1 /*/ ? */" is closed for one and
+// open for the other), an argument lands in code the policy never saw. Named
+// arguments are not judged.
+func argsFit(s *sqlparse.Script, args []sqldriver.NamedValue) bool {
+	if len(args) == 0 {
+		return true
+	}
+	for k := range args {
+		if args[k].Name != "" {
+			return true
+		}
+		switch args[k].Value.(type) {
+		case nil, int64, float64, bool, []byte, string, time.Time:
+		default:
+			if _, ok := reflect.TypeOf(args[k].Value).MethodByName("RewriteQuery"); ok {
+				return true // pgx named arguments, let through above
+			}
+		}
+	}
+	return s.Placeholders.ArgsMatch(len(args))
+}
+
 // rewriterArg names the type of an argument that makes the driver rewrite
 // the statement text, "" when there is none. pgx runs the text a
 // QueryRewriter argument (a method RewriteQuery) returns instead of the

@@ -23,6 +23,9 @@ func (i *interceptor) ConnExecContext(ctx context.Context, conn sqldriver.Execer
 	if err != nil {
 		return nil, err
 	}
+	if i.serverBind(run, args) {
+		return nil, i.failed(ctx, cs, run, query, args, sqldriver.ErrSkip)
+	}
 	return i.exec(ctx, cs, run, conn, query, args)
 }
 
@@ -56,6 +59,9 @@ func (i *interceptor) ConnQueryContext(ctx context.Context, conn sqldriver.Query
 	run, err := i.resume(ctx, cs, "query", query, args)
 	if err != nil {
 		return ctx, nil, err
+	}
+	if i.serverBind(run, args) {
+		return ctx, nil, i.failed(ctx, cs, run, query, args, sqldriver.ErrSkip)
 	}
 	return i.query(ctx, cs, run, conn, query, args)
 }
