@@ -39,6 +39,11 @@ func destructiveAttacks() []attack {
 		{name: "leading-semicolon", sql: "; DROP TABLE victim", rule: guard.RuleDestructiveDDL},
 
 		// Comments.
+		// PostgreSQL ends a "--" comment at a carriage return as well as at
+		// a line feed (scan.l: newline [\n\r]): what follows the \r is code.
+		{name: "pg-comment-carriage-return-stacked", family: pg, sql: "SELECT 1 -- x\r; DROP TABLE victim", rule: guard.RuleStacked, harms: true},
+		{name: "pg-comment-carriage-return-agent", family: pg, who: bot, sql: "SELECT 1 -- x\r; DROP TABLE victim", harms: true},
+		{name: "pg-comment-carriage-return-where", family: pg, sql: "DELETE FROM victim WHERE id = 1 -- x\r OR true", rule: guard.RuleMissingWhere, harms: true},
 		{name: "pg-nested-comment-closed-early", family: pg, sql: "SELECT 1 /* /* */ */ ; DROP TABLE victim", rule: guard.RuleStacked, harms: true},
 		{name: "my-comment-does-not-nest", family: my, sql: "SELECT 1 /* /* */ ; DROP TABLE victim; -- */", rule: guard.RuleStacked, harms: true},
 		{name: "lite-comment-does-not-nest", family: lite, sql: "SELECT 1 /* /* */ ; DROP TABLE victim; -- */", rule: guard.RuleStacked, harms: true},

@@ -41,17 +41,6 @@ type bypass struct {
 
 func destructiveBypasses() []bypass {
 	return []bypass{
-		// PostgreSQL ends a "--" comment at a carriage return as well as at
-		// a line feed (scan.l: newline [\n\r]); the analyser reads on to
-		// the line feed. Whatever follows the \r runs unseen, and the audit
-		// record shows the text without it.
-		{name: "pg-comment-carriage-return-stacked", family: pg, what: "PostgreSQL: SELECT 1 -- x\\r; DROP TABLE victim drops the table (lib/pq; pgx Exec): -- ends at \\r for the server, not for the analyser",
-			steps: []string{"SELECT 1 -- x\r; DROP TABLE victim"}},
-		{name: "pg-comment-carriage-return-agent", family: pg, who: bot, what: "PostgreSQL: a read-only AI agent drops a table with SELECT 1 -- x\\r; DROP TABLE victim",
-			steps: []string{"SELECT 1 -- x\r; DROP TABLE victim"}},
-		{name: "pg-comment-carriage-return-where", family: pg, what: "PostgreSQL: DELETE FROM victim WHERE id = 1 -- x\\r OR true deletes every row, recorded as DELETE … WHERE id = ?",
-			steps: []string{"DELETE FROM victim WHERE id = 1 -- x\r OR true"}},
-
 		// Tautologies MissingWhere does not recognise.
 		{name: "where-in-own-table", what: "DELETE … WHERE id IN (SELECT id FROM victim) deletes every row",
 			steps: []string{"DELETE FROM victim WHERE id IN (SELECT id FROM victim)"}},
@@ -213,10 +202,6 @@ func leakBypasses() []leakBypass {
 			"PostgreSQL xmlparse(document email): the error's Detail quotes the e-mail", nil, identity.Identity{}},
 		{leak{name: "lite-json-path-error", family: lite, sql: "SELECT json_extract('{}', email) FROM people"},
 			"SQLite json_extract('{}', email): the error quotes the e-mail (bad JSON path: '<email>')", nil, identity.Identity{}},
-		{leak: leak{name: "pg-comment-carriage-return-union", family: pg, sql: "SELECT name FROM victim -- x\r UNION SELECT note FROM vault"},
-			what: "PostgreSQL: SELECT name FROM victim -- x\\r UNION SELECT note FROM vault reads the denied table (the analyser sees only SELECT name FROM victim)"},
-		{leak: leak{name: "pg-comment-carriage-return-union-agent", family: pg, sql: "SELECT name FROM victim -- x\r UNION SELECT note FROM vault"},
-			what: "PostgreSQL: a read-only AI agent reads the denied table through -- x\\r UNION SELECT …", who: bot},
 		{leak: leak{name: "pg-table-to-xml-vault", family: pg, sql: "SELECT table_to_xml('vault', true, false, '')"},
 			what: "PostgreSQL table_to_xml('vault', …) reads the denied table (the table is named in a literal; the function is not a dangerous call)", who: bot},
 		{leak: leak{name: "pg-table-to-xml-people", family: pg, sql: "SELECT table_to_xml('people', true, false, '')"},
@@ -387,31 +372,6 @@ func TestKnownBypassReadOnlyWrites(t *testing.T) {
 				}
 				if n != 1 {
 					t.Errorf("the sequence was advanced by the agent (error %v): next value %d, want 1", err, n)
-				}
-			})
-		}
-	}
-}
-
-// TestKnownBypassInterpolatedComment: go-sql-driver/mysql with
-// interpolateParams reads "/*/" as a comment opened and closed, MariaDB as
-// a comment opened only. A placeholder after it is outside a comment for
-// the driver, which writes the quoted argument there; inside one for the
-// server, where the argument's "*/" ends the comment and what follows
-// runs. The analyser reads the text as the server does (no placeholder)
-// yet the guard lets one argument through.
-func TestKnownBypassInterpolatedComment(t *testing.T) {
-	for _, b := range backends() {
-		if b.name != "mariadb-interpolate" {
-			continue
-		}
-		for _, who := range []identity.Identity{dev, bot} {
-			t.Run(b.name+"/"+who.Subject, func(t *testing.T) {
-				knownBypass(t, "go-sql-driver/mysql interpolateParams: SELECT 1 /*/ ? */ with the argument \"*/; DROP TABLE victim; -- \" drops the table, even for a read-only agent")
-				l := newLab(t, b)
-				_, err := l.db.ExecContext(as(who), "SELECT 1 /*/ ? */", "*/; DROP TABLE victim; -- ")
-				if h := l.victim(); h != "" || !errors.Is(err, guard.ErrBlocked) {
-					t.Errorf("error %v; victim %s", err, h)
 				}
 			})
 		}

@@ -26,6 +26,9 @@ type leak struct {
 func leakAttacks() []leak {
 	return []leak{
 		{name: "plain", sql: "SELECT email, ssn, card FROM people"},
+		// PostgreSQL ends a "--" comment at a carriage return: the UNION is
+		// code, and reads a table denied to everyone.
+		{name: "pg-comment-carriage-return-union", family: pg, sql: "SELECT name FROM victim -- x\r UNION SELECT note FROM vault"},
 		{name: "alias", sql: "SELECT email AS e, ssn AS s, card AS c FROM people"},
 		{name: "qualified-alias", sql: "SELECT p.email AS contact, p.ssn AS x FROM people p"},
 		{name: "lower", sql: "SELECT lower(email), upper(ssn) FROM people"},
