@@ -106,7 +106,8 @@ func isDestructive(st *Statement) bool {
 // (1=0), WHERE 2 > 1, WHERE 1 IN (1,2), WHERE 'a' LIKE '%', WHERE EXISTS
 // (SELECT 1), WHERE (SELECT 1) = 1, WHERE coalesce(1,0)=1, WHERE 1::bool,
 // WHERE $1 = $2 —, a column compared with itself — id = id, id IS NOT
-// DISTINCT FROM id, name LIKE '%' —, an OR with such a branch — … OR
+// DISTINCT FROM id, name LIKE '%', id IN (SELECT id FROM t) on t itself
+// —, an OR with such a branch — … OR
 // 1=1, … OR $1 — and an OR of a condition and its negation — id = 1 OR
 // id <> 1, x IS NULL OR x IS NOT NULL). A constant the analyser knows to be
 // false (WHERE 1=0) changes no row and passes.
@@ -120,7 +121,7 @@ func isDestructive(st *Statement) bool {
 // and a MERGE that deletes have no WHERE of their own and are denied.
 //
 // It cannot recognise tautologies over real columns (WHERE id > 0 on a
-// positive key, WHERE id IN (SELECT id FROM the same table), a bare column
+// positive key, WHERE id IN (SELECT id FROM t WHERE true), a bare column
 // as a truth value in MySQL or SQLite), and it
 // cannot see UPDATE or DELETE inside functions, procedures, triggers or
 // rules. A LIMIT does not satisfy it: cap rows with [MaxRows].

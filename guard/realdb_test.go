@@ -64,6 +64,8 @@ func common(extra ...blockedCase) []blockedCase {
 		{guard.RuleMissingWhere, "UPDATE items SET name = 'x' WHERE (SELECT 1) = 1", dev},
 		{guard.RuleMissingWhere, "DELETE FROM items WHERE coalesce(1,0)=1", dev},
 		{guard.RuleMissingWhere, "DELETE FROM items WHERE 'a' LIKE '%'", dev},
+		{guard.RuleMissingWhere, "UPDATE items SET name = 'x' WHERE id = 1 OR id <> 1", dev},
+		{guard.RuleMissingWhere, "DELETE FROM items WHERE id IN (SELECT id FROM items)", dev},
 		{guard.RuleMissingWhere, "DELETE FROM items WHERE id = 1 OR EXISTS (SELECT 1 FROM vault v WHERE v.id = 1)", identity.Identity{Kind: identity.KindUser, Subject: "ops"}},
 		{guard.RuleStacked, "SELECT 1; DROP TABLE items", dev},
 		{guard.RuleReadOnly, "INSERT INTO items VALUES (9, 'n', 's')", robot},

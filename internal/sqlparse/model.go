@@ -140,8 +140,9 @@ type Where struct {
 	//     random() < 2, UPDATE t … FROM o WHERE o.id = 5) — unless it is
 	//     recognised as always false (WHERE 1=0, WHERE false), which
 	//     changes no row;
-	//   - it compares a column with itself (id = id, t.id >= t.id) or
-	//     matches it with LIKE '%';
+	//   - it compares a column with itself (id = id, t.id >= t.id, id IS
+	//     NOT DISTINCT FROM id), matches it with LIKE '%', or looks it up
+	//     in the whole written table (id IN (SELECT id FROM t));
 	//   - it is an OR with a branch of either kind (… OR 1=1, … OR $1), or
 	//     with two branches that negate each other (id = 1 OR id <> 1,
 	//     x < 5 OR x >= 5, x IS NULL OR x IS NOT NULL, p OR NOT p), or an
@@ -154,7 +155,7 @@ type Where struct {
 	// the analyser errs towards "not trivial"; in a MySQL multi-table
 	// UPDATE or DELETE a column of any of its tables counts. Tautologies
 	// over real columns otherwise (id > 0 on a positive key, id IN (SELECT
-	// id FROM the same table), a bare column as a truth value in MySQL or
+	// id FROM t WHERE true), a bare column as a truth value in MySQL or
 	// SQLite) are not recognised.
 	Trivial bool
 }

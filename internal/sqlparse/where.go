@@ -88,7 +88,7 @@ func (a *analyzer) cond(lo, hi int, tg []rel, depth int) truth {
 		}
 	}
 	if a.refersTo(lo, hi, tg) {
-		if a.alwaysTrue(lo, hi) {
+		if a.alwaysTrue(lo, hi) || a.inWholeTarget(lo, hi, tg) {
 			return allRows
 		}
 		return restricts
@@ -349,6 +349,26 @@ func (a *analyzer) alwaysTrue(lo, hi int) bool {
 			return a.sameTokens(lo, i, i+1, hi)
 		case "!=", "<>", "<", ">":
 			return false
+		}
+	}
+	return false
+}
+
+// inWholeTarget reports x IN (SELECT x FROM target): every row of the
+// target whose x is not NULL.
+func (a *analyzer) inWholeTarget(lo, hi int, tg []rel) bool {
+	// x IN ( SELECT x FROM t ) with x and t single names.
+	if hi-lo != 8 || !a.is(lo+1, "IN") || !a.isOp(lo+2, "(") || int(a.toks[lo+2].m) != hi-1 ||
+		!a.is(lo+3, "SELECT") || !a.is(lo+5, "FROM") || !a.isName(lo) || !a.isName(lo+6) {
+		return false
+	}
+	if a.fold(lo) != a.fold(lo+4) {
+		return false
+	}
+	t := a.fold(lo + 6)
+	for k := range tg {
+		if !tg[k].derived && tg[k].table.Schema == "" && tg[k].table.Name == t {
+			return true
 		}
 	}
 	return false
