@@ -64,6 +64,23 @@
 // policy have blocked last week?". The package does not import the guard;
 // the sqlvigil-audit command connects the two.
 //
+// # Cost
+//
+// Most of what a recorded statement costs is the OpenTelemetry SDK's:
+// measured on a busy 2-core machine, the SDK spends some 9–11 µs of CPU on
+// a span with the ~45 attributes of an audited statement (about 200 ns an
+// attribute: it normalises, copies and de-duplicates each), and 2 µs on a
+// span with none; the auditor adds about 3 µs, a third of it finding the Go
+// caller. With a no-op tracer provider, a statement costs about 1 µs.
+// To keep its own share small the auditor builds each span's attributes
+// once, in a pooled buffer (given only to span types known to copy what they
+// are given: the SDK's, the API's and the global delegate's), keeps the
+// attributes of recent identities (per subject) and of statement shapes (per
+// literal-free text, up to 1024) and reuses them when every field matches,
+// and walks the stack only as deep as callers have been found.
+// [WithoutCaller] saves the walk: runtime.Callers costs 60–200 ns a frame,
+// and database/sql and the driver put about 14 frames above the caller.
+//
 // # Concurrency
 //
 // An [Auditor], a [BlackBox] and a [SlogSink] are safe for concurrent use.
