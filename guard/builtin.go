@@ -118,7 +118,8 @@ func isDestructive(st *Statement) bool {
 // statement under EXPLAIN ANALYZE (plain EXPLAIN runs nothing and
 // passes), the statement PREPARE … AS prepares and an EXECUTE in the same
 // text runs. An upsert (ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE)
-// and a MERGE that deletes have no WHERE of their own and are denied.
+// of listed rows passes: it updates at most the rows it lists; one whose
+// rows come from a query, and a MERGE that deletes, are denied.
 //
 // It cannot recognise tautologies over real columns (WHERE id > 0 on a
 // positive key, WHERE id IN (SELECT id FROM t WHERE true), a bare column

@@ -67,6 +67,9 @@ func (a *analyzer) insert(lo, hi int) {
 		}
 		end++
 	}
+	// An upsert updates at most the rows it inserts: a bounded number when
+	// they are listed, any number when a query yields them.
+	listed := true
 	switch {
 	case a.is(i, "DEFAULT") && a.is(i+1, "VALUES"):
 		i += 2
@@ -77,7 +80,10 @@ func (a *analyzer) insert(lo, hi int) {
 		a.scanAll(i+1, end)
 	case a.isAny(i, "VALUES", "VALUE") && a.d == MySQL:
 		a.valuesList(i+1, end)
+	case a.is(i, "VALUES") && a.plainValues(i+1, end):
+		a.query(i, end, false)
 	case a.isAny(i, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(i, "(") && a.startsQuery(i+1):
+		listed = false
 		a.query(i, end, false)
 	default:
 		a.fail(reasonConstuct)
@@ -94,11 +100,11 @@ func (a *analyzer) insert(lo, hi int) {
 		switch {
 		case a.is(i, "ON") && a.is(i+1, "DUPLICATE") && a.is(i+2, "KEY") && a.is(i+3, "UPDATE"):
 			a.effect(KindUpdate)
-			a.restrict(false) // no WHERE of its own
+			a.restrict(listed)
 			a.scanAll(i+4, hi)
 			return
 		case a.is(i, "ON") && a.is(i+1, "CONFLICT"):
-			i = a.onConflict(i+2, hi)
+			i = a.onConflict(i+2, hi, listed)
 		case a.is(i, "RETURNING"):
 			a.returning(i+1, hi, sc)
 			return
@@ -109,8 +115,23 @@ func (a *analyzer) insert(lo, hi int) {
 	}
 }
 
+// plainValues reports a VALUES list [i, hi) with no set operation or
+// ORDER BY / LIMIT after it: it yields the rows it lists.
+func (a *analyzer) plainValues(i, hi int) bool {
+	for k := i; k < hi; k++ {
+		if m := a.toks[k].m; m > int32(k) {
+			k = int(m)
+			continue
+		}
+		if a.isAny(k, "UNION", "INTERSECT", "EXCEPT", "ORDER", "LIMIT", "OFFSET", "FETCH") {
+			return false
+		}
+	}
+	return true
+}
+
 // onConflict reads the rest of ON CONFLICT … DO NOTHING | DO UPDATE SET … .
-func (a *analyzer) onConflict(i, hi int) int {
+func (a *analyzer) onConflict(i, hi int, listed bool) int {
 	for i < hi && !a.is(i, "DO") {
 		if a.isOp(i, "(") {
 			end := a.closeOf(i, hi)
@@ -133,7 +154,7 @@ func (a *analyzer) onConflict(i, hi int) int {
 		return hi
 	}
 	a.effect(KindUpdate)
-	a.restrict(false) // no WHERE of its own
+	a.restrict(listed)
 	i = a.expr(i+2, hi)
 	if a.is(i, "WHERE") {
 		i = a.expr(i+1, hi)

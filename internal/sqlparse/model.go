@@ -176,9 +176,11 @@ const (
 	// that is present and not Trivial.
 	RestrictionAll
 	// RestrictionMissing: at least one UPDATE or DELETE it runs has no
-	// WHERE clause or a Trivial one; also an upsert (ON CONFLICT DO UPDATE,
-	// ON DUPLICATE KEY UPDATE) and a MERGE that deletes, which have no
-	// WHERE of their own.
+	// WHERE clause or a Trivial one; also a MERGE that deletes, and an
+	// upsert (ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE) whose rows
+	// come from a query. An upsert of listed rows (a VALUES list, MySQL
+	// SET, DEFAULT VALUES) updates at most the rows it lists, and counts
+	// as restricted.
 	RestrictionMissing
 )
 

@@ -127,6 +127,15 @@ func TestRestriction(t *testing.T) {
 		{pg, "COPY (DELETE FROM t RETURNING *) TO STDOUT", sqlparse.RestrictionMissing},
 		{my, "ANALYZE DELETE FROM t", sqlparse.RestrictionMissing},
 		{pg, "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", sqlparse.RestrictionMissing},
+		{pg, "INSERT INTO t VALUES (1, 'a') ON CONFLICT (id) DO UPDATE SET a = excluded.a", sqlparse.RestrictionAll},
+		{pg, "INSERT INTO t VALUES ((SELECT max(id) FROM u)), (2) ON CONFLICT (id) DO UPDATE SET a = 1", sqlparse.RestrictionAll},
+		{pg, "INSERT INTO t VALUES (1) UNION SELECT id FROM u ON CONFLICT (id) DO UPDATE SET a = 1", sqlparse.RestrictionMissing},
+		{pg, "INSERT INTO t SELECT * FROM u ON CONFLICT (id) DO UPDATE SET a = 1", sqlparse.RestrictionMissing},
+		{pg, "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING", sqlparse.RestrictionNoWrites},
+		{lt, "INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 2", sqlparse.RestrictionAll},
+		{my, "INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE a = 1", sqlparse.RestrictionAll},
+		{my, "INSERT INTO t SET id = 1 ON DUPLICATE KEY UPDATE a = 1", sqlparse.RestrictionAll},
+		{my, "INSERT INTO t SELECT * FROM u ON DUPLICATE KEY UPDATE a = 1", sqlparse.RestrictionMissing},
 	}
 	for _, tt := range tests {
 		s := sqlparse.Analyze(tt.d, tt.give)
