@@ -7,9 +7,9 @@
 // tell, the table columns it is computed from). The plan then masks every
 // row in place (Plan.Apply), and reports what it masked, for the audit
 // record (Plan.Report): columns, rule names, strategies and counts, never a
-// value. Database errors pass through Masker.RedactError, so that an error
-// quoting a value (`Key (email)=(alice@example.com) already exists`) does
-// not carry it to the reader.
+// value. Database errors pass through Masker.RedactErrorFor, so that an
+// error quoting a value (`Key (email)=(alice@example.com) already exists`)
+// does not carry it to the reader (see Errors below).
 //
 //	m, err := mask.New(
 //		mask.WithKey(key),
@@ -130,10 +130,51 @@
 //
 // # Errors
 //
-// RedactError recognises the value-quoting errors of PostgreSQL and
-// MySQL/MariaDB and replaces the values with [Redacted]; see
-// [Masker.RedactErrorFor] for which, and [RedactedError] for how errors.Is
-// and errors.As keep working. SQLite's constraint errors quote no value.
+// A database error can carry a value the reader may not see: the engine
+// quotes what it failed on (`invalid value "ice@" for "YYYY"`, `bad JSON
+// path: '<email>'`, `Key (email)=(…) already exists`), and a statement can
+// be written to make it fail on a masked value on purpose. So while any rule
+// is in force for the reader ([Masker.RuleInForce]), [Masker.RedactErrorFor]
+// does not look for known messages: it redacts every quoted span. What it
+// guarantees, for the error's text and for the structured fields of a
+// driver error it can copy (lib/pq's pq.Error, pgx's pgconn.PgError, the
+// MySQL driver's MySQLError):
+//
+//   - everything between the first and the last single quote, and between
+//     the first and the last double quote, is replaced by [Redacted]; an
+//     unmatched quote redacts to the end. A value holding quotes of its own,
+//     or a piece of one (substr moved along a value four characters at a
+//     time), is covered all the same: the reader's error holds no quoted
+//     text but the token;
+//   - the values of PostgreSQL's `Key (…)=(…)` and `Failing row contains
+//     (…)`, which are not quoted, and everything after a "Detail:" label;
+//   - in a Message field, everything after the first ": ", where
+//     PostgreSQL and MySQL put the variable part of a message, quoted or not
+//     (`improper relation name (too many dotted names): a.b@c.org`);
+//   - the free-form fields PostgreSQL fills with unquoted input (Detail,
+//     save a key or failing-row detail, Where, InternalQuery) are replaced
+//     whole;
+//   - errors.Is, errors.As to the driver's type and its code (SQLSTATE, the
+//     MySQL number) keep working on a cleaned copy; an error that cannot be
+//     copied clean (its text in unexported fields, as SQLite's errors are)
+//     unwraps to nothing and errors.Is still answers for the original. See
+//     [RedactedError].
+//
+// The price is diagnostics: a masked reader loses the identifiers quoted in
+// an error too (`column "[redacted]" does not exist`, the key name of a
+// MySQL duplicate entry). Readers no rule masks get the original error, the
+// same value.
+//
+// What it cannot catch is a value the engine prints without quotes, outside
+// a Message field, a known field and the forms above: a wrapped error's
+// text (fmt.Errorf("…: %w", err)) is redacted with what the wrapped
+// driver error's fields gave up, but an error of an unknown type that
+// writes a value bare (SQLite's "no such column: x" writes an identifier of
+// the statement that way) passes as it is. Errors are text the engine
+// builds; a reader who can make the engine fail on chosen input has a side
+// channel that no redaction closes entirely (whether a statement failed at
+// all says something about a value). Where that matters, have the guard
+// refuse such readers statements that compute over masked columns.
 //
 // # Concurrency
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -56,142 +57,134 @@ func (e *RedactedError) Is(target error) bool {
 // the reader the values were masked from.
 func (e *RedactedError) Unredacted() error { return e.orig }
 
-// RedactErrorFor returns err, or a *[RedactedError] when err quotes a value
-// that is masked for id (with unmask saying whether the guard granted clear
-// values). [Masker.RedactError] is RedactErrorFor with an identity that no
-// rule exempts: it redacts whenever a rule could mask the value.
+// RedactErrorFor returns err, or a *[RedactedError] when err may quote a
+// value that is masked for id (with unmask saying whether the guard granted
+// clear values). [Masker.RedactError] is RedactErrorFor with an identity that
+// no rule exempts: it redacts whenever a rule could mask the value.
 //
-// It recognises the value-quoting errors of PostgreSQL (`Key (email)=(…)`
-// of unique, foreign-key and exclusion violations, `Failing row contains
-// (…)`, `invalid input syntax for type …: "…"`, `value "…" is out of
-// range`), MySQL/MariaDB (`Duplicate entry '…' for key …`, `Incorrect …
-// value: '…'`) and leaves other errors, and every error when no rule is in
-// force for id, untouched (the same value, so identity comparisons such as
-// err == driver.ErrBadConn still hold). A PostgreSQL key value is redacted
-// when a rule in force selects one of the key's columns by name; values the
-// message does not attribute to a column are redacted whenever any rule is
-// in force.
+// While any rule is in force for id, it redacts every quoted span of the
+// error's text, whatever the message: everything from the first to the last
+// single quote, and from the first to the last double quote (to the end of
+// the text when a quote is unmatched), so that a value holding quotes of
+// its own is covered too; the values of a PostgreSQL `Key (…)=(…)` and of
+// `Failing row contains (…)`, which are not quoted; and everything after a
+// "Detail:" label. The structured fields of the error get the same
+// treatment, and the free-form ones that PostgreSQL fills with unquoted input
+// (Detail, other than a key or failing-row detail, Where and
+// InternalQuery) are replaced whole. When no rule is in force for id, and
+// when there is nothing to redact, err itself is returned (so identity
+// comparisons such as err == driver.ErrBadConn still hold). See the package
+// documentation for what this cannot catch.
 func (m *Masker) RedactErrorFor(id identity.Identity, unmask bool, err error) error {
-	if m == nil || err == nil {
+	if m == nil || err == nil || m.RuleInForce(id, unmask) == "" {
 		return err
 	}
-	r := redactor{m: m, id: id, unmask: unmask}
-	if !r.anyActive() {
-		return err
-	}
+	r := redactor{}
 	msg, secrets := r.text(err.Error(), nil)
 	walkErrors(err, 0, func(e error) {
-		eachStringField(e, func(s string) { _, secrets = r.text(s, secrets) })
+		eachStringField(e, func(name, s string) { _, secrets = r.field(name, s, secrets) })
 	})
 	if len(secrets) == 0 {
 		return err
 	}
-	return &RedactedError{msg: msg, err: r.sanitize(err, secrets), orig: err}
+	clean := r.sanitize(err, secrets)
+	if clean != nil {
+		msg = clean.Error()
+	} else {
+		msg = replaceSecrets(msg, secrets)
+	}
+	return &RedactedError{msg: msg, err: clean, orig: err}
 }
 
-type redactor struct {
-	m      *Masker
-	id     identity.Identity
-	unmask bool
-}
+// redactor removes quoted values from error text. It holds no state; it is
+// a type so that the steps read as one unit.
+type redactor struct{}
 
-func (r redactor) anyActive() bool {
-	for i := range r.m.columns {
-		if r.m.columns[i].active(r.id, r.unmask) {
-			return true
-		}
-	}
-	for i := range r.m.detection {
-		if r.m.detection[i].active(r.id, r.unmask) {
-			return true
-		}
-	}
-	return false
-}
+// wholeFields are the structured fields of driver errors (lib/pq's
+// pq.Error, pgx's pgconn.PgError) whose free-form text PostgreSQL builds from
+// the input without quoting it: xmlparse's parser message and JSON's
+// "Token … is invalid" in Detail, "JSON data, line 1: …" in Where, the
+// query of a function in InternalQuery.
+var wholeFields = map[string]bool{"Detail": true, "Where": true, "InternalQuery": true}
 
-var identRe = regexp.MustCompile(`"(?:[^"]|"")+"|[\pL_][\pL\pN_$]*`)
-
-// keyMasked reports whether a PostgreSQL key column list ("email",
-// "tenant, lower(email::text)") names a column masked for the reader.
-func (r redactor) keyMasked(cols string) bool {
-	idents := identRe.FindAllString(cols, -1)
-	if len(idents) == 0 {
-		return true
+// field redacts the structured field name holding s, appending what it
+// removed to secrets.
+func (r redactor) field(name, s string, secrets []string) (string, []string) {
+	if s == "" || s == Redacted {
+		return s, secrets
 	}
-	for _, id := range idents {
-		name := strings.ToLower(strings.ReplaceAll(strings.Trim(id, `"`), `""`, `"`))
-		for i := range r.m.columns {
-			c := &r.m.columns[i]
-			if c.active(r.id, r.unmask) && c.matchName(name, true) {
-				return true
-			}
-		}
-		for i := range r.m.detection {
-			c := &r.m.detection[i]
-			if c.active(r.id, r.unmask) && (!c.hasSelectors() || c.matchName(name, true)) {
-				return true
+	if wholeFields[name] && !strings.HasPrefix(s, "Key (") && !strings.HasPrefix(s, failingRow) {
+		return Redacted, append(secrets, s)
+	}
+	// A PostgreSQL or MySQL message puts its variable part after a colon,
+	// quoted or not ("improper relation name (too many dotted names): a.b.c").
+	if name == "Message" {
+		if i := strings.Index(s, ": "); i >= 0 {
+			if tail := s[i+2:]; strings.Trim(tail, "\"' ") != Redacted {
+				head, secrets := r.text(s[:i], secrets)
+				return head + ": " + Redacted, append(secrets, tail)
 			}
 		}
 	}
-	return false
+	return r.text(s, secrets)
 }
 
-// quoted is a value-quoting error pattern: the value starts where open
-// matches and ends at the last occurrence of one of the closers after it
-// (the last quote, the end of the text, as a fallback: fail closed).
-type quoted struct {
-	open    *regexp.Regexp
-	closers []string
-	// needCloser: without a closer the text is not this message.
-	needCloser bool
+// replaceSecrets replaces what the fields of an error gave up in msg, the
+// error's text, which may print them unquoted (a message after a prefix).
+func replaceSecrets(msg string, secrets []string) string {
+	s := slices.Clone(secrets)
+	slices.SortFunc(s, func(a, b string) int { return len(b) - len(a) })
+	for _, x := range s {
+		if len(x) > 2 && x != Redacted {
+			msg = strings.ReplaceAll(msg, x, Redacted)
+		}
+	}
+	return msg
 }
 
-var quotedPatterns = []quoted{
-	{regexp.MustCompile(`Failing row contains \(`), []string{")"}, false},
-	{regexp.MustCompile(`Duplicate entry '`), []string{"' for key", "'"}, false},
-	{regexp.MustCompile(`(?i)incorrect [^:']{1,80} value: '`), []string{"' for column", "'"}, false},
-	{regexp.MustCompile(`invalid input (?:syntax|value) for [^:"]{1,120}: "`), []string{`"`}, false},
-	{regexp.MustCompile(`malformed [a-z ]{1,40} literal: "`), []string{`"`}, false},
-	{regexp.MustCompile(`value "`), []string{`" is out of range`}, true},
-	{regexp.MustCompile(`(?i)value too long for column '[^']*' \(value: '`), []string{"')", "'"}, false},
-}
+const failingRow = "Failing row contains ("
 
-var keyTails = []string{") already exists", ") is not present in table", ") is still referenced from table", ") conflicts with existing key"}
+var detailLabel = regexp.MustCompile(`(?i)\bdetail:`)
 
-// text redacts s and appends what it removed to secrets.
+// span is a half-open byte range of a text to redact.
+type span struct{ start, end int }
+
+// text redacts s and appends what it removed to secrets. It is idempotent:
+// a span that is already [Redacted] is not counted again.
 func (r redactor) text(s string, secrets []string) (string, []string) {
 	if s == "" {
 		return s, secrets
 	}
+	spans := r.spans(s)
+	if len(spans) == 0 {
+		return s, secrets
+	}
 	var b strings.Builder
-	rest := s
+	b.Grow(len(s))
+	last := 0
 	changed := false
-	for {
-		start, end, ok := r.nextValue(rest)
-		if !ok {
-			break
+	for _, sp := range spans {
+		v := s[sp.start:sp.end]
+		if v == "" || v == Redacted {
+			continue
 		}
-		if !changed {
-			b.Grow(len(s))
-			changed = true
-		}
-		secrets = append(secrets, rest[start:end])
-		b.WriteString(rest[:start])
+		changed = true
+		secrets = append(secrets, v)
+		b.WriteString(s[last:sp.start])
 		b.WriteString(Redacted)
-		rest = rest[end:]
+		last = sp.end
 	}
 	if !changed {
 		return s, secrets
 	}
-	b.WriteString(rest)
+	b.WriteString(s[last:])
 	return b.String(), secrets
 }
 
-// nextValue finds the first value in s to redact.
-func (r redactor) nextValue(s string) (start, end int, ok bool) {
-	best := -1
-	bestEnd := 0
-	// PostgreSQL "Key (cols)=(values)".
+// spans returns the ranges of s to redact, sorted and disjoint.
+func (r redactor) spans(s string) []span {
+	var out []span
+	// Values the engines write without quotes, in forms whose end is known.
 	for off := 0; off < len(s); {
 		i := indexKey(s[off:])
 		if i < 0 {
@@ -202,41 +195,77 @@ func (r redactor) nextValue(s string) (start, end int, ok bool) {
 		if j < 0 {
 			break
 		}
-		cols := s[i+len("key (") : i+j]
 		vs := i + j + len(")=(")
-		if r.keyMasked(cols) {
-			best = vs
-			bestEnd = keyValueEnd(s, vs)
-			break
-		}
-		off = vs
+		ve := keyValueEnd(s, vs)
+		out = append(out, span{vs, ve})
+		off = max(ve, vs+1)
 	}
-	for _, q := range quotedPatterns {
-		loc := q.open.FindStringIndex(s)
-		if loc == nil || (best >= 0 && loc[1] >= best) {
-			continue
+	if i := strings.Index(s, failingRow); i >= 0 {
+		vs := i + len(failingRow)
+		ve := len(s)
+		if k := strings.LastIndexByte(s[vs:], ')'); k >= 0 {
+			ve = vs + k
 		}
+		out = append(out, span{vs, ve})
+	}
+	if loc := detailLabel.FindStringIndex(s); loc != nil {
 		vs := loc[1]
-		ve := -1
-		for _, c := range q.closers {
-			if k := strings.LastIndex(s[vs:], c); k >= 0 {
-				ve = vs + k
-				break
-			}
+		for vs < len(s) && (s[vs] == ' ' || s[vs] == '\t') {
+			vs++
 		}
-		if ve < 0 {
-			if q.needCloser {
+		out = append(out, span{vs, len(s)})
+	}
+	// Quoted spans: from the first quote to the last of each kind, outside
+	// the ranges above (a key value may hold a quote of its own).
+	for _, q := range [...]byte{'\'', '"'} {
+		first, last := -1, -1
+		for i := 0; i < len(s); i++ {
+			if s[i] != q || inSpans(out, i) {
 				continue
 			}
-			ve = len(s)
+			if first < 0 {
+				first = i
+			}
+			last = i
 		}
-		best, bestEnd = vs, ve
+		switch {
+		case first < 0:
+		case last == first:
+			out = append(out, span{first + 1, len(s)})
+		default:
+			out = append(out, span{first + 1, last})
+		}
 	}
-	if best < 0 || bestEnd <= best {
-		return 0, 0, false
-	}
-	return best, bestEnd, true
+	return mergeSpans(out)
 }
+
+func inSpans(spans []span, i int) bool {
+	for _, sp := range spans {
+		if i >= sp.start && i < sp.end {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeSpans sorts spans and joins those that overlap or touch.
+func mergeSpans(spans []span) []span {
+	if len(spans) < 2 {
+		return spans
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	out := spans[:1]
+	for _, sp := range spans[1:] {
+		if top := &out[len(out)-1]; sp.start <= top.end {
+			top.end = max(top.end, sp.end)
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+var keyTails = []string{") already exists", ") is not present in table", ") is still referenced from table", ") conflicts with existing key"}
 
 // indexKey returns the index of the first "Key (" or "key (" in s, or -1.
 func indexKey(s string) int {
@@ -271,7 +300,8 @@ func keyValueEnd(s string, vs int) int {
 }
 
 // sanitize returns a copy of err with its exported string fields redacted,
-// or nil when the copy would still hold a secret.
+// or nil when the copy would still hold something to redact (an error type
+// keeping text in unexported fields, or wrapping another error).
 func (r redactor) sanitize(err error, secrets []string) error {
 	v := reflect.ValueOf(err)
 	var cp reflect.Value
@@ -291,29 +321,32 @@ func (r redactor) sanitize(err error, secrets []string) error {
 	if !ok {
 		return nil
 	}
-	clean := true
-	check := func(s string) {
-		for _, sec := range secrets {
-			if len(sec) >= 4 && strings.Contains(s, sec) {
-				clean = false
+	var left []string
+	walkErrors(out, 0, func(e error) {
+		text := e.Error()
+		_, left = r.text(text, left)
+		eachStringField(e, func(name, s string) {
+			text += "\x00" + s
+			_, left = r.field(name, s, left)
+		})
+		for _, x := range secrets {
+			if len(x) > 2 && x != Redacted && strings.Contains(text, x) {
+				left = append(left, x)
 			}
 		}
-	}
-	walkErrors(out, 0, func(e error) {
-		check(e.Error())
-		eachStringField(e, check)
 	})
-	if !clean {
+	if len(left) > 0 {
 		return nil
 	}
 	return out
 }
 
 func (r redactor) redactFields(v reflect.Value) {
+	t := v.Type()
 	for i := range v.NumField() {
 		f := v.Field(i)
 		if f.Kind() == reflect.String && f.CanSet() {
-			s, _ := r.text(f.String(), nil)
+			s, _ := r.field(t.Field(i).Name, f.String(), nil)
 			f.SetString(s)
 		}
 	}
@@ -335,9 +368,9 @@ func walkErrors(err error, depth int, f func(error)) {
 	}
 }
 
-// eachStringField calls f on every string and []byte field of the struct
-// err is or points to, exported or not.
-func eachStringField(err error, f func(string)) {
+// eachStringField calls f with the name and text of every string and
+// []byte field of the struct err is or points to, exported or not.
+func eachStringField(err error, f func(name, s string)) {
 	v := reflect.ValueOf(err)
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -348,13 +381,14 @@ func eachStringField(err error, f func(string)) {
 	if v.Kind() != reflect.Struct {
 		return
 	}
+	t := v.Type()
 	for i := range v.NumField() {
 		fv := v.Field(i)
 		switch {
 		case fv.Kind() == reflect.String:
-			f(fv.String())
+			f(t.Field(i).Name, fv.String())
 		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Uint8:
-			f(string(fv.Bytes()))
+			f(t.Field(i).Name, string(fv.Bytes()))
 		}
 	}
 }

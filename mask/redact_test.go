@@ -60,12 +60,27 @@ func TestRedactError(t *testing.T) {
 		{"pq unique expression", &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (lower(email::text))=(alice@example.com) already exists."}, "alice@example.com", "already exists"},
 		{"pq unique composite", &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (tenant, ssn)=(7, 123-45-6789) already exists."}, "123-45-6789", "Key (tenant, ssn)="},
 		{"pq value with parens", &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (email)=(a) already exists (b)@x.org) already exists."}, "(b)@x.org", "already exists."},
-		{"pq foreign key", &pq.Error{Code: "23503", Message: "insert or update violates foreign key constraint", Detail: `Key (email)=(bob@example.com) is not present in table "people".`}, "bob@example.com", `is not present in table "people"`},
+		{"pq foreign key", &pq.Error{Code: "23503", Message: "insert or update violates foreign key constraint", Detail: `Key (email)=(bob@example.com) is not present in table "people".`}, "bob@example.com", `is not present in table "[redacted]"`},
 		{"pq failing row", &pq.Error{Code: "23514", Message: `new row for relation "people" violates check constraint "c"`, Detail: "Failing row contains (1, Alice, alice@example.com, 123-45-6789)."}, "alice@example.com", "Failing row contains ([redacted])."},
 		{"pq invalid input", &pq.Error{Code: "22P02", Message: `invalid input syntax for type integer: "123-45-6789"`}, "123-45-6789", "invalid input syntax for type integer"},
-		{"mysql duplicate", &mysql.MySQLError{Number: 1062, SQLState: [5]byte{'2', '3', '0', '0', '0'}, Message: "Duplicate entry 'alice@example.com' for key 'email'"}, "alice@example.com", "for key 'email'"},
-		{"mysql duplicate odd key", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'x' for key 'a' for key 'uniq_contact'"}, "x' for key 'a", "uniq_contact"},
-		{"mysql incorrect value", &mysql.MySQLError{Number: 1366, Message: "Incorrect integer value: 'alice@example.com' for column `t`.`people`.`age` at row 1"}, "alice@example.com", "for column"},
+		{"mysql duplicate", &mysql.MySQLError{Number: 1062, SQLState: [5]byte{'2', '3', '0', '0', '0'}, Message: "Duplicate entry 'alice@example.com' for key 'email'"}, "alice@example.com", "Duplicate entry '[redacted]'"},
+		{"mysql duplicate odd key", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'x' for key 'a' for key 'uniq_contact'"}, "x' for key 'a", "Error 1062"},
+		{"mysql incorrect value", &mysql.MySQLError{Number: 1366, Message: "Incorrect integer value: 'alice@example.com' for column `t`.`people`.`age` at row 1"}, "alice@example.com", "Incorrect integer value: [redacted]"},
+		// Every quoted span goes, whatever the message.
+		{"pq regclass", &pq.Error{Code: "0A000", Message: `cross-database references are not implemented: "alice@example.com"`}, "alice@example.com", "not implemented: [redacted]"},
+		{"pq unquoted after colon", &pq.Error{Code: "42601", Message: "improper relation name (too many dotted names): p01.leak@example.com"}, "p01.leak@example.com", "improper relation name (too many dotted names): [redacted]"},
+		{"pq regproc", &pq.Error{Code: "42883", Message: `function "123-45-6789" does not exist`}, "123-45-6789", "does not exist"},
+		{"pq setting", &pq.Error{Code: "42704", Message: `unrecognized configuration parameter "alice@example.com"`}, "alice@example.com", "unrecognized configuration parameter"},
+		{"pq to_date piece", &pq.Error{Code: "22007", Message: `invalid value "ice@" for "YYYY"`, Detail: "Value must be an integer."}, "ice@", `invalid value "[redacted]"`},
+		{"pq quote in value", &pq.Error{Code: "22007", Message: `invalid value "O"Br" for "YYYY"`}, "Br", "invalid value"},
+		{"pq apostrophe in value", &pq.Error{Code: "42704", Message: `unrecognized configuration parameter "o'brien' x"`}, "brien", "unrecognized"},
+		{"pq xml detail", &pq.Error{Code: "2200N", Message: "invalid XML document", Detail: "line 1: Start tag expected, '<' not found\nalice@example.com\n^"}, "alice@example.com", "invalid XML document"},
+		{"pq json where", &pq.Error{Code: "22P02", Message: "invalid input syntax for type json", Detail: `Token "alice" is invalid.`, Where: "JSON data, line 1: alice..."}, "alice", "invalid input syntax for type json"},
+		{"pq hint", &pq.Error{Code: "42703", Message: "x", Hint: `Perhaps you meant "alice@example.com".`}, "alice@example.com", "Perhaps you meant"},
+		{"pgconn detail", &pgconn.PgError{Severity: "ERROR", Code: "2200N", Message: "invalid XML content", Detail: "alice@example.com", InternalQuery: "SELECT 'alice@example.com'"}, "alice@example.com", "SQLSTATE 2200N"},
+		{"sqlite json path", errors.New("bad JSON path: 'alice@example.com'"), "alice@example.com", "bad JSON path: '[redacted]'"},
+		{"detail label", errors.New("ERROR: x\nDETAIL: alice@example.com is bad"), "alice@example.com", "DETAIL: [redacted]"},
+		{"key of any column", &pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (id)=(alice@example.com) already exists."}, "alice@example.com", "Key (id)=([redacted]) already exists."},
 		{"wrapped text", fmt.Errorf("insert: %w", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'alice@example.com' for key 'email'"}), "alice@example.com", "insert: "},
 	}
 	for _, tt := range tests {
@@ -122,8 +137,7 @@ func TestRedactErrorLeavesOthers(t *testing.T) {
 	m := redactMasker(t)
 	for _, e := range []error{
 		driver.ErrBadConn, driver.ErrSkip, io.EOF, context.Canceled, sql.ErrNoRows,
-		&pq.Error{Code: "23505", Message: "duplicate key", Detail: "Key (id)=(42) already exists."},
-		&pq.Error{Code: "23502", Message: `null value in column "email" of relation "people" violates not-null constraint`},
+		&pq.Error{Code: "42601", Message: "syntax error at end of input", Position: "12"},
 		errors.New("UNIQUE constraint failed: people.email"),
 	} {
 		if got := m.RedactError(e); got != e {

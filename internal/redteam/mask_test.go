@@ -8,6 +8,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -93,6 +94,13 @@ func leakAttacks() []leak {
 		{name: "my-name-const", family: my, sql: "SELECT * FROM (SELECT NAME_CONST(email, 1), NAME_CONST(email, 1)) x FROM people"},
 		{name: "my-json-extract", family: my, sql: "SELECT JSON_EXTRACT('{}', email) FROM people"},
 		{name: "lite-json-malformed", family: lite, sql: "SELECT json(ssn) FROM people"},
+		// Errors in forms no pattern names: every quoted span is redacted
+		// while a rule is in force.
+		{name: "pg-regclass-error", family: pg, sql: "SELECT email::regclass FROM people"},
+		{name: "pg-regproc-error", family: pg, sql: "SELECT ssn::regproc FROM people"},
+		{name: "pg-current-setting-error", family: pg, sql: "SELECT current_setting(email) FROM people"},
+		{name: "pg-xml-error-detail", family: pg, sql: "SELECT xmlparse(document email) FROM people"},
+		{name: "lite-json-path-error", family: lite, sql: "SELECT json_extract('{}', email) FROM people"},
 	}
 }
 
@@ -317,6 +325,38 @@ func TestMaskingSecondResultSet(t *testing.T) {
 					t.Errorf("%s: %q in clear: %s (%v)", q, x, got, err)
 				}
 				t.Logf("%s -> %v %.200q", q, err, got)
+			}
+		})
+	}
+}
+
+// TestErrorExtraction: PostgreSQL's to_date quotes up to four characters of
+// its input ("invalid value \"zq7l\" for \"YYYY\""); moving substr along a
+// masked value would read all of it, a piece too short to search for. The
+// reader's error holds no quoted span at all but the redaction token.
+func TestErrorExtraction(t *testing.T) {
+	for _, b := range backends() {
+		if b.family != pg {
+			continue
+		}
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			for k := 1; k <= len(people[0].email); k += 4 {
+				q := "SELECT to_date(substr(email, " + strconv.Itoa(k) + ", 4), 'YYYY') FROM people WHERE id = 1"
+				_, err := l.read(t, dev, q)
+				if err == nil {
+					t.Fatalf("%s: no error; the test proves nothing", q)
+				}
+				msg := errorText(err)
+				for _, r := range []string{`"` + mask.Redacted + `"`, `'` + mask.Redacted + `'`} {
+					msg = strings.ReplaceAll(msg, r, "")
+				}
+				// errorText prints the driver's error with %+v: the field
+				// values are bare, so any quote left is the engine's.
+				if strings.ContainsAny(msg, `"'`) {
+					t.Errorf("%s: the error quotes something: %s", q, errorText(err))
+				}
 			}
 		})
 	}
