@@ -34,21 +34,21 @@ const (
 // attrBufs is a pool of attribute buffers; each Auditor has its own.
 type attrBufs struct {
 	p sync.Pool
-	// copying holds the last span types seen that are known to copy the
-	// attributes they are given: [0] for spans that do not record, [1]
-	// for those that do.
-	copying [2]atomic.Pointer[reflect.Type]
+	// otel holds the last OpenTelemetry span types seen (see otelSpan):
+	// [0] for spans that do not record, [1] for those that do.
+	otel [2]atomic.Pointer[reflect.Type]
 }
 
-// reusable reports whether a buffer whose attributes were given to span
-// may be reused: the span copies what it is given, or drops it. The
-// OpenTelemetry SDK's spans, the API's non-recording spans and the global
-// delegate's do; a buffer given to a span of any other type is left to the
-// garbage collector, as that span may keep it.
-func (b *attrBufs) reusable(span trace.Span, recording bool) bool {
-	slot := &b.copying[0]
+// otelSpan reports whether span is of one of OpenTelemetry's own span
+// types, those of the SDK, of the API (non-recording spans) and of the
+// global delegate. They copy the attributes they are given, or drop them,
+// so a buffer given to them may be reused; a buffer given to a span of any
+// other type is left to the garbage collector, as that span may keep it.
+// And ending one that does not record does nothing.
+func (b *attrBufs) otelSpan(span trace.Span, recording bool) bool {
+	slot := &b.otel[0]
 	if recording {
-		slot = &b.copying[1]
+		slot = &b.otel[1]
 	}
 	t := reflect.TypeOf(span)
 	if p := slot.Load(); p != nil && *p == t {

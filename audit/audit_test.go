@@ -331,6 +331,27 @@ type numberError struct{ Number uint16 }
 
 func (e *numberError) Error() string { return "Duplicate entry '" + secret + "' for key 'email'" }
 
+// redactedError hides the text of the error it stands for and, as the
+// masker's may, offers no redacted copy to unwrap to.
+type redactedError struct{ orig error }
+
+func (e *redactedError) Error() string     { return "duplicate key value: [redacted]" }
+func (e *redactedError) Unredacted() error { return e.orig }
+
+// TestRedactedErrorKeepsCode checks that a statement error redacted by the
+// masker is still recorded with its database's type and code.
+func TestRedactedErrorKeepsCode(t *testing.T) {
+	a, sr := newAuditor(t)
+	_, rec, _ := a.Start(context.Background(), selectEvent())
+	rec.End(audit.Outcome{RowsAffected: -1, Err: fmt.Errorf("exec: %w", &redactedError{&sqlError{code: "23505"}})})
+	spans := sr.Ended()
+	checkAttrs(t, attrs(spans[0]), map[attribute.Key]any{
+		"error.type":              "*audit_test.sqlError",
+		"db.response.status_code": "23505",
+	})
+	noSecret(t, spans)
+}
+
 func TestErrorTextOptIn(t *testing.T) {
 	a, sr := newAuditor(t, audit.WithErrorText())
 	_, rec, _ := a.Start(context.Background(), selectEvent())

@@ -114,11 +114,6 @@ func isOpCollection(s, op, coll string) bool {
 func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Record, error) {
 	now := time.Now()
 	cfg := a.cfg
-	r := &Record{
-		a: a, start: now,
-		system: ev.System, namespace: ev.Namespace, operation: ev.Operation, collection: ev.Collection,
-		decision: ev.Decision, rule: ev.Rule, reason: ev.Reason, mode: ev.Mode, method: ev.Method,
-	}
 	txr := txFromContext(ctx)
 	if txr != nil && txr.a == a {
 		txr.statements.Add(1)
@@ -137,15 +132,21 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 	ctx, span := a.tracer.Start(ctx, spanName(ev), a.spanKind,
 		trace.WithTimestamp(now),
 		trace.WithAttributes(kv...))
-	r.span, r.ctx = span, ctx
-	r.recording = span.IsRecording()
-	if sh == nil && !a.bufs.reusable(span, r.recording) {
+	recording := span.IsRecording()
+	otelSpan := a.bufs.otelSpan(span, recording)
+	if sh == nil && !otelSpan {
 		buf = nil // the span may keep what it was given
 	}
-	if !r.recording && len(cfg.sinks) == 0 {
+	if !recording && len(cfg.sinks) == 0 {
+		// No span attributes and no sink record: the metrics at most.
 		a.bufs.put(buf)
-		return ctx, r, nil // nothing more is recorded
+		if otelSpan && !a.inst.enabled(ctx) {
+			// Nothing is recorded, and ending the span would do nothing.
+			return ctx, nil, nil
+		}
+		return ctx, a.newRecord(ctx, ev, now, span, false), nil
 	}
+	r := a.newRecord(ctx, ev, now, span, recording)
 	id := a.newID()
 	var caller Caller
 	var haveCaller bool
@@ -156,7 +157,7 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 	if cfg.args && len(ev.Args) > 0 {
 		args = redactArgs(cfg.redact, ev)
 	}
-	if r.recording {
+	if recording {
 		// The rest of the attributes are given with the outcome's when the
 		// record ends, in one call: the tracer copies them once. They are
 		// built now, as the event is the caller's only until Start returns.
@@ -179,6 +180,15 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		}
 	}
 	return ctx, r, nil
+}
+
+// newRecord returns the record of a statement whose span is span.
+func (a *Auditor) newRecord(ctx context.Context, ev *Event, now time.Time, span trace.Span, recording bool) *Record {
+	return &Record{
+		a: a, start: now, span: span, ctx: ctx, recording: recording,
+		system: ev.System, namespace: ev.Namespace, operation: ev.Operation, collection: ev.Collection,
+		decision: ev.Decision, rule: ev.Rule, reason: ev.Reason, mode: ev.Mode, method: ev.Method,
+	}
 }
 
 // statementEntry returns the sink record of a statement as it starts.
@@ -270,7 +280,7 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 		trace.WithAttributes(kv...))
 	r.span, r.ctx = span, ctx
 	r.recording = span.IsRecording()
-	if a.bufs.reusable(span, r.recording) {
+	if a.bufs.otelSpan(span, r.recording) {
 		buf.kv = kv
 		a.bufs.put(buf)
 	}
@@ -325,7 +335,7 @@ func (a *Auditor) writeIntent(r *Record) error {
 				r.attrs = nil
 				buf.kv = append(buf.kv, ErrorTypeKey.String(ErrorTypeAuditUnavailable))
 				r.span.SetAttributes(buf.kv...)
-				if a.bufs.reusable(r.span, true) {
+				if a.bufs.otelSpan(r.span, true) {
 					a.bufs.put(buf)
 				}
 			}
@@ -361,7 +371,7 @@ func (r *Record) end(out *Outcome) {
 		}
 		buf.kv = r.outcomeAttrs(buf, out, errType, status, errText)
 		span.SetAttributes(buf.kv...)
-		if a.bufs.reusable(span, true) {
+		if a.bufs.otelSpan(span, true) {
 			a.bufs.put(buf)
 		}
 	}
@@ -453,6 +463,15 @@ func isQuery(method string) bool {
 // classify returns error.type and db.response.status_code for a statement
 // error, from its type and SQLSTATE or error number, never from its text.
 func classify(err error) (errType, status string) {
+	// A redacted error (the masker's) hides the text of the database's,
+	// not its type or code: those are read from the original, whose text
+	// is never read here.
+	var r interface{ Unredacted() error }
+	if errors.As(err, &r) {
+		if orig := r.Unredacted(); orig != nil {
+			err = orig
+		}
+	}
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "context.Canceled", ""

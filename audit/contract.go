@@ -92,7 +92,10 @@ type Auditor struct {
 }
 
 // Start opens the record of one statement. A non-nil error means the audit
-// is mandatory and could not be written: the statement must not run.
+// is mandatory and could not be written: the statement must not run. The
+// record is nil when nothing would be recorded: the span does not record
+// (a no-op provider, or the sampler said no), no sink is configured and no
+// metric reader is installed.
 func (a *Auditor) Start(ctx context.Context, ev *Event) (context.Context, *Record, error) {
 	if a == nil || ev == nil {
 		return ctx, nil, nil

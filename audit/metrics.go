@@ -97,6 +97,12 @@ func newInstruments(mp metric.MeterProvider) (instruments, error) {
 	return in, nil
 }
 
+// enabled reports whether any instrument of a statement's record would be
+// seen by a reader.
+func (in *instruments) enabled(ctx context.Context) bool {
+	return in.duration.Enabled(ctx) || in.decisions.Enabled(ctx) || in.masked.Enabled(ctx)
+}
+
 func (r *Record) recordMetrics(ctx context.Context, seconds float64, errType string, out *Outcome) {
 	in := &r.a.inst
 	// Attribute sets are looked up only for the instruments a reader will

@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 )
@@ -87,4 +89,72 @@ func TestIdentityAttributes(t *testing.T) {
 		"sqlvigil.identity.attr.email": nil,
 	})
 	noSecret(t, spans)
+}
+
+// TestUnsampled checks what a statement whose span the sampler drops still
+// records: its metrics when a reader is installed, its sink record when a
+// sink is configured, and nothing at all (a nil record) otherwise.
+func TestUnsampled(t *testing.T) {
+	tests := []struct {
+		name       string
+		metrics    bool
+		sink       bool
+		wantRecord bool
+	}{
+		{"nothing", false, false, false},
+		{"metrics", true, false, true},
+		{"sink", false, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sr := tracetest.NewSpanRecorder()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithSpanProcessor(sr))
+			reader := sdkmetric.NewManualReader()
+			opts := []audit.Option{audit.WithTracerProvider(tp)}
+			if tt.metrics {
+				opts = append(opts, audit.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+			}
+			var entries []*audit.Entry
+			if tt.sink {
+				opts = append(opts, audit.WithSink(audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+					entries = append(entries, e)
+					return nil
+				})))
+			}
+			a, err := audit.New(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, rec, err := a.Start(context.Background(), selectEvent())
+			if err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			if got := rec != nil; got != tt.wantRecord {
+				t.Fatalf("got a record: %v, want %v", got, tt.wantRecord)
+			}
+			rec.End(audit.Outcome{RowsReturned: 1, RowsAffected: -1})
+			if n := len(sr.Ended()); n != 0 {
+				t.Errorf("got %d spans, want none", n)
+			}
+			if tt.sink && (len(entries) != 1 || entries[0].RowsReturned != 1) {
+				t.Errorf("sink got %v, want one record of one row", entries)
+			}
+			if tt.metrics {
+				var rm metricdata.ResourceMetrics
+				if err := reader.Collect(context.Background(), &rm); err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, sm := range rm.ScopeMetrics {
+					for _, m := range sm.Metrics {
+						names = append(names, m.Name)
+					}
+				}
+				slices.Sort(names)
+				if want := []string{"db.client.operation.duration", "sqlvigil.guard.decisions"}; !slices.Equal(names, want) {
+					t.Errorf("metrics = %v, want %v", names, want)
+				}
+			}
+		})
+	}
 }
