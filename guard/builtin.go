@@ -212,7 +212,16 @@ func isDangerousName(name string) bool {
 		"dblink_send_query", "dblink_open", "dblink_fetch",
 		"query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema",
 		"cursor_to_xml", "database_to_xml", "database_to_xml_and_xmlschema",
-		"schema_to_xml",
+		"schema_to_xml", "schema_to_xml_and_xmlschema", "schema_to_xmlschema",
+		"table_to_xml", "table_to_xml_and_xmlschema", "table_to_xmlschema",
+		"database_to_xmlschema", "cursor_to_xmlschema",
+		// Functions that run a query given as text, out of the analyser's
+		// sight.
+		"ts_stat", "ts_rewrite",
+		// Large objects: server-side storage read and written outside
+		// any table the policy names.
+		"lo_get", "lo_open", "loread", "lowrite", "lo_truncate", "lo_truncate64",
+		"lo_unlink", "lo_create", "lo_creat", "lo_lseek", "lo_lseek64",
 		"pg_sleep", "pg_sleep_for", "pg_sleep_until",
 		"pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf",
 		"pg_rotate_logfile", "pg_promote",
