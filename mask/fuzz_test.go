@@ -17,7 +17,8 @@ import (
 )
 
 // FuzzRedactError: no input panics, and a redacted value never survives in
-// the text of a PostgreSQL key violation or a MySQL duplicate entry.
+// the text of a PostgreSQL key violation, a MySQL duplicate entry or any
+// message that quotes it.
 func FuzzRedactError(f *testing.F) {
 	f.Add("email", "alice@example.com")
 	f.Add("lower(email::text)", "a) already exists (b")
@@ -47,6 +48,19 @@ func FuzzRedactError(f *testing.F) {
 		got = m.RedactError(&mysql.MySQLError{Number: 1062, Message: "Duplicate entry '" + value + "' for key '" + cols + "'"})
 		if survives(got.Error(), "Error 1062: Duplicate entry '[redacted]' for key '"+cols+"'") {
 			t.Errorf("value %q survived in %q", value, got.Error())
+		}
+		// Any quoted value, whatever the message, whatever quotes it holds.
+		const fixed = `pq: invalid value [redacted] for YYYY (22007)"'`
+		for _, q := range []string{`"`, `'`} {
+			got := m.RedactError(&pq.Error{Code: "22007", Message: "invalid value " + q + value + q + " for " + q + cols + q})
+			var pe *pq.Error
+			if got != error(nil) && !errors.As(got, &pe) {
+				t.Errorf("no clean copy of %q: errors.As fails on %q", value, got.Error())
+				pe = &pq.Error{}
+			}
+			if len(value) >= 4 && strings.Contains(got.Error()+pe.Message, value) && !strings.Contains(fixed+cols, value) {
+				t.Errorf("quoted value %q survived in %q / %q", value, got.Error(), pe.Message)
+			}
 		}
 		_ = m.RedactError(errors.New(cols + value))
 	})

@@ -216,11 +216,14 @@ func (r redactor) spans(s string) []span {
 		out = append(out, span{vs, len(s)})
 	}
 	// Quoted spans: from the first quote to the last of each kind, outside
-	// the ranges above (a key value may hold a quote of its own).
+	// the ranges above (a key value may hold a quote of its own), each kind
+	// on its own: a quote of one kind inside a span of the other still
+	// counts, or a value holding both would be cut short.
+	structural := len(out)
 	for _, q := range [...]byte{'\'', '"'} {
 		first, last := -1, -1
 		for i := 0; i < len(s); i++ {
-			if s[i] != q || inSpans(out, i) {
+			if s[i] != q || inSpans(out[:structural], i) {
 				continue
 			}
 			if first < 0 {
@@ -321,10 +324,13 @@ func (r redactor) sanitize(err error, secrets []string) error {
 	if !ok {
 		return nil
 	}
+	// Each field must be clean by itself, and no text of the copy may hold
+	// what was removed. The copy's Error() is not redacted again: it joins
+	// the fields to other text (pq's " (SQLSTATE)"), which would move the
+	// end of a span left open by an unmatched quote.
 	var left []string
 	walkErrors(out, 0, func(e error) {
 		text := e.Error()
-		_, left = r.text(text, left)
 		eachStringField(e, func(name, s string) {
 			text += "\x00" + s
 			_, left = r.field(name, s, left)
