@@ -66,7 +66,7 @@ func (b *attrBufs) otelSpan(span trace.Span, recording bool) bool {
 		"go.opentelemetry.io/otel/trace",
 		"go.opentelemetry.io/otel/trace/noop",
 		"go.opentelemetry.io/otel/internal/global":
-		slot.Store(&t)
+		slot.Store(newType(t))
 		return true
 	}
 	return false
@@ -87,3 +87,7 @@ func (b *attrBufs) put(buf *attrBuf) {
 	buf.kv, buf.strs, buf.ints = buf.kv[:0], buf.strs[:0], buf.ints[:0]
 	b.p.Put(buf)
 }
+
+// newType returns a pointer to a copy of t. It is a function of its own so
+// that only storing a new type allocates, not every look at one.
+func newType(t reflect.Type) *reflect.Type { return &t }
