@@ -170,10 +170,13 @@
 // text (fmt.Errorf("…: %w", err)) is redacted with what the wrapped
 // driver error's fields gave up, but an error of an unknown type that
 // writes a value bare (SQLite's "no such column: x" writes an identifier of
-// the statement that way) passes as it is. Errors are text the engine
-// builds; a reader who can make the engine fail on chosen input has a side
-// channel that no redaction closes entirely (whether a statement failed at
-// all says something about a value). Where that matters, have the guard
+// the statement that way) passes as it is, and so does a message a routine
+// raises with the value bare (PostgreSQL's RAISE EXCEPTION 'no %', email;
+// MariaDB's SIGNAL … SET MESSAGE_TEXT = email) when it holds no colon and no
+// quote. Errors are text the engine builds; a reader who can make the
+// engine fail on chosen input has a side channel that no redaction closes
+// entirely (whether a statement failed at all says something about a
+// value). Where that matters, have the guard
 // refuse such readers statements that compute over masked columns.
 //
 // # Concurrency
