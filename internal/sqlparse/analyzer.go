@@ -14,6 +14,8 @@ type analyzer struct {
 	ctes      []cte      // common table expressions in scope
 	cteEffect Kind       // most consequential data-modifying CTE
 	colMode   bool       // reading column references: db.table.column is fine
+	colUnsure bool       // a select item's lineage cannot be told: the list is unknown
+	outer     []*scope   // the FROM scopes of the enclosing queries, innermost last
 	srcArena  []string   // backing array of the columns' sources
 	prepared  []prepared // statements prepared earlier in the text
 }

@@ -25,6 +25,9 @@ func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
 	}
 	cols := make([]Column, 0, n)
 	known := true
+	prevUnsure := a.colUnsure
+	a.colUnsure = false
+	defer func() { a.colUnsure = prevUnsure }()
 	start := lo
 	for i := lo; i <= hi; i++ {
 		if i < hi {
@@ -41,7 +44,7 @@ func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
 		known = known && ok
 		start = i + 1
 	}
-	if !known {
+	if !known || a.colUnsure {
 		return nil
 	}
 	return cols
@@ -101,6 +104,9 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 	// A bare column reference.
 	if t, next, ok := a.name(bareLo, bareHi); ok && next == bareHi && !a.isExprWord(bareLo) &&
 		!(a.toks[bareLo].kind == tWord && niladicWord(a.text(bareLo))) {
+		if a.wholeRow(t, sc) {
+			return cols, false
+		}
 		if c.Name == "" {
 			c.Name = t.Name
 		}
@@ -136,6 +142,12 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 				}
 				i = m
 			}
+		case tVar:
+			// A MySQL user variable holds whatever was stored in it: a
+			// value read from any column (SELECT email INTO @x).
+			if s := a.text(i); len(s) > 1 && s[1] != '@' {
+				ok = false
+			}
 		case tDQ:
 			// A string by default, a column under ANSI_QUOTES: count it as
 			// a possible source.
@@ -156,6 +168,10 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 				}
 				i = next - 1
 				continue
+			}
+			if a.isOp(next, ".") && a.isOp(next+1, "*") || a.wholeRow(ref, sc) {
+				// t.* or t as a value: the whole row.
+				ok = false
 			}
 			c.Sources = a.resolve(ref, sc, c.Sources)
 			i = next - 1
@@ -254,19 +270,71 @@ func (a *analyzer) implicitAlias(i int) bool {
 }
 
 // resolve appends the source of the column reference t ("c", "x.c" or
-// "s.x.c" as read by name) to list.
+// "s.x.c" as read by name) to list. A reference whose lineage cannot be
+// told (a column of a function, of a renamed table, of a derived table
+// whose columns are unknown) makes the list unknown (colUnsure).
 func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 	col := t.Name
-	var r *rel
-	switch {
-	case t.Schema == "" && len(sc.rels) == 1:
-		r = &sc.rels[0]
-	case t.Schema != "":
-		if r = sc.find(t.Schema); r == nil {
+	if t.Schema != "" {
+		r := sc.find(t.Schema)
+		if r == nil {
+			r = a.findOuter(t.Schema)
+		}
+		if r == nil {
 			return addSource(list, t.Schema+"."+col)
 		}
-	default:
+		return a.fromRel(r, col, list)
+	}
+	rels := sc.rels
+	if len(rels) == 0 {
+		// A query without FROM reads the enclosing query's columns (a
+		// LATERAL or correlated subquery).
+		for k := len(a.outer) - 1; k >= 0 && len(rels) == 0; k-- {
+			if a.outer[k] != sc {
+				rels = a.outer[k].rels
+			}
+		}
+	}
+	switch len(rels) {
+	case 0:
 		return addSource(list, col)
+	case 1:
+		return a.fromRel(&rels[0], col, list)
+	}
+	// Any of the relations may hold the column: the bare name for the
+	// tables, and what each derived table returns under that name.
+	list = addSource(list, col)
+	for k := range rels {
+		r := &rels[k]
+		if !r.derived && !r.opaque {
+			continue
+		}
+		if r.unsure() {
+			a.colUnsure = true
+			return list
+		}
+		for _, c := range r.cols {
+			switch {
+			case c.Star && c.StarTable != "":
+				list = addSource(list, c.StarTable+"."+col)
+			case c.Star:
+				a.colUnsure = true
+				return list
+			case c.Name == col:
+				for _, s := range c.Sources {
+					list = addSource(list, s)
+				}
+			}
+		}
+	}
+	return list
+}
+
+// fromRel appends the source of column col of relation r.
+func (a *analyzer) fromRel(r *rel, col string, list []string) []string {
+	if r.unsure() {
+		a.colUnsure = true
+		return list
 	}
 	if !r.derived {
 		return addSource(list, r.table.String()+"."+col)
@@ -284,10 +352,19 @@ func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 			return addSource(list, c.StarTable+"."+col)
 		}
 	}
-	if r.alias != "" {
-		return addSource(list, r.alias+"."+col)
+	// Not a column the derived table is known to return.
+	a.colUnsure = true
+	return list
+}
+
+// wholeRow reports whether the reference t may name a relation of the
+// FROM clause (or of an enclosing query's) as a value: in PostgreSQL,
+// SELECT p FROM people p returns the whole row, every column of it.
+func (a *analyzer) wholeRow(t Table, sc *scope) bool {
+	if a.d != PostgreSQL || t.Schema != "" || t.Name == "" {
+		return false
 	}
-	return addSource(list, col)
+	return sc.find(t.Name) != nil || a.findOuter(t.Name) != nil
 }
 
 // derivedExpr reports whether the bare column reference t may name a
@@ -315,11 +392,14 @@ func derivedExpr(t Table, sc *scope) bool {
 // starOf appends the columns "*" stands for over the relation r.
 func (a *analyzer) starOf(r *rel, cols []Column) []Column {
 	switch {
+	case r.unsure():
+		// A function's, a renamed table's or an unknown derived table's
+		// columns: a star over them hides where they come from.
+		a.colUnsure = true
+		return cols
 	case !r.derived:
 		return append(cols, Column{Star: true, StarTable: r.table.String()})
-	case r.cols != nil:
-		return append(cols, r.cols...)
 	default:
-		return append(cols, Column{Star: true, StarTable: r.alias})
+		return append(cols, r.cols...)
 	}
 }

@@ -20,6 +20,24 @@ type rel struct {
 	table   Table
 	derived bool
 	cols    []Column
+	// opaque is true when the relation's columns cannot be traced: a
+	// function in FROM, a derived table whose columns are unknown, a table
+	// or join whose columns an alias list renamed.
+	opaque bool
+}
+
+// unsure reports whether a column read from r has no certain lineage.
+func (r *rel) unsure() bool { return r.opaque || r.derived && r.cols == nil }
+
+// findOuter finds alias in the scopes of the enclosing queries (a
+// correlated or LATERAL reference), innermost first.
+func (a *analyzer) findOuter(alias string) *rel {
+	for k := len(a.outer) - 1; k >= 0; k-- {
+		if r := a.outer[k].find(alias); r != nil {
+			return r
+		}
+	}
+	return nil
 }
 
 func (sc *scope) find(alias string) *rel {
@@ -372,6 +390,11 @@ func (a *analyzer) selectCore(i, hi int, wantCols bool) (int, []Column) {
 	listLo := i
 	listHi := a.expr(i, hi)
 	sc := &scope{}
+	// The FROM list's own LATERAL items and the subqueries of this query
+	// see sc as an enclosing scope.
+	nouter := len(a.outer)
+	a.outer = append(a.outer, sc)
+	defer func() { a.outer = a.outer[:nouter] }()
 	i = listHi
 	for i < hi {
 		switch {
@@ -471,7 +494,9 @@ func (a *analyzer) tableList(i, hi int, sc *scope, write bool) int {
 			if a.is(i, "USING") && a.isOp(i+1, "(") {
 				i = a.closeOf(i+1, hi) + 1
 				if a.is(i, "AS") && a.isName(i+1) {
-					i += 2 // join alias
+					// A join alias names the merged columns only.
+					sc.add(rel{alias: a.fold(i + 1), derived: true, opaque: true})
+					i += 2
 				}
 				continue
 			}
@@ -520,7 +545,14 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 		if inner != end {
 			a.fail(reasonConstuct)
 		}
-		return a.alias(end+1, hi, nil)
+		r := rel{derived: true, opaque: true}
+		next := a.alias(end+1, hi, &r)
+		if r.alias != "" {
+			// An alias hides the join's tables, and an alias list renames
+			// its columns: what it names cannot be traced.
+			sc.add(r)
+		}
+		return next
 	case a.is(i, "ROWS") && a.is(i+1, "FROM") && a.isOp(i+2, "(") && a.d == PostgreSQL:
 		end := a.closeOf(i+2, hi)
 		a.scanAll(i+3, end)
@@ -528,7 +560,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 		if a.is(next, "WITH") && a.is(next+1, "ORDINALITY") {
 			next += 2
 		}
-		r := rel{derived: true}
+		r := rel{derived: true, opaque: true}
 		next = a.alias(next, hi, &r)
 		sc.add(r)
 		return next
@@ -549,8 +581,12 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 			if a.is(next, "WITH") && a.is(next+1, "ORDINALITY") {
 				next += 2
 			}
-			r := rel{derived: true}
-			return a.alias(next, hi, &r)
+			// Its columns come from its arguments, or, for a function
+			// the user defined, from any table: their lineage is unknown.
+			r := rel{derived: true, opaque: true}
+			next = a.alias(next, hi, &r)
+			sc.add(r)
+			return next
 		}
 		if a.isOp(next, "*") {
 			next++
@@ -606,10 +642,17 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 		i++
 	}
 	if a.isOp(i, "(") {
-		i = a.closeOf(i, hi) + 1
-		if r != nil && r.derived {
-			r.cols = nil // renamed columns: lineage by name no longer holds
+		end := a.closeOf(i, hi)
+		if r != nil {
+			if r.derived && !r.opaque && r.cols != nil {
+				// The list renames the columns by position.
+				r.cols = a.renameCols(r.cols, i+1, end)
+			}
+			if r.cols == nil || !r.derived {
+				r.opaque = true // a table's columns in an order not known here
+			}
 		}
+		i = end + 1
 	}
 	return a.tableOpts(i, hi)
 }
@@ -652,4 +695,34 @@ func (a *analyzer) tableOpts(i, hi int) int {
 		}
 	}
 	return i
+}
+
+// renameCols returns a copy of cols renamed by the column alias list in
+// [lo, hi) (name, name, …), in order: nil when the list cannot be mapped
+// (more names than columns, a star whose width is unknown, a malformed
+// list). Columns past the list keep their names.
+func (a *analyzer) renameCols(cols []Column, lo, hi int) []Column {
+	for k := range cols {
+		if cols[k].Star {
+			return nil
+		}
+	}
+	out := make([]Column, len(cols))
+	copy(out, cols)
+	n := 0
+	for i := lo; i < hi; i++ {
+		if !a.isName(i) || n >= len(out) {
+			return nil
+		}
+		out[n].Name = a.fold(i)
+		n++
+		if i+1 < hi && !a.isOp(i+1, ",") {
+			return nil
+		}
+		i++
+	}
+	if n == 0 {
+		return nil
+	}
+	return out
 }

@@ -261,6 +261,10 @@ func (a *analyzer) with(lo, hi int) int {
 		default:
 			cols = a.query(body, end, true)
 		}
+		if cols != nil && a.isOp(i+1, "(") {
+			// name(a, b) AS (…) renames the body's columns by position.
+			cols = a.renameCols(cols, i+2, int(a.toks[i+1].m))
+		}
 		if self {
 			a.ctes = a.ctes[:len(a.ctes)-1]
 		}
