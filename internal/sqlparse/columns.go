@@ -165,6 +165,11 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 			if a.isOp(next, "(") {
 				if a.toks[next-1].kind == tWord && !a.isNotFunc(next-1) {
 					a.funcName(next - 1)
+					if !valueFunction(a.d, ref) {
+						ok = false // a user's function may read any table
+					}
+				} else if a.toks[next-1].kind == tQIdent {
+					ok = false
 				}
 				i = next - 1
 				continue

@@ -76,6 +76,16 @@ func TestLineageNotHidden(t *testing.T) {
 		{pg, "SELECT * FROM people_fn()", "?"},
 		{pg, "SELECT f.e FROM people_fn() f", "?"},
 		{pg, "SELECT * FROM ROWS FROM (people_fn()) r", "?"},
+		// A function the user defined may read any table.
+		{pg, "SELECT people_fn()", "?"},
+		{pg, "SELECT public.people_fn() AS r", "?"},
+		{pg, "SELECT get_ssn(id) AS s FROM people", "?"},
+		{pg, `SELECT "lower"(email) FROM people`, "?"},
+		{pg, "SELECT (SELECT people_fn()) AS x", "?"},
+		{my, "SELECT f(email) FROM people", "?"},
+		{lt, "SELECT f(email) FROM people", "?"},
+		{pg, "SELECT lower(email), pg_catalog.upper(ssn) AS s FROM people", "<people.email>+ s<people.ssn>+"},
+		{my, "SELECT concat(first, ' ', last) AS n, count(*) AS c FROM people", "n<people.first,people.last>+ c<>+"},
 		// A column of a derived table it does not return is not guessed.
 		{pg, "SELECT s.ssn FROM (SELECT email FROM people) s", "?"},
 		// MariaDB user variables hold any value stored in them.
