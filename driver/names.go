@@ -32,86 +32,8 @@ func modeName(m guard.Mode) string {
 
 // operationName is db.operation.name for a statement kind.
 func operationName(k sqlparse.Kind) string {
-	switch k {
-	case sqlparse.KindSelect:
-		return "SELECT"
-	case sqlparse.KindInsert:
-		return "INSERT"
-	case sqlparse.KindUpdate:
-		return "UPDATE"
-	case sqlparse.KindDelete:
-		return "DELETE"
-	case sqlparse.KindMerge:
-		return "MERGE"
-	case sqlparse.KindReplace:
-		return "REPLACE"
-	case sqlparse.KindCreate:
-		return "CREATE"
-	case sqlparse.KindAlter:
-		return "ALTER"
-	case sqlparse.KindDrop:
-		return "DROP"
-	case sqlparse.KindTruncate:
-		return "TRUNCATE"
-	case sqlparse.KindRename:
-		return "RENAME"
-	case sqlparse.KindComment:
-		return "COMMENT"
-	case sqlparse.KindGrant:
-		return "GRANT"
-	case sqlparse.KindRevoke:
-		return "REVOKE"
-	case sqlparse.KindCopy:
-		return "COPY"
-	case sqlparse.KindLoadData:
-		return "LOAD DATA"
-	case sqlparse.KindCall:
-		return "CALL"
-	case sqlparse.KindDo:
-		return "DO"
-	case sqlparse.KindPrepare:
-		return "PREPARE"
-	case sqlparse.KindExecute:
-		return "EXECUTE"
-	case sqlparse.KindDeallocate:
-		return "DEALLOCATE"
-	case sqlparse.KindSet:
-		return "SET"
-	case sqlparse.KindReset:
-		return "RESET"
-	case sqlparse.KindShow:
-		return "SHOW"
-	case sqlparse.KindBegin:
-		return "BEGIN"
-	case sqlparse.KindCommit:
-		return "COMMIT"
-	case sqlparse.KindRollback:
-		return "ROLLBACK"
-	case sqlparse.KindSavepoint:
-		return "SAVEPOINT"
-	case sqlparse.KindRelease:
-		return "RELEASE"
-	case sqlparse.KindExplain:
-		return "EXPLAIN"
-	case sqlparse.KindLock:
-		return "LOCK"
-	case sqlparse.KindUnlock:
-		return "UNLOCK"
-	case sqlparse.KindVacuum:
-		return "VACUUM"
-	case sqlparse.KindAnalyze:
-		return "ANALYZE"
-	case sqlparse.KindUse:
-		return "USE"
-	case sqlparse.KindAttach:
-		return "ATTACH"
-	case sqlparse.KindPragma:
-		return "PRAGMA"
-	case sqlparse.KindValues:
-		return "VALUES"
-	case sqlparse.KindTable:
-		return "TABLE"
-	default:
+	if k == sqlparse.KindUnknown || k == sqlparse.KindOther {
 		return ""
 	}
+	return k.String()
 }
