@@ -294,9 +294,9 @@ func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 	if len(rels) == 0 {
 		// A query without FROM reads the enclosing query's columns (a
 		// LATERAL or correlated subquery).
-		for k := len(a.outer) - 1; k >= 0 && len(rels) == 0; k-- {
-			if a.outer[k] != sc {
-				rels = a.outer[k].rels
+		for o := a.outer; o != nil && len(rels) == 0; o = o.parent {
+			if o != sc {
+				rels = o.rels
 			}
 		}
 	}

@@ -4,6 +4,9 @@ package sqlparse
 type scope struct {
 	rels []rel
 	buf  [2]rel
+	// parent is the scope of the enclosing query, for LATERAL and
+	// correlated references.
+	parent *scope
 }
 
 func (sc *scope) add(r rel) {
@@ -32,8 +35,8 @@ func (r *rel) unsure() bool { return r.opaque || r.derived && r.cols == nil }
 // findOuter finds alias in the scopes of the enclosing queries (a
 // correlated or LATERAL reference), innermost first.
 func (a *analyzer) findOuter(alias string) *rel {
-	for k := len(a.outer) - 1; k >= 0; k-- {
-		if r := a.outer[k].find(alias); r != nil {
+	for o := a.outer; o != nil; o = o.parent {
+		if r := o.find(alias); r != nil {
 			return r
 		}
 	}
@@ -389,12 +392,11 @@ func (a *analyzer) selectCore(i, hi int, wantCols bool) (int, []Column) {
 	}
 	listLo := i
 	listHi := a.expr(i, hi)
-	sc := &scope{}
 	// The FROM list's own LATERAL items and the subqueries of this query
 	// see sc as an enclosing scope.
-	nouter := len(a.outer)
-	a.outer = append(a.outer, sc)
-	defer func() { a.outer = a.outer[:nouter] }()
+	sc := &scope{parent: a.outer}
+	a.outer = sc
+	defer func() { a.outer = sc.parent }()
 	i = listHi
 	for i < hi {
 		switch {
