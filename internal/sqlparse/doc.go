@@ -64,6 +64,24 @@
 // principle is that a condition reading no column of the written table
 // has one value for every row.
 //
+// # Column lineage
+//
+// [Statement.Columns] gives each output item its name and the columns it
+// reads, through aliases, derived tables, CTEs, column alias lists
+// (AS s(a, b), WITH c(a, b) — mapped by position), set operations and
+// LATERAL or correlated references to an enclosing query. Where the
+// lineage cannot be told, Columns is nil rather than a plain column or
+// star that hides a value's origin: a relation used as a value (in
+// PostgreSQL, SELECT p, p::text, row_to_json(p), to_jsonb(p.*), (p).email
+// read every column of p); a function in FROM (its columns come from its
+// arguments, or from any table for a user's function); a table or join
+// whose columns an alias list renames; a derived table whose columns are
+// unknown, or a column it is not known to return; a call of a function not
+// known to compute from its arguments alone (SELECT people_fn() may return
+// any table's rows); a MySQL user variable (@x holds whatever was stored in
+// it); PostgreSQL's current_setting (a custom setting holds whatever
+// set_config stored).
+//
 // # Proof
 //
 // The tests hold each ground-truth bullet of DESIGN.md, run the bypass

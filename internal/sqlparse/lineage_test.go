@@ -92,6 +92,8 @@ func TestLineageNotHidden(t *testing.T) {
 		{my, "SELECT @x, @y", "?"},
 		{my, "SELECT concat(@x, '') AS v", "?"},
 		{my, "SELECT @@version", "<>+"},
+		{pg, "SELECT current_setting('my.x') AS v", "?"},
+		{pg, "SELECT pg_catalog.current_setting('my.x') AS v", "?"},
 		// Unchanged: plain lineage stays known.
 		{pg, "SELECT email, ssn FROM people", "email<people.email> ssn<people.ssn>"},
 		{pg, "SELECT p.email FROM people p, orders o", "email<people.email>"},

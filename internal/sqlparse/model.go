@@ -266,7 +266,9 @@ type Statement struct {
 	// there is no LIMIT).
 	Limit int64
 	// Columns is the output column list of a SELECT, or of a RETURNING
-	// clause, in order; nil when not known.
+	// clause, in order; nil when not known, and whenever the origin of an
+	// item cannot be told (see "Column lineage" in the package
+	// documentation).
 	Columns []Column
 	// IntoFile is true for SELECT … INTO OUTFILE / DUMPFILE, COPY … TO a
 	// file or program, and similar writes outside the database.

@@ -12,6 +12,11 @@ func valueFunction(d Dialect, ref Table) bool {
 		return false
 	}
 	name := lowerASCII(ref.Name)
+	if d == PostgreSQL && name == "current_setting" {
+		// A custom setting holds any value set_config stored in it, as a
+		// MySQL user variable does.
+		return false
+	}
 	if commonValueFunction(name) {
 		return true
 	}
