@@ -71,7 +71,11 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 			return cols, false
 		}
 		if t.Schema == "" {
-			if r := sc.find(t.Name); r != nil {
+			r := sc.find(t.Name)
+			if r == nil {
+				r = a.findOuter(t.Name) // SELECT p.* in a LATERAL subquery
+			}
+			if r != nil {
 				return a.starOf(r, cols), true
 			}
 		}

@@ -71,6 +71,10 @@ func TestLineageNotHidden(t *testing.T) {
 		{pg, "SELECT e FROM people p, LATERAL (SELECT p.email AS e) t", "e<e,people.email>"},
 		{pg, "SELECT t.e FROM people, LATERAL (SELECT email AS e) t", "e<people.email>"},
 		{pg, "SELECT (SELECT p.ssn) AS s FROM people p", "s<people.ssn>+"},
+		{pg, "SELECT x.* FROM people p, LATERAL (SELECT p.*) x", "*people"},
+		{pg, "SELECT (SELECT y.e FROM people x, (SELECT x.ssn AS e) y) AS v FROM orders x", "v<orders.ssn>+"},
+		{pg, "SELECT (SELECT y.e FROM people x, LATERAL (SELECT x.ssn AS e) y) AS v FROM orders x", "v<people.ssn>+"},
+		{pg, "SELECT (SELECT q.s FROM (SELECT p.ssn AS s) q) AS v FROM people p", "v<people.ssn>+"},
 		// Set-returning functions in FROM: whatever they read is unknown.
 		{pg, "SELECT e, s FROM people_fn()", "?"},
 		{pg, "SELECT * FROM people_fn()", "?"},

@@ -515,7 +515,8 @@ func (a *analyzer) tableList(i, hi int, sc *scope, write bool) int {
 // tableRef reads one table reference: a name, a subquery, a table function
 // or a parenthesised join, with its alias.
 func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
-	if a.is(i, "LATERAL") {
+	lateral := a.is(i, "LATERAL")
+	if lateral {
 		i++
 	}
 	if a.is(i, "ONLY") && a.d == PostgreSQL {
@@ -536,7 +537,14 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 			if write {
 				a.fail("derived table as a write target")
 			}
+			// A subquery in FROM sees the FROM items before it only
+			// under LATERAL; otherwise only the enclosing queries'.
+			outer := a.outer
+			if !lateral && outer == sc {
+				a.outer = sc.parent
+			}
 			cols := a.query(i+1, end, true)
+			a.outer = outer
 			r := rel{derived: true, cols: cols}
 			next := a.alias(end+1, hi, &r)
 			sc.add(r)
