@@ -52,15 +52,15 @@
 // false), a value may come from any column under any name:
 // `SELECT x FROM (SELECT ssn AS x FROM people) s` hides ssn behind x. Name
 // rules still match the output name. What happens to the other columns is
-// the Masker's [Unattributed] mode: by default a table-scoped rule in force
-// for the reader makes such a result set fail with [ErrUnattributed] (the
-// rule cannot be applied with certainty, so the statement fails closed);
-// [UnattributedRefuse] refuses whenever any rule is in force;
-// [UnattributedByName] masks by output name only and never refuses. With
-// name rules only, the default masks unattributed columns by name: an alias
-// in a statement the analyser cannot read escapes them, so choose
-// [UnattributedRefuse] for a pool an AI agent writes SQL for. The driver
-// leaves unattributed the columns of a statement the analyser did not fully
+// the Masker's [Unattributed] mode: by default ([UnattributedRefuse]) any
+// rule in force for the reader makes such a result set fail with
+// [ErrUnattributed] — the rules cannot be applied with certainty, so the
+// statement fails closed; [UnattributedRefuseScoped] refuses only when a
+// table-scoped rule is in force and otherwise masks unattributed columns by
+// name (an alias in a statement the analyser cannot read then escapes name
+// rules); [UnattributedByName] masks by output name only and never
+// refuses. The driver leaves unattributed the columns of a statement the
+// analyser did not fully
 // read (the driver package documentation says how it attributes `SELECT *`
 // and the result sets of a stacked script). A
 // column that is attributed but whose sources carry no table

@@ -53,29 +53,31 @@ func WithDetector(d Detector) Option {
 // Unattributed says what a plan does with a result column whose source the
 // statement analyser could not attribute (Column.Attributed is false): the
 // value may come from any table column, under any name. The zero value is
-// [UnattributedRefuseScoped].
+// [UnattributedRefuse], which fails closed.
 type Unattributed uint8
 
 const (
+	// UnattributedRefuse refuses the result set when any rule is in force
+	// for the reader and a column is unattributed and not masked by name:
+	// `SELECT p FROM people p` (a whole row) or `SELECT f()` (a function
+	// that may return any column) cannot be masked with certainty.
+	UnattributedRefuse Unattributed = iota
 	// UnattributedRefuseScoped refuses the result set when a table-scoped
 	// rule is in force for the reader and an unattributed column is not
 	// already masked by name; otherwise unattributed columns are masked by
-	// their output name. Table-scoped rules cannot be applied to such a
-	// column with certainty, so this fails closed.
-	UnattributedRefuseScoped Unattributed = iota
+	// their output name only, so with name rules alone an unattributed
+	// column under another name is returned in clear.
+	UnattributedRefuseScoped
 	// UnattributedByName masks unattributed columns by their output name
 	// only, never refusing: a table-scoped rule then applies to any
 	// unattributed column whose name matches its column part. An alias or
 	// an expression over a masked column in a statement the analyser could
 	// not read (`SELECT x FROM (SELECT ssn AS x …)`) is NOT masked.
 	UnattributedByName
-	// UnattributedRefuse refuses the result set when any rule is in force
-	// for the reader and a column is unattributed and not masked by name.
-	UnattributedRefuse
 )
 
 // WithUnattributed sets what a plan does with unattributed columns; the
-// default is [UnattributedRefuseScoped].
+// default is [UnattributedRefuse].
 func WithUnattributed(u Unattributed) Option {
 	return optionFunc(func(c *config) { c.unattributed = u })
 }
@@ -87,7 +89,7 @@ func newConfig(opts []Option) (*config, error) {
 			o.apply(c)
 		}
 	}
-	if c.unattributed > UnattributedRefuse {
+	if c.unattributed > UnattributedByName {
 		return nil, fmt.Errorf("%w: unknown Unattributed mode %d", ErrConfig, c.unattributed)
 	}
 	if c.key != nil && len(c.key) < MinKeyLen {

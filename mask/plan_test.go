@@ -186,6 +186,23 @@ func TestPlanUnattributed(t *testing.T) {
 	}
 }
 
+// The default fails closed: with name rules alone, a column the analyser
+// could not attribute (a whole row, a user function's result) is refused,
+// not returned in clear under a name no rule matches.
+func TestPlanUnattributedDefaultRefuses(t *testing.T) {
+	m, err := mask.New(mask.WithRules(mask.Rule{Name: "ssn", Columns: []string{"ssn"}, Strategy: mask.Redact(), ExemptRoles: []string{"hr"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := []mask.Column{{Name: "p"}}
+	if _, err := m.Plan(context.Background(), mask.Input{Columns: whole}); !errors.Is(err, mask.ErrUnattributed) {
+		t.Fatalf("Plan error = %v; want ErrUnattributed", err)
+	}
+	if _, err := m.Plan(context.Background(), mask.Input{Identity: identity.Identity{Roles: []string{"hr"}}, Columns: whole}); err != nil {
+		t.Fatalf("exempt reader: Plan error = %v; want none", err)
+	}
+}
+
 func TestPlanWhoSees(t *testing.T) {
 	m, err := mask.New(mask.WithRules(
 		mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Redact(), ExemptRoles: []string{"pii:read"}},
