@@ -31,6 +31,32 @@ func valueFunction(d Dialect, ref Table) bool {
 	return false
 }
 
+// ValueFunction reports whether name, as the analyser reports a function
+// (lowercase, qualified as written), is a built-in function of dialect d
+// that only computes a value from its arguments: it reads no table, changes
+// no data, no setting and no lock, reads no file, reaches no other server
+// and does not stall the server. The lists hold the functions common in
+// queries, not every built-in: an unlisted function is unknown. Only
+// PostgreSQL's pg_catalog qualifies a built-in.
+func ValueFunction(d Dialect, name string) bool {
+	var ref Table
+	if i := lastDot(name); i >= 0 {
+		ref.Schema, ref.Name = name[:i], name[i+1:]
+	} else {
+		ref.Name = name
+	}
+	return valueFunction(d, ref)
+}
+
+func lastDot(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '.' {
+			return i
+		}
+	}
+	return -1
+}
+
 func commonValueFunction(name string) bool {
 	switch name {
 	case
