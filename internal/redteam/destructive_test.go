@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -147,6 +149,8 @@ func destructiveAttacks() []attack {
 		{name: "lite-where-glob-all", family: lite, sql: "DELETE FROM victim WHERE name GLOB '*'", rule: guard.RuleMissingWhere, harms: true},
 		{name: "lite-where-is-self", family: lite, sql: "DELETE FROM victim WHERE id IS id", rule: guard.RuleMissingWhere, harms: true},
 		{name: "pg-dollar-tautology", family: pg, sql: "DELETE FROM victim WHERE id = 1 OR $$a$$ = $$a$$", rule: guard.RuleMissingWhere, harms: true},
+		{name: "where-in-own-table", sql: "DELETE FROM victim WHERE id IN (SELECT id FROM victim)", rule: guard.RuleMissingWhere, harms: true},
+		{name: "where-or-complement", sql: "UPDATE victim SET name = 'x' WHERE id = 1 OR id <> 1", rule: guard.RuleMissingWhere, harms: true},
 
 		// Opaque executors.
 		{name: "pg-do-block", family: pg, sql: "DO $$ BEGIN DELETE FROM victim; END $$", harms: true},
@@ -169,6 +173,7 @@ func destructiveAttacks() []attack {
 		{name: "pg-lo-import", family: pg, sql: "SELECT lo_import('/etc/hostname')", rule: guard.RuleDangerous},
 		{name: "pg-sleep", family: pg, sql: "SELECT pg_sleep /**/ (0)", rule: guard.RuleDangerous},
 		{name: "pg-terminate", family: pg, sql: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = -1", rule: guard.RuleDangerous},
+		{name: "pg-load-library", family: pg, sql: "LOAD 'auto_explain'", rule: guard.RuleDangerous},
 		{name: "pg-query-to-xml", family: pg, sql: "SELECT query_to_xml('DELETE FROM victim RETURNING 1', true, true, '')", rule: guard.RuleDangerous},
 		{name: "my-into-outfile", family: my, sql: "SELECT * FROM victim INTO OUTFILE '/tmp/sqlvigil-redteam-out'", rule: guard.RuleDangerous},
 		{name: "my-into-outfile-before-from", family: my, sql: "SELECT * INTO DUMPFILE '/tmp/sqlvigil-redteam-dump' FROM victim", rule: guard.RuleDangerous},
@@ -344,6 +349,105 @@ func TestHarmlessLookalikes(t *testing.T) {
 						}
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestDestructiveSequences: attacks in several statements on one
+// connection, whose harm is not to the victim table: a column default that
+// reads a server file, and a lexing setting changed through a catalog view.
+// The first step is refused, and the engine shows no trace of the attack.
+func TestDestructiveSequences(t *testing.T) {
+	for _, b := range backends() {
+		if b.family != pg {
+			continue
+		}
+		for _, s := range []struct {
+			name  string
+			steps []string
+			rule  string
+			// harm describes what the attack did to the engine, "" if
+			// nothing; c is the attacker's connection.
+			harm func(l *lab, c *sql.Conn) string
+		}{
+			{name: "pg-default-read-file", rule: guard.RuleDangerous,
+				steps: []string{"CREATE TABLE loot (x text DEFAULT pg_read_file('/etc/hostname'))", "INSERT INTO loot DEFAULT VALUES"},
+				harm: func(l *lab, _ *sql.Conn) string {
+					var n int
+					if err := l.raw.QueryRow("SELECT count(*) FROM loot WHERE x <> ''").Scan(&n); err == nil && n > 0 {
+						return "a server file was read into the table"
+					}
+					return ""
+				}},
+			{name: "pg-settings-update", rule: guard.RulePrivileges,
+				steps: []string{"UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'"},
+				harm: func(l *lab, c *sql.Conn) string {
+					// Read on the attacker's own session, through the
+					// wrapped connection: a count, since the masker
+					// refuses the unattributed current_setting(...) column.
+					var n int
+					err := c.QueryRowContext(as(dev), "SELECT count(*) FROM pg_settings WHERE name = 'standard_conforming_strings' AND setting = 'off'").Scan(&n)
+					if err != nil {
+						return fmt.Sprintf("setting unreadable (%v)", err)
+					}
+					if n != 0 {
+						return "standard_conforming_strings is now off on the connection"
+					}
+					return ""
+				}},
+		} {
+			t.Run(b.name+"/"+s.name, func(t *testing.T) {
+				t.Parallel()
+				l := newLab(t, b)
+				c, err := l.db.Conn(as(dev))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				var errs []error
+				for _, q := range s.steps {
+					_, err := c.ExecContext(as(dev), q)
+					errs = append(errs, err)
+				}
+				var be *guard.BlockedError
+				if !errors.As(errs[0], &be) || be.Rule != s.rule {
+					t.Errorf("first step: got error %v, want a denial by %q", errs[0], s.rule)
+				}
+				if h := s.harm(l, c); h != "" {
+					t.Errorf("%s (step errors %v)", h, errs)
+				}
+			})
+		}
+	}
+}
+
+// TestReadOnlyStateChangingCalls: a read-only AI agent calls, in a SELECT,
+// a function that changes state.
+func TestReadOnlyStateChangingCalls(t *testing.T) {
+	for _, b := range backends() {
+		if b.name != "pq" {
+			continue
+		}
+		t.Run(b.name+"/lowrite", func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			var oid int64
+			if err := l.raw.QueryRow("SELECT lo_from_bytea(0, 'original')").Scan(&oid); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _, _ = l.raw.Exec("SELECT lo_unlink($1)", oid) })
+			q := "SELECT lowrite(lo_open(" + strconv.FormatInt(oid, 10) + ", 131072), 'pwned')"
+			_, err := l.db.ExecContext(as(bot), q)
+			if !errors.Is(err, guard.ErrBlocked) {
+				t.Errorf("got error %v, want guard.ErrBlocked", err)
+			}
+			var v string
+			if e := l.raw.QueryRow("SELECT convert_from(lo_get($1), 'UTF8')", oid).Scan(&v); e != nil {
+				t.Fatal(e)
+			}
+			if v != "original" {
+				t.Errorf("large object now %q (agent's error %v), want it unchanged", v, err)
 			}
 		})
 	}

@@ -17,7 +17,8 @@
 //     executable comments, stacked statements, data-modifying CTEs,
 //     EXPLAIN ANALYZE, PREPARE/EXECUTE, NUL bytes, unicode and whitespace
 //     tricks, tautologies, opaque executors, server files and programs,
-//     sleeps, lexing settings changed on the same connection) are sent
+//     shared libraries, sleeps, lexing settings changed on the same
+//     connection, pg_settings included) are sent
 //     through the wrapped database; the test asserts a guard.ErrBlocked
 //     error, one audit record and one span of the denial, and, on a raw
 //     connection, that the victim table is intact. Where the raw driver
@@ -34,14 +35,28 @@
 //     arguments that would break out of them, on the drivers that write
 //     arguments into the text (go-sql-driver/mysql with interpolateParams,
 //     pgx in simple-protocol mode);
-//   - masking attacks (aliases, expressions, subqueries, UNION, JSON
-//     aggregation, stars, views, RETURNING, error messages) must return no
-//     seeded clear value, in any value or any error text;
+//   - masking attacks (aliases, column aliases on derived tables and CTEs,
+//     expressions, subqueries, LATERAL, UNION, JSON aggregation, stars,
+//     whole rows, composite fields, routines made earlier, MariaDB user
+//     variables, XML dumps of a table, RETURNING, error messages) must
+//     return no seeded clear value, in any value or any error text; where
+//     the library refuses the read (a column it cannot trace to its
+//     source, a dangerous call), the test asserts the refusal;
+//   - a read-only AI agent cannot change state through a function called
+//     in a SELECT (lowrite);
 //   - every attempt leaves exactly one audit record, and no span attribute
 //     or sink record holds a bound argument or seeded personal data.
 //
 // Attacks that succeed are kept, skipped, in known_bypass_test.go, each
-// with its exact reproduction, until the package at fault is mended.
+// with its exact reproduction, until the package at fault is mended on
+// every backend it runs on; then it moves to the tests above. Open today:
+// a bare column as WHERE (MariaDB, SQLite), REPLACE/INSERT OR REPLACE …
+// SELECT over the table itself, CREATE OR REPLACE TABLE, RENAME TABLE,
+// ALTER TABLE … RENAME TO, ALTER COLUMN … TYPE … USING, MariaDB KILL;
+// masked values read through views or copied into an unmasked column,
+// INSERT … SELECT … RETURNING and UPDATE … SET = (SELECT …) RETURNING;
+// personal data in a quoted identifier reaching the audit trail; MariaDB
+// NEXT VALUE FOR by a read-only agent.
 //
 // Run the skipped reproductions with SQLVIGIL_REDTEAM_BYPASS=1; each then
 // fails, saying what the engine did.
