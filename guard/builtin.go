@@ -273,6 +273,9 @@ func funcIs(is func(string) bool, name string) bool {
 //     Program, Local, IntoFile and ReadsFile facts;
 //   - PostgreSQL DO blocks and MySQL DO, and PostgreSQL LOAD of a shared
 //     library;
+//   - MySQL and MariaDB server administration: KILL, SHUTDOWN, FLUSH,
+//     INSTALL / UNINSTALL PLUGIN, PURGE BINARY LOGS, RESET MASTER and the
+//     like (the analyser's FLUSH kind);
 //   - statements that store code the server runs later, or load it:
 //     CREATE [OR REPLACE] FUNCTION, PROCEDURE, AGGREGATE, TRIGGER, EVENT
 //     TRIGGER, RULE, MySQL EVENT, CREATE EXTENSION (the DefinesCode
@@ -314,7 +317,7 @@ func isDangerous(st *Statement) bool {
 		return true
 	}
 	switch st.Kind {
-	case sqlparse.KindLoadData, sqlparse.KindAttach, sqlparse.KindDo:
+	case sqlparse.KindLoadData, sqlparse.KindAttach, sqlparse.KindDo, sqlparse.KindFlush:
 		return true
 	case sqlparse.KindCreate:
 		switch st.Object {

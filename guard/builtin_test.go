@@ -69,6 +69,7 @@ func TestBuiltins(t *testing.T) {
 		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(guard.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
 		{"table_to_xml reads a table named in a literal", bob, script("SELECT table_to_xml(?, true, false, ?)", stmt(guard.KindSelect, funcs("table_to_xml"))), "", guard.RuleDangerous},
 		{"ts_stat runs a query given as text", bob, script("SELECT * FROM ts_stat(?)", stmt(guard.KindSelect, funcs("pg_catalog.ts_stat"))), "", guard.RuleDangerous},
+		{"KILL ends another session", bob, script("KILL ?", stmt(guard.KindFlush)), "", guard.RuleDangerous},
 		{"lowrite writes a large object", bob, script("SELECT lowrite(lo_open(?, ?), ?)", stmt(guard.KindSelect, funcs("lowrite", "lo_open"))), "", guard.RuleDangerous},
 		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(guard.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
 		{"lo_import", bob, script("SELECT lo_import(?)", stmt(guard.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},

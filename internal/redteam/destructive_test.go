@@ -174,6 +174,9 @@ func destructiveAttacks() []attack {
 		{name: "pg-sleep", family: pg, sql: "SELECT pg_sleep /**/ (0)", rule: guard.RuleDangerous},
 		{name: "pg-terminate", family: pg, sql: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = -1", rule: guard.RuleDangerous},
 		{name: "pg-load-library", family: pg, sql: "LOAD 'auto_explain'", rule: guard.RuleDangerous},
+		// Server administration: a harmless id (the server would answer
+		// "Unknown thread id"), refused before it reaches MariaDB.
+		{name: "my-kill", family: my, sql: "KILL 999999999", rule: guard.RuleDangerous},
 		{name: "pg-query-to-xml", family: pg, sql: "SELECT query_to_xml('DELETE FROM victim RETURNING 1', true, true, '')", rule: guard.RuleDangerous},
 		{name: "my-into-outfile", family: my, sql: "SELECT * FROM victim INTO OUTFILE '/tmp/sqlvigil-redteam-out'", rule: guard.RuleDangerous},
 		{name: "my-into-outfile-before-from", family: my, sql: "SELECT * INTO DUMPFILE '/tmp/sqlvigil-redteam-dump' FROM victim", rule: guard.RuleDangerous},
