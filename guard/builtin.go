@@ -46,15 +46,18 @@ func anyStatement(s *Script, match func(*Statement) bool) bool {
 
 func deny(reason string) Outcome { return Outcome{Decision: Deny, Reason: reason} }
 
-// DestructiveDDL denies DROP (of any object), TRUNCATE and ALTER … DROP
-// (COLUMN or CONSTRAINT) in the given environments; with none, in every
-// environment. A request with no environment counts as production: the rule
-// fails closed.
+// DestructiveDDL denies DROP (of any object), TRUNCATE, ALTER … DROP
+// (COLUMN or CONSTRAINT), renames (ALTER … RENAME, MySQL RENAME TABLE: the
+// object is gone under its name), CREATE OR REPLACE TABLE (MariaDB drops
+// the existing table) and PostgreSQL ALTER … TYPE … USING (every value
+// rewritten) in the given environments; with none, in every environment.
+// A request with no environment counts as production: the rule fails
+// closed.
 //
 // It catches these statements wherever they sit in a stacked script or
 // behind EXPLAIN. It cannot see DDL that runs inside a function, a
-// procedure, a DO block or dynamic SQL (EXECUTE), nor data loss through
-// other DDL (ALTER COLUMN … TYPE, CREATE OR REPLACE, RENAME).
+// procedure, a DO block or dynamic SQL (EXECUTE), nor data loss through a
+// type change without USING (MySQL MODIFY to a narrower type).
 func DestructiveDDL(environments ...string) NamedRule {
 	return Named(RuleDestructiveDDL, &destructiveDDL{envs: environments})
 }
@@ -63,7 +66,7 @@ type destructiveDDL struct{ envs []string }
 
 func (d *destructiveDDL) Check(_ context.Context, r *Request) Outcome {
 	if d.objects(r) {
-		return deny("destructive DDL (DROP, TRUNCATE or ALTER … DROP)")
+		return deny("destructive DDL (DROP, TRUNCATE, ALTER … DROP, RENAME or a rewrite)")
 	}
 	return Outcome{}
 }
@@ -93,7 +96,7 @@ func isDestructive(st *Statement) bool {
 		return true
 	case st.Kind == sqlparse.KindTruncate, st.Effect == sqlparse.KindTruncate:
 		return true
-	case st.DropsColumn:
+	case st.DropsColumn, st.Renames, st.Replaces, st.RewritesColumn:
 		return true
 	}
 	return false

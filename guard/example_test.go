@@ -45,7 +45,7 @@ func Example() {
 	// Output:
 	// allowed
 	// blocked by read-only: identity may only read
-	// blocked by destructive-ddl: destructive DDL (DROP, TRUNCATE or ALTER … DROP)
+	// blocked by destructive-ddl: destructive DDL (DROP, TRUNCATE, ALTER … DROP, RENAME or a rewrite)
 }
 
 // A policy file, with a condition in CEL.

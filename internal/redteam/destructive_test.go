@@ -177,6 +177,12 @@ func destructiveAttacks() []attack {
 		// Server administration: a harmless id (the server would answer
 		// "Unknown thread id"), refused before it reaches MariaDB.
 		{name: "my-kill", family: my, sql: "KILL 999999999", rule: guard.RuleDangerous},
+
+		// Data loss through DDL other than DROP and TRUNCATE.
+		{name: "my-create-or-replace-table", family: my, sql: "CREATE OR REPLACE TABLE victim (id INT PRIMARY KEY, name VARCHAR(20))", rule: guard.RuleDestructiveDDL, harms: true},
+		{name: "my-rename-table", family: my, sql: "RENAME TABLE victim TO victim_gone", rule: guard.RuleDestructiveDDL, harms: true},
+		{name: "rename-table", sql: "ALTER TABLE victim RENAME TO victim_moved", rule: guard.RuleDestructiveDDL, harms: true},
+		{name: "pg-alter-column-type", family: pg, sql: "ALTER TABLE victim ALTER COLUMN name TYPE varchar(20) USING 'x'", rule: guard.RuleDestructiveDDL, harms: true},
 		{name: "pg-query-to-xml", family: pg, sql: "SELECT query_to_xml('DELETE FROM victim RETURNING 1', true, true, '')", rule: guard.RuleDangerous},
 		{name: "my-into-outfile", family: my, sql: "SELECT * FROM victim INTO OUTFILE '/tmp/sqlvigil-redteam-out'", rule: guard.RuleDangerous},
 		{name: "my-into-outfile-before-from", family: my, sql: "SELECT * INTO DUMPFILE '/tmp/sqlvigil-redteam-dump' FROM victim", rule: guard.RuleDangerous},

@@ -66,16 +66,6 @@ func destructiveBypasses() []bypass {
 			steps: []string{"REPLACE INTO victim SELECT id, 'x' FROM victim"}},
 		{name: "lite-insert-or-replace-select", family: lite, what: "SQLite INSERT OR REPLACE INTO victim SELECT … FROM victim rewrites every row",
 			steps: []string{"INSERT OR REPLACE INTO victim SELECT id, 'x' FROM victim"}},
-
-		// Data loss through DDL other than DROP and TRUNCATE.
-		{name: "my-create-or-replace-table", family: my, what: "MariaDB CREATE OR REPLACE TABLE victim drops the table and its rows",
-			steps: []string{"CREATE OR REPLACE TABLE victim (id INT PRIMARY KEY, name VARCHAR(20))"}},
-		{name: "my-rename-table", family: my, what: "MariaDB RENAME TABLE victim TO … makes the table disappear",
-			steps: []string{"RENAME TABLE victim TO victim_gone"}},
-		{name: "rename-table", what: "ALTER TABLE victim RENAME TO … makes the table disappear",
-			steps: []string{"ALTER TABLE victim RENAME TO victim_gone"}},
-		{name: "pg-alter-column-type", family: pg, what: "PostgreSQL ALTER TABLE … ALTER COLUMN … TYPE … USING overwrites every value",
-			steps: []string{"ALTER TABLE victim ALTER COLUMN name TYPE varchar(20) USING 'x'"}},
 	}
 }
 

@@ -68,9 +68,11 @@ func tableLike(o ObjectType) bool {
 func (a *analyzer) create(lo, hi int) {
 	a.kind(KindCreate)
 	i := lo + 1
+	orReplace := false
 	for k := 0; k < 12 && i < hi; k++ {
 		switch {
 		case a.is(i, "OR") && a.isAny(i+1, "REPLACE", "ALTER"):
+			orReplace = orReplace || a.is(i+1, "REPLACE")
 			i += 2
 		case a.isAny(i, "TEMP", "TEMPORARY", "UNLOGGED", "GLOBAL", "LOCAL", "UNIQUE", "RECURSIVE", "TRUSTED",
 			"PROCEDURAL", "FULLTEXT", "ONLINE", "OFFLINE", "CONSTRAINT", "DEFAULT", "AGGREGATE") &&
@@ -98,6 +100,10 @@ func (a *analyzer) create(lo, hi int) {
 		return
 	}
 	a.st.Object = obj
+	if orReplace && obj == ObjectTable {
+		// MariaDB drops the existing table, rows and all.
+		a.st.Replaces = true
+	}
 	switch {
 	case obj == ObjectFunction, obj == ObjectProcedure, obj == ObjectTrigger, obj == ObjectExtension,
 		a.isAny(i, "RULE", "EVENT"):
@@ -284,10 +290,22 @@ func (a *analyzer) alter(lo, hi int) {
 		return
 	}
 	a.write(t)
+	typeChange := false
 	for k := next; k < hi; k++ {
 		if m := a.toks[k].m; m > int32(k) {
 			k = int(m)
 			continue
+		}
+		if a.is(k, "RENAME") {
+			// The object, or a column, is gone under its name.
+			a.st.Renames = true
+		}
+		if a.is(k, "USING") && typeChange {
+			// ALTER COLUMN … TYPE … USING expr rewrites every value.
+			a.st.RewritesColumn = true
+		}
+		if a.is(k, "TYPE") && a.d == PostgreSQL {
+			typeChange = true
 		}
 		if a.is(k, "DROP") && !a.is(k-1, "ON") {
 			switch {
@@ -395,6 +413,7 @@ func (a *analyzer) rename(lo, hi int) {
 		return
 	}
 	a.st.Object = ObjectTable
+	a.st.Renames = true
 	i++
 	for i < hi {
 		from, next, ok := a.name(i, hi)

@@ -238,6 +238,16 @@ type Statement struct {
 	Object ObjectType
 	// DropsColumn is true for an ALTER TABLE … DROP (COLUMN|CONSTRAINT).
 	DropsColumn bool
+	// Renames is true for an ALTER … RENAME (the object, a column or a
+	// constraint is gone under its name) and for MySQL RENAME TABLE (Kind
+	// KindRename).
+	Renames bool
+	// Replaces is true for a CREATE OR REPLACE TABLE, which drops the
+	// existing table and its rows (MariaDB).
+	Replaces bool
+	// RewritesColumn is true for a PostgreSQL ALTER … TYPE … USING, which
+	// rewrites every value of the column.
+	RewritesColumn bool
 	// Reads and Writes are the relations read and written. Writes holds the
 	// targets of INSERT, UPDATE, DELETE, MERGE, REPLACE, COPY FROM, LOAD
 	// DATA, TRUNCATE, SELECT INTO, data-modifying CTEs, and the tables,

@@ -1,0 +1,40 @@
+package sqlparse_test
+
+import (
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+// DDL that loses data without DROP: the guard's destructive-ddl rule reads
+// these facts.
+func TestDDLDataLoss(t *testing.T) {
+	tests := []struct {
+		d                           sqlparse.Dialect
+		give                        string
+		renames, replaces, rewrites bool
+	}{
+		{sqlparse.MySQL, "RENAME TABLE victim TO victim_gone", true, false, false},
+		{sqlparse.PostgreSQL, "ALTER TABLE victim RENAME TO victim_gone", true, false, false},
+		{sqlparse.SQLite, "ALTER TABLE victim RENAME TO victim_gone", true, false, false},
+		{sqlparse.PostgreSQL, "ALTER TABLE victim RENAME COLUMN name TO n", true, false, false},
+		{sqlparse.MySQL, "CREATE OR REPLACE TABLE victim (id int)", false, true, false},
+		{sqlparse.PostgreSQL, "CREATE OR REPLACE VIEW v AS SELECT 1", false, false, false},
+		{sqlparse.PostgreSQL, "ALTER TABLE victim ALTER COLUMN name TYPE text USING 'x'", false, false, true},
+		{sqlparse.PostgreSQL, "ALTER TABLE victim ALTER COLUMN name TYPE text", false, false, false},
+		{sqlparse.PostgreSQL, "ALTER TABLE victim ADD COLUMN note text", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.d.String()+"/"+tt.give, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if len(s.Statements) != 1 {
+				t.Fatalf("got %d statements, want 1", len(s.Statements))
+			}
+			st := s.Statements[0]
+			if st.Renames != tt.renames || st.Replaces != tt.replaces || st.RewritesColumn != tt.rewrites {
+				t.Errorf("got renames=%v replaces=%v rewrites=%v, want %v %v %v (complete=%v %s)",
+					st.Renames, st.Replaces, st.RewritesColumn, tt.renames, tt.replaces, tt.rewrites, s.Complete, s.Reason)
+			}
+		})
+	}
+}
