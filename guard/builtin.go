@@ -120,9 +120,11 @@ func isDestructive(st *Statement) bool {
 // SELECT … is denied, the same with WHERE id = 1 inside passes), the
 // statement under EXPLAIN ANALYZE (plain EXPLAIN runs nothing and
 // passes), the statement PREPARE … AS prepares and an EXECUTE in the same
-// text runs. An upsert (ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE)
-// of listed rows passes: it updates at most the rows it lists; one whose
-// rows come from a query, and a MERGE that deletes, are denied.
+// text runs. An upsert (ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE,
+// MySQL REPLACE, SQLite INSERT OR REPLACE) of listed rows passes: it
+// changes at most the rows it lists; one whose rows come from a query
+// (REPLACE INTO t SELECT … FROM t rewrites every row), and a MERGE that
+// deletes, are denied.
 //
 // It cannot recognise tautologies over real columns (WHERE id > 0 on a
 // positive key, WHERE id IN (SELECT id FROM t WHERE true), a bare column

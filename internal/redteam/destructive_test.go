@@ -178,6 +178,11 @@ func destructiveAttacks() []attack {
 		// "Unknown thread id"), refused before it reaches MariaDB.
 		{name: "my-kill", family: my, sql: "KILL 999999999", rule: guard.RuleDangerous},
 
+		// Writes that rewrite every row without UPDATE or DELETE: REPLACE
+		// deletes each row a new one conflicts with.
+		{name: "my-replace-select", family: my, sql: "REPLACE INTO victim SELECT id, 'x' FROM victim", rule: guard.RuleMissingWhere, harms: true},
+		{name: "lite-insert-or-replace-select", family: lite, sql: "INSERT OR REPLACE INTO victim SELECT id, 'x' FROM victim", rule: guard.RuleMissingWhere, harms: true},
+
 		// Data loss through DDL other than DROP and TRUNCATE.
 		{name: "my-create-or-replace-table", family: my, sql: "CREATE OR REPLACE TABLE victim (id INT PRIMARY KEY, name VARCHAR(20))", rule: guard.RuleDestructiveDDL, harms: true},
 		{name: "my-rename-table", family: my, sql: "RENAME TABLE victim TO victim_gone", rule: guard.RuleDestructiveDDL, harms: true},

@@ -50,8 +50,7 @@
 // Attacks that succeed are kept, skipped, in known_bypass_test.go, each
 // with its exact reproduction, until the package at fault is mended on
 // every backend it runs on; then it moves to the tests above. Open today:
-// a bare column as WHERE (MariaDB, SQLite), REPLACE/INSERT OR REPLACE …
-// SELECT over the table itself;
+// a bare column as WHERE (MariaDB, SQLite);
 // masked values read through views or copied into an unmasked column,
 // INSERT … SELECT … RETURNING and UPDATE … SET = (SELECT …) RETURNING;
 // personal data in a quoted identifier reaching the audit trail; MariaDB

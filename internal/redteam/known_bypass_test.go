@@ -60,12 +60,6 @@ func destructiveBypasses() []bypass {
 			steps: []string{"DELETE FROM victim WHERE id"}},
 		{name: "lite-where-rowid", family: lite, what: "SQLite DELETE … WHERE rowid deletes every row",
 			steps: []string{"DELETE FROM victim WHERE rowid"}},
-
-		// Writes that rewrite every row without UPDATE or DELETE.
-		{name: "my-replace-select", family: my, what: "MariaDB REPLACE INTO victim SELECT … FROM victim rewrites every row",
-			steps: []string{"REPLACE INTO victim SELECT id, 'x' FROM victim"}},
-		{name: "lite-insert-or-replace-select", family: lite, what: "SQLite INSERT OR REPLACE INTO victim SELECT … FROM victim rewrites every row",
-			steps: []string{"INSERT OR REPLACE INTO victim SELECT id, 'x' FROM victim"}},
 	}
 }
 

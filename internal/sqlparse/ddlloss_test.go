@@ -38,3 +38,26 @@ func TestDDLDataLoss(t *testing.T) {
 		})
 	}
 }
+
+// REPLACE fed by a query may rewrite every row of the table; with listed
+// rows it replaces at most those.
+func TestReplaceRestriction(t *testing.T) {
+	tests := []struct {
+		d    sqlparse.Dialect
+		give string
+		want sqlparse.Restriction
+	}{
+		{sqlparse.MySQL, "REPLACE INTO victim SELECT id, 'x' FROM victim", sqlparse.RestrictionMissing},
+		{sqlparse.SQLite, "INSERT OR REPLACE INTO victim SELECT id, 'x' FROM victim", sqlparse.RestrictionMissing},
+		{sqlparse.MySQL, "REPLACE INTO victim VALUES (1, 'x')", sqlparse.RestrictionAll},
+		{sqlparse.SQLite, "INSERT OR REPLACE INTO victim VALUES (1, 'x')", sqlparse.RestrictionAll},
+	}
+	for _, tt := range tests {
+		t.Run(tt.d.String()+"/"+tt.give, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if got := s.Statements[0].Restriction; got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -89,6 +89,11 @@ func (a *analyzer) insert(lo, hi int) {
 		a.fail(reasonConstuct)
 		return
 	}
+	if a.st.Kind == KindReplace {
+		// REPLACE deletes every row a new one conflicts with: fed by a
+		// query (REPLACE INTO t SELECT … FROM t), it may rewrite them all.
+		a.restrict(listed)
+	}
 	i = end
 	if a.d == MySQL && a.is(i, "AS") {
 		i += 2
