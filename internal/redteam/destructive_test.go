@@ -440,6 +440,24 @@ func TestDestructiveSequences(t *testing.T) {
 // a function that changes state.
 func TestReadOnlyStateChangingCalls(t *testing.T) {
 	for _, b := range backends() {
+		if b.name == "mariadb" {
+			t.Run(b.name+"/next-value", func(t *testing.T) {
+				t.Parallel()
+				l := newLab(t, b)
+				l.exec(t, "CREATE SEQUENCE s")
+				_, err := l.db.ExecContext(as(bot), "SELECT NEXT VALUE FOR s")
+				if !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("got error %v, want guard.ErrBlocked", err)
+				}
+				var n int
+				if e := l.raw.QueryRow("SELECT NEXT VALUE FOR s").Scan(&n); e != nil {
+					t.Fatal(e)
+				}
+				if n != 1 {
+					t.Errorf("the sequence was advanced by the agent (error %v): next value %d, want 1", err, n)
+				}
+			})
+		}
 		if b.name != "pq" {
 			continue
 		}

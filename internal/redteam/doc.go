@@ -53,8 +53,7 @@
 // a bare column as WHERE (MariaDB, SQLite);
 // masked values read through views or copied into an unmasked column,
 // INSERT … SELECT … RETURNING and UPDATE … SET = (SELECT …) RETURNING;
-// personal data in a quoted identifier reaching the audit trail; MariaDB
-// NEXT VALUE FOR by a read-only agent.
+// personal data in a quoted identifier reaching the audit trail.
 //
 // Run the skipped reproductions with SQLVIGIL_REDTEAM_BYPASS=1; each then
 // fails, saying what the engine did.

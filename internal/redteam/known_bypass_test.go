@@ -20,18 +20,15 @@ import (
 // leakAttacks, or a test of its own shape), as was done for the
 // tautologies over the table's own rows, pg_settings, LOAD, DEFAULT
 // pg_read_file, the whole-row and XML dumps, column aliases, functions
-// made earlier, MariaDB user variables and lowrite.
+// made earlier, MariaDB user variables, lowrite, KILL, renames, CREATE OR
+// REPLACE TABLE, column rewrites, REPLACE … SELECT and NEXT VALUE FOR.
 //
 // Open today:
 //   - destructive: a bare column as WHERE (MariaDB, SQLite, SQLite rowid);
-//     REPLACE … SELECT and INSERT OR REPLACE … SELECT over the table itself;
-//     CREATE OR REPLACE TABLE, RENAME TABLE, ALTER TABLE … RENAME TO (every
-//     family), ALTER COLUMN … TYPE … USING; MariaDB KILL;
 //   - masking: views (made earlier or by the caller), a value copied into
 //     an unmasked column, INSERT … SELECT … RETURNING (every family),
 //     UPDATE … SET x = (SELECT masked) RETURNING (PostgreSQL);
-//   - the audit trail: personal data in a quoted identifier;
-//   - read-only agents: MariaDB NEXT VALUE FOR.
+//   - the audit trail: personal data in a quoted identifier.
 
 func knownBypass(t *testing.T, what string) {
 	t.Helper()
@@ -187,29 +184,6 @@ func TestKnownBypassIdentifierInTrail(t *testing.T) {
 				t.Fatal(err)
 			}
 			l.noLeakInTrail(t)
-		})
-	}
-}
-
-// TestKnownBypassReadOnlyWrites: functions that change state are not all
-// on ReadOnly's list; a read-only AI agent calls them in a SELECT.
-func TestKnownBypassReadOnlyWrites(t *testing.T) {
-	for _, b := range backends() {
-		if b.name != "mariadb" {
-			continue
-		}
-		t.Run(b.name+"/next-value", func(t *testing.T) {
-			knownBypass(t, "MariaDB: a read-only AI agent advances a sequence with SELECT NEXT VALUE FOR s")
-			l := newLab(t, b)
-			l.exec(t, "CREATE SEQUENCE s")
-			_, err := l.db.ExecContext(as(bot), "SELECT NEXT VALUE FOR s")
-			var n int
-			if e := l.raw.QueryRow("SELECT NEXT VALUE FOR s").Scan(&n); e != nil {
-				t.Fatal(e)
-			}
-			if n != 1 {
-				t.Errorf("the sequence was advanced by the agent (error %v): next value %d, want 1", err, n)
-			}
 		})
 	}
 }

@@ -61,3 +61,16 @@ func TestReplaceRestriction(t *testing.T) {
 		})
 	}
 }
+
+// MariaDB's NEXT VALUE FOR advances a sequence: it is reported as the
+// nextval call it is, so that read-only rules see a write.
+func TestNextValueFor(t *testing.T) {
+	s := sqlparse.Analyze(sqlparse.MySQL, "SELECT NEXT VALUE FOR s")
+	if got := s.Statements[0].Functions; len(got) != 1 || got[0] != "nextval" {
+		t.Errorf("functions: got %v, want [nextval]", got)
+	}
+	s = sqlparse.Analyze(sqlparse.MySQL, "SELECT PREVIOUS VALUE FOR s")
+	if got := s.Statements[0].Functions; len(got) != 0 {
+		t.Errorf("functions: got %v, want none", got)
+	}
+}

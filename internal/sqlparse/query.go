@@ -134,9 +134,13 @@ func (a *analyzer) atom(i, hi int) int {
 		}
 	case tWord, tQIdent:
 		if t.kind == tWord && a.isAny(i, "NEXT", "PREVIOUS", "LASTVAL") && a.is(i+1, "VALUE") && a.is(i+2, "FOR") {
-			// MariaDB sequences: NEXT VALUE FOR s reads and advances s.
+			// MariaDB sequences: NEXT VALUE FOR s reads and advances s, as
+			// nextval(s) does; PREVIOUS VALUE FOR s only reads it.
 			if s, next, ok := a.name(i+3, hi); ok {
 				a.read(s)
+				if a.is(i, "NEXT") {
+					a.function("nextval")
+				}
 				return next
 			}
 		}
