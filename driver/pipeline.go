@@ -190,11 +190,11 @@ func (i *interceptor) serverBind(run *stmtRun, args []sqldriver.NamedValue) bool
 
 // argsFit reports whether the bound arguments fit the placeholders the
 // analyser found where the server reads code. go-sql-driver/mysql with
-// interpolateParams (and pgx's simple protocol) write arguments into the
-// text at the placeholders they find themselves; where a driver and the
-// server disagree on a comment ("SELECT 1 /*/ ? */" is closed for one and
-// open for the other), an argument lands in code the policy never saw. Named
-// arguments are not judged.
+// interpolateParams writes arguments into the text at the placeholders it
+// finds itself; where it and the server disagree on a comment
+// ("SELECT 1 /*/ ? */" is closed for one and open for the other), an
+// argument lands in code the policy never saw. Named arguments are not
+// judged. (Arguments that rewrite the text were refused in begin.)
 func argsFit(s *sqlparse.Script, args []sqldriver.NamedValue) bool {
 	if len(args) == 0 {
 		return true
@@ -202,13 +202,6 @@ func argsFit(s *sqlparse.Script, args []sqldriver.NamedValue) bool {
 	for k := range args {
 		if args[k].Name != "" {
 			return true
-		}
-		switch args[k].Value.(type) {
-		case nil, int64, float64, bool, []byte, string, time.Time:
-		default:
-			if _, ok := reflect.TypeOf(args[k].Value).MethodByName("RewriteQuery"); ok {
-				return true // pgx named arguments, let through above
-			}
 		}
 	}
 	return s.Placeholders.ArgsMatch(len(args))
