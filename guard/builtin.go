@@ -112,8 +112,13 @@ func isDestructive(st *Statement) bool {
 // DISTINCT FROM id, name LIKE '%', id IN (SELECT id FROM t) on t itself
 // —, an OR with such a branch — … OR
 // 1=1, … OR $1 — and an OR of a condition and its negation — id = 1 OR
-// id <> 1, x IS NULL OR x IS NOT NULL). A constant the analyser knows to be
-// false (WHERE 1=0) changes no row and passes.
+// id <> 1, x IS NULL OR x IS NOT NULL), and a row's own value taken as a
+// truth value by no comparison — WHERE id, WHERE rowid, WHERE NOT flag,
+// WHERE id IS NOT NULL, alone or ANDed only with such terms (MySQL and
+// SQLite read any non-zero value as true; in PostgreSQL WHERE flag on a
+// boolean column is a real filter, denied all the same: write WHERE flag =
+// true). A constant the analyser knows to be false (WHERE 1=0) changes no
+// row and passes.
 //
 // It judges every UPDATE and DELETE the statement runs: the statement
 // itself, a data-modifying CTE (WITH d AS (DELETE FROM t RETURNING *)
@@ -127,8 +132,8 @@ func isDestructive(st *Statement) bool {
 // deletes, are denied.
 //
 // It cannot recognise tautologies over real columns (WHERE id > 0 on a
-// positive key, WHERE id IN (SELECT id FROM t WHERE true), a bare column
-// as a truth value in MySQL or SQLite), and it
+// positive key, WHERE id IN (SELECT id FROM t WHERE true), WHERE id + 0),
+// and it
 // cannot see UPDATE or DELETE inside functions, procedures, triggers or
 // rules. A LIMIT does not satisfy it: cap rows with [MaxRows].
 func MissingWhere() NamedRule { return Named(RuleMissingWhere, missingWhere{}) }

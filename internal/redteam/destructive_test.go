@@ -151,6 +151,12 @@ func destructiveAttacks() []attack {
 		{name: "pg-dollar-tautology", family: pg, sql: "DELETE FROM victim WHERE id = 1 OR $$a$$ = $$a$$", rule: guard.RuleMissingWhere, harms: true},
 		{name: "where-in-own-table", sql: "DELETE FROM victim WHERE id IN (SELECT id FROM victim)", rule: guard.RuleMissingWhere, harms: true},
 		{name: "where-or-complement", sql: "UPDATE victim SET name = 'x' WHERE id = 1 OR id <> 1", rule: guard.RuleMissingWhere, harms: true},
+		// A bare column as a truth value: every row whose id is not 0.
+		{name: "my-where-column", family: my, sql: "DELETE FROM victim WHERE id", rule: guard.RuleMissingWhere, harms: true},
+		{name: "lite-where-column", family: lite, sql: "DELETE FROM victim WHERE id", rule: guard.RuleMissingWhere, harms: true},
+		{name: "lite-where-rowid", family: lite, sql: "DELETE FROM victim WHERE rowid", rule: guard.RuleMissingWhere, harms: true},
+		{name: "my-where-not-not-column", family: my, sql: "DELETE FROM victim WHERE NOT NOT id", rule: guard.RuleMissingWhere, harms: true},
+		{name: "where-column-is-not-null", sql: "DELETE FROM victim WHERE id IS NOT NULL", rule: guard.RuleMissingWhere, harms: true},
 
 		// Opaque executors.
 		{name: "pg-do-block", family: pg, sql: "DO $$ BEGIN DELETE FROM victim; END $$", harms: true},

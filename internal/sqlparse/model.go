@@ -143,10 +143,18 @@ type Where struct {
 	//   - it compares a column with itself (id = id, t.id >= t.id, id IS
 	//     NOT DISTINCT FROM id), matches it with LIKE '%', or looks it up
 	//     in the whole written table (id IN (SELECT id FROM t));
-	//   - it is an OR with a branch of either kind (… OR 1=1, … OR $1), or
-	//     with two branches that negate each other (id = 1 OR id <> 1,
-	//     x < 5 OR x >= 5, x IS NULL OR x IS NOT NULL, p OR NOT p), or an
-	//     AND of such clauses.
+	//   - it takes a value of the row as a truth value, comparing nothing:
+	//     a bare (possibly qualified) column or rowid, with an optional
+	//     sign or PostgreSQL cast, NOT of one, x IS NOT NULL (WHERE id,
+	//     WHERE rowid, WHERE NOT t.flag). MySQL and SQLite read any
+	//     non-zero value as true; PostgreSQL accepts only a boolean, and
+	//     WHERE flag there is a real filter, counted as trivial all the
+	//     same: a write that means it says WHERE flag = true;
+	//   - it is an OR with a branch of any kind above (… OR 1=1, … OR $1,
+	//     … OR id), or with two branches that negate each other (id = 1 OR
+	//     id <> 1, x < 5 OR x >= 5, x IS NULL OR x IS NOT NULL, p OR NOT
+	//     p), or an AND of such clauses only (WHERE active AND id = 5
+	//     restricts).
 	//
 	// A name counts as a column of the written table unless it is known to
 	// be something else: a keyword, a function, a type, a table or alias
@@ -155,8 +163,7 @@ type Where struct {
 	// the analyser errs towards "not trivial"; in a MySQL multi-table
 	// UPDATE or DELETE a column of any of its tables counts. Tautologies
 	// over real columns otherwise (id > 0 on a positive key, id IN (SELECT
-	// id FROM t WHERE true), a bare column as a truth value in MySQL or
-	// SQLite) are not recognised.
+	// id FROM t WHERE true), id + 0 as a truth value) are not recognised.
 	Trivial bool
 }
 

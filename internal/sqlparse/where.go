@@ -13,13 +13,17 @@ const (
 	allRows                // true for every row
 	noRows                 // false for every row
 	sameRows               // the same for every row, value not known
+	// bare: a value of the row taken as a truth value, by no comparison (a
+	// column, rowid, NOT of one, x IS NOT NULL): it singles out no row by
+	// what the text says, and is counted as trivial with sameRows.
+	bare
 )
 
 // trivialWhere reports whether the condition [lo, hi) does not restrict
 // the rows of targets.
 func (a *analyzer) trivialWhere(lo, hi int, targets []rel) bool {
 	switch a.cond(lo, hi, targets, 0) {
-	case allRows, sameRows:
+	case allRows, sameRows, bare:
 		return true
 	}
 	return false
@@ -50,7 +54,7 @@ func (a *analyzer) cond(lo, hi int, tg []rel, depth int) truth {
 			switch {
 			case c == allRows || out == allRows:
 				out = allRows
-			case c == sameRows || out == sameRows:
+			case c == sameRows || c == bare || out == sameRows:
 				out = sameRows
 			case c == restricts:
 				some = true
@@ -71,7 +75,7 @@ func (a *analyzer) cond(lo, hi int, tg []rel, depth int) truth {
 				out = noRows
 			case c == restricts || out == restricts:
 				out = restricts
-			case c == sameRows:
+			case c == sameRows || c == bare:
 				out = sameRows
 			}
 		})
@@ -91,9 +95,42 @@ func (a *analyzer) cond(lo, hi int, tg []rel, depth int) truth {
 		if a.alwaysTrue(lo, hi) || a.inWholeTarget(lo, hi, tg) {
 			return allRows
 		}
+		if a.bareValue(lo, hi) {
+			return bare
+		}
 		return restricts
 	}
 	return a.constant(lo, hi)
+}
+
+// bareValue reports a condition that is a column's own value taken as a
+// truth value: a possibly qualified name (a column, SQLite's rowid), with
+// an optional sign, PostgreSQL cast (x::bool) or IS NOT NULL / NOTNULL.
+// MySQL and SQLite read any non-zero value as true, so WHERE id matches
+// every row whose id is not 0; PostgreSQL accepts only a boolean there, and
+// WHERE flag is a real filter, but one that compares nothing: a guard
+// counts it as trivial, and asks for WHERE flag = true.
+func (a *analyzer) bareValue(lo, hi int) bool {
+	if a.isOp(lo, "-") || a.isOp(lo, "+") {
+		lo++
+	}
+	switch {
+	case hi-lo > 3 && a.is(hi-3, "IS") && a.is(hi-2, "NOT") && a.is(hi-1, "NULL"):
+		hi -= 3
+	case hi-lo > 1 && a.d == PostgreSQL && a.is(hi-1, "NOTNULL"):
+		hi--
+	case hi-lo > 2 && a.isOp(hi-2, "::") && a.isName(hi-1):
+		hi -= 2
+	}
+	if lo >= hi || hi-lo > 5 || (hi-lo)%2 == 0 {
+		return false
+	}
+	for i := lo; i < hi; i += 2 {
+		if !a.isName(i) && a.toks[i].kind != tDQ || i+1 < hi && !a.isOp(i+1, ".") {
+			return false
+		}
+	}
+	return true
 }
 
 // complementary reports an OR of which two branches are each other's

@@ -60,6 +60,36 @@ func TestTrivialWhere(t *testing.T) {
 		{lt, "DELETE FROM users WHERE id IS id", true},
 		{lt, "DELETE FROM users WHERE name GLOB '*'", true},
 		{pg, "DELETE FROM users AS u WHERE u.id >= u.id", true},
+		// A value of the row as a truth value, compared with nothing:
+		// MySQL and SQLite take any non-zero value as true. PostgreSQL
+		// accepts only a boolean column, a real filter, which is counted
+		// as trivial all the same (write WHERE flag = true).
+		{my, "DELETE FROM users WHERE id", true},
+		{lt, "DELETE FROM users WHERE id", true},
+		{lt, "DELETE FROM users WHERE rowid", true},
+		{lt, "DELETE FROM users WHERE users.rowid", true},
+		{my, "DELETE FROM users WHERE `id`", true},
+		{my, "DELETE FROM users WHERE (id)", true},
+		{my, "DELETE FROM users WHERE NOT id", true},
+		{lt, "DELETE FROM users WHERE NOT (NOT id)", true},
+		{my, "DELETE FROM users WHERE -id", true},
+		{my, "DELETE FROM users WHERE id IS NOT NULL", true},
+		{pg, "DELETE FROM users WHERE name NOTNULL", true},
+		{my, "DELETE FROM users WHERE id AND name", true},
+		{my, "DELETE FROM users WHERE (id AND 1) OR name", true},
+		{my, "DELETE FROM users WHERE id = 5 OR id", true},
+		{pg, "DELETE FROM users WHERE active", true},
+		{pg, "DELETE FROM users u WHERE u.active", true},
+		{pg, "DELETE FROM users WHERE active::bool", true},
+		{pg, "UPDATE users SET a = 1 WHERE NOT archived", true},
+		{my, "DELETE FROM users WHERE id = 5", false},
+		{my, "DELETE FROM users WHERE active AND id = 5", false},
+		{lt, "DELETE FROM users WHERE rowid = 5", false},
+		{pg, "DELETE FROM users WHERE active AND id = $1", false},
+		{pg, "DELETE FROM users WHERE NOT active AND id = $1", false},
+		{my, "DELETE FROM users WHERE id IS NULL", false},
+		{pg, "DELETE FROM users WHERE is_stale(id)", false},
+		{my, "DELETE FROM users WHERE id + 1 > 5", false},
 
 		// Ordinary WHEREs.
 		{pg, "DELETE FROM users WHERE id = 1", false},
