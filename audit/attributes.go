@@ -88,8 +88,9 @@ const (
 const IdentityAttrPrefix = "sqlvigil.identity.attr."
 
 // identityAttrs appends the attributes of id. Identity.Attributes are
-// recorded only when named by WithIdentityAttributes.
-func identityAttrs(kv []attribute.KeyValue, id identity.Identity, keys []string) []attribute.KeyValue {
+// recorded only when named by WithIdentityAttributes, the name (personal
+// data) only with WithAllAttributes.
+func identityAttrs(kv []attribute.KeyValue, id identity.Identity, keys []string, all bool) []attribute.KeyValue {
 	for _, k := range keys {
 		if v, ok := id.Attributes[k]; ok {
 			kv = append(kv, attribute.String(IdentityAttrPrefix+k, v))
@@ -99,7 +100,9 @@ func identityAttrs(kv []attribute.KeyValue, id identity.Identity, keys []string)
 		kv = append(kv, IdentityKindKey.String(id.Kind.String()))
 	}
 	kv = appendStr(kv, UserIDKey, id.Subject)
-	kv = appendStr(kv, UserFullNameKey, id.Name)
+	if all {
+		kv = appendStr(kv, UserFullNameKey, id.Name)
+	}
 	if len(id.Roles) > 0 {
 		kv = append(kv, UserRolesKey.StringSlice(id.Roles))
 	}

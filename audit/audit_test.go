@@ -28,7 +28,7 @@ func newAuditor(t *testing.T, opts ...audit.Option) (*audit.Auditor, *tracetest.
 	sr := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	a, err := audit.New(append([]audit.Option{audit.WithTracerProvider(tp)}, opts...)...)
+	a, err := audit.New(append([]audit.Option{audit.WithTracerProvider(tp), audit.WithEndDelay(0)}, opts...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -118,7 +118,7 @@ func noSecret(t *testing.T, spans []sdktrace.ReadOnlySpan) {
 }
 
 func TestQuerySpan(t *testing.T) {
-	a, sr := newAuditor(t)
+	a, sr := newAuditor(t, audit.WithCaller(), audit.WithAllAttributes())
 	_, rec, err := a.Start(context.Background(), selectEvent())
 	if err != nil {
 		t.Fatalf("Start: %v", err)
@@ -194,6 +194,51 @@ func TestQuerySpan(t *testing.T) {
 	noSecret(t, spans)
 }
 
+// TestDefaultAttributes: without WithCaller and WithAllAttributes a span
+// keeps who, what, the verdict, the rows and the masked columns, and leaves
+// out what costs a stack walk or can be read from the configuration.
+func TestDefaultAttributes(t *testing.T) {
+	a, sr := newAuditor(t)
+	_, rec, err := a.Start(context.Background(), selectEvent())
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	rec.End(audit.Outcome{
+		RowsReturned: 3, RowsAffected: -1,
+		Masked: []audit.MaskedColumn{{Column: "email", Rule: "pii-email", Strategy: "redact", Count: 3}},
+	})
+	got := attrs(sr.Ended()[0])
+	checkAttrs(t, got, map[attribute.Key]any{
+		"db.query.text":              "SELECT id, email FROM customers WHERE email = ?",
+		"db.response.returned_rows":  3,
+		"user.id":                    "agent-7",
+		"user.roles":                 "[support pii:none]",
+		"gen_ai.agent.name":          "helper",
+		"gen_ai.tool.call.id":        "call_1",
+		"sqlvigil.identity.purpose":  "support case",
+		"sqlvigil.tables.read":       "[customers]",
+		"sqlvigil.decision":          "allow",
+		"sqlvigil.masked.columns":    "[email]",
+		"sqlvigil.masked.values":     3,
+		"user.full_name":             nil,
+		"sqlvigil.method":            nil,
+		"sqlvigil.complete":          nil,
+		"sqlvigil.audit.record_id":   nil,
+		"sqlvigil.masked.rules":      nil,
+		"sqlvigil.masked.strategies": nil,
+		"sqlvigil.masked.counts":     nil,
+		"code.function.name":         nil,
+		"code.file.path":             nil,
+	})
+
+	// A statement the analyser could not read with certainty says so.
+	ev := selectEvent()
+	ev.Complete = false
+	_, rec, _ = a.Start(context.Background(), ev)
+	rec.End(audit.Outcome{})
+	checkAttrs(t, attrs(sr.Ended()[1]), map[attribute.Key]any{"sqlvigil.complete": false})
+}
+
 func TestDecisions(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -218,7 +263,7 @@ func TestDecisions(t *testing.T) {
 				"sqlvigil.decision":         "deny",
 				"sqlvigil.rule":             "no-ddl",
 				"sqlvigil.reason":           "DDL is not allowed",
-				"sqlvigil.mode":             "enforce",
+				"sqlvigil.mode":             nil, // enforced unless it says otherwise
 				"sqlvigil.tables.written":   "[customers]",
 				"error.type":                "sqlvigil.blocked",
 				"db.operation.name":         "DROP",
@@ -392,7 +437,7 @@ func TestArgs(t *testing.T) {
 }
 
 func TestWithoutQueryText(t *testing.T) {
-	a, sr := newAuditor(t, audit.WithoutQueryText(), audit.WithoutCaller())
+	a, sr := newAuditor(t, audit.WithoutQueryText())
 	_, rec, _ := a.Start(context.Background(), selectEvent())
 	rec.End(audit.Outcome{})
 	checkAttrs(t, attrs(sr.Ended()[0]), map[attribute.Key]any{
@@ -404,7 +449,7 @@ func TestWithoutQueryText(t *testing.T) {
 
 func TestCallerSkip(t *testing.T) {
 	// Skipping this test package makes the testing package the caller.
-	a, sr := newAuditor(t, audit.WithCallerSkip("github.com/sqlvigil/sqlvigil/audit_test"))
+	a, sr := newAuditor(t, audit.WithCaller(), audit.WithCallerSkip("github.com/sqlvigil/sqlvigil/audit_test"))
 	_, rec, _ := a.Start(context.Background(), selectEvent())
 	rec.End(audit.Outcome{})
 	fn := attrs(sr.Ended()[0])["code.function.name"].AsString()

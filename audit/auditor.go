@@ -49,11 +49,14 @@ func New(opts ...Option) (*Auditor, error) {
 		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version)),
 		spanKind: trace.WithSpanKind(trace.SpanKindClient),
 		inst:     inst,
-		ids:      newIDCache(cfg.idAttrs),
-		shapes:   newShapeCache(cfg.queryText),
+		ids:      newIDCache(cfg.idAttrs, cfg.all),
+		shapes:   newShapeCache(cfg.queryText, cfg.all),
 		idPrefix: hex.EncodeToString(b[:]) + "-",
 	}
-	if !cfg.noCaller {
+	if cfg.endDelay > 0 {
+		a.ender = newEnder(cfg.endDelay, &a.bufs)
+	}
+	if cfg.caller {
 		a.callers = newCallerFinder(cfg.callerSkip)
 	}
 	return a, nil
@@ -129,8 +132,9 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		buf.kv = startAttrs(buf.kv[:0], ev, cfg.queryText)
 		kv = buf.kv
 	}
+	// The span takes its own start time: a time option would cost an
+	// allocation, for a difference of nanoseconds.
 	ctx, span := a.tracer.Start(ctx, spanName(ev), a.spanKind,
-		trace.WithTimestamp(now),
 		trace.WithAttributes(kv...))
 	recording := span.IsRecording()
 	otelSpan := a.bufs.otelSpan(span, recording)
@@ -147,7 +151,12 @@ func (a *Auditor) start(ctx context.Context, ev *Event) (context.Context, *Recor
 		return ctx, a.newRecord(ctx, ev, now, span, false), nil
 	}
 	r := a.newRecord(ctx, ev, now, span, recording)
-	id := a.newID()
+	// A record's id links its span to its sink records; without a sink it
+	// is recorded only when every attribute is asked for.
+	var id string
+	if len(cfg.sinks) > 0 || cfg.all {
+		id = a.newID()
+	}
 	var caller Caller
 	var haveCaller bool
 	if a.callers != nil {
@@ -243,7 +252,7 @@ func (a *Auditor) statementAttrs(kv []attribute.KeyValue, ev *Event, sh *shape, 
 	if sh != nil {
 		kv = append(kv, sh.stmt...)
 	} else {
-		kv = shapeAttrs(kv, ev)
+		kv = shapeAttrs(kv, ev, a.cfg.all)
 	}
 	if args != nil {
 		kv = append(kv, ArgsKey.StringSlice(args))
@@ -252,7 +261,7 @@ func (a *Auditor) statementAttrs(kv []attribute.KeyValue, ev *Event, sh *shape, 
 		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
 			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
 	}
-	return append(kv, RecordIDKey.String(id))
+	return appendStr(kv, RecordIDKey, id)
 }
 
 func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) (context.Context, *Record, error) {
@@ -273,10 +282,12 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
 			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
 	}
-	rid := a.newID()
-	kv = append(kv, RecordIDKey.String(rid))
+	var rid string
+	if len(cfg.sinks) > 0 || cfg.all {
+		rid = a.newID()
+	}
+	kv = appendStr(kv, RecordIDKey, rid)
 	ctx, span := a.tracer.Start(ctx, "transaction", a.spanKind,
-		trace.WithTimestamp(now),
 		trace.WithAttributes(kv...))
 	r.span, r.ctx = span, ctx
 	r.recording = span.IsRecording()
@@ -350,7 +361,6 @@ func (a *Auditor) writeIntent(r *Record) error {
 func (r *Record) end(out *Outcome) {
 	a := r.a
 	dur := time.Since(r.start)
-	span := r.span
 	denied := r.decision == "deny"
 	errType, status := "", ""
 	if out.Err != nil {
@@ -363,38 +373,27 @@ func (r *Record) end(out *Outcome) {
 	if out.Err != nil && a.cfg.errorText {
 		errText = out.Err.Error()
 	}
-	if r.recording {
-		buf := r.attrs
-		r.attrs = nil
-		if buf == nil {
-			buf = a.bufs.get()
-		}
-		buf.kv = r.outcomeAttrs(buf, out, errType, status, errText)
-		span.SetAttributes(buf.kv...)
-		if a.bufs.otelSpan(span, true) {
-			a.bufs.put(buf)
-		}
-	}
+	var code codes.Code
+	var desc string
 	switch {
 	case denied:
-		desc := "blocked"
+		code, desc = codes.Error, "blocked"
 		if r.rule != "" {
 			desc = "blocked by rule " + r.rule
 		}
 		if r.reason != "" {
 			desc += ": " + r.reason
 		}
-		span.SetStatus(codes.Error, desc)
 	case out.Err != nil:
-		desc := errType
+		code, desc = codes.Error, errType
 		if errText != "" {
 			desc = errText
 		}
-		span.SetStatus(codes.Error, desc)
 	}
-	// The span ends before the sinks write: its duration is the
-	// statement's, not the statement's and an fsync's.
-	span.End()
+	// The span's end is the statement's, taken before the sinks write: its
+	// duration is not the statement's and an fsync's, and it does not
+	// change when the span waits for its batch.
+	r.endSpan(out, r.start.Add(dur), errType, status, errText, code, desc)
 	r.recordMetrics(r.ctx, dur.Seconds(), errType, out)
 
 	if e := r.entry; e != nil {
@@ -418,6 +417,30 @@ func (r *Record) end(out *Outcome) {
 			}
 		}
 	}
+}
+
+// endSpan gives the span its outcome and ends it, now or, through the
+// auditor's ender, with the next batch.
+func (r *Record) endSpan(out *Outcome, end time.Time, errType, status, errText string, code codes.Code, desc string) {
+	a, span := r.a, r.span
+	if !r.recording {
+		span.End()
+		return
+	}
+	buf := r.attrs
+	r.attrs = nil
+	if buf == nil {
+		buf = a.bufs.get()
+	}
+	buf.kv = r.outcomeAttrs(buf, out, errType, status, errText)
+	pooled := a.bufs.otelSpan(span, true)
+	if a.ender != nil && pooled {
+		if a.ender.push(pendingEnd{span: span, buf: buf, code: code, desc: desc, end: end, pooled: true}) {
+			return
+		}
+	}
+	p := pendingEnd{span: span, buf: buf, code: code, desc: desc, pooled: pooled}
+	p.finishNow(&a.bufs)
 }
 
 // outcomeAttrs returns the attributes of a statement's or transaction's
@@ -447,9 +470,11 @@ func (r *Record) outcomeAttrs(buf *attrBuf, out *Outcome, errType, status, errTe
 			cols[i], rules[i], strategies[i], counts[i] = m.Column, m.Rule, m.Strategy, m.Count
 			total += m.Count
 		}
-		kv = append(kv, MaskedColumnsKey.StringSlice(cols), MaskedRulesKey.StringSlice(rules),
-			MaskedStrategyKey.StringSlice(strategies), MaskedCountsKey.Int64Slice(counts),
-			MaskedValuesKey.Int64(total))
+		kv = append(kv, MaskedColumnsKey.StringSlice(cols), MaskedValuesKey.Int64(total))
+		if r.a.cfg.all {
+			kv = append(kv, MaskedRulesKey.StringSlice(rules),
+				MaskedStrategyKey.StringSlice(strategies), MaskedCountsKey.Int64Slice(counts))
+		}
 	}
 	kv = appendStr(kv, ErrorTypeKey, errType)
 	kv = appendStr(kv, DBResponseStatusCodeKey, status)

@@ -124,8 +124,11 @@ func BenchmarkStatement(b *testing.B) {
 	b.Run("recording-batch", func(b *testing.B) {
 		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b))))
 	})
-	b.Run("recording-batch-nocaller", func(b *testing.B) {
-		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithoutCaller()))
+	b.Run("recording-batch-caller", func(b *testing.B) {
+		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithCaller()))
+	})
+	b.Run("recording-batch-all", func(b *testing.B) {
+		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithCaller(), audit.WithAllAttributes()))
 	})
 	// The SDK's share of "recording-batch": the same tracer calls with the
 	// same attributes, captured from an audited statement and replayed, so
@@ -197,8 +200,8 @@ func BenchmarkThroughDriver(b *testing.B) {
 			}
 			return []driver.Option{driver.WithAuditor(a)}
 		}},
-		{"recording-batch-nocaller", func(b *testing.B) []driver.Option {
-			a, err := audit.New(audit.WithTracerProvider(batchProvider(b)), audit.WithoutCaller())
+		{"recording-batch-caller", func(b *testing.B) []driver.Option {
+			a, err := audit.New(audit.WithTracerProvider(batchProvider(b)), audit.WithCaller())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -87,6 +87,7 @@ type Auditor struct {
 	ids      *idCache
 	shapes   *shapeCache
 	callers  *callerFinder
+	ender    *ender // nil: spans end where their statements end
 	idPrefix string
 	seq      atomic.Uint64
 }
@@ -139,4 +140,16 @@ func (r *Record) End(out Outcome) {
 		return
 	}
 	r.end(&out)
+}
+
+// Flush hands the spans of ended statements that wait for their batch
+// (see [WithEndDelay]) to the tracer provider now, and returns when they
+// have been ended or ctx is done. Call it before shutting the tracer
+// provider down; closing a sql.DB opened through sqlvigil calls it. A nil
+// *Auditor has nothing to flush.
+func (a *Auditor) Flush(ctx context.Context) error {
+	if a == nil || a.ender == nil {
+		return nil
+	}
+	return a.ender.flush(ctx)
 }

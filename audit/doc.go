@@ -11,21 +11,32 @@
 // db.collection.name, db.query.text — the literal-free text —,
 // db.query.summary, db.response.returned_rows, db.response.status_code,
 // error.type, server.address, server.port), the identity (user.id,
-// user.full_name, user.roles; gen_ai.agent.name, gen_ai.request.model,
-// gen_ai.tool.name, gen_ai.tool.call.id for agents; sqlvigil.identity.* for
-// the rest), the governance facts (sqlvigil.decision, sqlvigil.rule,
-// sqlvigil.mode, sqlvigil.approval.*, sqlvigil.tables.read and .written,
-// sqlvigil.rows_affected, sqlvigil.masked.columns, .rules, .strategies,
-// .counts) and the Go caller (code.function.name, code.file.path,
-// code.line.number: the first frame outside database/sql, this module's
-// library packages and the common ORMs). A transaction gets a span
-// ("transaction") that parents its statements.
+// user.roles; gen_ai.agent.name, gen_ai.request.model, gen_ai.tool.name,
+// gen_ai.tool.call.id for agents; sqlvigil.identity.* for the rest) and the
+// governance facts (sqlvigil.decision, sqlvigil.rule, sqlvigil.mode,
+// sqlvigil.approval.*, sqlvigil.tables.read and .written,
+// sqlvigil.rows_affected, sqlvigil.masked.columns and .values, and
+// sqlvigil.complete=false on a statement the analyser could not read with
+// certainty). A transaction gets a span ("transaction") that parents its
+// statements. [WithCaller] adds the Go caller (code.function.name,
+// code.file.path, code.line.number: the first frame outside database/sql,
+// this module's library packages and the common ORMs);
+// [WithAllAttributes] adds what a reader can derive from the configuration
+// or rarely needs (user.full_name, sqlvigil.method, sqlvigil.mode=enforce,
+// the masked columns'
+// rules, strategies and counts, sqlvigil.complete on every statement, the
+// record id without a sink).
 //
 // The attributes a sampler may use (db.system.name, db.namespace,
 // db.operation.name, db.collection.name, db.query.text, db.query.summary,
 // server.*) are given when the span starts; the others are set when its
 // record ends, all at once, and only on a span that records: a span
 // processor's OnStart sees the former only.
+//
+// A span is handed to the tracer provider a few milliseconds after its
+// statement ends, in a batch with the others that ended meanwhile, its end
+// time being the statement's ([WithEndDelay]; [Auditor.Flush] hands them
+// over at once, and closing a sql.DB opened through sqlvigil calls it).
 //
 // A denied statement is recorded too, with an error status naming the rule,
 // and error.type "sqlvigil.blocked".
@@ -66,22 +77,24 @@
 //
 // # Cost
 //
-// Most of what a recorded statement costs is the OpenTelemetry SDK's:
-// measured on a busy 2-core machine, the SDK spends some 9–11 µs of CPU on
-// a span with the ~45 attributes of an audited statement (about 200 ns an
-// attribute: it normalises, copies and de-duplicates each), and 2 µs on a
-// span with none; the auditor adds 2–3 µs, a third to a half of it finding
-// the Go caller. With a no-op tracer provider, a statement costs about
-// 0.5 µs, and one that nothing records (no span, sink or metric reader)
-// gets a nil [Record].
+// Most of what a recorded statement costs is the OpenTelemetry SDK's: on
+// a 2-core machine the SDK spends about 0.9 µs on a span and some 150 ns
+// on each attribute (it normalises, copies and de-duplicates each), so the
+// ~20 attributes of an agent's statement cost ~4 µs; and its batch
+// processor wakes its goroutine for each span handed to it while that
+// goroutine is parked, some 20 µs of wall and CPU time on a statement
+// that waits on a local PostgreSQL. The end delay spares that wake: one
+// serves a batch. Hence the defaults: no caller and no derivable attributes
+// ([WithCaller] costs a stack walk, 1–2 µs: database/sql and the driver put
+// about 14 frames above the caller), and an end delay of 5 ms. With a
+// no-op tracer provider, a statement costs about 0.5 µs, and one that
+// nothing records (no span, sink or metric reader) gets a nil [Record].
 // To keep its own share small the auditor builds each span's attributes
 // once, in a pooled buffer (given only to span types known to copy what they
 // are given: the SDK's, the API's and the global delegate's), keeps the
 // attributes of recent identities (per subject) and of statement shapes (per
 // literal-free text, up to 1024) and reuses them when every field matches,
 // and walks the stack only as deep as callers have been found.
-// [WithoutCaller] saves the walk: runtime.Callers costs 60–200 ns a frame,
-// and database/sql and the driver put about 14 frames above the caller.
 //
 // # Concurrency
 //

@@ -38,7 +38,7 @@ func TestThroughDriver(t *testing.T) {
 		t.Run(srv.name, func(t *testing.T) {
 			sr := tracetest.NewSpanRecorder()
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-			a, err := audit.New(audit.WithTracerProvider(tp))
+			a, err := audit.New(audit.WithTracerProvider(tp), audit.WithCaller(), audit.WithAllAttributes(), audit.WithEndDelay(0))
 			if err != nil {
 				t.Fatal(err)
 			}

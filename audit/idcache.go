@@ -15,6 +15,7 @@ import (
 // roles' list).
 type idCache struct {
 	keys []string // the configured identity attributes (WithIdentityAttributes)
+	all  bool     // every attribute is recorded (WithAllAttributes)
 
 	mu sync.RWMutex
 	m  map[string]*idEntry // by subject
@@ -36,8 +37,8 @@ type idValue struct {
 // subject not yet cached are built for each statement.
 const maxCachedIdentities = 1024
 
-func newIDCache(keys []string) *idCache {
-	return &idCache{keys: keys, m: make(map[string]*idEntry)}
+func newIDCache(keys []string, all bool) *idCache {
+	return &idCache{keys: keys, all: all, m: make(map[string]*idEntry)}
 }
 
 // appendAttrs appends the attributes of id to kv, from the cache when id is
@@ -50,7 +51,7 @@ func (c *idCache) appendAttrs(kv []attribute.KeyValue, id *identity.Identity) []
 		return append(kv, e.kv...)
 	}
 	n := len(kv)
-	kv = identityAttrs(kv, *id, c.keys)
+	kv = identityAttrs(kv, *id, c.keys, c.all)
 	e = &idEntry{id: *id, kv: slices.Clone(kv[n:])}
 	// The entry keeps its own copies of what the caller could change.
 	e.id.Roles = slices.Clone(id.Roles)

@@ -53,10 +53,10 @@ func TestIDCache(t *testing.T) {
 		{"back to first", nil, base},
 	}
 	keys := []string{"region"}
-	c := newIDCache(keys)
+	c := newIDCache(keys, true)
 	check := func(name string, id identity.Identity) {
 		t.Helper()
-		want := identityAttrs(nil, id, keys)
+		want := identityAttrs(nil, id, keys, true)
 		prefix := []attribute.KeyValue{MethodKey.String("query")}
 		got := c.appendAttrs(slices.Clone(prefix), &id)
 		if !slices.Equal(got[:1], prefix) || !slices.Equal(got[1:], want) {

@@ -14,6 +14,7 @@ import (
 // allocation for the tables' lists).
 type shapeCache struct {
 	queryText bool // db.query.text is recorded
+	all       bool // every attribute is recorded (WithAllAttributes)
 
 	mu sync.RWMutex
 	m  map[string]*shape
@@ -31,8 +32,8 @@ type shape struct {
 // yet cached are built for each statement.
 const maxCachedShapes = 1024
 
-func newShapeCache(queryText bool) *shapeCache {
-	return &shapeCache{queryText: queryText, m: make(map[string]*shape)}
+func newShapeCache(queryText, all bool) *shapeCache {
+	return &shapeCache{queryText: queryText, all: all, m: make(map[string]*shape)}
 }
 
 // get returns the cached shape of ev, caching it if there is room, or nil
@@ -59,7 +60,7 @@ func (c *shapeCache) get(ev *Event) *shape {
 		ApprovalID: ev.ApprovalID, Reviewer: ev.Reviewer,
 	}}
 	s.start = slices.Clip(startAttrs(nil, &s.ev, c.queryText))
-	s.stmt = slices.Clip(shapeAttrs(nil, &s.ev))
+	s.stmt = slices.Clip(shapeAttrs(nil, &s.ev, c.all))
 	c.mu.Lock()
 	if _, ok := c.m[ev.QueryText]; ok || len(c.m) < maxCachedShapes {
 		c.m[ev.QueryText] = s
@@ -99,9 +100,23 @@ func startAttrs(kv []attribute.KeyValue, ev *Event, queryText bool) []attribute.
 	return kv
 }
 
-// shapeAttrs appends the attributes of the statement and of the verdict.
-func shapeAttrs(kv []attribute.KeyValue, ev *Event) []attribute.KeyValue {
-	kv = appendStr(kv, MethodKey, ev.Method)
+// ordinaryMethod reports whether method is one of the ways every statement
+// runs (a query or an exec, direct or prepared), which the operation name
+// says enough about; any other (a raw connection) is always recorded.
+func ordinaryMethod(method string) bool {
+	switch method {
+	case "query", "exec", "stmt.query", "stmt.exec":
+		return true
+	}
+	return false
+}
+
+// shapeAttrs appends the attributes of the statement and of the verdict;
+// all adds those recorded only with WithAllAttributes.
+func shapeAttrs(kv []attribute.KeyValue, ev *Event, all bool) []attribute.KeyValue {
+	if all || !ordinaryMethod(ev.Method) {
+		kv = appendStr(kv, MethodKey, ev.Method)
+	}
 	if len(ev.Reads) > 0 {
 		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
 	}
@@ -111,11 +126,16 @@ func shapeAttrs(kv []attribute.KeyValue, ev *Event) []attribute.KeyValue {
 	if ev.Stacked {
 		kv = append(kv, StackedKey.Bool(true))
 	}
-	kv = append(kv, CompleteKey.Bool(ev.Complete))
+	if all || !ev.Complete {
+		kv = append(kv, CompleteKey.Bool(ev.Complete))
+	}
 	kv = appendStr(kv, DecisionKey, ev.Decision)
 	kv = appendStr(kv, RuleKey, ev.Rule)
 	kv = appendStr(kv, ReasonKey, ev.Reason)
-	kv = appendStr(kv, ModeKey, ev.Mode)
+	if all || ev.Mode != "enforce" {
+		// A verdict is enforced unless it says otherwise.
+		kv = appendStr(kv, ModeKey, ev.Mode)
+	}
 	kv = appendStr(kv, ApprovalIDKey, ev.ApprovalID)
 	return appendStr(kv, ApprovalReviewerKey, ev.Reviewer)
 }

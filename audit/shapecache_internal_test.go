@@ -52,7 +52,7 @@ func TestShapeCache(t *testing.T) {
 		{"no text", nil, with(func(ev *Event) { ev.QueryText = "" })},
 	}
 	for _, queryText := range []bool{true, false} {
-		c := newShapeCache(queryText)
+		c := newShapeCache(queryText, false)
 		check := func(name string, ev *Event) {
 			t.Helper()
 			sh := c.get(ev)
@@ -62,7 +62,7 @@ func TestShapeCache(t *testing.T) {
 			if want := startAttrs(nil, ev, queryText); !slices.Equal(sh.start, want) {
 				t.Errorf("%s (query text %v): start = %v, want %v", name, queryText, sh.start, want)
 			}
-			if want := shapeAttrs(nil, ev); !slices.Equal(sh.stmt, want) {
+			if want := shapeAttrs(nil, ev, false); !slices.Equal(sh.stmt, want) {
 				t.Errorf("%s (query text %v): statement = %v, want %v", name, queryText, sh.stmt, want)
 			}
 		}
@@ -80,7 +80,7 @@ func TestShapeCache(t *testing.T) {
 // TestShapeCacheBound checks that the cache stops growing at its bound and
 // then answers nil for a shape it does not hold.
 func TestShapeCacheBound(t *testing.T) {
-	c := newShapeCache(true)
+	c := newShapeCache(true, false)
 	for i := range maxCachedShapes {
 		if c.get(&Event{QueryText: "SELECT " + strconv.Itoa(i)}) == nil {
 			t.Fatalf("shape %d not cached", i)

@@ -210,7 +210,7 @@ func activeOptions(t *testing.T, rec *tracetest.SpanRecorder) []sqlvigil.Option 
 	if rec == nil {
 		rec = tracetest.NewSpanRecorder()
 	}
-	a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))))
+	a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))), audit.WithEndDelay(0))
 	if err != nil {
 		t.Fatal(err)
 	}

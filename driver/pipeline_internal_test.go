@@ -349,7 +349,7 @@ func TestParkedRunEnds(t *testing.T) {
 // records.
 func TestConnCloseEndsRecords(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
-	a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))))
+	a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))), audit.WithEndDelay(0))
 	if err != nil {
 		t.Fatal(err)
 	}

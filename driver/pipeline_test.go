@@ -44,7 +44,7 @@ func (c *checks) n() int {
 
 func newRecorder() (*tracetest.SpanRecorder, *audit.Auditor, error) {
 	rec := tracetest.NewSpanRecorder()
-	a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))))
+	a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))), audit.WithEndDelay(0))
 	return rec, a, err
 }
 

@@ -98,7 +98,10 @@ func run(ctx context.Context, cfg config) error {
 		defer bb.Close()
 		sinks = append(sinks, bb)
 	}
-	auditor, err := audit.New(audit.WithTracerProvider(tp), audit.WithSink(sinks...))
+	// Every attribute, and the Go caller: this example shows the whole
+	// record (each costs a little per statement; see the audit package).
+	auditor, err := audit.New(audit.WithTracerProvider(tp), audit.WithSink(sinks...),
+		audit.WithCaller(), audit.WithAllAttributes())
 	if err != nil {
 		return err
 	}

@@ -222,6 +222,7 @@ func newLab(t *testing.T, b backend) *lab {
 		audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(l.spans))),
 		audit.WithSink(l.sink),
 		audit.WithArgs(nil),
+		audit.WithEndDelay(0), // spans are read right after each statement
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,14 @@ type ConnCloseInterceptor interface {
 	ConnClose(conn *ParentConn)
 }
 
+// ConnectorCloseInterceptor is an optional interface of an [Interceptor]:
+// it is told when the connector closes (sql.DB.Close), before the wrapped
+// connector is closed. A connector whose interceptor has it offers
+// io.Closer whether or not the wrapped connector does.
+type ConnectorCloseInterceptor interface {
+	ConnectorClose()
+}
+
 // errNoDriver is returned by a driver wrapped around nothing.
 var errNoDriver = errors.New("sqlmw: no driver to wrap")
 
@@ -81,14 +89,16 @@ func (d *wrappedDriver) OpenConnector(name string) (driver.Connector, error) {
 }
 
 // Connector returns c with every call intercepted by intr. It offers
-// io.Closer if and only if c does.
+// io.Closer if c does or intr is a [ConnectorCloseInterceptor].
 func Connector(c driver.Connector, intr Interceptor) driver.Connector {
 	return newConnector(c, &wrappedDriver{parent: c.Driver(), intr: intr})
 }
 
 func newConnector(c driver.Connector, d *wrappedDriver) driver.Connector {
 	w := &connector{parent: c, drv: d}
-	if _, ok := c.(io.Closer); ok {
+	_, closer := c.(io.Closer)
+	_, told := d.intr.(ConnectorCloseInterceptor)
+	if closer || told {
 		return closingConnector{w}
 	}
 	return w
@@ -116,8 +126,17 @@ func (c *connector) Unwrap() driver.Connector { return c.parent }
 
 type closingConnector struct{ *connector }
 
-// Close forwards to the wrapped connector, so sql.DB.Close reaches it.
-func (c closingConnector) Close() error { return c.parent.(io.Closer).Close() }
+// Close tells the interceptor, then forwards to the wrapped connector, so
+// sql.DB.Close reaches both.
+func (c closingConnector) Close() error {
+	if h, ok := c.drv.intr.(ConnectorCloseInterceptor); ok {
+		h.ConnectorClose()
+	}
+	if cl, ok := c.parent.(io.Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}
 
 // dsnConnector is database/sql's connector for a driver without
 // DriverContext.

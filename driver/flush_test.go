@@ -1,0 +1,72 @@
+package driver_test
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/driver"
+	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+)
+
+// TestCloseFlushesSpans: closing the sql.DB hands the spans the auditor
+// keeps for its next batch to the tracer provider, however the database
+// was opened, so a program that closes its database and then shuts its
+// tracer provider down loses none.
+func TestCloseFlushesSpans(t *testing.T) {
+	opens := []struct {
+		name string
+		open func(opts ...driver.Option) (*sql.DB, error)
+	}{
+		{"WrapConnector", func(opts ...driver.Option) (*sql.DB, error) {
+			c, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), opts...)
+			if err != nil {
+				return nil, err
+			}
+			return sql.OpenDB(c), nil
+		}},
+		{"Wrap+OpenConnector", func(opts ...driver.Option) (*sql.DB, error) {
+			d, err := driver.Wrap(fakedriver.New(fakedriver.Config{}), opts...)
+			if err != nil {
+				return nil, err
+			}
+			c, err := d.(sqldriver.DriverContext).OpenConnector("")
+			if err != nil {
+				return nil, err
+			}
+			return sql.OpenDB(c), nil
+		}},
+	}
+	for _, o := range opens {
+		t.Run(o.name, func(t *testing.T) {
+			rec := tracetest.NewSpanRecorder()
+			a, err := audit.New(audit.WithTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))),
+				audit.WithEndDelay(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := o.open(driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(context.Background(), "UPDATE t SET a = 1 WHERE id = 2"); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rec.Ended()); n != 0 {
+				t.Fatalf("%d spans ended before their batch, want 0", n)
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rec.Ended()); n != 1 {
+				t.Errorf("%d spans ended after db.Close, want 1", n)
+			}
+		})
+	}
+}
