@@ -150,6 +150,14 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	} else {
 		run.verdict = guard.Verdict{Decision: guard.Allow}
 	}
+	if denied == nil {
+		// A write that would copy masked values where they are read in
+		// clear is refused whatever the policy says (see copyCheck).
+		if be := i.copyCheck(ctx, run.script, run.id, run.verdict.Unmask); be != nil {
+			run.verdict = guard.Verdict{Decision: guard.Deny, Rule: be.Rule, Reason: be.Reason}
+			denied = be
+		}
+	}
 	if a := i.cfg.auditor; a != nil {
 		actx := ctx
 		if run.inTx {

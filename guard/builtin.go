@@ -26,6 +26,14 @@ const (
 	RuleUnknown = "unknown"
 )
 
+// RuleMaskCopy names the refusal, by the driver, of a write that would
+// store a value the masker masks for the writer where it is not masked
+// the same way: UPDATE notes SET body = (SELECT email …), INSERT … SELECT,
+// CREATE TABLE or VIEW … AS SELECT. It is not a rule of a Policy (a policy
+// file cannot name it): the driver applies it whenever a masker is set,
+// whatever the policy's mode, and reports it as a [BlockedError].
+const RuleMaskCopy = "mask-copy"
+
 // statements calls visit for every statement of s and every statement one
 // of them wraps (EXPLAIN, PREPARE), stopping at the first that reports true.
 // It is written as a loop over a value receiver so that it inlines and does

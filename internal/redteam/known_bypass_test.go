@@ -1,11 +1,9 @@
 package redteam_test
 
 import (
-	"errors"
 	"os"
 	"testing"
 
-	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 )
 
@@ -21,13 +19,15 @@ import (
 // tautologies over the table's own rows, pg_settings, LOAD, DEFAULT
 // pg_read_file, the whole-row and XML dumps, column aliases, functions
 // made earlier, MariaDB user variables, lowrite, KILL, renames, CREATE OR
-// REPLACE TABLE, column rewrites, REPLACE … SELECT, NEXT VALUE FOR and a
-// bare column as WHERE.
+// REPLACE TABLE, column rewrites, REPLACE … SELECT, NEXT VALUE FOR, a
+// bare column as WHERE, and the copies of masked values by a write (views
+// made by the caller, a value copied into an unmasked column, INSERT …
+// SELECT … RETURNING, UPDATE … SET x = (SELECT masked) RETURNING: see
+// copyAttacks).
 //
 // Open today:
-//   - masking: views (made earlier or by the caller), a value copied into
-//     an unmasked column, INSERT … SELECT … RETURNING (every family),
-//     UPDATE … SET x = (SELECT masked) RETURNING (PostgreSQL);
+//   - masking: a view made earlier, whose definition is not in the text
+//     the library sees (contacts: email AS contact);
 //   - the audit trail: personal data in a quoted identifier.
 
 func knownBypass(t *testing.T, what string) {
@@ -35,41 +35,6 @@ func knownBypass(t *testing.T, what string) {
 	if os.Getenv("SQLVIGIL_REDTEAM_BYPASS") == "" {
 		t.Skip("known bypass: " + what)
 	}
-}
-
-// bypass is a sequence of statements sent on one wrapped connection. The
-// library holds when one of them is refused (guard.ErrBlocked) and the
-// engine is unharmed: the victim intact, and no seeded secret returned.
-type bypass struct {
-	name   string
-	family string
-	what   string // the one-line description
-	who    identity.Identity
-	steps  []string
-}
-
-// sequence sends the steps on one wrapped connection and reports whether
-// one was refused by the guard, and each step's error.
-func (l *lab) sequence(t *testing.T, bp bypass) (refused bool, errs []error) {
-	t.Helper()
-	who := bp.who
-	if who.IsZero() {
-		who = dev
-	}
-	ctx := as(who)
-	c, err := l.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	for _, q := range bp.steps {
-		_, err := c.ExecContext(ctx, q)
-		errs = append(errs, err)
-		if errors.Is(err, guard.ErrBlocked) {
-			refused = true
-		}
-	}
-	return refused, errs
 }
 
 // leakBypass is a read (after optional steps) that returns a seeded secret.
@@ -84,16 +49,6 @@ func leakBypasses() []leakBypass {
 	return []leakBypass{
 		{leak{name: "view-made-earlier", family: "", sql: "SELECT contact FROM contacts"},
 			"a view made earlier (contacts: email AS contact) returns email in clear", nil, identity.Identity{}},
-		{leak{name: "view-made-by-caller", family: "", sql: "SELECT x FROM mine"},
-			"a person who may write creates a view over people and reads email and ssn in clear through it",
-			[]string{"CREATE VIEW mine AS SELECT email AS x, ssn AS y FROM people"}, identity.Identity{}},
-		{leak{name: "copy-into-other-column", family: "", sql: "SELECT body FROM notes WHERE id = 1"},
-			"a person who may write copies email into an unmasked column and reads it back",
-			[]string{"UPDATE notes SET body = (SELECT email FROM people WHERE id = 1) WHERE id = 1"}, identity.Identity{}},
-		{leak: leak{name: "insert-select-returning", sql: "INSERT INTO notes SELECT 100 + id, email FROM people RETURNING body"},
-			what: "INSERT INTO notes SELECT …, email FROM people RETURNING body returns the e-mails in clear in one statement"},
-		{leak: leak{name: "pg-update-returning-subquery", family: pg, sql: "UPDATE notes SET body = (SELECT ssn FROM people WHERE id = 2) WHERE id = 1 RETURNING body"},
-			what: "PostgreSQL UPDATE … SET body = (SELECT ssn …) RETURNING body returns the ssn in clear"},
 	}
 }
 

@@ -15,6 +15,7 @@ type analyzer struct {
 	cteEffect Kind       // most consequential data-modifying CTE
 	colMode   bool       // reading column references: db.table.column is fine
 	colUnsure bool       // a select item's lineage cannot be told: the list is unknown
+	storing   bool       // reading values a write stores (see storedValueFunction)
 	outer     *scope     // the FROM scope of the innermost enclosing query, linked by parent
 	srcArena  []string   // backing array of the columns' sources
 	prepared  []prepared // statements prepared earlier in the text

@@ -99,6 +99,17 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 			exprHi--
 		}
 	}
+	return a.value(c, lo, exprHi, sc, cols)
+}
+
+// value appends c with the lineage of the expression [lo, exprHi).
+func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]Column, bool) {
+	if lo >= exprHi {
+		return cols, false
+	}
+	prevMode := a.colMode
+	a.colMode = true
+	defer func() { a.colMode = prevMode }()
 	// (a.b) is the bare column a.b.
 	bareLo, bareHi := lo, exprHi
 	for bareHi-bareLo >= 3 && a.isOp(bareLo, "(") && int(a.toks[bareLo].m) == bareHi-1 {
@@ -169,7 +180,7 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 			if a.isOp(next, "(") {
 				if a.toks[next-1].kind == tWord && !a.isNotFunc(next-1) {
 					a.funcName(next - 1)
-					if !valueFunction(a.d, ref) {
+					if !valueFunction(a.d, ref) && !(a.storing && storedValueFunction(a.d, ref)) {
 						ok = false // a user's function may read any table
 					}
 				} else if a.toks[next-1].kind == tQIdent {

@@ -280,6 +280,7 @@ func (a *analyzer) explainInner(i, hi int, runs bool) {
 	}
 	if runs {
 		a.restrictFrom(inner.Restriction)
+		a.storesFrom(inner)
 		for _, t := range inner.Writes {
 			a.write(t)
 		}
@@ -401,6 +402,7 @@ func (a *analyzer) execute(lo, hi int) {
 		a.st.Inner = p.st
 		a.st.Effect = p.st.Effect
 		a.restrictFrom(p.st.Restriction)
+		a.storesFrom(p.st)
 		a.st.IntoFile = p.st.IntoFile
 		for _, t := range p.st.Reads {
 			a.read(t)

@@ -125,7 +125,7 @@ func (a *analyzer) create(lo, hi int) {
 			return
 		}
 		a.write(t)
-		a.createBody(next, hi)
+		a.createBody(next, hi, t)
 	case ObjectIndex:
 		for i < hi && !a.is(i, "ON") {
 			i++
@@ -158,9 +158,9 @@ func (a *analyzer) create(lo, hi int) {
 	}
 }
 
-// createBody reads what follows the name of a created table or view:
-// column definitions and AS query.
-func (a *analyzer) createBody(i, hi int) {
+// createBody reads what follows the name of a created table or view t:
+// column definitions and AS query, whose columns it stores.
+func (a *analyzer) createBody(i, hi int, t Table) {
 	for i < hi {
 		switch {
 		case a.isOp(i, "(") && !a.startsQuery(i+1):
@@ -171,10 +171,10 @@ func (a *analyzer) createBody(i, hi int) {
 			a.fail("CREATE TABLE AS EXECUTE")
 			return
 		case a.is(i, "AS") && (a.isAny(i+1, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(i+1, "(")):
-			a.query(i+1, a.queryEnd(i+1, hi), false)
+			a.storeNamed(a.query(i+1, a.queryEnd(i+1, hi), true), t)
 			return
 		case a.d == MySQL && (a.isAny(i, "SELECT", "WITH", "TABLE", "VALUES") || a.isOp(i, "(") && a.startsQuery(i+1)):
-			a.query(i, hi, false)
+			a.storeNamed(a.query(i, hi, true), t)
 			return
 		case a.d == MySQL && a.isAny(i, "IGNORE", "REPLACE") && (a.is(i+1, "AS") || a.isAny(i+1, "SELECT")):
 			i++

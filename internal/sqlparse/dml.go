@@ -46,8 +46,14 @@ func (a *analyzer) insert(lo, hi int) {
 		sc.rels[0].alias = a.fold(i + 1)
 		i += 2
 	}
+	var names []string
 	if a.isOp(i, "(") && !a.startsQuery(i+1) {
-		i = a.closeOf(i, hi) + 1
+		end := a.closeOf(i, hi)
+		names = a.columnNames(i, end)
+		if names == nil {
+			names = []string{} // named, but not plainly: each value may land anywhere
+		}
+		i = end + 1
 	}
 	if a.is(i, "OVERRIDING") {
 		i += 3
@@ -78,13 +84,19 @@ func (a *analyzer) insert(lo, hi int) {
 		}
 	case a.is(i, "SET") && a.d == MySQL:
 		a.scanAll(i+1, end)
+		a.assignments(i+1, end, sc, t)
 	case a.isAny(i, "VALUES", "VALUE") && a.d == MySQL:
 		a.valuesList(i+1, end)
+		a.storeRows(i+1, end, t, names)
 	case a.is(i, "VALUES") && a.plainValues(i+1, end):
 		a.query(i, end, false)
+		a.storeRows(i+1, end, t, names)
 	case a.isAny(i, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(i, "(") && a.startsQuery(i+1):
 		listed = false
-		a.query(i, end, false)
+		if len(names) == 0 {
+			names = nil
+		}
+		a.storeColumns(a.query(i, end, true), t, names)
 	default:
 		a.fail(reasonConstuct)
 		return
@@ -107,9 +119,10 @@ func (a *analyzer) insert(lo, hi int) {
 			a.effect(KindUpdate)
 			a.restrict(listed)
 			a.scanAll(i+4, hi)
+			a.assignments(i+4, hi, sc, t)
 			return
 		case a.is(i, "ON") && a.is(i+1, "CONFLICT"):
-			i = a.onConflict(i+2, hi, listed)
+			i = a.onConflict(i+2, hi, listed, sc, t)
 		case a.is(i, "RETURNING"):
 			a.returning(i+1, hi, sc)
 			return
@@ -136,7 +149,7 @@ func (a *analyzer) plainValues(i, hi int) bool {
 }
 
 // onConflict reads the rest of ON CONFLICT … DO NOTHING | DO UPDATE SET … .
-func (a *analyzer) onConflict(i, hi int, listed bool) int {
+func (a *analyzer) onConflict(i, hi int, listed bool, sc *scope, t Table) int {
 	for i < hi && !a.is(i, "DO") {
 		if a.isOp(i, "(") {
 			end := a.closeOf(i, hi)
@@ -160,16 +173,22 @@ func (a *analyzer) onConflict(i, hi int, listed bool) int {
 	}
 	a.effect(KindUpdate)
 	a.restrict(listed)
-	i = a.expr(i+2, hi)
+	set := i + 2
+	i = a.expr(set, hi)
+	a.assignments(set, i, sc, t)
 	if a.is(i, "WHERE") {
 		i = a.expr(i+1, hi)
 	}
 	return i
 }
 
-// returning reads a RETURNING list.
+// returning reads a RETURNING list: a column of the written table (the
+// first relation of sc) returns what was stored in it.
 func (a *analyzer) returning(i, hi int, sc *scope) {
 	a.st.Columns = a.columns(i, hi, sc)
+	if len(sc.rels) > 0 {
+		a.st.Columns = a.returningStores(a.st.Columns, sc.rels[0].table)
+	}
 }
 
 // update reads UPDATE.
@@ -200,9 +219,15 @@ func (a *analyzer) update(lo, hi int) {
 		a.fail(reasonConstuct)
 		return
 	}
-	i = a.expr(i+1, hi)
+	set := i + 1
+	i = a.expr(set, hi)
+	setEnd := i
 	if a.is(i, "FROM") && a.d != MySQL {
 		i = a.tableList(i+1, hi, sc, false)
+	}
+	if len(sc.rels) > 0 {
+		// The values may read the FROM tables: read them in full scope.
+		a.assignments(set, setEnd, sc, sc.rels[0].table)
 	}
 	a.tail(i, hi, sc)
 }
@@ -354,6 +379,9 @@ func (a *analyzer) merge(lo, hi int) {
 		case a.is(i, "DELETE"):
 			a.st.Effect = KindDelete
 			a.restrict(false) // no WHERE of its own
+		case a.isAny(i, "INSERT", "UPDATE") && a.is(i-1, "THEN"):
+			// Values from the source relation: not traced.
+			a.st.StoresUnknown = true
 		case a.is(i, "RETURNING"):
 			a.returning(i+1, hi, sc)
 			return

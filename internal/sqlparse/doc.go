@@ -82,6 +82,14 @@
 // it); PostgreSQL's current_setting (a custom setting holds whatever
 // set_config stored).
 //
+// A write copies values too: [Statement.Stores] traces each value an
+// INSERT, REPLACE, UPDATE, upsert, CREATE TABLE / VIEW … AS or SELECT INTO
+// stores to the columns it is read from, by the same rules, and
+// StoresUnknown says where that cannot be told (a MERGE, a user's
+// function, a variable). A RETURNING list of such a write returns what
+// was stored: a written column it returns takes the sources of the value
+// stored in it, and a star over stored values is unknown.
+//
 // # Proof
 //
 // The tests hold each ground-truth bullet of DESIGN.md, run the bypass

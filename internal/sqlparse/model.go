@@ -221,6 +221,24 @@ type Column struct {
 	Expr bool
 }
 
+// Store is one value a statement stores in a table or view from what it
+// computes: the column it lands in, and the columns it is read from.
+// Values of literals and placeholders alone are not listed.
+type Store struct {
+	// Table is the table or view written.
+	Table Table
+	// Column is the column written, folded; "" when the text does not name
+	// it (INSERT without a column list): it may be any column of Table.
+	Column string
+	// Sources are the columns the value is read from, as Column.Sources.
+	Sources []string
+	// Star is true when whole rows are stored (INSERT … SELECT *, CREATE
+	// VIEW … AS SELECT t.*): every column of StarTable (or, when it is
+	// empty, of every relation read), under its own name.
+	Star      bool
+	StarTable string
+}
+
 // Statement is the analysis of one statement of a script.
 //
 // Statement values are shared through the analyser's cache: treat every
@@ -287,6 +305,20 @@ type Statement struct {
 	// item cannot be told (see "Column lineage" in the package
 	// documentation).
 	Columns []Column
+	// Stores lists the values the statement copies into tables and views
+	// from columns: INSERT and REPLACE … SELECT or VALUES (subqueries,
+	// MySQL SET), UPDATE … SET col = expr (other columns, FROM tables,
+	// subqueries), upserts' DO UPDATE SET / ON DUPLICATE KEY UPDATE, CREATE
+	// TABLE, VIEW or MATERIALIZED VIEW … AS (and MySQL CREATE TABLE …
+	// SELECT), PostgreSQL SELECT INTO, and those of the statements it runs
+	// (data-modifying CTEs, COPY (DML) TO, EXPLAIN ANALYZE, a resolved
+	// EXECUTE). A RETURNING list of such a statement takes, for each
+	// written column it returns, the sources of the values stored in it.
+	Stores []Store
+	// StoresUnknown is true when the statement stores values whose origin
+	// the analysis cannot tell: a query whose lineage is unknown (a
+	// function that may read any table, a user variable), a MERGE.
+	StoresUnknown bool
 	// IntoFile is true for SELECT … INTO OUTFILE / DUMPFILE, COPY … TO a
 	// file or program, and similar writes outside the database.
 	IntoFile bool

@@ -44,6 +44,7 @@ func (a *analyzer) dispatch(lo, hi int) {
 	case a.is(lo, "SELECT"):
 		a.kind(KindSelect)
 		a.st.Columns = a.query(lo, hi, true)
+		a.selectInto()
 	case a.is(lo, "WITH"):
 		a.withStatement(lo, hi)
 	case a.is(lo, "VALUES"):
@@ -197,6 +198,7 @@ func (a *analyzer) withStatement(lo, hi int) {
 	case a.is(i, "SELECT"), a.isOp(i, "("), a.is(i, "VALUES"), a.is(i, "TABLE"):
 		a.kind(KindSelect)
 		a.st.Columns = a.query(i, hi, true)
+		a.selectInto()
 	case a.is(i, "INSERT"), a.is(i, "REPLACE") && a.d != PostgreSQL:
 		a.insert(i, hi)
 	case a.is(i, "UPDATE"):
@@ -209,6 +211,16 @@ func (a *analyzer) withStatement(lo, hi int) {
 		a.fail(reasonConstuct)
 	}
 	a.effectsFromCTEs()
+}
+
+// selectInto records the columns a PostgreSQL SELECT … INTO stores in the
+// table it creates (its only write).
+func (a *analyzer) selectInto() {
+	if a.st.Effect == KindCreate && len(a.st.Writes) == 1 {
+		a.storeNamed(a.st.Columns, a.st.Writes[0])
+	} else if a.st.Effect == KindCreate {
+		a.st.StoresUnknown = true
+	}
 }
 
 // effectsFromCTEs raises the effect to the data-modifying CTEs' effects.
@@ -349,6 +361,7 @@ func (a *analyzer) cteDML(lo, hi int) {
 	}
 	finishRestriction(&tmp)
 	a.restrictFrom(tmp.Restriction)
+	a.storesFrom(&tmp)
 	outer.LexingSetting = outer.LexingSetting || tmp.LexingSetting
 	outer.PrivilegeSetting = outer.PrivilegeSetting || tmp.PrivilegeSetting
 	for _, t := range tmp.Reads {

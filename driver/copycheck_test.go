@@ -1,0 +1,111 @@
+package driver_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/mask"
+)
+
+// TestMaskCopy: a write that would store a value masked for the writer
+// where no rule masks it the same way is refused before it runs, as a
+// block by rule mask-copy; literals, arguments, unmasked columns and a
+// masked column rewritten in place are not copies of masked data, and an
+// exempt reader may copy.
+func TestMaskCopy(t *testing.T) {
+	exempt := []string{"pii:read"}
+	rules := mask.WithRules(
+		mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email(), ExemptRoles: exempt},
+		mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact(), ExemptRoles: exempt},
+	)
+	dev := identity.Identity{Kind: identity.KindUser, Subject: "dev", Roles: []string{"dev"}}
+	dpo := identity.Identity{Kind: identity.KindUser, Subject: "dpo", Roles: []string{"pii:read"}}
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			db := openWith(t, tg, sqlvigil.WithMasker(newMasker(t, rules)))
+			seedPeople(t, db)
+			refused := []string{
+				"UPDATE orders SET item = (SELECT email FROM people WHERE id = 1) WHERE oid = 10",
+				"INSERT INTO orders (oid, person_id, item) SELECT 11, id, ssn FROM people",
+				"INSERT INTO orders VALUES (12, 1, (SELECT email FROM people WHERE id = 1))",
+				"CREATE VIEW v1 AS SELECT email AS x FROM people",
+				"CREATE VIEW v2 AS SELECT * FROM people",
+				"CREATE TABLE loot AS SELECT ssn AS s FROM people",
+			}
+			allowed := []string{
+				"INSERT INTO orders VALUES (20, 1, 'kettle')",
+				"UPDATE orders SET item = 'cup' WHERE oid = 10",
+				"INSERT INTO orders SELECT oid + 100, person_id, item FROM orders",
+				"UPDATE people SET email = lower(email) WHERE id = 1",
+				"CREATE VIEW v3 AS SELECT email FROM people",
+			}
+			switch tg.family {
+			case "pg":
+				refused = append(refused,
+					"SELECT ssn INTO loot2 FROM people",
+					"UPDATE orders o SET item = p.ssn FROM people p WHERE p.id = o.person_id",
+					"UPDATE orders SET item = current_setting('application_name') WHERE oid = 10",
+				)
+			case "mysql":
+				refused = append(refused,
+					"UPDATE orders o JOIN people p ON p.id = o.person_id SET o.item = p.email",
+					"INSERT INTO orders SET oid = 13, person_id = 1, item = (SELECT ssn FROM people WHERE id = 1)",
+					"INSERT INTO orders VALUES (14, 1, @x)",
+				)
+			}
+			ctx := identity.NewContext(context.Background(), dev)
+			for _, q := range refused {
+				_, err := db.ExecContext(ctx, q)
+				var be *guard.BlockedError
+				if !errors.Is(err, guard.ErrBlocked) || !errors.As(err, &be) || be.Rule != guard.RuleMaskCopy {
+					t.Errorf("%s: got %v, want a block by rule %s", q, err, guard.RuleMaskCopy)
+				}
+			}
+			var item string
+			if err := db.QueryRowContext(ctx, "SELECT item FROM orders WHERE oid = 10").Scan(&item); err != nil || item != "teapot" {
+				t.Errorf("orders after the refusals: item %q (%v), want teapot", item, err)
+			}
+			for _, q := range allowed {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Errorf("%s: got %v, want it to run", q, err)
+				}
+			}
+			if _, err := db.ExecContext(ctx, "INSERT INTO orders VALUES ("+tg.ph(1)+", 1, "+tg.ph(2)+")", 30, seededEmail); err != nil {
+				t.Errorf("an argument is no copy: %v", err)
+			}
+			// An exempt reader sees the clear values: it may copy them.
+			if _, err := db.ExecContext(identity.NewContext(context.Background(), dpo), refused[0]); err != nil {
+				t.Errorf("exempt reader: %s: %v", refused[0], err)
+			}
+		})
+	}
+}
+
+// TestMaskCopyUnattributedByName: a masker that masks unattributed columns
+// by name does not refuse a write whose values' origin is unknown.
+func TestMaskCopyUnattributedByName(t *testing.T) {
+	m := newMasker(t, mask.WithUnattributed(mask.UnattributedByName),
+		mask.WithRules(mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email()}))
+	for _, tg := range targets() {
+		if tg.family != "pg" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			db := openWith(t, tg, sqlvigil.WithMasker(m))
+			seedPeople(t, db)
+			ctx := context.Background()
+			if _, err := db.ExecContext(ctx, "UPDATE orders SET item = current_setting('application_name') WHERE oid = 10"); err != nil {
+				t.Errorf("unknown origin under UnattributedByName: %v, want it to run", err)
+			}
+			if _, err := db.ExecContext(ctx, "UPDATE orders SET item = (SELECT email FROM people WHERE id = 1) WHERE oid = 10"); !errors.Is(err, guard.ErrBlocked) {
+				t.Errorf("a traced copy: got %v, want guard.ErrBlocked", err)
+			}
+		})
+	}
+}
