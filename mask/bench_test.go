@@ -136,3 +136,34 @@ func TestApplyAllocations(t *testing.T) {
 		t.Errorf("Apply allocated %v times per row with two masked []byte values; want 0", n)
 	}
 }
+
+// A masked string costs one allocation, its boxing into a driver.Value:
+// its bytes come from the result set's arena.
+func TestApplyStringAllocations(t *testing.T) {
+	m, err := mask.New(mask.WithRules(
+		mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email()},
+		mask.Rule{Name: "name", Columns: []string{"name"}, Strategy: mask.Partial(1, 0)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(context.Background(), mask.Input{Columns: []mask.Column{
+		{Name: "name", Attributed: true, Sources: []string{"people.name"}},
+		{Name: "email", Attributed: true, Sources: []string{"people.email"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := make([]driver.Value, 2)
+	n := testing.AllocsPerRun(1000, func() {
+		row[0], row[1] = "User 7", "user7@example.com"
+		if err := p.Apply(row); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 2 {
+		t.Errorf("%v allocations per row of two masked strings, want at most 2", n)
+	}
+	if row[0] != "U*****" || row[1] != "****@example.com" {
+		t.Errorf("masked row = %q, want [U***** ****@example.com]", row)
+	}
+}

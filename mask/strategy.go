@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // DefaultToken is the text [Redact] puts in place of a string value.
@@ -93,6 +94,25 @@ func (c *cursor) bytes(n int) []byte {
 }
 
 // keyed returns HMAC-SHA256(key, tag || b).
+// str returns b, which must have come from c.alloc and be written no more,
+// as a string, without copying: a masked string costs no allocation of its
+// own, only its share of the arena (and the boxing into driver.Value).
+func (c *cursor) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// alloc returns a slice for a string of n bytes: from the arena when c is
+// not nil, else a new one.
+func (c *cursor) alloc(n int) []byte {
+	if c == nil {
+		return make([]byte, n)
+	}
+	return c.bytes(n)
+}
+
 func (c *cursor) keyed(tag byte, b []byte) []byte {
 	if c.mac == nil {
 		c.mac = hmac.New(sha256.New, c.key)

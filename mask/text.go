@@ -28,22 +28,18 @@ type partialStrategy struct {
 
 func (p partialStrategy) String() string { return "partial" }
 
-func (p partialStrategy) maskString(s string, _ *cursor) string {
+func (p partialStrategy) maskString(s string, c *cursor) string {
 	if isASCII(s) {
-		var b strings.Builder
-		b.Grow(len(s))
-		if len(s) <= p.first+p.last {
-			for range len(s) {
-				b.WriteByte('*')
+		b := c.alloc(len(s))
+		keep := len(s) > p.first+p.last
+		for i := range b {
+			if keep && (i < p.first || i >= len(s)-p.last) {
+				b[i] = s[i]
+			} else {
+				b[i] = '*'
 			}
-			return b.String()
 		}
-		b.WriteString(s[:p.first])
-		for range len(s) - p.first - p.last {
-			b.WriteByte('*')
-		}
-		b.WriteString(s[len(s)-p.last:])
-		return b.String()
+		return c.str(b)
 	}
 	n := utf8.RuneCountInString(s)
 	var b strings.Builder
@@ -124,17 +120,32 @@ type emailStrategy struct{ redactBase }
 
 func (emailStrategy) String() string { return "email" }
 
-func (e emailStrategy) maskString(s string, _ *cursor) string {
+func (e emailStrategy) maskString(s string, c *cursor) string {
 	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 || strings.ContainsAny(s[at+1:], " \t\r\n<>,;") {
+	if at <= 0 || at == len(s)-1 || !plainDomain(s[at+1:]) {
 		return e.token
 	}
-	return e.token + s[at:]
+	b := c.alloc(len(e.token) + len(s) - at)
+	n := copy(b, e.token)
+	copy(b[n:], s[at:])
+	return c.str(b)
+}
+
+// plainDomain reports whether the part of an address after its last '@'
+// holds none of the characters that end an address in running text.
+func plainDomain[T string | []byte](d T) bool {
+	for i := range len(d) {
+		switch d[i] {
+		case ' ', '\t', '\r', '\n', '<', '>', ',', ';':
+			return false
+		}
+	}
+	return true
 }
 
 func (e emailStrategy) maskBytes(b []byte, c *cursor) []byte {
 	at := bytes.LastIndexByte(b, '@')
-	if at <= 0 || at == len(b)-1 || bytes.ContainsAny(b[at+1:], " \t\r\n<>,;") {
+	if at <= 0 || at == len(b)-1 || !plainDomain(b[at+1:]) {
 		return []byte(e.token)
 	}
 	out := c.bytes(len(e.token) + len(b) - at)
