@@ -26,9 +26,13 @@ type resultRows struct {
 	set    int // result set index
 	mplan  *mask.Plan
 	masked []audit.MaskedColumn
-	n      int64
-	err    error
-	closed bool
+	// scratch and maskedBuf hold the report of the usual result set
+	// without an allocation.
+	scratch   [2]mask.Masked
+	maskedBuf [2]audit.MaskedColumn
+	n         int64
+	err       error
+	closed    bool
 	// refused is set when a result set could not be planned or a row
 	// masked: nothing more is returned.
 	refused bool
@@ -143,7 +147,10 @@ func (r *resultRows) report() {
 	if r.mplan == nil {
 		return
 	}
-	for _, m := range r.mplan.Report() {
+	if r.masked == nil {
+		r.masked = r.maskedBuf[:0]
+	}
+	for _, m := range r.mplan.AppendReport(r.scratch[:0]) {
 		r.masked = append(r.masked, audit.MaskedColumn(m))
 	}
 }

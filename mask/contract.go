@@ -74,8 +74,9 @@ func (m *Masker) RedactError(err error) error {
 // is used by one goroutine at a time.
 type Plan struct {
 	width    int
-	cols     []planned // masked by a column rule
-	det      []planned // inspected by a detection rule
+	cols     []planned  // masked by a column rule
+	colsBuf  [2]planned // cols' first home: most result sets mask one or two
+	det      []planned  // inspected by a detection rule
 	cur      cursor
 	detector Detector
 }
@@ -86,6 +87,10 @@ func (p *Plan) Apply(row []driver.Value) error { return p.apply(row) }
 
 // Report lists the masked columns and counts so far.
 func (p *Plan) Report() []Masked { return p.report() }
+
+// AppendReport appends what Report lists to dst and returns the extended
+// slice: with a dst of enough capacity, it allocates nothing.
+func (p *Plan) AppendReport(dst []Masked) []Masked { return p.appendReport(dst) }
 
 type unmaskKey struct{}
 

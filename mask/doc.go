@@ -106,10 +106,11 @@
 //
 // Column rules cost almost nothing per value (a masked value costs
 // nanoseconds, an unmasked one nothing) and never miss a column they name.
-// The bytes of masked strings and []byte values are carved from 8 KiB
-// chunks shared by the values of one result set, so a masked value costs
-// no allocation of its own beyond its boxing into a driver.Value; a masked
-// value the caller keeps keeps its chunk alive. Prefer column rules
+// The bytes of masked strings and []byte values are carved from chunks
+// (128 bytes, doubling up to 8 KiB) shared by the values of one result
+// set, so a masked value costs no allocation of its own beyond its boxing
+// into a driver.Value; a masked value the caller keeps keeps its chunk
+// alive. Prefer column rules
 // whenever the schema is known. Detection
 // (github.com/hoophq/alcatraz, pure Go) runs on every text value of the
 // columns it applies to, costs microseconds per value (BenchmarkDetect),

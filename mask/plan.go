@@ -74,11 +74,11 @@ func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
 	}
 	id, unmask := in.Identity, in.Unmask
 	var p *Plan
-	ensure := func() *Plan {
+	ensure := func() {
 		if p == nil {
 			p = &Plan{width: len(in.Columns), cur: cursor{key: m.key}, detector: m.detector}
+			p.cols = p.colsBuf[:0]
 		}
-		return p
 	}
 	for i := range in.Columns {
 		c := &in.Columns[i]
@@ -92,8 +92,8 @@ func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
 			decided = true
 			if r.active(id, unmask) {
 				masked = true
-				q := ensure()
-				q.cols = append(q.cols, newPlanned(i, c, r))
+				ensure()
+				p.cols = append(p.cols, newPlanned(i, c, r))
 			}
 			break
 		}
@@ -111,8 +111,8 @@ func (m *Masker) plan(_ context.Context, in Input) (*Plan, error) {
 				continue
 			}
 			if r.active(id, unmask) {
-				q := ensure()
-				q.det = append(q.det, newPlanned(i, c, r))
+				ensure()
+				p.det = append(p.det, newPlanned(i, c, r))
 			}
 			break
 		}
@@ -236,7 +236,13 @@ func (p *Plan) report() []Masked {
 	if p == nil {
 		return nil
 	}
-	out := make([]Masked, 0, len(p.cols)+len(p.det))
+	return p.appendReport(make([]Masked, 0, len(p.cols)+len(p.det)))
+}
+
+func (p *Plan) appendReport(out []Masked) []Masked {
+	if p == nil {
+		return out
+	}
 	for _, c := range p.cols {
 		out = append(out, Masked{Column: c.name, Rule: c.rule.Name, Strategy: c.strategy.String(), Count: c.count})
 	}

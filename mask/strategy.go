@@ -73,9 +73,15 @@ type cursor struct {
 	sum   []byte
 	tag   [1]byte
 	arena []byte
+	next  int // the size of the next chunk
 }
 
-const arenaSize = 8 << 10
+// Arena chunks start small, as most result sets are a row or a few, and
+// double up to arenaSize.
+const (
+	firstChunk = 128
+	arenaSize  = 8 << 10
+)
 
 // bytes returns a new zeroed slice of length and capacity n, carved from a
 // chunk shared by the values of one result set: one allocation per many
@@ -86,7 +92,12 @@ func (c *cursor) bytes(n int) []byte {
 		return make([]byte, n)
 	}
 	if len(c.arena) < n {
-		c.arena = make([]byte, arenaSize)
+		size := max(c.next, firstChunk)
+		for size < n {
+			size *= 2
+		}
+		c.arena = make([]byte, size)
+		c.next = min(2*size, arenaSize)
 	}
 	b := c.arena[:n:n]
 	c.arena = c.arena[n:]
