@@ -23,12 +23,11 @@ import (
 // bare column as WHERE, and the copies of masked values by a write (views
 // made by the caller, a value copied into an unmasked column, INSERT …
 // SELECT … RETURNING, UPDATE … SET x = (SELECT masked) RETURNING: see
-// copyAttacks).
+// copyAttacks) and personal data in a quoted alias (TestAliasNotInTrail).
 //
 // Open today:
 //   - masking: a view made earlier, whose definition is not in the text
-//     the library sees (contacts: email AS contact);
-//   - the audit trail: personal data in a quoted identifier.
+//     the library sees (contacts: email AS contact).
 
 func knownBypass(t *testing.T, what string) {
 	t.Helper()
@@ -86,28 +85,5 @@ func TestKnownBypassLeaks(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// TestKnownBypassIdentifierInTrail: a quoted identifier is not a literal,
-// so db.query.text and the sink record keep it: personal data written as
-// an alias reaches the audit trail.
-func TestKnownBypassIdentifierInTrail(t *testing.T) {
-	for _, b := range backends() {
-		q := `SELECT 1 AS "` + people[0].email + `"`
-		switch b.name {
-		case "mariadb", "mariadb-interpolate":
-			q = "SELECT 1 AS `" + people[0].email + "`"
-		case "mariadb-ansi":
-			continue // the analyser reads "…" as a string there, and drops it
-		}
-		t.Run(b.name, func(t *testing.T) {
-			knownBypass(t, "personal data in a quoted identifier (SELECT 1 AS \"<email>\") is kept in db.query.text and the sink record")
-			l := newLab(t, b)
-			if err := drain(l.db.QueryContext(as(dev), q)); err != nil {
-				t.Fatal(err)
-			}
-			l.noLeakInTrail(t)
-		})
 	}
 }

@@ -89,9 +89,11 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 	if hi-lo >= 3 && a.is(hi-2, "AS") && a.isName(hi-1) {
 		c.Name = a.fold(hi - 1)
 		exprHi = hi - 2
+		a.toks[hi-1].mark |= markAlias
 	} else if hi-lo >= 2 && a.isName(hi-1) && a.implicitAlias(hi-1) {
 		c.Name = a.fold(hi - 1)
 		exprHi = hi - 1
+		a.toks[hi-1].mark |= markAlias
 	} else if name, ok := a.stringAlias(lo, hi); ok {
 		c.Name = name
 		exprHi = hi - 1

@@ -30,10 +30,17 @@ type token struct {
 	// esc is true for a quoted identifier holding doubled quotes or escapes
 	// that must be decoded.
 	esc bool
-	// rel is set by the analyser on the name or alias of a relation in a
-	// FROM list: such a word is no column.
-	rel bool
+	// mark is set by the analyser: markRel on the name or alias of a
+	// relation in a FROM list (such a word is no column), markAlias on the
+	// alias of a select item (a name given, not a reference).
+	mark uint8
 }
+
+// Token marks.
+const (
+	markRel uint8 = 1 << iota
+	markAlias
+)
 
 // lexFlaw is the first thing the lexer could not read with certainty.
 type lexFlaw struct {

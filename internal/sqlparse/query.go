@@ -581,7 +581,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 	case a.isName(i):
 		t, next, _ := a.name(i, hi)
 		for k := i; k < next; k++ {
-			a.toks[k].rel = true
+			a.toks[k].mark |= markRel
 		}
 		if a.isOp(next, "(") {
 			// A table function.
@@ -643,7 +643,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 			if r != nil {
 				r.alias = a.fold(i)
 			}
-			a.toks[i].rel = true
+			a.toks[i].mark |= markRel
 			i++
 		} else {
 			a.fail(reasonConstuct)
@@ -652,7 +652,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 		if r != nil {
 			r.alias = a.fold(i)
 		}
-		a.toks[i].rel = true
+		a.toks[i].mark |= markRel
 		i++
 	}
 	if a.isOp(i, "(") {

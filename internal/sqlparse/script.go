@@ -305,9 +305,20 @@ func normalize(src string, toks []token, summary []byte) (string, string) {
 		if t.space && k > 0 {
 			b.WriteByte(' ')
 		}
-		switch t.kind {
-		case tString, tNumber, tDQ:
+		switch {
+		case t.kind == tString || t.kind == tNumber || t.kind == tDQ:
 			b.WriteByte('?')
+		case t.kind == tQIdent && aliasIdent(src, toks, k):
+			// A name the text gives, not one it references: it may
+			// hold anything (SELECT 1 AS "ada@example.com").
+			q := src[t.end-1]
+			if q == ']' {
+				b.WriteString("[?]")
+			} else {
+				b.WriteByte(q)
+				b.WriteByte('?')
+				b.WriteByte(q)
+			}
 		default:
 			b.WriteString(src[t.pos:t.end])
 		}
@@ -316,6 +327,29 @@ func normalize(src string, toks []token, summary []byte) (string, string) {
 	b.Write(summary)
 	all := b.String()
 	return all[:n], all[n:]
+}
+
+// aliasIdent reports whether the quoted identifier toks[k] names an alias:
+// the analyser marked it so, or it follows AS, a literal, a placeholder, a
+// closing parenthesis or another quoted identifier, after which no
+// reference can stand.
+func aliasIdent(src string, toks []token, k int) bool {
+	if toks[k].mark&markAlias != 0 {
+		return true
+	}
+	if k == 0 {
+		return false
+	}
+	p := toks[k-1]
+	switch p.kind {
+	case tString, tNumber, tParam, tDQ, tQIdent:
+		return true
+	case tWord:
+		return eqFold(src[p.pos:p.end], "AS")
+	case tOp:
+		return src[p.pos:p.end] == ")"
+	}
+	return false
 }
 
 // fingerprint is FNV-1a 64 over the dialect and the normalized text.

@@ -492,3 +492,31 @@ func TestExecute(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizedAliases: a quoted alias names nothing in the database and
+// may hold anything, so the normalized text replaces it as a literal;
+// quoted references (columns, tables, types) stay.
+func TestNormalizedAliases(t *testing.T) {
+	tests := []struct {
+		d    sqlparse.Dialect
+		give string
+		want string
+	}{
+		{pg, `SELECT 1 AS "ada@example.com"`, `SELECT ? AS "?"`},
+		{pg, `SELECT id "ada@example.com" FROM people`, `SELECT id "?" FROM people`},
+		{pg, `SELECT count(*) "x y" FROM people`, `SELECT count(*) "?" FROM people`},
+		{pg, `SELECT "p"."email" AS "e", "ssn" FROM "people" AS "p"`, `SELECT "p"."email" AS "?", "ssn" FROM "people" AS "?"`},
+		{pg, `SELECT x FROM (SELECT 1 AS x) "sub"`, `SELECT x FROM (SELECT ? AS x) "?"`},
+		{pg, `UPDATE "people" SET "email" = $1 WHERE "id" = $2`, `UPDATE "people" SET "email" = $1 WHERE "id" = $2`},
+		{pg, `SELECT email::"varchar" FROM people`, `SELECT email::"varchar" FROM people`},
+		{my, "SELECT 1 AS `ada@example.com`", "SELECT ? AS `?`"},
+		{my, "SELECT `email` `ada@example.com` FROM `people`", "SELECT `email` `?` FROM `people`"},
+		{lt, "SELECT 1 AS [ada@example.com]", "SELECT ? AS [?]"},
+		{lt, `SELECT name "ada@example.com" FROM people`, `SELECT name "?" FROM people`},
+	}
+	for _, tt := range tests {
+		if got := sqlparse.Analyze(tt.d, tt.give).Normalized; got != tt.want {
+			t.Errorf("%s %s: normalized %s, want %s", tt.d, tt.give, got, tt.want)
+		}
+	}
+}

@@ -288,7 +288,7 @@ func (a *analyzer) refersTo(lo, hi int, tg []rel) bool {
 	cases := 0
 	for i := lo; i < hi; i++ {
 		t := a.toks[i]
-		if t.kind != tWord && t.kind != tQIdent && t.kind != tDQ || t.rel {
+		if t.kind != tWord && t.kind != tQIdent && t.kind != tDQ || t.mark&markRel != 0 {
 			continue
 		}
 		// A possibly qualified name: i … j.
