@@ -11,6 +11,8 @@ import (
 	"github.com/ngrok/sqlmw"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/sqlvigil/sqlvigil/audit"
 )
 
 // env is what every contender of one run shares.
@@ -19,6 +21,9 @@ type env struct {
 	// exporter: spans are built, sampled, queued and exported for real, and
 	// then dropped, so no backend's cost is measured.
 	tp *sdktrace.TracerProvider
+	// auditors are the sqlvigil auditors on tp: settle hands over the
+	// spans they keep for their next batch.
+	auditors []*audit.Auditor
 }
 
 func newEnv(b testing.TB, opts ...sdktrace.TracerProviderOption) *env {
@@ -34,6 +39,11 @@ func newEnv(b testing.TB, opts ...sdktrace.TracerProviderOption) *env {
 func (e *env) settle(tb testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	for _, a := range e.auditors {
+		if err := a.Flush(ctx); err != nil {
+			tb.Fatalf("flush auditor: %v", err)
+		}
+	}
 	if err := e.tp.ForceFlush(ctx); err != nil {
 		tb.Fatalf("flush spans: %v", err)
 	}

@@ -81,6 +81,7 @@ func newAuditor(tb testing.TB, e *env) *audit.Auditor {
 	if err != nil {
 		tb.Fatalf("audit.New: %v", err)
 	}
+	e.auditors = append(e.auditors, a)
 	return a
 }
 
