@@ -36,6 +36,8 @@ func TestMaskCopy(t *testing.T) {
 				"CREATE VIEW v1 AS SELECT email AS x FROM people",
 				"CREATE VIEW v2 AS SELECT * FROM people",
 				"CREATE TABLE loot AS SELECT ssn AS s FROM people",
+				"CREATE VIEW v4 (x) AS SELECT email FROM people",
+				"CREATE VIEW v5 (email) AS SELECT ssn FROM people",
 			}
 			allowed := []string{
 				"INSERT INTO orders VALUES (20, 1, 'kettle')",
@@ -50,12 +52,14 @@ func TestMaskCopy(t *testing.T) {
 					"SELECT ssn INTO loot2 FROM people",
 					"UPDATE orders o SET item = p.ssn FROM people p WHERE p.id = o.person_id",
 					"UPDATE orders SET item = current_setting('application_name') WHERE oid = 10",
+					"ALTER TABLE people ADD COLUMN e2 text GENERATED ALWAYS AS (email) STORED",
 				)
 			case "mysql":
 				refused = append(refused,
 					"UPDATE orders o JOIN people p ON p.id = o.person_id SET o.item = p.email",
 					"INSERT INTO orders SET oid = 13, person_id = 1, item = (SELECT ssn FROM people WHERE id = 1)",
 					"INSERT INTO orders VALUES (14, 1, @x)",
+					"ALTER TABLE people ADD COLUMN e2 VARCHAR(80) AS (email)",
 				)
 			}
 			ctx := identity.NewContext(context.Background(), dev)

@@ -161,20 +161,33 @@ func (a *analyzer) create(lo, hi int) {
 // createBody reads what follows the name of a created table or view t:
 // column definitions and AS query, whose columns it stores.
 func (a *analyzer) createBody(i, hi int, t Table) {
+	// A column list names the columns the query fills, by position; a
+	// list of definitions leaves where each lands unknown.
+	var names []string
+	store := func(cols []Column) {
+		if names == nil {
+			a.storeNamed(cols, t)
+		} else {
+			a.storeColumns(cols, t, names)
+		}
+	}
 	for i < hi {
 		switch {
 		case a.isOp(i, "(") && !a.startsQuery(i+1):
 			end := a.closeOf(i, hi)
 			a.columnDefs(i+1, end)
+			if names = a.columnNames(i, end); names == nil {
+				names = []string{}
+			}
 			i = end + 1
 		case a.is(i, "AS") && a.is(i+1, "EXECUTE"):
 			a.fail("CREATE TABLE AS EXECUTE")
 			return
 		case a.is(i, "AS") && (a.isAny(i+1, "SELECT", "WITH", "VALUES", "TABLE") || a.isOp(i+1, "(")):
-			a.storeNamed(a.query(i+1, a.queryEnd(i+1, hi), true), t)
+			store(a.query(i+1, a.queryEnd(i+1, hi), true))
 			return
 		case a.d == MySQL && (a.isAny(i, "SELECT", "WITH", "TABLE", "VALUES") || a.isOp(i, "(") && a.startsQuery(i+1)):
-			a.storeNamed(a.query(i, hi, true), t)
+			store(a.query(i, hi, true))
 			return
 		case a.d == MySQL && a.isAny(i, "IGNORE", "REPLACE") && (a.is(i+1, "AS") || a.isAny(i+1, "SELECT")):
 			i++
@@ -303,6 +316,12 @@ func (a *analyzer) alter(lo, hi int) {
 		if a.is(k, "USING") && typeChange {
 			// ALTER COLUMN … TYPE … USING expr rewrites every value.
 			a.st.RewritesColumn = true
+			a.st.StoresUnknown = true // from any column of the table
+		}
+		if a.is(k, "GENERATED") || a.is(k, "AS") && a.isOp(k+1, "(") {
+			// A generated column computed from others: a copy of them
+			// (not traced).
+			a.st.StoresUnknown = true
 		}
 		if a.is(k, "TYPE") && a.d == PostgreSQL {
 			typeChange = true
@@ -316,6 +335,12 @@ func (a *analyzer) alter(lo, hi int) {
 			case a.isName(k + 1):
 				a.st.DropsColumn = true
 			}
+		}
+		if obj == ObjectView && a.is(k, "AS") && (a.isAny(k+1, "SELECT", "WITH") || a.isOp(k+1, "(") && a.startsQuery(k+2)) {
+			// MySQL ALTER VIEW v AS query: a new definition, read as
+			// CREATE VIEW's.
+			a.createBody(next, hi, t)
+			break
 		}
 	}
 	a.scanAll(next, hi)

@@ -63,6 +63,9 @@ func TestStores(t *testing.T) {
 		// Tables and views made from a query.
 		{pg, "CREATE VIEW mine AS SELECT email AS x, ssn AS y FROM people", "mine.x<people.email> mine.y<people.ssn>"},
 		{pg, "CREATE MATERIALIZED VIEW mv AS SELECT email FROM people", "mv.email<people.email>"},
+		{pg, "CREATE VIEW v (a, b) AS SELECT email, ssn FROM people", "v.a<people.email> v.b<people.ssn>"},
+		{lt, "CREATE VIEW v (a) AS SELECT email, ssn FROM people", "v.<people.email> v.<people.ssn>"},
+		{my, "CREATE TABLE t (extra INT) SELECT email FROM people", "t.<people.email>"},
 		{my, "CREATE TABLE loot SELECT * FROM people", "loot.*people"},
 		{lt, "CREATE TABLE loot AS SELECT upper(email) AS e FROM people", "loot.e<people.email>"},
 		{pg, "SELECT email INTO loot FROM people", "loot.email<people.email>"},
@@ -76,6 +79,12 @@ func TestStores(t *testing.T) {
 		{pg, "INSERT INTO notes VALUES (1, people_fn())", "?"},
 		{pg, "INSERT INTO notes SELECT id, people_fn() FROM people", "?"},
 		{pg, "UPDATE notes SET body = current_setting('x.y') WHERE id = 1", "?"},
+		{pg, "ALTER TABLE people ADD COLUMN e2 text GENERATED ALWAYS AS (email) STORED", "?"},
+		{my, "ALTER TABLE people ADD COLUMN e2 VARCHAR(80) AS (email)", "?"},
+		{lt, "ALTER TABLE people ADD COLUMN e2 AS (email)", "?"},
+		{pg, "ALTER TABLE people ADD COLUMN n int DEFAULT 0", ""},
+		{my, "ALTER VIEW v AS SELECT email AS x FROM people", "v.x<people.email>"},
+		{my, "ALTER ALGORITHM = MERGE VIEW v (a) AS SELECT ssn FROM people WITH CHECK OPTION", "v.a<people.ssn>"},
 		{pg, "MERGE INTO notes n USING people p ON n.id = p.id WHEN MATCHED THEN UPDATE SET body = p.email", "?"},
 	}
 	for _, tt := range tests {
