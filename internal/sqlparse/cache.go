@@ -23,6 +23,14 @@ const cacheShards = 16
 // safe for concurrent use. A hit costs a hash and a read-locked map lookup
 // and does not allocate. Eviction is CLOCK (second chance) per shard.
 //
+// A text is kept the second time it is analysed, not the first: a
+// doorkeeper remembers the hashes of recent misses. An application issues
+// the same statements over and over, and they are cached from their second
+// run on; an agent writes a new text for every statement (literals inline),
+// and caching those only evicted useful entries, cost a map insertion and
+// an eviction per statement, and made every garbage collection mark
+// thousands of analyses nobody would ask for again.
+//
 // The scripts it returns are shared between callers: treat them as
 // read-only.
 type Cache struct {
@@ -48,7 +56,9 @@ type cacheShard struct {
 	m    map[uint64]*cacheEntry // by hash of (dialect, text)
 	ring []*cacheEntry
 	hand int
-	_    [40]byte // keep shards on separate cache lines
+	// door holds hashes of texts analysed once and not kept (0: empty).
+	door []atomic.Uint64
+	_    [16]byte // keep shards on separate cache lines
 }
 
 // NewCache returns a cache holding at most maxEntries analyses
@@ -61,6 +71,7 @@ func NewCache(maxEntries int) *Cache {
 	c := &Cache{seed: maphash.MakeSeed(), perShard: per}
 	for i := range c.shards {
 		c.shards[i].m = make(map[uint64]*cacheEntry, per)
+		c.shards[i].door = make([]atomic.Uint64, per)
 	}
 	return c
 }
@@ -88,6 +99,9 @@ func (c *Cache) Analyze(d Dialect, sql string) *Script {
 	s := Analyze(d, sql)
 	if e != nil {
 		return s // a collision: keep the entry there
+	}
+	if !sh.admit(h) {
+		return s
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -117,6 +131,19 @@ func (c *Cache) Analyze(d Dialect, sql string) *Script {
 	}
 	sh.m[h] = ne
 	return s
+}
+
+// admit reports whether the text of hash h was analysed recently and not
+// kept, and remembers it otherwise.
+func (sh *cacheShard) admit(h uint64) bool {
+	mark := h | 1 // never 0, the empty slot
+	slot := &sh.door[(h/cacheShards)%uint64(len(sh.door))]
+	if slot.Load() == mark {
+		slot.Store(0)
+		return true
+	}
+	slot.Store(mark)
+	return false
 }
 
 // Len returns how many analyses the cache holds.

@@ -1,6 +1,7 @@
 package sqlparse_test
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -359,12 +360,26 @@ func TestNormalized(t *testing.T) {
 func TestCache(t *testing.T) {
 	c := sqlparse.NewCache(64)
 	q := "SELECT * FROM users WHERE id = 1"
+	s0 := c.Analyze(pg, q)
 	s1 := c.Analyze(pg, q)
-	if s2 := c.Analyze(pg, q); s1 != s2 {
-		t.Error("second call missed the cache")
+	if s0 == s1 {
+		t.Error("a text was kept the first time it was analysed")
 	}
+	if n := c.Len(); n != 1 {
+		t.Errorf("cache holds %d entries after a text was analysed twice, want 1", n)
+	}
+	if s2 := c.Analyze(pg, q); s1 != s2 {
+		t.Error("third call missed the cache")
+	}
+	c.Analyze(my, q)
 	if s3 := c.Analyze(my, q); s3 == s1 {
 		t.Error("cache ignores the dialect")
+	}
+	for i := range 1000 {
+		c.Analyze(pg, "SELECT "+strconv.Itoa(i))
+	}
+	if s4 := c.Analyze(pg, q); s4 != s1 {
+		t.Error("texts analysed once each evicted a cached one")
 	}
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
