@@ -25,8 +25,10 @@ func ExampleAnalyze() {
 
 func ExampleCache() {
 	c := sqlparse.NewCache(1024)
-	a := c.Analyze(sqlparse.MySQL, "SELECT email AS e FROM users WHERE id = ?")
-	b := c.Analyze(sqlparse.MySQL, "SELECT email AS e FROM users WHERE id = ?")
+	const q = "SELECT email AS e FROM users WHERE id = ?"
+	c.Analyze(sqlparse.MySQL, q) // analysed; kept from the second time on
+	a := c.Analyze(sqlparse.MySQL, q)
+	b := c.Analyze(sqlparse.MySQL, q)
 	col := a.Statements[0].Columns[0]
 	fmt.Println(a == b, col.Name, col.Sources)
 	// Output: true e [users.email]
