@@ -12,7 +12,9 @@
 //     [WithBaggageIdentity], else [WithDefaultIdentity];
 //  3. decide: the policy ([WithPolicy]) sees a guard.Request; an error, or
 //     any decision but Allow, stops the statement before it reaches the
-//     database;
+//     database; so does, with a masker, a write that would store a value
+//     masked for the writer where it would read in clear (guard rule
+//     "mask-copy", below);
 //  4. record: the auditor ([WithAuditor]) opens a record; if it fails, the
 //     statement does not run;
 //  5. execute: the wrapped driver, untouched;
@@ -68,6 +70,17 @@
 // expanding the table alone, so the function's or renamed columns are
 // taken for the table's own; deny such statements by policy until the
 // analysis reports them as incomplete.
+//
+// Masking works on result sets, and a write can carry a masked value out
+// of its rules' reach (UPDATE notes SET body = (SELECT email …), INSERT …
+// SELECT, CREATE TABLE or VIEW … AS SELECT): such a statement is refused
+// before it runs with a *guard.BlockedError naming guard.RuleMaskCopy,
+// unless every rule that masks the value also masks the column it lands
+// in; where the analysis cannot tell where the stored values come from,
+// the masker's Unattributed mode decides (by default: refused whenever a
+// rule is in force for the writer). Values of literals and arguments are
+// not masked data. RETURNING a written column takes the sources of the
+// value stored in it.
 //
 // With no policy, masker or auditor, statements pass straight through.
 //
