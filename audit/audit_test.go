@@ -551,6 +551,9 @@ func TestConfigErrors(t *testing.T) {
 		{"nil tracer provider", []audit.Option{audit.WithTracerProvider(nil)}},
 		{"nil meter provider", []audit.Option{audit.WithMeterProvider(nil)}},
 		{"nil sink", []audit.Option{audit.WithSink(nil)}},
+		// Typed nils: an interface that is not nil, holding a nil pointer.
+		{"typed nil tracer provider", []audit.Option{audit.WithTracerProvider((*sdktrace.TracerProvider)(nil))}},
+		{"typed nil sink", []audit.Option{audit.WithSink((*audit.BlackBox)(nil))}},
 		{"mandatory without sink", []audit.Option{audit.WithMandatory()}},
 		{"empty skip", []audit.Option{audit.WithCallerSkip(" ")}},
 	}

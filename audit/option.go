@@ -3,6 +3,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ type config struct {
 // [New] is called.
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) {
-		if tp == nil {
+		if isNil(tp) {
 			c.err = errors.Join(c.err, fmt.Errorf("%w: nil TracerProvider", ErrConfig))
 			return
 		}
@@ -61,7 +62,7 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // time [New] is called.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return optionFunc(func(c *config) {
-		if mp == nil {
+		if isNil(mp) {
 			c.err = errors.Join(c.err, fmt.Errorf("%w: nil MeterProvider", ErrConfig))
 			return
 		}
@@ -76,7 +77,7 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 func WithSink(s ...Sink) Option {
 	return optionFunc(func(c *config) {
 		for _, k := range s {
-			if k == nil {
+			if isNil(k) {
 				c.err = errors.Join(c.err, fmt.Errorf("%w: nil Sink", ErrConfig))
 				continue
 			}
@@ -218,6 +219,20 @@ func WithErrorHandler(h func(error)) Option {
 // DefaultEndDelay is the end delay of an Auditor made without
 // [WithEndDelay].
 const DefaultEndDelay = 5 * time.Millisecond
+
+// isNil reports whether v is nil, or an interface holding a nil pointer,
+// map, slice, channel or function: a (*sdktrace.TracerProvider)(nil) given
+// as a provider would otherwise panic at its first use.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
 
 func newConfig(opts []Option) (*config, error) {
 	c := &config{queryText: true, endDelay: DefaultEndDelay}
