@@ -60,13 +60,16 @@ func RawConn(ctx context.Context, driverConn any) (any, error) {
 // Prefix is prepended to a driver's name by [RegisterOver].
 const Prefix = "vigil:"
 
-// WithPolicy sets the policy that decides on every statement.
+// WithPolicy sets the policy that decides on every statement. A nil policy
+// is a configuration error (ErrConfig).
 func WithPolicy(p *guard.Policy) Option { return driver.WithPolicy(p) }
 
-// WithMasker sets the masking rules applied to every result set.
+// WithMasker sets the masking rules applied to every result set. A nil
+// masker is a configuration error (ErrConfig).
 func WithMasker(m *mask.Masker) Option { return driver.WithMasker(m) }
 
-// WithAuditor sets the auditor that records every statement.
+// WithAuditor sets the auditor that records every statement. A nil
+// auditor is a configuration error (ErrConfig).
 func WithAuditor(a *audit.Auditor) Option { return driver.WithAuditor(a) }
 
 // WithDialect sets the SQL dialect, required for a driver sqlvigil does not

@@ -55,6 +55,11 @@ type config struct {
 
 	analyze func(Dialect, string) *sqlparse.Script
 	hooks   *hooks // set by tests only
+
+	// nilOption names an option given nil: most likely a value whose
+	// constructor's error was dropped, which would otherwise leave
+	// statements unguarded, unmasked or unrecorded without a word.
+	nilOption string
 }
 
 // hooks observe the pipeline, for tests.
@@ -71,6 +76,9 @@ func newConfig(drv any, opts []Option) (*config, error) {
 		if o != nil {
 			o.apply(c)
 		}
+	}
+	if c.nilOption != "" {
+		return nil, fmt.Errorf("%w: %s(nil); leave the option out to have none", ErrConfig, c.nilOption)
 	}
 	if c.dialect > SQLite {
 		return nil, fmt.Errorf("%w: dialect %d does not exist", ErrConfig, c.dialect)

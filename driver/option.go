@@ -17,21 +17,38 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // WithPolicy sets the policy that decides on every statement. Without one
-// (or with a nil one) every statement is allowed.
+// every statement is allowed; a nil one is a configuration error
+// (ErrConfig), as it most likely is a constructor's error dropped.
 func WithPolicy(p *guard.Policy) Option {
-	return optionFunc(func(c *config) { c.policy = p })
+	return optionFunc(func(c *config) {
+		if p == nil {
+			c.nilOption = "WithPolicy"
+		}
+		c.policy = p
+	})
 }
 
 // WithMasker sets the masking rules applied to every result set. Without
-// one nothing is masked.
+// one nothing is masked; a nil one is a configuration error (ErrConfig).
 func WithMasker(m *mask.Masker) Option {
-	return optionFunc(func(c *config) { c.masker = m })
+	return optionFunc(func(c *config) {
+		if m == nil {
+			c.nilOption = "WithMasker"
+		}
+		c.masker = m
+	})
 }
 
 // WithAuditor sets the auditor that records every statement and
-// transaction. Without one nothing is recorded.
+// transaction. Without one nothing is recorded; a nil one is a
+// configuration error (ErrConfig).
 func WithAuditor(a *audit.Auditor) Option {
-	return optionFunc(func(c *config) { c.auditor = a })
+	return optionFunc(func(c *config) {
+		if a == nil {
+			c.nilOption = "WithAuditor"
+		}
+		c.auditor = a
+	})
 }
 
 // WithDialect sets the SQL dialect statements are read in. It is required

@@ -411,7 +411,10 @@ func TestDialect(t *testing.T) {
 	if _, err := driver.Wrap(nil); !errors.Is(err, driver.ErrConfig) {
 		t.Errorf("nil driver: got %v, want ErrConfig", err)
 	}
-	for _, o := range []driver.Option{driver.WithStatementCacheSize(-1), driver.WithServer("db", 70000)} {
+	// A nil policy, masker or auditor is most likely a constructor's error
+	// dropped: refused rather than running unguarded, unmasked, unrecorded.
+	for _, o := range []driver.Option{driver.WithStatementCacheSize(-1), driver.WithServer("db", 70000),
+		driver.WithPolicy(nil), driver.WithMasker(nil), driver.WithAuditor(nil)} {
 		if _, err := driver.Wrap(fd, driver.WithDialect(driver.MySQL), o); !errors.Is(err, driver.ErrConfig) {
 			t.Errorf("invalid option: got %v, want ErrConfig", err)
 		}
