@@ -156,7 +156,7 @@ func BenchmarkStatement(b *testing.B) {
 	// A caller found only below many frames the finder skips, as behind
 	// database/sql, the driver and an ORM.
 	b.Run("recording-batch-deep-caller", func(b *testing.B) {
-		a := newA(b, audit.WithTracerProvider(batchProvider(b)),
+		a := newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithCaller(),
 			audit.WithCallerSkip("github.com/sqlvigil/sqlvigil/audit_test"))
 		ctx := context.Background()
 		ev := benchEvent()
@@ -265,7 +265,7 @@ func (c *startCapture) ForceFlush(context.Context) error { return nil }
 func capturedCalls(b *testing.B, out audit.Outcome) (string, []attribute.KeyValue, []attribute.KeyValue) {
 	c := &startCapture{start: map[trace.SpanID][]attribute.KeyValue{}}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(c))
-	a, err := audit.New(audit.WithTracerProvider(tp))
+	a, err := audit.New(audit.WithTracerProvider(tp), audit.WithEndDelay(0))
 	if err != nil {
 		b.Fatal(err)
 	}
