@@ -31,14 +31,7 @@ func (p partialStrategy) String() string { return "partial" }
 func (p partialStrategy) maskString(s string, c *cursor) string {
 	if isASCII(s) {
 		b := c.alloc(len(s))
-		keep := len(s) > p.first+p.last
-		for i := range b {
-			if keep && (i < p.first || i >= len(s)-p.last) {
-				b[i] = s[i]
-			} else {
-				b[i] = '*'
-			}
-		}
+		partialASCII(b, s, p.first, p.last)
 		return c.str(b)
 	}
 	n := utf8.RuneCountInString(s)
@@ -61,15 +54,22 @@ func (p partialStrategy) maskBytes(b []byte, c *cursor) []byte {
 		return []byte(p.maskString(string(b), c))
 	}
 	out := c.bytes(len(b))
-	keep := len(b) > p.first+p.last
-	for i := range out {
-		if keep && (i < p.first || i >= len(b)-p.last) {
-			out[i] = b[i]
+	partialASCII(out, b, p.first, p.last)
+	return out
+}
+
+// partialASCII writes into dst, as long as the ASCII src, src with every
+// character but the first and last ones replaced by '*' (all of them when
+// src is no longer than first+last).
+func partialASCII[T string | []byte](dst []byte, src T, first, last int) {
+	keep := len(src) > first+last
+	for i := range dst {
+		if keep && (i < first || i >= len(src)-last) {
+			dst[i] = src[i]
 		} else {
-			out[i] = '*'
+			dst[i] = '*'
 		}
 	}
-	return out
 }
 
 func (p partialStrategy) maskInt(v int64, _ *cursor) int64 {

@@ -28,6 +28,21 @@ func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
 	prevUnsure := a.colUnsure
 	a.colUnsure = false
 	defer func() { a.colUnsure = prevUnsure }()
+	a.commaItems(lo, hi, func(start, end int) {
+		var ok bool
+		cols, ok = a.item(start, end, sc, cols)
+		known = known && ok
+	})
+	if !known || a.colUnsure {
+		return nil
+	}
+	return cols
+}
+
+// commaItems calls f with the bounds [start, end) of each comma-separated
+// item of [lo, hi), skipping over bracketed groups: select items, SET
+// assignments, the values of a VALUES row.
+func (a *analyzer) commaItems(lo, hi int, f func(start, end int)) {
 	start := lo
 	for i := lo; i <= hi; i++ {
 		if i < hi {
@@ -39,15 +54,9 @@ func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
 				continue
 			}
 		}
-		var ok bool
-		cols, ok = a.item(start, i, sc, cols)
-		known = known && ok
+		f(start, i)
 		start = i + 1
 	}
-	if !known || a.colUnsure {
-		return nil
-	}
-	return cols
 }
 
 // item appends the lineage of the select item [lo, hi).

@@ -135,17 +135,8 @@ func (a *analyzer) storeRows(i, hi int, t Table, names []string) {
 			return
 		}
 		end := a.closeOf(i, hi)
-		k, start := 0, i+1
-		for j := i + 1; j <= end; j++ {
-			if j < end {
-				if m := a.toks[j].m; m > int32(j) {
-					j = int(m)
-					continue
-				}
-				if !a.isOp(j, ",") {
-					continue
-				}
-			}
+		k := 0
+		a.commaItems(i+1, end, func(start, j int) {
 			col := ""
 			if k < len(names) {
 				col = names[k]
@@ -154,8 +145,7 @@ func (a *analyzer) storeRows(i, hi int, t Table, names []string) {
 				a.store(start, j, sc, t, col)
 			}
 			k++
-			start = j + 1
-		}
+		})
 		i = end + 1
 		if !a.isOp(i, ",") {
 			return
@@ -167,20 +157,7 @@ func (a *analyzer) storeRows(i, hi int, t Table, names []string) {
 // assignments records the values of a SET list [lo, hi) of col = expr
 // items, stored in t (the first relation of sc) and read in scope sc.
 func (a *analyzer) assignments(lo, hi int, sc *scope, t Table) {
-	start := lo
-	for i := lo; i <= hi; i++ {
-		if i < hi {
-			if m := a.toks[i].m; m > int32(i) {
-				i = int(m)
-				continue
-			}
-			if !a.isOp(i, ",") {
-				continue
-			}
-		}
-		a.assignment(start, i, sc, t)
-		start = i + 1
-	}
+	a.commaItems(lo, hi, func(start, end int) { a.assignment(start, end, sc, t) })
 }
 
 // assignment records one col = expr, (a, b) = (…) or t.col = expr.
