@@ -75,14 +75,9 @@ func (p *ParentConn) ExecContext(ctx context.Context, query string, args []drive
 	if p.exec == nil {
 		return nil, driver.ErrSkip
 	}
-	dargs, err := namedValueToValue(args)
+	dargs, err := legacyArgs(ctx, args)
 	if err != nil {
 		return nil, err
-	}
-	select {
-	default:
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	return p.exec.Exec(query, dargs)
 }
@@ -95,14 +90,9 @@ func (p *ParentConn) QueryContext(ctx context.Context, query string, args []driv
 	if p.query == nil {
 		return nil, driver.ErrSkip
 	}
-	dargs, err := namedValueToValue(args)
+	dargs, err := legacyArgs(ctx, args)
 	if err != nil {
 		return nil, err
-	}
-	select {
-	default:
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	return p.query.Query(query, dargs)
 }
@@ -177,14 +167,9 @@ func (s *ParentStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 	if sc, ok := s.Stmt.(driver.StmtExecContext); ok {
 		return sc.ExecContext(ctx, args)
 	}
-	dargs, err := namedValueToValue(args)
+	dargs, err := legacyArgs(ctx, args)
 	if err != nil {
 		return nil, err
-	}
-	select {
-	default:
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	return s.Stmt.Exec(dargs) //nolint:staticcheck
 }
@@ -194,6 +179,17 @@ func (s *ParentStmt) QueryContext(ctx context.Context, args []driver.NamedValue)
 	if sc, ok := s.Stmt.(driver.StmtQueryContext); ok {
 		return sc.QueryContext(ctx, args)
 	}
+	dargs, err := legacyArgs(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	return s.Stmt.Query(dargs) //nolint:staticcheck
+}
+
+// legacyArgs converts args for a driver without the context methods, and
+// reports ctx's error if it is already done, as database/sql does before
+// calling such a driver.
+func legacyArgs(ctx context.Context, args []driver.NamedValue) ([]driver.Value, error) {
 	dargs, err := namedValueToValue(args)
 	if err != nil {
 		return nil, err
@@ -203,7 +199,7 @@ func (s *ParentStmt) QueryContext(ctx context.Context, args []driver.NamedValue)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	return s.Stmt.Query(dargs) //nolint:staticcheck
+	return dargs, nil
 }
 
 // namedValueToValue is database/sql's conversion for legacy drivers.
