@@ -28,7 +28,7 @@ import (
 // values for id, or nil.
 func (i *interceptor) copyCheck(ctx context.Context, s *sqlparse.Script, id identity.Identity, unmask bool) *guard.BlockedError {
 	m := i.cfg.masker
-	if m == nil || s == nil || m.RuleInForce(id, unmask) == "" {
+	if m == nil || s == nil || !mayCopy(s) || m.RuleInForce(id, unmask) == "" {
 		return nil
 	}
 	for k := range s.Statements {
@@ -113,6 +113,19 @@ func unattributedRule(ctx context.Context, m *mask.Masker, id identity.Identity,
 		return r
 	}
 	return "unattributed"
+}
+
+// mayCopy reports whether a statement of s stores values, or may: the
+// reads that make most of the traffic are done with here, before the
+// masker is consulted.
+func mayCopy(s *sqlparse.Script) bool {
+	for k := range s.Statements {
+		st := &s.Statements[k]
+		if len(st.Stores) > 0 || st.StoresUnknown || !st.Complete && mayStore(st) {
+			return true
+		}
+	}
+	return false
 }
 
 // mayStore reports whether a statement the analysis could not fully read

@@ -70,6 +70,28 @@ func TestMaskCopy(t *testing.T) {
 					t.Errorf("%s: got %v, want a block by rule %s", q, err, guard.RuleMaskCopy)
 				}
 			}
+			// The same copy through a prepared statement and inside a
+			// transaction: each execution is checked.
+			blocked := func(how string, err error) {
+				t.Helper()
+				if !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("%s: %s: got %v, want a block by rule %s", how, refused[0], err, guard.RuleMaskCopy)
+				}
+			}
+			if st, err := db.PrepareContext(ctx, refused[0]); err != nil {
+				t.Errorf("prepare %s: %v", refused[0], err)
+			} else {
+				_, err := st.ExecContext(ctx)
+				blocked("prepared", err)
+				_ = st.Close()
+			}
+			if tx, err := db.BeginTx(ctx, nil); err != nil {
+				t.Errorf("begin: %v", err)
+			} else {
+				_, err := tx.ExecContext(ctx, refused[0])
+				blocked("in a transaction", err)
+				_ = tx.Rollback()
+			}
 			var item string
 			if err := db.QueryRowContext(ctx, "SELECT item FROM orders WHERE oid = 10").Scan(&item); err != nil || item != "teapot" {
 				t.Errorf("orders after the refusals: item %q (%v), want teapot", item, err)
