@@ -71,14 +71,16 @@
 // taken for the table's own; deny such statements by policy until the
 // analysis reports them as incomplete.
 //
-// Masking works on result sets, and a write can carry a masked value out
-// of its rules' reach (UPDATE notes SET body = (SELECT email …), INSERT …
-// SELECT, CREATE TABLE or VIEW … AS SELECT): such a statement is refused
-// before it runs with a *guard.BlockedError naming guard.RuleMaskCopy,
-// unless every rule that masks the value also masks the column it lands
-// in; where the analysis cannot tell where the stored values come from,
-// the masker's Unattributed mode decides (by default: refused whenever a
-// rule is in force for the writer). Values of literals and arguments are
+// Masking is data-flow control, decided before the statement runs (see
+// flow.go): for a reader with a masking rule in force, a statement that
+// would carry a value read from a table anywhere but into a masked result
+// column or a predicate — a store not masked by the same rule (rule
+// guard.RuleMaskCopy), a variable, a setting, a function with effects, a
+// message, a catalog that copies data, or a lineage the analyser cannot
+// follow (rule guard.RuleMaskFlow) — is refused with a *guard.BlockedError
+// that also matches mask.ErrFlow. Views the statement reads are traced to
+// their base columns through the catalog, on the statement's own
+// connection, and cached per handle. Values of literals and arguments are
 // not masked data. RETURNING a written column takes the sources of the
 // value stored in it.
 //

@@ -35,6 +35,9 @@ type interceptor struct {
 	cfg     *config
 	active  bool
 	retries retryTable
+	// cat is what the catalog said of the relations read by readers with
+	// masking rules in force (see catalog.go).
+	cat catalog
 	// requests and events are reused: neither the policy nor the auditor
 	// keeps what it is given past the call, and each is large.
 	requests sync.Pool
@@ -81,6 +84,9 @@ type stmtRun struct {
 	attempts int // driver.ErrBadConn answers so far
 	hooks    *hooks
 	ended    bool
+	// views are the views the statement reads, traced to their base
+	// columns, for a reader with masking rules in force.
+	views map[string]*view
 }
 
 func (i *interceptor) state(p *sqlmw.ParentConn) *connState {
@@ -151,9 +157,10 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		run.verdict = guard.Verdict{Decision: guard.Allow}
 	}
 	if denied == nil {
-		// A write that would copy masked values where they are read in
-		// clear is refused whatever the policy says (see copyCheck).
-		if be := i.copyCheck(ctx, run.script, run.id, run.verdict.Unmask); be != nil {
+		// A statement that would carry masked values out by another sink
+		// than a masked result column is refused whatever the policy says
+		// (see flowCheck).
+		if be := i.flowCheck(ctx, cs, run); be != nil {
 			run.verdict = guard.Verdict{Decision: guard.Deny, Rule: be.Rule, Reason: be.Reason}
 			denied = be
 		}

@@ -52,6 +52,21 @@ func (r *resultRows) plan() error {
 		Columns:  columns(r.Rows, r.run.script, r.set, r.i.cfg.ordered),
 		Unmask:   r.run.verdict.Unmask,
 	}
+	if views := r.run.views; views != nil {
+		// Columns read through a view are traced to its base columns.
+		for k := range in.Columns {
+			c := &in.Columns[k]
+			if !c.Attributed {
+				continue
+			}
+			srcs, expr, ok := resolveViews(views, c.Sources)
+			if !ok {
+				c.Attributed, c.Sources = false, nil
+				continue
+			}
+			c.Sources, c.Expr = srcs, c.Expr || expr
+		}
+	}
 	if s := r.run.script; s != nil && s.Stacked() {
 		// A result set of a stacked script that cannot be described even
 		// by the union of all sources may hold anything under any name

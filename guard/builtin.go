@@ -34,6 +34,14 @@ const (
 // whatever the policy's mode, and reports it as a [BlockedError].
 const RuleMaskCopy = "mask-copy"
 
+// RuleMaskFlow names the refusal, by the driver, of a statement that would
+// carry a value the masker masks for the reader out by another sink than a
+// masked result column or a store: a variable, a setting, a function with
+// effects, a message, a catalog that copies data, or a result or statement
+// whose lineage the analyser cannot follow. Like [RuleMaskCopy], it is
+// applied whenever a masker is set, before the statement runs.
+const RuleMaskFlow = "mask-flow"
+
 // statements calls visit for every statement of s and every statement one
 // of them wraps (EXPLAIN, PREPARE), stopping at the first that reports true.
 // It is written as a loop over a value receiver so that it inlines and does

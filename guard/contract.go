@@ -123,6 +123,9 @@ type Verdict struct {
 type BlockedError struct {
 	Rule   string
 	Reason string
+	// Err is the refusal of another package the block reports, if any (a
+	// *mask.FlowError): errors.Is and errors.As find it too.
+	Err error
 }
 
 // Error implements error. It names the rule and the reason, never a value.
@@ -133,8 +136,13 @@ func (e *BlockedError) Error() string {
 	return "guard: statement blocked by rule " + e.Rule + ": " + e.Reason
 }
 
-// Unwrap returns ErrBlocked.
-func (e *BlockedError) Unwrap() error { return ErrBlocked }
+// Unwrap returns ErrBlocked, and Err when it is set.
+func (e *BlockedError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrBlocked}
+	}
+	return []error{ErrBlocked, e.Err}
+}
 
 // Policy decides on statements. A nil *Policy allows everything. The zero
 // Policy has no rules and denies statements the analyser could not fully

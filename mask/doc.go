@@ -67,6 +67,17 @@
 // (`SELECT email FROM a JOIN b …` without a qualifier) is matched by the
 // column part of table-scoped selectors: masked rather than refused.
 //
+// # Data flow
+//
+// A result set is one channel out of a statement; the others are judged
+// before the statement runs, by the driver, in the Masker's terms:
+// [Masker.CheckStore] says whether a stored value would land where it is
+// read in clear (or, computed, under a strategy that keeps part of it),
+// [Masker.CheckUnknown] whether a flow the analysis cannot follow is
+// refused under the [Unattributed] mode, and [Masker.CheckSink] refuses a
+// sink no rule covers (a variable, a setting, a function with effects).
+// A refusal is a [*FlowError] (errors.Is(err, [ErrFlow])).
+//
 // Masking hides values, not the rows that hold them: a WHERE, ORDER BY or
 // GROUP BY over a masked column still tells the reader something
 // (`WHERE ssn LIKE '123%'` returns the rows whose ssn starts with 123).

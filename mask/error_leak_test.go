@@ -74,8 +74,13 @@ func TestLeakQuotingErrors(t *testing.T) {
 				if got := leakedIn(printed(err), secrets); got != "" {
 					t.Errorf("%s: masked reader got %q in %s", s, got, printed(err))
 				}
+				if errors.Is(err, mask.ErrFlow) {
+					// Refused before it ran: the value would have been
+					// passed to a function not known to only compute one.
+					continue
+				}
 				if !errors.Is(err, mask.ErrRedacted) {
-					t.Errorf("%s: got %v; want mask.ErrRedacted", s, err)
+					t.Errorf("%s: got %v; want mask.ErrRedacted or mask.ErrFlow", s, err)
 				}
 				if got, want := sqlState(err), sqlState(werr); got != want {
 					t.Errorf("%s: SQLSTATE %q; want %q", s, got, want)

@@ -206,6 +206,7 @@ func newLab(t *testing.T, b backend) *lab {
 		"INSERT INTO notes VALUES (1, 'nothing to see')",
 		"CREATE TABLE nums (n INT)",
 		"CREATE VIEW contacts AS SELECT id, email AS contact FROM people",
+		"CREATE VIEW contacts2 AS SELECT contact AS c2 FROM contacts",
 	)
 	for _, p := range people {
 		l.exec(t, fmt.Sprintf("INSERT INTO people VALUES (%d, '%s', '%s', '%s', '%s')", p.id, p.name, p.email, p.ssn, p.card))

@@ -181,7 +181,15 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 				c.Sources = a.resolve(Table{Name: s[1 : len(s)-1]}, sc, c.Sources)
 			}
 		case tWord, tQIdent:
-			if a.isOp(i-1, ".") || a.isOp(i-1, "::") || t.kind == tWord && a.isExprWord(i) {
+			if a.isOp(i-1, ".") || a.isOp(i-1, "::") {
+				continue
+			}
+			if t.kind == tWord && a.isExprWord(i) {
+				if operatorOrColumn(a.text(i)) && !a.isOp(i+1, "(") && !a.isOp(i+1, "[") {
+					// MOD, DIV, ESCAPE… are operators in one place and
+					// column names in another: count the column.
+					c.Sources = a.resolve(Table{Name: a.fold(i)}, sc, c.Sources)
+				}
 				continue
 			}
 			if a.is(i-1, "AS") && a.isCastAs(i-1) {
@@ -303,7 +311,14 @@ func (a *analyzer) implicitAlias(i int) bool {
 // resolve appends the source of the column reference t ("c", "x.c" or
 // "s.x.c" as read by name) to list. A reference whose lineage cannot be
 // told (a column of a function, of a renamed table, of a derived table
-// whose columns are unknown) makes the list unknown (colUnsure).
+// whose columns are unknown, a qualifier that names no relation in scope)
+// makes the list unknown (colUnsure).
+//
+// The analyser does not know which columns a table has, so an unqualified
+// name in a subquery may be a column of its own relations or of any
+// enclosing query's (SELECT (SELECT ssn FROM orders) FROM people reads
+// people.ssn when orders has no ssn): it is traced to every relation of
+// every enclosing scope as well. Over-attributed, never under-attributed.
 func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 	col := t.Name
 	if t.Schema != "" {
@@ -312,25 +327,43 @@ func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 			r = a.findOuter(t.Schema)
 		}
 		if r == nil {
-			return addSource(list, t.Schema+"."+col)
+			// Not a relation in scope: a table function's implicit name
+			// (unnest.unnest, json_each.value), a composite field, or a
+			// name the server refuses. Its lineage is not known.
+			a.colUnsure = true
+			return list
 		}
 		return a.fromRel(r, col, list)
 	}
-	rels := sc.rels
-	if len(rels) == 0 {
+	list = a.resolveIn(sc.rels, col, list)
+	for o := sc.parent; o != nil; o = o.parent {
+		if o != sc {
+			list = a.resolveIn(o.rels, col, list)
+		}
+	}
+	if sc.parent == nil && len(sc.rels) == 0 {
 		// A query without FROM reads the enclosing query's columns (a
 		// LATERAL or correlated subquery).
-		for o := a.outer; o != nil && len(rels) == 0; o = o.parent {
+		for o := a.outer; o != nil; o = o.parent {
 			if o != sc {
-				rels = o.rels
+				list = a.resolveIn(o.rels, col, list)
 			}
 		}
 	}
+	if len(list) == 0 {
+		list = addSource(list, col)
+	}
+	return list
+}
+
+// resolveIn appends the sources the unqualified column col may have in the
+// relations rels of one scope.
+func (a *analyzer) resolveIn(rels []rel, col string, list []string) []string {
 	switch len(rels) {
 	case 0:
-		return addSource(list, col)
+		return list
 	case 1:
-		return a.fromRel(&rels[0], col, list)
+		return a.fromRelMaybe(&rels[0], col, list)
 	}
 	// Any of the relations may hold the column: the bare name for the
 	// tables, and what each derived table returns under that name.
@@ -340,21 +373,32 @@ func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 		if !r.derived && !r.opaque {
 			continue
 		}
-		if r.unsure() {
+		list = a.fromRelMaybe(r, col, list)
+	}
+	return list
+}
+
+// fromRelMaybe appends the source of column col of r when r may have such
+// a column: a table always may; a derived table with known columns only
+// when it returns one under that name (or a star).
+func (a *analyzer) fromRelMaybe(r *rel, col string, list []string) []string {
+	if r.unsure() {
+		a.colUnsure = true
+		return list
+	}
+	if !r.derived {
+		return addSource(list, r.table.String()+"."+col)
+	}
+	for _, c := range r.cols {
+		switch {
+		case c.Star && c.StarTable != "":
+			list = addSource(list, c.StarTable+"."+col)
+		case c.Star:
 			a.colUnsure = true
 			return list
-		}
-		for _, c := range r.cols {
-			switch {
-			case c.Star && c.StarTable != "":
-				list = addSource(list, c.StarTable+"."+col)
-			case c.Star:
-				a.colUnsure = true
-				return list
-			case c.Name == col:
-				for _, s := range c.Sources {
-					list = addSource(list, s)
-				}
+		case c.Name == col:
+			for _, s := range c.Sources {
+				list = addSource(list, s)
 			}
 		}
 	}

@@ -185,6 +185,7 @@ func (a *analyzer) onConflict(i, hi int, listed bool, sc *scope, t Table) int {
 // returning reads a RETURNING list: a column of the written table (the
 // first relation of sc) returns what was stored in it.
 func (a *analyzer) returning(i, hi int, sc *scope) {
+	a.st.Returning = true
 	a.st.Columns = a.columns(i, hi, sc)
 	if len(sc.rels) > 0 {
 		a.st.Columns = a.returningStores(a.st.Columns, sc.rels[0].table)
@@ -201,7 +202,8 @@ func (a *analyzer) update(lo, hi int) {
 	for a.d == MySQL && a.isAny(i, "LOW_PRIORITY", "IGNORE") {
 		i++
 	}
-	sc := &scope{}
+	sc := a.dmlScope()
+	defer a.leaveScope(sc)
 	if a.d == MySQL {
 		i = a.tableList(i, hi, sc, true)
 		if len(sc.rels) > 1 {
@@ -283,7 +285,8 @@ func (a *analyzer) delete(lo, hi int) {
 	for a.d == MySQL && a.isAny(i, "LOW_PRIORITY", "QUICK", "IGNORE") {
 		i++
 	}
-	sc := &scope{}
+	sc := a.dmlScope()
+	defer a.leaveScope(sc)
 	if a.d == MySQL && !a.is(i, "FROM") {
 		// DELETE t1, t2 FROM refs
 		targets := i
@@ -363,7 +366,8 @@ func (a *analyzer) merge(lo, hi int) {
 		a.fail(reasonConstuct)
 		return
 	}
-	sc := &scope{}
+	sc := a.dmlScope()
+	defer a.leaveScope(sc)
 	i = a.tableRef(i+1, hi, sc, true)
 	if !a.is(i, "USING") {
 		a.fail(reasonConstuct)
@@ -457,3 +461,15 @@ func (a *analyzer) num(i int) *float64 {
 	}
 	return &v
 }
+
+// dmlScope opens the scope of an UPDATE, DELETE or MERGE: the subqueries
+// of its SET, WHERE and RETURNING clauses see its relations as an
+// enclosing query's (UPDATE people p SET note = (SELECT p.ssn)).
+func (a *analyzer) dmlScope() *scope {
+	sc := &scope{parent: a.outer}
+	a.outer = sc
+	return sc
+}
+
+// leaveScope closes a scope dmlScope opened.
+func (a *analyzer) leaveScope(sc *scope) { a.outer = sc.parent }

@@ -111,6 +111,23 @@ func exprWord(s string) bool {
 	return false
 }
 
+// operatorOrColumn reports whether the expression word s (see exprWord)
+// may also name a column in some dialect: mod, div, escape, array and
+// unknown are valid column names in one dialect and operators in another.
+func operatorOrColumn(s string) bool {
+	var buf [32]byte
+	b, ok := upperWord(s, &buf)
+	if !ok {
+		return false
+	}
+	switch string(b) {
+	case "ARRAY", "BINARY", "DIV", "ESCAPE", "ILIKE", "ISNULL", "MOD", "NOTNULL", "REGEXP", "RLIKE",
+		"SIMILAR", "SYMMETRIC", "UNKNOWN", "VARIADIC", "XOR":
+		return true
+	}
+	return false
+}
+
 // lexingWord reports whether s is one of lexingSettings.
 func lexingWord(s string) bool {
 	var buf [32]byte

@@ -39,6 +39,28 @@ func TestLineageNotHidden(t *testing.T) {
 		give string
 		want string
 	}{
+		// An unqualified name in a subquery may come from an enclosing
+		// query's relations: orders may have no ssn.
+		{pg, "SELECT (SELECT ssn FROM orders LIMIT 1) AS x FROM people", "x<orders.ssn,people.ssn>+"},
+		{my, "SELECT (SELECT ssn FROM orders LIMIT 1) AS x FROM people", "x<orders.ssn,people.ssn>+"},
+		{lt, "SELECT x FROM (SELECT (SELECT ssn FROM orders) AS x FROM people) d", "x<orders.ssn,people.ssn>+"},
+		{pg, "SELECT id FROM people WHERE id IN (SELECT ssn FROM orders)", "id<people.id>"},
+		{pg, "SELECT ARRAY(SELECT ssn FROM orders) FROM people", "<orders.ssn,people.ssn>+"},
+		{pg, "SELECT (SELECT o.total FROM orders o) FROM people", "<orders.total>+"},
+		// A qualifier that names no relation in scope: a table function's
+		// implicit name, or a mistake.
+		{pg, "SELECT unnest.unnest FROM people, unnest(ARRAY[people.ssn])", "?"},
+		{lt, "SELECT json_each.value FROM people, json_each(json_array(people.ssn))", "?"},
+		{pg, "SELECT nosuch.ssn FROM people", "?"},
+		// Two relations under one name (SQLite accepts it).
+		{lt, "SELECT p.ssn FROM orders p, people p", "?"},
+		{lt, "SELECT p.ssn FROM orders p, people P", "?"},
+		{lt, "SELECT p.id FROM people p", "id<people.id>"},
+		// Words that are operators in one dialect name columns in another.
+		{lt, "SELECT escape FROM people", "<people.escape>+"},
+		{pg, "SELECT mod AS m FROM people", "m<people.mod>+"},
+		{my, "SELECT `div` + 0 FROM people", "<people.div>+"},
+		{lt, "SELECT unknown, array FROM people", "<people.unknown>+ <people.array>+"},
 		// Column alias lists map onto the inner items by position.
 		{pg, "SELECT a, b FROM (SELECT email, ssn FROM people) AS s(a, b)", "a<people.email> b<people.ssn>"},
 		{pg, "SELECT s.ssn, a FROM (SELECT email, ssn FROM people) s(a)", "ssn<people.ssn> a<people.email>"},

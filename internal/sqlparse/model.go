@@ -237,6 +237,10 @@ type Store struct {
 	// empty, of every relation read), under its own name.
 	Star      bool
 	StarTable string
+	// Expr is true when the value is computed (a function, an operator, a
+	// subquery), not a column copied as it is: a strategy that keeps part
+	// of a value does not keep the same part of an expression over it.
+	Expr bool
 }
 
 // Statement is the analysis of one statement of a script.
@@ -319,6 +323,14 @@ type Statement struct {
 	// the analysis cannot tell: a query whose lineage is unknown (a
 	// function that may read any table, a user variable), a MERGE.
 	StoresUnknown bool
+	// Returning is true for an INSERT, UPDATE, DELETE, MERGE or REPLACE
+	// with a RETURNING list: it returns rows, even when Columns is nil
+	// because their lineage is unknown.
+	Returning bool
+	// IntoVariables is true for a MySQL SELECT … INTO @variable (or a
+	// routine's local variable): the values read land in session state,
+	// not in a result set.
+	IntoVariables bool
 	// IntoFile is true for SELECT … INTO OUTFILE / DUMPFILE, COPY … TO a
 	// file or program, and similar writes outside the database.
 	IntoFile bool

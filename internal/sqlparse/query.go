@@ -9,11 +9,34 @@ type scope struct {
 	parent *scope
 }
 
+// add adds r to the scope. Two relations under one name (FROM orders p,
+// people p, which SQLite accepts) make a reference through that name
+// ambiguous: both become opaque.
 func (sc *scope) add(r rel) {
 	if sc.rels == nil {
 		sc.rels = sc.buf[:0]
 	}
+	if n := r.name(); n != "" {
+		for k := range sc.rels {
+			if sc.rels[k].name() == n {
+				sc.rels[k].opaque = true
+				r.opaque = true
+			}
+		}
+	}
 	sc.rels = append(sc.rels, r)
+}
+
+// name is what a reference qualifies r's columns with: its alias, or a
+// table's own name.
+func (r *rel) name() string {
+	if r.alias != "" {
+		return r.alias
+	}
+	if !r.derived {
+		return r.table.Name
+	}
+	return ""
 }
 
 // rel is one relation of a FROM clause: a table, or a derived table (a
@@ -440,6 +463,8 @@ func (a *analyzer) into(i, hi int) int {
 		if a.isAny(i, "OUTFILE", "DUMPFILE") {
 			a.st.IntoFile = true
 			a.st.Effect = KindCopy
+		} else {
+			a.st.IntoVariables = true
 		}
 		j := a.expr(i, hi)
 		for a.is(j, "SET") && a.is(j-1, "CHARACTER") {

@@ -39,7 +39,7 @@ func (a *analyzer) store(lo, hi int, sc *scope, t Table, col string) {
 		a.st.StoresUnknown = true
 		return
 	}
-	a.addStore(Store{Table: t, Column: col, Sources: cols[0].Sources})
+	a.addStore(Store{Table: t, Column: col, Sources: cols[0].Sources, Expr: cols[0].Expr})
 }
 
 // readsNames reports whether [lo, hi) holds anything but literals,
@@ -83,7 +83,7 @@ func (a *analyzer) storeColumns(cols []Column, t Table, names []string) {
 		if names != nil {
 			col = names[k]
 		}
-		a.addStore(Store{Table: t, Column: col, Sources: c.Sources, Star: c.Star, StarTable: c.StarTable})
+		a.addStore(Store{Table: t, Column: col, Sources: c.Sources, Star: c.Star, StarTable: c.StarTable, Expr: c.Expr})
 	}
 }
 
@@ -96,7 +96,7 @@ func (a *analyzer) storeNamed(cols []Column, t Table) {
 	}
 	for k := range cols {
 		c := &cols[k]
-		a.addStore(Store{Table: t, Column: c.Name, Sources: c.Sources, Star: c.Star, StarTable: c.StarTable})
+		a.addStore(Store{Table: t, Column: c.Name, Sources: c.Sources, Star: c.Star, StarTable: c.StarTable, Expr: c.Expr})
 	}
 }
 

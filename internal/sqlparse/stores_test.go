@@ -52,11 +52,13 @@ func TestStores(t *testing.T) {
 		{my, "REPLACE INTO notes SELECT id, email FROM people", "notes.<people.id> notes.<people.email>"},
 		{pg, "WITH c AS (SELECT email FROM people) INSERT INTO notes (body) SELECT email FROM c", "notes.body<people.email>"},
 		// UPDATE … SET from columns, subqueries and FROM tables.
-		{pg, "UPDATE notes SET body = (SELECT email FROM people WHERE id = 1) WHERE id = 1", "notes.body<people.email>"},
+		// An unqualified name in a subquery may be the updated table's column.
+		{pg, "UPDATE notes SET body = (SELECT email FROM people WHERE id = 1) WHERE id = 1", "notes.body<people.email,notes.email>"},
+		{pg, "UPDATE notes n SET body = (SELECT n.ssn) WHERE id = 1", "notes.body<notes.ssn>"},
 		{pg, "UPDATE notes n SET body = p.email FROM people p WHERE p.id = n.id", "notes.body<people.email>"},
 		{my, "UPDATE notes n JOIN people p ON p.id = n.id SET n.body = p.ssn", "notes.body<people.ssn>"},
 		{lt, "UPDATE people SET name = email WHERE id = 1", "people.name<people.email>"},
-		{pg, "UPDATE notes SET (id, body) = (SELECT id, email FROM people WHERE id = 1) WHERE id = 1", "notes.<people.id,people.email>"},
+		{pg, "UPDATE notes SET (id, body) = (SELECT id, email FROM people WHERE id = 1) WHERE id = 1", "notes.<people.id,notes.id,people.email,notes.email>"},
 		// Upserts.
 		{pg, "INSERT INTO notes VALUES (1, 'a') ON CONFLICT (id) DO UPDATE SET body = (SELECT email FROM people LIMIT 1)", "notes.body<people.email>"},
 		{my, "INSERT INTO notes VALUES (1, 'a') ON DUPLICATE KEY UPDATE body = (SELECT email FROM people LIMIT 1)", "notes.body<people.email>"},
@@ -99,7 +101,7 @@ func TestStores(t *testing.T) {
 	}
 	// EXECUTE runs what PREPARE prepared in the same text: its stores.
 	s := sqlparse.Analyze(pg, "PREPARE p AS UPDATE notes SET body = (SELECT email FROM people LIMIT 1) WHERE id = 1; EXECUTE p")
-	if got := stores(&s.Statements[1]); got != "notes.body<people.email>" {
+	if got := stores(&s.Statements[1]); got != "notes.body<people.email,notes.email>" {
 		t.Errorf("EXECUTE p: stores %q", got)
 	}
 }
@@ -120,7 +122,7 @@ func TestReturningStores(t *testing.T) {
 		{pg, "INSERT INTO notes VALUES (1, 'x') RETURNING body", "body<notes.body>"},
 		{pg, "INSERT INTO notes SELECT id, email FROM people RETURNING *", "?"},
 		{pg, "INSERT INTO notes VALUES (1, 'x') RETURNING *", "*notes"},
-		{pg, "UPDATE notes SET body = (SELECT ssn FROM people WHERE id = 2) WHERE id = 1 RETURNING body", "body<notes.body,people.ssn>+"},
+		{pg, "UPDATE notes SET body = (SELECT ssn FROM people WHERE id = 2) WHERE id = 1 RETURNING body", "body<notes.body,people.ssn,notes.ssn>+"},
 		{pg, "UPDATE notes SET body = (SELECT ssn FROM people WHERE id = 2) WHERE id = 1 RETURNING id", "id<notes.id>"},
 		{pg, "UPDATE notes SET body = (SELECT ssn FROM people WHERE id = 2) WHERE id = 1 RETURNING *", "?"},
 		{pg, "UPDATE people SET id = id RETURNING *", "*people"},

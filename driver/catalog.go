@@ -1,0 +1,374 @@
+package driver
+
+import (
+	"context"
+	sqldriver "database/sql/driver"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+// Views: a view an administrator made earlier (CREATE VIEW contacts AS
+// SELECT email AS contact FROM people) returns people.email under another
+// name, and the text of the statement that reads it does not say so. For a
+// reader with a masking rule in force, the driver asks the catalog, through
+// the statement's own connection (so that the search path, the current
+// database and temporary views are the ones the statement sees), whether
+// each relation the statement reads is a view, and reads the view's
+// definition with the analyser: its columns are then traced to their base
+// columns. The answers are cached per relation name for the handle,
+// dropped whenever a DDL statement passes through it and after
+// catalogMaxAge. A view whose definition cannot be read (or a lookup that
+// fails) makes the statement's lineage unknown, and the masker's
+// Unattributed mode decides (by default: refused).
+
+// catalogMaxAge bounds how long a relation's answer is trusted: DDL run
+// outside this handle (another process, psql) is seen after at most this.
+const catalogMaxAge = time.Minute
+
+// maxViewDepth bounds the views over views followed.
+const maxViewDepth = 8
+
+// view is what the catalog says of one relation.
+type view struct {
+	at time.Time
+	// isView is false for a table (or a relation the catalog does not
+	// know): nothing to resolve.
+	isView bool
+	// opaque is true when the definition could not be traced.
+	opaque bool
+	// cols maps each traced column to its base sources; expr marks the
+	// computed ones. star lists the tables whose every column the view
+	// returns under its own name.
+	cols map[string]viewCol
+	star []string
+}
+
+type viewCol struct {
+	sources []string
+	expr    bool
+}
+
+// catalog caches what relations are, per handle.
+type catalog struct {
+	mu  sync.RWMutex
+	rel map[string]*view
+}
+
+// forget drops every cached answer.
+func (c *catalog) forget() {
+	c.mu.Lock()
+	c.rel = nil
+	c.mu.Unlock()
+}
+
+func (c *catalog) cached(key string, now time.Time) *view {
+	c.mu.RLock()
+	v := c.rel[key]
+	c.mu.RUnlock()
+	if v == nil || now.Sub(v.at) > catalogMaxAge {
+		return nil
+	}
+	return v
+}
+
+func (c *catalog) keep(key string, v *view) {
+	c.mu.Lock()
+	if c.rel == nil {
+		c.rel = make(map[string]*view)
+	}
+	if len(c.rel) >= 4096 {
+		clear(c.rel) // bounded; the next statements learn again
+	}
+	c.rel[key] = v
+	c.mu.Unlock()
+}
+
+// views returns the views among the relations s reads, keyed by the name
+// as the statement writes it. An error means the catalog could not be
+// read: the lineage is unknown.
+func (c *catalog) views(ctx context.Context, conn *catalogConn, d Dialect, s *sqlparse.Script) (map[string]*view, error) {
+	var out map[string]*view
+	now := time.Now()
+	for k := range s.Statements {
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			for _, t := range st.Reads {
+				if sqlparse.CopiesData(d, t) {
+					continue // refused for other reasons
+				}
+				v, err := c.lookup(ctx, conn, d, t, now, 0)
+				if err != nil {
+					return nil, err
+				}
+				if v.isView {
+					if out == nil {
+						out = make(map[string]*view)
+					}
+					out[t.String()] = v
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// lookup returns what t is, from the cache or the catalog.
+func (c *catalog) lookup(ctx context.Context, conn *catalogConn, d Dialect, t sqlparse.Table, now time.Time, depth int) (*view, error) {
+	key := t.String()
+	if v := c.cached(key, now); v != nil {
+		return v, nil
+	}
+	if depth > maxViewDepth {
+		return &view{at: now, isView: true, opaque: true}, nil
+	}
+	kind, def, err := conn.describe(ctx, d, t)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{at: now}
+	if kind == relView {
+		v.isView = true
+		c.define(ctx, conn, d, def, v, now, depth)
+	}
+	c.keep(key, v)
+	return v, nil
+}
+
+// define traces the columns of a view from its definition def.
+func (c *catalog) define(ctx context.Context, conn *catalogConn, d Dialect, def string, v *view, now time.Time, depth int) {
+	text := def
+	if d != SQLite {
+		// The definition is a query; read it as the definition of a view
+		// (its columns land under their output names).
+		text = "CREATE VIEW sqlvigil_view AS " + strings.TrimSuffix(strings.TrimSpace(def), ";")
+	}
+	s := sqlparse.Analyze(d, text)
+	if !s.Complete || len(s.Statements) != 1 || s.Statements[0].StoresUnknown || s.Statements[0].Kind != sqlparse.KindCreate {
+		v.opaque = true
+		return
+	}
+	st := &s.Statements[0]
+	// The base relations may be views themselves.
+	inner := map[string]*view{}
+	for _, r := range st.Reads {
+		b, err := c.lookup(ctx, conn, d, r, now, depth+1)
+		if err != nil || b.opaque {
+			v.opaque = true
+			return
+		}
+		if b.isView {
+			inner[r.String()] = b
+		}
+	}
+	v.cols = make(map[string]viewCol)
+	for _, store := range st.Stores {
+		if store.Star {
+			if store.StarTable == "" {
+				v.opaque = true
+				return
+			}
+			v.star = append(v.star, store.StarTable)
+			continue
+		}
+		srcs, expr, ok := resolveViews(inner, store.Sources)
+		if !ok {
+			v.opaque = true
+			return
+		}
+		col := strings.ToLower(store.Column)
+		vc := v.cols[col]
+		vc.sources = append(vc.sources, srcs...)
+		vc.expr = vc.expr || expr || store.Expr
+		v.cols[col] = vc
+	}
+	if len(v.star) > 0 && len(inner) > 0 {
+		v.opaque = true // a star over a view: not traced further
+	}
+}
+
+// resolveViews replaces every source read through a view of views by the
+// view's base sources. ok is false when a source goes through an opaque
+// view. A bare source ("contact", table unknown) keeps its name and gains
+// the sources of every view column of that name.
+func resolveViews(views map[string]*view, sources []string) (out []string, expr, ok bool) {
+	if len(views) == 0 {
+		return sources, false, true
+	}
+	for _, src := range sources {
+		dot := strings.LastIndexByte(src, '.')
+		col := strings.ToLower(src[dot+1:])
+		if dot < 0 {
+			out = append(out, src)
+			for _, v := range views {
+				s, e, k := v.column(col)
+				if !k {
+					return nil, false, false
+				}
+				out = append(out, s...)
+				expr = expr || e
+			}
+			continue
+		}
+		v := viewOf(views, src[:dot])
+		if v == nil {
+			out = append(out, src)
+			continue
+		}
+		s, e, k := v.column(col)
+		if !k {
+			return nil, false, false
+		}
+		out = append(out, s...)
+		expr = expr || e
+	}
+	return out, expr, true
+}
+
+// column returns the base sources of column col of v.
+func (v *view) column(col string) ([]string, bool, bool) {
+	if v.opaque {
+		return nil, false, false
+	}
+	if c, ok := v.cols[col]; ok {
+		return c.sources, c.expr, true
+	}
+	var out []string
+	for _, t := range v.star {
+		out = append(out, t+"."+col)
+	}
+	return out, false, true
+}
+
+// viewOf finds the view a source's table part names: "contacts",
+// "public.contacts", or an unqualified name for a qualified view.
+func viewOf(views map[string]*view, table string) *view {
+	if v, ok := views[table]; ok {
+		return v
+	}
+	for name, v := range views {
+		if i := strings.LastIndexByte(name, '.'); i >= 0 && strings.EqualFold(name[i+1:], table) {
+			return v
+		}
+		if i := strings.LastIndexByte(table, '.'); i >= 0 && strings.EqualFold(table[i+1:], name) {
+			return v
+		}
+		if strings.EqualFold(name, table) {
+			return v
+		}
+	}
+	return nil
+}
+
+// anyOpaque reports whether a view among views cannot be traced.
+func anyOpaque(views map[string]*view) bool {
+	for _, v := range views {
+		if v.opaque {
+			return true
+		}
+	}
+	return false
+}
+
+// Relation kinds, as the catalog answers.
+const (
+	relTable = iota
+	relView
+)
+
+// errCatalogName is returned for a relation name the catalog lookup does
+// not write into its query (only letters, digits, '_' and '$' are).
+var errCatalogName = errors.New("sqlvigil: relation name not looked up in the catalog")
+
+// catalogConn runs the catalog lookups on a driver connection.
+type catalogConn struct {
+	q sqldriver.QueryerContext
+}
+
+// describe asks the catalog what t is, and a view's definition.
+func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table) (int, string, error) {
+	if !plainName(t.Schema) || !plainName(t.Name) || t.Name == "" {
+		return 0, "", errCatalogName
+	}
+	var q string
+	switch d {
+	case PostgreSQL:
+		name := "quote_ident('" + t.Name + "')"
+		if t.Schema != "" {
+			name = "quote_ident('" + t.Schema + "') || '.' || " + name
+		}
+		// The system catalogs' views (pg_settings, information_schema)
+		// list names, types and settings, not table data; those that copy
+		// data are refused by name (sqlparse.CopiesData).
+		q = "SELECT CASE WHEN n.nspname IN ('pg_catalog', 'information_schema') THEN 'system' ELSE c.relkind::text END, " +
+			"CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END " +
+			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
+			"WHERE c.oid = pg_catalog.to_regclass(" + name + ")"
+	case MySQL:
+		schema := "DATABASE()"
+		if t.Schema != "" {
+			schema = "'" + t.Schema + "'"
+		}
+		q = "SELECT t.TABLE_TYPE, COALESCE(v.VIEW_DEFINITION, '') FROM information_schema.TABLES t " +
+			"LEFT JOIN information_schema.VIEWS v ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME " +
+			"WHERE t.TABLE_SCHEMA = " + schema + " AND t.TABLE_NAME = '" + t.Name + "'"
+	case SQLite:
+		switch strings.ToLower(t.Schema) {
+		case "":
+			q = "SELECT type, sql FROM sqlite_temp_master WHERE name = '" + t.Name + "' COLLATE NOCASE " +
+				"UNION ALL SELECT type, sql FROM sqlite_master WHERE name = '" + t.Name + "' COLLATE NOCASE"
+		case "temp":
+			q = "SELECT type, sql FROM sqlite_temp_master WHERE name = '" + t.Name + "' COLLATE NOCASE"
+		default:
+			q = "SELECT type, sql FROM \"" + t.Schema + "\".sqlite_master WHERE name = '" + t.Name + "' COLLATE NOCASE"
+		}
+	default:
+		return 0, "", errCatalogName
+	}
+	rows, err := c.q.QueryContext(ctx, q, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rows.Close()
+	dest := make([]sqldriver.Value, len(rows.Columns()))
+	if len(dest) != 2 {
+		return 0, "", errCatalogName
+	}
+	if err := rows.Next(dest); err != nil {
+		if err == io.EOF {
+			return relTable, "", nil // not a relation the catalog knows
+		}
+		return 0, "", err
+	}
+	kind, def := text(dest[0]), text(dest[1])
+	switch strings.ToLower(kind) {
+	case "v", "m", "view":
+		// MySQL's information_schema tables are SYSTEM VIEWs: in-memory
+		// tables of names and types, not views over table data.
+		return relView, def, nil
+	}
+	return relTable, "", nil
+}
+
+func text(v sqldriver.Value) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	}
+	return ""
+}
+
+func plainName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,190 @@
+package driver
+
+import (
+	"context"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/mask"
+)
+
+// Masking is data-flow control, decided before the statement runs. For a
+// reader with a masking rule in force, every value read from a table is
+// possibly masked (tainted). It may flow into result columns, which the
+// per-result-set plan masks, and into predicates, joins and ordering
+// (what a predicate lets a reader infer is a stated limit). Every other
+// sink refuses the statement before it reaches the database, so a refused
+// statement has no side effect:
+//
+//   - a stored row, unless the destination is masked by the same rule
+//     (and, for a computed value, with a strategy that keeps nothing);
+//   - a variable or a setting (MySQL SELECT … INTO @v, SET @v = (SELECT
+//     …), SET of a setting from a query);
+//   - a function that is not known to only compute a value (setval,
+//     pg_advisory_lock, set_config, a user's function): it may keep,
+//     publish or return anything;
+//   - a message or diagnostics area (MySQL SIGNAL, RESIGNAL, GET
+//     DIAGNOSTICS);
+//   - a result whose columns cannot all be traced, and a statement the
+//     analyser could not fully read (both follow the masker's
+//     Unattributed mode);
+//   - a system catalog that holds copies of data (planner statistics, raw
+//     pages, other sessions' statement texts; see sqlparse.CopiesData).
+//
+// The masker decides each judgement in its own terms (mask.FlowError); the
+// driver reports a refusal as a guard.BlockedError with rule
+// guard.RuleMaskCopy for stores and guard.RuleMaskFlow otherwise.
+//
+// What it cannot see: code that runs inside the server on the statement's
+// behalf (triggers, rules, and routines created earlier), and views whose
+// definitions the analysis of this text does not include.
+
+// flowCheck returns the refusal of a statement of the run whose values
+// could leave it by a sink the reader's rules do not cover, or nil. It
+// learns the views the statement reads first (run.views).
+func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun) *guard.BlockedError {
+	m := i.cfg.masker
+	s, id, unmask := run.script, run.id, run.verdict.Unmask
+	if m == nil || s == nil {
+		return nil
+	}
+	if changesSchema(s) {
+		i.cat.forget()
+	}
+	if m.RuleInForce(id, unmask) == "" {
+		return nil
+	}
+	if !s.Complete {
+		if fe := m.CheckUnknown(id, unmask, "carried by a statement the analyser could not fully read"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
+		}
+	}
+	if cs != nil && cs.parent != nil && cs.parent.CanQuery() {
+		views, err := i.cat.views(ctx, &catalogConn{q: cs.parent}, i.cfg.dialect, s)
+		if err != nil || anyOpaque(views) {
+			if fe := m.CheckUnknown(id, unmask, "read through a view whose definition cannot be traced"); fe != nil {
+				return flowBlocked(guard.RuleMaskFlow, fe)
+			}
+		}
+		run.views = views
+	}
+	for k := range s.Statements {
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			if be := i.statementFlow(st, id, unmask, run.views); be != nil {
+				return be
+			}
+		}
+	}
+	return nil
+}
+
+// changesSchema reports whether s may change what a relation is.
+func changesSchema(s *sqlparse.Script) bool {
+	for k := range s.Statements {
+		switch s.Statements[k].Kind {
+		case sqlparse.KindCreate, sqlparse.KindAlter, sqlparse.KindDrop, sqlparse.KindRename, sqlparse.KindUnknown,
+			sqlparse.KindAttach, sqlparse.KindImport, sqlparse.KindUse:
+			return true
+		}
+	}
+	return false
+}
+
+// statementFlow judges one statement of a script (or one an EXPLAIN or
+// PREPARE wraps).
+func (i *interceptor) statementFlow(st *sqlparse.Statement, id identity.Identity, unmask bool, views map[string]*view) *guard.BlockedError {
+	m := i.cfg.masker
+	d := i.cfg.dialect
+	for _, t := range st.Reads {
+		if sqlparse.CopiesData(d, t) {
+			if fe := m.CheckSink(id, unmask, "read from "+t.String()+", a catalog that holds copies of data"); fe != nil {
+				return flowBlocked(guard.RuleMaskFlow, fe)
+			}
+		}
+	}
+	if !st.Complete {
+		if fe := m.CheckUnknown(id, unmask, "carried by a statement the analyser could not fully read"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
+		}
+		return nil
+	}
+	// Stores come first: their refusal names the rule mask-copy.
+	if st.StoresUnknown {
+		if fe := m.CheckUnknown(id, unmask, "stored by a write whose values' origin cannot be told"); fe != nil {
+			return flowBlocked(guard.RuleMaskCopy, fe)
+		}
+	}
+	for j := range st.Stores {
+		s := maskStore(&st.Stores[j])
+		srcs, expr, ok := resolveViews(views, s.Sources)
+		if !ok {
+			return sinkBlocked(m, id, unmask, "stored from a view whose definition cannot be traced")
+		}
+		s.Sources, s.Expr = srcs, s.Expr || expr
+		if fe := m.CheckStore(id, unmask, s); fe != nil {
+			return flowBlocked(guard.RuleMaskCopy, fe)
+		}
+	}
+	if !tainted(d, st) {
+		return nil
+	}
+	if f := effectFunction(d, st); f != "" {
+		if fe := m.CheckUnknown(id, unmask, "passed to "+f+"(), which is not known to only compute a value"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
+		}
+	}
+	switch {
+	case st.IntoVariables:
+		return sinkBlocked(m, id, unmask, "stored in a variable (SELECT … INTO)")
+	case st.Kind == sqlparse.KindSet && len(st.Reads) > 0:
+		return sinkBlocked(m, id, unmask, "stored in a variable or setting (SET … = a query)")
+	case st.Kind == sqlparse.KindOther && d == MySQL:
+		return sinkBlocked(m, id, unmask, "carried into a message or the diagnostics area")
+	}
+	if returnsRows(st) != rowsNone && st.Columns == nil && (st.Returning || st.Kind == sqlparse.KindSelect) {
+		if fe := m.CheckUnknown(id, unmask, "returned in a result column whose origin cannot be told"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
+		}
+	}
+	return nil
+}
+
+// tainted reports whether a value of st may come from a table: it reads
+// one, or calls a function that may read one.
+func tainted(d Dialect, st *sqlparse.Statement) bool {
+	return len(st.Reads) > 0 || effectFunction(d, st) != ""
+}
+
+// effectFunction returns the first function st calls that is not known to
+// only compute a value from its arguments, or "".
+func effectFunction(d Dialect, st *sqlparse.Statement) string {
+	for _, f := range st.Functions {
+		if !sqlparse.ValueFunction(d, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+func sinkBlocked(m *mask.Masker, id identity.Identity, unmask bool, what string) *guard.BlockedError {
+	if fe := m.CheckSink(id, unmask, what); fe != nil {
+		return flowBlocked(guard.RuleMaskFlow, fe)
+	}
+	return nil
+}
+
+func maskStore(s *sqlparse.Store) mask.Store {
+	return mask.Store{
+		Table:     s.Table.String(),
+		Column:    s.Column,
+		Sources:   s.Sources,
+		Expr:      s.Expr,
+		Star:      s.Star,
+		StarTable: s.StarTable,
+	}
+}
+
+func flowBlocked(rule string, fe *mask.FlowError) *guard.BlockedError {
+	return &guard.BlockedError{Rule: rule, Reason: "a value masked by rule " + fe.Rule + " would be " + fe.Sink, Err: fe}
+}

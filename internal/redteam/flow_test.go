@@ -1,0 +1,283 @@
+package redteam_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// flowAttack tries to carry a masked value out of a statement by another
+// channel than a masked result column, then reads it back as a masked
+// reader would.
+type flowAttack struct {
+	name   string
+	family string // "" for every family
+	// before are run on the same connection first (errors ignored).
+	before []string
+	sql    string
+	// back are plain reads, run after sql on the same connection, that
+	// would show a value that leaked into state.
+	back []string
+	// blocked says that sql must be refused before it runs.
+	blocked bool
+	// probe, run on the raw database afterwards, reports a side effect of
+	// sql that must not have happened ("" when none did).
+	probe func(l *lab) string
+}
+
+func flowAttacks() []flowAttack {
+	return []flowAttack{
+		// 1. Unqualified names in subqueries: notes has no ssn, so the
+		// engine reads people.ssn.
+		{name: "subquery-outer-name", sql: "SELECT (SELECT ssn FROM notes LIMIT 1) AS x FROM people"},
+		{name: "subquery-outer-name-cte", sql: "WITH c AS (SELECT (SELECT ssn FROM notes LIMIT 1) AS x FROM people) SELECT x FROM c"},
+		{name: "subquery-outer-name-union", sql: "SELECT body FROM notes UNION ALL SELECT (SELECT ssn FROM notes LIMIT 1) FROM people"},
+		{name: "subquery-outer-name-case", sql: "SELECT CASE WHEN id > 0 THEN (SELECT ssn FROM notes LIMIT 1) END AS x FROM people"},
+		{name: "subquery-outer-name-derived", sql: "SELECT x FROM (SELECT (SELECT email FROM notes LIMIT 1) AS x FROM people) d"},
+		{name: "pg-subquery-outer-name-array", family: pg, sql: "SELECT ARRAY(SELECT ssn FROM notes LIMIT 1) FROM people"},
+		{name: "pg-subquery-outer-name-lateral", family: pg, sql: "SELECT x.v FROM people, LATERAL (SELECT (SELECT ssn FROM notes LIMIT 1) AS v) x"},
+		{name: "pg-returning-outer-name", family: pg, sql: "UPDATE people SET name = name WHERE id = 1 RETURNING (SELECT ssn FROM notes LIMIT 1) AS x"},
+		{name: "lite-returning-outer-name", family: lite, sql: "UPDATE people SET name = name WHERE id = 1 RETURNING (SELECT ssn FROM notes LIMIT 1) AS x"},
+		{name: "copy-outer-name", sql: "INSERT INTO notes (id, body) SELECT id + 100, (SELECT ssn FROM notes LIMIT 1) FROM people",
+			back: []string{"SELECT body FROM notes"}, blocked: true, probe: notesUnchanged},
+		{name: "update-outer-name", sql: "UPDATE notes SET body = (SELECT ssn FROM nums LIMIT 1) WHERE id = 1",
+			back: []string{"SELECT body FROM notes"}},
+
+		// 2. Relations the analyser could mis-scope.
+		{name: "pg-unnest-implicit-alias", family: pg, sql: "SELECT unnest.unnest FROM people, unnest(ARRAY[people.ssn])"},
+		{name: "pg-json-each-row", family: pg, sql: "SELECT * FROM people p, json_each_text(row_to_json(p))"},
+		{name: "pg-populate-record", family: pg, sql: "SELECT (jsonb_populate_record(NULL::people, to_jsonb(p))).ssn FROM people p"},
+		{name: "lite-json-each-implicit-alias", family: lite, sql: "SELECT json_each.value FROM people, json_each(json_array(people.ssn))"},
+		{name: "lite-json-tree-implicit-alias", family: lite, sql: "SELECT json_tree.value FROM people, json_tree(json_array(people.email))"},
+		{name: "lite-duplicate-alias", family: lite, sql: "SELECT p.ssn FROM notes p, people p"},
+		{name: "lite-duplicate-alias-case", family: lite, sql: "SELECT P.ssn FROM notes p, people P"},
+		{name: "operator-word-column", family: lite, sql: "SELECT escape FROM (SELECT ssn AS \"escape\" FROM people) s"},
+		{name: "pg-operator-word-column", family: pg, sql: "SELECT mod FROM (SELECT ssn AS mod FROM people) s"},
+
+		// 3. A computed value stored where the strategy keeps part of it
+		// (Email keeps what follows the last '@').
+		{name: "store-partial-email", family: pg, sql: "UPDATE people SET email = 'x@' || replace(email, '@', '.') WHERE id = 1",
+			back: []string{"SELECT email FROM people WHERE id = 1"}, blocked: true, probe: peopleUnchanged},
+		{name: "store-partial-email", family: lite, sql: "UPDATE people SET email = 'x@' || replace(email, '@', '.') WHERE id = 1",
+			back: []string{"SELECT email FROM people WHERE id = 1"}, blocked: true, probe: peopleUnchanged},
+		{name: "store-partial-email", family: my, sql: "UPDATE people SET email = concat('x@', replace(email, '@', '.')) WHERE id = 1",
+			back: []string{"SELECT email FROM people WHERE id = 1"}, blocked: true, probe: peopleUnchanged},
+		{name: "store-partial-card", sql: "UPDATE people SET card = substr(card, 1, 12) WHERE id = 1",
+			back: []string{"SELECT card FROM people WHERE id = 1"}, blocked: true, probe: peopleUnchanged},
+		{name: "pg-upsert-partial-email", family: pg, sql: "INSERT INTO people (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET email = 'x@' || replace(people.email, '@', '.')",
+			back: []string{"SELECT email FROM people WHERE id = 1"}, blocked: true, probe: peopleUnchanged},
+		{name: "my-upsert-partial-email", family: my, sql: "INSERT INTO people (id, name) VALUES (1, 'x') ON DUPLICATE KEY UPDATE email = concat('x@', replace(email, '@', '.'))",
+			back: []string{"SELECT email FROM people WHERE id = 1"}, blocked: true, probe: peopleUnchanged},
+		{name: "store-partial-email-rolled-back", family: pg, before: []string{"BEGIN"},
+			sql:  "UPDATE people SET email = 'x@' || replace(email, '@', '.') WHERE id = 1",
+			back: []string{"SELECT email FROM people WHERE id = 1", "ROLLBACK"}, blocked: true, probe: peopleUnchanged},
+
+		// 4. Server state.
+		{name: "pg-setval", family: pg, before: []string{"CREATE SEQUENCE IF NOT EXISTS leak_seq"},
+			sql:  "SELECT setval('leak_seq', replace(ssn, '-', '')::bigint) FROM people WHERE id = 1",
+			back: []string{"SELECT last_value FROM leak_seq"}, blocked: true, probe: seqUnchanged},
+		{name: "pg-advisory-lock", family: pg, sql: "SELECT pg_advisory_lock(replace(ssn, '-', '')::bigint) FROM people WHERE id = 1",
+			back: []string{"SELECT objid FROM pg_locks WHERE locktype = 'advisory'"}, blocked: true, probe: noAdvisoryLock},
+		{name: "pg-advisory-lock-in-where", family: pg, sql: "SELECT id FROM people WHERE pg_try_advisory_lock(replace(ssn, '-', '')::bigint)",
+			blocked: true, probe: noAdvisoryLock},
+		{name: "pg-set-config", family: pg, sql: "SELECT set_config('leak.v', ssn, false) FROM people WHERE id = 1",
+			back: []string{"SELECT current_setting('leak.v')", "SHOW leak.v"}, blocked: true},
+		{name: "my-select-into-variable", family: my, sql: "SELECT ssn INTO @v FROM people WHERE id = 1",
+			back: []string{"SELECT VARIABLE_VALUE FROM information_schema.USER_VARIABLES", "SELECT @v"}, blocked: true},
+		{name: "my-set-variable", family: my, sql: "SET @v = (SELECT ssn FROM people WHERE id = 1)",
+			back: []string{"SELECT VARIABLE_VALUE FROM information_schema.USER_VARIABLES"}, blocked: true},
+		{name: "my-set-session-variable", family: my, sql: "SET @@session.sql_select_limit = (SELECT length(ssn) FROM people WHERE id = 1)",
+			blocked: true},
+		{name: "my-signal", family: my, before: []string{"SET @v = (SELECT ssn FROM people WHERE id = 1)"},
+			sql: "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = @v"},
+
+		// 5. Catalogs that hold copies of data.
+		{name: "pg-stats", family: pg, before: []string{"ANALYZE people"},
+			sql: "SELECT most_common_vals::text, histogram_bounds::text FROM pg_stats WHERE tablename = 'people'", blocked: true},
+		{name: "pg-stat-activity", family: pg, sql: "SELECT query FROM pg_stat_activity", blocked: true},
+		{name: "my-column-stats", family: my, before: []string{"ANALYZE TABLE people PERSISTENT FOR ALL"},
+			sql: "SELECT min_value, max_value FROM mysql.column_stats", blocked: true},
+		{name: "my-processlist", family: my, sql: "SELECT info FROM information_schema.PROCESSLIST", blocked: true},
+		{name: "my-statement-history", family: my, sql: "SELECT SQL_TEXT FROM performance_schema.events_statements_history", blocked: true},
+		{name: "lite-stat4", family: lite, before: []string{"CREATE INDEX IF NOT EXISTS people_ssn ON people (ssn)", "ANALYZE"},
+			sql: "SELECT sample FROM sqlite_stat4", blocked: true},
+		{name: "lite-dbpage", family: lite, sql: "SELECT data FROM sqlite_dbpage", blocked: true},
+
+		// 8. A view an administrator made earlier (contacts: SELECT id,
+		// email AS contact FROM people), and views over it.
+		{name: "view", sql: "SELECT contact FROM contacts"},
+		{name: "view-star", sql: "SELECT * FROM contacts"},
+		{name: "view-alias", sql: "SELECT c.contact AS x FROM contacts c"},
+		{name: "view-expression", sql: "SELECT lower(contact) FROM contacts"},
+		{name: "view-subquery", sql: "SELECT (SELECT contact FROM contacts WHERE contacts.id = notes.id) FROM notes"},
+		{name: "view-over-view", sql: "SELECT c2 FROM contacts2"},
+		{name: "view-copy", sql: "INSERT INTO notes (id, body) SELECT id + 200, contact FROM contacts",
+			back: []string{"SELECT body FROM notes"}, blocked: true, probe: notesUnchanged},
+
+		// 6. Stacked scripts whose first statement returns rows the
+		// analysis cannot trace.
+		{name: "pg-stacked-returning-function", family: pg,
+			sql: "UPDATE people SET name = name WHERE id = 1 RETURNING (SELECT s FROM people_fn() LIMIT 1); SELECT 1 AS id"},
+		{name: "my-stacked-into", family: my, sql: "SELECT ssn INTO @w FROM people WHERE id = 1; SELECT @w AS id"},
+	}
+}
+
+// TestMaskedValueFlow: no seeded value leaves a statement by any channel,
+// for a user and for a read-only agent; the statements that would store it
+// in state are refused before they run (their side effect did not happen).
+func TestMaskedValueFlow(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			l.exec(t, "UPDATE people SET ssn = ssn")
+			for _, a := range flowAttacks() {
+				if a.family != "" && a.family != b.family {
+					continue
+				}
+				for _, who := range []identity.Identity{dev, bot} {
+					t.Run(a.name+"/"+who.Subject, func(t *testing.T) {
+						l.flow(t, a, who)
+					})
+				}
+			}
+			l.noLeakInTrail(t)
+		})
+	}
+}
+
+func (l *lab) flow(t *testing.T, a flowAttack, who identity.Identity) {
+	ctx := as(who)
+	c, err := l.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, q := range a.before {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			t.Logf("step %q: %v", q, err)
+		}
+	}
+	m := l.mark()
+	got, err := readConn(ctx, c, a.sql)
+	check := func(what, s string) {
+		if x := leaked(s); x != "" {
+			t.Errorf("%s: masked value %q in clear: %.300s", what, x, s)
+		}
+	}
+	check("rows", got)
+	check("error", errorText(err))
+	if a.blocked {
+		if !errors.Is(err, guard.ErrBlocked) {
+			t.Errorf("got %v, want a refusal before the statement runs", err)
+		} else {
+			l.oneRecord(t, m)
+		}
+	}
+	if testing.Verbose() {
+		t.Logf("err=%v rows=%.200s", err, got)
+	}
+	for _, q := range a.back {
+		got, err := readConn(ctx, c, q)
+		check("read back "+q, got)
+		check("read back error "+q, errorText(err))
+		// A plain user reads what the attacker may have stored.
+		got, err = readConn(as(dev), c, q)
+		check("user reads back "+q, got)
+		check("user reads back error "+q, errorText(err))
+	}
+	if a.probe != nil {
+		if s := a.probe(l); s != "" {
+			t.Errorf("the refused statement had a side effect: %s", s)
+		}
+	}
+}
+
+func rawString(l *lab, q string) string {
+	var s sql.NullString
+	if err := l.raw.QueryRowContext(context.Background(), q).Scan(&s); err != nil {
+		return "error: " + err.Error()
+	}
+	return s.String
+}
+
+func peopleUnchanged(l *lab) string {
+	if got := rawString(l, "SELECT email FROM people WHERE id = 1"); got != people[0].email {
+		return "people.email of id 1 is now " + got
+	}
+	if got := rawString(l, "SELECT card FROM people WHERE id = 1"); got != people[0].card {
+		return "people.card of id 1 is now " + got
+	}
+	return ""
+}
+
+func notesUnchanged(l *lab) string {
+	if got := rawString(l, "SELECT count(*) FROM notes"); got != "1" {
+		return "notes holds " + got + " rows"
+	}
+	return ""
+}
+
+func seqUnchanged(l *lab) string {
+	if got := rawString(l, "SELECT last_value FROM leak_seq"); got != "1" {
+		return "leak_seq is at " + got
+	}
+	return ""
+}
+
+func noAdvisoryLock(l *lab) string {
+	if got := rawString(l, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid > 1000000"); got != "0" {
+		return got + " advisory locks held"
+	}
+	return ""
+}
+
+// TestFlowBenign: what a masked reader ordinarily sends still runs: reads
+// of unmasked columns, catalogs of names and types, a view (masked, not
+// refused), subqueries and aggregates over unmasked data.
+func TestFlowBenign(t *testing.T) {
+	common := []string{
+		"SELECT id, name FROM people",
+		"SELECT count(*) FROM notes",
+		"SELECT id, contact FROM contacts",
+		"SELECT c2 FROM contacts2",
+		"SELECT n.body, (SELECT count(*) FROM people p WHERE p.id = n.id) FROM notes n",
+		"SELECT body FROM notes WHERE id IN (SELECT id FROM people WHERE email LIKE '%example%')",
+		"SELECT 1",
+	}
+	byFamily := map[string][]string{
+		pg: {
+			"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'people'",
+			"SELECT name, setting FROM pg_settings WHERE name = 'search_path'",
+			"SELECT relname FROM pg_class WHERE relkind = 'r' LIMIT 5",
+		},
+		my: {
+			"SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_NAME = 'people'",
+			"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+		},
+		lite: {
+			"SELECT name, sql FROM sqlite_master WHERE type = 'table'",
+		},
+	}
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			for _, q := range append(common, byFamily[b.family]...) {
+				for _, who := range []identity.Identity{dev, bot} {
+					got, err := l.read(t, who, q)
+					if err != nil {
+						t.Errorf("%s as %s: %v", q, who.Subject, err)
+					}
+					if x := leaked(got); x != "" {
+						t.Errorf("%s as %s: masked value %q in clear", q, who.Subject, x)
+					}
+				}
+			}
+		})
+	}
+}
