@@ -73,8 +73,11 @@ func returnsRows(st *sqlparse.Statement) rowsKind {
 		}
 		return rowsSome
 	case sqlparse.KindInsert, sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindMerge, sqlparse.KindReplace:
-		if st.Columns != nil {
-			return rowsSome // RETURNING
+		if st.Columns != nil || st.Returning {
+			// RETURNING, traced or not: an untraced list still returns a
+			// result set, and the next statement's must not be taken for
+			// it.
+			return rowsSome
 		}
 		return rowsNone
 	case sqlparse.KindCreate, sqlparse.KindAlter, sqlparse.KindDrop, sqlparse.KindTruncate,

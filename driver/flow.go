@@ -126,20 +126,19 @@ func (i *interceptor) statementFlow(st *sqlparse.Statement, id identity.Identity
 			return flowBlocked(guard.RuleMaskCopy, fe)
 		}
 	}
-	if !tainted(d, st) {
-		return nil
-	}
-	if f := effectFunction(d, st); f != "" {
-		if fe := m.CheckUnknown(id, unmask, "passed to "+f+"(), which is not known to only compute a value"); fe != nil {
-			return flowBlocked(guard.RuleMaskFlow, fe)
+	// A function neither known to only compute a value nor known to read
+	// no table (a user's function, an unlisted built-in) may read any
+	// table, keep what it is given, or do anything else.
+	for _, f := range st.Functions {
+		if !sqlparse.ValueFunction(d, f) && !sqlparse.StoredValueFunction(d, f) {
+			if fe := m.CheckUnknown(id, unmask, "passed to or returned by "+f+"(), a function not known to only compute a value"); fe != nil {
+				return flowBlocked(guard.RuleMaskFlow, fe)
+			}
 		}
 	}
-	switch {
-	case st.IntoVariables:
-		return sinkBlocked(m, id, unmask, "stored in a variable (SELECT … INTO)")
-	case st.Kind == sqlparse.KindSet && len(st.Reads) > 0:
-		return sinkBlocked(m, id, unmask, "stored in a variable or setting (SET … = a query)")
-	case st.Kind == sqlparse.KindOther && d == MySQL:
+	if st.Kind == sqlparse.KindOther && d == MySQL {
+		// SIGNAL, RESIGNAL, GET DIAGNOSTICS: a message or the diagnostics
+		// area, filled from variables or read back.
 		return sinkBlocked(m, id, unmask, "carried into a message or the diagnostics area")
 	}
 	if returnsRows(st) != rowsNone && st.Columns == nil && (st.Returning || st.Kind == sqlparse.KindSelect) {
@@ -147,24 +146,25 @@ func (i *interceptor) statementFlow(st *sqlparse.Statement, id identity.Identity
 			return flowBlocked(guard.RuleMaskFlow, fe)
 		}
 	}
-	return nil
-}
-
-// tainted reports whether a value of st may come from a table: it reads
-// one, or calls a function that may read one.
-func tainted(d Dialect, st *sqlparse.Statement) bool {
-	return len(st.Reads) > 0 || effectFunction(d, st) != ""
-}
-
-// effectFunction returns the first function st calls that is not known to
-// only compute a value from its arguments, or "".
-func effectFunction(d Dialect, st *sqlparse.Statement) string {
-	for _, f := range st.Functions {
+	if len(st.Reads) == 0 {
+		return nil // nothing read from a table: nothing to carry
+	}
+	// A value read may reach a function with effects through its
+	// arguments: setval('s', length(ssn)) keeps it in a sequence.
+	for _, f := range st.FunctionsOverNames {
 		if !sqlparse.ValueFunction(d, f) {
-			return f
+			if be := sinkBlocked(m, id, unmask, "passed to "+f+"(), which keeps or publishes what it is given"); be != nil {
+				return be
+			}
 		}
 	}
-	return ""
+	switch {
+	case st.IntoVariables:
+		return sinkBlocked(m, id, unmask, "stored in a variable (SELECT … INTO)")
+	case st.Kind == sqlparse.KindSet:
+		return sinkBlocked(m, id, unmask, "stored in a variable or setting (SET … = a query)")
+	}
+	return nil
 }
 
 func sinkBlocked(m *mask.Masker, id identity.Identity, unmask bool, what string) *guard.BlockedError {

@@ -64,8 +64,9 @@ type Store struct {
 // CheckStore judges one stored value for the writer id: it returns a
 // [*FlowError] when a value masked for the writer would land where it is
 // read in clear, or where a later read would see part of it. A value may
-// land only in a column the same rule masks; a computed value only in one
-// whose strategy keeps nothing of it (Redact, Null, Fixed, Tokenize): a
+// land only in a column the same rule masks; a computed value (or one of
+// several columns) only in one whose strategy keeps nothing of it (Redact,
+// Null, Fixed, Tokenize): a
 // strategy that keeps part of a value (Email keeps what follows the last
 // '@') shows that part of whatever was stored
 // (UPDATE people SET email = 'x@' || replace(email, '@', '.')).
@@ -100,7 +101,7 @@ func (m *Masker) CheckStore(id identity.Identity, unmask bool, s Store) *FlowErr
 		if d == nil {
 			return &FlowError{Rule: r.Name, Sink: "stored in " + to + ", which the rule does not mask"}
 		}
-		if (s.Expr || len(s.Sources) > 1 || !sameColumn(s.Sources, s.Column)) && !wholeValue(d.Strategy) {
+		if (s.Expr || len(s.Sources) > 1) && !wholeValue(d.Strategy) {
 			return &FlowError{Rule: r.Name, Sink: "stored, computed, in " + to + ", whose strategy shows part of what is stored"}
 		}
 	}
@@ -157,14 +158,4 @@ func ruleIn(list []*rule, r *rule) *rule {
 		}
 	}
 	return nil
-}
-
-// sameColumn reports whether the only source is the destination column
-// itself under its own name (SET email = email): the value is unchanged.
-func sameColumn(sources []string, col string) bool {
-	if len(sources) != 1 || col == "" {
-		return false
-	}
-	s := sources[0]
-	return strings.EqualFold(s[strings.LastIndexByte(s, '.')+1:], col)
 }

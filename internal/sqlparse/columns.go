@@ -199,7 +199,7 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 			if a.isOp(next, "(") {
 				if a.toks[next-1].kind == tWord && !a.isNotFunc(next-1) {
 					a.funcName(next - 1)
-					if !valueFunction(a.d, ref) && !(a.storing && storedValueFunction(a.d, ref)) {
+					if !valueFunction(a.d, ref) && !storedValueFunction(a.d, ref) {
 						ok = false // a user's function may read any table
 					}
 				} else if a.toks[next-1].kind == tQIdent {

@@ -139,3 +139,26 @@ func TestLineageNotHidden(t *testing.T) {
 		}
 	}
 }
+
+// TestFunctionsOverNames: a function is listed when an argument may carry
+// a value read from a table, and not when it receives only literals.
+func TestFunctionsOverNames(t *testing.T) {
+	tests := []struct {
+		d    sqlparse.Dialect
+		give string
+		want string
+	}{
+		{pg, "SELECT nextval('s')", ""},
+		{pg, "SELECT setval('s', length(ssn)) FROM people", "setval,length"},
+		{pg, "SELECT id FROM notes WHERE pg_try_advisory_lock((SELECT length(ssn) FROM people LIMIT 1))", "pg_try_advisory_lock,length"},
+		{pg, "SELECT pg_advisory_lock(42), pg_sleep($1)", ""},
+		{my, "SELECT GET_LOCK(concat('k', email), 0) FROM people", "get_lock,concat"},
+		{pg, "WITH d AS (DELETE FROM notes RETURNING set_config('x', body, false)) SELECT 1", "set_config"},
+	}
+	for _, tt := range tests {
+		s := sqlparse.Analyze(tt.d, tt.give)
+		if got := strings.Join(s.Statements[0].FunctionsOverNames, ","); got != tt.want {
+			t.Errorf("%s %q: %q, want %q", tt.d, tt.give, got, tt.want)
+		}
+	}
+}

@@ -289,6 +289,12 @@ type Statement struct {
 	// Functions are the functions called, lowercase, schema-qualified when
 	// the text qualifies them.
 	Functions []string
+	// FunctionsOverNames are the functions of Functions called with an
+	// argument that is more than literals and placeholders: a column, a
+	// variable, a subquery, a keyword. A value read from a table may reach
+	// them (setval('s', length(ssn)) stores it in a sequence;
+	// nextval('s') receives nothing read).
+	FunctionsOverNames []string
 	// Where describes the WHERE clause of an UPDATE or DELETE statement
 	// itself; for the UPDATE and DELETE it runs in data-modifying CTEs,
 	// under EXPLAIN ANALYZE or as a prepared statement, see Restriction.

@@ -248,6 +248,11 @@ func (a *analyzer) funcName(i int) {
 		a.st.LexingSetting = true
 	}
 	a.function(s)
+	if a.isOp(i+1, "(") {
+		if m := int(a.toks[i+1].m); m > i+1 && a.readsNames(i+2, m) {
+			a.st.FunctionsOverNames = addSource(a.st.FunctionsOverNames, s)
+		}
+	}
 }
 
 // stripSpaceQuotes removes spaces and identifier quotes from a qualified

@@ -373,6 +373,9 @@ func (a *analyzer) cteDML(lo, hi int) {
 	for _, f := range tmp.Functions {
 		a.function(f)
 	}
+	for _, f := range tmp.FunctionsOverNames {
+		outer.FunctionsOverNames = addSource(outer.FunctionsOverNames, f)
+	}
 	if severity(tmp.Effect) > severity(a.cteEffect) {
 		a.cteEffect = tmp.Effect
 	}

@@ -19,6 +19,20 @@ func storedValueFunction(d Dialect, ref Table) bool {
 	return false
 }
 
+// StoredValueFunction reports whether name, as the analyser reports a
+// function, is one that reads no column of any table although it is not a
+// pure value: it advances a sequence or draws an identifier (nextval,
+// gen_random_uuid). Its result carries nothing read from a table.
+func StoredValueFunction(d Dialect, name string) bool {
+	var ref Table
+	if i := lastDot(name); i >= 0 {
+		ref.Schema, ref.Name = name[:i], name[i+1:]
+	} else {
+		ref.Name = name
+	}
+	return storedValueFunction(d, ref)
+}
+
 // store records the value [lo, hi) stored in column col ("" when not named)
 // of t, read in scope sc.
 func (a *analyzer) store(lo, hi int, sc *scope, t Table, col string) {
