@@ -46,6 +46,9 @@ type view struct {
 	// returns under its own name.
 	cols map[string]viewCol
 	star []string
+	// columns are a table's columns, learned when a whole-row reference
+	// needs them (nil until then, or when the catalog does not say).
+	columns []string
 }
 
 type viewCol struct {
@@ -104,7 +107,12 @@ func (c *catalog) views(ctx context.Context, conn *catalogConn, d Dialect, s *sq
 				if err != nil {
 					return nil, err
 				}
-				if v.isView {
+				if !v.isView && v.columns == nil && wholeRowOf(st, t) {
+					if v, err = c.learnColumns(ctx, conn, d, t, v); err != nil {
+						return nil, err
+					}
+				}
+				if v.isView || v.columns != nil {
 					if out == nil {
 						out = make(map[string]*view)
 					}
@@ -114,6 +122,42 @@ func (c *catalog) views(ctx context.Context, conn *catalogConn, d Dialect, s *sq
 		}
 	}
 	return out, nil
+}
+
+// wholeRowOf reports whether st reads every column of t in one value
+// ("t.*" as a source: SELECT row_to_json(p) FROM people p).
+func wholeRowOf(st *sqlparse.Statement, t sqlparse.Table) bool {
+	want := t.String() + ".*"
+	for k := range st.Columns {
+		for _, s := range st.Columns[k].Sources {
+			if s == want {
+				return true
+			}
+		}
+	}
+	for k := range st.Stores {
+		for _, s := range st.Stores[k].Sources {
+			if s == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// learnColumns asks the catalog for the columns of table t, and keeps a
+// copy of v that holds them.
+func (c *catalog) learnColumns(ctx context.Context, conn *catalogConn, d Dialect, t sqlparse.Table, v *view) (*view, error) {
+	cols, err := conn.columns(ctx, d, t)
+	if err != nil || len(cols) == 0 {
+		// Not known: the masker reads t.* as any column of t, which
+		// masks more than needed and never less.
+		return v, nil
+	}
+	nv := *v
+	nv.columns = cols
+	c.keep(t.String(), &nv)
+	return &nv, nil
 }
 
 // lookup returns what t is, from the cache or the catalog.
@@ -218,6 +262,15 @@ func resolveViews(views map[string]*view, sources []string) (out []string, expr,
 			out = append(out, src)
 			continue
 		}
+		if col == "*" {
+			s, k := v.wholeRow(src[:dot])
+			if !k {
+				return nil, false, false
+			}
+			out = append(out, s...)
+			expr = true
+			continue
+		}
 		s, e, k := v.column(col)
 		if !k {
 			return nil, false, false
@@ -241,6 +294,29 @@ func (v *view) column(col string) ([]string, bool, bool) {
 		out = append(out, t+"."+col)
 	}
 	return out, false, true
+}
+
+// wholeRow returns the sources of every column of relation name: a
+// table's own columns, or every base source of a view.
+func (v *view) wholeRow(name string) ([]string, bool) {
+	if !v.isView {
+		out := make([]string, 0, len(v.columns))
+		for _, c := range v.columns {
+			out = append(out, name+"."+c)
+		}
+		return out, true
+	}
+	if v.opaque {
+		return nil, false
+	}
+	var out []string
+	for _, c := range v.cols {
+		out = append(out, c.sources...)
+	}
+	for _, t := range v.star {
+		out = append(out, t+".*")
+	}
+	return out, true
 }
 
 // viewOf finds the view a source's table part names: "contacts",
@@ -351,6 +427,58 @@ func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table)
 		return relView, def, nil
 	}
 	return relTable, "", nil
+}
+
+// columns asks the catalog for the columns of table t, in order; none
+// when it does not know t.
+func (c *catalogConn) columns(ctx context.Context, d Dialect, t sqlparse.Table) ([]string, error) {
+	if !plainName(t.Schema) || !plainName(t.Name) || t.Name == "" {
+		return nil, errCatalogName
+	}
+	var q string
+	switch d {
+	case PostgreSQL:
+		name := "quote_ident('" + t.Name + "')"
+		if t.Schema != "" {
+			name = "quote_ident('" + t.Schema + "') || '.' || " + name
+		}
+		q = "SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass(" + name + ") " +
+			"AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+	case MySQL:
+		schema := "DATABASE()"
+		if t.Schema != "" {
+			schema = "'" + t.Schema + "'"
+		}
+		q = "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
+			" AND TABLE_NAME = '" + t.Name + "' ORDER BY ORDINAL_POSITION"
+	case SQLite:
+		if t.Schema != "" {
+			q = "SELECT name FROM pragma_table_xinfo('" + t.Name + "', '" + t.Schema + "')"
+		} else {
+			q = "SELECT name FROM pragma_table_xinfo('" + t.Name + "')"
+		}
+	default:
+		return nil, errCatalogName
+	}
+	rows, err := c.q.QueryContext(ctx, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if len(rows.Columns()) != 1 {
+		return nil, errCatalogName
+	}
+	var out []string
+	dest := make([]sqldriver.Value, 1)
+	for {
+		if err := rows.Next(dest); err != nil {
+			if err == io.EOF {
+				return out, nil
+			}
+			return nil, err
+		}
+		out = append(out, strings.ToLower(text(dest[0])))
+	}
 }
 
 func text(v sqldriver.Value) string {

@@ -250,9 +250,17 @@ func (r *rule) matchName(name string, scoped bool) bool {
 
 // matchSource reports whether a lowercase source "table.column",
 // "schema.table.column" or "column" is selected.
+//
+// A whole row, "table.*" (SELECT row_to_json(p) FROM people p), may hold
+// any column of the table: every name selector, and every table-scoped
+// selector of that table, selects it. The driver replaces it by the
+// table's real columns where it can read the catalog.
 func (r *rule) matchSource(src string) bool {
 	i := strings.LastIndexByte(src, '.')
 	col := src[i+1:]
+	if col == "*" {
+		return r.matchWholeRow(src[:max(i, 0)])
+	}
 	if r.matchName(col, i < 0) {
 		return true
 	}
@@ -269,6 +277,24 @@ func (r *rule) matchSource(src string) bool {
 		}
 		// A source without a schema may be in any schema: match.
 		if s.schema.pat == "" || schema == "" || s.schema.match(schema) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchWholeRow reports whether a column of table (possibly
+// schema-qualified) may be selected by the rule.
+func (r *rule) matchWholeRow(table string) bool {
+	if len(r.names) > 0 || r.NamePattern != nil {
+		return true
+	}
+	schema := ""
+	if j := strings.LastIndexByte(table, '.'); j >= 0 {
+		schema, table = table[:j], table[j+1:]
+	}
+	for _, s := range r.scoped {
+		if s.table.match(table) && (s.schema.pat == "" || schema == "" || s.schema.match(schema)) {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -120,6 +121,12 @@ func flowAttacks() []flowAttack {
 		{name: "view-subquery", sql: "SELECT (SELECT contact FROM contacts WHERE contacts.id = notes.id) FROM notes"},
 		{name: "view-over-view", sql: "SELECT c2 FROM contacts2"},
 		{name: "view-copy", sql: "INSERT INTO notes (id, body) SELECT id + 200, contact FROM contacts",
+			back: []string{"SELECT body FROM notes"}, blocked: true, probe: notesUnchanged},
+
+		// Whole rows, expanded through the catalog.
+		{name: "pg-whole-row-view", family: pg, sql: "SELECT json_agg(c) FROM contacts c"},
+		{name: "pg-whole-row-derived", family: pg, sql: "SELECT row_to_json(d) FROM (SELECT email AS x FROM people) d"},
+		{name: "pg-whole-row-copy", family: pg, sql: "INSERT INTO notes (id, body) SELECT id + 300, row_to_json(p)::text FROM people p",
 			back: []string{"SELECT body FROM notes"}, blocked: true, probe: notesUnchanged},
 
 		// 6. Stacked scripts whose first statement returns rows the
@@ -271,6 +278,16 @@ func TestFlowBenign(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			l := newLab(t, b)
+			if b.family == pg {
+				// A whole row of a table with no masked column is read in
+				// clear: the catalog says which columns it has.
+				for _, q := range []string{"SELECT row_to_json(n) FROM notes n", "SELECT json_agg(n) FROM notes n"} {
+					got, err := l.read(t, dev, q)
+					if err != nil || !strings.Contains(got, "nothing to see") {
+						t.Errorf("%s: got %q (%v), want the note in clear", q, got, err)
+					}
+				}
+			}
 			for _, q := range append(common, byFamily[b.family]...) {
 				for _, who := range []identity.Identity{dev, bot} {
 					got, err := l.read(t, who, q)

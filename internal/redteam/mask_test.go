@@ -115,14 +115,16 @@ func leakAttacks() []leak {
 		{name: "lite-cte-column-aliases", family: lite, sql: "WITH c(a, b) AS (SELECT email, ssn FROM people) SELECT a, b FROM c"},
 		{name: "pg-lateral-outer-alias", family: pg, sql: "SELECT t.e, t.s FROM people p, LATERAL (SELECT p.email AS e, p.ssn AS s) t"},
 		{name: "pg-composite-field", family: pg, sql: "SELECT (p).email, (p).ssn FROM people p"},
-		// Whole rows, routines made earlier, arrays unnested, MariaDB user
-		// variables filled by an earlier statement: the column cannot be
-		// traced to its source, and the read is refused.
-		{name: "pg-whole-row", family: pg, sql: "SELECT p FROM people p", refused: mask.ErrUnattributed},
-		{name: "pg-whole-row-text", family: pg, sql: "SELECT p::text FROM people p", refused: mask.ErrUnattributed},
-		{name: "pg-json-agg-row", family: pg, sql: "SELECT json_agg(p) FROM people p", refused: mask.ErrUnattributed},
-		{name: "pg-row-to-json", family: pg, sql: "SELECT row_to_json(p) FROM people p", refused: mask.ErrUnattributed},
-		{name: "pg-to-jsonb-star", family: pg, sql: "SELECT to_jsonb(p.*) FROM people p", refused: mask.ErrUnattributed},
+		// Whole rows: every column of the table, through the catalog, in
+		// one value, masked whole (Redact) when a column is masked.
+		// Routines made earlier, arrays unnested, MariaDB user variables
+		// filled by an earlier statement: the column cannot be traced to
+		// its source, and the read is refused.
+		{name: "pg-whole-row", family: pg, sql: "SELECT p FROM people p"},
+		{name: "pg-whole-row-text", family: pg, sql: "SELECT p::text FROM people p"},
+		{name: "pg-json-agg-row", family: pg, sql: "SELECT json_agg(p) FROM people p"},
+		{name: "pg-row-to-json", family: pg, sql: "SELECT row_to_json(p) FROM people p"},
+		{name: "pg-to-jsonb-star", family: pg, sql: "SELECT to_jsonb(p.*) FROM people p"},
 		{name: "pg-function-made-earlier", family: pg, sql: "SELECT e, s FROM people_fn()", refused: mask.ErrUnattributed},
 		{name: "pg-function-made-earlier-row", family: pg, sql: "SELECT people_fn()", refused: mask.ErrUnattributed},
 		{name: "pg-unnest-column-alias", family: pg, sql: "SELECT x FROM people p CROSS JOIN LATERAL unnest(ARRAY[p.email, p.ssn]) AS u(x)", refused: mask.ErrUnattributed},

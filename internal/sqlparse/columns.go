@@ -130,15 +130,21 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 	// A bare column reference.
 	if t, next, ok := a.name(bareLo, bareHi); ok && next == bareHi && !a.isExprWord(bareLo) &&
 		!(a.toks[bareLo].kind == tWord && niladicWord(a.text(bareLo))) {
-		if a.wholeRow(t, sc) {
-			return cols, false
-		}
 		if c.Name == "" {
 			c.Name = t.Name
 		}
 		var local [2]string
-		c.Sources = a.keepSources(a.resolve(t, sc, local[:0]))
+		srcs := a.resolve(t, sc, local[:0])
 		c.Expr = derivedExpr(t, sc)
+		if a.wholeRow(t, sc) {
+			// SELECT p FROM people p: every column of the row, in one value.
+			var ok bool
+			if srcs, ok = a.rowSources(t.Name, sc, srcs); !ok {
+				return cols, false
+			}
+			c.Expr = true
+		}
+		c.Sources = a.keepSources(srcs)
 		return append(cols, c), true
 	}
 	c.Expr = true
@@ -209,8 +215,11 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 				continue
 			}
 			if a.isOp(next, ".") && a.isOp(next+1, "*") || a.wholeRow(ref, sc) {
-				// t.* or t as a value: the whole row.
-				ok = false
+				// t.* or t as a value: the whole row, every column of t.
+				var known bool
+				if c.Sources, known = a.rowSources(ref.Name, sc, c.Sources); !known {
+					ok = false
+				}
 			}
 			c.Sources = a.resolve(ref, sc, c.Sources)
 			i = next - 1
@@ -440,6 +449,37 @@ func (a *analyzer) wholeRow(t Table, sc *scope) bool {
 		return false
 	}
 	return sc.find(t.Name) != nil || a.findOuter(t.Name) != nil
+}
+
+// rowSources appends the sources of every column of the relation named
+// alias (a whole-row reference): "table.*" for a table — the masker reads
+// it as every column of the table, and the driver expands it through the
+// catalog —, the sources of every column for a derived table. It reports
+// false when the relation's columns cannot be traced.
+func (a *analyzer) rowSources(alias string, sc *scope, list []string) ([]string, bool) {
+	r := sc.find(alias)
+	if r == nil {
+		r = a.findOuter(alias)
+	}
+	if r == nil || r.unsure() {
+		return list, false
+	}
+	if !r.derived {
+		return addSource(list, r.table.String()+".*"), true
+	}
+	for _, c := range r.cols {
+		switch {
+		case c.Star && c.StarTable != "":
+			list = addSource(list, c.StarTable+".*")
+		case c.Star:
+			return list, false
+		default:
+			for _, s := range c.Sources {
+				list = addSource(list, s)
+			}
+		}
+	}
+	return list, true
 }
 
 // derivedExpr reports whether the bare column reference t may name a

@@ -29,7 +29,8 @@ func lineage(cols []sqlparse.Column) string {
 	return strings.Join(parts, " ")
 }
 
-// TestLineageNotHidden: where a value's origin is renamed, a whole row, a
+// TestLineageNotHidden: where a value's origin is renamed, a whole row
+// (traced to "table.*", every column of the table), a
 // function's or a variable's, the lineage either carries the real source
 // columns or is unknown ("?"), never a plain column or star that hides
 // them (the red team's column-lineage leaks).
@@ -77,14 +78,14 @@ func TestLineageNotHidden(t *testing.T) {
 		{pg, "SELECT x FROM people p CROSS JOIN LATERAL unnest(ARRAY[p.email, p.ssn]) AS u(x)", "?"},
 		{pg, "SELECT j.a FROM (people JOIN t USING (id)) AS j(a, b)", "?"},
 		// Whole-row references read every column.
-		{pg, "SELECT p FROM people p", "?"},
-		{pg, "SELECT people FROM people", "?"},
-		{pg, "SELECT p::text FROM people p", "?"},
-		{pg, "SELECT row_to_json(p) FROM people p", "?"},
-		{pg, "SELECT json_agg(p) FROM people p", "?"},
-		{pg, "SELECT to_jsonb(p.*) FROM people p", "?"},
-		{pg, "SELECT (p).email, (p).ssn FROM people p", "?"},
-		{pg, "SELECT s FROM (SELECT email FROM people) s", "?"},
+		{pg, "SELECT p FROM people p", "p<people.p,people.*>+"},
+		{pg, "SELECT people FROM people", "people<people.people,people.*>+"},
+		{pg, "SELECT p::text FROM people p", "<people.*,people.p>+"},
+		{pg, "SELECT row_to_json(p) FROM people p", "<people.*,people.p>+"},
+		{pg, "SELECT json_agg(p) FROM people p", "<people.*,people.p>+"},
+		{pg, "SELECT to_jsonb(p.*) FROM people p", "<people.*,people.p>+"},
+		{pg, "SELECT (p).email, (p).ssn FROM people p", "<people.*,people.p>+ <people.*,people.p>+"},
+		{pg, "SELECT s FROM (SELECT email FROM people) s", "s<s,people.email>+"},
 		// Functions in FROM over columns, and LATERAL over the outer alias.
 		{pg, "SELECT * FROM people, unnest(ARRAY[ssn]) u", "?"},
 		{pg, "SELECT * FROM people CROSS JOIN LATERAL upper(ssn) f", "?"},
