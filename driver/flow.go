@@ -52,6 +52,9 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 	if changesSchema(s) {
 		i.cat.forget()
 	}
+	if cs != nil && changesResolution(s) {
+		cs.private = true
+	}
 	if m.RuleInForce(id, unmask) == "" {
 		return nil
 	}
@@ -61,7 +64,11 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 		}
 	}
 	if cs != nil && cs.parent != nil && cs.parent.CanQuery() {
-		views, err := i.cat.views(ctx, &catalogConn{q: cs.parent}, i.cfg.dialect, s)
+		cat := &i.cat
+		if cs.private {
+			cat = new(catalog) // this connection's own answers, not kept
+		}
+		views, err := cat.views(ctx, &catalogConn{q: cs.parent}, i.cfg.dialect, s)
 		if err != nil || anyOpaque(views) {
 			if fe := m.CheckUnknown(id, unmask, "read through a view whose definition cannot be traced"); fe != nil {
 				return flowBlocked(guard.RuleMaskFlow, fe)
@@ -85,6 +92,20 @@ func changesSchema(s *sqlparse.Script) bool {
 		switch s.Statements[k].Kind {
 		case sqlparse.KindCreate, sqlparse.KindAlter, sqlparse.KindDrop, sqlparse.KindRename, sqlparse.KindUnknown,
 			sqlparse.KindAttach, sqlparse.KindImport, sqlparse.KindUse:
+			return true
+		}
+	}
+	return false
+}
+
+// changesResolution reports whether s may change, on its connection
+// only, what a name resolves to: a setting (search_path), the current
+// database, a temporary relation, an attached database, a reset.
+func changesResolution(s *sqlparse.Script) bool {
+	for k := range s.Statements {
+		switch s.Statements[k].Kind {
+		case sqlparse.KindSet, sqlparse.KindReset, sqlparse.KindUse, sqlparse.KindDiscard, sqlparse.KindAttach,
+			sqlparse.KindCreate, sqlparse.KindUnknown, sqlparse.KindDo, sqlparse.KindCall, sqlparse.KindExecute:
 			return true
 		}
 	}

@@ -56,6 +56,11 @@ type connState struct {
 	parent *sqlmw.ParentConn
 	// tx is the caller's open transaction on this connection, if any.
 	tx *txState
+	// private is set once a statement on this connection may have changed
+	// how names resolve on it (SET search_path, USE, a temporary table or
+	// view, ATTACH): its catalog answers are no longer the handle's, and
+	// are looked up afresh, not cached.
+	private bool
 	// carry is a statement whose driver answered driver.ErrSkip: database/sql
 	// now prepares it on this connection and executes the prepared
 	// statement, which continues the same run.

@@ -302,3 +302,43 @@ func TestFlowBenign(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowSearchPath: a view that shadows a table on one connection's
+// search path is resolved there, although the handle already knows the
+// name as a table from its other connections.
+func TestFlowSearchPath(t *testing.T) {
+	for _, b := range backends() {
+		if b.family != pg {
+			continue
+		}
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			home := rawString(l, "SELECT current_schema()")
+			shadow := home + "_shadow"
+			l.exec(t, "CREATE SCHEMA "+shadow,
+				"CREATE VIEW "+shadow+".people AS SELECT id, email AS name FROM "+home+".people")
+			t.Cleanup(func() { _, _ = l.raw.Exec("DROP SCHEMA " + shadow + " CASCADE") })
+			// The handle learns that people is a table.
+			if got, err := l.read(t, dev, "SELECT name FROM people"); err != nil || !strings.Contains(got, "Alice") {
+				t.Fatalf("plain read: %q (%v)", got, err)
+			}
+			ctx := as(dev)
+			c, err := l.db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.ExecContext(ctx, "SET search_path = "+shadow+", "+home); err != nil {
+				t.Fatalf("set search_path: %v", err)
+			}
+			got, err := readConn(ctx, c, "SELECT name FROM people")
+			if x := leaked(got); x != "" {
+				t.Errorf("the shadowing view returned %q in clear: %s", x, got)
+			}
+			if err == nil && strings.Contains(got, "Alice") {
+				t.Errorf("read the table, not the shadowing view: %s", got)
+			}
+		})
+	}
+}
