@@ -136,7 +136,29 @@ type rows struct {
 	n, i int
 }
 
-func newRows(query string) *rows {
+// catalogRows answers sqlvigil's catalog look-up (in the PostgreSQL
+// dialect, as the benchmarks declare it): every relation is a table.
+type catalogRows struct{ done bool }
+
+func (r *catalogRows) Columns() []string { return []string{"type", "sql"} }
+func (r *catalogRows) Close() error      { return nil }
+func (r *catalogRows) Next(dest []driver.Value) error {
+	if r.done {
+		return io.EOF
+	}
+	r.done = true
+	dest[0], dest[1] = "r", ""
+	return nil
+}
+
+func newRows(query string) driver.Rows {
+	if strings.Contains(query, "pg_catalog.to_regclass") {
+		return &catalogRows{}
+	}
+	return newDataRows(query)
+}
+
+func newDataRows(query string) *rows {
 	n := 1
 	if strings.Contains(query, "LIMIT 100") {
 		n = 100
