@@ -175,6 +175,7 @@ func (a *analyzer) set(lo, hi int) {
 	}
 	a.markLexing(lo+1, hi)
 	a.markPrivilege(lo+1, hi)
+	a.setSettings(lo+1, hi)
 	a.scanAll(lo+1, hi)
 }
 
@@ -295,6 +296,7 @@ func (a *analyzer) explainInner(i, hi int, runs bool) {
 // lock reads LOCK [TABLE] names and MySQL LOCK TABLES.
 func (a *analyzer) lock(lo, hi int) {
 	a.kind(KindLock)
+	a.lockMode(lo, hi)
 	i := lo + 1
 	if a.isAny(i, "TABLE", "TABLES") {
 		i++
@@ -326,6 +328,12 @@ func (a *analyzer) vacuum(lo, hi int) {
 		if a.is(i, "INTO") && a.d == SQLite {
 			a.st.IntoFile = true
 		}
+	}
+	switch {
+	case a.d == SQLite && !a.st.IntoFile:
+		a.st.RewritesTables = true // the whole file, under an exclusive lock
+	case a.d == PostgreSQL && a.vacuumFull(lo, hi):
+		a.st.RewritesTables = true
 	}
 }
 

@@ -277,11 +277,20 @@ func (a *analyzer) alter(lo, hi int) {
 		if obj == ObjectDatabase || obj == ObjectRole || a.is(lo+1, "SYSTEM") {
 			// ALTER DATABASE | ROLE | USER | SYSTEM … SET or RESET a setting
 			// for later sessions.
+			found := false
 			for k := i; k < hi; k++ {
 				if a.isAny(k, "SET", "RESET") {
 					a.markLexing(k+1, hi)
+					if a.d == PostgreSQL {
+						a.alterSettings(k, hi, alterScope(a.is(lo+1, "SYSTEM")))
+					}
+					found = true
 					break
 				}
+			}
+			if !found && a.d == PostgreSQL && a.is(lo+1, "SYSTEM") {
+				// Any ALTER SYSTEM changes the server's configuration.
+				a.alterSettings(hi, hi, ScopeServer)
 			}
 		}
 		a.scanAll(i, hi)
@@ -479,4 +488,13 @@ func (a *analyzer) grant(k Kind, lo, hi int) {
 			return
 		}
 	}
+}
+
+// alterScope is the scope of ALTER SYSTEM (system) or ALTER DATABASE,
+// ROLE, USER … SET.
+func alterScope(system bool) SettingScope {
+	if system {
+		return ScopeServer
+	}
+	return ScopeDatabase
 }
