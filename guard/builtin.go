@@ -21,6 +21,12 @@ const (
 	RuleRequireIdentity = "require-identity"
 	RuleMaxRows         = "max-rows"
 	RuleUnmaskReview    = "unmask-review"
+	// Rules for what one statement leaves for the next (see
+	// [CatalogWrites], [IntegritySettings], [Maintenance], [Routines]).
+	RuleCatalogWrites     = "catalog-writes"
+	RuleIntegritySettings = "integrity-settings"
+	RuleMaintenance       = "maintenance"
+	RuleRoutines          = "routines"
 	// RuleUnknown names the policy's own treatment of statements the
 	// analyser could not fully read (see [WithUnknown]).
 	RuleUnknown = "unknown"

@@ -31,6 +31,26 @@
 // IntoFile, DefinesCode, LexingSetting, PrivilegeSetting), never words of
 // the text.
 //
+// # Sequences on one connection
+//
+// database/sql pools connections, so what one statement leaves on a
+// connection is there for the next, whoever sends it: two statements each
+// allowed alone (PRAGMA writable_schema = ON, then DELETE FROM
+// sqlite_master WHERE name = 'x') can destroy a database. Four built-ins
+// deny the first step of such sequences: [CatalogWrites] (any write to a
+// system catalog: sqlite_master and the other sqlite_ tables, pg_catalog
+// and pg_ tables, mysql, information_schema, performance_schema, sys),
+// [IntegritySettings] (PRAGMAs and settings that switch off a check or
+// durability, and any server-wide setting: writable_schema,
+// foreign_keys=OFF, session_replication_role, foreign_key_checks=0, ALTER
+// SYSTEM, SET GLOBAL …), [Maintenance] (VACUUM FULL, CLUSTER, REINDEX
+// DATABASE, LOCK TABLE in an exclusive mode, OPTIMIZE TABLE, SQLite
+// VACUUM) and [Routines] (CALL of a procedure the policy does not list
+// with a declared effect, DO, EXECUTE of a statement not prepared in the
+// same text: fail closed). They read the analyser's Writes, Settings,
+// SettingsUnknown, Database, RewritesTables, ReindexScope, LockMode and
+// Routine facts.
+//
 // Code the analyser cannot read is handled so: a PostgreSQL DO block, an
 // EXECUTE of a statement not prepared in the same text and a MySQL stored
 // program are incomplete, hence denied as unknown; CREATE FUNCTION,

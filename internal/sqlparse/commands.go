@@ -99,7 +99,8 @@ func (a *analyzer) call(lo, hi int) {
 	if t.Schema != "" {
 		name = t.Schema + "." + t.Name
 	}
-	a.function(lowerASCII(name))
+	a.st.Routine = lowerASCII(name)
+	a.function(a.st.Routine)
 	a.scanAll(next, hi)
 }
 

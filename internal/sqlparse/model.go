@@ -385,6 +385,10 @@ type Statement struct {
 	// table is locked for writing, else "READ", and "BACKUP" for LOCK
 	// INSTANCE FOR BACKUP; "" when not read, and for other statements.
 	LockMode string
+	// Routine is the procedure a CALL runs, lower case, schema-qualified
+	// when the text qualifies it ("wipe", "app.refresh"); "" for other
+	// statements. What it does is not known to the analyser.
+	Routine string
 	// Inner is the statement an EXPLAIN, PREPARE, EXECUTE or MariaDB
 	// ANALYZE wraps, if any.
 	Inner *Statement
