@@ -312,7 +312,8 @@ func funcIs(is func(string) bool, name string) bool {
 //
 // It does not deny CALL of an existing procedure, a SELECT of a
 // user-defined function, or MySQL HANDLER, which many applications use;
-// what such code does is not visible to any built-in. Deny them to AI
+// what such code does is not visible to any built-in. Deny CALL of the
+// procedures a policy does not list with [Routines]; deny them all to AI
 // agents with [ReadOnly] (which denies CALL and HANDLER, and with
 // [ReadAccess].KnownFunctionsOnly unknown functions), and give such
 // identities a database role without write privileges. Migrations that

@@ -55,10 +55,13 @@
 // EXECUTE of a statement not prepared in the same text and a MySQL stored
 // program are incomplete, hence denied as unknown; CREATE FUNCTION,
 // PROCEDURE, TRIGGER, RULE, EVENT and EXTENSION are denied by
-// [DangerousCalls] (their bodies run later); CALL, MySQL HANDLER, DO and
-// anything whose effect is not a read are denied by [ReadOnly]; a SELECT
-// of a user-defined function is denied only by [ReadOnlyAccess] with
-// KnownFunctionsOnly — no rule can see what such a function does.
+// [DangerousCalls] (their bodies run later); CALL of a procedure the
+// policy does not list, DO, and EXECUTE of a statement not prepared in the
+// same text are denied by [Routines], even where unknown statements are
+// allowed; CALL, MySQL HANDLER, DO and anything whose effect is not a read
+// are denied by [ReadOnly]; a SELECT of a user-defined function is denied
+// only by [ReadOnlyAccess] with KnownFunctionsOnly — no rule can see what
+// such a function does.
 //
 // Statements the analyser could not fully read are denied by default
 // (fail closed) under the rule name "unknown"; see [WithUnknown]. The zero
