@@ -126,7 +126,9 @@ func hasPrefixFold(s, prefix string) bool {
 //   - MySQL SET: foreign_key_checks, unique_checks, sql_log_bin and
 //     MariaDB's check_constraint_checks to anything but on (1, ON, TRUE,
 //     DEFAULT);
-//   - a SET whose assignments the analyser could not all read.
+//   - PostgreSQL ALTER TABLE … DISABLE TRIGGER (ALL and USER stop the
+//     foreign-key triggers for every session);
+//   - a SET or PRAGMA whose assignments the analyser could not all read.
 //
 // Reading a PRAGMA (no value) passes, and so do PRAGMA table_info(t) and
 // the like. A value given as an expression, a variable or a placeholder
@@ -161,7 +163,7 @@ func (integrity) objects(r *Request) bool {
 }
 
 func weakensIntegrity(d Dialect, st *Statement) bool {
-	if st.SettingsUnknown || callsSetConfig(st) {
+	if st.SettingsUnknown || st.DisablesTriggers || callsSetConfig(st) {
 		return true
 	}
 	for _, s := range st.Settings {

@@ -117,6 +117,10 @@ func destructiveSequences() []sequence {
 		{name: "pg-replication-role-local", family: pg, setup: childOfVictim(),
 			steps:   []step{{"BEGIN", ""}, {"SET LOCAL session_replication_role TO 'replica'", integ}, {"DELETE FROM victim WHERE id = 1", ""}},
 			cleanup: []string{"ROLLBACK"}},
+		// Disabling every trigger of the parent stops its foreign-key
+		// checks, for every session, until enabled again.
+		{name: "pg-disable-triggers-then-delete", family: pg, proves: true, setup: childOfVictim(),
+			steps: []step{{"ALTER TABLE victim DISABLE TRIGGER ALL", integ}, {"DELETE FROM victim WHERE id = 1", ""}}},
 		{name: "pg-catalog-rename", family: pg, proves: true,
 			steps: []step{{"UPDATE pg_catalog.pg_class SET relname = 'victim_gone' WHERE oid = 'victim'::regclass", cat}}},
 		// A write to pg_settings is set_config: the earlier privileges

@@ -335,6 +335,11 @@ func (a *analyzer) alter(lo, hi int) {
 		if a.is(k, "TYPE") && a.d == PostgreSQL {
 			typeChange = true
 		}
+		if a.is(k, "DISABLE") && a.is(k+1, "TRIGGER") && a.d == PostgreSQL {
+			// ALL and USER include the foreign-key triggers; a named
+			// trigger may be one of them.
+			a.st.DisablesTriggers = true
+		}
 		if a.is(k, "DROP") && !a.is(k-1, "ON") {
 			switch {
 			case a.isAny(k+1, "COLUMN", "CONSTRAINT", "IF"):

@@ -385,6 +385,10 @@ type Statement struct {
 	// table is locked for writing, else "READ", and "BACKUP" for LOCK
 	// INSTANCE FOR BACKUP; "" when not read, and for other statements.
 	LockMode string
+	// DisablesTriggers is true for a PostgreSQL ALTER TABLE … DISABLE
+	// TRIGGER (a name, USER or ALL): with ALL, foreign keys are no longer
+	// enforced on the table, for every session, until it is enabled again.
+	DisablesTriggers bool
 	// Routine is the procedure a CALL runs, lower case, schema-qualified
 	// when the text qualifies it ("wipe", "app.refresh"); "" for other
 	// statements. What it does is not known to the analyser.

@@ -55,6 +55,7 @@ func (a *analyzer) pragma(lo, hi int) {
 	a.simple(KindPragma, lo, hi)
 	t, next, ok := a.name(lo+1, hi)
 	if !ok {
+		a.st.SettingsUnknown = true
 		a.fail(reasonConstuct)
 		return
 	}
@@ -69,9 +70,12 @@ func (a *analyzer) pragma(lo, hi int) {
 		s.Assigned = true
 		s.Value = a.settingValue(next+1, end)
 		if end+1 != hi {
+			a.st.SettingsUnknown = true
 			a.fail(reasonConstuct)
 		}
 	default:
+		s.Assigned = true
+		a.st.SettingsUnknown = true
 		a.fail(reasonConstuct)
 	}
 	a.setting(s)
