@@ -238,6 +238,8 @@ func TestSessionRulesAnalysed(t *testing.T) {
 		{my, "SET @@global.innodb_flush_log_at_trx_commit = 2", integ},
 		{my, "SET PERSIST innodb_doublewrite = OFF", integ},
 		{my, "SET GLOBAL TRANSACTION ISOLATION LEVEL READ COMMITTED", integ},
+		{my, "SET NAMES utf8mb4, foreign_key_checks = 0", integ},
+		{my, "/*! SET foreign_key_checks = 0 */", integ},
 		{my, "SET foreign_key_checks = 1", ""},
 		{my, "SET SESSION innodb_lock_wait_timeout = 5", ""},
 		{my, "SET @saved = @@foreign_key_checks", ""},

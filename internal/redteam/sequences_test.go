@@ -150,6 +150,10 @@ func destructiveSequences() []sequence {
 			steps: []step{{"SET foreign_key_checks = 0", integ}, {"DELETE FROM victim WHERE id = 1", ""}}},
 		{name: "my-foreign-key-checks-variable", family: my, proves: true, setup: childOfVictim(),
 			steps: []step{{"SET @@session.FOREIGN_KEY_CHECKS := OFF", integ}, {"DELETE FROM victim WHERE id = 1", ""}}},
+		// An assignment after SET NAMES in the same list; lexing-settings
+		// refuses SET NAMES first.
+		{name: "my-names-then-foreign-key-checks", family: my, proves: true, setup: childOfVictim(),
+			steps: []step{{"SET NAMES utf8mb4, foreign_key_checks = 0", guard.RuleLexingSettings}, {"DELETE FROM victim WHERE id = 1", ""}}},
 		{name: "my-settings", family: my,
 			steps: []step{{"SET unique_checks = 0", integ}, {"SET sql_log_bin = 0", integ},
 				{"SET GLOBAL max_connections = 1000", integ}, {"SET @@global.innodb_flush_log_at_trx_commit = 0", integ}}},

@@ -180,9 +180,16 @@ func (a *analyzer) mySet(lo, hi int) {
 			k++
 		}
 		if name := special(k); name != "" {
-			// The special forms take the rest of the statement (SET ROLE
-			// a, b; SET PASSWORD FOR u = …): no value is recorded.
 			a.setting(Setting{Name: name, Assigned: true, Scope: scope})
+			if name == "names" || name == "character_set" {
+				// SET NAMES x, foreign_key_checks = 0: an item of the
+				// list like any other.
+				i = end + 1
+				continue
+			}
+			// The other special forms take the rest of the statement
+			// (SET ROLE a, b; SET TRANSACTION …, READ ONLY; SET PASSWORD
+			// FOR u = …): no value is recorded.
 			return
 		}
 		s := Setting{Assigned: true, Scope: scope}

@@ -71,6 +71,10 @@ func TestSettings(t *testing.T) {
 		{my, `SET foreign_key_checks = "OFF"`, "session:foreign_key_checks=off"},
 		{my, "SET LOCAL unique_checks = 1 - 1", "session:unique_checks="},
 		{my, "SET NAMES utf8mb4", "session:names="},
+		{my, "SET NAMES 'utf8mb4' COLLATE 'utf8mb4_bin', foreign_key_checks = 0", "session:names= session:foreign_key_checks=0"},
+		{my, "SET CHARACTER SET utf8mb4, GLOBAL x = 1", "session:character_set= global:x=1"},
+		{my, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ ONLY", "session:transaction="},
+		{my, "/*! SET foreign_key_checks = 0 */", "session:foreign_key_checks=0"},
 		{my, "SET GLOBAL TRANSACTION ISOLATION LEVEL READ COMMITTED", "global:transaction="},
 		{my, "SET PASSWORD = 'secret'", "session:password="},
 	}
