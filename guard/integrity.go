@@ -116,8 +116,9 @@ func hasPrefixFold(s, prefix string) bool {
 //     but normal, full or extra (1 to 3); any write of schema_version or
 //     user_version. recursive_triggers is not denied: it makes more
 //     triggers fire, never fewer checks;
-//   - PostgreSQL SET (also SET LOCAL, and ALTER DATABASE / ROLE … SET for
-//     later sessions): session_replication_role to anything but origin or
+//   - PostgreSQL SET (also SET LOCAL, ALTER DATABASE / ROLE … SET for
+//     later sessions, ALTER FUNCTION / PROCEDURE … SET for later calls):
+//     session_replication_role to anything but origin or
 //     DEFAULT (replica stops foreign-key and user triggers),
 //     synchronous_commit to off, any value of fsync or full_page_writes,
 //     zero_damaged_pages or ignore_checksum_failure to anything but off;

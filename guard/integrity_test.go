@@ -218,6 +218,8 @@ func TestSessionRulesAnalysed(t *testing.T) {
 		{pg, "ALTER SYSTEM SET work_mem = '64MB'", integ},
 		{pg, "ALTER SYSTEM RESET ALL", integ},
 		{pg, "ALTER DATABASE test SET session_replication_role = replica", integ},
+		{pg, "ALTER FUNCTION f() SET session_replication_role = replica", integ},
+		{pg, "ALTER FUNCTION f() SET search_path = app", ""},
 		{pg, "SELECT set_config('session_replication_role', 'replica', false)", integ},
 		{pg, "ALTER TABLE victim_child DISABLE TRIGGER ALL", integ},
 		{pg, "ALTER TABLE victim_child DISABLE TRIGGER USER", integ},

@@ -293,6 +293,20 @@ func (a *analyzer) alter(lo, hi int) {
 				a.alterSettings(hi, hi, ScopeServer)
 			}
 		}
+		if a.d == PostgreSQL && (obj == ObjectFunction || obj == ObjectProcedure) {
+			// ALTER FUNCTION f() SET name = value: every later call runs
+			// with it (SET SCHEMA moves the routine instead).
+			for k := i; k < hi; k++ {
+				if m := a.toks[k].m; m > int32(k) {
+					k = int(m)
+					continue
+				}
+				if a.isAny(k, "SET", "RESET") && !a.is(k+1, "SCHEMA") {
+					a.alterSettings(k, hi, ScopeDatabase)
+					break
+				}
+			}
+		}
 		a.scanAll(i, hi)
 		return
 	}

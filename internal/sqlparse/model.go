@@ -354,7 +354,8 @@ type Statement struct {
 	// Settings lists, in text order, the settings the statement reads,
 	// assigns or resets: a SQLite PRAGMA (read or assigned), each
 	// assignment of a SET (PostgreSQL, MySQL), and the SET or RESET of a
-	// PostgreSQL ALTER DATABASE, ROLE, USER or SYSTEM. MySQL user
+	// PostgreSQL ALTER DATABASE, ROLE, USER, SYSTEM, FUNCTION or
+	// PROCEDURE. MySQL user
 	// variables (@x) are not settings and are not listed.
 	Settings []Setting
 	// SettingsUnknown is true for a SET or ALTER … SET some of whose
@@ -453,7 +454,8 @@ const (
 	// configuration, across restarts.
 	ScopePersist
 	// ScopeDatabase: PostgreSQL ALTER DATABASE, ROLE or USER … SET or
-	// RESET: later sessions of that database or role.
+	// RESET: later sessions of that database or role; ALTER FUNCTION or
+	// PROCEDURE … SET or RESET: later calls of that routine.
 	ScopeDatabase
 	// ScopeServer: PostgreSQL ALTER SYSTEM: the server's configuration
 	// file.
