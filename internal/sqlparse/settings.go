@@ -267,11 +267,19 @@ func (a *analyzer) alterSettings(k, hi int, scope SettingScope) {
 // use reads MySQL USE db.
 func (a *analyzer) use(lo, hi int) {
 	a.simple(KindUse, lo, hi)
-	if lo+2 == hi && a.isName(lo+1) {
+	switch {
+	case lo+2 == hi && a.isName(lo+1):
 		a.st.Database = a.fold(lo + 1)
-		return
+	case lo+2 == hi && a.toks[lo+1].kind == tDQ:
+		// "db": a name under ANSI_QUOTES (else the server refuses it).
+		if s := a.text(lo + 1); len(s) > 2 && !a.toks[lo+1].esc && indexFrom(s[1:len(s)-1], `"`, 0) < 0 {
+			a.st.Database = s[1 : len(s)-1]
+		} else {
+			a.fail(reasonConstuct)
+		}
+	default:
+		a.fail(reasonConstuct)
 	}
-	a.fail(reasonConstuct)
 }
 
 // lockMode reads the mode of LOCK (tokens [lo, hi) of the statement).

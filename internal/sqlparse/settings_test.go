@@ -134,6 +134,7 @@ func TestMaintenanceFacts(t *testing.T) {
 		{my, "LOCK INSTANCE FOR BACKUP", "lock:BACKUP"},
 		{my, "USE mysql", "database:mysql"},
 		{my, "USE `MySQL`", "database:MySQL"},
+		{my, `USE "mysql"`, "database:mysql"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
