@@ -111,8 +111,8 @@
 // monitor), environment, unknown (deny | review | allow), approval.timeout
 // (a duration such as 2m) and rules. Each rule has a name and either a
 // builtin (one of the Rule* names, with its parameters: environments;
-// who {kinds, roles, subjects}; allow and deny; limit; exempt_roles) or a
-// condition rule (when, reason, and action deny | review | allow, where
+// who {kinds, roles, subjects}; allow and deny; limit; exempt_roles; for
+// routines, allow as a list of {name, effect}) or a condition rule (when, reason, and action deny | review | allow, where
 // allow must grant unmask: true). Any rule may set mode, action (deny or
 // review for a built-in) and when, a condition that limits it.
 //
