@@ -21,6 +21,12 @@ const (
 	RuleRequireIdentity = "require-identity"
 	RuleMaxRows         = "max-rows"
 	RuleUnmaskReview    = "unmask-review"
+	// Rules for what one statement leaves for the next (see
+	// [CatalogWrites], [IntegritySettings], [Maintenance], [Routines]).
+	RuleCatalogWrites     = "catalog-writes"
+	RuleIntegritySettings = "integrity-settings"
+	RuleMaintenance       = "maintenance"
+	RuleRoutines          = "routines"
 	// RuleUnknown names the policy's own treatment of statements the
 	// analyser could not fully read (see [WithUnknown]).
 	RuleUnknown = "unknown"
@@ -314,7 +320,8 @@ func funcIs(is func(string) bool, name string) bool {
 //
 // It does not deny CALL of an existing procedure, a SELECT of a
 // user-defined function, or MySQL HANDLER, which many applications use;
-// what such code does is not visible to any built-in. Deny them to AI
+// what such code does is not visible to any built-in. Deny CALL of the
+// procedures a policy does not list with [Routines]; deny them all to AI
 // agents with [ReadOnly] (which denies CALL and HANDLER, and with
 // [ReadAccess].KnownFunctionsOnly unknown functions), and give such
 // identities a database role without write privileges. Migrations that

@@ -26,6 +26,10 @@ func allBuiltins() []guard.NamedRule {
 			Deny:  []string{"public.secrets"},
 		}),
 		guard.MaxRows(100),
+		guard.CatalogWrites(),
+		guard.IntegritySettings(),
+		guard.Maintenance(),
+		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: guard.KindUpdate}),
 	}
 }
 

@@ -25,6 +25,10 @@ type (
 	Table      = sqlparse.Table
 	Column     = sqlparse.Column
 	Where      = sqlparse.Where
+	// Setting is a setting a statement reads, assigns or resets.
+	Setting = sqlparse.Setting
+	// SettingScope is whom a setting's change reaches.
+	SettingScope = sqlparse.SettingScope
 )
 
 // Dialects.

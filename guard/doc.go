@@ -31,14 +31,37 @@
 // IntoFile, DefinesCode, LexingSetting, PrivilegeSetting), never words of
 // the text.
 //
+// # Sequences on one connection
+//
+// database/sql pools connections, so what one statement leaves on a
+// connection is there for the next, whoever sends it: two statements each
+// allowed alone (PRAGMA writable_schema = ON, then DELETE FROM
+// sqlite_master WHERE name = 'x') can destroy a database. Four built-ins
+// deny the first step of such sequences: [CatalogWrites] (any write to a
+// system catalog: sqlite_master and the other sqlite_ tables, pg_catalog
+// and pg_ tables, mysql, information_schema, performance_schema, sys),
+// [IntegritySettings] (PRAGMAs and settings that switch off a check or
+// durability, and any server-wide setting: writable_schema,
+// foreign_keys=OFF, session_replication_role, foreign_key_checks=0, ALTER
+// SYSTEM, SET GLOBAL …), [Maintenance] (VACUUM FULL, CLUSTER, REINDEX
+// DATABASE, LOCK TABLE in an exclusive mode, OPTIMIZE TABLE, SQLite
+// VACUUM) and [Routines] (CALL of a procedure the policy does not list
+// with a declared effect, DO, EXECUTE of a statement not prepared in the
+// same text: fail closed). They read the analyser's Writes, Settings,
+// SettingsUnknown, Database, RewritesTables, ReindexScope, LockMode and
+// Routine facts.
+//
 // Code the analyser cannot read is handled so: a PostgreSQL DO block, an
 // EXECUTE of a statement not prepared in the same text and a MySQL stored
 // program are incomplete, hence denied as unknown; CREATE FUNCTION,
 // PROCEDURE, TRIGGER, RULE, EVENT and EXTENSION are denied by
-// [DangerousCalls] (their bodies run later); CALL, MySQL HANDLER, DO and
-// anything whose effect is not a read are denied by [ReadOnly]; a SELECT
-// of a user-defined function is denied only by [ReadOnlyAccess] with
-// KnownFunctionsOnly — no rule can see what such a function does.
+// [DangerousCalls] (their bodies run later); CALL of a procedure the
+// policy does not list, DO, and EXECUTE of a statement not prepared in the
+// same text are denied by [Routines], even where unknown statements are
+// allowed; CALL, MySQL HANDLER, DO and anything whose effect is not a read
+// are denied by [ReadOnly]; a SELECT of a user-defined function is denied
+// only by [ReadOnlyAccess] with KnownFunctionsOnly — no rule can see what
+// such a function does.
 //
 // Statements the analyser could not fully read are denied by default
 // (fail closed) under the rule name "unknown"; see [WithUnknown]. The zero
@@ -88,8 +111,8 @@
 // monitor), environment, unknown (deny | review | allow), approval.timeout
 // (a duration such as 2m) and rules. Each rule has a name and either a
 // builtin (one of the Rule* names, with its parameters: environments;
-// who {kinds, roles, subjects}; allow and deny; limit; exempt_roles) or a
-// condition rule (when, reason, and action deny | review | allow, where
+// who {kinds, roles, subjects}; allow and deny; limit; exempt_roles; for
+// routines, allow as a list of {name, effect}) or a condition rule (when, reason, and action deny | review | allow, where
 // allow must grant unmask: true). Any rule may set mode, action (deny or
 // review for a built-in) and when, a condition that limits it.
 //

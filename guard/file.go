@@ -248,7 +248,8 @@ func (fp *fileParser) mode(v *yaml.Node, rule string) (Mode, error) {
 // built-in exists.
 func builtinParams(name string) ([]string, bool) {
 	switch name {
-	case RuleMissingWhere, RuleStacked, RuleDangerous, RulePrivileges, RuleLexingSettings, RuleRequireIdentity:
+	case RuleMissingWhere, RuleStacked, RuleDangerous, RulePrivileges, RuleLexingSettings, RuleRequireIdentity,
+		RuleCatalogWrites, RuleIntegritySettings, RuleMaintenance:
 		return nil, true
 	case RuleDestructiveDDL:
 		return []string{"environments"}, true
@@ -260,6 +261,8 @@ func builtinParams(name string) ([]string, bool) {
 		return []string{"limit"}, true
 	case RuleUnmaskReview:
 		return []string{"exempt_roles"}, true
+	case RuleRoutines:
+		return []string{"allow"}, true
 	}
 	return nil, false
 }
@@ -394,7 +397,8 @@ func (fp *fileParser) action(fields map[string][2]*yaml.Node, name, builtin stri
 func knownBuiltins() string {
 	return strings.Join([]string{RuleDestructiveDDL, RuleMissingWhere, RuleStacked, RuleDangerous,
 		RulePrivileges, RuleLexingSettings, RuleReadOnly, RuleTables, RuleRequireIdentity,
-		RuleMaxRows, RuleUnmaskReview}, ", ")
+		RuleMaxRows, RuleUnmaskReview, RuleCatalogWrites, RuleIntegritySettings, RuleMaintenance,
+		RuleRoutines}, ", ")
 }
 
 func (fp *fileParser) conditionRule(nr NamedRule, fields map[string][2]*yaml.Node, prg cel.Program, action Decision) (NamedRule, error) {
@@ -491,6 +495,21 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 		return LexingSettings(), nil
 	case RuleRequireIdentity:
 		return RequireIdentity(), nil
+	case RuleCatalogWrites:
+		return CatalogWrites(), nil
+	case RuleIntegritySettings:
+		return IntegritySettings(), nil
+	case RuleMaintenance:
+		return Maintenance(), nil
+	case RuleRoutines:
+		var allowed []Routine
+		if l, ok := fields["allow"]; ok {
+			var err error
+			if allowed, err = fp.routines(l[1], name); err != nil {
+				return NamedRule{}, err
+			}
+		}
+		return Routines(allowed...), nil
 	case RuleReadOnly:
 		who, err := fp.who(fields, name)
 		if err != nil {
@@ -606,4 +625,52 @@ func (fp *fileParser) who(fields map[string][2]*yaml.Node, name string) (Who, er
 		return w, fp.errAt(kv[1], name, "who", "selects nobody")
 	}
 	return w, nil
+}
+
+// routines reads the allow list of the routines built-in: a list of
+// {name, effect} mappings, effect one of SELECT, INSERT, UPDATE, DELETE,
+// MERGE.
+func (fp *fileParser) routines(n *yaml.Node, rule string) ([]Routine, error) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, fp.errAt(n, rule, "allow", "must be a list of {name, effect}")
+	}
+	out := make([]Routine, 0, len(n.Content))
+	for _, c := range n.Content {
+		ps, err := fp.pairs(c, rule, "allow")
+		if err != nil {
+			return nil, err
+		}
+		var rt Routine
+		for _, p := range ps {
+			switch p[0].Value {
+			case "name":
+				if rt.Name, err = fp.str(p[1], rule, "allow.name"); err != nil {
+					return nil, err
+				}
+			case "effect":
+				v, err := fp.str(p[1], rule, "allow.effect")
+				if err != nil {
+					return nil, err
+				}
+				for _, k := range [...]Kind{KindSelect, KindInsert, KindUpdate, KindDelete, KindMerge} {
+					if strings.EqualFold(v, KindName(k)) {
+						rt.Effect = k
+					}
+				}
+				if rt.Effect == KindUnknown {
+					return nil, fp.errAt(p[1], rule, "allow.effect", "must be SELECT, INSERT, UPDATE, DELETE or MERGE")
+				}
+			default:
+				return nil, fp.errAt(p[0], rule, "allow", "unknown setting %q (name, effect)", p[0].Value)
+			}
+		}
+		if rt.Name == "" {
+			return nil, fp.errAt(c, rule, "allow.name", "missing: the routine's name")
+		}
+		if rt.Effect == KindUnknown {
+			return nil, fp.errAt(c, rule, "allow.effect", "missing: the effect the routine has")
+		}
+		out = append(out, rt)
+	}
+	return out, nil
 }

@@ -58,6 +58,17 @@ const (
 	KindOther         = sqlparse.KindOther
 )
 
+// Scopes of a [Setting], re-exported from the analyser.
+const (
+	ScopeUnknown     = sqlparse.ScopeUnknown
+	ScopeSession     = sqlparse.ScopeSession
+	ScopeTransaction = sqlparse.ScopeTransaction
+	ScopeGlobal      = sqlparse.ScopeGlobal
+	ScopePersist     = sqlparse.ScopePersist
+	ScopeDatabase    = sqlparse.ScopeDatabase
+	ScopeServer      = sqlparse.ScopeServer
+)
+
 // Object types a DDL, GRANT or REVOKE statement acts on. See [Statement].
 const (
 	ObjectUnknown          = sqlparse.ObjectUnknown

@@ -56,6 +56,12 @@ func TestNoLiteralsInReasons(t *testing.T) {
 		{sqlparse.MySQL, "SELECT * FROM t INTO OUTFILE '/tmp/" + secret + "'"},
 		{sqlparse.MySQL, "UPDATE t SET pin = " + secretNum + " WHERE 1"},
 		{sqlparse.MySQL, "SET sql_mode = '" + secret + "'"},
+		{sqlparse.MySQL, "SET foreign_key_checks = '" + secret + "'"},
+		{sqlparse.PostgreSQL, "SET session_replication_role = '" + secret + "'"},
+		{sqlparse.PostgreSQL, "ALTER SYSTEM SET app.key = '" + secret + "'"},
+		{sqlparse.PostgreSQL, "CALL wipe('" + secret + "')"},
+		{sqlparse.PostgreSQL, "UPDATE pg_catalog.pg_authid SET rolpassword = '" + secret + "' WHERE rolname = 'x'"},
+		{sqlparse.SQLite, "PRAGMA writable_schema = '" + secret + "'"},
 	}
 	ids := []identity.Identity{alice, agent, {}}
 	for pname, p := range policies {

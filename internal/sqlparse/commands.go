@@ -99,7 +99,8 @@ func (a *analyzer) call(lo, hi int) {
 	if t.Schema != "" {
 		name = t.Schema + "." + t.Name
 	}
-	a.function(lowerASCII(name))
+	a.st.Routine = lowerASCII(name)
+	a.function(a.st.Routine)
 	a.scanAll(next, hi)
 }
 
@@ -175,6 +176,7 @@ func (a *analyzer) set(lo, hi int) {
 	}
 	a.markLexing(lo+1, hi)
 	a.markPrivilege(lo+1, hi)
+	a.setSettings(lo+1, hi)
 	a.scanAll(lo+1, hi)
 }
 
@@ -295,6 +297,7 @@ func (a *analyzer) explainInner(i, hi int, runs bool) {
 // lock reads LOCK [TABLE] names and MySQL LOCK TABLES.
 func (a *analyzer) lock(lo, hi int) {
 	a.kind(KindLock)
+	a.lockMode(lo, hi)
 	i := lo + 1
 	if a.isAny(i, "TABLE", "TABLES") {
 		i++
@@ -326,6 +329,12 @@ func (a *analyzer) vacuum(lo, hi int) {
 		if a.is(i, "INTO") && a.d == SQLite {
 			a.st.IntoFile = true
 		}
+	}
+	switch {
+	case a.d == SQLite && !a.st.IntoFile:
+		a.st.RewritesTables = true // the whole file, under an exclusive lock
+	case a.d == PostgreSQL && a.vacuumFull(lo, hi):
+		a.st.RewritesTables = true
 	}
 }
 

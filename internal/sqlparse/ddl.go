@@ -277,9 +277,32 @@ func (a *analyzer) alter(lo, hi int) {
 		if obj == ObjectDatabase || obj == ObjectRole || a.is(lo+1, "SYSTEM") {
 			// ALTER DATABASE | ROLE | USER | SYSTEM … SET or RESET a setting
 			// for later sessions.
+			found := false
 			for k := i; k < hi; k++ {
 				if a.isAny(k, "SET", "RESET") {
 					a.markLexing(k+1, hi)
+					if a.d == PostgreSQL {
+						a.alterSettings(k, hi, alterScope(a.is(lo+1, "SYSTEM")))
+					}
+					found = true
+					break
+				}
+			}
+			if !found && a.d == PostgreSQL && a.is(lo+1, "SYSTEM") {
+				// Any ALTER SYSTEM changes the server's configuration.
+				a.alterSettings(hi, hi, ScopeServer)
+			}
+		}
+		if a.d == PostgreSQL && (obj == ObjectFunction || obj == ObjectProcedure) {
+			// ALTER FUNCTION f() SET name = value: every later call runs
+			// with it (SET SCHEMA moves the routine instead).
+			for k := i; k < hi; k++ {
+				if m := a.toks[k].m; m > int32(k) {
+					k = int(m)
+					continue
+				}
+				if a.isAny(k, "SET", "RESET") && !a.is(k+1, "SCHEMA") {
+					a.alterSettings(k, hi, ScopeDatabase)
 					break
 				}
 			}
@@ -325,6 +348,11 @@ func (a *analyzer) alter(lo, hi int) {
 		}
 		if a.is(k, "TYPE") && a.d == PostgreSQL {
 			typeChange = true
+		}
+		if a.is(k, "DISABLE") && a.is(k+1, "TRIGGER") && a.d == PostgreSQL {
+			// ALL and USER include the foreign-key triggers; a named
+			// trigger may be one of them.
+			a.st.DisablesTriggers = true
 		}
 		if a.is(k, "DROP") && !a.is(k-1, "ON") {
 			switch {
@@ -479,4 +507,13 @@ func (a *analyzer) grant(k Kind, lo, hi int) {
 			return
 		}
 	}
+}
+
+// alterScope is the scope of ALTER SYSTEM (system) or ALTER DATABASE,
+// ROLE, USER … SET.
+func alterScope(system bool) SettingScope {
+	if system {
+		return ScopeServer
+	}
+	return ScopeDatabase
 }

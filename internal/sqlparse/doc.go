@@ -60,6 +60,12 @@
 // which says whether every UPDATE and DELETE the statement runs — itself,
 // in a data-modifying CTE, under EXPLAIN ANALYZE, prepared by PREPARE … AS
 // or run by a resolved EXECUTE — has a WHERE that restricts rows.
+// Settings lists the settings a PRAGMA, SET or ALTER … SET reads or
+// assigns, with the value (when it is one plain token) and the scope
+// (session, transaction, global, persisted, later sessions, server);
+// Database, RewritesTables, ReindexScope, LockMode and Routine describe
+// USE, table rewrites (VACUUM FULL, CLUSTER, OPTIMIZE, SQLite VACUUM),
+// REINDEX, LOCK and CALL.
 // [Where.Trivial] documents exactly which WHERE clauses do not: the
 // principle is that a condition reading no column of the written table
 // has one value for every row.

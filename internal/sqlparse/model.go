@@ -369,6 +369,49 @@ type Statement struct {
 	// EVENT TRIGGER), RULE, MySQL EVENT, CREATE EXTENSION, and PostgreSQL
 	// LOAD of a shared library.
 	DefinesCode bool
+	// Settings lists, in text order, the settings the statement reads,
+	// assigns or resets: a SQLite PRAGMA (read or assigned), each
+	// assignment of a SET (PostgreSQL, MySQL), and the SET or RESET of a
+	// PostgreSQL ALTER DATABASE, ROLE, USER, SYSTEM, FUNCTION or
+	// PROCEDURE. MySQL user
+	// variables (@x) are not settings and are not listed.
+	Settings []Setting
+	// SettingsUnknown is true for a SET or ALTER … SET some of whose
+	// assignments the analyser could not read: which settings it changes,
+	// or to what, is not known.
+	SettingsUnknown bool
+	// Database is the database a MySQL USE makes current, folded; "" for
+	// other statements. Unqualified names in later statements on the same
+	// connection resolve in it.
+	Database string
+	// RewritesTables is true for maintenance that rewrites whole tables,
+	// or the whole database file, under an exclusive lock: PostgreSQL
+	// VACUUM FULL (also VACUUM (FULL [true])) and CLUSTER, MySQL OPTIMIZE
+	// TABLE, SQLite VACUUM. SQLite VACUUM INTO writes a copy to a file
+	// and rewrites nothing in place: it has IntoFile instead.
+	RewritesTables bool
+	// ReindexScope is what a REINDEX rebuilds: ObjectIndex or ObjectTable
+	// (PostgreSQL REINDEX INDEX, TABLE), ObjectSchema (REINDEX SCHEMA),
+	// ObjectDatabase (PostgreSQL REINDEX DATABASE or SYSTEM, SQLite
+	// REINDEX without a name), ObjectOther (SQLite REINDEX name: a table,
+	// an index or a collation), ObjectUnknown when not read; ObjectUnknown
+	// for other statements.
+	ReindexScope ObjectType
+	// LockMode is the lock a LOCK statement takes, upper case: for
+	// PostgreSQL the mode named by IN … MODE ("ACCESS SHARE", …,
+	// "EXCLUSIVE", "ACCESS EXCLUSIVE"), "ACCESS EXCLUSIVE" when no mode is
+	// named (PostgreSQL's default); for MySQL LOCK TABLES "WRITE" when any
+	// table is locked for writing, else "READ", and "BACKUP" for LOCK
+	// INSTANCE FOR BACKUP; "" when not read, and for other statements.
+	LockMode string
+	// DisablesTriggers is true for a PostgreSQL ALTER TABLE … DISABLE
+	// TRIGGER (a name, USER or ALL): with ALL, foreign keys are no longer
+	// enforced on the table, for every session, until it is enabled again.
+	DisablesTriggers bool
+	// Routine is the procedure a CALL runs, lower case, schema-qualified
+	// when the text qualifies it ("wipe", "app.refresh"); "" for other
+	// statements. What it does is not known to the analyser.
+	Routine string
 	// Inner is the statement an EXPLAIN, PREPARE, EXECUTE or MariaDB
 	// ANALYZE wraps, if any.
 	Inner *Statement
@@ -380,6 +423,62 @@ type Statement struct {
 	// It never contains a literal from the text.
 	Reason string
 }
+
+// Setting is one setting a statement reads, assigns or resets (see
+// [Statement.Settings]).
+type Setting struct {
+	// Name is the setting's name in lower case (setting names ignore case
+	// in every dialect), without a PRAGMA's schema, MySQL's @@ and scope
+	// prefix or a structured variable's component (keycache.x is x); a
+	// PostgreSQL customised option keeps its prefix ("app.tenant"). Special
+	// forms are named by what they set: "timezone" (SET TIME ZONE),
+	// "search_path" (SET SCHEMA), "client_encoding" (PostgreSQL SET
+	// NAMES), "names", "character_set", "password", "role", "transaction"
+	// (MySQL). It is "" when the name could not be read.
+	Name string
+	// Value is the value assigned when it is a single word, number (with
+	// its sign) or quoted string without escapes, unquoted and in lower
+	// case: "off", "0", "replica", "-1", "default". It is "" when nothing
+	// is assigned and when the value is anything else (an expression, a
+	// list, a variable, a placeholder): unknown. It is never recorded for
+	// a password.
+	Value string
+	// Assigned is true when the statement gives the setting a value: SET,
+	// PRAGMA name = value, and PRAGMA name(value), which SQLite reads as
+	// an assignment for a setting (and as an argument for PRAGMA
+	// table_info(t)). It is false for reading a PRAGMA and for RESET.
+	Assigned bool
+	// Scope is whom the change reaches.
+	Scope SettingScope
+}
+
+// SettingScope is whom a setting's change reaches. The zero value is
+// ScopeUnknown.
+type SettingScope uint8
+
+// Setting scopes.
+const (
+	ScopeUnknown SettingScope = iota
+	// ScopeSession: the connection, until it ends or the setting is
+	// changed again (SET, SET SESSION, MySQL SET LOCAL, SQLite PRAGMA —
+	// some of which, such as journal_mode=WAL, the file keeps).
+	ScopeSession
+	// ScopeTransaction: PostgreSQL SET LOCAL, until the transaction ends.
+	ScopeTransaction
+	// ScopeGlobal: MySQL SET GLOBAL or @@global.: the server, for every
+	// new session.
+	ScopeGlobal
+	// ScopePersist: MySQL SET PERSIST or PERSIST_ONLY: the server's
+	// configuration, across restarts.
+	ScopePersist
+	// ScopeDatabase: PostgreSQL ALTER DATABASE, ROLE or USER … SET or
+	// RESET: later sessions of that database or role; ALTER FUNCTION or
+	// PROCEDURE … SET or RESET: later calls of that routine.
+	ScopeDatabase
+	// ScopeServer: PostgreSQL ALTER SYSTEM: the server's configuration
+	// file.
+	ScopeServer
+)
 
 // Script is the analysis of a whole text, which may hold several statements.
 //

@@ -132,7 +132,7 @@ func (a *analyzer) dispatch(lo, hi int) {
 	case a.isAny(lo, "ANALYZE", "ANALYSE"):
 		a.analyze(lo, hi)
 	case a.is(lo, "USE") && a.d == MySQL:
-		a.simple(KindUse, lo, hi)
+		a.use(lo, hi)
 	case a.isAny(lo, "ATTACH", "DETACH") && a.d == SQLite:
 		a.simple(KindAttach, lo, hi)
 		if a.is(lo, "ATTACH") {
@@ -140,7 +140,7 @@ func (a *analyzer) dispatch(lo, hi int) {
 			st.ReadsFile, st.IntoFile = true, true
 		}
 	case a.is(lo, "PRAGMA") && a.d == SQLite:
-		a.simple(KindPragma, lo, hi)
+		a.pragma(lo, hi)
 	case a.isAny(lo, "LISTEN", "NOTIFY", "UNLISTEN") && a.d == PostgreSQL:
 		a.simple(KindListen, lo, hi)
 	case a.is(lo, "CHECKPOINT") && a.d == PostgreSQL:
@@ -148,9 +148,10 @@ func (a *analyzer) dispatch(lo, hi int) {
 	case a.is(lo, "DISCARD") && a.d == PostgreSQL:
 		a.simple(KindDiscard, lo, hi)
 	case a.is(lo, "REINDEX") && a.d != MySQL:
-		a.simple(KindReindex, lo, hi)
+		a.reindex(lo, hi)
 	case a.is(lo, "CLUSTER") && a.d == PostgreSQL:
 		a.simple(KindCluster, lo, hi)
+		st.RewritesTables = true
 	case a.is(lo, "REFRESH") && a.is(lo+1, "MATERIALIZED") && a.is(lo+2, "VIEW") && a.d == PostgreSQL:
 		a.kind(KindRefresh)
 		st.Object = ObjectMaterializedView
@@ -175,6 +176,10 @@ func (a *analyzer) dispatch(lo, hi int) {
 		} else {
 			a.fail(reasonConstuct)
 		}
+	case a.d == MySQL && a.is(lo, "OPTIMIZE"):
+		// OPTIMIZE TABLE: InnoDB recreates each table.
+		a.simple(KindFlush, lo, hi)
+		st.RewritesTables = true
 	case a.d == MySQL && a.isAny(lo, "FLUSH", "KILL", "SHUTDOWN", "PURGE", "OPTIMIZE", "REPAIR", "CHECK", "CHECKSUM",
 		"INSTALL", "UNINSTALL", "CACHE", "BINLOG", "CHANGE", "STOP", "START", "RESTART", "CLONE"):
 		a.simple(KindFlush, lo, hi)

@@ -1,0 +1,386 @@
+package guard_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+// sessionRules are the rules that judge what a statement leaves for the
+// next one, alone: a denial names the rule that caught it.
+func sessionRules() []guard.NamedRule {
+	return []guard.NamedRule{
+		guard.CatalogWrites(),
+		guard.IntegritySettings(),
+		guard.Maintenance(),
+		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: guard.KindUpdate},
+			guard.Routine{Name: "App.Report", Effect: guard.KindSelect}),
+	}
+}
+
+func setting(name, value string, assigned bool, scope guard.SettingScope) stmtOpt {
+	return with(func(s *guard.Statement) {
+		s.Settings = append(s.Settings, guard.Setting{Name: name, Value: value, Assigned: assigned, Scope: scope})
+	})
+}
+
+func in(d guard.Dialect, s *guard.Script) *guard.Script {
+	s.Dialect = d
+	return s
+}
+
+// TestSessionRules judges hand-built statements, so that each rule is
+// tested on exactly the facts it reads.
+func TestSessionRules(t *testing.T) {
+	p := mustPolicy(t, guard.WithRules(sessionRules()...))
+	const (
+		cat   = guard.RuleCatalogWrites
+		integ = guard.RuleIntegritySettings
+		maint = guard.RuleMaintenance
+		rout  = guard.RuleRoutines
+	)
+	sess := guard.ScopeSession
+	tests := []struct {
+		name string
+		give *guard.Script
+		want string
+	}{
+		{"delete from sqlite_master", in(guard.SQLite, script("DELETE FROM sqlite_master WHERE name = ?", stmt(guard.KindDelete, writes("sqlite_master"), where(true, false)))), cat},
+		{"update temp.SQLITE_TEMP_MASTER", in(guard.SQLite, script("UPDATE x", stmt(guard.KindUpdate, writes("temp.SQLITE_TEMP_MASTER")))), cat},
+		{"select from sqlite_master passes", in(guard.SQLite, script("SELECT sql FROM sqlite_master", stmt(guard.KindSelect, reads("sqlite_master")))), ""},
+		{"pg_catalog.pg_class", script("UPDATE pg_catalog.pg_class SET …", stmt(guard.KindUpdate, writes("pg_catalog.pg_class"))), cat},
+		{"unqualified pg_authid", script("DELETE FROM pg_authid WHERE …", stmt(guard.KindDelete, writes("pg_authid"))), cat},
+		{"pg_ table in another schema passes", script("INSERT INTO app.pg_notes …", stmt(guard.KindInsert, writes("app.pg_notes"))), ""},
+		{"pg_temp schema passes", script("INSERT INTO pg_temp.t …", stmt(guard.KindInsert, writes("pg_temp.t"))), ""},
+		{"MySQL mysql.user", in(guard.MySQL, script("UPDATE mysql.user …", stmt(guard.KindUpdate, writes("MySQL.user")))), cat},
+		{"MySQL performance_schema truncate", in(guard.MySQL, script("TRUNCATE performance_schema.x", stmt(guard.KindTruncate, writes("performance_schema.x")))), cat},
+		{"MySQL USE sys", in(guard.MySQL, script("USE sys", stmt(guard.KindUse, with(func(s *guard.Statement) { s.Database = "sys" })))), cat},
+		{"MySQL USE app passes", in(guard.MySQL, script("USE app", stmt(guard.KindUse, with(func(s *guard.Statement) { s.Database = "app" })))), ""},
+		{"catalog write under EXPLAIN ANALYZE", in(guard.SQLite, script("EXPLAIN …", stmt(guard.KindExplain, inner(stmt(guard.KindDelete, writes("sqlite_schema")))))), cat},
+		{"unknown dialect: every list", in(guard.DialectUnknown, script("DELETE …", stmt(guard.KindDelete, writes("mysql.db")))), cat},
+
+		{"writable_schema on", in(guard.SQLite, script("PRAGMA writable_schema = ?", stmt(guard.KindPragma, setting("writable_schema", "on", true, sess)))), integ},
+		{"writable_schema unknown value", in(guard.SQLite, script("PRAGMA writable_schema = ?", stmt(guard.KindPragma, setting("writable_schema", "", true, sess)))), integ},
+		{"writable_schema off passes", in(guard.SQLite, script("PRAGMA writable_schema = ?", stmt(guard.KindPragma, setting("writable_schema", "off", true, sess)))), ""},
+		{"writable_schema read passes", in(guard.SQLite, script("PRAGMA writable_schema", stmt(guard.KindPragma, setting("writable_schema", "", false, sess)))), ""},
+		{"foreign_keys 0", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "0", true, sess)))), integ},
+		{"foreign_keys -1 is off in SQLite", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "-1", true, sess)))), integ},
+		{"foreign_keys default is off in SQLite", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "default", true, sess)))), integ},
+		{"foreign_keys on passes", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "on", true, sess)))), ""},
+		{"journal_mode memory", in(guard.SQLite, script("PRAGMA journal_mode = ?", stmt(guard.KindPragma, setting("journal_mode", "memory", true, sess)))), integ},
+		{"journal_mode wal passes", in(guard.SQLite, script("PRAGMA journal_mode = ?", stmt(guard.KindPragma, setting("journal_mode", "wal", true, sess)))), ""},
+		{"synchronous off", in(guard.SQLite, script("PRAGMA synchronous = ?", stmt(guard.KindPragma, setting("synchronous", "0", true, sess)))), integ},
+		{"synchronous normal passes", in(guard.SQLite, script("PRAGMA synchronous = ?", stmt(guard.KindPragma, setting("synchronous", "normal", true, sess)))), ""},
+		{"user_version write", in(guard.SQLite, script("PRAGMA user_version = ?", stmt(guard.KindPragma, setting("user_version", "7", true, sess)))), integ},
+		{"recursive_triggers passes", in(guard.SQLite, script("PRAGMA recursive_triggers = ?", stmt(guard.KindPragma, setting("recursive_triggers", "on", true, sess)))), ""},
+		{"table_info passes", in(guard.SQLite, script("PRAGMA table_info(t)", stmt(guard.KindPragma, setting("table_info", "t", true, sess)))), ""},
+		{"session_replication_role replica", script("SET session_replication_role = ?", stmt(guard.KindSet, setting("session_replication_role", "replica", true, sess))), integ},
+		{"session_replication_role origin passes", script("SET session_replication_role = ?", stmt(guard.KindSet, setting("session_replication_role", "origin", true, sess))), ""},
+		{"synchronous_commit off for later sessions", script("ALTER DATABASE d SET synchronous_commit = ?", stmt(guard.KindAlter, setting("synchronous_commit", "off", true, guard.ScopeDatabase))), integ},
+		{"ALTER SYSTEM of anything", script("ALTER SYSTEM SET work_mem = ?", stmt(guard.KindAlter, setting("work_mem", "4mb", true, guard.ScopeServer))), integ},
+		{"ALTER SYSTEM RESET", script("ALTER SYSTEM RESET ALL", stmt(guard.KindAlter, setting("all", "", false, guard.ScopeServer))), integ},
+		{"set_config", script("SELECT set_config(?, ?, ?)", stmt(guard.KindSelect, funcs("pg_catalog.set_config"))), integ},
+		{"work_mem passes", script("SET work_mem = ?", stmt(guard.KindSet, setting("work_mem", "", true, sess))), ""},
+		{"MySQL foreign_key_checks 0", in(guard.MySQL, script("SET foreign_key_checks = ?", stmt(guard.KindSet, setting("foreign_key_checks", "0", true, sess)))), integ},
+		{"MySQL foreign_key_checks DEFAULT passes", in(guard.MySQL, script("SET foreign_key_checks = DEFAULT", stmt(guard.KindSet, setting("foreign_key_checks", "default", true, sess)))), ""},
+		{"MySQL SET GLOBAL anything", in(guard.MySQL, script("SET GLOBAL wait_timeout = ?", stmt(guard.KindSet, setting("wait_timeout", "5", true, guard.ScopeGlobal)))), integ},
+		{"MySQL SET PERSIST anything", in(guard.MySQL, script("SET PERSIST x = ?", stmt(guard.KindSet, setting("x", "1", true, guard.ScopePersist)))), integ},
+		{"MySQL sql_log_bin off", in(guard.MySQL, script("SET sql_log_bin = ?", stmt(guard.KindSet, setting("sql_log_bin", "off", true, sess)))), integ},
+		{"SET not fully read", in(guard.MySQL, script("SET …", stmt(guard.KindSet, with(func(s *guard.Statement) { s.SettingsUnknown = true })))), integ},
+
+		{"VACUUM FULL", script("VACUUM FULL", stmt(guard.KindVacuum, with(func(s *guard.Statement) { s.RewritesTables = true }))), maint},
+		{"plain VACUUM passes", script("VACUUM t", stmt(guard.KindVacuum)), ""},
+		{"ANALYZE passes", script("ANALYZE t", stmt(guard.KindAnalyze)), ""},
+		{"REINDEX DATABASE", script("REINDEX DATABASE d", stmt(guard.KindReindex, with(func(s *guard.Statement) { s.ReindexScope = guard.ObjectDatabase }))), maint},
+		{"REINDEX SCHEMA", script("REINDEX SCHEMA s", stmt(guard.KindReindex, with(func(s *guard.Statement) { s.ReindexScope = guard.ObjectSchema }))), maint},
+		{"REINDEX TABLE passes", script("REINDEX TABLE t", stmt(guard.KindReindex, with(func(s *guard.Statement) { s.ReindexScope = guard.ObjectTable }))), ""},
+		{"LOCK ACCESS EXCLUSIVE", script("LOCK t", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "ACCESS EXCLUSIVE" }))), maint},
+		{"LOCK EXCLUSIVE", script("LOCK t IN EXCLUSIVE MODE", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "EXCLUSIVE" }))), maint},
+		{"LOCK mode not read", script("LOCK t", stmt(guard.KindLock)), maint},
+		{"LOCK SHARE passes", script("LOCK t IN SHARE MODE", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "SHARE" }))), ""},
+		{"LOCK TABLES WRITE", in(guard.MySQL, script("LOCK TABLES t WRITE", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "WRITE" })))), maint},
+		{"LOCK TABLES READ passes", in(guard.MySQL, script("LOCK TABLES t READ", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "READ" })))), ""},
+
+		{"CALL unknown", script("CALL wipe()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "wipe" }))), rout},
+		{"CALL with no routine read", script("CALL …", stmt(guard.KindCall)), rout},
+		{"CALL listed", script("CALL refresh_stats()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "refresh_stats" }))), ""},
+		{"CALL listed, other case", script("CALL app.report()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "app.report" }))), ""},
+		{"CALL listed name in another schema", script("CALL evil.refresh_stats()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "evil.refresh_stats" }))), rout},
+		{"DO", script("DO …", stmt(guard.KindDo)), rout},
+		{"EXECUTE of an unknown prepared statement", script("EXECUTE p", stmt(guard.KindExecute)), rout},
+		{"EXECUTE of a statement prepared in the text passes", script("PREPARE p AS SELECT ?; EXECUTE p", stmt(guard.KindPrepare, inner(stmt(guard.KindSelect))), stmt(guard.KindExecute, inner(stmt(guard.KindSelect)))), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, got := decide(t, p, request(bob, tt.give)); got != tt.want {
+				t.Errorf("blocked by %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSessionRulesAnalysed runs texts, their quoting and case variants and
+// their harmless lookalikes through the analyser and the rules.
+func TestSessionRulesAnalysed(t *testing.T) {
+	p := mustPolicy(t, guard.WithRules(sessionRules()...))
+	const (
+		pg    = sqlparse.PostgreSQL
+		my    = sqlparse.MySQL
+		lt    = sqlparse.SQLite
+		cat   = guard.RuleCatalogWrites
+		integ = guard.RuleIntegritySettings
+		maint = guard.RuleMaintenance
+		rout  = guard.RuleRoutines
+	)
+	tests := []struct {
+		d    sqlparse.Dialect
+		give string
+		want string
+	}{
+		{lt, "DELETE FROM sqlite_master WHERE name = 'victim'", cat},
+		{lt, `UPDATE "SQLITE_MASTER" SET sql = 'x' WHERE name = 'victim'`, cat},
+		{lt, "UPDATE main.sqlite_master SET sql = 'x' WHERE name = 'victim'", cat},
+		{lt, "DELETE FROM [sqlite_schema] WHERE name = 'victim'", cat},
+		{lt, "DELETE FROM temp.sqlite_temp_master WHERE 1 = 0", cat},
+		{lt, "INSERT INTO sqlite_master VALUES ('table', 'x', 'x', 0, 'CREATE TABLE x(a)')", cat},
+		{lt, "WITH d AS (SELECT 1) DELETE FROM sqlite_master WHERE name = 'victim'", cat},
+		{lt, "INSERT OR REPLACE INTO sqlite_master VALUES ('table', 'x', 'x', 0, 'CREATE TABLE x(a)')", cat},
+		{lt, "REPLACE INTO sqlite_master VALUES ('table', 'x', 'x', 0, 'CREATE TABLE x(a)')", cat},
+		{lt, "UPDATE `sqlite_master` SET sql = 'x' WHERE name = 'victim'", cat},
+		{lt, "UPDATE main . sqlite_master SET sql = 'x' WHERE name = 'victim'", cat},
+		{lt, "DROP TABLE sqlite_stat1", cat},
+		// Plain EXPLAIN runs nothing, but like destructive-ddl the rule
+		// judges the statement it wraps: it fails closed.
+		{lt, "EXPLAIN DELETE FROM sqlite_master WHERE name = 'victim'", cat},
+		{lt, "SELECT name, sql FROM sqlite_master WHERE type = 'table'", ""},
+		{lt, "DELETE FROM victim WHERE id = (SELECT count(*) FROM sqlite_master)", ""},
+		{pg, "UPDATE pg_catalog.pg_class SET relname = 'x' WHERE relname = 'victim'", cat},
+		{pg, `UPDATE "pg_catalog"."pg_class" SET relname = 'x' WHERE relname = 'victim'`, cat},
+		{pg, "DELETE FROM pg_constraint WHERE conname = 'fk'", cat},
+		{pg, "UPDATE ONLY pg_catalog.pg_class SET relname = 'x' WHERE relname = 'victim'", cat},
+		{pg, "WITH d AS (DELETE FROM pg_trigger WHERE tgname = 'x' RETURNING 1) SELECT 1", cat},
+		{pg, "EXPLAIN ANALYZE DELETE FROM pg_trigger WHERE tgname = 'x'", cat},
+		{pg, "INSERT INTO pg_temp.notes VALUES (1)", ""},
+		{pg, "UPDATE pg_settings SET setting = 'replica' WHERE name = 'session_replication_role'", cat},
+		{pg, "SELECT relname FROM pg_class WHERE relname = 'victim'", ""},
+		{my, "UPDATE `mysql`.`user` SET authentication_string = '' WHERE User = 'root'", cat},
+		{my, "DELETE FROM MYSQL.db WHERE Db = 'x'", cat},
+		{my, "REPLACE INTO mysql.proxies_priv VALUES ()", cat},
+		{my, "TRUNCATE TABLE performance_schema.events_statements_history", cat},
+		{my, "USE mysql", cat},
+		{my, "USE `Information_Schema`", cat},
+		{my, "SELECT table_name FROM information_schema.tables", ""},
+		{my, "USE test", ""},
+
+		{lt, "PRAGMA writable_schema = ON", integ},
+		{lt, "PRAGMA writable_schema = 1", integ},
+		{lt, "PRAGMA main.writable_schema(true)", integ},
+		{lt, `PRAGMA "Writable_Schema" = 'yes'`, integ},
+		{lt, "PRAGMA writable_schema = RESET", integ},
+		{lt, "PRAGMA writable_schema = OFF", ""},
+		{lt, "PRAGMA writable_schema", ""},
+		{lt, "PRAGMA journal_mode = OFF", integ},
+		{lt, "PRAGMA temp.journal_mode = 'memory'", integ},
+		{lt, "PRAGMA journal_mode = WAL", ""},
+		{lt, "PRAGMA journal_mode", ""},
+		{lt, "PRAGMA synchronous = OFF", integ},
+		{lt, "PRAGMA synchronous = 0", integ},
+		{lt, "PRAGMA synchronous = NORMAL", ""},
+		{lt, "PRAGMA foreign_keys = OFF", integ},
+		{lt, "PRAGMA foreign_keys(0)", integ},
+		{lt, "PRAGMA foreign_keys = -1", integ},
+		{lt, "PRAGMA foreign_keys = banana", integ},
+		{lt, "PRAGMA foreign_keys = ON", ""},
+		{lt, "PRAGMA ignore_check_constraints = ON", integ},
+		{lt, "PRAGMA trusted_schema = 1", integ},
+		{lt, "PRAGMA cell_size_check = OFF", integ},
+		{lt, "PRAGMA legacy_alter_table = ON", integ},
+		{lt, "PRAGMA defer_foreign_keys = ON", integ},
+		{lt, "PRAGMA schema_version = 1", integ},
+		{lt, "PRAGMA user_version = 42", integ},
+		{lt, "PRAGMA user_version", ""},
+		{lt, "PRAGMA recursive_triggers = ON", ""},
+		{lt, "PRAGMA table_info(victim)", ""},
+		{lt, "PRAGMA integrity_check", ""},
+		{pg, "SET session_replication_role = replica", integ},
+		{pg, "SET LOCAL session_replication_role TO 'replica'", integ},
+		{pg, `SET "session_replication_role" = local`, integ},
+		{pg, "SET session_replication_role = DEFAULT", ""},
+		{pg, "SET session_replication_role TO origin", ""},
+		{pg, "SET synchronous_commit = off", integ},
+		{pg, "SET synchronous_commit TO local", ""},
+		{pg, "SET fsync = on", integ},
+		{pg, "SET zero_damaged_pages = t", integ},
+		{pg, "ALTER SYSTEM SET fsync = off", integ},
+		{pg, "ALTER SYSTEM SET work_mem = '64MB'", integ},
+		{pg, "ALTER SYSTEM RESET ALL", integ},
+		{pg, "ALTER DATABASE test SET session_replication_role = replica", integ},
+		{pg, "ALTER FUNCTION f() SET session_replication_role = replica", integ},
+		{pg, "ALTER FUNCTION f() SET search_path = app", ""},
+		{pg, "SELECT set_config('session_replication_role', 'replica', false)", integ},
+		{pg, "ALTER TABLE victim_child DISABLE TRIGGER ALL", integ},
+		{pg, "ALTER TABLE victim_child DISABLE TRIGGER USER", integ},
+		{pg, "ALTER TABLE victim_child ENABLE TRIGGER ALL", ""},
+		{pg, "SET work_mem = '64MB'", ""},
+		{pg, "SET search_path = app, public", ""},
+		{pg, "SHOW session_replication_role", ""},
+		{my, "SET foreign_key_checks = 0", integ},
+		{my, "SET FOREIGN_KEY_CHECKS=OFF", integ},
+		{my, "SET @@session.foreign_key_checks = 'off'", integ},
+		{my, "SET @@foreign_key_checks := false", integ},
+		{my, "SET @x = 1, unique_checks = 0", integ},
+		{my, "SET foreign_key_checks = ?", integ},
+		{my, "SET foreign_key_checks = @saved", integ},
+		{my, "SET sql_log_bin = 0", integ},
+		{my, "SET SESSION check_constraint_checks = 0", integ},
+		{my, "SET GLOBAL max_connections = 1000", integ},
+		{my, "SET @@global.innodb_flush_log_at_trx_commit = 2", integ},
+		{my, "SET PERSIST innodb_doublewrite = OFF", integ},
+		{my, "SET GLOBAL TRANSACTION ISOLATION LEVEL READ COMMITTED", integ},
+		{my, "SET NAMES utf8mb4, foreign_key_checks = 0", integ},
+		{my, "/*! SET foreign_key_checks = 0 */", integ},
+		{my, "SET foreign_key_checks = 1", ""},
+		{my, "SET SESSION innodb_lock_wait_timeout = 5", ""},
+		{my, "SET @saved = @@foreign_key_checks", ""},
+		{my, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", ""},
+
+		{pg, "VACUUM FULL victim", maint},
+		{pg, "VACUUM (FULL, ANALYZE) victim", maint},
+		{pg, "VACUUM full", maint},
+		{pg, "VACUUM (FULL false) victim", ""},
+		{pg, "VACUUM victim", ""},
+		{pg, "VACUUM ANALYZE", ""},
+		{pg, "ANALYZE victim", ""},
+		{pg, "CLUSTER victim USING victim_pkey", maint},
+		{pg, "REINDEX DATABASE test", maint},
+		{pg, "REINDEX SYSTEM test", maint},
+		{pg, "REINDEX SCHEMA public", maint},
+		{pg, "REINDEX TABLE victim", ""},
+		{pg, "LOCK TABLE victim IN ACCESS EXCLUSIVE MODE", maint},
+		{pg, "LOCK victim", maint},
+		{pg, "LOCK TABLE victim NOWAIT", maint},
+		{pg, "LOCK TABLE victim IN EXCLUSIVE MODE", maint},
+		{pg, "LOCK TABLE victim IN SHARE MODE", ""},
+		{pg, "LOCK TABLE victim IN ROW EXCLUSIVE MODE", ""},
+		{my, "LOCK TABLES victim WRITE", maint},
+		{my, "LOCK TABLES notes READ, victim LOW_PRIORITY WRITE", maint},
+		{my, "LOCK TABLES victim READ", ""},
+		{my, "OPTIMIZE TABLE victim", maint},
+		{lt, "VACUUM", maint},
+		{lt, "REINDEX", maint},
+		{lt, "REINDEX victim", ""},
+		{lt, "VACUUM INTO '/tmp/copy.db'", ""}, // a file write: DangerousCalls
+
+		{pg, "CALL wipe()", rout},
+		{pg, `CALL "WIPE"()`, rout},
+		{pg, "CALL refresh_stats()", ""},
+		{pg, "CALL app.report(1)", ""},
+		{pg, "CALL public.refresh_stats()", rout},
+		{my, "CALL wipe()", rout},
+		{my, "CALL REFRESH_STATS()", ""},
+		{my, "DO wipe()", rout},
+		{my, "PREPARE s FROM 'SELECT 1'", ""},
+		{pg, "PREPARE p AS SELECT 1; EXECUTE p", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.d.String()+"/"+tt.give, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if !s.Complete {
+				t.Fatalf("incomplete: %s", s.Reason)
+			}
+			if _, got := decide(t, p, request(bob, s)); got != tt.want {
+				t.Errorf("blocked by %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// Texts the analyser cannot read are denied as unknown whatever the
+	// rules; with unknown statements allowed, the routines rule still
+	// denies what it cannot know.
+	lax := mustPolicy(t, guard.WithUnknown(guard.Allow), guard.WithRules(sessionRules()...))
+	for _, tt := range []struct {
+		d    sqlparse.Dialect
+		give string
+	}{
+		{pg, "DO $$ BEGIN DROP TABLE victim; END $$"},
+		{pg, "EXECUTE p2(0)"},
+		{my, "EXECUTE IMMEDIATE 'DROP TABLE victim'"},
+	} {
+		t.Run("unknown allowed/"+tt.give, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if _, got := decide(t, lax, request(bob, s)); got != guard.RuleRoutines {
+				t.Errorf("blocked by %q, want %q", got, guard.RuleRoutines)
+			}
+		})
+	}
+}
+
+func TestRoutinesRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		give guard.Routine
+		want string
+	}{
+		{"no name", guard.Routine{Effect: guard.KindSelect}, "no name"},
+		{"no effect", guard.Routine{Name: "f"}, "declared effect"},
+		{"a schema change", guard.Routine{Name: "migrate", Effect: guard.KindDrop}, "declared effect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := guard.New(guard.WithRules(guard.Routines(tt.give)))
+			if !errors.Is(err, guard.ErrInvalidPolicy) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New: %v, want ErrInvalidPolicy mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSessionRulesFromFile(t *testing.T) {
+	p, err := guard.Parse("policy.yaml", []byte(`version: 1
+rules:
+  - name: catalogs
+    builtin: catalog-writes
+  - name: integrity
+    builtin: integrity-settings
+  - name: maintenance
+    builtin: maintenance
+  - name: routines
+    builtin: routines
+    allow:
+      - {name: refresh_stats, effect: UPDATE}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		d    sqlparse.Dialect
+		give string
+		want string
+	}{
+		{sqlparse.SQLite, "DELETE FROM sqlite_master WHERE name = 'x'", "catalogs"},
+		{sqlparse.SQLite, "PRAGMA writable_schema = ON", "integrity"},
+		{sqlparse.PostgreSQL, "VACUUM FULL", "maintenance"},
+		{sqlparse.PostgreSQL, "CALL wipe()", "routines"},
+		{sqlparse.PostgreSQL, "CALL refresh_stats()", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			if _, got := decide(t, p, request(bob, sqlparse.Analyze(tt.d, tt.give))); got != tt.want {
+				t.Errorf("blocked by %q, want %q", got, tt.want)
+			}
+		})
+	}
+	for _, bad := range []string{
+		"allow: [{name: x}]",
+		"allow: [{name: x, effect: DROP}]",
+		"allow: [{effect: SELECT}]",
+		"allow: [{name: x, effect: SELECT, why: y}]",
+	} {
+		_, err := guard.Parse("policy.yaml", []byte("version: 1\nrules:\n  - name: r\n    builtin: routines\n    "+bad+"\n"))
+		if !errors.Is(err, guard.ErrInvalidPolicy) {
+			t.Errorf("%s: got %v, want ErrInvalidPolicy", bad, err)
+		}
+	}
+}
