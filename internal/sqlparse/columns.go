@@ -344,6 +344,7 @@ func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 		}
 		return a.fromRel(r, col, list)
 	}
+	n := len(list)
 	list = a.resolveIn(sc.rels, col, list)
 	for o := sc.parent; o != nil; o = o.parent {
 		if o != sc {
@@ -359,7 +360,8 @@ func (a *analyzer) resolve(t Table, sc *scope, list []string) []string {
 			}
 		}
 	}
-	if len(list) == 0 {
+	if len(list) == n {
+		// No relation in scope: the bare name.
 		list = addSource(list, col)
 	}
 	return list

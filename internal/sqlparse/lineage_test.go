@@ -163,3 +163,12 @@ func TestFunctionsOverNames(t *testing.T) {
 		}
 	}
 }
+
+// TestBareNameWithoutFrom: a name read without a FROM keeps its bare
+// source even after other sources of the same item.
+func TestBareNameWithoutFrom(t *testing.T) {
+	s := sqlparse.Analyze(my, `SELECT concat("max=", connection) 'p1'`)
+	if got := lineage(s.Statements[0].Columns); !strings.Contains(got, "connection") {
+		t.Errorf("columns %q, want the source connection", got)
+	}
+}
