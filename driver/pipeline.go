@@ -57,6 +57,8 @@ type connState struct {
 	// now prepares it on this connection and executes the prepared
 	// statement, which continues the same run.
 	carry *carry
+	// sess is the session state statements left (see session.go).
+	sess session
 }
 
 type carry struct {
@@ -156,6 +158,12 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		if be := i.copyCheck(ctx, run.script, run.id, run.verdict.Unmask); be != nil {
 			run.verdict = guard.Verdict{Decision: guard.Deny, Rule: be.Rule, Reason: be.Reason}
 			denied = be
+		}
+	}
+	if denied == nil {
+		if se := i.sessionCheck(ctx, cs, run); se != nil {
+			run.verdict = guard.Verdict{Decision: guard.Deny, Reason: se.Reason}
+			denied = se
 		}
 	}
 	if a := i.cfg.auditor; a != nil {
