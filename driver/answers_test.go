@@ -194,3 +194,42 @@ func TestSessionResetFake(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionRawConn: a connection whose driver connection was handed out
+// by RawConn is closed before another identity uses it.
+func TestSessionRawConn(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	_, a, err := newRecorder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := fakedriver.New(fakedriver.Config{})
+	c, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Raw(func(dc any) error { _, err := driver.RawConn(agent, dc); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(agent, "SELECT 1"); err != nil {
+		t.Fatalf("the same identity on its held connection: %v", err)
+	}
+	if _, err := conn.ExecContext(human, "SELECT 1"); !errors.Is(err, driver.ErrSessionState) {
+		t.Fatalf("another identity on the held connection: got %v, want ErrSessionState", err)
+	}
+	conn.Close()
+	if _, err := db.ExecContext(human, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fd.Counts.Connects.Load(); got != 2 {
+		t.Errorf("connections made: got %d, want 2", got)
+	}
+}

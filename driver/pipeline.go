@@ -330,6 +330,7 @@ func (i *interceptor) redactFor(id identity.Identity, unmask bool, err error) er
 func (i *interceptor) resume(ctx context.Context, cs *connState, method, query string, args []sqldriver.NamedValue) (*stmtRun, error) {
 	if run := i.retries.take(ctx, query, args); run != nil {
 		run.inTx = cs != nil && cs.tx != nil
+		i.markSession(ctx, cs, run)
 		return run, nil
 	}
 	return i.begin(ctx, cs, method, query, args)

@@ -109,15 +109,35 @@ func (i *interceptor) sessionCheck(ctx context.Context, cs *connState, run *stmt
 			return &SessionStateError{Reason: "the session could not be reset"}
 		}
 	}
-	if run.script.ChangesSession() {
-		if !s.dirty {
-			s.dirty, s.by = true, run.id.Clone()
-		}
-		if i.cfg.dialect == SQLite {
-			i.sqliteSnapshot(ctx, cs, run.script)
-		}
-	}
+	i.markSession(ctx, cs, run)
 	return nil
+}
+
+// markSession marks the connection dirty if the statement may change its
+// session. It is called for every statement about to run: from
+// sessionCheck, and for a statement database/sql retries on another
+// connection after driver.ErrBadConn.
+func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtRun) {
+	if cs == nil || !run.script.ChangesSession() {
+		return
+	}
+	s := &cs.sess
+	if !s.dirty {
+		s.dirty, s.by = true, run.id.Clone()
+	}
+	if i.cfg.dialect == SQLite {
+		i.sqliteSnapshot(ctx, cs, run.script)
+	}
+}
+
+// markRaw marks a connection whose driver connection was handed out
+// (RawConn): anything may have been done on it, and only closing it
+// undoes everything.
+func markRaw(cs *connState, id identity.Identity) {
+	if !cs.sess.dirty {
+		cs.sess.dirty, cs.sess.by = true, id.Clone()
+	}
+	cs.sess.discard = true
 }
 
 // ConnResetSession implements sqlmw.ConnResetInterceptor. database/sql
