@@ -155,7 +155,7 @@
 // pool (driver.SessionResetter, which sqlvigil offers for every driver and
 // which calls the driver's own first; closing is its driver.ErrBadConn
 // answer). On a held connection (sql.Conn, a transaction) it happens before
-// the statement; where it cannot (inside a transaction, or when the
+// the statement, or before BeginTx; where it cannot (inside a transaction, or when the
 // connection would have to be closed), the statement is refused with
 // [ErrSessionState]. Each reset or close is recorded ("RESET SESSION",
 // "DISCARD CONNECTION", method "reset") under the identity about to use

@@ -97,19 +97,29 @@ func (i *interceptor) sessionCheck(ctx context.Context, cs *connState, run *stmt
 	if cs == nil {
 		return nil
 	}
-	s := &cs.sess
-	if s.dirty && !sameIdentity(s.by, run.id) {
-		switch {
-		case cs.tx != nil:
-			return &SessionStateError{Reason: "a transaction is open on the connection; end it first"}
-		case s.discard || i.cfg.dialect == MySQL:
-			return &SessionStateError{Reason: "the session cannot be reset without closing the connection; close the sql.Conn"}
-		}
-		if err := i.resetSession(ctx, cs); err != nil {
-			return &SessionStateError{Reason: "the session could not be reset"}
-		}
+	if se := i.crossCheck(ctx, cs, run.id); se != nil {
+		return se
 	}
 	i.markSession(ctx, cs, run)
+	return nil
+}
+
+// crossCheck resets the session of a connection another identity than id
+// left dirty, before id uses it; it reports why when it cannot.
+func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity) *SessionStateError {
+	s := &cs.sess
+	if !s.dirty || sameIdentity(s.by, id) {
+		return nil
+	}
+	switch {
+	case cs.tx != nil:
+		return &SessionStateError{Reason: "a transaction is open on the connection; end it first"}
+	case s.discard || i.cfg.dialect == MySQL:
+		return &SessionStateError{Reason: "the session cannot be reset without closing the connection; close the sql.Conn"}
+	}
+	if err := i.resetSession(ctx, cs); err != nil {
+		return &SessionStateError{Reason: "the session could not be reset"}
+	}
 	return nil
 }
 

@@ -274,6 +274,50 @@ func TestSessionHeldConnection(t *testing.T) {
 	}
 }
 
+// TestSessionHeldConnectionBeginTx: a transaction another identity begins
+// on a held connection the agent left dirty starts on a reset session
+// (PostgreSQL, SQLite), or is refused (MySQL).
+func TestSessionHeldConnectionBeginTx(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			tt := sessionCases(tg.family)[0]
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			want, err := readOne(agent, conn, tt.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(agent, tt.set[0]); err != nil {
+				t.Fatal(err)
+			}
+			tx, err := conn.BeginTx(human, nil)
+			if tg.family == "mysql" {
+				if !errors.Is(err, driver.ErrSessionState) {
+					t.Fatalf("human begins on the agent's held connection: got %v, want ErrSessionState", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			got, err := readOne(human, tx, tt.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("human read %q in its transaction, want %q", got, want)
+			}
+		})
+	}
+}
+
 // TestSessionInTransaction: a statement of another identity inside a
 // transaction whose session was changed is refused, as the session cannot
 // be reset without ending the transaction.
