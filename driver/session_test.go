@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -178,17 +179,30 @@ func TestSessionResetAcrossIdentities(t *testing.T) {
 					// pgx closes a connection left in a transaction itself.
 					wantSpan := map[string]bool{"RESET SESSION": tg.family != "mysql",
 						"DISCARD CONNECTION": tg.family == "mysql" || tg.name == "pgx" && tt.name == "transaction begun by text"}
-					var found bool
+					var found, forHuman bool
 					for _, s := range rec.Ended() {
 						if wantSpan[s.Name()] {
 							found = true
 							if s.Status().Code.String() == "Error" {
 								t.Errorf("reset span: status %v %q", s.Status().Code, s.Status().Description)
 							}
+							attrs := map[string]string{}
+							for _, kv := range s.Attributes() {
+								attrs[string(kv.Key)] = kv.Value.Emit()
+							}
+							if attrs[string(audit.MethodKey)] != "reset" {
+								t.Errorf("reset span: method %q, want reset", attrs[string(audit.MethodKey)])
+							}
+							// The identity about to use the connection. (A check
+							// that calls a function not known to be pure marks
+							// the connection too, so the agent may get one.)
+							forHuman = forHuman || attrs[string(audit.UserIDKey)] == humanID.Subject
 						}
 					}
 					if !found {
 						t.Errorf("none of %v recorded", wantSpan)
+					} else if !forHuman && !wantSpan["DISCARD CONNECTION"] {
+						t.Errorf("no reset recorded under %q, who was about to use the connection", humanID.Subject)
 					}
 				})
 			}
