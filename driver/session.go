@@ -154,10 +154,10 @@ func markRaw(cs *connState, id identity.Identity) {
 // calls it when it takes a used connection from the pool, with the
 // context of the caller about to use it: the driver's own check runs
 // first, then a session another identity left dirty is reset in place, or
-// the connection is
-// discarded (driver.ErrBadConn, database/sql's only way to drop a
-// connection here; it then takes or opens another). Any failure discards
-// the connection, as database/sql ignores other errors from ResetSession.
+// the connection is discarded (driver.ErrBadConn, database/sql's only way
+// to drop a connection here; it then takes or opens another). Any failure
+// discards the connection, as database/sql ignores other errors from
+// ResetSession.
 func (i *interceptor) ConnResetSession(ctx context.Context, p *sqlmw.ParentConn) error {
 	cs, _ := p.State.(*connState)
 	dirty := cs != nil && cs.sess.dirty
