@@ -78,12 +78,14 @@ const (
 	// break them; only those prepared by PREPARE in SQL are deallocated.
 	// It starts with a ROLLBACK, as a transaction begun by text may be open
 	// (the server answers a warning when none is), and runs as one simple
-	// query.
-	pgReset = "ROLLBACK; " +
-		"DO $$DECLARE r record; BEGIN FOR r IN SELECT name FROM pg_prepared_statements WHERE from_sql LOOP " +
-		"EXECUTE format('DEALLOCATE %I', r.name); END LOOP; END$$; " +
-		"CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; " +
-		"SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES"
+	// query. The role, settings and temporary objects go before anything
+	// names a function or relation, and those names are qualified, so that
+	// nothing the session left (a search path, a temporary view named
+	// pg_prepared_statements) can stand in for them.
+	pgReset = "ROLLBACK; CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DISCARD TEMP; " +
+		"DO $$DECLARE r record; BEGIN FOR r IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP " +
+		"EXECUTE pg_catalog.format('DEALLOCATE %I', r.name); END LOOP; END$$; " +
+		"UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES"
 	sqliteReset   = "DETACH attached databases; DROP temp objects; restore PRAGMAs"
 	summaryReset  = "RESET SESSION"
 	summaryClosed = "DISCARD CONNECTION"

@@ -128,10 +128,16 @@ func pragmasSet(norm string) ([]string, bool) {
 	return names, true
 }
 
-// sqliteResetSession resets a SQLite session in place: attached databases
-// detached, temporary objects dropped, PRAGMAs restored.
+// sqliteResetSession resets a SQLite session in place: PRAGMAs restored,
+// attached databases detached, temporary objects dropped.
 func (i *interceptor) sqliteResetSession(ctx context.Context, cs *connState) error {
 	p := cs.parent
+	// PRAGMAs first: query_only would refuse the drops.
+	for n, v := range cs.sess.pragmas {
+		if _, err := p.ExecContext(ctx, "PRAGMA "+n+" = "+v, nil); err != nil {
+			return err
+		}
+	}
 	dbs, err := queryAll(ctx, p, "PRAGMA database_list")
 	if err != nil {
 		return err
@@ -158,11 +164,6 @@ func (i *interceptor) sqliteResetSession(ctx context.Context, cs *connState) err
 		typ, _ := textOf(row[0])
 		name, _ := textOf(row[1])
 		if _, err := p.ExecContext(ctx, "DROP "+strings.ToUpper(typ)+" IF EXISTS temp."+quoteIdent(name), nil); err != nil {
-			return err
-		}
-	}
-	for n, v := range cs.sess.pragmas {
-		if _, err := p.ExecContext(ctx, "PRAGMA "+n+" = "+v, nil); err != nil {
 			return err
 		}
 	}

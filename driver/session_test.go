@@ -51,7 +51,12 @@ func sessionCases(family string) []sessionCase {
 			{name: "advisory lock", set: []string{"SELECT pg_advisory_lock(4242)"},
 				check: "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"},
 			{name: "prepared statement", set: []string{"PREPARE agent_stmt AS SELECT 1"},
-				check: "SELECT count(*) FROM pg_prepared_statements WHERE from_sql"},
+				check: "SELECT count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"},
+			{name: "prepared statement hidden from the reset", set: []string{
+				"PREPARE agent_stmt AS SELECT 1",
+				"CREATE TEMP VIEW pg_prepared_statements AS SELECT 'x'::text AS name, false AS from_sql",
+				"SET search_path = pg_temp, pg_catalog",
+			}, check: "SELECT count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"},
 			{name: "lexing setting", set: []string{"SET standard_conforming_strings = off"}, check: "SHOW standard_conforming_strings"},
 			{name: "transaction begun by text", set: []string{"BEGIN", "INSERT INTO people VALUES (2, 'uncommitted')"},
 				check: "SELECT txid_current_if_assigned() IS NULL"},
@@ -74,6 +79,11 @@ func sessionCases(family string) []sessionCase {
 		return []sessionCase{
 			{name: "foreign_keys", set: []string{"PRAGMA foreign_keys = ON"}, check: "PRAGMA foreign_keys"},
 			{name: "query_only", set: []string{"PRAGMA query_only = 1"}, check: "PRAGMA query_only"},
+			{name: "query_only over a temp table", set: []string{
+				"CREATE TEMP TABLE people (id int, name text)",
+				"INSERT INTO temp.people VALUES (1, 'shadow')",
+				"PRAGMA query_only = 1",
+			}, check: "SELECT name FROM people WHERE id = 1"},
 			{name: "temp table shadows", set: []string{
 				"CREATE TEMP TABLE people (id int, name text)",
 				"INSERT INTO temp.people VALUES (1, 'shadow')",
