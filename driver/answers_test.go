@@ -161,11 +161,15 @@ func TestSessionResetFake(t *testing.T) {
 		name         string
 		shape        fakedriver.Shape
 		dialect      driver.Dialect
+		set          string
 		wantConnects int64
 	}{
-		{"PostgreSQL resets in place", fakedriver.Full, driver.PostgreSQL, 1},
-		{"MySQL closes the connection", fakedriver.Full, driver.MySQL, 2},
-		{"MySQL, driver without SessionResetter", fakedriver.Legacy, driver.MySQL, 2},
+		{"PostgreSQL resets in place", fakedriver.Full, driver.PostgreSQL, "SET search_path = x", 1},
+		{"PostgreSQL, a library loaded", fakedriver.Full, driver.PostgreSQL, "LOAD 'auto_explain'", 2},
+		{"PostgreSQL, a dblink connection", fakedriver.Full, driver.PostgreSQL, "SELECT dblink_connect('c', 'dbname=x')", 2},
+		{"MySQL closes the connection", fakedriver.Full, driver.MySQL, "SET @v = 1", 2},
+		{"MySQL, driver without SessionResetter", fakedriver.Legacy, driver.MySQL, "SET @v = 1", 2},
+		{"no session change", fakedriver.Full, driver.MySQL, "SELECT 1", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +184,7 @@ func TestSessionResetFake(t *testing.T) {
 			for _, step := range []struct {
 				ctx context.Context
 				q   string
-			}{{agent, "SET search_path = x"}, {agent, "SELECT 1"}, {human, "SELECT 1"}} {
+			}{{agent, tt.set}, {agent, "SELECT 1"}, {human, "SELECT 1"}} {
 				if _, err := db.ExecContext(step.ctx, step.q); err != nil {
 					t.Fatal(err)
 				}

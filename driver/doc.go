@@ -139,7 +139,9 @@
 //     except DEALLOCATE ALL (so statements the driver prepared, and pgx's
 //     statement cache, keep working); statements prepared with PREPARE in
 //     SQL are deallocated. Settings given at connect (DSN parameters) are
-//     kept, as RESET ALL returns to them.
+//     kept, as RESET ALL returns to them. A library loaded (LOAD), a dblink
+//     connection opened or a text not fully read closes the connection
+//     instead.
 //   - SQLite is reset in place (attached databases detached, temporary
 //     objects dropped, the PRAGMAs of connection settings restored) unless
 //     the change cannot be undone (another PRAGMA, an extension loaded, a

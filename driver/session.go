@@ -6,11 +6,13 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
 var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
@@ -137,9 +139,36 @@ func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtR
 	if !s.dirty {
 		s.dirty, s.by = true, run.id.Clone()
 	}
-	if i.cfg.dialect == SQLite {
+	switch i.cfg.dialect {
+	case SQLite:
 		i.sqliteSnapshot(ctx, cs, run.script)
+	case PostgreSQL:
+		if !pgResettable(run.script) {
+			s.discard = true
+		}
 	}
+}
+
+// pgResettable reports whether what a PostgreSQL text may leave on its
+// session is undone by pgReset: not a library loaded (LOAD), not a dblink
+// connection kept open, not a text the analyser could not read.
+func pgResettable(s *sqlparse.Script) bool {
+	if !s.Complete {
+		return false
+	}
+	for k := range s.Statements {
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			if st.Kind == sqlparse.KindOther && st.DefinesCode {
+				return false
+			}
+			for _, f := range st.Functions {
+				if strings.HasPrefix(f, "dblink_connect") || strings.Contains(f, ".dblink_connect") {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // markRaw marks a connection whose driver connection was handed out
