@@ -246,6 +246,10 @@ func TestSessionResetKeepsPreparedStatements(t *testing.T) {
 				if name != "real" {
 					t.Fatalf("got %q, want real", name)
 				}
+				// pgx keeps this text prepared in its statement cache.
+				if err := db.QueryRowContext(human, tg.q("SELECT name FROM people WHERE id = $1"), 1).Scan(&name); err != nil {
+					t.Fatalf("cached statement after a reset: %v", err)
+				}
 			}
 		})
 	}
