@@ -127,13 +127,52 @@
 // guard.ErrBlocked). A Query under a cap that may change rows (DELETE …
 // RETURNING) is refused too.
 //
+// # Session state
+//
+// A pooled connection keeps what a statement left on it (settings, role,
+// search path, PRAGMAs, temporary tables, prepared statements, advisory
+// locks, user variables, LISTEN, an open transaction begun by text). A
+// statement that may leave such state marks its connection dirty, with
+// its identity. Before a dirty connection serves a statement of another
+// identity — one that differs in any field but the display name and an
+// agent's tool call id — sqlvigil resets it, or closes it:
+//
+//   - PostgreSQL is reset in place: ROLLBACK, then what DISCARD ALL does
+//     except DEALLOCATE ALL (so statements the driver prepared, and pgx's
+//     statement cache, keep working); statements prepared with PREPARE in
+//     SQL are deallocated. Settings given at connect (DSN parameters) are
+//     kept, as RESET ALL returns to them. A library loaded (LOAD), a dblink
+//     connection opened or a text not fully read closes the connection
+//     instead.
+//   - SQLite is reset in place (attached databases detached, temporary
+//     objects dropped, the PRAGMAs of connection settings restored) unless
+//     the change cannot be undone (another PRAGMA, an extension loaded, a
+//     transaction begun by text): then the connection is closed. An
+//     in-memory database lives in its connections: closing the last one
+//     loses it.
+//   - MySQL and MariaDB are closed: go-sql-driver/mysql does not send
+//     COM_RESET_CONNECTION, and user variables, temporary tables and
+//     prepared statements cannot be listed to be undone.
+//   - A connection handed out by [RawConn] is closed.
+//
+// On a pooled connection this happens when database/sql takes it from the
+// pool (driver.SessionResetter, which sqlvigil offers for every driver and
+// which calls the driver's own first; closing is its driver.ErrBadConn
+// answer). On a held connection (sql.Conn, a transaction) it happens before
+// the statement, or before BeginTx; where it cannot (inside a transaction, or when the
+// connection would have to be closed), the statement is refused with
+// [ErrSessionState]. Each reset or close is recorded ("RESET SESSION",
+// "DISCARD CONNECTION", method "reset") under the identity about to use
+// the connection. The same identity keeps its state, as without sqlvigil.
+// With no policy, masker or auditor, nothing is tracked.
+//
 // # Faithful wrapping
 //
 // A wrapped connection, statement, rows or connector offers an optional
-// driver interface if and only if the wrapped one does, so database/sql
-// behaves as with the raw driver: the same argument converters
-// (NamedValueChecker, ColumnConverter), the same session checks, the same
-// column types, database/sql's own errors for transaction options a driver
+// driver interface if and only if the wrapped one does (except
+// SessionResetter, see "Session state"), so database/sql behaves as with
+// the raw driver: the same argument converters (NamedValueChecker,
+// ColumnConverter), the same column types, database/sql's own errors for transaction options a driver
 // cannot honour. Closing the sql.DB closes the wrapped connector.
 // driver.RowsColumnScanner (Go 1.27) is never offered: every value passes
 // through Next, where masking happens. driver.ErrSkip is returned
@@ -144,7 +183,8 @@
 // sql.Conn.Raw hands its callback sqlvigil's connection. [RawConn] returns
 // the driver's own connection from it and records the access (method
 // "raw"); what is sent on that connection is neither checked, masked nor
-// recorded.
+// recorded, and the connection is closed before it serves another
+// identity.
 //
 // # Concurrency
 //

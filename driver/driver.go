@@ -81,6 +81,7 @@ var ErrNotWrapped = errors.New("sqlvigil: connection is not wrapped by sqlvigil"
 type wrappedConn interface {
 	Unwrap() sqldriver.Conn
 	Interceptor() sqlmw.Interceptor
+	Parent() *sqlmw.ParentConn
 }
 
 // RawConn returns the driver's own connection from the value sql.Conn.Raw
@@ -88,7 +89,9 @@ type wrappedConn interface {
 // "raw") under the identity of ctx.
 //
 // It is the escape hatch: statements sent on the returned connection are
-// neither checked, masked nor recorded. The auditor's error, if recording
+// neither checked, masked nor recorded. As anything may change its session,
+// the connection is closed before it serves another identity (see
+// "Session state" in the package documentation). The auditor's error, if recording
 // is mandatory and fails, is returned and the connection is not.
 //
 //	err := conn.Raw(func(dc any) error {
@@ -104,7 +107,11 @@ func RawConn(ctx context.Context, driverConn any) (any, error) {
 	if !ok {
 		return nil, ErrNotWrapped
 	}
-	if i, ok := w.Interceptor().(*interceptor); ok && i.cfg.auditor != nil {
+	i, ok := w.Interceptor().(*interceptor)
+	if ok && i.active {
+		markRaw(i.state(w.Parent()), i.identify(ctx))
+	}
+	if ok && i.cfg.auditor != nil {
 		ev := &audit.Event{
 			Identity:      i.identify(ctx),
 			System:        i.cfg.dialect.String(),

@@ -65,6 +65,8 @@ type connState struct {
 	// now prepares it on this connection and executes the prepared
 	// statement, which continues the same run.
 	carry *carry
+	// sess is the session state statements left (see session.go).
+	sess session
 }
 
 type carry struct {
@@ -168,6 +170,12 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		if be := i.flowCheck(ctx, cs, run); be != nil {
 			run.verdict = guard.Verdict{Decision: guard.Deny, Rule: be.Rule, Reason: be.Reason}
 			denied = be
+		}
+	}
+	if denied == nil {
+		if se := i.sessionCheck(ctx, cs, run); se != nil {
+			run.verdict = guard.Verdict{Decision: guard.Deny, Reason: se.Reason}
+			denied = se
 		}
 	}
 	if a := i.cfg.auditor; a != nil {
@@ -334,6 +342,7 @@ func (i *interceptor) redactFor(id identity.Identity, unmask bool, err error) er
 func (i *interceptor) resume(ctx context.Context, cs *connState, method, query string, args []sqldriver.NamedValue) (*stmtRun, error) {
 	if run := i.retries.take(ctx, query, args); run != nil {
 		run.inTx = cs != nil && cs.tx != nil
+		i.markSession(ctx, cs, run)
 		return run, nil
 	}
 	return i.begin(ctx, cs, method, query, args)

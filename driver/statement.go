@@ -3,6 +3,7 @@ package driver
 import (
 	"context"
 	sqldriver "database/sql/driver"
+	"errors"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -127,6 +128,10 @@ func (i *interceptor) ConnectorConnect(ctx context.Context, c sqldriver.Connecto
 	return conn, err
 }
 
+// errNoResult stands for the rows affected of a driver that answered an
+// Exec with a nil driver.Result.
+var errNoResult = errors.New("sqlvigil: the driver returned no result")
+
 type stmtExecer struct{ s sqldriver.StmtExecContext }
 
 func (e stmtExecer) ExecContext(ctx context.Context, _ string, args []sqldriver.NamedValue) (sqldriver.Result, error) {
@@ -162,7 +167,10 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 	var rerr error
 	if run.rec != nil || limit > 0 {
 		var v int64
-		if v, rerr = res.RowsAffected(); rerr == nil {
+		if res == nil {
+			// database/sql accepts a nil Result; it reports nothing.
+			rerr = errNoResult
+		} else if v, rerr = res.RowsAffected(); rerr == nil {
 			n = v
 		}
 	}
@@ -202,6 +210,10 @@ func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.Exec
 	if err != nil {
 		_ = tx.Rollback()
 		return nil, err
+	}
+	if res == nil {
+		_ = tx.Rollback()
+		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected (rolled back)"}
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -253,6 +265,10 @@ func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q 
 	rows, err := q.QueryContext(run.ctx, query, args)
 	if err != nil {
 		return ctx, nil, i.failed(ctx, cs, run, query, args, err)
+	}
+	if rows == nil {
+		run.end(audit.Outcome{RowsAffected: -1, Err: errNilRows})
+		return ctx, nil, errNilRows
 	}
 	if i.cfg.masker == nil && run.rec == nil && run.hooks == nil {
 		return ctx, rows, nil

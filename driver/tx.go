@@ -35,6 +35,13 @@ func (i *interceptor) ConnBeginTx(ctx context.Context, conn sqldriver.ConnBeginT
 		t, err := conn.BeginTx(ctx, opts)
 		return ctx, t, err
 	}
+	if cs := i.state(parentOf(conn)); cs != nil {
+		// A session another identity left is reset before the transaction,
+		// inside which it could not be.
+		if se := i.crossCheck(ctx, cs, i.identify(ctx)); se != nil {
+			return ctx, nil, se
+		}
+	}
 	// Begin first: a begin that fails (and is retried after
 	// driver.ErrBadConn) leaves no transaction record.
 	t, err := conn.BeginTx(ctx, opts)

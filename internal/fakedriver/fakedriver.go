@@ -60,6 +60,9 @@ type Config struct {
 	Closer bool
 	// DiscardArgs stops recording arguments (for benchmarks).
 	DiscardArgs bool
+	// NilResult makes every Exec answer a nil driver.Result and no error,
+	// which database/sql accepts.
+	NilResult bool
 }
 
 // Celsius is an argument type only the ColumnConverter statements accept.
@@ -73,9 +76,11 @@ type Array []int32
 type Counts struct {
 	Connects, Execs, Queries, Prepares, StmtCloses     atomic.Int64
 	Begins, Commits, Rollbacks, ConnectorCloses, Nexts atomic.Int64
-	mu                                                 sync.Mutex
-	txOptions                                          []driver.TxOptions
-	args                                               [][]driver.NamedValue
+	// Resets counts the calls of a Full connection's ResetSession.
+	Resets    atomic.Int64
+	mu        sync.Mutex
+	txOptions []driver.TxOptions
+	args      [][]driver.NamedValue
 }
 
 // TxOptions returns the options of every BeginTx, in order.
@@ -214,6 +219,9 @@ func (c *conn) exec(query string, args []driver.NamedValue) (driver.Result, erro
 	}
 	c.d.Counts.Execs.Add(1)
 	c.record(args)
+	if c.d.cfg.NilResult {
+		return nil, nil
+	}
 	return driver.RowsAffected(c.d.cfg.RowsAffected), nil
 }
 
@@ -308,6 +316,7 @@ func (c *fullConn) Ping(context.Context) error {
 }
 
 func (c *fullConn) ResetSession(context.Context) error {
+	c.d.Counts.Resets.Add(1)
 	if c.bad {
 		return driver.ErrBadConn
 	}

@@ -33,7 +33,8 @@ func wrapConn(c driver.Conn, intr Interceptor) driver.Conn {
 	if p.pinger != nil {
 		k |= connPinger
 	}
-	if _, ok := c.(driver.SessionResetter); ok {
+	_, resets := intr.(ConnResetInterceptor)
+	if _, ok := c.(driver.SessionResetter); ok || resets {
 		k |= connSessionResetter
 	}
 	if _, ok := c.(driver.Validator); ok {
@@ -110,7 +111,10 @@ func (m connPingMixin) Ping(ctx context.Context) error {
 type connResetMixin struct{ c *conn }
 
 func (m connResetMixin) ResetSession(ctx context.Context) error {
-	return m.c.parent.Conn.(driver.SessionResetter).ResetSession(ctx)
+	if h, ok := m.c.intr.(ConnResetInterceptor); ok {
+		return h.ConnResetSession(ctx, m.c.parent)
+	}
+	return m.c.parent.ResetSession(ctx)
 }
 
 type connValidMixin struct{ c *conn }

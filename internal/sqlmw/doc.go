@@ -21,6 +21,8 @@
 //     non-default isolation level or a read-only transaction, instead of a
 //     silent plain Begin.
 //   - The connector's io.Closer is forwarded, so sql.DB.Close closes it.
+//   - ResetSession reaches the interceptor when it implements
+//     [ConnResetInterceptor], and is then offered for every driver.
 //   - NextResultSet reaches the interceptor when it implements
 //     [NextResultSetInterceptor].
 //   - Interceptors see the driver connection and statement as [*ParentConn]

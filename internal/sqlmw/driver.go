@@ -39,6 +39,17 @@ type ConnCloseInterceptor interface {
 	ConnClose(conn *ParentConn)
 }
 
+// ConnResetInterceptor is an optional interface of an [Interceptor]: it is
+// called instead of the driver's ResetSession, which it reaches through
+// [ParentConn.ResetSession]. A connection whose interceptor has it offers
+// driver.SessionResetter whether or not the driver's connection does, so
+// that database/sql asks before it reuses a pooled connection; an answer
+// matching driver.ErrBadConn makes database/sql discard the connection
+// (any other error is ignored by database/sql).
+type ConnResetInterceptor interface {
+	ConnResetSession(ctx context.Context, conn *ParentConn) error
+}
+
 // ConnectorCloseInterceptor is an optional interface of an [Interceptor]:
 // it is told when the connector closes (sql.DB.Close), before the wrapped
 // connector is closed. A connector whose interceptor has it offers

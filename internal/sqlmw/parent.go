@@ -12,6 +12,7 @@ var (
 	_ driver.ConnPrepareContext = (*ParentConn)(nil)
 	_ driver.ConnBeginTx        = (*ParentConn)(nil)
 	_ driver.Pinger             = (*ParentConn)(nil)
+	_ driver.SessionResetter    = (*ParentConn)(nil)
 	_ driver.StmtExecContext    = (*ParentStmt)(nil)
 	_ driver.StmtQueryContext   = (*ParentStmt)(nil)
 )
@@ -139,6 +140,15 @@ func (p *ParentConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 		}
 	}
 	return txi, err
+}
+
+// ResetSession implements driver.SessionResetter: the driver's own
+// ResetSession, or nil when the driver has none, as database/sql does.
+func (p *ParentConn) ResetSession(ctx context.Context) error {
+	if r, ok := p.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
 }
 
 // Ping implements driver.Pinger; it succeeds when the driver has no Pinger,

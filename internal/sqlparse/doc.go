@@ -49,6 +49,11 @@
 // SET NAMES, RESET ALL, set_config, ALTER DATABASE / ROLE / SYSTEM … SET of
 // one) have LexingSetting set: treat them as sensitive.
 //
+// [Script.ChangesSession] says whether a text may leave state on its
+// connection that a later statement would see (settings, role, temporary
+// objects, prepared statements, locks, user variables, …), erring towards
+// yes; the driver resets such a connection before another identity uses it.
+//
 // # Facts for the guard
 //
 // Beyond kinds and tables, a [Statement] states what the guard must not

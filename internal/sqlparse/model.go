@@ -505,6 +505,9 @@ type Script struct {
 	// Placeholders counts the placeholders the text holds where the
 	// server reads code (never in a string or a comment).
 	Placeholders Placeholders
+	// sessionText is true when the text's tokens show a change of session
+	// state (see ChangesSession).
+	sessionText bool
 }
 
 // Placeholders counts the placeholders of a text by style.

@@ -1,0 +1,292 @@
+package driver
+
+import (
+	"context"
+	sqldriver "database/sql/driver"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+)
+
+var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
+
+// Session state is shared state: what a statement leaves on a pooled
+// connection (settings, role, search path, PRAGMAs, temporary objects,
+// prepared statements, locks, user variables) would be seen by the next
+// statement on it, whoever issues it. A statement that may leave such
+// state (sqlparse's Script.ChangesSession) marks its connection dirty,
+// recording who changed it. Before a dirty connection serves another
+// identity (see sameIdentity) it is reset in place, or discarded:
+//   - when database/sql takes it from the pool (ResetSession, which is
+//     given the context of the caller about to use it);
+//   - on a connection held across calls (sql.Conn, a transaction), before
+//     the statement: reset in place, or the statement is refused with
+//     ErrSessionState when the dialect cannot reset in place or a
+//     transaction is open.
+//
+// The same identity keeps its state, as it would without sqlvigil: a
+// temporary table created in one call is still there in the next, when
+// the pool hands the same connection back. The cost is paid by dirty
+// connections changing hands only.
+
+// ErrSessionState is returned for a statement refused because its
+// connection holds session state another identity left, which sqlvigil
+// cannot reset there: inside a transaction, or on a connection held with
+// sql.Conn when the dialect's state can only be cleared by closing the
+// connection (MySQL, and SQLite after a PRAGMA it cannot restore). It
+// matches guard.ErrBlocked too. Use errors.Is; errors.As with
+// *SessionStateError for the reason.
+var ErrSessionState = errors.New("sqlvigil: connection holds session state set by another identity")
+
+// SessionStateError is the detail of ErrSessionState.
+type SessionStateError struct {
+	// Reason says why the connection could not be reset.
+	Reason string
+}
+
+// Error implements error.
+func (e *SessionStateError) Error() string { return ErrSessionState.Error() + ": " + e.Reason }
+
+// Unwrap returns ErrSessionState and guard.ErrBlocked.
+func (e *SessionStateError) Unwrap() []error { return []error{ErrSessionState, guard.ErrBlocked} }
+
+// session is the state statements left on one connection since it was
+// opened or last reset.
+type session struct {
+	dirty bool
+	// by is who first changed the state.
+	by identity.Identity
+	// discard is true when the state cannot be reset in place: the
+	// connection must be closed.
+	discard bool
+	// pragmas holds, for SQLite, the value each PRAGMA set had before the
+	// first statement that set it, to be restored.
+	pragmas map[string]string
+}
+
+// The texts that reset a session in place, and what is recorded for a
+// connection discarded instead.
+const (
+	// pgReset is DISCARD ALL without its DEALLOCATE ALL, which would also
+	// drop the statements the driver prepared through the protocol (lib/pq's
+	// and database/sql's prepared statements, pgx's statement cache) and
+	// break them; only those prepared by PREPARE in SQL are deallocated.
+	// It starts with a ROLLBACK, as a transaction begun by text may be open
+	// (the server answers a warning when none is), and runs as one simple
+	// query. The role, settings and temporary objects go before anything
+	// names a function or relation, and those names are qualified, so that
+	// nothing the session left (a search path, a temporary view named
+	// pg_prepared_statements) can stand in for them.
+	pgReset = "ROLLBACK; CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DISCARD TEMP; " +
+		"DO $$DECLARE r record; BEGIN FOR r IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP " +
+		"EXECUTE pg_catalog.format('DEALLOCATE %I', r.name); END LOOP; END$$; " +
+		"UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES"
+	sqliteReset   = "DETACH attached databases; DROP temp objects; restore PRAGMAs"
+	summaryReset  = "RESET SESSION"
+	summaryClosed = "DISCARD CONNECTION"
+)
+
+// sessionCheck runs in begin, for a statement the policy allowed: on a
+// connection another identity left dirty it resets the session in place
+// or refuses the statement; then it marks the connection dirty if the
+// statement may change its session.
+func (i *interceptor) sessionCheck(ctx context.Context, cs *connState, run *stmtRun) *SessionStateError {
+	if cs == nil {
+		return nil
+	}
+	if se := i.crossCheck(ctx, cs, run.id); se != nil {
+		return se
+	}
+	i.markSession(ctx, cs, run)
+	return nil
+}
+
+// crossCheck resets the session of a connection another identity than id
+// left dirty, before id uses it; it reports why when it cannot.
+func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity) *SessionStateError {
+	s := &cs.sess
+	if !s.dirty || sameIdentity(s.by, id) {
+		return nil
+	}
+	switch {
+	case cs.tx != nil:
+		return &SessionStateError{Reason: "a transaction is open on the connection; end it first"}
+	case s.discard || i.cfg.dialect == MySQL:
+		return &SessionStateError{Reason: "the session cannot be reset without closing the connection; close the sql.Conn"}
+	}
+	if err := i.resetSession(ctx, cs); err != nil {
+		return &SessionStateError{Reason: "the session could not be reset"}
+	}
+	return nil
+}
+
+// markSession marks the connection dirty if the statement may change its
+// session. It is called for every statement about to run: from
+// sessionCheck, and for a statement database/sql retries on another
+// connection after driver.ErrBadConn.
+func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtRun) {
+	if cs == nil || !run.script.ChangesSession() {
+		return
+	}
+	s := &cs.sess
+	if !s.dirty {
+		s.dirty, s.by = true, run.id.Clone()
+	}
+	switch i.cfg.dialect {
+	case SQLite:
+		i.sqliteSnapshot(ctx, cs, run.script)
+	case PostgreSQL:
+		if !pgResettable(run.script) {
+			s.discard = true
+		}
+	}
+}
+
+// pgResettable reports whether what a PostgreSQL text may leave on its
+// session is undone by pgReset: not a library loaded (LOAD), not a dblink
+// connection kept open, not a text the analyser could not read.
+func pgResettable(s *sqlparse.Script) bool {
+	if !s.Complete {
+		return false
+	}
+	for k := range s.Statements {
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			if st.Kind == sqlparse.KindOther && st.DefinesCode {
+				return false
+			}
+			for _, f := range st.Functions {
+				if strings.HasPrefix(f, "dblink_connect") || strings.Contains(f, ".dblink_connect") {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// markRaw marks a connection whose driver connection was handed out
+// (RawConn): anything may have been done on it, and only closing it
+// undoes everything.
+func markRaw(cs *connState, id identity.Identity) {
+	if !cs.sess.dirty {
+		cs.sess.dirty, cs.sess.by = true, id.Clone()
+	}
+	cs.sess.discard = true
+}
+
+// ConnResetSession implements sqlmw.ConnResetInterceptor. database/sql
+// calls it when it takes a used connection from the pool, with the
+// context of the caller about to use it: the driver's own check runs
+// first, then a session another identity left dirty is reset in place, or
+// the connection is discarded (driver.ErrBadConn, database/sql's only way
+// to drop a connection here; it then takes or opens another). Any failure
+// discards the connection, as database/sql ignores other errors from
+// ResetSession.
+func (i *interceptor) ConnResetSession(ctx context.Context, p *sqlmw.ParentConn) error {
+	cs, _ := p.State.(*connState)
+	dirty := cs != nil && cs.sess.dirty
+	if err := p.ResetSession(ctx); err != nil {
+		if dirty && errors.Is(err, sqldriver.ErrBadConn) {
+			i.recordReset(ctx, summaryClosed, "", "the driver closes the connection", nil)
+		}
+		return err
+	}
+	if !dirty || sameIdentity(cs.sess.by, i.identify(ctx)) {
+		return nil
+	}
+	if cs.sess.discard || i.cfg.dialect == MySQL {
+		i.recordReset(ctx, summaryClosed, "", "the session cannot be reset in place: connection closed", nil)
+		return sqldriver.ErrBadConn
+	}
+	if err := i.resetSession(ctx, cs); err != nil {
+		return sqldriver.ErrBadConn
+	}
+	return nil
+}
+
+// resetSession resets the session of the connection in place, and
+// records it.
+func (i *interceptor) resetSession(ctx context.Context, cs *connState) error {
+	var (
+		text string
+		err  error
+	)
+	switch i.cfg.dialect {
+	case PostgreSQL:
+		text = pgReset
+		_, err = cs.parent.ExecContext(ctx, pgReset, nil)
+	case SQLite:
+		text = sqliteReset
+		err = i.sqliteResetSession(ctx, cs)
+	default:
+		err = errors.New("sqlvigil: no session reset for this dialect")
+	}
+	if err == sqldriver.ErrSkip {
+		err = errors.New("sqlvigil: the driver cannot run the session reset")
+	}
+	i.recordReset(ctx, summaryReset, text, "session state set by an earlier statement", err)
+	if err != nil {
+		return err
+	}
+	cs.sess = session{}
+	return nil
+}
+
+// recordReset leaves an audit record of a reset (or of a connection
+// discarded), under the identity about to use the connection. A record
+// that cannot be written changes nothing: the connection is reset or
+// discarded all the same.
+func (i *interceptor) recordReset(ctx context.Context, summary, text, reason string, err error) {
+	a := i.cfg.auditor
+	if a == nil {
+		return
+	}
+	id := i.identify(ctx)
+	ev := &audit.Event{
+		Identity:      id,
+		System:        i.cfg.dialect.String(),
+		Namespace:     i.cfg.namespace,
+		ServerAddress: i.cfg.serverAddress,
+		ServerPort:    i.cfg.serverPort,
+		Method:        "reset",
+		Operation:     summary,
+		Summary:       summary,
+		QueryText:     text,
+		Complete:      true,
+		Decision:      "allow",
+		Reason:        reason,
+	}
+	_, rec, serr := a.Start(ctx, ev)
+	if serr != nil {
+		return
+	}
+	rec.End(audit.Outcome{RowsAffected: -1, Err: i.redactFor(id, false, err)})
+}
+
+// sameIdentity reports whether a and b are the same caller acting with
+// the same authority, so that session state one left may serve the
+// other: every field a policy or masker may decide on is equal. The
+// display name and an agent's tool call id are not compared (an agent's
+// successive calls of one tool are one caller).
+func sameIdentity(a, b identity.Identity) bool {
+	if a.Kind != b.Kind || a.Subject != b.Subject || a.Tenant != b.Tenant || a.Service != b.Service ||
+		a.Purpose != b.Purpose || a.Ticket != b.Ticket || a.Untrusted != b.Untrusted ||
+		!slices.Equal(a.Roles, b.Roles) || !maps.Equal(a.Attributes, b.Attributes) {
+		return false
+	}
+	if (a.Agent == nil) != (b.Agent == nil) {
+		return false
+	}
+	if a.Agent == nil {
+		return true
+	}
+	x, y := *a.Agent, *b.Agent
+	return x.Name == y.Name && x.Model == y.Model && x.Tool == y.Tool && x.OnBehalfOf == y.OnBehalfOf
+}

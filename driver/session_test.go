@@ -1,0 +1,407 @@
+package driver_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/driver"
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/testdb"
+)
+
+// The two identities that share one pooled connection: an agent that
+// changes the session, a human who must not see what it left.
+var (
+	agentID = identity.Identity{Kind: identity.KindAgent, Subject: "agent-7",
+		Agent: &identity.Agent{Name: "helper", Tool: "run_sql", ToolCallID: "call-1"}}
+	humanID = identity.Identity{Kind: identity.KindUser, Subject: "ada"}
+)
+
+// A sessionCase is a change of session state made by the agent and what the
+// human's next statement on the same connection must read.
+type sessionCase struct {
+	name  string
+	setup []string // run by the agent before the baseline is read
+	set   []string // run by the agent: the state change
+	check string   // run by the human; must read what it read before set
+}
+
+func sessionCases(family string) []sessionCase {
+	switch family {
+	case "pg":
+		return []sessionCase{
+			{name: "search_path", set: []string{"SET search_path = pg_catalog"}, check: "SHOW search_path"},
+			{name: "temp table shadows", set: []string{
+				"CREATE TEMP TABLE people (id int, name text)",
+				"INSERT INTO people VALUES (1, 'shadow')",
+			}, check: "SELECT name FROM people WHERE id = 1"},
+			{name: "set role", set: []string{"SET ROLE " + pgRole}, check: "SELECT current_user"},
+			{name: "session authorization", set: []string{"SET SESSION AUTHORIZATION " + pgRole}, check: "SELECT session_user || '/' || current_user"},
+			{name: "custom setting", set: []string{"SELECT set_config('app.tenant', 'other', false)"},
+				check: "SELECT coalesce(current_setting('app.tenant', true), '')"},
+			{name: "advisory lock", set: []string{"SELECT pg_advisory_lock(4242)"},
+				check: "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"},
+			{name: "prepared statement", set: []string{"PREPARE agent_stmt AS SELECT 1"},
+				check: "SELECT count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"},
+			{name: "prepared statement hidden from the reset", set: []string{
+				"PREPARE agent_stmt AS SELECT 1",
+				"CREATE TEMP VIEW pg_prepared_statements AS SELECT 'x'::text AS name, false AS from_sql",
+				"SET search_path = pg_temp, pg_catalog",
+			}, check: "SELECT count(*) FROM pg_catalog.pg_prepared_statements WHERE from_sql"},
+			{name: "lexing setting", set: []string{"SET standard_conforming_strings = off"}, check: "SHOW standard_conforming_strings"},
+			{name: "transaction begun by text", set: []string{"BEGIN", "INSERT INTO people VALUES (2, 'uncommitted')"},
+				check: "SELECT txid_current_if_assigned() IS NULL"},
+		}
+	case "mysql":
+		return []sessionCase{
+			{name: "user variable", set: []string{"SET @v = 'secret'"}, check: "SELECT coalesce(@v, 'null')"},
+			{name: "user variable by INTO", set: []string{"SELECT name INTO @w FROM people WHERE id = 1"}, check: "SELECT coalesce(@w, 'null')"},
+			{name: "temp table shadows", set: []string{
+				"CREATE TEMPORARY TABLE people (id int, name text)",
+				"INSERT INTO people VALUES (1, 'shadow')",
+			}, check: "SELECT name FROM people WHERE id = 1"},
+			{name: "sql_mode", set: []string{"SET SESSION sql_mode = 'ANSI_QUOTES'"}, check: "SELECT @@SESSION.sql_mode"},
+			{name: "advisory lock", set: []string{"SELECT GET_LOCK('sqlvigil_session_test', 0)"},
+				check: "SELECT coalesce(IS_USED_LOCK('sqlvigil_session_test') = CONNECTION_ID(), 0)"},
+			{name: "use", setup: []string{"CREATE DATABASE IF NOT EXISTS sqlvigil_session_other"},
+				set: []string{"USE sqlvigil_session_other"}, check: "SELECT DATABASE()"},
+		}
+	default:
+		return []sessionCase{
+			{name: "foreign_keys", set: []string{"PRAGMA foreign_keys = ON"}, check: "PRAGMA foreign_keys"},
+			{name: "query_only", set: []string{"PRAGMA query_only = 1"}, check: "PRAGMA query_only"},
+			{name: "query_only over a temp table", set: []string{
+				"CREATE TEMP TABLE people (id int, name text)",
+				"INSERT INTO temp.people VALUES (1, 'shadow')",
+				"PRAGMA query_only = 1",
+			}, check: "SELECT name FROM people WHERE id = 1"},
+			{name: "temp table shadows", set: []string{
+				"CREATE TEMP TABLE people (id int, name text)",
+				"INSERT INTO temp.people VALUES (1, 'shadow')",
+			}, check: "SELECT name FROM people WHERE id = 1"},
+			{name: "attach", set: []string{"ATTACH DATABASE ':memory:' AS other"},
+				check: "SELECT count(*) FROM pragma_database_list WHERE name NOT IN ('main', 'temp')"},
+		}
+	}
+}
+
+// pgRole is a role created for the PostgreSQL cases.
+var pgRole = "sqlvigil_session_r"
+
+func ensurePGRole(t *testing.T) {
+	t.Helper()
+	admin, err := sql.Open("postgres", testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	_, err = admin.Exec("DO $$BEGIN CREATE ROLE " + pgRole + " NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$")
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sessionTargets are the real drivers, one configuration each.
+func sessionTargets() []target {
+	var out []target
+	for _, tg := range targets() {
+		if tg.name != "mysql interpolateParams" {
+			out = append(out, tg)
+		}
+	}
+	return out
+}
+
+func openSession(t *testing.T, tg target, rec *tracetest.SpanRecorder) *sql.DB {
+	t.Helper()
+	db, err := sqlvigil.Open(tg.driver, tg.dsn(t), activeOptions(t, rec)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	ctx := identity.NewContext(context.Background(), agentID)
+	for _, q := range []string{"CREATE TABLE people (id int, name text)", "INSERT INTO people VALUES (1, 'real')"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return db
+}
+
+func readOne(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, query string) (string, error) {
+	var v any
+	if err := q.QueryRowContext(ctx, query).Scan(&v); err != nil {
+		return "", err
+	}
+	if b, ok := v.([]byte); ok {
+		return string(b), nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+// TestSessionResetAcrossIdentities: on a pool of one connection, the state
+// the agent leaves is gone when the human's statement runs, for every
+// driver; and the reset is recorded.
+func TestSessionResetAcrossIdentities(t *testing.T) {
+	ensurePGRole(t)
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		t.Run(tg.name, func(t *testing.T) {
+			for _, tt := range sessionCases(tg.family) {
+				t.Run(tt.name, func(t *testing.T) {
+					rec := tracetest.NewSpanRecorder()
+					db := openSession(t, tg, rec)
+					for _, q := range tt.setup {
+						if _, err := db.ExecContext(agent, q); err != nil {
+							t.Fatalf("%s: %v", q, err)
+						}
+					}
+					want, err := readOne(human, db, tt.check)
+					if err != nil {
+						t.Fatalf("baseline %s: %v", tt.check, err)
+					}
+					for _, q := range tt.set {
+						if _, err := db.ExecContext(agent, q); err != nil {
+							t.Fatalf("%s: %v", q, err)
+						}
+					}
+					got, err := readOne(human, db, tt.check)
+					if err != nil {
+						t.Fatalf("%s: %v", tt.check, err)
+					}
+					if got != want {
+						t.Errorf("human read %q after the agent's change, want %q as before", got, want)
+					}
+					// pgx closes a connection left in a transaction itself.
+					wantSpan := map[string]bool{"RESET SESSION": tg.family != "mysql",
+						"DISCARD CONNECTION": tg.family == "mysql" || tg.name == "pgx" && tt.name == "transaction begun by text"}
+					var found, forHuman bool
+					for _, s := range rec.Ended() {
+						if wantSpan[s.Name()] {
+							found = true
+							if s.Status().Code.String() == "Error" {
+								t.Errorf("reset span: status %v %q", s.Status().Code, s.Status().Description)
+							}
+							attrs := map[string]string{}
+							for _, kv := range s.Attributes() {
+								attrs[string(kv.Key)] = kv.Value.Emit()
+							}
+							if attrs[string(audit.MethodKey)] != "reset" {
+								t.Errorf("reset span: method %q, want reset", attrs[string(audit.MethodKey)])
+							}
+							// The identity about to use the connection. (A check
+							// that calls a function not known to be pure marks
+							// the connection too, so the agent may get one.)
+							forHuman = forHuman || attrs[string(audit.UserIDKey)] == humanID.Subject
+						}
+					}
+					if !found {
+						t.Errorf("none of %v recorded", wantSpan)
+					} else if !forHuman && !wantSpan["DISCARD CONNECTION"] {
+						t.Errorf("no reset recorded under %q, who was about to use the connection", humanID.Subject)
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestSessionResetKeepsPreparedStatements: a statement prepared through
+// the driver before the reset still runs after it (PostgreSQL resets in
+// place without DEALLOCATE ALL).
+func TestSessionResetKeepsPreparedStatements(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			stmt, err := db.PrepareContext(human, tg.q("SELECT name FROM people WHERE id = $1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stmt.Close()
+			set := sessionCases(tg.family)[0].set[0]
+			for range 3 {
+				if _, err := db.ExecContext(agent, set); err != nil {
+					t.Fatal(err)
+				}
+				var name string
+				if err := stmt.QueryRowContext(human, 1).Scan(&name); err != nil {
+					t.Fatalf("prepared statement after a reset: %v", err)
+				}
+				if name != "real" {
+					t.Fatalf("got %q, want real", name)
+				}
+				// pgx keeps this text prepared in its statement cache.
+				if err := db.QueryRowContext(human, tg.q("SELECT name FROM people WHERE id = $1"), 1).Scan(&name); err != nil {
+					t.Fatalf("cached statement after a reset: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// TestSessionHeldConnection: on a connection held with sql.Conn, state
+// serves the identity that set it; another identity's statement finds the
+// session reset (PostgreSQL, SQLite) or is refused (MySQL, whose session
+// resets only by closing the connection).
+func TestSessionHeldConnection(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			tt := sessionCases(tg.family)[0]
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			want, err := readOne(agent, conn, tt.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(agent, tt.set[0]); err != nil {
+				t.Fatal(err)
+			}
+			mine, err := readOne(agent, conn, tt.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mine == want {
+				t.Fatalf("the agent does not see its own change on its held connection: %q", mine)
+			}
+			got, err := readOne(human, conn, tt.check)
+			if tg.family == "mysql" {
+				if !errors.Is(err, driver.ErrSessionState) || !errors.Is(err, guard.ErrBlocked) {
+					t.Fatalf("human on the agent's held connection: got %q, %v; want ErrSessionState", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("human read %q on the held connection, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestSessionHeldConnectionBeginTx: a transaction another identity begins
+// on a held connection the agent left dirty starts on a reset session
+// (PostgreSQL, SQLite), or is refused (MySQL).
+func TestSessionHeldConnectionBeginTx(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			tt := sessionCases(tg.family)[0]
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			want, err := readOne(agent, conn, tt.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(agent, tt.set[0]); err != nil {
+				t.Fatal(err)
+			}
+			tx, err := conn.BeginTx(human, nil)
+			if tg.family == "mysql" {
+				if !errors.Is(err, driver.ErrSessionState) {
+					t.Fatalf("human begins on the agent's held connection: got %v, want ErrSessionState", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			got, err := readOne(human, tx, tt.check)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("human read %q in its transaction, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestSessionInTransaction: a statement of another identity inside a
+// transaction whose session was changed is refused, as the session cannot
+// be reset without ending the transaction.
+func TestSessionInTransaction(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	tg := sessionTargets()[0] // lib/pq
+	db := openSession(t, tg, nil)
+	tx, err := db.BeginTx(agent, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(agent, "SET LOCAL search_path = pg_catalog"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.ExecContext(human, "SELECT 1")
+	var se *driver.SessionStateError
+	if !errors.As(err, &se) {
+		t.Fatalf("got %v, want a *SessionStateError", err)
+	}
+}
+
+// TestSessionSQLiteDiscard: a PRAGMA sqlvigil cannot restore makes the
+// connection be closed before it serves again (a file database survives
+// it; an in-memory one would not).
+func TestSessionSQLiteDiscard(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	rec := tracetest.NewSpanRecorder()
+	dsn := "file:" + filepath.Join(t.TempDir(), "s.db")
+	db, err := sqlvigil.Open("sqlite", dsn, activeOptions(t, rec)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	want, err := readOne(human, db, "SELECT 'a' LIKE 'A'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(agent, "PRAGMA case_sensitive_like = ON"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readOne(human, db, "SELECT 'a' LIKE 'A'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("human read %q, want %q", got, want)
+	}
+	var found bool
+	for _, s := range rec.Ended() {
+		found = found || s.Name() == "DISCARD CONNECTION"
+	}
+	if !found {
+		t.Error("no DISCARD CONNECTION span recorded")
+	}
+}
