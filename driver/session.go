@@ -236,6 +236,7 @@ func (i *interceptor) resetSession(ctx context.Context, cs *connState) error {
 		return err
 	}
 	cs.sess = session{}
+	cs.private = false // names resolve as on any connection of the handle again
 	return nil
 }
 

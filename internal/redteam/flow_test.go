@@ -91,6 +91,9 @@ func flowAttacks() []flowAttack {
 			back: []string{"SELECT OBJECT_NAME FROM performance_schema.metadata_locks"}, blocked: true},
 		{name: "pg-set-config", family: pg, sql: "SELECT set_config('leak.v', ssn, false) FROM people WHERE id = 1",
 			back: []string{"SELECT current_setting('leak.v')", "SHOW leak.v"}, blocked: true},
+		{name: "pg-replication-origin", family: pg, sql: "SELECT pg_replication_origin_create(ssn) FROM people WHERE id = 1",
+			back: []string{"SELECT roname FROM pg_replication_origin"}, blocked: true, probe: noReplicationOrigin},
+		{name: "my-get-diagnostics", family: my, before: []string{"SELECT 1/0"}, sql: "GET DIAGNOSTICS CONDITION 1 @m = MESSAGE_TEXT", blocked: true},
 		{name: "my-select-into-variable", family: my, sql: "SELECT ssn INTO @v FROM people WHERE id = 1",
 			back: []string{"SELECT VARIABLE_VALUE FROM information_schema.USER_VARIABLES", "SELECT @v"}, blocked: true},
 		{name: "my-set-variable", family: my, sql: "SET @v = (SELECT ssn FROM people WHERE id = 1)",
@@ -341,4 +344,11 @@ func TestFlowSearchPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+func noReplicationOrigin(l *lab) string {
+	if got := rawString(l, "SELECT count(*) FROM pg_replication_origin WHERE roname LIKE '91%'"); got != "0" {
+		return got + " replication origins named after a seeded value"
+	}
+	return ""
 }

@@ -138,7 +138,9 @@ func (s *sink) statements() []audit.Entry {
 	defer s.mu.Unlock()
 	var out []audit.Entry
 	for _, e := range s.all {
-		if e.Kind == audit.KindStatement {
+		// A session reset or a discarded connection is recorded too, under
+		// the identity about to use the connection: not a statement's.
+		if e.Kind == audit.KindStatement && e.Method != "reset" {
 			out = append(out, e)
 		}
 	}
@@ -304,7 +306,7 @@ func (l *lab) mark() mark {
 func (l *lab) statementSpans() []sdktrace.ReadOnlySpan {
 	var out []sdktrace.ReadOnlySpan
 	for _, s := range l.spans.Ended() {
-		if s.Name() != "transaction" {
+		if s.Name() != "transaction" && s.Name() != "RESET SESSION" && s.Name() != "DISCARD CONNECTION" {
 			out = append(out, s)
 		}
 	}
