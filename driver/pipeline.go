@@ -5,6 +5,7 @@ import (
 	sqldriver "database/sql/driver"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,6 +95,9 @@ type stmtRun struct {
 	// views are the views the statement reads, traced to their base
 	// columns, for a reader with masking rules in force.
 	views map[string]*view
+	// query is the caller's text: what it wrote is no secret from it (see
+	// redact).
+	query string
 }
 
 func (i *interceptor) state(p *sqlmw.ParentConn) *connState {
@@ -127,7 +131,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	if cs != nil && cs.carry != nil {
 		i.dropCarry(cs) // database/sql gave up on it: never reached here otherwise
 	}
-	run := &stmtRun{ctx: ctx, inTx: cs != nil && cs.tx != nil, hooks: i.cfg.hooks}
+	run := &stmtRun{ctx: ctx, inTx: cs != nil && cs.tx != nil, hooks: i.cfg.hooks, query: query}
 	if run.hooks != nil {
 		run.hooks.begin(method)
 	}
@@ -320,21 +324,71 @@ func (i *interceptor) event(ev *audit.Event, run *stmtRun, method, query string,
 // redact passes a database error through the masker, so its text quotes
 // no value masked for the reader: the run's identity, with the clear
 // values the guard granted it. Control-flow errors are returned untouched.
+//
+// The names the statement wrote (its identifiers, from the literal-free
+// text) are not values: a quoted span that holds only names is kept, so
+// the caller, or an agent, can correct `column "emial" does not exist`.
+// The caller's own text is given too: what it wrote is no secret from it
+// (lib/pq keeps the query in its error).
 func (i *interceptor) redact(run *stmtRun, err error) error {
 	if run == nil {
 		return i.redactFor(identity.Identity{}, false, err)
 	}
-	return i.redactFor(run.id, run.verdict.Unmask, err)
+	if err == nil || i.cfg.masker == nil {
+		return err
+	}
+	return i.redactFor(run.id, run.verdict.Unmask, err, append(callerNames(run.script), run.query)...)
 }
 
-func (i *interceptor) redactFor(id identity.Identity, unmask bool, err error) error {
+func (i *interceptor) redactFor(id identity.Identity, unmask bool, err error, keep ...string) error {
 	if err == nil || err == sqldriver.ErrSkip || errors.Is(err, sqldriver.ErrBadConn) {
 		return err
 	}
 	if m := i.cfg.masker; m != nil {
-		return m.RedactErrorFor(id, unmask, err)
+		return m.RedactErrorFor(id, unmask, err, keep...)
 	}
 	return err
+}
+
+// callerNames returns the identifiers of the statement: the words and
+// quoted names of its literal-free text, which holds no value (literals,
+// comments and quoted aliases are gone from it).
+func callerNames(s *sqlparse.Script) []string {
+	if s == nil || s.Normalized == "" {
+		return nil
+	}
+	var out []string
+	t := s.Normalized
+	for k := 0; k < len(t); {
+		c := t[k]
+		switch {
+		case c == '"' || c == '`' || c == '[':
+			end := byte(c)
+			if c == '[' {
+				end = ']'
+			}
+			j := strings.IndexByte(t[k+1:], end)
+			if j < 0 {
+				return out
+			}
+			out = append(out, t[k+1:k+1+j])
+			k += j + 2
+		case isNameByte(c):
+			j := k
+			for j < len(t) && (isNameByte(t[j]) || t[j] == '.') {
+				j++
+			}
+			out = append(out, t[k:j])
+			k = j
+		default:
+			k++
+		}
+	}
+	return out
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 // resume finds the run of a statement database/sql is retrying after

@@ -176,10 +176,16 @@
 //     unwraps to nothing and errors.Is still answers for the original. See
 //     [RedactedError].
 //
-// The price is diagnostics: a masked reader loses the identifiers quoted in
-// an error too (`column "[redacted]" does not exist`, the key name of a
-// MySQL duplicate entry). Readers no rule masks get the original error, the
-// same value.
+// Names are not values. A quoted span that holds only names — those the
+// statement wrote (the driver passes its identifiers and its text as
+// RedactErrorFor's keep), those the error's name fields carry (pq's
+// Constraint, Table, Column; pgconn's ConstraintName…), which are kept
+// as they are — stays, so `column "emial" does not exist` and
+// `duplicate key value violates unique constraint "items_sku_key"` read
+// as from the raw driver, and a MySQL duplicate entry keeps its key's
+// name (`Duplicate entry '[redacted]' for key 'sku'`). A span is kept
+// whole or redacted whole: one value in it redacts it all. Readers no rule
+// masks get the original error, the same value.
 //
 // What it cannot catch is a value the engine prints without quotes, outside
 // a Message field, a known field and the forms above: a wrapped error's

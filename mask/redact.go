@@ -75,11 +75,22 @@ func (e *RedactedError) Unredacted() error { return e.orig }
 // when there is nothing to redact, err itself is returned (so identity
 // comparisons such as err == driver.ErrBadConn still hold). See the package
 // documentation for what this cannot catch.
-func (m *Masker) RedactErrorFor(id identity.Identity, unmask bool, err error) error {
+//
+// Names are not values: a quoted span that holds only names — those the
+// statement wrote (keep: its tables, columns, aliases and functions, as
+// the caller spelled them) and those the error's own name fields carry
+// (pq's Constraint, Table, Column; pgconn's ConstraintName…) — is kept,
+// with those fields, so `column "emial" does not exist` and a unique
+// violation's constraint stay readable and errors.As(&pq.Error{}) and
+// SQLSTATE checks keep working. A span is kept whole or redacted whole:
+// one value anywhere in it redacts it all. keep may also hold the
+// statement's text: a value the caller wrote is no secret from it, and an
+// error that keeps the text (lib/pq does) can then still be unwrapped.
+func (m *Masker) RedactErrorFor(id identity.Identity, unmask bool, err error, keep ...string) error {
 	if m == nil || err == nil || m.RuleInForce(id, unmask) == "" {
 		return err
 	}
-	r := redactor{}
+	r := redactor{names: errorNames(err, keep), written: keep}
 	msg, secrets := r.text(err.Error(), nil)
 	walkErrors(err, 0, func(e error) {
 		eachStringField(e, func(name, s string) { _, secrets = r.field(name, s, secrets) })
@@ -96,9 +107,87 @@ func (m *Masker) RedactErrorFor(id identity.Identity, unmask bool, err error) er
 	return &RedactedError{msg: msg, err: clean, orig: err}
 }
 
-// redactor removes quoted values from error text. It holds no state; it is
-// a type so that the steps read as one unit.
-type redactor struct{}
+// redactor removes quoted values from error text, keeping names.
+type redactor struct {
+	// names are the lowercase names a quoted span may hold and be kept.
+	names map[string]bool
+	// written is what the caller wrote (see RedactErrorFor's keep).
+	written []string
+}
+
+// knownToCaller reports whether x appears in what the caller wrote.
+func (r redactor) knownToCaller(x string) bool {
+	for _, w := range r.written {
+		if strings.Contains(w, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// nameFields are the structured fields of driver errors that hold the
+// names of database objects, or codes, never values: kept as they are.
+var nameFields = map[string]bool{
+	"Schema": true, "Table": true, "Column": true, "DataTypeName": true, "Constraint": true,
+	"SchemaName": true, "TableName": true, "ColumnName": true, "ConstraintName": true,
+	"Code": true, "SQLState": true, "Severity": true, "SeverityUnlocalized": true,
+	"Routine": true, "File": true, "Line": true, "Position": true, "InternalPosition": true,
+}
+
+// errorNames collects the names a quoted span of err may hold: keep, and
+// the name fields of err and of every error it wraps.
+func errorNames(err error, keep []string) map[string]bool {
+	names := make(map[string]bool, len(keep)+4)
+	add := func(s string) {
+		if s == "" || len(s) > 128 {
+			return
+		}
+		names[strings.ToLower(s)] = true
+		// A qualified name is quoted whole or by its parts.
+		if i := strings.LastIndexByte(s, '.'); i >= 0 {
+			names[strings.ToLower(s[i+1:])] = true
+		}
+	}
+	for _, k := range keep {
+		add(k)
+	}
+	walkErrors(err, 0, func(e error) {
+		eachStringField(e, func(name, s string) {
+			if nameFields[name] && name != "Code" && name != "SQLState" {
+				add(s)
+			}
+		})
+	})
+	// Phrases MySQL quotes beside a name: where the name was read.
+	for _, p := range [...]string{"field list", "where clause", "on clause", "order clause", "group statement", "having clause", "IN/ALL/ANY subquery"} {
+		names[strings.ToLower(p)] = true
+	}
+	return names
+}
+
+// onlyNames reports whether the text of a quoted span (between its first
+// and last quote q) holds names only: every piece between quotes q is a
+// name of r, and the text between pieces is glue (" in ", ".", ", ").
+func (r redactor) onlyNames(v string, q byte) bool {
+	if len(r.names) == 0 || v == "" {
+		return false
+	}
+	pieces := strings.Split(v, string(q))
+	for k, p := range pieces {
+		if k%2 == 0 {
+			if !r.names[strings.ToLower(p)] {
+				return false
+			}
+			continue
+		}
+		switch strings.TrimSpace(p) {
+		case "in", ".", ",", "", "for key", "at", "of relation", "of table":
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // wholeFields are the structured fields of driver errors (lib/pq's
 // pq.Error, pgx's pgconn.PgError) whose free-form text PostgreSQL builds from
@@ -110,7 +199,7 @@ var wholeFields = map[string]bool{"Detail": true, "Where": true, "InternalQuery"
 // field redacts the structured field name holding s, appending what it
 // removed to secrets.
 func (r redactor) field(name, s string, secrets []string) (string, []string) {
-	if s == "" || s == Redacted {
+	if s == "" || s == Redacted || nameFields[name] {
 		return s, secrets
 	}
 	if wholeFields[name] && !strings.HasPrefix(s, "Key (") && !strings.HasPrefix(s, failingRow) {
@@ -120,7 +209,7 @@ func (r redactor) field(name, s string, secrets []string) (string, []string) {
 	// quoted or not ("improper relation name (too many dotted names): a.b.c").
 	if name == "Message" {
 		if i := strings.Index(s, ": "); i >= 0 {
-			if tail := s[i+2:]; strings.Trim(tail, "\"' ") != Redacted {
+			if tail := s[i+2:]; strings.Trim(tail, "\"' ") != Redacted && !r.names[strings.ToLower(strings.Trim(tail, "\"' "))] {
 				head, secrets := r.text(s[:i], secrets)
 				return head + ": " + Redacted, append(secrets, tail)
 			}
@@ -143,6 +232,12 @@ func replaceSecrets(msg string, secrets []string) string {
 }
 
 const failingRow = "Failing row contains ("
+
+// MySQL's duplicate key message: Duplicate entry '<value>' for key '<name>'.
+const (
+	dupEntry = "Duplicate entry '"
+	dupKey   = "' for key '"
+)
 
 var detailLabel = regexp.MustCompile(`(?i)\bdetail:`)
 
@@ -215,6 +310,20 @@ func (r redactor) spans(s string) []span {
 		}
 		out = append(out, span{vs, len(s)})
 	}
+	// MySQL's duplicate key: the value runs to the last "' for key '", and
+	// what follows is the key's name, which the server writes.
+	var skip []span
+	if i := strings.Index(s, dupEntry); i >= 0 {
+		vs := i + len(dupEntry)
+		if j := strings.LastIndex(s, dupKey); j >= vs {
+			end := len(s)
+			if k := strings.LastIndexByte(s, '\''); k > j+len(dupKey)-1 {
+				end = k + 1
+			}
+			out = append(out, span{vs, j})
+			skip = append(skip, span{vs - 1, end})
+		}
+	}
 	// Quoted spans: from the first quote to the last of each kind, outside
 	// the ranges above (a key value may hold a quote of its own), each kind
 	// on its own: a quote of one kind inside a span of the other still
@@ -223,7 +332,7 @@ func (r redactor) spans(s string) []span {
 	for _, q := range [...]byte{'\'', '"'} {
 		first, last := -1, -1
 		for i := 0; i < len(s); i++ {
-			if s[i] != q || inSpans(out[:structural], i) {
+			if s[i] != q || inSpans(out[:structural], i) || inSpans(skip, i) {
 				continue
 			}
 			if first < 0 {
@@ -235,6 +344,8 @@ func (r redactor) spans(s string) []span {
 		case first < 0:
 		case last == first:
 			out = append(out, span{first + 1, len(s)})
+		case r.onlyNames(s[first+1:last], q):
+			// Names only (column "emial", constraint "items_sku_key"): kept.
 		default:
 			out = append(out, span{first + 1, last})
 		}
@@ -333,10 +444,13 @@ func (r redactor) sanitize(err error, secrets []string) error {
 		text := e.Error()
 		eachStringField(e, func(name, s string) {
 			text += "\x00" + s
+			if s != "" && r.knownToCaller(s) {
+				return // the caller's own text (lib/pq keeps the query)
+			}
 			_, left = r.field(name, s, left)
 		})
 		for _, x := range secrets {
-			if len(x) > 2 && x != Redacted && strings.Contains(text, x) {
+			if len(x) > 2 && x != Redacted && strings.Contains(text, x) && !r.knownToCaller(x) {
 				left = append(left, x)
 			}
 		}

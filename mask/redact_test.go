@@ -200,3 +200,48 @@ func BenchmarkRedactError(b *testing.B) {
 		}
 	})
 }
+
+// TestRedactErrorKeepsNames: a quoted span that holds only names — those
+// the statement wrote, those the error's name fields carry, MySQL's key
+// name — is kept; one value in a span redacts all of it.
+func TestRedactErrorKeepsNames(t *testing.T) {
+	m := redactMasker(t)
+	dev := identity.Identity{Kind: identity.KindUser, Subject: "dev"}
+	tests := []struct {
+		name   string
+		give   error
+		keep   []string
+		want   string // the redacted text
+		secret string // must not appear anywhere
+	}{
+		{"misspelt column", &pq.Error{Code: "42703", Message: `column "emial" does not exist`}, []string{"SELECT", "emial", "FROM", "people"},
+			`pq: column "emial" does not exist (42703)`, ""},
+		{"not written", &pq.Error{Code: "42703", Message: `column "emial" does not exist`}, []string{"SELECT", "email"},
+			`pq: column "[redacted]" does not exist (42703)`, "emial"},
+		{"constraint field", &pq.Error{Code: "23505", Message: `duplicate key value violates unique constraint "items_sku_key"`, Detail: "Key (sku)=(sku-1) already exists.", Constraint: "items_sku_key"}, nil,
+			`pq: duplicate key value violates unique constraint "items_sku_key" (23505)`, "sku-1"},
+		{"mysql names and phrase", &mysql.MySQLError{Number: 1054, Message: "Unknown column 'emial' in 'field list'"}, []string{"emial"},
+			"Error 1054: Unknown column 'emial' in 'field list'", ""},
+		{"mysql duplicate key", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'alice@example.com' for key 'email'"}, nil,
+			"Error 1062: Duplicate entry '[redacted]' for key 'email'", "alice@example.com"},
+		{"mysql duplicate key forged", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry 'x' for key 'y' for key 'email'"}, nil,
+			"Error 1062: Duplicate entry '[redacted]' for key 'email'", "for key 'y"},
+		{"name beside a value", &mysql.MySQLError{Number: 1292, Message: "Truncated incorrect DOUBLE value: 'alice@example.com' in 'email'"}, []string{"email"},
+			"", "alice@example.com"},
+	}
+	for _, tt := range tests {
+		err := m.RedactErrorFor(dev, false, tt.give, tt.keep...)
+		if tt.want != "" && err.Error() != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, err.Error(), tt.want)
+		}
+		if tt.secret != "" && strings.Contains(printed(err), tt.secret) {
+			t.Errorf("%s: %q left in %s", tt.name, tt.secret, printed(err))
+		}
+	}
+	// The constraint field survives, so errors.As finds a usable *pq.Error.
+	err := m.RedactErrorFor(dev, false, tests[2].give)
+	var pe *pq.Error
+	if !errors.As(err, &pe) || pe.Constraint != "items_sku_key" || pe.Code != "23505" {
+		t.Errorf("errors.As(*pq.Error): %v %+v", err, pe)
+	}
+}

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/lib/pq"
+
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 )
@@ -351,4 +355,49 @@ func noReplicationOrigin(l *lab) string {
 		return got + " replication origins named after a seeded value"
 	}
 	return ""
+}
+
+// TestErrorsKeepNames: for a masked reader, an error keeps the names the
+// statement wrote and the names the engine reports (constraint, key), and
+// its driver type, so the caller (or an agent) can act on it; the values
+// it quotes are redacted.
+func TestErrorsKeepNames(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			l.exec(t, "CREATE TABLE items (id INT PRIMARY KEY, sku VARCHAR(20) UNIQUE)", "INSERT INTO items VALUES (1, 'sku-1')")
+			ctx := as(dev)
+			_, err := l.db.ExecContext(ctx, "INSERT INTO items VALUES (2, 'sku-1')")
+			if err == nil {
+				t.Fatal("no unique violation")
+			}
+			switch b.driver {
+			case "postgres":
+				var pe *pq.Error
+				if !errors.As(err, &pe) || pe.Code != "23505" || pe.Constraint == "" || strings.Contains(pe.Constraint, "redacted") {
+					t.Errorf("unique violation: %v, want a *pq.Error 23505 naming its constraint", err)
+				}
+			case "pgx":
+				var pe *pgconn.PgError
+				if !errors.As(err, &pe) || pe.Code != "23505" || pe.ConstraintName == "" || strings.Contains(pe.ConstraintName, "redacted") {
+					t.Errorf("unique violation: %v, want a *pgconn.PgError 23505 naming its constraint", err)
+				}
+			case "mysql":
+				var me *mysql.MySQLError
+				if !errors.As(err, &me) || me.Number != 1062 || !strings.Contains(err.Error(), "for key '") {
+					t.Errorf("unique violation: %v, want a *mysql.MySQLError 1062 naming its key", err)
+				}
+			}
+			_, err = l.read(t, dev, "SELECT emial FROM people")
+			if err == nil || !strings.Contains(err.Error(), "emial") {
+				t.Errorf("a misspelt column: %v, want the error to name emial", err)
+			}
+			// A value quoted beside a name is still redacted.
+			_, err = l.read(t, dev, "SELECT CAST(email AS INT) FROM people")
+			if x := leaked(errorText(err)); x != "" {
+				t.Errorf("cast error quotes %q: %v", x, err)
+			}
+		})
+	}
 }
