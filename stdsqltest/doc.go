@@ -6,13 +6,15 @@
 //
 // The test (stdsql_test.go) copies database/sql's sources and tests from
 // GOROOT into a temporary directory, as package sql of a throwaway
-// module; it never commits a copy of them. It patches the fake driver's
-// registration ("test", in fakedb_test.go) to register the driver that
-// [github.com/sqlvigil/sqlvigil/stdsqltest/vigilwrap.Driver] returns,
-// builds the test binary once, and runs each top-level test in its own
-// process (a panic ends only that test) in four configurations: raw (the
-// baseline, unwrapped), passthrough, audit (spans to a
-// tracetest.SpanRecorder) and guard (a policy that allows unknown
+// module; it never commits a copy of them. In the package's own tests it
+// wraps every driver registered (Register, including the fake driver
+// "test") and every connector opened (OpenDB, as newTestDB does) with
+// [github.com/sqlvigil/sqlvigil/stdsqltest/vigilwrap], and lets the
+// tests' type assertions on the fake driver's values see through Unwrap
+// (unwrap_test.go). It builds the test binary once and runs each
+// top-level test in its own process (a panic ends only that test) in four
+// configurations: raw (the baseline, unwrapped), passthrough, audit (spans
+// to a tracetest.SpanRecorder) and guard (a policy that allows unknown
 // statements, as the fake driver's mini language is unknown to the
 // analyser).
 //
@@ -20,6 +22,7 @@
 // expectations (expect_test.go) with its reason; any other failure, and
 // any listed test that now passes, fails the run.
 //
-// Tests that build their own connector (OpenDB(fakeConnector{…})) or
-// register other drivers run unwrapped in every configuration.
+// Set STDSQLTEST_RACE=1 to build the copy with the race detector, and
+// STDSQLTEST_DIR to a directory to keep the copy there.
+
 package stdsqltest

@@ -239,7 +239,12 @@ func build(t *testing.T) string {
 	}
 	writeModule(t, dir)
 	bin := filepath.Join(dir, "sql.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./sql")
+	args := []string{"test", "-c", "-o", bin}
+	if os.Getenv("STDSQLTEST_RACE") != "" {
+		// Opt in: the first race build of the dependencies takes minutes.
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./sql")...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
