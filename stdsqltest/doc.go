@@ -24,5 +24,4 @@
 //
 // Set STDSQLTEST_RACE=1 to build the copy with the race detector, and
 // STDSQLTEST_DIR to a directory to keep the copy there.
-
 package stdsqltest
