@@ -2,11 +2,16 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
@@ -164,21 +169,89 @@ func tableNames(ts []Table) []string {
 	return out
 }
 
+// DefaultConditionCostLimit bounds the cost of one CEL condition when no
+// [WithConditionCostLimit] is given. The unit is cel-go's: about one
+// operation (a comparison, one iteration of a macro, a tenth of a string
+// character scanned). It is the per-expression limit Kubernetes uses for
+// CEL in its API server: a condition that reaches it has run for
+// milliseconds, not microseconds.
+const DefaultConditionCostLimit = 1_000_000
+
+// ErrConditionLimit is matched (errors.Is) by the error of a statement denied
+// because a condition could not finish within its limits: its cost limit
+// ([WithConditionCostLimit]) or the statement's context. The error is a
+// *[BlockedError] naming the rule; for a context, it matches the context's
+// error too (context.DeadlineExceeded, context.Canceled).
+var ErrConditionLimit = errors.New("guard: condition stopped at its limit")
+
+// maxFoldCost is the largest estimated cost of a condition that is
+// constant-folded at load, to refuse one that is always false.
+const maxFoldCost = 10_000
+
+// interruptEvery is how many iterations of a macro (all, exists, map,
+// filter…) run between two looks at the statement's context.
+const interruptEvery = 64
+
+// Sizes the load-time cost estimate assumes for the attributes: a
+// condition is refused when it could exceed the cost limit on a request
+// within them. Larger requests are bounded at run time by the same limit.
+const (
+	maxListItems  = 256      // roles, tables, kinds, functions…
+	maxMapEntries = 64       // identity.attributes
+	maxShortText  = 256      // names, kinds, list items, map keys and values
+	maxLongText   = 16 << 10 // statement.text and statement.summary (the analyser's cache bound)
+)
+
 // conditions compiles and runs CEL conditions over the attribute
 // vocabulary.
 type conditions struct {
-	env   *cel.Env
-	attrs map[string]func(*Request) any
+	env       *cel.Env
+	index     map[string]int // attribute name → position in getters
+	getters   []func(*Request) any
+	types     []*cel.Type
+	sizes     map[string]cost.SizeEstimate
+	costLimit uint64
+	pool      sync.Pool // of *activation
 }
 
-func newConditions() (*conditions, error) {
-	attrs := attributes()
-	opts := make([]cel.EnvOption, 0, len(attrs)+2)
-	c := &conditions{attrs: make(map[string]func(*Request) any, len(attrs))}
-	for _, a := range attrs {
-		opts = append(opts, cel.Variable(a.name, a.typ))
-		c.attrs[a.name] = a.get
+// maxAttributes bounds the vocabulary, so that an activation's record of
+// resolved attributes is one word.
+const maxAttributes = 64
+
+// newConditions returns a compiler of conditions whose estimated and actual
+// cost may not exceed costLimit (DefaultConditionCostLimit when 0).
+func newConditions(costLimit uint64) (*conditions, error) {
+	if costLimit == 0 {
+		costLimit = DefaultConditionCostLimit
 	}
+	attrs := attributes()
+	if len(attrs) > maxAttributes {
+		return nil, fmt.Errorf("guard: %d condition attributes, at most %d", len(attrs), maxAttributes)
+	}
+	opts := make([]cel.EnvOption, 0, len(attrs)+2)
+	c := &conditions{
+		index:     make(map[string]int, len(attrs)),
+		getters:   make([]func(*Request) any, len(attrs)),
+		types:     make([]*cel.Type, len(attrs)),
+		sizes:     make(map[string]cost.SizeEstimate, len(attrs)),
+		costLimit: costLimit,
+	}
+	c.pool.New = func() any { return new(activation) }
+	short := cost.RangedSizeEstimate(0, maxShortText)
+	for i, a := range attrs {
+		opts = append(opts, cel.Variable(a.name, a.typ))
+		c.index[a.name], c.getters[i], c.types[i] = i, a.get, a.typ
+		switch {
+		case a.typ.IsExactType(cel.StringType):
+			c.sizes[a.name] = short
+		case a.typ.Kind() == types.ListKind:
+			c.sizes[a.name] = cost.SizeEstimate{Max: maxListItems, Elem: &short}
+		case a.typ.Kind() == types.MapKind:
+			c.sizes[a.name] = cost.SizeEstimate{Max: maxMapEntries, Key: &short, Elem: &short}
+		}
+	}
+	c.sizes["statement.text"] = cost.RangedSizeEstimate(0, maxLongText)
+	c.sizes["statement.summary"] = cost.RangedSizeEstimate(0, maxLongText)
 	opts = append(opts, ext.Strings())
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
@@ -188,14 +261,52 @@ func newConditions() (*conditions, error) {
 	return c, nil
 }
 
+// EstimateSize implements cost.Estimator: the sizes above, for the
+// attributes and the items of their lists and maps.
+func (c *conditions) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	path := n.Path()
+	if len(path) == 0 {
+		return nil
+	}
+	size, ok := c.sizes[path[0]]
+	if !ok {
+		return nil
+	}
+	for _, step := range path[1:] {
+		var next *cost.SizeEstimate
+		switch step {
+		case "@items", "@values":
+			next = size.Elem
+		case "@keys":
+			next = size.Key
+		}
+		if next == nil {
+			return nil
+		}
+		size = *next
+	}
+	return &size
+}
+
+// EstimateCallCost implements cost.Estimator: cel-go's own costs.
+func (c *conditions) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+	return nil
+}
+
 // celIssue is a compile error at a 0-based position within the expression.
 type celIssue struct {
 	line, col int // line 1-based, column 0-based, within the expression
 	msg       string
 }
 
+// compiled is a condition ready to run.
+type compiled struct {
+	prg cel.Program
+	pre *precondition // nil when the condition has none
+}
+
 // compile returns a program for a boolean condition.
-func (c *conditions) compile(src string) (cel.Program, *celIssue) {
+func (c *conditions) compile(src string) (*compiled, *celIssue) {
 	ast, iss := c.env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		errs := iss.Errors()
@@ -210,14 +321,47 @@ func (c *conditions) compile(src string) (cel.Program, *celIssue) {
 	if ast.OutputType() != cel.BoolType {
 		return nil, &celIssue{line: 1, msg: fmt.Sprintf("condition is %s, not bool", ast.OutputType())}
 	}
-	if constantFalse(c.env, ast) {
+	est, err := c.env.EstimateCost(ast, c)
+	if err != nil {
+		return nil, &celIssue{line: 1, msg: "cost cannot be estimated: " + err.Error()}
+	}
+	if est.Max > c.costLimit {
+		return nil, &celIssue{line: 1, msg: fmt.Sprintf(
+			"estimated cost up to %s exceeds the limit of %d (guard.WithConditionCostLimit): iterate over fewer or shorter lists",
+			costString(est.Max), c.costLimit)}
+	}
+	// Folding evaluates what is constant, macros over literal lists
+	// included: only a cheap condition is folded, or loading would run
+	// the work the limit is there to refuse.
+	if est.Max <= maxFoldCost && constantFalse(c.env, ast) {
 		return nil, &celIssue{line: 1, msg: "condition is always false: the rule would never apply"}
 	}
-	prg, err := c.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if hasMacro(ast) {
+		// Only a macro (all, exists, map, filter…) iterates: without one,
+		// a condition runs in time linear in the request's size and the
+		// estimate above bounds it; tracking its cost would double the
+		// time every rule takes. See BenchmarkCELRules.
+		popts = append(popts, cel.CostLimit(c.costLimit), cel.InterruptCheckFrequency(interruptEvery))
+	}
+	prg, err := c.env.Program(ast, popts...)
 	if err != nil {
 		return nil, &celIssue{line: 1, msg: err.Error()}
 	}
-	return prg, nil
+	return &compiled{prg: prg, pre: c.preconditionOf(ast)}, nil
+}
+
+// hasMacro reports whether a checked condition iterates.
+func hasMacro(a *cel.Ast) bool {
+	return len(celast.MatchDescendants(celast.NavigateAST(a.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0
+}
+
+// costString prints an estimate; the largest means "unbounded".
+func costString(n uint64) string {
+	if n == math.MaxUint64 {
+		return "unbounded"
+	}
+	return strconv.FormatUint(n, 10)
 }
 
 // constantFalse reports whether a checked condition folds to the constant
@@ -270,44 +414,120 @@ func referenceStart(src string, line, col int, msg string) int {
 	}
 }
 
-// activation resolves attribute names on demand for one request.
+// activation resolves attribute names for one request, each at most once:
+// the condition rules of a policy share one (see Policy.check).
 type activation struct {
-	r     *Request
-	attrs map[string]func(*Request) any
+	r    *Request
+	c    *conditions
+	have uint64 // bit i: vals[i] is resolved
+	vals [maxAttributes]any
+}
+
+// activation returns a cleared activation for r, from the pool; release
+// it when done.
+func (c *conditions) activation(r *Request) *activation {
+	a := c.pool.Get().(*activation)
+	a.r, a.c = r, c
+	return a
+}
+
+// release clears a (it must not keep the request's values) and returns it
+// to the pool.
+func (a *activation) release() {
+	c := a.c
+	*a = activation{}
+	c.pool.Put(a)
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
-	f, ok := a.attrs[name]
+	i, ok := a.c.index[name]
 	if !ok {
 		return nil, false
 	}
-	return f(a.r), true
+	return a.resolve(i), true
+}
+
+// resolve returns the value of attribute i.
+func (a *activation) resolve(i int) any {
+	if a.have&(1<<i) == 0 {
+		a.vals[i] = a.c.getters[i](a.r)
+		a.have |= 1 << i
+	}
+	return a.vals[i]
 }
 
 func (a *activation) Parent() interpreter.Activation { return nil }
 
-// eval runs prg on r. An evaluation error is reported as ok=false: callers
-// fail closed.
-func (c *conditions) eval(ctx context.Context, prg cel.Program, r *Request) (result, ok bool) {
-	out, _, err := prg.ContextEval(ctx, &activation{r: r, attrs: c.attrs})
+// eval runs prg on r. A condition stopped by its cost limit or by ctx is
+// reported as an error matching ErrConditionLimit; any other evaluation
+// error as ok=false. Callers fail closed on both.
+func (c *conditions) eval(ctx context.Context, cc *compiled, act *activation) (result, ok bool, stopped *stop) {
+	if cc.pre != nil && !cc.pre.holds(act) {
+		return false, true, nil
+	}
+	out, _, err := cc.prg.ContextEval(ctx, act)
 	if err != nil {
-		return false, false
+		return false, false, c.stopped(ctx, err)
 	}
 	b, isBool := out.Value().(bool)
-	return b, isBool
+	return b, isBool, nil
+}
+
+// stop is an evaluation stopped at a limit: why, for the verdict, and the
+// error, for the caller.
+type stop struct {
+	reason string
+	err    error
+}
+
+// stopped returns the stop of an evaluation stopped at a limit, nil for
+// any other evaluation error.
+func (c *conditions) stopped(ctx context.Context, err error) *stop {
+	var cancelled interpreter.EvalCancelledError
+	switch {
+	case errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded:
+		return &stop{"condition exceeded its cost limit",
+			fmt.Errorf("%w: cost limit of %d exceeded", ErrConditionLimit, c.costLimit)}
+	case errors.Is(err, interpreter.InterruptError{}), ctx.Err() != nil:
+		cause := context.Cause(ctx)
+		if cause == nil {
+			cause = errors.New("interrupted")
+		}
+		return &stop{"condition stopped: the statement's deadline passed or it was cancelled",
+			fmt.Errorf("%w: %w", ErrConditionLimit, cause)}
+	}
+	return nil
+}
+
+// outcome denies the request, whatever the rule's action: a policy that
+// could not be evaluated within its limits never lets a statement through
+// on that account.
+func (s *stop) outcome() Outcome {
+	return Outcome{Decision: Deny, Reason: s.reason, Err: s.err}
 }
 
 // celRule is a rule whose condition is a CEL expression.
 type celRule struct {
 	cond   *conditions
-	prg    cel.Program
+	prg    *compiled
 	action Decision
 	reason string
 	unmask bool
 }
 
 func (c *celRule) Check(ctx context.Context, r *Request) Outcome {
-	match, ok := c.cond.eval(ctx, c.prg, r)
+	act := c.cond.activation(r)
+	defer act.release()
+	return c.checkIn(ctx, act)
+}
+
+func (c *celRule) compiled() (*conditions, *compiled) { return c.cond, c.prg }
+
+func (c *celRule) checkIn(ctx context.Context, act *activation) Outcome {
+	match, ok, stopped := c.cond.eval(ctx, c.prg, act)
+	if stopped != nil {
+		return stopped.outcome()
+	}
 	if !ok {
 		if c.action == Allow {
 			return Outcome{}
@@ -322,12 +542,60 @@ func (c *celRule) Check(ctx context.Context, r *Request) Outcome {
 
 func (c *celRule) reviews() bool { return c.action == Review }
 
+// whenRule limits a built-in to the requests its file condition (when:)
+// selects, evaluated under the statement's context. A condition that
+// fails applies the built-in (a failed condition never lifts a
+// guardrail); one stopped at a limit denies.
+type whenRule struct {
+	cond *conditions
+	prg  *compiled
+	rule Rule
+}
+
+func (w *whenRule) Check(ctx context.Context, r *Request) Outcome {
+	act := w.cond.activation(r)
+	defer act.release()
+	return w.checkIn(ctx, act)
+}
+
+func (w *whenRule) compiled() (*conditions, *compiled) { return w.cond, w.prg }
+
+func (w *whenRule) checkIn(ctx context.Context, act *activation) Outcome {
+	match, ok, stopped := w.cond.eval(ctx, w.prg, act)
+	if stopped != nil {
+		return stopped.outcome()
+	}
+	if ok && !match {
+		return Outcome{}
+	}
+	return w.rule.Check(ctx, act.r)
+}
+
+func (w *whenRule) reviews() bool {
+	if _, ok := w.rule.(*unmaskReview); ok {
+		return true
+	}
+	rv, ok := w.rule.(interface{ reviews() bool })
+	return ok && rv.reviews()
+}
+
+func (w *whenRule) validate() error {
+	if v, ok := w.rule.(validator); ok {
+		return v.validate()
+	}
+	return nil
+}
+
 // Condition compiles a CEL condition over the attribute vocabulary (see the
 // package documentation) for use as [NamedRule.When]. An evaluation error
 // makes the condition true, so that the rule it limits still applies: a
-// condition that fails never lifts a guardrail.
+// condition that fails never lifts a guardrail. Its cost is bounded by
+// [DefaultConditionCostLimit], at compilation (a condition that could
+// exceed it is refused with a *[PolicyError]) and when it runs. When has
+// no context: for conditions bounded by the statement's deadline too, use
+// a policy file's when.
 func Condition(expr string) (func(*Request) bool, error) {
-	c, err := newConditions()
+	c, err := newConditions(0)
 	if err != nil {
 		return nil, err
 	}
@@ -338,10 +606,12 @@ func Condition(expr string) (func(*Request) bool, error) {
 	return c.when(prg), nil
 }
 
-func (c *conditions) when(prg cel.Program) func(*Request) bool {
+func (c *conditions) when(prg *compiled) func(*Request) bool {
 	return func(r *Request) bool {
-		match, ok := c.eval(context.Background(), prg, r)
-		return match || !ok
+		act := c.activation(r)
+		defer act.release()
+		match, ok, stopped := c.eval(context.Background(), prg, act)
+		return match || !ok || stopped != nil
 	}
 }
 

@@ -123,6 +123,9 @@ type Verdict struct {
 type BlockedError struct {
 	Rule   string
 	Reason string
+	// Err, when set, is why the rule could not decide (a condition stopped
+	// at its limit: see ErrConditionLimit); the error matches it too.
+	Err error
 }
 
 // Error implements error. It names the rule and the reason, never a value.
@@ -133,15 +136,22 @@ func (e *BlockedError) Error() string {
 	return "guard: statement blocked by rule " + e.Rule + ": " + e.Reason
 }
 
-// Unwrap returns ErrBlocked.
-func (e *BlockedError) Unwrap() error { return ErrBlocked }
+// Unwrap returns ErrBlocked, and Err when set.
+func (e *BlockedError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrBlocked}
+	}
+	return []error{ErrBlocked, e.Err}
+}
 
 // Policy decides on statements. A nil *Policy allows everything. The zero
 // Policy has no rules and denies statements the analyser could not fully
 // read; build one with [New] or [Load]. A Policy is safe for concurrent use.
 type Policy struct {
-	rules    []NamedRule
-	quick    []quickRule // per rule, when it has a cheaper allow path
+	rules []NamedRule
+	quick []quickRule // per rule, when it has a cheaper allow path
+	// conds holds, per rule, what a condition rule needs before it runs.
+	conds    []condRule
 	mode     Mode
 	env      string
 	approver Approver

@@ -152,6 +152,28 @@
 //
 // Argument values and literals are deliberately not in the vocabulary.
 //
+// # Condition limits
+//
+// Every condition is bounded, so that a policy cannot stall the statements
+// it guards. At load, cel-go's static cost estimate, for requests of up to
+// 256 list items, names of 256 characters and statement texts of 16 KiB,
+// must not exceed the cost limit ([DefaultConditionCostLimit], or
+// [WithConditionCostLimit]): a condition that could (nested macros over
+// long lists, a list built in the expression and iterated over) is refused
+// with a *[PolicyError]. At run time a condition that iterates stops when
+// its actual cost reaches the limit, on a request larger than assumed, and
+// every condition stops when the statement's context is done. A stopped
+// condition denies the statement, whatever the rule's action, with a
+// *[BlockedError] naming the rule that matches [ErrConditionLimit] (and
+// the context's error). [Condition], which has no context, is bounded by
+// the default cost limit only.
+//
+// A rule whose condition is a conjunction with a test of a string
+// attribute against a literal (statement.kind == "DELETE",
+// "admin" in identity.roles, "app.audit" in statement.writes) is skipped
+// without running when that test is false; thousands of such rules cost
+// little more than the ones that can apply.
+//
 // # Concurrency
 //
 // A Policy, a Queue and the stores are safe for concurrent use. Rules and
