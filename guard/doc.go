@@ -160,9 +160,11 @@
 // must not exceed the cost limit ([DefaultConditionCostLimit], or
 // [WithConditionCostLimit]): a condition that could (nested macros over
 // long lists, a list built in the expression and iterated over) is refused
-// with a *[PolicyError]. At run time a condition that iterates stops when
-// its actual cost reaches the limit, on a request larger than assumed, and
-// every condition stops when the statement's context is done. A stopped
+// with a *[PolicyError]. At run time a condition that iterates (a macro)
+// stops when its actual cost reaches the limit, on a request larger than
+// assumed, or when the statement's context is done (looked at every 64
+// iterations); one that does not iterate runs in time linear in the
+// request's size, and is not tracked. A stopped
 // condition denies the statement, whatever the rule's action, with a
 // *[BlockedError] naming the rule that matches [ErrConditionLimit] (and
 // the context's error). [Condition], which has no context, is bounded by

@@ -87,8 +87,9 @@ func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) 
 // up to 256 roles, tables or other list items, names of up to 256
 // characters and statement texts of up to 16 KiB); one that exceeds it
 // when it runs, on a larger request, denies the statement with an error
-// matching [ErrConditionLimit]. Conditions also stop, and deny, when the
-// statement's context is done.
+// matching [ErrConditionLimit]. Conditions that iterate also stop, and
+// deny, when the statement's context is done (see the package
+// documentation, Condition limits).
 func WithConditionCostLimit(limit uint64) Option {
 	return optionFunc(func(c *config) { c.condCostLimit = limit })
 }
