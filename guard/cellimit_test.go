@@ -260,3 +260,43 @@ func TestConditionFuncCostRefused(t *testing.T) {
 		t.Fatalf("got %v, want a *PolicyError about the estimated cost", err)
 	}
 }
+
+// TestConditionsConcurrent checks that requests checked at once do not
+// see each other's attributes (a policy's rules share one activation per
+// request, from a pool). Run it with -race.
+func TestConditionsConcurrent(t *testing.T) {
+	p, err := guard.Parse("p.yaml", manyRules(200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		give *guard.Request
+		want string
+	}{
+		{request(alice, script("SELECT …", stmt(guard.KindSelect, reads("app.t1")))), ""},
+		{request(alice, script("INSERT …", stmt(guard.KindInsert, writes("app.t5")))), "r5"},
+		{request(identity.Identity{Subject: "x", Tenant: "t8"}, script("DELETE …", stmt(guard.KindDelete, writes("app.x")))), "r8"},
+		{request(alice, script("UPDATE …", stmt(guard.KindUpdate, writes("app.t10")))), "r10"},
+	}
+	done := make(chan error)
+	for w := range 8 {
+		go func() {
+			var err error
+			for i := range 200 {
+				tt := tests[(w+i)%len(tests)]
+				r := *tt.give // the policy fills the request's Time
+				v, _ := p.Check(context.Background(), &r)
+				got := v.Rule
+				if got != tt.want && err == nil {
+					err = fmt.Errorf("request %d: blocked by %q, want %q", (w+i)%len(tests), got, tt.want)
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
