@@ -2,6 +2,8 @@ package stdsqltest
 
 import (
 	"slices"
+	"strings"
+	"testing"
 
 	"github.com/sqlvigil/sqlvigil/stdsqltest/vigilwrap"
 )
@@ -49,4 +51,47 @@ var expectations = map[string]expectation{
 		configs: []string{vigilwrap.Audit},
 		reason:  nilResult,
 	},
+}
+
+func TestDifferences(t *testing.T) {
+	pass, fail := result{pass: true}, result{output: []byte("boom")}
+	all := func(r result) map[string]result { return map[string]result{"TestA": r, "TestB": pass} }
+	tests := []struct {
+		name   string
+		res    map[string]map[string]result
+		expect map[string]expectation
+		want   []string // substrings, one per problem, in order
+	}{
+		{"same", map[string]map[string]result{
+			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(pass), vigilwrap.Guard: all(pass),
+		}, nil, nil},
+		{"unlisted failure", map[string]map[string]result{
+			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(fail), vigilwrap.Guard: all(pass),
+		}, nil, []string{"TestA fails wrapped (audit)"}},
+		{"listed failure", map[string]map[string]result{
+			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(fail), vigilwrap.Guard: all(pass),
+		}, map[string]expectation{"TestA": {configs: []string{vigilwrap.Audit}, reason: "r"}}, nil},
+		{"listed failure gone", map[string]map[string]result{
+			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(fail), vigilwrap.Audit: all(pass), vigilwrap.Guard: all(fail),
+		}, map[string]expectation{"TestA": {reason: "r"}}, []string{"TestA now passes wrapped (audit)"}},
+		{"fails raw too", map[string]map[string]result{
+			vigilwrap.Raw: all(fail), vigilwrap.PassThrough: all(fail), vigilwrap.Audit: all(fail), vigilwrap.Guard: all(fail),
+		}, nil, nil},
+		{"listed test gone", map[string]map[string]result{
+			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(pass), vigilwrap.Guard: all(pass),
+		}, map[string]expectation{"TestGone": {reason: "r"}}, []string{"TestGone, which database/sql no longer has"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := differences(tt.res, []string{"TestA", "TestB"}, tt.expect)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %q, want %d problems like %q", got, len(tt.want), tt.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tt.want[i]) {
+					t.Errorf("problem %d: got %q, want it to contain %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
 }
