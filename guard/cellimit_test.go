@@ -300,3 +300,36 @@ func TestConditionsConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestConditionCostLimitInFile(t *testing.T) {
+	cond := `statement.reads.exists(a, statement.writes.exists(b, a == b))` // estimated 2,098,434
+	tests := []struct {
+		name    string
+		limits  string
+		opts    []guard.Option
+		wantErr string // "" for a policy
+	}{
+		{"default refuses", "", nil, "estimated cost"},
+		{"file raises", "limits: {condition_cost: 3000000}\n", nil, ""},
+		{"option overrides the file", "limits: {condition_cost: 3000000}\n", []guard.Option{guard.WithConditionCostLimit(1_000)}, "estimated cost"},
+		{"after the rules too", "", nil, ""}, // see below: limits written last
+		{"zero", "limits: {condition_cost: 0}\n", nil, "positive integer"},
+		{"not a number", "limits: {condition_cost: lots}\n", nil, "positive integer"},
+		{"unknown limit", "limits: {conditions: 5}\n", nil, "unknown setting"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "version: 1\n" + tt.limits + "rules:\n  - name: c\n    when: '" + cond + "'\n    reason: r\n"
+			if tt.name == "after the rules too" {
+				src += "limits: {condition_cost: 3000000}\n"
+			}
+			_, err := guard.Parse("p.yaml", []byte(src), tt.opts...)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("got %v, want the policy", err)
+			case tt.wantErr != "" && (!errors.Is(err, guard.ErrInvalidPolicy) || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got %v, want an invalid policy: %s", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -86,7 +86,8 @@
 // [Load] and [Parse] read a YAML policy; the example in examples/policy
 // shows every setting. At the top level: version (1), mode (enforce |
 // monitor), environment, unknown (deny | review | allow), approval.timeout
-// (a duration such as 2m) and rules. Each rule has a name and either a
+// (a duration such as 2m), limits.condition_cost (see Condition limits)
+// and rules. Each rule has a name and either a
 // builtin (one of the Rule* names, with its parameters: environments;
 // who {kinds, roles, subjects}; allow and deny; limit; exempt_roles) or a
 // condition rule (when, reason, and action deny | review | allow, where
@@ -157,8 +158,9 @@
 // Every condition is bounded, so that a policy cannot stall the statements
 // it guards. At load, cel-go's static cost estimate, for requests of up to
 // 256 list items, names of 256 characters and statement texts of 16 KiB,
-// must not exceed the cost limit ([DefaultConditionCostLimit], or
-// [WithConditionCostLimit]): a condition that could (nested macros over
+// must not exceed the cost limit ([DefaultConditionCostLimit], or the
+// file's limits.condition_cost, or [WithConditionCostLimit], which
+// overrides the file): a condition that could (nested macros over
 // long lists, a list built in the expression and iterated over) is refused
 // with a *[PolicyError]. At run time a condition that iterates (a macro)
 // stops when its actual cost reaches the limit, on a request larger than

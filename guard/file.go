@@ -36,7 +36,7 @@ func Parse(name string, data []byte, opts ...Option) (*Policy, error) {
 			o.apply(&c)
 		}
 	}
-	fp := &fileParser{name: name, names: map[string]bool{}, costLimit: c.condCostLimit}
+	fp := &fileParser{name: name, names: map[string]bool{}, costLimit: c.condCostLimit, costLimitSet: c.condCostLimit != 0}
 	fileOpts, err := fp.parse(data)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,10 @@ type fileParser struct {
 	name      string
 	cond      *conditions
 	costLimit uint64
-	names     map[string]bool
+	// costLimitSet says an option set costLimit: the file does not
+	// override it.
+	costLimitSet bool
+	names        map[string]bool
 	// reviewAt is the first setting that asks for review, for the error
 	// when no approver is given.
 	reviewAt   *yaml.Node
@@ -144,6 +147,14 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 		rulesSet bool
 		version  bool
 	)
+	// Limits first: the rules' conditions are compiled under them.
+	for _, kv := range top {
+		if kv[0].Value == "limits" {
+			if err := fp.limits(kv[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, kv := range top {
 		o, err := fp.setting(kv[0], kv[1])
 		if err != nil {
@@ -216,6 +227,8 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
 			}
 			opts = append(opts, WithApprovalTimeout(d))
 		}
+	case "limits":
+		// Read before the other settings (see parse).
 	case "rules":
 		if v.Kind != yaml.SequenceNode {
 			return nil, fp.errAt(v, "", "rules", "must be a list")
@@ -234,6 +247,28 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
 		return nil, fp.errAt(k, "", k.Value, "unknown setting")
 	}
 	return opts, nil
+}
+
+// limits reads the limits setting. A limit given by an option
+// (WithConditionCostLimit) overrides the file's.
+func (fp *fileParser) limits(v *yaml.Node) error {
+	ps, err := fp.pairs(v, "", "limits")
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p[0].Value != "condition_cost" {
+			return fp.errAt(p[0], "", "limits", "unknown setting %q (condition_cost)", p[0].Value)
+		}
+		n, err := strconv.ParseUint(p[1].Value, 10, 64)
+		if err != nil || n == 0 {
+			return fp.errAt(p[1], "", "limits.condition_cost", "must be a positive integer")
+		}
+		if !fp.costLimitSet {
+			fp.costLimit = n
+		}
+	}
+	return nil
 }
 
 func (fp *fileParser) mode(v *yaml.Node, rule string) (Mode, error) {
