@@ -2,10 +2,7 @@ package guard
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -169,39 +166,6 @@ func tableNames(ts []Table) []string {
 	return out
 }
 
-// DefaultConditionCostLimit bounds the cost of one CEL condition when no
-// [WithConditionCostLimit] is given. The unit is cel-go's: about one
-// operation (a comparison, one iteration of a macro, a tenth of a string
-// character scanned). It is the per-expression limit Kubernetes uses for
-// CEL in its API server: a condition that reaches it has run for
-// milliseconds, not microseconds.
-const DefaultConditionCostLimit = 1_000_000
-
-// ErrConditionLimit is matched (errors.Is) by the error of a statement denied
-// because a condition could not finish within its limits: its cost limit
-// ([WithConditionCostLimit]) or the statement's context. The error is a
-// *[BlockedError] naming the rule; for a context, it matches the context's
-// error too (context.DeadlineExceeded, context.Canceled).
-var ErrConditionLimit = errors.New("guard: condition stopped at its limit")
-
-// maxFoldCost is the largest estimated cost of a condition that is
-// constant-folded at load, to refuse one that is always false.
-const maxFoldCost = 10_000
-
-// interruptEvery is how many iterations of a macro (all, exists, map,
-// filter…) run between two looks at the statement's context.
-const interruptEvery = 64
-
-// Sizes the load-time cost estimate assumes for the attributes: a
-// condition is refused when it could exceed the cost limit on a request
-// within them. Larger requests are bounded at run time by the same limit.
-const (
-	maxListItems  = 256      // roles, tables, kinds, functions…
-	maxMapEntries = 64       // identity.attributes
-	maxShortText  = 256      // names, kinds, list items, map keys and values
-	maxLongText   = 16 << 10 // statement.text and statement.summary (the analyser's cache bound)
-)
-
 // conditions compiles and runs CEL conditions over the attribute
 // vocabulary.
 type conditions struct {
@@ -261,38 +225,6 @@ func newConditions(costLimit uint64) (*conditions, error) {
 	return c, nil
 }
 
-// EstimateSize implements cost.Estimator: the sizes above, for the
-// attributes and the items of their lists and maps.
-func (c *conditions) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
-	path := n.Path()
-	if len(path) == 0 {
-		return nil
-	}
-	size, ok := c.sizes[path[0]]
-	if !ok {
-		return nil
-	}
-	for _, step := range path[1:] {
-		var next *cost.SizeEstimate
-		switch step {
-		case "@items", "@values":
-			next = size.Elem
-		case "@keys":
-			next = size.Key
-		}
-		if next == nil {
-			return nil
-		}
-		size = *next
-	}
-	return &size
-}
-
-// EstimateCallCost implements cost.Estimator: cel-go's own costs.
-func (c *conditions) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
-	return nil
-}
-
 // celIssue is a compile error at a 0-based position within the expression.
 type celIssue struct {
 	line, col int // line 1-based, column 0-based, within the expression
@@ -327,7 +259,7 @@ func (c *conditions) compile(src string) (*compiled, *celIssue) {
 	}
 	if est.Max > c.costLimit {
 		return nil, &celIssue{line: 1, msg: fmt.Sprintf(
-			"estimated cost up to %s exceeds the limit of %d (guard.WithConditionCostLimit): iterate over fewer or shorter lists",
+			"estimated cost up to %s exceeds the limit of %d (limits.condition_cost, guard.WithConditionCostLimit): iterate over fewer or shorter lists",
 			costString(est.Max), c.costLimit)}
 	}
 	// Folding evaluates what is constant, macros over literal lists
@@ -349,19 +281,6 @@ func (c *conditions) compile(src string) (*compiled, *celIssue) {
 		return nil, &celIssue{line: 1, msg: err.Error()}
 	}
 	return &compiled{prg: prg, pre: c.preconditionOf(ast)}, nil
-}
-
-// hasMacro reports whether a checked condition iterates.
-func hasMacro(a *cel.Ast) bool {
-	return len(celast.MatchDescendants(celast.NavigateAST(a.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0
-}
-
-// costString prints an estimate; the largest means "unbounded".
-func costString(n uint64) string {
-	if n == math.MaxUint64 {
-		return "unbounded"
-	}
-	return strconv.FormatUint(n, 10)
 }
 
 // constantFalse reports whether a checked condition folds to the constant
@@ -471,39 +390,6 @@ func (c *conditions) eval(ctx context.Context, cc *compiled, act *activation) (r
 	}
 	b, isBool := out.Value().(bool)
 	return b, isBool, nil
-}
-
-// stop is an evaluation stopped at a limit: why, for the verdict, and the
-// error, for the caller.
-type stop struct {
-	reason string
-	err    error
-}
-
-// stopped returns the stop of an evaluation stopped at a limit, nil for
-// any other evaluation error.
-func (c *conditions) stopped(ctx context.Context, err error) *stop {
-	var cancelled interpreter.EvalCancelledError
-	switch {
-	case errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded:
-		return &stop{"condition exceeded its cost limit",
-			fmt.Errorf("%w: cost limit of %d exceeded", ErrConditionLimit, c.costLimit)}
-	case errors.Is(err, interpreter.InterruptError{}), ctx.Err() != nil:
-		cause := context.Cause(ctx)
-		if cause == nil {
-			cause = errors.New("interrupted")
-		}
-		return &stop{"condition stopped: the statement's deadline passed or it was cancelled",
-			fmt.Errorf("%w: %w", ErrConditionLimit, cause)}
-	}
-	return nil
-}
-
-// outcome denies the request, whatever the rule's action: a policy that
-// could not be evaluated within its limits never lets a statement through
-// on that account.
-func (s *stop) outcome() Outcome {
-	return Outcome{Decision: Deny, Reason: s.reason, Err: s.err}
 }
 
 // celRule is a rule whose condition is a CEL expression.
