@@ -136,13 +136,13 @@ func (e *BlockedError) Error() string {
 	return "guard: statement blocked by rule " + e.Rule + ": " + e.Reason
 }
 
-// Unwrap returns ErrBlocked, and Err when set.
-func (e *BlockedError) Unwrap() []error {
-	if e.Err == nil {
-		return []error{ErrBlocked}
-	}
-	return []error{ErrBlocked, e.Err}
-}
+// Unwrap returns ErrBlocked.
+func (e *BlockedError) Unwrap() error { return ErrBlocked }
+
+// Is reports whether Err, when set, matches target (errors.Is): a denial
+// by a condition stopped at its limit matches ErrConditionLimit, and the
+// context's error when the context stopped it.
+func (e *BlockedError) Is(target error) bool { return e.Err != nil && errors.Is(e.Err, target) }
 
 // Policy decides on statements. A nil *Policy allows everything. The zero
 // Policy has no rules and denies statements the analyser could not fully
