@@ -12,11 +12,11 @@
 // [github.com/sqlvigil/sqlvigil/stdsqltest/vigilwrap], and lets the
 // tests' type assertions on the fake driver's values see through Unwrap
 // (unwrap_test.go). It builds the test binary once and runs each
-// top-level test in its own process (a panic ends only that test) in four
+// top-level test in its own process (a panic ends only that test) in five
 // configurations: raw (the baseline, unwrapped), passthrough, audit (spans
-// to a tracetest.SpanRecorder) and guard (a policy that allows unknown
+// to a tracetest.SpanRecorder), guard (a policy that allows unknown
 // statements, as the fake driver's mini language is unknown to the
-// analyser).
+// analyser) and audit+guard.
 //
 // A test that passes raw and fails wrapped must be listed in
 // expectations (expect_test.go) with its reason; any other failure, and

@@ -48,38 +48,39 @@ var expectations = map[string]expectation{
 	"TestRowsCloseError":              {reason: fakeType}, // rows.rowsi.(*rowsCursor)
 	"TestTxCannotCommitAfterRollback": {reason: fakeType}, // tx.txi.(*fakeTx)
 	"TestColumnConverterWithUnknownInputCount": {
-		configs: []string{vigilwrap.Audit},
+		configs: []string{vigilwrap.Audit, vigilwrap.Both},
 		reason:  nilResult,
 	},
 }
 
 func TestDifferences(t *testing.T) {
-	pass, fail := result{pass: true}, result{output: []byte("boom")}
-	all := func(r result) map[string]result { return map[string]result{"TestA": r, "TestB": pass} }
+	// results: TestB passes everywhere; TestA fails in the configurations
+	// named.
+	results := func(failA ...string) map[string]map[string]result {
+		res := map[string]map[string]result{}
+		for _, cfg := range vigilwrap.Configs {
+			res[cfg] = map[string]result{
+				"TestA": {pass: !slices.Contains(failA, cfg), output: []byte("boom")},
+				"TestB": {pass: true},
+			}
+		}
+		return res
+	}
 	tests := []struct {
 		name   string
 		res    map[string]map[string]result
 		expect map[string]expectation
 		want   []string // substrings, one per problem, in order
 	}{
-		{"same", map[string]map[string]result{
-			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(pass), vigilwrap.Guard: all(pass),
-		}, nil, nil},
-		{"unlisted failure", map[string]map[string]result{
-			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(fail), vigilwrap.Guard: all(pass),
-		}, nil, []string{"TestA fails wrapped (audit)"}},
-		{"listed failure", map[string]map[string]result{
-			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(fail), vigilwrap.Guard: all(pass),
-		}, map[string]expectation{"TestA": {configs: []string{vigilwrap.Audit}, reason: "r"}}, nil},
-		{"listed failure gone", map[string]map[string]result{
-			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(fail), vigilwrap.Audit: all(pass), vigilwrap.Guard: all(fail),
-		}, map[string]expectation{"TestA": {reason: "r"}}, []string{"TestA now passes wrapped (audit)"}},
-		{"fails raw too", map[string]map[string]result{
-			vigilwrap.Raw: all(fail), vigilwrap.PassThrough: all(fail), vigilwrap.Audit: all(fail), vigilwrap.Guard: all(fail),
-		}, nil, nil},
-		{"listed test gone", map[string]map[string]result{
-			vigilwrap.Raw: all(pass), vigilwrap.PassThrough: all(pass), vigilwrap.Audit: all(pass), vigilwrap.Guard: all(pass),
-		}, map[string]expectation{"TestGone": {reason: "r"}}, []string{"TestGone, which database/sql no longer has"}},
+		{"same", results(), nil, nil},
+		{"unlisted failure", results(vigilwrap.Audit), nil, []string{"TestA fails wrapped (audit)"}},
+		{"listed failure", results(vigilwrap.Audit),
+			map[string]expectation{"TestA": {configs: []string{vigilwrap.Audit}, reason: "r"}}, nil},
+		{"listed everywhere, gone in one", results(vigilwrap.PassThrough, vigilwrap.Guard, vigilwrap.Both),
+			map[string]expectation{"TestA": {reason: "r"}}, []string{"TestA now passes wrapped (audit)"}},
+		{"fails raw too", results(vigilwrap.Configs...), nil, nil},
+		{"listed test gone", results(),
+			map[string]expectation{"TestGone": {reason: "r"}}, []string{"TestGone, which database/sql no longer has"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

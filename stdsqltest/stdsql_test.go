@@ -118,7 +118,7 @@ var shims = []struct {
 
 func TestStandardLibrary(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs database/sql's tests four times")
+		t.Skip("builds database/sql's tests and runs them in every configuration")
 	}
 	bin := build(t)
 	names := list(t, bin)
@@ -196,19 +196,27 @@ func differences(res map[string]map[string]result, names []string, expect map[st
 func checkCounts(t *testing.T, res map[string]map[string]result) {
 	t.Helper()
 	var spans, checks int64
-	for _, r := range res[vigilwrap.Audit] {
-		spans += r.spans
+	for _, cfg := range []string{vigilwrap.Audit, vigilwrap.Both} {
+		var s int64
+		for _, r := range res[cfg] {
+			s += r.spans
+		}
+		if s == 0 {
+			t.Errorf("%s: the auditor recorded no span: it was not in the path", cfg)
+		}
+		spans += s
 	}
-	for _, r := range res[vigilwrap.Guard] {
-		checks += r.checks
+	for _, cfg := range []string{vigilwrap.Guard, vigilwrap.Both} {
+		var c int64
+		for _, r := range res[cfg] {
+			c += r.checks
+		}
+		if c == 0 {
+			t.Errorf("%s: the policy was never consulted: it was not in the path", cfg)
+		}
+		checks += c
 	}
-	t.Logf("audit: %d spans ended; guard: %d rule checks", spans, checks)
-	if spans == 0 {
-		t.Error("the auditor recorded no span: the audit configuration was not in the path")
-	}
-	if checks == 0 {
-		t.Error("the policy was never consulted: the guard configuration was not in the path")
-	}
+	t.Logf("%d spans ended, %d policy checks", spans, checks)
 }
 
 type result struct {

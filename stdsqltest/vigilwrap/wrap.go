@@ -44,10 +44,12 @@ const (
 	// one counting rule that never objects. It exercises the guard's path
 	// (analysis, identity, decision), not its judgement.
 	Guard = "guard"
+	// Both wraps with the auditor and the policy together.
+	Both = "audit+guard"
 )
 
 // Configs lists every configuration, the baseline first.
-var Configs = []string{Raw, PassThrough, Audit, Guard}
+var Configs = []string{Raw, PassThrough, Audit, Guard, Both}
 
 var (
 	recorder = tracetest.NewSpanRecorder()
@@ -101,27 +103,56 @@ func options(name string) ([]sqlvigil.Option, error) {
 	case PassThrough:
 		return base, nil
 	case Audit:
-		tp := trace.NewTracerProvider(trace.WithSpanProcessor(recorder))
-		a, err := audit.New(audit.WithTracerProvider(tp))
+		a, err := auditor()
 		if err != nil {
-			return nil, fmt.Errorf("vigilwrap: auditor: %w", err)
+			return nil, err
 		}
 		return append(base, sqlvigil.WithAuditor(a)), nil
 	case Guard:
-		count := guard.RuleFunc(func(context.Context, *guard.Request) guard.Outcome {
-			checks.Add(1)
-			return guard.Outcome{}
-		})
-		p, err := guard.New(
-			guard.WithUnknown(guard.Allow),
-			guard.WithRules(guard.Named("count", count)),
-		)
+		p, err := policy()
 		if err != nil {
-			return nil, fmt.Errorf("vigilwrap: policy: %w", err)
+			return nil, err
 		}
 		return append(base, sqlvigil.WithPolicy(p)), nil
+	case Both:
+		a, err := auditor()
+		if err != nil {
+			return nil, err
+		}
+		p, err := policy()
+		if err != nil {
+			return nil, err
+		}
+		return append(base, sqlvigil.WithAuditor(a), sqlvigil.WithPolicy(p)), nil
 	}
 	return nil, fmt.Errorf("vigilwrap: %s=%q: not one of %v", Env, name, Configs)
+}
+
+// auditor records to the recorder.
+func auditor() (*audit.Auditor, error) {
+	tp := trace.NewTracerProvider(trace.WithSpanProcessor(recorder))
+	a, err := audit.New(audit.WithTracerProvider(tp))
+	if err != nil {
+		return nil, fmt.Errorf("vigilwrap: auditor: %w", err)
+	}
+	return a, nil
+}
+
+// policy allows unknown statements (all of the fake driver's) and counts
+// the times it is consulted.
+func policy() (*guard.Policy, error) {
+	count := guard.RuleFunc(func(context.Context, *guard.Request) guard.Outcome {
+		checks.Add(1)
+		return guard.Outcome{}
+	})
+	p, err := guard.New(
+		guard.WithUnknown(guard.Allow),
+		guard.WithRules(guard.Named("count", count)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("vigilwrap: policy: %w", err)
+	}
+	return p, nil
 }
 
 // Counts returns how many spans the auditor ended and how many times the
