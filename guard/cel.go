@@ -172,6 +172,7 @@ type conditions struct {
 	env       *cel.Env
 	index     map[string]int // attribute name → position in getters
 	getters   []func(*Request) any
+	names     []string
 	types     []*cel.Type
 	sizes     map[string]cost.SizeEstimate
 	costLimit uint64
@@ -196,6 +197,7 @@ func newConditions(costLimit uint64) (*conditions, error) {
 	c := &conditions{
 		index:     make(map[string]int, len(attrs)),
 		getters:   make([]func(*Request) any, len(attrs)),
+		names:     make([]string, len(attrs)),
 		types:     make([]*cel.Type, len(attrs)),
 		sizes:     make(map[string]cost.SizeEstimate, len(attrs)),
 		costLimit: costLimit,
@@ -204,7 +206,7 @@ func newConditions(costLimit uint64) (*conditions, error) {
 	short := cost.RangedSizeEstimate(0, maxShortText)
 	for i, a := range attrs {
 		opts = append(opts, cel.Variable(a.name, a.typ))
-		c.index[a.name], c.getters[i], c.types[i] = i, a.get, a.typ
+		c.index[a.name], c.getters[i], c.names[i], c.types[i] = i, a.get, a.name, a.typ
 		switch {
 		case a.typ.IsExactType(cel.StringType):
 			c.sizes[a.name] = short
@@ -235,6 +237,13 @@ type celIssue struct {
 type compiled struct {
 	prg cel.Program
 	pre *precondition // nil when the condition has none
+	// tracked, set for a condition that iterates, is prg with its cost
+	// tracked and limited. It runs instead of prg on a request larger
+	// than the load-time estimate assumed for one of the attributes the
+	// condition reads (attrs); on the others the estimate bounds the cost
+	// and tracking it would only double the time (see BenchmarkCELRules).
+	tracked cel.Program
+	attrs   []int
 }
 
 // compile returns a program for a boolean condition.
@@ -268,19 +277,21 @@ func (c *conditions) compile(src string) (*compiled, *celIssue) {
 	if est.Max <= maxFoldCost && constantFalse(c.env, ast) {
 		return nil, &celIssue{line: 1, msg: "condition is always false: the rule would never apply"}
 	}
+	cc := &compiled{pre: c.preconditionOf(ast)}
 	popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
 	if hasMacro(ast) {
 		// Only a macro (all, exists, map, filter…) iterates: without one,
-		// a condition runs in time linear in the request's size and the
-		// estimate above bounds it; tracking its cost would double the
-		// time every rule takes. See BenchmarkCELRules.
-		popts = append(popts, cel.CostLimit(c.costLimit), cel.InterruptCheckFrequency(interruptEvery))
+		// a condition runs in time linear in the request's size.
+		popts = append(popts, cel.InterruptCheckFrequency(interruptEvery))
+		if cc.tracked, err = c.env.Program(ast, append(popts, cel.CostLimit(c.costLimit))...); err != nil {
+			return nil, &celIssue{line: 1, msg: err.Error()}
+		}
+		cc.attrs = c.referenced(ast)
 	}
-	prg, err := c.env.Program(ast, popts...)
-	if err != nil {
+	if cc.prg, err = c.env.Program(ast, popts...); err != nil {
 		return nil, &celIssue{line: 1, msg: err.Error()}
 	}
-	return &compiled{prg: prg, pre: c.preconditionOf(ast)}, nil
+	return cc, nil
 }
 
 // constantFalse reports whether a checked condition folds to the constant
@@ -336,10 +347,12 @@ func referenceStart(src string, line, col int, msg string) int {
 // activation resolves attribute names for one request, each at most once:
 // the condition rules of a policy share one (see Policy.check).
 type activation struct {
-	r    *Request
-	c    *conditions
-	have uint64 // bit i: vals[i] is resolved
-	vals [maxAttributes]any
+	r     *Request
+	c     *conditions
+	have  uint64 // bit i: vals[i] is resolved
+	sized uint64 // bit i: whether vals[i] fits is known
+	fits  uint64 // bit i: vals[i] is within the load-time size assumptions
+	vals  [maxAttributes]any
 }
 
 // activation returns a cleared activation for r, from the pool; release
@@ -384,7 +397,11 @@ func (c *conditions) eval(ctx context.Context, cc *compiled, act *activation) (r
 	if cc.pre != nil && !cc.pre.holds(act) {
 		return false, true, nil
 	}
-	out, _, err := cc.prg.ContextEval(ctx, act)
+	prg := cc.prg
+	if cc.tracked != nil && !act.fit(cc.attrs) {
+		prg = cc.tracked
+	}
+	out, _, err := prg.ContextEval(ctx, act)
 	if err != nil {
 		return false, false, c.stopped(ctx, err)
 	}

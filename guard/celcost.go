@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"cel.dev/cel-go/cel"
@@ -126,4 +127,73 @@ func (c *conditions) stopped(ctx context.Context, err error) *stop {
 // on that account.
 func (s *stop) outcome() Outcome {
 	return Outcome{Decision: Deny, Reason: s.reason, Err: s.err}
+}
+
+// referenced returns the attributes a checked condition reads.
+func (c *conditions) referenced(a *cel.Ast) []int {
+	var out []int
+	names := celast.MatchDescendants(celast.NavigateAST(a.NativeRep()), func(e celast.NavigableExpr) bool {
+		return e.Kind() == celast.IdentKind || e.Kind() == celast.SelectKind
+	})
+	for _, e := range names {
+		if name, ok := qualifiedName(e); ok {
+			if i, ok := c.index[name]; ok && !slices.Contains(out, i) {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+// fit reports whether the values of the attributes attrs are all within
+// the sizes the load-time estimate assumed.
+func (a *activation) fit(attrs []int) bool {
+	for _, i := range attrs {
+		bit := uint64(1) << i
+		if a.sized&bit == 0 {
+			if a.c.fits(i, a.resolve(i)) {
+				a.fits |= bit
+			}
+			a.sized |= bit
+		}
+		if a.fits&bit == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// fits reports whether v, the value of attribute i, is within the size
+// assumed for it.
+func (c *conditions) fits(i int, v any) bool {
+	size, ok := c.sizes[c.names[i]]
+	if !ok {
+		return true // not sized: a bool, an int, a timestamp
+	}
+	within := func(n int, s cost.SizeEstimate) bool { return uint64(n) <= s.Max }
+	switch v := v.(type) {
+	case string:
+		return within(len(v), size)
+	case []string:
+		if !within(len(v), size) || size.Elem == nil {
+			return false
+		}
+		for _, s := range v {
+			if !within(len(s), *size.Elem) {
+				return false
+			}
+		}
+		return true
+	case map[string]string:
+		if !within(len(v), size) || size.Key == nil || size.Elem == nil {
+			return false
+		}
+		for k, s := range v {
+			if !within(len(k), *size.Key) || !within(len(s), *size.Elem) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
