@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
@@ -167,18 +169,55 @@ func tableNames(ts []Table) []string {
 // conditions compiles and runs CEL conditions over the attribute
 // vocabulary.
 type conditions struct {
-	env   *cel.Env
-	attrs map[string]func(*Request) any
+	env       *cel.Env
+	index     map[string]int // attribute name → position in getters
+	getters   []func(*Request) any
+	names     []string
+	types     []*cel.Type
+	sizes     map[string]cost.SizeEstimate
+	costLimit uint64
+	pool      sync.Pool // of *activation
 }
 
-func newConditions() (*conditions, error) {
-	attrs := attributes()
-	opts := make([]cel.EnvOption, 0, len(attrs)+2)
-	c := &conditions{attrs: make(map[string]func(*Request) any, len(attrs))}
-	for _, a := range attrs {
-		opts = append(opts, cel.Variable(a.name, a.typ))
-		c.attrs[a.name] = a.get
+// maxAttributes bounds the vocabulary, so that an activation's record of
+// resolved attributes is one word.
+const maxAttributes = 64
+
+// newConditions returns a compiler of conditions whose estimated and actual
+// cost may not exceed costLimit (DefaultConditionCostLimit when 0).
+func newConditions(costLimit uint64) (*conditions, error) {
+	if costLimit == 0 {
+		costLimit = DefaultConditionCostLimit
 	}
+	attrs := attributes()
+	if len(attrs) > maxAttributes {
+		return nil, fmt.Errorf("guard: %d condition attributes, at most %d", len(attrs), maxAttributes)
+	}
+	opts := make([]cel.EnvOption, 0, len(attrs)+2)
+	c := &conditions{
+		index:     make(map[string]int, len(attrs)),
+		getters:   make([]func(*Request) any, len(attrs)),
+		names:     make([]string, len(attrs)),
+		types:     make([]*cel.Type, len(attrs)),
+		sizes:     make(map[string]cost.SizeEstimate, len(attrs)),
+		costLimit: costLimit,
+	}
+	c.pool.New = func() any { return new(activation) }
+	short := cost.RangedSizeEstimate(0, maxShortText)
+	for i, a := range attrs {
+		opts = append(opts, cel.Variable(a.name, a.typ))
+		c.index[a.name], c.getters[i], c.names[i], c.types[i] = i, a.get, a.name, a.typ
+		switch {
+		case a.typ.IsExactType(cel.StringType):
+			c.sizes[a.name] = short
+		case a.typ.Kind() == types.ListKind:
+			c.sizes[a.name] = cost.SizeEstimate{Max: maxListItems, Elem: &short}
+		case a.typ.Kind() == types.MapKind:
+			c.sizes[a.name] = cost.SizeEstimate{Max: maxMapEntries, Key: &short, Elem: &short}
+		}
+	}
+	c.sizes["statement.text"] = cost.RangedSizeEstimate(0, maxLongText)
+	c.sizes["statement.summary"] = cost.RangedSizeEstimate(0, maxLongText)
 	opts = append(opts, ext.Strings())
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
@@ -194,8 +233,21 @@ type celIssue struct {
 	msg       string
 }
 
+// compiled is a condition ready to run.
+type compiled struct {
+	prg cel.Program
+	pre *precondition // nil when the condition has none
+	// tracked, set for a condition that iterates, is prg with its cost
+	// tracked and limited. It runs instead of prg on a request larger
+	// than the load-time estimate assumed for one of the attributes the
+	// condition reads (attrs); on the others the estimate bounds the cost
+	// and tracking it would only double the time (see BenchmarkCELRules).
+	tracked cel.Program
+	attrs   []int
+}
+
 // compile returns a program for a boolean condition.
-func (c *conditions) compile(src string) (cel.Program, *celIssue) {
+func (c *conditions) compile(src string) (*compiled, *celIssue) {
 	ast, iss := c.env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		errs := iss.Errors()
@@ -210,14 +262,36 @@ func (c *conditions) compile(src string) (cel.Program, *celIssue) {
 	if ast.OutputType() != cel.BoolType {
 		return nil, &celIssue{line: 1, msg: fmt.Sprintf("condition is %s, not bool", ast.OutputType())}
 	}
-	if constantFalse(c.env, ast) {
+	est, err := c.env.EstimateCost(ast, c)
+	if err != nil {
+		return nil, &celIssue{line: 1, msg: "cost cannot be estimated: " + err.Error()}
+	}
+	if est.Max > c.costLimit {
+		return nil, &celIssue{line: 1, msg: fmt.Sprintf(
+			"estimated cost up to %s exceeds the limit of %d (limits.condition_cost, guard.WithConditionCostLimit): iterate over fewer or shorter lists",
+			costString(est.Max), c.costLimit)}
+	}
+	// Folding evaluates what is constant, macros over literal lists
+	// included: only a cheap condition is folded, or loading would run
+	// the work the limit is there to refuse.
+	if est.Max <= maxFoldCost && constantFalse(c.env, ast) {
 		return nil, &celIssue{line: 1, msg: "condition is always false: the rule would never apply"}
 	}
-	prg, err := c.env.Program(ast, cel.EvalOptions(cel.OptOptimize))
-	if err != nil {
+	cc := &compiled{pre: c.preconditionOf(ast)}
+	popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if hasMacro(ast) {
+		// Only a macro (all, exists, map, filter…) iterates: without one,
+		// a condition runs in time linear in the request's size.
+		popts = append(popts, cel.InterruptCheckFrequency(interruptEvery))
+		if cc.tracked, err = c.env.Program(ast, append(popts, cel.CostLimit(c.costLimit))...); err != nil {
+			return nil, &celIssue{line: 1, msg: err.Error()}
+		}
+		cc.attrs = c.referenced(ast)
+	}
+	if cc.prg, err = c.env.Program(ast, popts...); err != nil {
 		return nil, &celIssue{line: 1, msg: err.Error()}
 	}
-	return prg, nil
+	return cc, nil
 }
 
 // constantFalse reports whether a checked condition folds to the constant
@@ -270,44 +344,93 @@ func referenceStart(src string, line, col int, msg string) int {
 	}
 }
 
-// activation resolves attribute names on demand for one request.
+// activation resolves attribute names for one request, each at most once:
+// the condition rules of a policy share one (see Policy.check).
 type activation struct {
 	r     *Request
-	attrs map[string]func(*Request) any
+	c     *conditions
+	have  uint64 // bit i: vals[i] is resolved
+	sized uint64 // bit i: whether vals[i] fits is known
+	fits  uint64 // bit i: vals[i] is within the load-time size assumptions
+	vals  [maxAttributes]any
+}
+
+// activation returns a cleared activation for r, from the pool; release
+// it when done.
+func (c *conditions) activation(r *Request) *activation {
+	a := c.pool.Get().(*activation)
+	a.r, a.c = r, c
+	return a
+}
+
+// release clears a (it must not keep the request's values) and returns it
+// to the pool.
+func (a *activation) release() {
+	c := a.c
+	*a = activation{}
+	c.pool.Put(a)
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
-	f, ok := a.attrs[name]
+	i, ok := a.c.index[name]
 	if !ok {
 		return nil, false
 	}
-	return f(a.r), true
+	return a.resolve(i), true
+}
+
+// resolve returns the value of attribute i.
+func (a *activation) resolve(i int) any {
+	if a.have&(1<<i) == 0 {
+		a.vals[i] = a.c.getters[i](a.r)
+		a.have |= 1 << i
+	}
+	return a.vals[i]
 }
 
 func (a *activation) Parent() interpreter.Activation { return nil }
 
-// eval runs prg on r. An evaluation error is reported as ok=false: callers
-// fail closed.
-func (c *conditions) eval(ctx context.Context, prg cel.Program, r *Request) (result, ok bool) {
-	out, _, err := prg.ContextEval(ctx, &activation{r: r, attrs: c.attrs})
+// eval runs prg on r. A condition stopped by its cost limit or by ctx is
+// reported as an error matching ErrConditionLimit; any other evaluation
+// error as ok=false. Callers fail closed on both.
+func (c *conditions) eval(ctx context.Context, cc *compiled, act *activation) (result, ok bool, stopped *stop) {
+	if cc.pre != nil && !cc.pre.holds(act) {
+		return false, true, nil
+	}
+	prg := cc.prg
+	if cc.tracked != nil && !act.fit(cc.attrs) {
+		prg = cc.tracked
+	}
+	out, _, err := prg.ContextEval(ctx, act)
 	if err != nil {
-		return false, false
+		return false, false, c.stopped(ctx, err)
 	}
 	b, isBool := out.Value().(bool)
-	return b, isBool
+	return b, isBool, nil
 }
 
 // celRule is a rule whose condition is a CEL expression.
 type celRule struct {
 	cond   *conditions
-	prg    cel.Program
+	prg    *compiled
 	action Decision
 	reason string
 	unmask bool
 }
 
 func (c *celRule) Check(ctx context.Context, r *Request) Outcome {
-	match, ok := c.cond.eval(ctx, c.prg, r)
+	act := c.cond.activation(r)
+	defer act.release()
+	return c.checkIn(ctx, act)
+}
+
+func (c *celRule) compiled() (*conditions, *compiled) { return c.cond, c.prg }
+
+func (c *celRule) checkIn(ctx context.Context, act *activation) Outcome {
+	match, ok, stopped := c.cond.eval(ctx, c.prg, act)
+	if stopped != nil {
+		return stopped.outcome()
+	}
 	if !ok {
 		if c.action == Allow {
 			return Outcome{}
@@ -322,12 +445,60 @@ func (c *celRule) Check(ctx context.Context, r *Request) Outcome {
 
 func (c *celRule) reviews() bool { return c.action == Review }
 
+// whenRule limits a built-in to the requests its file condition (when:)
+// selects, evaluated under the statement's context. A condition that
+// fails applies the built-in (a failed condition never lifts a
+// guardrail); one stopped at a limit denies.
+type whenRule struct {
+	cond *conditions
+	prg  *compiled
+	rule Rule
+}
+
+func (w *whenRule) Check(ctx context.Context, r *Request) Outcome {
+	act := w.cond.activation(r)
+	defer act.release()
+	return w.checkIn(ctx, act)
+}
+
+func (w *whenRule) compiled() (*conditions, *compiled) { return w.cond, w.prg }
+
+func (w *whenRule) checkIn(ctx context.Context, act *activation) Outcome {
+	match, ok, stopped := w.cond.eval(ctx, w.prg, act)
+	if stopped != nil {
+		return stopped.outcome()
+	}
+	if ok && !match {
+		return Outcome{}
+	}
+	return w.rule.Check(ctx, act.r)
+}
+
+func (w *whenRule) reviews() bool {
+	if _, ok := w.rule.(*unmaskReview); ok {
+		return true
+	}
+	rv, ok := w.rule.(interface{ reviews() bool })
+	return ok && rv.reviews()
+}
+
+func (w *whenRule) validate() error {
+	if v, ok := w.rule.(validator); ok {
+		return v.validate()
+	}
+	return nil
+}
+
 // Condition compiles a CEL condition over the attribute vocabulary (see the
 // package documentation) for use as [NamedRule.When]. An evaluation error
 // makes the condition true, so that the rule it limits still applies: a
-// condition that fails never lifts a guardrail.
+// condition that fails never lifts a guardrail. Its cost is bounded by
+// [DefaultConditionCostLimit], at compilation (a condition that could
+// exceed it is refused with a *[PolicyError]) and when it runs. When has
+// no context: for conditions bounded by the statement's deadline too, use
+// a policy file's when.
 func Condition(expr string) (func(*Request) bool, error) {
-	c, err := newConditions()
+	c, err := newConditions(0)
 	if err != nil {
 		return nil, err
 	}
@@ -338,10 +509,12 @@ func Condition(expr string) (func(*Request) bool, error) {
 	return c.when(prg), nil
 }
 
-func (c *conditions) when(prg cel.Program) func(*Request) bool {
+func (c *conditions) when(prg *compiled) func(*Request) bool {
 	return func(r *Request) bool {
-		match, ok := c.eval(context.Background(), prg, r)
-		return match || !ok
+		act := c.activation(r)
+		defer act.release()
+		match, ok, stopped := c.eval(context.Background(), prg, act)
+		return match || !ok || stopped != nil
 	}
 }
 

@@ -127,8 +127,11 @@ type Verdict struct {
 type BlockedError struct {
 	Rule   string
 	Reason string
-	// Err is the refusal of another package the block reports, if any (a
-	// *mask.FlowError): errors.Is and errors.As find it too.
+	// Err, when set, is the error behind the block, which the block also
+	// matches (errors.Is, errors.As): why a rule could not decide (a
+	// condition stopped at its limit: ErrConditionLimit, and the context's
+	// error), or the refusal of another package the driver reports (a
+	// *mask.FlowError).
 	Err error
 }
 
@@ -152,8 +155,10 @@ func (e *BlockedError) Unwrap() []error {
 // Policy has no rules and denies statements the analyser could not fully
 // read; build one with [New] or [Load]. A Policy is safe for concurrent use.
 type Policy struct {
-	rules    []NamedRule
-	quick    []quickRule // per rule, when it has a cheaper allow path
+	rules []NamedRule
+	quick []quickRule // per rule, when it has a cheaper allow path
+	// conds holds, per rule, what a condition rule needs before it runs.
+	conds    []condRule
 	mode     Mode
 	env      string
 	approver Approver

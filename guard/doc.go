@@ -109,7 +109,8 @@
 // [Load] and [Parse] read a YAML policy; the example in examples/policy
 // shows every setting. At the top level: version (1), mode (enforce |
 // monitor), environment, unknown (deny | review | allow), approval.timeout
-// (a duration such as 2m) and rules. Each rule has a name and either a
+// (a duration such as 2m), limits.condition_cost (see Condition limits)
+// and rules. Each rule has a name and either a
 // builtin (one of the Rule* names, with its parameters: environments;
 // who {kinds, roles, subjects}; allow and deny; limit; exempt_roles; for
 // routines, allow as a list of {name, effect}) or a condition rule (when, reason, and action deny | review | allow, where
@@ -174,6 +175,31 @@
 //	now                      timestamp  when the statement was issued
 //
 // Argument values and literals are deliberately not in the vocabulary.
+//
+// # Condition limits
+//
+// Every condition is bounded, so that a policy cannot stall the statements
+// it guards. At load, cel-go's static cost estimate, for requests of up to
+// 256 list items, names of 256 characters and statement texts of 16 KiB,
+// must not exceed the cost limit ([DefaultConditionCostLimit], or the
+// file's limits.condition_cost, or [WithConditionCostLimit], which
+// overrides the file): a condition that could (nested macros over
+// long lists, a list built in the expression and iterated over) is refused
+// with a *[PolicyError]. At run time a condition that iterates (a macro)
+// stops when its actual cost reaches the limit, on a request larger than
+// assumed, or when the statement's context is done (looked at every 64
+// iterations); one that does not iterate runs in time linear in the
+// request's size, and is not tracked. A stopped
+// condition denies the statement, whatever the rule's action, with a
+// *[BlockedError] naming the rule that matches [ErrConditionLimit] (and
+// the context's error). [Condition], which has no context, is bounded by
+// the default cost limit only.
+//
+// A rule whose condition is a conjunction with a test of a string
+// attribute against a literal (statement.kind == "DELETE",
+// "admin" in identity.roles, "app.audit" in statement.writes) is skipped
+// without running when that test is false; thousands of such rules cost
+// little more than the ones that can apply.
 //
 // # Concurrency
 //

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"cel.dev/cel-go/cel"
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -29,18 +28,20 @@ func Load(path string, opts ...Option) (*Policy, error) {
 
 // Parse is [Load] for a policy already in memory; name is used in errors.
 func Parse(name string, data []byte, opts ...Option) (*Policy, error) {
-	fp := &fileParser{name: name, names: map[string]bool{}}
+	// The options are read before the file, for the cost limit its
+	// conditions are compiled under.
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	fp := &fileParser{name: name, names: map[string]bool{}, costLimit: c.condCostLimit, costLimitSet: c.condCostLimit != 0}
 	fileOpts, err := fp.parse(data)
 	if err != nil {
 		return nil, err
 	}
 	if fp.reviewAt != nil {
-		var c config
-		for _, o := range opts {
-			if o != nil {
-				o.apply(&c)
-			}
-		}
 		if c.approver == nil && c.mode == ModeEnforce && !fp.monitor {
 			return nil, fp.errAt(fp.reviewAt, fp.reviewRule, "action",
 				"asks for review but no approver is given (guard.WithApprover): every review would be denied")
@@ -54,9 +55,13 @@ func Parse(name string, data []byte, opts ...Option) (*Policy, error) {
 }
 
 type fileParser struct {
-	name  string
-	cond  *conditions
-	names map[string]bool
+	name      string
+	cond      *conditions
+	costLimit uint64
+	// costLimitSet says an option set costLimit: the file does not
+	// override it.
+	costLimitSet bool
+	names        map[string]bool
 	// reviewAt is the first setting that asks for review, for the error
 	// when no approver is given.
 	reviewAt   *yaml.Node
@@ -142,6 +147,14 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 		rulesSet bool
 		version  bool
 	)
+	// Limits first: the rules' conditions are compiled under them.
+	for _, kv := range top {
+		if kv[0].Value == "limits" {
+			if err := fp.limits(kv[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, kv := range top {
 		o, err := fp.setting(kv[0], kv[1])
 		if err != nil {
@@ -214,6 +227,8 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
 			}
 			opts = append(opts, WithApprovalTimeout(d))
 		}
+	case "limits":
+		// Read before the other settings (see parse).
 	case "rules":
 		if v.Kind != yaml.SequenceNode {
 			return nil, fp.errAt(v, "", "rules", "must be a list")
@@ -232,6 +247,28 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
 		return nil, fp.errAt(k, "", k.Value, "unknown setting")
 	}
 	return opts, nil
+}
+
+// limits reads the limits setting. A limit given by an option
+// (WithConditionCostLimit) overrides the file's.
+func (fp *fileParser) limits(v *yaml.Node) error {
+	ps, err := fp.pairs(v, "", "limits")
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p[0].Value != "condition_cost" {
+			return fp.errAt(p[0], "", "limits", "unknown setting %q (condition_cost)", p[0].Value)
+		}
+		n, err := strconv.ParseUint(p[1].Value, 10, 64)
+		if err != nil || n == 0 {
+			return fp.errAt(p[1], "", "limits.condition_cost", "must be a positive integer")
+		}
+		if !fp.costLimitSet {
+			fp.costLimit = n
+		}
+	}
+	return nil
 }
 
 func (fp *fileParser) mode(v *yaml.Node, rule string) (Mode, error) {
@@ -301,7 +338,7 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	if err != nil {
 		return nr, err
 	}
-	var prg cel.Program
+	var prg *compiled
 	if w, ok := fields["when"]; ok {
 		if prg, err = fp.compile(w[1], name); err != nil {
 			return nr, err
@@ -309,9 +346,6 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	}
 	if builtin == "" {
 		return fp.conditionRule(nr, fields, prg, action)
-	}
-	if prg != nil {
-		nr.When = fp.cond.when(prg)
 	}
 	nr.Review = action == Review
 	built, err := fp.builtin(builtin, name, fields)
@@ -323,6 +357,11 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 		if err := v.validate(); err != nil {
 			return nr, fp.errAt(fields["builtin"][1], name, "builtin", "%v", err)
 		}
+	}
+	if prg != nil {
+		// Not NamedRule.When: the condition runs under the statement's
+		// context.
+		nr.Rule = &whenRule{cond: fp.cond, prg: prg, rule: built.Rule}
 	}
 	return nr, nil
 }
@@ -401,7 +440,7 @@ func knownBuiltins() string {
 		RuleRoutines}, ", ")
 }
 
-func (fp *fileParser) conditionRule(nr NamedRule, fields map[string][2]*yaml.Node, prg cel.Program, action Decision) (NamedRule, error) {
+func (fp *fileParser) conditionRule(nr NamedRule, fields map[string][2]*yaml.Node, prg *compiled, action Decision) (NamedRule, error) {
 	if prg == nil {
 		return nr, fp.errAt(fields["name"][0], nr.Name, "when", "a rule needs a builtin or a when condition")
 	}
@@ -433,13 +472,13 @@ func (fp *fileParser) conditionRule(nr NamedRule, fields map[string][2]*yaml.Nod
 	return nr, nil
 }
 
-func (fp *fileParser) compile(n *yaml.Node, rule string) (cel.Program, error) {
+func (fp *fileParser) compile(n *yaml.Node, rule string) (*compiled, error) {
 	src, err := fp.str(n, rule, "when")
 	if err != nil {
 		return nil, err
 	}
 	if fp.cond == nil {
-		if fp.cond, err = newConditions(); err != nil {
+		if fp.cond, err = newConditions(fp.costLimit); err != nil {
 			return nil, fp.errAt(n, rule, "when", "condition environment: %v", err)
 		}
 	}

@@ -27,6 +27,9 @@ type config struct {
 	unknown     Decision
 	grantKey    []byte
 	now         func() time.Time
+	// condCostLimit bounds each CEL condition of a policy file; 0 is the
+	// default.
+	condCostLimit uint64
 	// file is set by Parse so that errors name the file.
 	file string
 }
@@ -76,6 +79,20 @@ func WithGrantKey(key []byte) Option {
 // WithClock sets the clock used for [Request.Time] when a request carries
 // none. The default is time.Now.
 func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
+
+// WithConditionCostLimit bounds the cost of each CEL condition of a policy
+// file ([Load], [Parse]); the default is [DefaultConditionCostLimit], and 0
+// restores it. A condition whose estimated cost could exceed the limit is
+// refused at load with a *[PolicyError] (the estimate assumes requests of
+// up to 256 roles, tables or other list items, names of up to 256
+// characters and statement texts of up to 16 KiB); one that exceeds it
+// when it runs, on a larger request, denies the statement with an error
+// matching [ErrConditionLimit]. Conditions that iterate also stop, and
+// deny, when the statement's context is done (see the package
+// documentation, Condition limits).
+func WithConditionCostLimit(limit uint64) Option {
+	return optionFunc(func(c *config) { c.condCostLimit = limit })
+}
 
 // ErrInvalidPolicy is returned by [New], [Load] and [Parse] for a policy that
 // cannot be built, including one that looks enforced but is not. Use

@@ -26,6 +26,24 @@ func New(opts ...Option) (*Policy, error) {
 // the allow path cheap.
 type quickRule interface{ objects(r *Request) bool }
 
+// activatedRule is implemented by the rules of a policy file's conditions:
+// checkIn evaluates with an activation that the policy's rules share, so
+// that each attribute of a request is computed once, not once per rule.
+type activatedRule interface {
+	compiled() (*conditions, *compiled)
+	checkIn(ctx context.Context, act *activation) Outcome
+}
+
+// condRule is a policy's copy of what an activatedRule needs before it
+// runs, kept in one slice so that skipping a rule on its precondition
+// touches nothing else.
+type condRule struct {
+	rule   activatedRule // nil for the other rules
+	cond   *conditions
+	pre    precondition
+	hasPre bool
+}
+
 func newPolicy(c *config) *Policy {
 	p := &Policy{
 		rules:    append([]NamedRule(nil), c.rules...),
@@ -38,8 +56,18 @@ func newPolicy(c *config) *Policy {
 		now:      c.now,
 	}
 	p.quick = make([]quickRule, len(p.rules))
+	p.conds = make([]condRule, len(p.rules))
 	for i, r := range p.rules {
-		if _, ok := r.Rule.(*celRule); ok || r.When != nil {
+		if a, ok := r.Rule.(activatedRule); ok {
+			cond, cc := a.compiled()
+			p.conds[i] = condRule{rule: a, cond: cond}
+			if cc.pre != nil {
+				p.conds[i].pre, p.conds[i].hasPre = *cc.pre, true
+			}
+		}
+		_, cel := r.Rule.(*celRule)
+		_, when := r.Rule.(*whenRule)
+		if cel || when || r.When != nil {
 			p.needTime = true
 		}
 		if q, ok := r.Rule.(quickRule); ok {
@@ -100,6 +128,12 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 			return p.deny(v, RuleUnknown, reason)
 		}
 	}
+	var act *activation
+	defer func() {
+		if act != nil {
+			act.release()
+		}
+	}()
 	for i := range p.rules {
 		nr := &p.rules[i]
 		if nr.When != nil && !nr.When(r) {
@@ -108,7 +142,22 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		if i < len(p.quick) && p.quick[i] != nil && !p.quick[i].objects(r) {
 			continue
 		}
-		o := nr.Rule.Check(ctx, r)
+		var o Outcome
+		if i < len(p.conds) && p.conds[i].rule != nil {
+			cr := &p.conds[i]
+			if act == nil || act.c != cr.cond {
+				if act != nil {
+					act.release()
+				}
+				act = cr.cond.activation(r)
+			}
+			if cr.hasPre && !cr.pre.holds(act) {
+				continue
+			}
+			o = cr.rule.checkIn(ctx, act)
+		} else {
+			o = nr.Rule.Check(ctx, r)
+		}
 		d := o.Decision
 		if d == Deny && nr.Review {
 			d = Review
@@ -122,7 +171,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		}
 		switch d {
 		case Deny:
-			return p.deny(v, nr.Name, o.Reason)
+			return p.denyErr(v, nr.Name, o.Reason, o.Err)
 		case Review:
 			if len(reviews) == 0 && !unknownRev {
 				revReason = o.Reason
@@ -173,11 +222,16 @@ func (p *Policy) reviewName(idx []int, unknown bool) string {
 }
 
 func (p *Policy) deny(v Verdict, rule, reason string) (Verdict, error) {
+	return p.denyErr(v, rule, reason, nil)
+}
+
+// denyErr is deny with the error that made the rule deny (Outcome.Err).
+func (p *Policy) denyErr(v Verdict, rule, reason string, cause error) (Verdict, error) {
 	v.Decision = Deny
 	v.Rule = rule
 	v.Reason = reason
 	v.Mode = ModeEnforce
 	v.Unmask = false
 	v.MaxRowsAffected, v.MaxRowsRule = 0, ""
-	return v, &BlockedError{Rule: rule, Reason: reason}
+	return v, &BlockedError{Rule: rule, Reason: reason, Err: cause}
 }

@@ -38,6 +38,10 @@ type Outcome struct {
 	// MaxRowsAffected, when positive, caps the rows an UPDATE or DELETE may
 	// change; the smallest cap of all enforced rules applies.
 	MaxRowsAffected int64
+	// Err, with a Deny, says why the rule could not decide, when that is the
+	// reason for the denial (a condition stopped at its cost limit or by
+	// the statement's context). The policy's *BlockedError wraps it.
+	Err error
 	// Unmask grants clear values to a request that asks for them
 	// ([Request.Unmask]). It is honoured only from an enforced rule and only
 	// when the statement is allowed.
