@@ -124,6 +124,16 @@ func (c *catalog) views(ctx context.Context, conn *catalogConn, d Dialect, s *sq
 	return out, nil
 }
 
+// columnsOf returns what the catalog says of t, with a table's columns
+// learned (nil columns when the catalog does not say).
+func (c *catalog) columnsOf(ctx context.Context, conn *catalogConn, d Dialect, t sqlparse.Table) (*view, error) {
+	v, err := c.lookup(ctx, conn, d, t, time.Now(), 0)
+	if err != nil || v.isView || v.columns != nil {
+		return v, err
+	}
+	return c.learnColumns(ctx, conn, d, t, v)
+}
+
 // wholeRowOf reports whether st reads every column of t in one value
 // ("t.*" as a source: SELECT row_to_json(p) FROM people p).
 func wholeRowOf(st *sqlparse.Statement, t sqlparse.Table) bool {
@@ -248,6 +258,9 @@ func resolveViews(views map[string]*view, sources []string) (out []string, expr,
 		if dot < 0 {
 			out = append(out, src)
 			for _, v := range views {
+				if !v.isView {
+					continue
+				}
 				s, e, k := v.column(col)
 				if !k {
 					return nil, false, false
@@ -269,6 +282,10 @@ func resolveViews(views map[string]*view, sources []string) (out []string, expr,
 			}
 			out = append(out, s...)
 			expr = true
+			continue
+		}
+		if !v.isView {
+			out = append(out, src) // a table's own column
 			continue
 		}
 		s, e, k := v.column(col)

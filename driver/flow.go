@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"strings"
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -76,14 +77,156 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 		}
 		run.views = views
 	}
+	f := &flow{i: i, ctx: ctx, cs: cs, run: run}
 	for k := range s.Statements {
 		for st := &s.Statements[k]; st != nil; st = st.Inner {
-			if be := i.statementFlow(st, id, unmask, run.views); be != nil {
+			if be := f.statement(st); be != nil {
 				return be
 			}
 		}
 	}
+	if needsClean(s) {
+		run.clean = f.isClean()
+	}
 	return nil
+}
+
+// needsClean reports whether the result sets of s may have columns whose
+// lineage the analysis does not give: only then does cleanness matter to
+// the rows.
+func needsClean(s *sqlparse.Script) bool {
+	for k := range s.Statements {
+		st := &s.Statements[k]
+		if returnsRows(st) == rowsNone {
+			continue
+		}
+		if st.Columns == nil || !(st.Kind == sqlparse.KindSelect || st.Returning) {
+			return true
+		}
+	}
+	return len(s.Statements) > 1
+}
+
+// flow is the data-flow check of one run.
+type flow struct {
+	i   *interceptor
+	ctx context.Context
+	cs  *connState
+	run *stmtRun
+	// clean is 0 until known, then 1 (clean) or 2 (not).
+	clean int8
+}
+
+// isClean reports whether no value the script reads can be masked for
+// the reader, by the catalog: it reads only tables none of whose columns
+// a rule in force selects (and views over such columns only), calls no
+// function not known to compute only a value, and reads no catalog that
+// copies data. The lineage of a clean script's results needs no tracing:
+// a recursive CTE, a series, SHOW, an unmasked table's whole rows.
+func (f *flow) isClean() bool {
+	if f.clean == 0 {
+		f.clean = 2
+		if f.cleanScript() {
+			f.clean = 1
+		}
+	}
+	return f.clean == 1
+}
+
+func (f *flow) cleanScript() bool {
+	i, s, cs := f.i, f.run.script, f.cs
+	if s == nil || !s.Complete || cs == nil || cs.parent == nil || !cs.parent.CanQuery() {
+		return false
+	}
+	d := i.cfg.dialect
+	if d == MySQL && strings.IndexByte(s.Normalized, '@') >= 0 {
+		// A user or system variable holds whatever was put there, maybe
+		// by a statement that could see clear values.
+		return false
+	}
+	cat := &i.cat
+	if cs.private {
+		cat = new(catalog)
+	}
+	conn := &catalogConn{q: cs.parent}
+	for k := range s.Statements {
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			if !st.Complete || copiesDataShow(d, st, s) || !cleanKind(st.Kind) {
+				return false
+			}
+			for _, fn := range st.Functions {
+				if st.Kind != sqlparse.KindPragma && !sqlparse.ValueFunction(d, fn) && !sqlparse.StoredValueFunction(d, fn) {
+					return false
+				}
+			}
+			for _, t := range st.Reads {
+				if sqlparse.CopiesData(d, t) {
+					return false
+				}
+				v, err := cat.columnsOf(f.ctx, conn, d, t)
+				if err != nil || v.opaque {
+					return false
+				}
+				if v.isView {
+					srcs, ok := v.wholeRow(t.String())
+					if !ok || f.masksSources(srcs) {
+						return false
+					}
+					continue
+				}
+				if v.columns == nil || i.cfg.masker.MasksAny(f.run.id, f.run.verdict.Unmask, t.String(), v.columns) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// cleanKind reports whether a statement of kind k returns only what it
+// reads from the relations and functions it names: not a cursor's rows
+// (FETCH), a prepared statement's (EXECUTE), a routine's (CALL).
+func cleanKind(k sqlparse.Kind) bool {
+	switch k {
+	case sqlparse.KindSelect, sqlparse.KindValues, sqlparse.KindTable, sqlparse.KindShow, sqlparse.KindExplain,
+		sqlparse.KindPragma, sqlparse.KindInsert, sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindReplace,
+		sqlparse.KindSet, sqlparse.KindBegin, sqlparse.KindCommit, sqlparse.KindRollback, sqlparse.KindSavepoint,
+		sqlparse.KindRelease:
+		return true
+	}
+	return false
+}
+
+// masksSources reports whether a rule in force selects one of srcs
+// ("table.column", "table.*").
+func (f *flow) masksSources(srcs []string) bool {
+	m := f.i.cfg.masker
+	for _, src := range srcs {
+		dot := strings.LastIndexByte(src, '.')
+		if dot < 0 || src[dot+1:] == "*" {
+			return true
+		}
+		if m.MasksAny(f.run.id, f.run.verdict.Unmask, src[:dot], []string{src[dot+1:]}) {
+			return true
+		}
+	}
+	return false
+}
+
+// copiesDataShow reports a MySQL SHOW of other sessions' statements or of
+// server internals that quote them (PROCESSLIST, ENGINE … STATUS,
+// PROFILE, BINLOG / RELAYLOG EVENTS).
+func copiesDataShow(d Dialect, st *sqlparse.Statement, s *sqlparse.Script) bool {
+	if d != MySQL || st.Kind != sqlparse.KindShow {
+		return false
+	}
+	t := strings.ToUpper(s.Normalized)
+	for _, w := range [...]string{"PROCESSLIST", "ENGINE", "PROFILE", "BINLOG", "RELAYLOG", "STATUS"} {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // changesSchema reports whether s may change what a relation is.
@@ -112,11 +255,13 @@ func changesResolution(s *sqlparse.Script) bool {
 	return false
 }
 
-// statementFlow judges one statement of a script (or one an EXPLAIN or
+// statement judges one statement of a script (or one an EXPLAIN or
 // PREPARE wraps).
-func (i *interceptor) statementFlow(st *sqlparse.Statement, id identity.Identity, unmask bool, views map[string]*view) *guard.BlockedError {
+func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
+	i := f.i
 	m := i.cfg.masker
 	d := i.cfg.dialect
+	id, unmask, views := f.run.id, f.run.verdict.Unmask, f.run.views
 	for _, t := range st.Reads {
 		if sqlparse.CopiesData(d, t) {
 			if fe := m.CheckSink(id, unmask, "read from "+t.String()+", a catalog that holds copies of data"); fe != nil {
@@ -151,6 +296,9 @@ func (i *interceptor) statementFlow(st *sqlparse.Statement, id identity.Identity
 	// no table (a user's function, an unlisted built-in) may read any
 	// table, keep what it is given, or do anything else.
 	for _, f := range st.Functions {
+		if st.Kind == sqlparse.KindPragma {
+			break // a PRAGMA's argument names what it reports on: metadata
+		}
 		if !sqlparse.ValueFunction(d, f) && !sqlparse.StoredValueFunction(d, f) {
 			if fe := m.CheckUnknown(id, unmask, "passed to or returned by "+f+"(), a function not known to only compute a value"); fe != nil {
 				return flowBlocked(guard.RuleMaskFlow, fe)
@@ -162,7 +310,10 @@ func (i *interceptor) statementFlow(st *sqlparse.Statement, id identity.Identity
 		// area, filled from variables or read back.
 		return sinkBlocked(m, id, unmask, "carried into a message or the diagnostics area")
 	}
-	if returnsRows(st) != rowsNone && st.Columns == nil && (st.Returning || st.Kind == sqlparse.KindSelect) {
+	if copiesDataShow(d, st, f.run.script) {
+		return sinkBlocked(m, id, unmask, "read from a SHOW of other sessions' statements or the server's internals")
+	}
+	if returnsRows(st) != rowsNone && st.Columns == nil && (st.Returning || st.Kind == sqlparse.KindSelect) && !f.isClean() {
 		if fe := m.CheckUnknown(id, unmask, "returned in a result column whose origin cannot be told"); fe != nil {
 			return flowBlocked(guard.RuleMaskFlow, fe)
 		}

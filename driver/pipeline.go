@@ -98,6 +98,9 @@ type stmtRun struct {
 	// query is the caller's text: what it wrote is no secret from it (see
 	// redact).
 	query string
+	// clean says that no value the statement reads can be masked for the
+	// reader (see flow.isClean): its results need no tracing.
+	clean bool
 }
 
 func (i *interceptor) state(p *sqlmw.ParentConn) *connState {

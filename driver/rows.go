@@ -6,6 +6,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
 )
 
@@ -52,7 +53,13 @@ func (r *resultRows) plan() error {
 		Columns:  columns(r.Rows, r.run.script, r.set, r.i.cfg.ordered),
 		Unmask:   r.run.verdict.Unmask,
 	}
-	if views := r.run.views; views != nil {
+	if r.run.clean || plansOnly(r.run.script) {
+		// Nothing read can be masked for the reader (or the result is a
+		// plan, not data): output names alone decide.
+		for k := range in.Columns {
+			in.Columns[k].Attributed = true
+		}
+	} else if views := r.run.views; views != nil {
 		// Columns read through a view are traced to its base columns.
 		for k := range in.Columns {
 			c := &in.Columns[k]
@@ -185,4 +192,11 @@ func (r *resultRows) Close() error {
 	}
 	r.run.end(out)
 	return err
+}
+
+// plansOnly reports whether s is one EXPLAIN without ANALYZE: its result
+// is a plan, which quotes the statement's own text, never data.
+func plansOnly(s *sqlparse.Script) bool {
+	return s != nil && s.Complete && len(s.Statements) == 1 && s.Statements[0].Kind == sqlparse.KindExplain &&
+		s.Statements[0].Effect == sqlparse.KindExplain
 }

@@ -159,3 +159,30 @@ func ruleIn(list []*rule, r *rule) *rule {
 	}
 	return nil
 }
+
+// MasksAny reports whether a rule in force for id could mask a value read
+// from one of the columns of table: a column rule that selects one of
+// them, or any detection rule (it looks at content, whatever the column).
+// A statement that reads only tables for which it is false carries no
+// value the reader may not see.
+func (m *Masker) MasksAny(id identity.Identity, unmask bool, table string, columns []string) bool {
+	if m == nil {
+		return false
+	}
+	for j := range m.detection {
+		if m.detection[j].active(id, unmask) {
+			return true
+		}
+	}
+	for _, col := range columns {
+		c := Column{Name: col, Sources: []string{table + "." + col}, Attributed: true}
+		name := strings.ToLower(col)
+		for j := range m.columns {
+			r := &m.columns[j]
+			if r.active(id, unmask) && r.selects(name, &c) {
+				return true
+			}
+		}
+	}
+	return false
+}

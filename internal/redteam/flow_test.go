@@ -114,6 +114,7 @@ func flowAttacks() []flowAttack {
 		{name: "my-column-stats", family: my, before: []string{"ANALYZE TABLE people PERSISTENT FOR ALL"},
 			sql: "SELECT min_value, max_value FROM mysql.column_stats", blocked: true},
 		{name: "my-processlist", family: my, sql: "SELECT info FROM information_schema.PROCESSLIST", blocked: true},
+		{name: "my-show-processlist", family: my, sql: "SHOW FULL PROCESSLIST", blocked: true},
 		{name: "my-statement-history", family: my, sql: "SELECT SQL_TEXT FROM performance_schema.events_statements_history", blocked: true},
 		{name: "lite-stat4", family: lite, before: []string{"CREATE INDEX IF NOT EXISTS people_ssn ON people (ssn)", "ANALYZE"},
 			sql: "SELECT sample FROM sqlite_stat4", blocked: true},
@@ -266,18 +267,27 @@ func TestFlowBenign(t *testing.T) {
 		"SELECT n.body, (SELECT count(*) FROM people p WHERE p.id = n.id) FROM notes n",
 		"SELECT body FROM notes WHERE id IN (SELECT id FROM people WHERE email LIKE '%example%')",
 		"SELECT 1",
+		// Results whose lineage is not traced, over nothing masked: a
+		// series, a plan.
+		"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 5) SELECT n FROM s",
+		"EXPLAIN SELECT email FROM people",
 	}
 	byFamily := map[string][]string{
 		pg: {
+			"SHOW search_path",
+			"SELECT d FROM generate_series(1, 3) AS d",
 			"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'people'",
 			"SELECT name, setting FROM pg_settings WHERE name = 'search_path'",
 			"SELECT relname FROM pg_class WHERE relkind = 'r' LIMIT 5",
 		},
 		my: {
+			"SHOW COLUMNS FROM people",
+			"SHOW TABLES",
 			"SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_NAME = 'people'",
 			"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
 		},
 		lite: {
+			"dev: PRAGMA table_info(people)", // the read-only policy refuses PRAGMA to agents
 			"SELECT name, sql FROM sqlite_master WHERE type = 'table'",
 		},
 	}
@@ -296,7 +306,11 @@ func TestFlowBenign(t *testing.T) {
 				}
 			}
 			for _, q := range append(common, byFamily[b.family]...) {
-				for _, who := range []identity.Identity{dev, bot} {
+				whos := []identity.Identity{dev, bot}
+				if rest, ok := strings.CutPrefix(q, "dev: "); ok {
+					q, whos = rest, whos[:1]
+				}
+				for _, who := range whos {
 					got, err := l.read(t, who, q)
 					if err != nil {
 						t.Errorf("%s as %s: %v", q, who.Subject, err)
