@@ -37,9 +37,13 @@ import (
 // driver reports a refusal as a guard.BlockedError with rule
 // guard.RuleMaskCopy for stores and guard.RuleMaskFlow otherwise.
 //
+// Views are traced to their base columns through the catalog (see
+// catalog.go). A statement that reads nothing a rule in force could mask
+// (by the catalog's columns) is clean: its results need no tracing (see
+// flow.isClean).
+//
 // What it cannot see: code that runs inside the server on the statement's
-// behalf (triggers, rules, and routines created earlier), and views whose
-// definitions the analysis of this text does not include.
+// behalf (triggers, rules, and routines created earlier).
 
 // flowCheck returns the refusal of a statement of the run whose values
 // could leave it by a sink the reader's rules do not cover, or nil. It
