@@ -2,9 +2,12 @@ package driver
 
 import (
 	sqldriver "database/sql/driver"
+	"errors"
 	"io"
+	"strconv"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
@@ -84,13 +87,17 @@ func (r *resultRows) plan() error {
 				continue
 			}
 			if rule := m.RuleInForce(in.Identity, in.Unmask); rule != "" {
-				return &mask.UnattributedError{Column: in.Columns[k].Name, Index: k, Rule: rule}
+				return unattributedBlocked(&mask.UnattributedError{Column: in.Columns[k].Name, Index: k, Rule: rule})
 			}
 			break
 		}
 	}
 	p, err := m.Plan(r.run.ctx, in)
 	if err != nil {
+		var ue *mask.UnattributedError
+		if errors.As(err, &ue) {
+			return unattributedBlocked(ue)
+		}
 		return noBadConn(err)
 	}
 	r.mplan = p
@@ -199,4 +206,15 @@ func (r *resultRows) Close() error {
 func plansOnly(s *sqlparse.Script) bool {
 	return s != nil && s.Complete && len(s.Statements) == 1 && s.Statements[0].Kind == sqlparse.KindExplain &&
 		s.Statements[0].Effect == sqlparse.KindExplain
+}
+
+// unattributedBlocked reports a result set refused for a column whose
+// origin cannot be told as a denial by rule mask-flow, as the refusals
+// decided before execution are; it still matches mask.ErrUnattributed.
+func unattributedBlocked(ue *mask.UnattributedError) error {
+	return &guard.BlockedError{
+		Rule:   guard.RuleMaskFlow,
+		Reason: "result column " + strconv.Itoa(ue.Index+1) + " cannot be traced to its source, and mask rule " + ue.Rule + " is in force",
+		Err:    ue,
+	}
 }
