@@ -1,6 +1,7 @@
 package sqlparse_test
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -89,4 +90,25 @@ func BenchmarkPathological(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAnalyzeRepeated1MiB measures the analyser's allocation on a text
+// at the length cap made of one short statement repeated: bytes/op over
+// text-bytes is reported as alloc/text (the target is ≤ 4).
+func BenchmarkAnalyzeRepeated1MiB(b *testing.B) {
+	const stmt = "SELECT 1;"
+	q := strings.Repeat(stmt, sqlparse.MaxTextLen/len(stmt))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(q)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	for b.Loop() {
+		if s := sqlparse.Analyze(sqlparse.PostgreSQL, q); !s.Complete {
+			b.Fatal(s.Reason)
+		}
+		n++
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/float64(len(q)), "alloc/text")
 }
