@@ -385,3 +385,46 @@ func TestRotationCrashBeforeNewFile(t *testing.T) {
 		t.Errorf("VerifyFiles = %v", err)
 	}
 }
+
+func TestRotationConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{MaxBytes: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 100
+	done := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				e := &audit.Entry{Kind: audit.KindStatement, ID: fmt.Sprint(w, "-", i), Time: time.Now().UTC(), RowsAffected: -1}
+				if err := bb.Write(context.Background(), e); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range writers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := bb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := audit.BlackBoxFiles(path)
+	var statements int
+	rep, err := audit.VerifyConfig{RequireSeal: true}.VerifyFiles(names)
+	if err != nil {
+		t.Fatalf("VerifyFiles: %v", err)
+	}
+	for _, name := range names {
+		data, _ := os.ReadFile(name)
+		statements += bytes.Count(data, []byte(`"kind":"statement"`))
+	}
+	if statements != writers*each || rep.Files < 3 {
+		t.Errorf("%d statements in %d files, want %d in several", statements, rep.Files, writers*each)
+	}
+}

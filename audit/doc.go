@@ -121,7 +121,8 @@
 // once, in a pooled buffer (given only to span types known to copy what they
 // are given: the SDK's, the API's and the global delegate's), keeps the
 // attributes of recent identities (per subject) and of statement shapes (per
-// literal-free text, up to 1024 and 4 MiB, texts over 4 KiB not cached) and reuses them when every field matches,
+// literal-free text: up to 1024 shapes and 4 MiB, texts over 4 KiB not
+// cached) and reuses them when every field matches,
 // and walks the stack only as deep as callers have been found.
 //
 // # Concurrency
