@@ -304,23 +304,36 @@ func (b *BlackBox) rotate(now time.Time) error {
 	if _, err := os.Lstat(name); err == nil {
 		return fmt.Errorf("audit: black box: rotate: %s exists", name)
 	}
+	// The file is closed before it is renamed: Windows renames no open
+	// file. The lock, on another file, still keeps other writers out.
+	if err := b.f.Close(); err != nil {
+		return b.reopen(fmt.Errorf("audit: black box: rotate: close: %w", err))
+	}
 	if err := os.Rename(b.path, name); err != nil {
-		return fmt.Errorf("audit: black box: rotate: %w", err)
+		return b.reopen(fmt.Errorf("audit: black box: rotate: %w", err))
 	}
 	f, err := os.OpenFile(b.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		_ = os.Rename(name, b.path)
-		return fmt.Errorf("audit: black box: rotate: %w", err)
+		return b.reopen(fmt.Errorf("audit: black box: rotate: %w", err))
 	}
 	syncDir(filepath.Dir(b.path))
-	old := b.f
 	b.f, b.w, b.size = f, f, 0
 	b.fileSeq, b.fileTime, b.needLink = 0, time.Time{}, true
 	b.rotateSize = b.cfg.MaxBytes
-	if err := old.Close(); err != nil {
-		return fmt.Errorf("audit: black box: rotate: close: %w", err)
-	}
 	return nil
+}
+
+// reopen opens the current file again after a rotation failed with err,
+// and returns err (joined with reopen's own failure, after which writes
+// fail until a rotation succeeds).
+func (b *BlackBox) reopen(err error) error {
+	f, oerr := os.OpenFile(b.path, os.O_RDWR|os.O_APPEND, 0o600)
+	if oerr != nil {
+		return errors.Join(err, fmt.Errorf("audit: black box: reopen: %w", oerr))
+	}
+	b.f, b.w = f, f
+	return err
 }
 
 // syncDir flushes a directory's entries (a rename) where the system

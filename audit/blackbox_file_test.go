@@ -428,3 +428,44 @@ func TestRotationConcurrent(t *testing.T) {
 		t.Errorf("%d statements in %d files, want %d in several", statements, rep.Files, writers*each)
 	}
 }
+
+// TestRotationFailureKeepsRecords checks that a rotation that cannot
+// happen loses no record and is tried again later.
+func TestRotationFailureKeepsRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	blocker := fmt.Sprintf("%s.%020d", path, 1)
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{MaxBytes: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed int
+	for i := range 6 {
+		e := &audit.Entry{Kind: audit.KindStatement, ID: fmt.Sprint(i), Time: time.Now().UTC(), RowsAffected: -1}
+		if err := bb.Write(context.Background(), e); err != nil {
+			failed++
+			if i == 2 {
+				os.Remove(blocker) // the next attempt succeeds
+			}
+		}
+	}
+	bb.Close()
+	if failed == 0 {
+		t.Fatal("no rotation failed, want the blocked one to")
+	}
+	names, _ := audit.BlackBoxFiles(path)
+	rep, err := audit.VerifyConfig{}.VerifyFiles(names)
+	if err != nil || len(names) < 2 {
+		t.Fatalf("VerifyFiles(%v) = %+v, %v; want a rotated, verified set", names, rep, err)
+	}
+	var statements int
+	for _, name := range names {
+		data, _ := os.ReadFile(name)
+		statements += bytes.Count(data, []byte(`"kind":"statement"`))
+	}
+	if statements != 6 {
+		t.Errorf("%d statements recorded, want 6 (a failed rotation loses none)", statements)
+	}
+}
