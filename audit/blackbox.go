@@ -159,7 +159,7 @@ func OpenBlackBox(path string, cfg BlackBoxConfig) (*BlackBox, error) {
 }
 
 // openLocked opens the black box at path, whose lock is held.
-func openLocked(path string, cfg BlackBoxConfig) (*BlackBox, error) {
+func openLocked(path string, cfg BlackBoxConfig) (_ *BlackBox, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: black box: %w", err)
@@ -183,6 +183,11 @@ func openLocked(path string, cfg BlackBoxConfig) (*BlackBox, error) {
 	}
 	b := &BlackBox{w: f, f: f, path: path, cfg: cfg}
 	b.init()
+	defer func() {
+		if err != nil && b.timer != nil {
+			b.timer.Stop() // armed by a record written before the failure
+		}
+	}()
 	if rep.Records > 0 {
 		b.seq, b.head = rep.LastSeq, rep.Head
 		b.fileSeq, b.fileTime, b.lastKind = rep.FirstSeq, first, lastKind
