@@ -3,9 +3,13 @@ package audit
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"reflect"
 	"slices"
 	"strconv"
@@ -333,7 +337,10 @@ func setSpanIDs(e *Entry, span trace.Span) {
 }
 
 // writeIntent writes the intent record of a mandatory audit. On failure it
-// ends the span as refused and returns an error matching ErrUnavailable.
+// ends the span as refused, writes the refusal as the record's outcome to
+// every sink (those that wrote the intent, so that it does not stand
+// alone, and the others, which may take it), and returns an error matching
+// ErrUnavailable.
 func (a *Auditor) writeIntent(r *Record) error {
 	intent := *r.entry
 	intent.Kind = KindIntent
@@ -352,10 +359,25 @@ func (a *Auditor) writeIntent(r *Record) error {
 			}
 			r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
 			r.span.End()
+			a.writeRefusal(ctx, r)
 			return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
 		}
 	}
 	return nil
+}
+
+// writeRefusal writes the outcome of a statement or transaction refused
+// because its intent could not be written.
+func (a *Auditor) writeRefusal(ctx context.Context, r *Record) {
+	e := r.entry
+	e.Duration = time.Since(r.start)
+	e.ErrorType = ErrorTypeAuditUnavailable
+	for i, s := range a.cfg.sinks {
+		if err := s.Write(ctx, e); err != nil {
+			a.inst.sinkErrors.Add(ctx, 1)
+			a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
+		}
+	}
 }
 
 func (r *Record) end(out *Outcome) {
@@ -516,12 +538,54 @@ func classify(err error) (errType, status string) {
 			break
 		}
 	}
-	t := reflect.TypeOf(typed)
-	errType = t.String()
+	errType = typeName(err, typed)
 	if status == "" {
 		status = errorNumber(typed)
 	}
 	return errType, status
+}
+
+// ErrorTypeOther is the error.type of an error that is neither typed nor
+// a known sentinel, as the OpenTelemetry conventions name it.
+const ErrorTypeOther = "_OTHER"
+
+// sentinels are errors that are values, not types: their type
+// (*errors.errorString) says nothing, so they are recorded by name.
+var sentinels = [...]struct {
+	err  error
+	name string
+}{
+	{driver.ErrBadConn, "driver.ErrBadConn"},
+	{driver.ErrSkip, "driver.ErrSkip"},
+	{driver.ErrRemoveArgument, "driver.ErrRemoveArgument"},
+	{sql.ErrConnDone, "sql.ErrConnDone"},
+	{sql.ErrTxDone, "sql.ErrTxDone"},
+	{sql.ErrNoRows, "sql.ErrNoRows"},
+	{io.ErrUnexpectedEOF, "io.ErrUnexpectedEOF"},
+	{io.EOF, "io.EOF"},
+	{net.ErrClosed, "net.ErrClosed"},
+}
+
+// typeName returns the error.type of err, whose deepest typed error is
+// typed: its Go type, unless that type is the standard library's plain
+// error or wrapper, which names no failure — then the sentinel err matches,
+// or ErrorTypeOther.
+func typeName(err, typed error) string {
+	t := reflect.TypeOf(typed)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.PkgPath() {
+	case "errors", "fmt":
+	default:
+		return reflect.TypeOf(typed).String()
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.name
+		}
+	}
+	return ErrorTypeOther
 }
 
 // errorNumber reads a numeric error code from a struct error with a

@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -51,10 +52,21 @@ type BlackBoxConfig struct {
 	// plain SHA-256: without the key, whoever can edit the file cannot
 	// recompute a valid chain. Verify with the same key.
 	Key []byte
-	// Prev is the hash the first record of a new chain links to: the head
-	// of the previous file when rotating, so files chain to each other.
-	// Empty means 64 zeros.
+	// Prev is the hash the first record of a new chain links to, when a
+	// chain is continued by hand from another file. Empty means 64 zeros.
+	// Rotation ([BlackBoxConfig.MaxBytes]) links files by itself.
 	Prev string
+	// MaxBytes, when positive, rotates a black box opened with
+	// [OpenBlackBox] once its file holds at least MaxBytes bytes: the file
+	// is sealed and renamed PATH.NNNNNNNNNNNNNNNNNNNN (the sequence number
+	// of its first record, 20 digits, so that names sort in chain order)
+	// and a new file is begun at PATH, whose first record (kind "rotate")
+	// continues the chain: its link is the seal's hash.
+	MaxBytes int64
+	// MaxAge, when positive, rotates likewise once the file's first record
+	// is MaxAge old. Rotation happens when a record is written, never on a
+	// timer.
+	MaxAge time.Duration
 }
 
 // zeroHash is the link of the first record of a chain.
@@ -77,8 +89,10 @@ const zeroHash = "00000000000000000000000000000000000000000000000000000000000000
 type BlackBox struct {
 	mu     sync.Mutex
 	w      io.Writer
-	f      *os.File // nil unless file-backed
-	size   int64    // bytes of f that hold whole records
+	f      *os.File  // nil unless file-backed
+	path   string    // f's path
+	lock   *fileLock // held while f is open
+	size   int64     // bytes of f that hold whole records
 	cfg    BlackBoxConfig
 	key    []byte
 	seq    uint64
@@ -89,10 +103,18 @@ type BlackBox struct {
 	synced time.Time
 	timer  *time.Timer
 	closed bool
+
+	// Rotation state.
+	fileSeq    uint64    // sequence number of f's first record (0: none yet)
+	fileTime   time.Time // time of f's first record
+	lastKind   string    // kind of the last record written
+	needLink   bool      // f is new and its rotate record is not written yet
+	rotateSize int64     // size at which f is due (after a failed rotation, later)
 }
 
 // NewBlackBox returns a black box writing a new chain to w. w should take
 // each Write call in one piece (an *os.File opened for appending does).
+// It neither locks nor rotates: see [OpenBlackBox].
 func NewBlackBox(w io.Writer, cfg BlackBoxConfig) *BlackBox {
 	b := &BlackBox{w: w, cfg: cfg, head: cfg.Prev}
 	if b.head == "" {
@@ -102,36 +124,110 @@ func NewBlackBox(w io.Writer, cfg BlackBoxConfig) *BlackBox {
 	return b
 }
 
-// OpenBlackBox opens (creating it with mode 0600 if needed) the file at
-// path for appending. An existing file is verified first and its chain
-// continued; a file that fails verification is not extended: the error
-// matches [ErrTampered]. That includes a file whose last line was cut short
-// by a machine crash during a write: keep it as evidence and start a new
-// file, linked to the last good record with [BlackBoxConfig.Prev] (the Head
-// of the [Report] that [VerifyConfig.Verify] returns with its error).
+// OpenBlackBox opens (creating it with mode 0600 if needed) the black box
+// file at path for appending.
+//
+// One writer at a time: OpenBlackBox takes an exclusive lock on
+// path + ".lock" (flock(2) on Linux, macOS and the BSDs, released by the
+// kernel when the process ends; elsewhere a lock within this process only)
+// and a second writer, of this process or of another, gets an error
+// matching [ErrLocked] (a *LockError). Close releases it.
+//
+// An existing file is verified first and its chain continued; a file that
+// fails verification is not extended: the error matches [ErrTampered]. A
+// last line that is not a whole record — what a crash during a write
+// leaves ([ErrTornTail]) — is cut off, and a record of kind "cut" saying
+// how many bytes were cut is chained like any other, so that the cut is
+// itself on the record. An empty file whose rotated predecessors
+// (path.NNN…, see [BlackBoxConfig.MaxBytes]) exist continues their chain.
 func OpenBlackBox(path string, cfg BlackBoxConfig) (*BlackBox, error) {
+	lock, err := lockBlackBox(path)
+	if err != nil {
+		var le *LockError
+		if errors.As(err, &le) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("audit: black box %s: lock: %w", path, err)
+	}
+	b, err := openLocked(path, cfg)
+	if err != nil {
+		_ = lock.unlock()
+		return nil, err
+	}
+	b.lock = lock
+	return b, nil
+}
+
+// openLocked opens the black box at path, whose lock is held.
+func openLocked(path string, cfg BlackBoxConfig) (_ *BlackBox, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit: black box: %w", err)
 	}
-	rep, err := VerifyConfig{Key: cfg.Key, Prev: cfg.Prev}.Verify(f)
-	if err != nil {
+	fail := func(err error) (*BlackBox, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit: black box %s: %w", path, err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("audit: black box %s: %w", path, err)
+	var first time.Time
+	var lastKind string
+	rep, err := VerifyConfig{Key: cfg.Key, Prev: cfg.Prev}.ReadEntries(f, func(e *Entry) error {
+		if first.IsZero() {
+			first = e.Time
+		}
+		lastKind = e.Kind
+		return nil
+	})
+	var torn *TornTailError
+	if err != nil && !errors.As(err, &torn) {
+		return fail(err)
 	}
-	b := &BlackBox{w: f, f: f, size: st.Size(), cfg: cfg, seq: rep.LastSeq, head: rep.Head}
-	if b.head == "" {
-		b.head = cfg.Prev
+	b := &BlackBox{w: f, f: f, path: path, cfg: cfg}
+	b.init()
+	defer func() {
+		if err != nil && b.timer != nil {
+			b.timer.Stop() // armed by a record written before the failure
+		}
+	}()
+	if rep.Records > 0 {
+		b.seq, b.head = rep.LastSeq, rep.Head
+		b.fileSeq, b.fileTime, b.lastKind = rep.FirstSeq, first, lastKind
+	} else {
+		seq, head, err := lastRotated(path, cfg)
+		if err != nil {
+			return fail(err)
+		}
+		b.seq, b.head, b.needLink = seq, head, seq > 0
 		if b.head == "" {
-			b.head = zeroHash
+			b.head = cfg.Prev
+			if b.head == "" {
+				b.head = zeroHash
+			}
 		}
 	}
-	b.init()
+	if torn != nil {
+		if err := f.Truncate(torn.Offset); err != nil {
+			return fail(fmt.Errorf("cut torn tail: %w", err))
+		}
+		b.size = torn.Offset
+	} else {
+		st, err := f.Stat()
+		if err != nil {
+			return fail(err)
+		}
+		b.size = st.Size()
+	}
+	if err := b.link(time.Now().UTC()); err != nil {
+		return fail(err)
+	}
+	if torn != nil {
+		cut := &Entry{Kind: KindCut, ID: "cut", Time: time.Now().UTC(), CutBytes: torn.Bytes, RowsAffected: -1}
+		if err := b.write(cut); err != nil {
+			return fail(err)
+		}
+		if err := b.syncLocked(); err != nil {
+			return fail(err)
+		}
+	}
 	return b, nil
 }
 
@@ -142,6 +238,7 @@ func (b *BlackBox) init() {
 	b.key = b.cfg.Key
 	b.h = newHash(b.key)
 	b.synced = time.Now()
+	b.rotateSize = b.cfg.MaxBytes
 }
 
 func newHash(key []byte) hash.Hash {
@@ -161,10 +258,113 @@ func (b *BlackBox) Write(_ context.Context, e *Entry) error {
 	return b.append(e)
 }
 
+// append writes e, after rotating the file if it is due.
 func (b *BlackBox) append(e *Entry) error {
 	if b.closed {
 		return ErrClosed
 	}
+	var rerr error
+	if b.due(e.Time) {
+		// A failed rotation does not lose the record: it goes to the
+		// current file, and the next attempt waits for another MaxBytes or
+		// MaxAge. The error is still returned, so that it is seen.
+		if rerr = b.rotate(e.Time); rerr != nil {
+			b.rotateSize = b.size + b.cfg.MaxBytes
+			b.fileTime = e.Time
+		}
+	}
+	if err := b.link(e.Time); err != nil {
+		return errors.Join(rerr, err)
+	}
+	return errors.Join(rerr, b.write(e))
+}
+
+// due reports whether the file is to be rotated before a record of time
+// now is written. A file holding nothing but its rotate record is not.
+func (b *BlackBox) due(now time.Time) bool {
+	if b.f == nil || b.path == "" || b.fileSeq == 0 || b.lastKind == KindRotate && b.fileSeq == b.seq {
+		return false
+	}
+	return b.cfg.MaxBytes > 0 && b.size >= b.rotateSize ||
+		b.cfg.MaxAge > 0 && !b.fileTime.IsZero() && now.Sub(b.fileTime) >= b.cfg.MaxAge
+}
+
+// rotatedName is the name a rotated file of the black box at path takes:
+// the sequence number of its first record, fixed width, sorts in order.
+func rotatedName(path string, firstSeq uint64) string {
+	return fmt.Sprintf("%s.%020d", path, firstSeq)
+}
+
+// rotate seals the file, renames it and begins a new one at b.path.
+func (b *BlackBox) rotate(now time.Time) error {
+	if b.lastKind != KindSeal {
+		if err := b.write(&Entry{Kind: KindSeal, ID: "seal", Time: now.UTC(), Records: b.seq, RowsAffected: -1}); err != nil {
+			return err
+		}
+	}
+	if err := b.syncLocked(); err != nil {
+		return err
+	}
+	name := rotatedName(b.path, b.fileSeq)
+	if _, err := os.Lstat(name); err == nil {
+		return fmt.Errorf("audit: black box: rotate: %s exists", name)
+	}
+	// The file is closed before it is renamed: Windows renames no open
+	// file. The lock, on another file, still keeps other writers out.
+	if err := b.f.Close(); err != nil {
+		return b.reopen(fmt.Errorf("audit: black box: rotate: close: %w", err))
+	}
+	if err := os.Rename(b.path, name); err != nil {
+		return b.reopen(fmt.Errorf("audit: black box: rotate: %w", err))
+	}
+	f, err := os.OpenFile(b.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		_ = os.Rename(name, b.path)
+		return b.reopen(fmt.Errorf("audit: black box: rotate: %w", err))
+	}
+	syncDir(filepath.Dir(b.path))
+	b.f, b.w, b.size = f, f, 0
+	b.fileSeq, b.fileTime, b.needLink = 0, time.Time{}, true
+	b.rotateSize = b.cfg.MaxBytes
+	return nil
+}
+
+// reopen opens the current file again after a rotation failed with err,
+// and returns err (joined with reopen's own failure, after which writes
+// fail until a rotation succeeds).
+func (b *BlackBox) reopen(err error) error {
+	f, oerr := os.OpenFile(b.path, os.O_RDWR|os.O_APPEND, 0o600)
+	if oerr != nil {
+		return errors.Join(err, fmt.Errorf("audit: black box: reopen: %w", oerr))
+	}
+	b.f, b.w = f, f
+	return err
+}
+
+// syncDir flushes a directory's entries (a rename) where the system
+// allows it; where it does not, the rename is as durable as the system
+// makes it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// link writes the rotate record that begins a new file, if it is due.
+func (b *BlackBox) link(now time.Time) error {
+	if !b.needLink {
+		return nil
+	}
+	if err := b.write(&Entry{Kind: KindRotate, ID: "rotate", Time: now.UTC(), RowsAffected: -1}); err != nil {
+		return err
+	}
+	b.needLink = false
+	return nil
+}
+
+// write appends e to the current file, chained to the last record.
+func (b *BlackBox) write(e *Entry) error {
 	line := *e
 	line.Seq = b.seq + 1
 	line.Prev = b.head
@@ -197,6 +397,10 @@ func (b *BlackBox) append(e *Entry) error {
 	b.size += int64(b.buf.Len())
 	b.seq = line.Seq
 	b.head = digest
+	b.lastKind = line.Kind
+	if b.fileSeq == 0 {
+		b.fileSeq, b.fileTime = line.Seq, line.Time
+	}
 	return b.maybeSync()
 }
 
@@ -266,7 +470,10 @@ func (b *BlackBox) Close() error {
 	if b.closed {
 		return nil
 	}
-	err := b.append(&Entry{Kind: KindSeal, ID: "seal", Time: time.Now().UTC(), Records: b.seq, RowsAffected: -1})
+	err := b.link(time.Now().UTC())
+	if err == nil {
+		err = b.write(&Entry{Kind: KindSeal, ID: "seal", Time: time.Now().UTC(), Records: b.seq, RowsAffected: -1})
+	}
 	b.closed = true
 	if b.timer != nil {
 		b.timer.Stop()
@@ -279,6 +486,12 @@ func (b *BlackBox) Close() error {
 		if cerr := b.f.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("audit: black box: close: %w", cerr)
 		}
+	}
+	if b.lock != nil {
+		if lerr := b.lock.unlock(); lerr != nil && err == nil {
+			err = fmt.Errorf("audit: black box: unlock: %w", lerr)
+		}
+		b.lock = nil
 	}
 	return err
 }
@@ -296,11 +509,18 @@ const (
 	ProblemTruncated = "chain ends before anchor" // the file was cut short
 	ProblemAnchor    = "anchor hash mismatch"     // the anchored record was replaced
 	ProblemUnsealed  = "chain not sealed"         // the last record is not a seal
-	ProblemPartial   = "partial last record"      // the last line has no newline
+	// ProblemPartial is no longer reported: a last line without newline is
+	// a torn tail ([TornTailError]), not tampering.
+	ProblemPartial     = "partial last record"
+	ProblemMissingFile = "file missing before this one" // a rotated set lacks a file
+	ProblemFileOrder   = "file out of order"            // a rotated set's files are not in chain order
 )
 
 // TamperError says where a black box's chain breaks.
 type TamperError struct {
+	// File is the file of a rotated set ([VerifyConfig.VerifyFiles]); empty
+	// for a single reader.
+	File string
 	// Line is the 1-based line number; Seq the record's sequence number
 	// when it could be read.
 	Line    int
@@ -310,14 +530,49 @@ type TamperError struct {
 
 // Error implements error.
 func (e *TamperError) Error() string {
-	if e.Seq > 0 {
-		return fmt.Sprintf("audit: black box chain broken at line %d (seq %d): %s", e.Line, e.Seq, e.Problem)
+	where := fmt.Sprintf("line %d", e.Line)
+	if e.File != "" {
+		where = e.File + " " + where
 	}
-	return fmt.Sprintf("audit: black box chain broken at line %d: %s", e.Line, e.Problem)
+	if e.Seq > 0 {
+		return fmt.Sprintf("audit: black box chain broken at %s (seq %d): %s", where, e.Seq, e.Problem)
+	}
+	return fmt.Sprintf("audit: black box chain broken at %s: %s", where, e.Problem)
 }
 
 // Unwrap returns ErrTampered.
 func (e *TamperError) Unwrap() error { return ErrTampered }
+
+// ErrTornTail is returned by [Verify] for a black box whose last line is
+// not a whole record: a write cut short by a crash of the process or of
+// the machine. It is not [ErrTampered]: every record before it verifies.
+// [OpenBlackBox] cuts such a tail and records the cut. Use errors.Is; use
+// errors.As with *TornTailError for where.
+var ErrTornTail = errors.New("audit: black box ends with a torn record")
+
+// TornTailError says where a black box's torn last line starts.
+type TornTailError struct {
+	// File is the file of a rotated set; empty for a single reader.
+	File string
+	// Line is the torn line's 1-based number; Offset its first byte (the
+	// length the file is cut to) and Bytes its length.
+	Line   int
+	Offset int64
+	Bytes  int64
+}
+
+// Error implements error.
+func (e *TornTailError) Error() string {
+	f := ""
+	if e.File != "" {
+		f = e.File + " "
+	}
+	return fmt.Sprintf("audit: black box %sends with a torn record at line %d (%d bytes at offset %d): a write cut short by a crash; the records before it verify",
+		f, e.Line, e.Bytes, e.Offset)
+}
+
+// Unwrap returns ErrTornTail.
+func (e *TornTailError) Unwrap() error { return ErrTornTail }
 
 // trimHash splits a line into the hashed bytes and the hash.
 func trimHash(line []byte) (body []byte, digest string, ok bool) {

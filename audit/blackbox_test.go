@@ -218,9 +218,11 @@ func TestTruncation(t *testing.T) {
 	if got := problem(audit.VerifyConfig{Anchors: []audit.Anchor{anchor}}, cutText); got != audit.ProblemTruncated {
 		t.Errorf("cut chain with anchor: %q, want %q", got, audit.ProblemTruncated)
 	}
-	// A cut in the middle of a line.
-	if got := problem(audit.VerifyConfig{}, full[:len(full)-10]); got != audit.ProblemPartial {
-		t.Errorf("partial line: %q, want %q", got, audit.ProblemPartial)
+	// A cut in the middle of a line is a torn tail, not tampering.
+	_, err = audit.Verify(strings.NewReader(full[:len(full)-10]))
+	var torn *audit.TornTailError
+	if !errors.As(err, &torn) || errors.Is(err, audit.ErrTampered) || torn.Line != len(lines) {
+		t.Errorf("partial line: %v, want a TornTailError at line %d", err, len(lines))
 	}
 	// Rewriting from the anchor on with recomputed hashes.
 	forged := append([]string(nil), lines...)

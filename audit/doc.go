@@ -66,7 +66,35 @@
 // passed to the [WithErrorHandler] function. With [WithMandatory] ("no
 // record, no query") an intent record is written to every sink before each
 // statement runs, and a statement whose intent cannot be written is refused
-// ([ErrUnavailable]).
+// ([ErrUnavailable]); its complete record, with error.type
+// [ErrorTypeAuditUnavailable], then goes to every sink, so that no intent
+// stands without its outcome.
+//
+// # The black box on disk
+//
+// [OpenBlackBox] holds an exclusive lock for as long as the black box is
+// open: flock(2) on PATH.lock on Linux, macOS and the BSDs (the kernel
+// drops it when the process dies), a lock within the process elsewhere. A
+// second writer gets [ErrLocked].
+//
+// A crash during a write leaves a torn last line. [Verify] reports it as
+// [ErrTornTail], not [ErrTampered]; OpenBlackBox cuts it off and chains a
+// record of kind "cut" that says how many bytes were cut.
+//
+// [BlackBoxConfig.MaxBytes] and [BlackBoxConfig.MaxAge] rotate the file:
+// it is sealed and renamed PATH.NNN… (the sequence number of its first
+// record), and the new file begins with a "rotate" record that continues
+// the sequence and links to the seal. [VerifyConfig.VerifyFiles] (with
+// [BlackBoxFiles]) and [VerifyConfig.VerifyDir] verify the set and report
+// a file missing from it or out of order.
+//
+// The sqlvigil-audit command's verify exits with status 1 on tampering
+// and 4 on a torn tail alone.
+//
+// Error types ([Outcome.Err]) are recorded by Go type — the driver's or
+// ours —, never as the standard library's plain *errors.errorString: a
+// sentinel such as driver.ErrBadConn is recorded by name
+// ("driver.ErrBadConn"), any other untyped error as [ErrorTypeOther].
 //
 // # Replay
 //
@@ -93,7 +121,8 @@
 // once, in a pooled buffer (given only to span types known to copy what they
 // are given: the SDK's, the API's and the global delegate's), keeps the
 // attributes of recent identities (per subject) and of statement shapes (per
-// literal-free text, up to 1024) and reuses them when every field matches,
+// literal-free text: up to 1024 shapes and 4 MiB, texts over 4 KiB not
+// cached) and reuses them when every field matches,
 // and walks the stack only as deep as callers have been found.
 //
 // # Concurrency

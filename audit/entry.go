@@ -20,6 +20,13 @@ const (
 	// KindSeal is written by [BlackBox.Close]: a black box whose last entry
 	// is a seal was closed cleanly.
 	KindSeal = "seal"
+	// KindRotate begins each file after the first of a rotating black box
+	// ([BlackBoxConfig.MaxBytes], [BlackBoxConfig.MaxAge]): its sequence
+	// number and link continue the previous file's chain.
+	KindRotate = "rotate"
+	// KindCut is written by [OpenBlackBox] when it cut a torn last line (a
+	// write cut short by a crash) of CutBytes bytes off the file.
+	KindCut = "cut"
 )
 
 // Entry is one audit record as sinks receive it. It never holds a masked
@@ -80,6 +87,8 @@ type Entry struct {
 	// counts the entries a seal closes.
 	Statements int64  `json:"statements,omitempty"`
 	Records    uint64 `json:"records,omitempty"`
+	// CutBytes is the length of the torn tail a cut record records.
+	CutBytes int64 `json:"cut_bytes,omitempty"`
 
 	Prev string `json:"prev,omitempty"`
 	Hash string `json:"hash,omitempty"`

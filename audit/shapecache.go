@@ -2,6 +2,7 @@ package audit
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -16,8 +17,9 @@ type shapeCache struct {
 	queryText bool // db.query.text is recorded
 	all       bool // every attribute is recorded (WithAllAttributes)
 
-	mu sync.RWMutex
-	m  map[string]*shape
+	mu    sync.RWMutex
+	m     map[string]*shape
+	bytes int // the cost of the shapes in m
 }
 
 // shape is the attributes of one statement shape, read-only once stored:
@@ -28,9 +30,22 @@ type shape struct {
 	stmt  []attribute.KeyValue
 }
 
-// maxCachedShapes bounds the cache; past it, the attributes of a shape not
-// yet cached are built for each statement.
-const maxCachedShapes = 1024
+// Cache bounds. Past them, the attributes of a shape not yet cached are
+// built for each statement.
+const (
+	// maxCachedShapes bounds the number of shapes.
+	maxCachedShapes = 1024
+	// maxCachedShapeBytes bounds the bytes the cached shapes hold (see
+	// shapeCost): without it, 1,024 shapes of 1 MiB statements held 2 GiB.
+	maxCachedShapeBytes = 4 << 20
+	// maxShapeText is the longest literal-free text whose shape is cached:
+	// a longer statement is rarely repeated, and its shape would cost as
+	// much as a hundred ordinary ones.
+	maxShapeText = 4 << 10
+	// shapeOverhead estimates what a shape holds besides its strings: the
+	// map entry, the Event and the two attribute lists.
+	shapeOverhead = 1 << 10
+)
 
 func newShapeCache(queryText, all bool) *shapeCache {
 	return &shapeCache{queryText: queryText, all: all, m: make(map[string]*shape)}
@@ -41,32 +56,69 @@ func newShapeCache(queryText, all bool) *shapeCache {
 func (c *shapeCache) get(ev *Event) *shape {
 	c.mu.RLock()
 	s := c.m[ev.QueryText]
-	full := len(c.m) >= maxCachedShapes
+	full := len(c.m) >= maxCachedShapes || c.bytes >= maxCachedShapeBytes-shapeOverhead
 	c.mu.RUnlock()
 	if s != nil && sameShape(&s.ev, ev) {
 		return s
 	}
-	if s == nil && full {
+	if s == nil && full || len(ev.QueryText) > maxShapeText {
 		return nil
 	}
+	// What is kept is copied: the strings of an event may be parts of the
+	// caller's statement (table names) or of the analyser's buffers, and a
+	// cached shape must not keep them alive.
 	s = &shape{ev: Event{
-		System: ev.System, Namespace: ev.Namespace,
-		ServerAddress: ev.ServerAddress, ServerPort: ev.ServerPort,
-		Method: ev.Method, Operation: ev.Operation, Collection: ev.Collection,
-		Summary: ev.Summary, QueryText: ev.QueryText,
-		Reads: slices.Clone(ev.Reads), Writes: slices.Clone(ev.Writes),
+		System: strings.Clone(ev.System), Namespace: strings.Clone(ev.Namespace),
+		ServerAddress: strings.Clone(ev.ServerAddress), ServerPort: ev.ServerPort,
+		Method: strings.Clone(ev.Method), Operation: strings.Clone(ev.Operation),
+		Collection: strings.Clone(ev.Collection),
+		Summary:    strings.Clone(ev.Summary), QueryText: strings.Clone(ev.QueryText),
+		Reads: cloneStrings(ev.Reads), Writes: cloneStrings(ev.Writes),
 		Stacked: ev.Stacked, Complete: ev.Complete,
-		Decision: ev.Decision, Rule: ev.Rule, Reason: ev.Reason, Mode: ev.Mode,
-		ApprovalID: ev.ApprovalID, Reviewer: ev.Reviewer,
+		Decision: strings.Clone(ev.Decision), Rule: strings.Clone(ev.Rule),
+		Reason: strings.Clone(ev.Reason), Mode: strings.Clone(ev.Mode),
+		ApprovalID: strings.Clone(ev.ApprovalID), Reviewer: strings.Clone(ev.Reviewer),
 	}}
 	s.start = slices.Clip(startAttrs(nil, &s.ev, c.queryText))
 	s.stmt = slices.Clip(shapeAttrs(nil, &s.ev, c.all))
+	cost := shapeCost(&s.ev)
 	c.mu.Lock()
-	if _, ok := c.m[ev.QueryText]; ok || len(c.m) < maxCachedShapes {
-		c.m[ev.QueryText] = s
+	if old, ok := c.m[s.ev.QueryText]; ok {
+		c.bytes += cost - shapeCost(&old.ev)
+		c.m[s.ev.QueryText] = s
+	} else if len(c.m) < maxCachedShapes && c.bytes+cost <= maxCachedShapeBytes {
+		c.bytes += cost
+		c.m[s.ev.QueryText] = s
 	}
 	c.mu.Unlock()
 	return s
+}
+
+// shapeCost estimates the bytes a cached shape holds.
+func shapeCost(ev *Event) int {
+	n := shapeOverhead + len(ev.System) + len(ev.Namespace) + len(ev.ServerAddress) +
+		len(ev.Method) + len(ev.Operation) + len(ev.Collection) + len(ev.Summary) +
+		len(ev.QueryText) + len(ev.Decision) + len(ev.Rule) + len(ev.Reason) +
+		len(ev.Mode) + len(ev.ApprovalID) + len(ev.Reviewer)
+	for _, t := range ev.Reads {
+		n += len(t) + 16
+	}
+	for _, t := range ev.Writes {
+		n += len(t) + 16
+	}
+	return n
+}
+
+// cloneStrings returns a copy of ss whose strings are copies.
+func cloneStrings(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.Clone(s)
+	}
+	return out
 }
 
 // sameShape reports whether ev, whose text is that of x, has the shape of x.

@@ -4,7 +4,9 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestShapeCache checks that a cached shape has exactly the attributes
@@ -116,6 +118,40 @@ func TestShapeCacheFields(t *testing.T) {
 	for i := range typ.NumField() {
 		if f := typ.Field(i); !handled[f.Name] {
 			t.Errorf("Event.%s is not compared by sameShape", f.Name)
+		}
+	}
+}
+
+// TestShapeCacheBytes checks the bound in bytes: long texts are not cached,
+// and texts near the limit fill the cache by bytes before entries.
+func TestShapeCacheBytes(t *testing.T) {
+	c := newShapeCache(true, false)
+	long := "SELECT " + strings.Repeat("x, ", maxShapeText/3)
+	if sh := c.get(&Event{QueryText: long}); sh != nil || len(c.m) != 0 {
+		t.Errorf("a %d-byte text was given a shape or cached", len(long))
+	}
+	pad := strings.Repeat("y", maxShapeText-16)
+	for i := range maxCachedShapes {
+		c.get(&Event{QueryText: "SELECT " + strconv.Itoa(i) + pad})
+	}
+	if n := len(c.m); n >= maxCachedShapes || c.bytes > maxCachedShapeBytes || c.bytes < maxCachedShapeBytes-2*maxShapeText-shapeOverhead {
+		t.Errorf("cache holds %d shapes, %d bytes; want fewer than %d shapes, filled to %d bytes", n, c.bytes, maxCachedShapes, maxCachedShapeBytes)
+	}
+}
+
+// TestShapeCacheCopies checks that a cached shape keeps no part of the
+// event it was made from.
+func TestShapeCacheCopies(t *testing.T) {
+	text := "SELECT a FROM big_table WHERE b = ?" + strings.Repeat(" ", 100)
+	ev := &Event{QueryText: text[:35], Summary: text[:6], Collection: text[14:23], Reads: []string{text[14:23]}, Operation: text[:6]}
+	sh := newShapeCache(true, false).get(ev)
+	inside := func(s string) bool {
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(text)))
+		return p >= lo && p < lo+uintptr(len(text))
+	}
+	for name, s := range map[string]string{"QueryText": sh.ev.QueryText, "Summary": sh.ev.Summary, "Collection": sh.ev.Collection, "Reads[0]": sh.ev.Reads[0], "Operation": sh.ev.Operation} {
+		if inside(s) {
+			t.Errorf("cached %s points into the caller's text", name)
 		}
 	}
 }

@@ -40,12 +40,22 @@ type Report struct {
 	Records  int
 	FirstSeq uint64
 	LastSeq  uint64
+	// Prev is the hash the first record links to: 64 zeros for a chain's
+	// first file, the head of the previous file for a file that a rotation
+	// began (its first record is a "rotate" record).
+	Prev string
 	// Head is the hash of the last record: an anchor to keep elsewhere.
 	// With an error, it is the hash of the last record before the break.
 	Head string
 	// Sealed is true when the last record is a seal: the writer closed the
 	// chain cleanly and nothing was cut off after it.
 	Sealed bool
+	// Cuts counts the "cut" records: torn tails that [OpenBlackBox] cut
+	// after a crash, CutBytes their total length.
+	Cuts     int
+	CutBytes int64
+	// Files is the number of files of a rotated set ([VerifyConfig.VerifyFiles]).
+	Files int
 }
 
 // Verify reads a black box from r and checks its chain with the zero
@@ -57,8 +67,17 @@ func Verify(r io.Reader) (Report, error) {
 // Verify reads a black box from r and checks every link of its chain. It
 // returns an error matching [ErrTampered] (a *TamperError) at the first
 // record that was edited (hash mismatch), or that follows a removed,
-// inserted or moved record (broken link or sequence), or when the last line
-// is incomplete.
+// inserted or moved record (broken link or sequence).
+//
+// A last line that is not a whole record — no final newline, or not a
+// chained JSON object — is what a crash during a write leaves: Verify
+// returns an error matching [ErrTornTail] (a *TornTailError), not
+// ErrTampered, with the Report of the records before it. [OpenBlackBox]
+// cuts such a tail and records the cut in the chain.
+//
+// A file that a rotation began starts with a "rotate" record, whose
+// sequence number and link continue the previous file: Verify accepts it
+// (see [Report.Prev]); [VerifyConfig.VerifyFiles] checks the link.
 //
 // A chain can only vouch for what precedes its last record: removing
 // records from the end leaves a valid, shorter chain. Such truncation is
@@ -77,7 +96,22 @@ func (c VerifyConfig) ReadEntries(r io.Reader, fn func(*Entry) error) (Report, e
 	return c.read(r, fn)
 }
 
+// chainState is where a chain stands: the last sequence number and hash.
+type chainState struct {
+	seq  uint64
+	head string
+	// known is true when the state was read from the previous file of a
+	// set: the first record must continue it.
+	known bool
+}
+
 func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
+	return c.readFrom(r, chainState{}, fn)
+}
+
+// readFrom verifies a chain read from r; from is the state a previous file
+// of a rotated set left.
+func (c VerifyConfig) readFrom(r io.Reader, from chainState, fn func(*Entry) error) (Report, error) {
 	var rep Report
 	head := c.Prev
 	if head == "" {
@@ -90,6 +124,8 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 	h := newHash(c.Key)
 	br := bufio.NewReaderSize(r, 64<<10)
 	var lastKind string
+	var offset int64
+	var torn *TornTailError
 	for lineNo := 1; ; lineNo++ {
 		line, err := br.ReadBytes('\n')
 		if len(line) == 0 && errors.Is(err, io.EOF) {
@@ -98,17 +134,16 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return rep, fmt.Errorf("audit: verify: read: %w", err)
 		}
-		if line[len(line)-1] != '\n' {
-			return rep, &TamperError{Line: lineNo, Problem: ProblemPartial}
-		}
-		line = line[:len(line)-1]
-		body, digest, ok := trimHash(line)
+		start := offset
+		offset += int64(len(line))
+		e, body, digest, ok := parseLine(line)
 		if !ok {
-			return rep, &TamperError{Line: lineNo, Problem: ProblemMalformed}
-		}
-		var e Entry
-		full := append(body[:len(body):len(body)], '}')
-		if err := json.Unmarshal(full, &e); err != nil || e.Seq == 0 {
+			if line[len(line)-1] != '\n' || atEOF(br) {
+				// The last line, cut short or garbled: a crash during a
+				// write, not an edit (an edit would keep the line's form).
+				torn = &TornTailError{Line: lineNo, Offset: start, Bytes: int64(len(line))}
+				break
+			}
 			return rep, &TamperError{Line: lineNo, Problem: ProblemMalformed}
 		}
 		h.Reset()
@@ -116,6 +151,20 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 		want, _ := hex.DecodeString(digest)
 		if !hmac.Equal(h.Sum(nil), want) {
 			return rep, &TamperError{Line: lineNo, Seq: e.Seq, Problem: ProblemHash}
+		}
+		if rep.Records == 0 {
+			switch {
+			case from.known:
+				if p := continuity(from, &e); p != "" {
+					return rep, &TamperError{Line: lineNo, Seq: e.Seq, Problem: p}
+				}
+				head, rep.LastSeq = from.head, from.seq
+			case e.Kind == KindRotate && e.Seq > 1 && (c.Prev == "" || e.Prev == c.Prev):
+				// The first file of the set is not here: take its head on
+				// trust (VerifyFiles checks it when it is given).
+				head, rep.LastSeq = e.Prev, e.Seq-1
+			}
+			rep.Prev = head
 		}
 		if e.Prev != head {
 			return rep, &TamperError{Line: lineNo, Seq: e.Seq, Problem: ProblemLink}
@@ -129,6 +178,10 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 		if rep.Records == 0 {
 			rep.FirstSeq = e.Seq
 		}
+		if e.Kind == KindCut {
+			rep.Cuts++
+			rep.CutBytes += e.CutBytes
+		}
 		rep.Records++
 		rep.LastSeq = e.Seq
 		rep.Head = digest
@@ -141,7 +194,7 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 			}
 		}
 	}
-	rep.Sealed = lastKind == KindSeal
+	rep.Sealed = lastKind == KindSeal && torn == nil
 	for _, a := range c.Anchors {
 		got := anchors[a.Seq]
 		switch {
@@ -151,8 +204,48 @@ func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
 			return rep, &TamperError{Line: int(a.Seq), Seq: a.Seq, Problem: ProblemAnchor}
 		}
 	}
+	if torn != nil {
+		return rep, torn
+	}
 	if c.RequireSeal && !rep.Sealed {
 		return rep, &TamperError{Line: rep.Records, Seq: rep.LastSeq, Problem: ProblemUnsealed}
 	}
 	return rep, nil
+}
+
+// continuity returns the problem of a file whose first record e does not
+// continue the previous file of its set, or "".
+func continuity(from chainState, e *Entry) string {
+	switch {
+	case e.Seq > from.seq+1:
+		return ProblemMissingFile
+	case e.Seq <= from.seq:
+		return ProblemFileOrder
+	case e.Prev != from.head:
+		return ProblemLink
+	}
+	return ""
+}
+
+// parseLine reads one line of a black box: the record, the hashed bytes and
+// the hash. ok is false for a line that is not a whole chained record.
+func parseLine(line []byte) (e Entry, body []byte, digest string, ok bool) {
+	if line[len(line)-1] != '\n' {
+		return e, nil, "", false
+	}
+	body, digest, ok = trimHash(line[:len(line)-1])
+	if !ok {
+		return e, nil, "", false
+	}
+	full := append(body[:len(body):len(body)], '}')
+	if err := json.Unmarshal(full, &e); err != nil || e.Seq == 0 {
+		return e, nil, "", false
+	}
+	return e, body, digest, true
+}
+
+// atEOF reports whether br has nothing more to read.
+func atEOF(br *bufio.Reader) bool {
+	_, err := br.Peek(1)
+	return err != nil
 }

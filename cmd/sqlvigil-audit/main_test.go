@@ -166,3 +166,80 @@ func TestNumberPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyTornTail(t *testing.T) {
+	path := writeBox(t, event("SELECT 1", "SELECT", "", "allow", ""), event("SELECT 2", "SELECT", "", "allow", ""))
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, data[:len(data)-20], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runCmd("verify", path)
+	if code != exitTorn || !strings.Contains(out, "TORN TAIL") || !strings.Contains(out, "not tampering: 2 records") || strings.Contains(out, "FAILED") {
+		t.Errorf("verify of a torn file = %d %q, want %d and TORN TAIL", code, out, exitTorn)
+	}
+	// Tampering outranks a torn tail.
+	tampered := filepath.Join(t.TempDir(), "tampered.jsonl")
+	_ = os.WriteFile(tampered, bytes.Replace(data, []byte(`"rows_returned":2`), []byte(`"rows_returned":0`), 1), 0o600)
+	if code, out := runCmd("verify", path, tampered); code != 1 || !strings.Contains(out, "FAILED") {
+		t.Errorf("verify of a torn and a tampered file = %d %q, want 1", code, out)
+	}
+	if code, out := runCmd("replay", "-policy", writePolicy(t), path); code != exitTorn || !strings.Contains(out, "2 statements replayed") {
+		t.Errorf("replay of a torn file = %d %q, want %d after replaying the whole records", code, out, exitTorn)
+	}
+	// Reopened, the tail is cut and the cut recorded.
+	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb.Close()
+	if code, out := runCmd("verify", path); code != 0 || !strings.Contains(out, "1 torn tail(s) cut") {
+		t.Errorf("verify after reopening = %d %q, want 0 and the cut", code, out)
+	}
+	if code, _ := runCmd("replay", "-policy", writePolicy(t), path); code != 0 {
+		t.Errorf("replay after reopening = %d, want 0", code)
+	}
+}
+
+func TestVerifyRotatedSet(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.jsonl")
+	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{MaxBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := audit.New(audit.WithSink(bb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		_, rec, _ := a.Start(context.Background(), event("SELECT 1", "SELECT", "", "allow", ""))
+		rec.End(audit.Outcome{RowsAffected: -1})
+	}
+	bb.Close()
+	names, _ := audit.BlackBoxFiles(path)
+	if len(names) < 3 {
+		t.Fatalf("files = %v, want at least 3", names)
+	}
+	for _, args := range [][]string{{"verify", dir}, {"verify", "-set", path}, append([]string{"verify", "-set"}, names...)} {
+		if code, out := runCmd(args...); code != 0 || !strings.Contains(out, "OK:") || !strings.Contains(out, "files") {
+			t.Errorf("%v = %d %q, want 0 and OK", args, code, out)
+		}
+	}
+	missing := append([]string{"verify", "-set"}, append(names[:1:1], names[2:]...)...)
+	if code, out := runCmd(missing...); code != 1 || !strings.Contains(out, audit.ProblemMissingFile) {
+		t.Errorf("verify of a set without a file = %d %q, want 1, %s", code, out, audit.ProblemMissingFile)
+	}
+	reordered := append([]string{"verify", "-set"}, names[1], names[0])
+	if code, out := runCmd(reordered...); code != 1 || !strings.Contains(out, audit.ProblemFileOrder) {
+		t.Errorf("verify of a reordered set = %d %q, want 1, %s", code, out, audit.ProblemFileOrder)
+	}
+}
+
+func writePolicy(t *testing.T) string {
+	t.Helper()
+	pf := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(pf, []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return pf
+}

@@ -76,9 +76,14 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		r.report(ctx, res)
 		return nil
 	})
-	if err != nil {
+	torn := errors.Is(err, audit.ErrTornTail)
+	if err != nil && !torn {
 		fmt.Fprintf(stderr, "sqlvigil-audit: %v\n", err)
 		return 1
+	}
+	if torn {
+		// The records before a torn tail verify: they are replayed.
+		fmt.Fprintf(stderr, "sqlvigil-audit: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "%d statements replayed: %d blocked by the new policy, %d newly blocked, %d newly allowed",
 		sum.Statements, sum.Blocked, sum.NewlyBlocked, sum.NewlyAllowed)
@@ -88,6 +93,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fmt.Fprintln(stdout)
 	if sum.NewlyBlocked > 0 && !*allowNew {
 		return 3
+	}
+	if torn {
+		return exitTorn
 	}
 	return 0
 }

@@ -58,6 +58,13 @@ func open(name string, stdin io.Reader) (io.ReadCloser, error) {
 	return os.Open(name)
 }
 
+// Exit statuses of verify (and replay) beyond 0, 1 and 2.
+const (
+	// exitTorn: every record verifies, but a file ends with a torn record
+	// (a write cut short by a crash), which is not tampering.
+	exitTorn = 4
+)
+
 func verifyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -66,6 +73,7 @@ func verifyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cf.register(fs)
 	fs.Var(&as, "anchor", "SEQ:HASH of a record kept elsewhere (repeatable): detects a file cut short before it")
 	requireSeal := fs.Bool("require-seal", false, "fail unless the last record is a seal (the file was closed cleanly)")
+	set := fs.Bool("set", false, "verify the FILEs as one rotated set, in the order given; a single FILE stands for itself and its rotated files (FILE.NNN…)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -79,27 +87,76 @@ func verifyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	vc.Anchors, vc.RequireSeal = as, *requireSeal
-	status := 0
+	var st status
+	if *set {
+		names := fs.Args()
+		if len(names) == 1 {
+			if names, err = audit.BlackBoxFiles(names[0]); err != nil {
+				fmt.Fprintf(stderr, "sqlvigil-audit: %v\n", err)
+				return 1
+			}
+		}
+		rep, err := vc.VerifyFiles(names)
+		st.report(stdout, strings.Join(fs.Args(), " "), rep, err)
+		return st.code
+	}
 	for _, name := range fs.Args() {
+		if fi, err := os.Stat(name); err == nil && fi.IsDir() {
+			rep, err := vc.VerifyDir(name)
+			st.report(stdout, name, rep, err)
+			continue
+		}
 		f, err := open(name, stdin)
 		if err != nil {
 			fmt.Fprintf(stderr, "sqlvigil-audit: %v\n", err)
-			status = 1
+			st.fail(1)
 			continue
 		}
 		rep, err := vc.Verify(f)
 		f.Close()
-		if err != nil {
-			fmt.Fprintf(stdout, "%s: FAILED: %v\n", name, err)
-			status = 1
-			continue
-		}
-		sealed := "not sealed"
-		if rep.Sealed {
-			sealed = "sealed"
-		}
-		fmt.Fprintf(stdout, "%s: OK: %d records (seq %d..%d), %s, head %d:%s\n",
-			name, rep.Records, rep.FirstSeq, rep.LastSeq, sealed, rep.LastSeq, rep.Head)
+		st.report(stdout, name, rep, err)
 	}
-	return status
+	return st.code
+}
+
+// status is verify's exit status: 1 (tampering or an error) outranks 4
+// (a torn tail), which outranks 0.
+type status struct{ code int }
+
+func (s *status) fail(code int) {
+	if s.code != 1 {
+		s.code = code
+	}
+}
+
+func (s *status) report(w io.Writer, name string, rep audit.Report, err error) {
+	var torn *audit.TornTailError
+	switch {
+	case errors.As(err, &torn):
+		fmt.Fprintf(w, "%s: TORN TAIL: %v\n", name, err)
+		fmt.Fprintf(w, "%s: not tampering: %d records before it verify (seq %d..%d), head %d:%s; opening the black box (audit.OpenBlackBox) cuts the tail and records the cut\n",
+			name, rep.Records, rep.FirstSeq, rep.LastSeq, rep.LastSeq, rep.Head)
+		s.fail(exitTorn)
+		return
+	case err != nil:
+		fmt.Fprintf(w, "%s: FAILED: %v\n", name, err)
+		s.fail(1)
+		return
+	}
+	sealed := "not sealed"
+	if rep.Sealed {
+		sealed = "sealed"
+	}
+	var extra string
+	if rep.Files > 0 {
+		extra += fmt.Sprintf(", %d files", rep.Files)
+	}
+	if rep.Cuts > 0 {
+		extra += fmt.Sprintf(", %d torn tail(s) cut after a crash (%d bytes)", rep.Cuts, rep.CutBytes)
+	}
+	if rep.FirstSeq > 1 {
+		extra += fmt.Sprintf(", continues an earlier file whose head is %d:%s", rep.FirstSeq-1, rep.Prev)
+	}
+	fmt.Fprintf(w, "%s: OK: %d records (seq %d..%d), %s%s, head %d:%s\n",
+		name, rep.Records, rep.FirstSeq, rep.LastSeq, sealed, extra, rep.LastSeq, rep.Head)
 }

@@ -17,6 +17,7 @@ type analyzer struct {
 	colUnsure bool       // a select item's lineage cannot be told: the list is unknown
 	storing   bool       // reading values a write stores (see storedValueFunction)
 	outer     *scope     // the FROM scope of the innermost enclosing query, linked by parent
+	spare     *scope     // the scope of a query read, for the next query (see newScope)
 	srcArena  []string   // backing array of the columns' sources
 	prepared  []prepared // statements prepared earlier in the text
 }

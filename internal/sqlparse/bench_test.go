@@ -1,6 +1,8 @@
 package sqlparse_test
 
 import (
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,6 +89,47 @@ func BenchmarkPathological(b *testing.B) {
 				sqlparse.Analyze(sqlparse.MySQL, bc.q)
 				sqlparse.Analyze(sqlparse.PostgreSQL, bc.q)
 			}
+		})
+	}
+}
+
+// BenchmarkAnalyze1MiB measures the analyser's allocation on texts at the
+// length cap: one long INSERT, one SELECT with a long IN list, and one
+// short statement repeated. Bytes allocated over bytes of text is reported
+// as alloc/text.
+func BenchmarkAnalyze1MiB(b *testing.B) {
+	fill := func(head, item, tail string) string {
+		var sb strings.Builder
+		sb.WriteString(head)
+		for i := 0; sb.Len()+len(item)+len(tail)+16 < sqlparse.MaxTextLen; i++ {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(strings.ReplaceAll(item, "N", strconv.Itoa(i)))
+		}
+		sb.WriteString(tail)
+		return sb.String()
+	}
+	for _, bc := range []struct {
+		name string
+		q    string
+	}{
+		{"insert", fill("INSERT INTO notes (id, body) VALUES ", "(N, 'note N')", "")},
+		{"select-in", fill("SELECT id, name FROM users WHERE id IN (", "N", ")")},
+		{"select-1-repeated", strings.Repeat("SELECT 1;", sqlparse.MaxTextLen/len("SELECT 1;"))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.q)))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			n := 0
+			for b.Loop() {
+				sqlparse.Analyze(sqlparse.PostgreSQL, bc.q)
+				n++
+			}
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/float64(len(bc.q)), "alloc/text")
 		})
 	}
 }

@@ -149,8 +149,11 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 	}
 	c.Expr = true
 	ok := true
+	// The sources gather in a local array, copied out by keepSources: a
+	// slice of it held in c would make the compiler move it to the heap
+	// (c is appended to cols), one allocation per column.
 	var local [4]string
-	c.Sources = local[:0]
+	srcs := local[:0]
 	for i := lo; i < exprHi; i++ {
 		t := a.toks[i]
 		switch t.kind {
@@ -169,7 +172,7 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 						ok = false
 					}
 					for _, s := range sub.Sources {
-						c.Sources = addSource(c.Sources, s)
+						srcs = addSource(srcs, s)
 					}
 				}
 				i = m
@@ -184,7 +187,7 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 			// A string by default, a column under ANSI_QUOTES: count it as
 			// a possible source.
 			if s := a.text(i); plainBody(s[1 : len(s)-1]) {
-				c.Sources = a.resolve(Table{Name: s[1 : len(s)-1]}, sc, c.Sources)
+				srcs = a.resolve(Table{Name: s[1 : len(s)-1]}, sc, srcs)
 			}
 		case tWord, tQIdent:
 			if a.isOp(i-1, ".") || a.isOp(i-1, "::") {
@@ -194,7 +197,7 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 				if operatorOrColumn(a.text(i)) && !a.isOp(i+1, "(") && !a.isOp(i+1, "[") {
 					// MOD, DIV, ESCAPE… are operators in one place and
 					// column names in another: count the column.
-					c.Sources = a.resolve(Table{Name: a.fold(i)}, sc, c.Sources)
+					srcs = a.resolve(Table{Name: a.fold(i)}, sc, srcs)
 				}
 				continue
 			}
@@ -217,18 +220,18 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 			if a.isOp(next, ".") && a.isOp(next+1, "*") || a.wholeRow(ref, sc) {
 				// t.* or t as a value: the whole row, every column of t.
 				var known bool
-				if c.Sources, known = a.rowSources(ref.Name, sc, c.Sources); !known {
+				if srcs, known = a.rowSources(ref.Name, sc, srcs); !known {
 					ok = false
 				}
 			}
-			c.Sources = a.resolve(ref, sc, c.Sources)
+			srcs = a.resolve(ref, sc, srcs)
 			i = next - 1
 		}
 	}
-	if len(c.Sources) >= maxNames {
+	if len(srcs) >= maxNames {
 		ok = false
 	}
-	c.Sources = a.keepSources(c.Sources)
+	c.Sources = a.keepSources(srcs)
 	return append(cols, c), ok
 }
 

@@ -9,6 +9,20 @@ type scope struct {
 	parent *scope
 }
 
+// newScope returns an empty scope under the innermost enclosing one. A
+// query's scope is not used once the query is read (its columns are
+// copied out), so it is taken back for the next query: a script of many
+// short queries allocated one per query.
+func (a *analyzer) newScope() *scope {
+	sc := a.spare
+	if sc == nil {
+		return &scope{parent: a.outer}
+	}
+	a.spare = nil
+	*sc = scope{parent: a.outer}
+	return sc
+}
+
 // add adds r to the scope. Two relations under one name (FROM orders p,
 // people p, which SQLite accepts) make a reference through that name
 // ambiguous: both become opaque.
@@ -426,9 +440,12 @@ func (a *analyzer) selectCore(i, hi int, wantCols bool) (int, []Column) {
 	listHi := a.expr(i, hi)
 	// The FROM list's own LATERAL items and the subqueries of this query
 	// see sc as an enclosing scope.
-	sc := &scope{parent: a.outer}
+	sc := a.newScope()
 	a.outer = sc
-	defer func() { a.outer = sc.parent }()
+	defer func() {
+		a.outer = sc.parent
+		a.spare = sc
+	}()
 	i = listHi
 	for i < hi {
 		switch {

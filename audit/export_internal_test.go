@@ -1,0 +1,5 @@
+package audit
+
+// LocksAcrossProcesses tells the tests whether a black box's lock excludes
+// other processes on this platform.
+const LocksAcrossProcesses = locksAcrossProcesses

@@ -1,0 +1,32 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrLocked is returned by [OpenBlackBox] when another writer — a black box
+// of this process or of another one — holds the file. Use errors.Is; use
+// errors.As with *LockError for the path.
+var ErrLocked = errors.New("audit: black box held by another writer")
+
+// LockError is a black box that another writer holds.
+type LockError struct {
+	// Path is the black box's path; the lock is taken on Path + ".lock".
+	Path string
+}
+
+// Error implements error.
+func (e *LockError) Error() string {
+	return fmt.Sprintf("audit: black box %s is held by another writer (lock %s.lock)", e.Path, e.Path)
+}
+
+// Unwrap returns ErrLocked.
+func (e *LockError) Unwrap() error { return ErrLocked }
+
+// lockSuffix names the lock file of a black box. The lock is not taken on
+// the records' file itself because rotation renames that file: a writer
+// that opened the old name would lock a file that is no longer the black
+// box. The lock file is never removed (removing it would let two writers
+// lock two different files under one name).
+const lockSuffix = ".lock"
