@@ -165,7 +165,7 @@ exporters:
 }
 
 // startJaeger builds Jaeger through the go tool mechanism (the jaeger
-// sub-module pins v1.76.0) and starts it; it is stopped when t ends.
+// sub-module pins v1.75.0, the approved release) and starts it; it is stopped when t ends.
 func startJaeger(t *testing.T, dir string) (jaegerPorts, *exec.Cmd) {
 	t.Helper()
 	bin := goCmd(t, "jaeger", "tool", "-n", "jaeger")
