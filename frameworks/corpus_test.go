@@ -39,7 +39,7 @@ func TestCorpus(t *testing.T) {
 	for _, drv := range allDrivers {
 		files, err := filepath.Glob(filepath.Join("testdata", "corpus", drv, "*.jsonl"))
 		if err != nil || len(files) == 0 {
-			t.Fatalf("no corpus for %s (go test -run 'TestGORM|TestEnt|TestBun|TestGoose|TestSQLX|TestReports|TestUnique' -update): %v", drv, err)
+			t.Fatalf("no corpus for %s (go test -run 'TestGORM|TestEnt|TestBun|TestGoose|TestSQLX|TestSQLC|TestReports|TestUnique' -update): %v", drv, err)
 		}
 		sort.Strings(files)
 		var n, refusedN, failed int

@@ -23,6 +23,8 @@
 //   - goose: two SQL migrations (testdata/goose) up, status, down.
 //   - sqlx: NewDb over the wrapped *sql.DB with the name the wrapped
 //     driver is registered under, told to sqlx with sqlx.BindDriver.
+//   - sqlc-style statements: the texts sqlc's generated code sends, with
+//     their "-- name:" line and run-time slice expansion.
 //   - Reporting queries written as an analyst would (reports_test.go).
 //   - A unique violation on a table with no masked column must keep the
 //     driver's error type, code and constraint.
@@ -44,7 +46,7 @@
 // sqlvigil saw, with its arguments, to testdata/corpus/<driver>/<source>.jsonl
 // (the test's schema or database name replaced by {{db}}):
 //
-//	go test -run 'TestGORM|TestEnt|TestBun|TestGoose|TestSQLX|TestReports|TestUnique' -update
+//	go test -run 'TestGORM|TestEnt|TestBun|TestGoose|TestSQLX|TestSQLC|TestReports|TestUnique' -update
 //
 // TestCorpus replays each file in a fresh database as a reader with the
 // masking rules in force, counts the statements sqlvigil refuses (errors
