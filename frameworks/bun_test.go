@@ -117,6 +117,22 @@ func TestBun(t *testing.T) {
 				_, err := tx.NewDelete().Model((*bunInvoice)(nil)).Where("total < ?", 10).Exec(ctx)
 				return err
 			}))
+			must(t, "locking read", db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				q := tx.NewSelect().Model((*bunInvoice)(nil)).Column("id").Where("paid = ?", false).Order("id").Limit(1)
+				if drv != drvSQLite {
+					q = q.For("UPDATE SKIP LOCKED")
+				}
+				var id int64
+				return q.Scan(ctx, &id)
+			}))
+			upsert := db.NewInsert().Model(&bunInvoice{ID: 1, AccountID: 1, Total: 101})
+			if drv == drvMySQL {
+				upsert = upsert.On("DUPLICATE KEY UPDATE").Set("total = VALUES(total)")
+			} else {
+				upsert = upsert.On("CONFLICT (id) DO UPDATE").Set("total = EXCLUDED.total")
+			}
+			_, err = upsert.Exec(ctx)
+			must(t, "upsert", err)
 			var names []string
 			must(t, "Raw", db.NewRaw("SELECT name FROM accounts WHERE id IN (?)", bun.In([]int64{1, 2})).Scan(ctx, &names))
 			noDenials(t, c)

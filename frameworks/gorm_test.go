@@ -9,6 +9,7 @@ import (
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
 )
 
@@ -130,6 +131,27 @@ func TestGORM(t *testing.T) {
 			if len(prods) != 2 {
 				t.Errorf("Raw = %d products, want 2", len(prods))
 			}
+			must(t, "nested Transaction", g.Transaction(func(tx *gorm.DB) error {
+				var locked gormProduct
+				if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("code = ?", "P-1").First(&locked).Error; err != nil {
+					return err
+				}
+				_ = tx.Transaction(func(tx2 *gorm.DB) error {
+					if err := tx2.Model(&locked).Update("price", 0).Error; err != nil {
+						return err
+					}
+					return errors.New("roll back to the savepoint")
+				})
+				return tx.Clauses(clause.OnConflict{
+					Columns:   []clause.Column{{Name: "code"}},
+					DoUpdates: clause.AssignmentColumns([]string{"price"}),
+				}).Create(&gormProduct{Code: "P-1", Price: 150}).Error
+			}))
+			var batch []gormCustomer
+			must(t, "FindInBatches", g.FindInBatches(&batch, 1, func(tx *gorm.DB, n int) error { return nil }).Error)
+			var page []gormCustomer
+			must(t, "paginate", g.Order("id").Limit(1).Offset(1).Find(&page).Error)
+
 			// The next deploy: AutoMigrate inspects the tables it made.
 			must(t, "AutoMigrate (second run)", g.AutoMigrate(&gormCustomer{}, &gormOrder{}, &gormProduct{}))
 			must(t, "AutoMigrate (new column)", g.AutoMigrate(&gormProductV2{}))
