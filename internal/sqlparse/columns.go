@@ -410,9 +410,6 @@ func (a *analyzer) fromRelMaybe(r *rel, col string, list []string) []string {
 		return list
 	}
 	if r.anyCol {
-		for _, s := range r.anySources {
-			list = addSource(list, s)
-		}
 		return list
 	}
 	if !r.derived {
@@ -441,9 +438,6 @@ func (a *analyzer) fromRel(r *rel, col string, list []string) []string {
 		return list
 	}
 	if r.anyCol {
-		for _, s := range r.anySources {
-			list = addSource(list, s)
-		}
 		return list
 	}
 	if !r.derived {
@@ -491,9 +485,6 @@ func (a *analyzer) rowSources(alias string, sc *scope, list []string) ([]string,
 		return list, false
 	}
 	if r.anyCol {
-		for _, s := range r.anySources {
-			list = addSource(list, s)
-		}
 		return list, true
 	}
 	if !r.derived {

@@ -51,10 +51,10 @@ type rel struct {
 	// or join whose columns an alias list renamed.
 	opaque bool
 	// anyCol is true when every column of the derived relation, whatever
-	// its name, is computed from anySources alone: a recursive CTE's
-	// reference to itself while its lineage is being found.
-	anyCol     bool
-	anySources []string
+	// its name, is taken as computed from no column: a recursive CTE's
+	// reference to itself in the first reading of its body (see
+	// recursiveCols).
+	anyCol bool
 }
 
 // unsure reports whether a column read from r has no certain lineage.
@@ -633,13 +633,13 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 			a.funcName(next - 1)
 			end := a.closeOf(next, hi)
 			a.scanAll(next+1, end)
-			// Its columns come from its arguments, or, for a function
-			// the user defined, from any table: their lineage is unknown.
-			r := rel{derived: true, opaque: true}
 			next = end + 1
 			if a.is(next, "WITH") && a.is(next+1, "ORDINALITY") {
 				next += 2
 			}
+			// Its columns come from its arguments, or, for a function
+			// the user defined, from any table: their lineage is unknown.
+			r := rel{derived: true, opaque: true}
 			next = a.alias(next, hi, &r)
 			sc.add(r)
 			return next
