@@ -16,6 +16,7 @@ type analyzer struct {
 	colMode   bool       // reading column references: db.table.column is fine
 	colUnsure bool       // a select item's lineage cannot be told: the list is unknown
 	storing   bool       // reading values a write stores (see storedValueFunction)
+	recursing bool       // reading a recursive CTE's body again (see recursiveCols)
 	outer     *scope     // the FROM scope of the innermost enclosing query, linked by parent
 	spare     *scope     // the scope of a query read, for the next query (see newScope)
 	srcArena  []string   // backing array of the columns' sources
@@ -26,6 +27,9 @@ type analyzer struct {
 type cte struct {
 	name string
 	cols []Column
+	// any is true while a recursive CTE's lineage is being found: every
+	// column of it is taken as computed from nothing (see with).
+	any bool
 }
 
 // maxDepth bounds the nesting the analyser follows.

@@ -162,6 +162,14 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 			if m > i && a.isAny(i+1, "INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE") && !a.isOp(i+2, "(") {
 				a.fail("data-modifying statement in a subquery")
 			}
+			if m > i && m < exprHi && a.isQueryParen(i, m) && a.is(i-1, "EXISTS") && a.toks[i-1].kind == tWord {
+				// EXISTS (…) is true or false by whether the subquery
+				// yields a row: none of its output values reaches the
+				// result (what its WHERE lets one infer is a predicate's).
+				a.query(i+1, m, false)
+				i = m
+				continue
+			}
 			if m > i && m < exprHi && a.isQueryParen(i, m) {
 				sub := a.query(i+1, m, true)
 				if sub == nil {
@@ -191,6 +199,10 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 			}
 		case tWord, tQIdent:
 			if a.isOp(i-1, ".") || a.isOp(i-1, "::") {
+				continue
+			}
+			if a.withinGroup(i) {
+				i++ // WITHIN GROUP: the ORDER BY in the parentheses follows
 				continue
 			}
 			if t.kind == tWord && a.isExprWord(i) {
@@ -400,6 +412,9 @@ func (a *analyzer) fromRelMaybe(r *rel, col string, list []string) []string {
 		a.colUnsure = true
 		return list
 	}
+	if r.anyCol {
+		return list
+	}
 	if !r.derived {
 		return addSource(list, r.table.String()+"."+col)
 	}
@@ -423,6 +438,9 @@ func (a *analyzer) fromRelMaybe(r *rel, col string, list []string) []string {
 func (a *analyzer) fromRel(r *rel, col string, list []string) []string {
 	if r.unsure() {
 		a.colUnsure = true
+		return list
+	}
+	if r.anyCol {
 		return list
 	}
 	if !r.derived {
@@ -469,6 +487,9 @@ func (a *analyzer) rowSources(alias string, sc *scope, list []string) ([]string,
 	if r == nil || r.unsure() {
 		return list, false
 	}
+	if r.anyCol {
+		return list, true
+	}
 	if !r.derived {
 		return addSource(list, r.table.String()+".*"), true
 	}
@@ -512,9 +533,10 @@ func derivedExpr(t Table, sc *scope) bool {
 // starOf appends the columns "*" stands for over the relation r.
 func (a *analyzer) starOf(r *rel, cols []Column) []Column {
 	switch {
-	case r.unsure():
+	case r.unsure(), r.anyCol:
 		// A function's, a renamed table's or an unknown derived table's
-		// columns: a star over them hides where they come from.
+		// columns: a star over them hides where they come from (and how
+		// many there are).
 		a.colUnsure = true
 		return cols
 	case !r.derived:

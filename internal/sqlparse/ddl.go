@@ -215,9 +215,37 @@ func (a *analyzer) createBody(i, hi int, t Table) {
 // columnDefs scans column and constraint definitions for the functions
 // their DEFAULT, CHECK and GENERATED expressions call: they run later, on
 // every INSERT or UPDATE (DEFAULT pg_read_file(…) reads a server file).
-// The table a REFERENCES names is no function.
+// The table a REFERENCES names is no function, nor is a column's type
+// with its length, precision or values (datetime(3), enum('a', 'b')), nor
+// the name of an index or key before its columns (UNIQUE INDEX name (c)).
 func (a *analyzer) columnDefs(lo, hi int) {
-	for i := lo; i < hi; {
+	a.commaItems(lo, hi, a.columnDef)
+}
+
+// columnDef scans one column or constraint definition [lo, hi).
+func (a *analyzer) columnDef(lo, hi int) {
+	i := lo
+	if a.is(i, "CONSTRAINT") && a.isName(i+1) {
+		i += 2
+	}
+	if a.isAny(i, "PRIMARY", "UNIQUE", "FOREIGN", "FULLTEXT", "SPATIAL", "INDEX", "KEY") {
+		for a.isAny(i, "PRIMARY", "UNIQUE", "FOREIGN", "FULLTEXT", "SPATIAL", "INDEX", "KEY") {
+			i++
+		}
+		if a.isName(i) && a.isOp(i+1, "(") {
+			i++ // the index's name, then its columns
+		}
+	} else if i == lo && a.isName(i) {
+		// A column: its name, then its type.
+		j := i + 1
+		if a.isAny(j, "CHARACTER", "CHAR", "NATIONAL", "BIT", "DOUBLE") && j+1 < hi && a.toks[j+1].kind == tWord {
+			j++ // character varying(20), national char(10)
+		}
+		if j < hi && a.toks[j].kind == tWord && a.isOp(j+1, "(") && a.literalsOnly(j+1) {
+			i = int(a.toks[j+1].m) + 1
+		}
+	}
+	for i < hi {
 		if a.is(i, "REFERENCES") {
 			if t, next, ok := a.name(i+1, hi); ok {
 				a.read(t)
@@ -230,6 +258,27 @@ func (a *analyzer) columnDefs(lo, hi int) {
 		}
 		i = a.atom(i, hi)
 	}
+}
+
+// literalsOnly reports whether the parentheses opening at open hold only
+// numbers and strings, separated by commas: a type's modifiers.
+func (a *analyzer) literalsOnly(open int) bool {
+	m := int(a.toks[open].m)
+	if m <= open {
+		return false
+	}
+	for k := open + 1; k < m; k++ {
+		switch a.toks[k].kind {
+		case tNumber, tString, tDQ:
+		case tOp:
+			if !a.isOp(k, ",") {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // queryEnd returns where a CREATE … AS query ends: before WITH [NO] DATA.
@@ -371,7 +420,36 @@ func (a *analyzer) alter(lo, hi int) {
 			break
 		}
 	}
+	if tableLike(obj) && obj != ObjectView {
+		a.commaItems(next, hi, a.alterAction)
+		return
+	}
 	a.scanAll(next, hi)
+}
+
+// alterAction scans one action of ALTER TABLE for the functions it calls.
+// A column that ADD, MODIFY or CHANGE defines is read as in CREATE TABLE
+// (its type is no function call), and so is an added constraint.
+func (a *analyzer) alterAction(lo, hi int) {
+	i := lo
+	if a.isAny(i, "ADD", "MODIFY", "CHANGE") {
+		change := a.is(i, "CHANGE")
+		i++
+		if a.is(i, "COLUMN") {
+			i++
+		}
+		if a.is(i, "IF") && a.is(i+1, "NOT") && a.is(i+2, "EXISTS") {
+			i += 3
+		}
+		if change && a.isName(i) {
+			i++ // CHANGE old new type
+		}
+		if i < hi {
+			a.columnDef(i, hi)
+			return
+		}
+	}
+	a.scanAll(lo, hi)
 }
 
 // drop reads DROP.

@@ -118,11 +118,19 @@ func (a *analyzer) insert(lo, hi int) {
 		case a.is(i, "ON") && a.is(i+1, "DUPLICATE") && a.is(i+2, "KEY") && a.is(i+3, "UPDATE"):
 			a.effect(KindUpdate)
 			a.restrict(listed)
-			a.scanAll(i+4, hi)
-			a.assignments(i+4, hi, sc, t)
-			return
+			// The assignments, up to MariaDB's RETURNING.
+			end := i + 4
+			for end < hi && !a.is(end, "RETURNING") {
+				if m := a.toks[end].m; m > int32(end) {
+					end = int(m)
+				}
+				end++
+			}
+			a.scanAll(i+4, end)
+			a.assignments(i+4, end, sc, t)
+			i = end
 		case a.is(i, "ON") && a.is(i+1, "CONFLICT"):
-			i = a.onConflict(i+2, hi, listed, sc, t)
+			i = a.onConflict(i+2, hi, listed, a.excluded(sc, t, names), t)
 		case a.is(i, "RETURNING"):
 			a.returning(i+1, hi, sc)
 			return
@@ -146,6 +154,35 @@ func (a *analyzer) plainValues(i, hi int) bool {
 		}
 	}
 	return true
+}
+
+// excluded returns the scope of ON CONFLICT … DO UPDATE: sc, and the row
+// proposed for insertion as the relation excluded, whose column c holds
+// what the INSERT stored in c (its sources are those of the stores
+// recorded so far). Without a plain column list, or with a store whose
+// origin is unknown, excluded is left out: a reference to it has no
+// certain lineage.
+func (a *analyzer) excluded(sc *scope, t Table, names []string) *scope {
+	if len(names) == 0 || a.st.StoresUnknown || a.d == MySQL {
+		return sc
+	}
+	cols := make([]Column, len(names))
+	for k, n := range names {
+		cols[k] = Column{Name: n, Expr: true}
+		for _, s := range a.st.Stores {
+			if s.Table == t && s.Column == n {
+				for _, src := range s.Sources {
+					cols[k].Sources = addSource(cols[k].Sources, src)
+				}
+			}
+		}
+	}
+	up := &scope{parent: sc.parent}
+	for _, r := range sc.rels {
+		up.add(r)
+	}
+	up.add(rel{alias: "excluded", derived: true, cols: cols})
+	return up
 }
 
 // onConflict reads the rest of ON CONFLICT … DO NOTHING | DO UPDATE SET … .

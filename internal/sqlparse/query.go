@@ -64,10 +64,15 @@ type rel struct {
 	// function in FROM, a derived table whose columns are unknown, a table
 	// or join whose columns an alias list renamed.
 	opaque bool
+	// anyCol is true when every column of the derived relation, whatever
+	// its name, is taken as computed from no column: a recursive CTE's
+	// reference to itself in the first reading of its body (see
+	// recursiveCols).
+	anyCol bool
 }
 
 // unsure reports whether a column read from r has no certain lineage.
-func (r *rel) unsure() bool { return r.opaque || r.derived && r.cols == nil }
+func (r *rel) unsure() bool { return r.opaque || r.derived && r.cols == nil && !r.anyCol }
 
 // findOuter finds alias in the scopes of the enclosing queries (a
 // correlated or LATERAL reference), innermost first.
@@ -181,7 +186,7 @@ func (a *analyzer) atom(i, hi int) int {
 				return next
 			}
 		}
-		if a.isOp(i+1, "(") && !a.isOp(i-1, "::") && (t.kind == tQIdent || !a.isNotFunc(i)) {
+		if a.isOp(i+1, "(") && !a.isOp(i-1, "::") && (t.kind == tQIdent || !a.isNotFunc(i)) && !a.withinGroup(i-1) {
 			a.funcName(i)
 		} else if t.kind == tWord && !a.isOp(i-1, ".") && niladicWord(a.text(i)) {
 			a.funcName(i)
@@ -241,6 +246,13 @@ func (a *analyzer) startsQuery(i int) bool {
 }
 
 func (a *analyzer) isNotFunc(i int) bool { return notFuncWord(a.text(i)) }
+
+// withinGroup reports whether i starts WITHIN GROUP ( of an ordered-set
+// aggregate (percentile_cont(0.5) WITHIN GROUP (ORDER BY x)): the
+// parentheses hold the aggregate's ORDER BY, not a call of GROUP.
+func (a *analyzer) withinGroup(i int) bool {
+	return i >= 0 && a.toks[i].kind == tWord && a.is(i, "WITHIN") && a.is(i+1, "GROUP") && a.isOp(i+2, "(")
+}
 
 // funcName records the function called at i (with its qualifier).
 func (a *analyzer) funcName(i int) {
@@ -658,6 +670,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 				if a.ctes[k].name == t.Name {
 					r.derived = true
 					r.cols = a.ctes[k].cols
+					r.anyCol = a.ctes[k].any
 					r.alias = t.Name
 					break
 				}
@@ -709,7 +722,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 				// The list renames the columns by position.
 				r.cols = a.renameCols(r.cols, i+1, end)
 			}
-			if r.cols == nil || !r.derived {
+			if r.cols == nil && !r.anyCol || !r.derived {
 				r.opaque = true // a table's columns in an order not known here
 			}
 		}

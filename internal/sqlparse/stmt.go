@@ -237,6 +237,86 @@ func (a *analyzer) effectsFromCTEs() {
 
 // with reads a WITH clause at lo, registering its names, and returns the
 // index after it.
+// maxRecursion bounds the passes over a recursive CTE's body that find its
+// columns' lineage.
+const maxRecursion = 4
+
+// recursiveCols returns the columns of the CTE named at i whose body
+// [body, end) may refer to the CTE itself (slot in a.ctes), or nil when
+// their lineage cannot be told. A column of a recursive CTE holds what its
+// first query yields and what each later pass computes from the rows
+// before: its sources are the least set that reading the body again does
+// not grow. The first pass takes every column of the self-reference as
+// computed from nothing; each later pass takes the columns the passes
+// before found, and adds to them.
+func (a *analyzer) recursiveCols(i, body, end, slot int) []Column {
+	name := a.ctes[slot].name
+	if a.recursing {
+		// Inside another recursive CTE's body, which is read several
+		// times: one reading, whose self-references are unknown, keeps
+		// the cost linear.
+		a.query(body, end, false)
+		return nil
+	}
+	a.recursing = true
+	defer func() { a.recursing = false }()
+	a.ctes[slot] = cte{name: name, any: true}
+	var prev []Column
+	for pass := 0; pass <= maxRecursion; pass++ {
+		cols := a.query(body, end, true)
+		if cols != nil && a.isOp(i+1, "(") {
+			// name(a, b) AS (…) renames the body's columns by position.
+			cols = a.renameCols(cols, i+2, int(a.toks[i+1].m))
+		}
+		if cols == nil || prev != nil && len(cols) != len(prev) {
+			break
+		}
+		if prev != nil {
+			// Sources only grow from pass to pass.
+			for k := range cols {
+				for _, s := range prev[k].Sources {
+					cols[k].Sources = addSource(cols[k].Sources, s)
+				}
+				cols[k].Expr = cols[k].Expr || prev[k].Expr
+			}
+			if sameLineage(prev, cols) {
+				a.ctes[slot] = cte{name: name}
+				return cols
+			}
+		}
+		prev = cols
+		a.ctes[slot] = cte{name: name, cols: cols}
+	}
+	a.ctes[slot] = cte{name: name}
+	return nil
+}
+
+// sameLineage reports whether two readings of one query's columns have the
+// same names and sources.
+func sameLineage(x, y []Column) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for k := range x {
+		if x[k].Name != y[k].Name || x[k].Star != y[k].Star || x[k].StarTable != y[k].StarTable || len(x[k].Sources) != len(y[k].Sources) {
+			return false
+		}
+		for _, s := range x[k].Sources {
+			found := false
+			for _, t := range y[k].Sources {
+				if s == t {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (a *analyzer) with(lo, hi int) int {
 	i := lo + 1
 	recursive := a.is(i, "RECURSIVE")
@@ -272,15 +352,26 @@ func (a *analyzer) with(lo, hi int) int {
 		if self {
 			a.ctes = append(a.ctes, cte{name: name})
 		}
+		// The slot of this CTE while its body is read, when the body may
+		// refer to it.
+		slot := -1
+		switch {
+		case self:
+			slot = len(a.ctes) - 1
+		case forward && base+n < len(a.ctes) && a.ctes[base+n].name == name:
+			slot = base + n
+		}
 		switch {
 		case a.isAny(body, "INSERT", "UPDATE", "DELETE", "MERGE") || a.is(body, "REPLACE") && a.d != PostgreSQL:
 			a.cteDML(body, end)
+		case slot >= 0:
+			cols = a.recursiveCols(i, body, end, slot)
 		default:
 			cols = a.query(body, end, true)
-		}
-		if cols != nil && a.isOp(i+1, "(") {
-			// name(a, b) AS (…) renames the body's columns by position.
-			cols = a.renameCols(cols, i+2, int(a.toks[i+1].m))
+			if cols != nil && a.isOp(i+1, "(") {
+				// name(a, b) AS (…) renames the body's columns by position.
+				cols = a.renameCols(cols, i+2, int(a.toks[i+1].m))
+			}
 		}
 		if self {
 			a.ctes = a.ctes[:len(a.ctes)-1]
