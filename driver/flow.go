@@ -159,7 +159,7 @@ func (f *flow) cleanScript() bool {
 				return false
 			}
 			for _, fn := range st.Functions {
-				if st.Kind != sqlparse.KindPragma && !sqlparse.ValueFunction(d, fn) && !sqlparse.StoredValueFunction(d, fn) {
+				if st.Kind != sqlparse.KindPragma && !knownFunction(d, st, fn) {
 					return false
 				}
 			}
@@ -185,6 +185,20 @@ func (f *flow) cleanScript() bool {
 		}
 	}
 	return true
+}
+
+// knownFunction reports whether f, called by st, is known to read no
+// table data: a function that only computes a value, one that draws from
+// a sequence, or a built-in that reads the catalogs' names and types or a
+// built-in setting.
+func knownFunction(d Dialect, st *sqlparse.Statement, f string) bool {
+	switch {
+	case sqlparse.ValueFunction(d, f), sqlparse.StoredValueFunction(d, f):
+		return true
+	case sqlparse.CatalogFunction(d, f):
+		return !st.CustomSetting || !strings.HasSuffix(f, "current_setting")
+	}
+	return false
 }
 
 // cleanKind reports whether a statement of kind k returns only what it
@@ -303,7 +317,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 		if st.Kind == sqlparse.KindPragma {
 			break // a PRAGMA's argument names what it reports on: metadata
 		}
-		if !sqlparse.ValueFunction(d, f) && !sqlparse.StoredValueFunction(d, f) {
+		if !knownFunction(d, st, f) {
 			if fe := m.CheckUnknown(id, unmask, "passed to or returned by "+f+"(), a function not known to only compute a value"); fe != nil {
 				return flowBlocked(guard.RuleMaskFlow, fe)
 			}
@@ -328,7 +342,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 	// A value read may reach a function with effects through its
 	// arguments: setval('s', length(ssn)) keeps it in a sequence.
 	for _, f := range st.FunctionsOverNames {
-		if !sqlparse.ValueFunction(d, f) {
+		if !sqlparse.ValueFunction(d, f) && !(sqlparse.CatalogFunction(d, f) && knownFunction(d, st, f)) {
 			if be := sinkBlocked(m, id, unmask, "passed to "+f+"(), which keeps or publishes what it is given"); be != nil {
 				return be
 			}

@@ -95,9 +95,10 @@ type stmtRun struct {
 	// views are the views the statement reads, traced to their base
 	// columns, for a reader with masking rules in force.
 	views map[string]*view
-	// query is the caller's text: what it wrote is no secret from it (see
-	// redact).
+	// query and args are the caller's text and arguments: what it wrote
+	// or bound is no secret from it (see redact).
 	query string
+	args  []sqldriver.NamedValue
 	// clean says that no value the statement reads can be masked for the
 	// reader (see flow.isClean): its results need no tracing.
 	clean bool
@@ -134,7 +135,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	if cs != nil && cs.carry != nil {
 		i.dropCarry(cs) // database/sql gave up on it: never reached here otherwise
 	}
-	run := &stmtRun{ctx: ctx, inTx: cs != nil && cs.tx != nil, hooks: i.cfg.hooks, query: query}
+	run := &stmtRun{ctx: ctx, inTx: cs != nil && cs.tx != nil, hooks: i.cfg.hooks, query: query, args: args}
 	if run.hooks != nil {
 		run.hooks.begin(method)
 	}
@@ -331,8 +332,9 @@ func (i *interceptor) event(ev *audit.Event, run *stmtRun, method, query string,
 // The names the statement wrote (its identifiers, from the literal-free
 // text) are not values: a quoted span that holds only names is kept, so
 // the caller, or an agent, can correct `column "emial" does not exist`.
-// The caller's own text is given too: what it wrote is no secret from it
-// (lib/pq keeps the query in its error).
+// The caller's own text and string arguments are given too: what it wrote
+// or bound is no secret from it (lib/pq keeps the query in its error; a
+// unique violation quotes the value the caller inserted).
 func (i *interceptor) redact(run *stmtRun, err error) error {
 	if run == nil {
 		return i.redactFor(identity.Identity{}, false, err)
@@ -340,7 +342,16 @@ func (i *interceptor) redact(run *stmtRun, err error) error {
 	if err == nil || i.cfg.masker == nil {
 		return err
 	}
-	return i.redactFor(run.id, run.verdict.Unmask, err, append(callerNames(run.script), run.query)...)
+	keep := append(callerNames(run.script), run.query)
+	for _, a := range run.args {
+		switch v := a.Value.(type) {
+		case string:
+			keep = append(keep, v)
+		case []byte:
+			keep = append(keep, string(v))
+		}
+	}
+	return i.redactFor(run.id, run.verdict.Unmask, err, keep...)
 }
 
 func (i *interceptor) redactFor(id identity.Identity, unmask bool, err error, keep ...string) error {

@@ -1,6 +1,7 @@
 package mask
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"regexp"
@@ -53,6 +54,19 @@ func (e *RedactedError) Is(target error) bool {
 	return e.err == nil && errors.Is(e.orig, target)
 }
 
+// MarshalJSON encodes the redacted copy of the original error (its code
+// and fields, values redacted), or the redacted text: code that reads a
+// driver error through JSON (GORM's PostgreSQL dialector does, for
+// lib/pq) finds the SQLSTATE as with the raw driver.
+func (e *RedactedError) MarshalJSON() ([]byte, error) {
+	if e.err != nil {
+		if b, err := json.Marshal(e.err); err == nil {
+			return b, nil
+		}
+	}
+	return json.Marshal(struct{ Message string }{e.msg})
+}
+
 // Unredacted returns the original error, values included. Never show it to
 // the reader the values were masked from.
 func (e *RedactedError) Unredacted() error { return e.orig }
@@ -95,7 +109,10 @@ func (m *Masker) RedactErrorFor(id identity.Identity, unmask bool, err error, ke
 	walkErrors(err, 0, func(e error) {
 		eachStringField(e, func(name, s string) { _, secrets = r.field(name, s, secrets) })
 	})
-	if len(secrets) == 0 {
+	if r.allWritten(secrets) {
+		// Nothing but what the caller wrote or bound (the value of its
+		// own INSERT in a unique violation): the error as it is, type
+		// and all.
 		return err
 	}
 	clean := r.sanitize(err, secrets)
@@ -113,6 +130,22 @@ type redactor struct {
 	names map[string]bool
 	// written is what the caller wrote (see RedactErrorFor's keep).
 	written []string
+}
+
+// allWritten reports whether every secret is, exactly, something the
+// caller wrote or bound (a whole argument, a name of its text). Exact:
+// a value merely contained in the caller's text (one of many guesses in
+// an IN list) is still redacted.
+func (r redactor) allWritten(secrets []string) bool {
+	for _, x := range secrets {
+		if x == Redacted || x == "" {
+			continue
+		}
+		if !slices.Contains(r.written, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // knownToCaller reports whether x appears in what the caller wrote.

@@ -50,3 +50,50 @@ func CopiesData(d Dialect, t Table) bool {
 	}
 	return false
 }
+
+// CatalogFunction reports whether name, as the analyser reports a function
+// (lowercase, qualified as written), is a built-in of dialect d that reads
+// only the system catalogs' names, types, comments and definitions, or
+// a built-in setting, and no table data: what ORMs and migration tools
+// call to introspect a schema (format_type, pg_get_expr, obj_description,
+// SQLite's pragma_table_info…). Its result may still be computed from
+// its arguments, whose sources it carries. current_setting is listed; a
+// statement that reads a custom setting (a name with a dot, or a name
+// not written as a literal) says so in Statement.CustomSetting.
+func CatalogFunction(d Dialect, name string) bool {
+	if i := lastDot(name); i >= 0 {
+		if d != PostgreSQL || lowerASCII(name[:i]) != "pg_catalog" {
+			return false
+		}
+		name = name[i+1:]
+	}
+	switch d {
+	case PostgreSQL:
+		switch name {
+		case "format_type", "pg_get_expr", "pg_get_indexdef", "pg_get_constraintdef", "pg_get_viewdef",
+			"pg_get_triggerdef", "pg_get_serial_sequence", "pg_get_userbyid", "pg_get_partkeydef",
+			"obj_description", "col_description", "shobj_description", "pg_table_is_visible",
+			"pg_type_is_visible", "pg_function_is_visible", "pg_encoding_to_char", "pg_relation_is_updatable",
+			"pg_column_is_updatable", "pg_get_function_identity_arguments", "pg_get_function_result",
+			"pg_get_function_arguments", "pg_index_column_has_property", "pg_indexam_has_property",
+			"current_schema", "current_schemas", "current_database", "current_catalog", "version",
+			"has_table_privilege", "has_schema_privilege", "has_column_privilege", "has_database_privilege",
+			"to_regclass", "to_regtype", "to_regproc", "to_regnamespace", "current_setting", "array_to_string",
+			"array_position", "array_length", "unnest", "quote_ident", "regclass", "regtype", "oid":
+			return true
+		}
+	case MySQL:
+		switch name {
+		case "database", "schema", "version", "current_role", "connection_id":
+			return true
+		}
+	case SQLite:
+		switch name {
+		case "pragma_table_info", "pragma_table_xinfo", "pragma_table_list", "pragma_index_list",
+			"pragma_index_info", "pragma_index_xinfo", "pragma_foreign_key_list", "pragma_database_list",
+			"pragma_collation_list", "sqlite_version", "sqlite_source_id":
+			return true
+		}
+	}
+	return false
+}

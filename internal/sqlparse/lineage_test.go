@@ -172,3 +172,26 @@ func TestBareNameWithoutFrom(t *testing.T) {
 		t.Errorf("columns %q, want the source connection", got)
 	}
 }
+
+// TestCustomSetting: current_setting of a built-in setting written as a
+// literal is not a custom setting; a dotted or computed name is.
+func TestCustomSetting(t *testing.T) {
+	tests := []struct {
+		give string
+		want bool
+	}{
+		{"SELECT current_setting('server_version_num')", false},
+		{"SELECT current_setting('search_path', true)", false},
+		{"SELECT pg_catalog.current_setting('TimeZone')", false},
+		{"SELECT current_setting('leak.v')", true},
+		{"SELECT current_setting(name) FROM pg_settings", true},
+		{"SELECT current_setting($1)", true},
+		{"SELECT current_setting('a' || 'b')", true},
+	}
+	for _, tt := range tests {
+		s := sqlparse.Analyze(pg, tt.give)
+		if got := s.Statements[0].CustomSetting; got != tt.want {
+			t.Errorf("%q: CustomSetting %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}

@@ -295,6 +295,11 @@ type Statement struct {
 	// them (setval('s', length(ssn)) stores it in a sequence;
 	// nextval('s') receives nothing read).
 	FunctionsOverNames []string
+	// CustomSetting is true when a call of current_setting reads a setting
+	// that is not a built-in one written as a literal (a name with a dot,
+	// which set_config may have filled with anything, or a name computed
+	// at run time).
+	CustomSetting bool
 	// Where describes the WHERE clause of an UPDATE or DELETE statement
 	// itself; for the UPDATE and DELETE it runs in data-modifying CTEs,
 	// under EXPLAIN ANALYZE or as a prepared statement, see Restriction.

@@ -275,10 +275,40 @@ func (a *analyzer) funcName(i int) {
 	}
 	a.function(s)
 	if a.isOp(i+1, "(") {
-		if m := int(a.toks[i+1].m); m > i+1 && a.readsNames(i+2, m) {
+		m := int(a.toks[i+1].m)
+		if m > i+1 && a.readsNames(i+2, m) {
 			a.st.FunctionsOverNames = addSource(a.st.FunctionsOverNames, s)
 		}
+		if (s == "current_setting" || s == "pg_catalog.current_setting") && !a.builtinSetting(i+2, m) {
+			a.st.CustomSetting = true
+		}
 	}
+}
+
+// builtinSetting reports whether the arguments [lo, hi) of current_setting
+// name a built-in setting as a plain literal ('server_version_num', with
+// an optional missing_ok flag): a custom one holds a dot.
+func (a *analyzer) builtinSetting(lo, hi int) bool {
+	if lo >= hi || a.toks[lo].kind != tString {
+		return false
+	}
+	v := a.text(lo)
+	if len(v) < 2 || v[0] != '\'' {
+		return false
+	}
+	for k := 1; k < len(v)-1; k++ {
+		c := v[k]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	switch hi - lo {
+	case 1:
+		return true
+	case 3:
+		return a.isOp(lo+1, ",") && a.isAny(lo+2, "TRUE", "FALSE")
+	}
+	return false
 }
 
 // stripSpaceQuotes removes spaces and identifier quotes from a qualified

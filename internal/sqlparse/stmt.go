@@ -472,6 +472,7 @@ func (a *analyzer) cteDML(lo, hi int) {
 	for _, f := range tmp.FunctionsOverNames {
 		outer.FunctionsOverNames = addSource(outer.FunctionsOverNames, f)
 	}
+	outer.CustomSetting = outer.CustomSetting || tmp.CustomSetting
 	if severity(tmp.Effect) > severity(a.cteEffect) {
 		a.cteEffect = tmp.Effect
 	}
