@@ -383,6 +383,10 @@ func (a *Auditor) writeRefusal(ctx context.Context, r *Record) {
 func (r *Record) end(out *Outcome) {
 	a := r.a
 	dur := time.Since(r.start)
+	refusedLate := out.Refused != "" && r.decision != "deny"
+	if refusedLate {
+		r.decision, r.rule, r.reason = "deny", out.Refused, out.RefusedReason
+	}
 	denied := r.decision == "deny"
 	errType, status := "", ""
 	if out.Err != nil {
@@ -429,6 +433,9 @@ func (r *Record) end(out *Outcome) {
 			e.Statements = r.statements.Load()
 		}
 		e.Masked = out.Masked
+		if refusedLate {
+			e.Decision, e.Rule, e.Reason = r.decision, r.rule, r.reason
+		}
 		e.ErrorType = errType
 		e.StatusCode = status
 		e.Error = errText
@@ -469,6 +476,11 @@ func (r *Record) endSpan(out *Outcome, end time.Time, errType, status, errText s
 // outcome.
 func (r *Record) outcomeAttrs(buf *attrBuf, out *Outcome, errType, status, errText string) []attribute.KeyValue {
 	kv := buf.kv
+	if out.Refused != "" {
+		// Set again at the end: the attributes of the start said allow.
+		kv = appendStr(kv, DecisionKey, "deny")
+		kv = appendStr(kv, RuleKey, out.Refused)
+	}
 	if r.tx {
 		kv = appendStr(kv, TxEndKey, out.TxEnd)
 		kv = append(kv, TxStatementsKey.Int64(r.statements.Load()))

@@ -72,6 +72,11 @@ type Outcome struct {
 	Err          error
 	// TxEnd is "commit" or "rollback" when a transaction record ends.
 	TxEnd string
+	// Refused, when set, is the rule that refused the statement after it
+	// was allowed to start (a result set the masker could not plan): the
+	// record's decision becomes "deny", by that rule, with RefusedReason.
+	Refused       string
+	RefusedReason string
 }
 
 // Auditor records statements. A nil *Auditor records nothing.

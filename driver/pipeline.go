@@ -266,12 +266,21 @@ func rewriterArg(args []sqldriver.NamedValue) string {
 	return ""
 }
 
-// end closes the run's record, once.
+// end closes the run's record, once. A denial after the statement was
+// allowed to start (a result set the masker refused) makes the record a
+// denial by that rule.
 func (r *stmtRun) end(out audit.Outcome) {
 	if r.ended {
 		return
 	}
 	r.ended = true
+	var be *guard.BlockedError
+	if out.Err != nil && r.verdict.Decision == guard.Allow && errors.As(out.Err, &be) {
+		out.Refused, out.RefusedReason = be.Rule, be.Reason
+		if out.Refused == "" {
+			out.Refused = "blocked"
+		}
+	}
 	if r.hooks != nil {
 		r.hooks.end(out)
 	}

@@ -415,3 +415,32 @@ func TestErrorsKeepNames(t *testing.T) {
 		})
 	}
 }
+
+// TestLateRefusalRecorded: a result set the masker refuses after the
+// statement started (a cursor's rows, whose origin the analysis cannot
+// tell) is recorded as a denial by rule mask-flow, in the span and the
+// black-box record alike.
+func TestLateRefusalRecorded(t *testing.T) {
+	for _, b := range backends() {
+		if b.name != "pq" {
+			continue
+		}
+		l := newLab(t, b)
+		ctx := as(dev)
+		c, err := l.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, "BEGIN"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ExecContext(ctx, "DECLARE cur CURSOR FOR SELECT email AS x FROM people"); err != nil {
+			t.Fatal(err)
+		}
+		m := l.mark()
+		_, err = readConn(ctx, c, "FETCH ALL FROM cur")
+		l.denied(t, m, err, guard.RuleMaskFlow)
+		_, _ = c.ExecContext(ctx, "ROLLBACK")
+	}
+}
