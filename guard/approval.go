@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -33,8 +35,10 @@ func (f ApproverFunc) Approve(ctx context.Context, req *ApprovalRequest) (Answer
 	return f(ctx, req)
 }
 
-// ApprovalRequest is what a reviewer sees of a held statement: who, what
-// and why. It carries no literal and no argument value.
+// ApprovalRequest is what a reviewer sees of a held statement: who (with
+// the agent's model and tool call id in Identity.Agent), what and why. It
+// carries no literal and no argument value: guard holds no mask rules, so
+// arguments are described by type and size only ([ArgInfo]).
 type ApprovalRequest struct {
 	// Identity is who issued the statement.
 	Identity identity.Identity
@@ -48,6 +52,8 @@ type ApprovalRequest struct {
 	Statement string
 	// Summary is the short description of the statement ("DELETE orders").
 	Summary string
+	// Args describes the bound arguments, in order, by type and size.
+	Args []ArgInfo
 	// Fingerprint identifies the statement's shape ([Script.Fingerprint]).
 	Fingerprint uint64
 	// Digest identifies this exact statement text with these exact argument
@@ -60,6 +66,131 @@ type ApprovalRequest struct {
 	Unmask bool
 	// Time is when the statement was issued.
 	Time time.Time
+
+	// ticket, when set by the policy, receives the id of the ticket an
+	// approver files, so that a requester who stops waiting still learns it.
+	ticket *ticketRef
+}
+
+// ArgInfo describes one bound argument to a reviewer without its value:
+// the approval service has no mask rules of the reviewer's, so it shows the
+// Go type of the value and, for strings and byte slices, its length in
+// bytes. A reviewer who must see a value looks it up under their own
+// access.
+type ArgInfo struct {
+	Ordinal int    `json:"ordinal"`
+	Name    string `json:"name,omitempty"`
+	Type    string `json:"type"`
+	Length  int    `json:"length,omitempty"`
+}
+
+func argInfo(args []driver.NamedValue) []ArgInfo {
+	if len(args) == 0 {
+		return nil
+	}
+	out := make([]ArgInfo, len(args))
+	for i, a := range args {
+		ai := ArgInfo{Ordinal: a.Ordinal, Name: a.Name}
+		switch x := a.Value.(type) {
+		case nil:
+			ai.Type = "null"
+		case int64:
+			ai.Type = "int64"
+		case float64:
+			ai.Type = "float64"
+		case bool:
+			ai.Type = "bool"
+		case string:
+			ai.Type, ai.Length = "string", len(x)
+		case []byte:
+			ai.Type, ai.Length = "bytes", len(x)
+		case time.Time:
+			ai.Type = "time"
+		default:
+			ai.Type = "other"
+		}
+		out[i] = ai
+	}
+	return out
+}
+
+// ticketRef carries a ticket id from the approver's goroutine to the
+// policy.
+type ticketRef struct {
+	mu sync.Mutex
+	id string
+}
+
+func (r *ticketRef) set(id string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.id = id
+	r.mu.Unlock()
+}
+
+func (r *ticketRef) get() string {
+	if r == nil {
+		return ""
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.id
+}
+
+// ErrReviewPending is matched by the error of a statement held for review
+// that has not been answered yet: its request stays filed, and the same
+// statement with the same arguments runs once approved. Use errors.Is; use
+// errors.As with *[ReviewError] for the ticket id.
+var ErrReviewPending = errors.New("guard: review pending")
+
+// ReviewError is what a requester learns of a review that did not let its
+// statement run: the ticket to come back with, and the reviewer's answer
+// when there is one. A *[BlockedError] wraps it; use errors.As.
+type ReviewError struct {
+	// Ticket is the approval request's id ("" when no request was filed,
+	// as with an approver that keeps no tickets).
+	Ticket string
+	// Status is StatusPending when nobody has answered yet (the statement
+	// stopped waiting, or the queue does not wait), StatusDenied when a
+	// reviewer refused it.
+	Status Status
+	// Reviewer and Comment are the reviewer's, on a decision.
+	Reviewer string
+	Comment  string
+}
+
+// Error implements error. It names the ticket and the decision; the
+// reviewer's comment is in Comment.
+func (e *ReviewError) Error() string {
+	msg := "guard: review " + string(e.Status)
+	if e.Status == StatusDenied && e.Reviewer != "" {
+		msg += " by " + e.Reviewer
+	}
+	if e.Ticket != "" {
+		msg += " (ticket " + e.Ticket + ")"
+	}
+	return msg
+}
+
+// Unwrap returns ErrReviewPending for a request still pending.
+func (e *ReviewError) Unwrap() error {
+	if e.Status == StatusPending {
+		return ErrReviewPending
+	}
+	return nil
+}
+
+// SameSubject reports whether two subjects name the same identity for
+// self-approval: both are compared after trimming surrounding white space
+// and with Unicode simple case folding, so "Dana", "dana " and "DANA" are
+// one person. An empty subject names nobody. This folding widens only
+// refusals; grants and their scope compare subjects exactly, as the
+// identity provider spelled them, and display names are never compared.
+func SameSubject(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	return a != "" && strings.EqualFold(a, b)
 }
 
 // Answer is an approver's decision.
@@ -74,6 +205,10 @@ type Answer struct {
 	Reviewer string
 	// Comment is the reviewer's note.
 	Comment string
+	// Pending, with ID, says that the request is filed and waits for a
+	// reviewer: the statement is refused at once with a *[ReviewError]
+	// (see QueueConfig.NoWait).
+	Pending bool
 }
 
 // errApproverPanic stands for an approver that panicked: a denial.
@@ -95,9 +230,11 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 		Rule:        rule,
 		Reason:      reason,
 		Digest:      p.digest(r),
+		Args:        argInfo(r.Args),
 		Environment: r.Environment,
 		Unmask:      r.Unmask,
 		Time:        r.Time,
+		ticket:      &ticketRef{},
 	}
 	if r.Script != nil {
 		req.Statement = r.Script.Normalized
@@ -128,24 +265,20 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 	select {
 	case res = <-done:
 	case <-actx.Done():
-		if ctx.Err() != nil {
-			return p.deny(v, rule, "review cancelled")
-		}
-		return p.deny(v, rule, "review timed out")
+		return p.unanswered(ctx, v, rule, req.ticket.get())
 	}
 	a := res.a
 	v.Approval = Approval{ID: a.ID, Reviewer: a.Reviewer, Comment: a.Comment}
 	switch {
 	case res.err != nil:
-		if actx.Err() != nil && ctx.Err() != nil {
-			return p.deny(v, rule, "review cancelled")
-		}
 		if actx.Err() != nil {
-			return p.deny(v, rule, "review timed out")
+			return p.unanswered(ctx, v, rule, req.ticket.get())
 		}
 		return p.deny(v, rule, "approver failed")
+	case a.Pending:
+		return p.denyErr(v, rule, "review pending", &ReviewError{Ticket: a.ID, Status: StatusPending})
 	case !a.Approved:
-		return p.deny(v, rule, "review denied")
+		return p.denyErr(v, rule, "review denied", &ReviewError{Ticket: a.ID, Status: StatusDenied, Reviewer: a.Reviewer, Comment: a.Comment})
 	case a.Reviewer == "":
 		return p.deny(v, rule, "approval names no reviewer")
 	case isSelf(&r.Identity, a.Reviewer):
@@ -154,6 +287,20 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 	v.Decision = Allow
 	v.Reason = "approved"
 	return v, nil
+}
+
+// unanswered denies a statement that stopped waiting for its review; the
+// error carries the ticket, if one was filed, to come back with.
+func (p *Policy) unanswered(ctx context.Context, v Verdict, rule, ticket string) (Verdict, error) {
+	reason := "review timed out"
+	if ctx.Err() != nil {
+		reason = "review cancelled"
+	}
+	if ticket == "" {
+		return p.deny(v, rule, reason)
+	}
+	v.Approval.ID = ticket
+	return p.denyErr(v, rule, reason, &ReviewError{Ticket: ticket, Status: StatusPending})
 }
 
 func (p *Policy) clock() time.Time {
@@ -166,10 +313,7 @@ func (p *Policy) clock() time.Time {
 // isSelf reports whether reviewer is the identity that issued the
 // statement, or the user an agent acts for.
 func isSelf(id *identity.Identity, reviewer string) bool {
-	if id.Subject != "" && reviewer == id.Subject {
-		return true
-	}
-	return id.Agent != nil && id.Agent.OnBehalfOf != "" && reviewer == id.Agent.OnBehalfOf
+	return SameSubject(id.Subject, reviewer) || (id.Agent != nil && SameSubject(id.Agent.OnBehalfOf, reviewer))
 }
 
 // digest is a keyed hash of the statement's exact text and arguments.

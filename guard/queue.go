@@ -60,10 +60,23 @@ type Ticket struct {
 	Purpose     string `json:"purpose,omitempty"`
 	TicketRef   string `json:"ticket,omitempty"`
 	Environment string `json:"environment,omitempty"`
+	// Tenant is the requester's tenant: only reviewers of the same tenant
+	// see and decide the request, and a grant covers only this tenant.
+	Tenant string `json:"tenant,omitempty"`
+	// Model, Tool and ToolCallID describe the agent's tool call.
+	Model      string `json:"model,omitempty"`
+	Tool       string `json:"tool,omitempty"`
+	ToolCallID string `json:"tool_call_id,omitempty"`
 	// What.
 	Statement string `json:"statement"`
 	Summary   string `json:"summary,omitempty"`
-	Unmask    bool   `json:"unmask,omitempty"`
+	// Args describes the bound arguments by type and size, never by value
+	// (see [ArgInfo]).
+	Args   []ArgInfo `json:"args,omitempty"`
+	Unmask bool      `json:"unmask,omitempty"`
+	// Fingerprint identifies the statement's shape; a time-boxed grant
+	// covers statements of this shape only.
+	Fingerprint uint64 `json:"fingerprint,string,omitempty"`
 	// Why.
 	Rule   string `json:"rule"`
 	Reason string `json:"reason"`
@@ -94,14 +107,33 @@ type TicketDecision struct {
 	GrantUntil time.Time
 }
 
-// GrantQuery asks a [Store] for an approval that covers a request.
+// GrantQuery asks a [Store] for an approval, or a pending request, that
+// covers a request. Every field but ID and the times must match the ticket
+// exactly: a grant is scoped to the requester, the user an agent acts for,
+// the tenant, the rules and the statement's shape (and, for a one-time
+// grant, its exact text and arguments).
 type GrantQuery struct {
 	// ID, when set, limits the search to that ticket.
-	ID        string
-	Requester string
-	Rule      string
-	Digest    string
-	Now       time.Time
+	ID          string
+	Requester   string
+	OnBehalfOf  string
+	Tenant      string
+	Rule        string
+	Fingerprint uint64
+	Digest      string
+	// Now is the time of the claim: a time-boxed grant covers it while
+	// Now is before its GrantUntil.
+	Now time.Time
+	// Since is the oldest creation time still of use: a pending request or
+	// an unused one-time grant created before it has lapsed.
+	Since time.Time
+}
+
+// covers reports whether ticket t is in q's scope (status and times
+// aside).
+func (q *GrantQuery) covers(t *Ticket) bool {
+	return (q.ID == "" || t.ID == q.ID) && t.Requester == q.Requester && t.OnBehalfOf == q.OnBehalfOf &&
+		t.Tenant == q.Tenant && t.Rule == q.Rule && t.Fingerprint == q.Fingerprint
 }
 
 // Store keeps approval requests, so that several replicas of a service
@@ -115,16 +147,16 @@ type Store interface {
 	// Pending returns the pending tickets created at or after since,
 	// oldest first.
 	Pending(ctx context.Context, since time.Time) ([]Ticket, error)
-	// FindPending returns a pending ticket for the same requester, rules
-	// and digest, created at or after since, if there is one.
-	FindPending(ctx context.Context, requester, rule, digest string, since time.Time) (Ticket, bool, error)
+	// FindPending returns a pending ticket in q's scope with q.Digest,
+	// created at or after q.Since, if there is one.
+	FindPending(ctx context.Context, q GrantQuery) (Ticket, bool, error)
 	// Decide answers a pending ticket; it returns an error matching
 	// ErrDecided if the ticket is no longer pending.
 	Decide(ctx context.Context, id string, d TicketDecision) (Ticket, error)
-	// Claim returns an approved ticket that covers q: a time-boxed grant
-	// for q.Requester and q.Rule still valid at q.Now, or an unconsumed
-	// one-time grant for q.Requester, q.Rule and q.Digest, which it marks
-	// consumed.
+	// Claim returns an approved ticket in q's scope: a time-boxed grant
+	// still valid at q.Now, or an unconsumed one-time grant for q.Digest
+	// created at or after q.Since, which it marks consumed (only one claim
+	// of a one-time grant succeeds, across replicas).
 	Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error)
 }
 
@@ -157,6 +189,13 @@ type QueueConfig struct {
 	PollInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NoWait makes Approve answer at once instead of waiting for a
+	// reviewer: the statement is refused with a *[ReviewError] carrying
+	// the ticket id (matching [ErrBlocked] and [ErrReviewPending]), and the
+	// same statement with the same arguments runs once the ticket is
+	// approved, within the grant's scope. This is the mode for agents,
+	// which can tell their user "waiting for approval <ticket>" and retry.
+	NoWait bool
 }
 
 // Queue is an [Approver] that holds each review as a ticket until a person
@@ -205,19 +244,20 @@ func newID() string {
 // reviewer, until ctx is done.
 func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, error) {
 	st := q.cfg.Store
-	query := GrantQuery{Requester: req.Identity.Subject, Rule: req.Rule, Digest: req.Digest, Now: q.cfg.Now()}
+	now := q.cfg.Now()
+	query := q.queryOf(req, now)
 	if t, ok, err := st.Claim(ctx, query); err != nil {
 		return Answer{}, fmt.Errorf("approval store: %w", err)
 	} else if ok {
 		return answerOf(t), nil
 	}
-	since := q.cfg.Now().Add(-q.cfg.PendingTTL)
-	t, found, err := st.FindPending(ctx, query.Requester, req.Rule, req.Digest, since)
+	pq := query
+	pq.Since = now.Add(-q.cfg.PendingTTL)
+	t, found, err := st.FindPending(ctx, pq)
 	if err != nil {
 		return Answer{}, fmt.Errorf("approval store: %w", err)
 	}
 	if !found {
-		now := q.cfg.Now()
 		if p, ok := st.(Pruner); ok {
 			// Best effort: a failed prune only leaves old tickets behind.
 			_ = p.Prune(ctx, now.Add(-q.cfg.PendingTTL-q.cfg.MaxGrant))
@@ -226,6 +266,10 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 		if err := st.Create(ctx, t); err != nil {
 			return Answer{}, fmt.Errorf("approval store: %w", err)
 		}
+	}
+	req.ticket.set(t.ID)
+	if q.cfg.NoWait {
+		return Answer{ID: t.ID, Pending: true}, nil
 	}
 	wake := q.wait(t.ID)
 	defer q.unwait(t.ID, wake)
@@ -245,7 +289,7 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 		case StatusDenied:
 			return answerOf(cur), nil
 		case StatusApproved:
-			query.ID, query.Now = cur.ID, q.cfg.Now()
+			query.ID, query.Now, query.Since = cur.ID, q.cfg.Now(), q.lapse()
 			got, ok, err := st.Claim(ctx, query)
 			if err != nil {
 				return Answer{}, fmt.Errorf("approval store: %w", err)
@@ -266,6 +310,29 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 	}
 }
 
+// queryOf is the scope of req's grants at now.
+func (q *Queue) queryOf(req *ApprovalRequest, now time.Time) GrantQuery {
+	g := GrantQuery{
+		Requester:   req.Identity.Subject,
+		Tenant:      req.Identity.Tenant,
+		Rule:        req.Rule,
+		Fingerprint: req.Fingerprint,
+		Digest:      req.Digest,
+		Now:         now,
+		Since:       q.lapseAt(now),
+	}
+	if a := req.Identity.Agent; a != nil {
+		g.OnBehalfOf = a.OnBehalfOf
+	}
+	return g
+}
+
+// lapse is the creation time before which an unused one-time grant has
+// lapsed (QueueConfig.PendingTTL + MaxGrant ago).
+func (q *Queue) lapse() time.Time { return q.lapseAt(q.cfg.Now()) }
+
+func (q *Queue) lapseAt(now time.Time) time.Time { return now.Add(-q.cfg.PendingTTL - q.cfg.MaxGrant) }
+
 func answerOf(t Ticket) Answer {
 	return Answer{Approved: t.Status == StatusApproved, ID: t.ID, Reviewer: t.Reviewer, Comment: t.Comment}
 }
@@ -281,8 +348,11 @@ func ticketOf(req *ApprovalRequest, id string, now time.Time) Ticket {
 		Purpose:     req.Identity.Purpose,
 		TicketRef:   req.Identity.Ticket,
 		Environment: req.Environment,
+		Tenant:      req.Identity.Tenant,
 		Statement:   req.Statement,
 		Summary:     req.Summary,
+		Args:        slices.Clone(req.Args),
+		Fingerprint: req.Fingerprint,
 		Unmask:      req.Unmask,
 		Rule:        req.Rule,
 		Reason:      req.Reason,
@@ -291,6 +361,7 @@ func ticketOf(req *ApprovalRequest, id string, now time.Time) Ticket {
 	}
 	if a := req.Identity.Agent; a != nil {
 		t.Agent, t.OnBehalfOf = a.Name, a.OnBehalfOf
+		t.Model, t.Tool, t.ToolCallID = a.Model, a.Tool, a.ToolCallID
 	}
 	return t
 }
@@ -325,14 +396,63 @@ func (q *Queue) notify(id string) {
 	}
 }
 
-// Pending lists the requests waiting for a reviewer, oldest first.
+// Pending lists the requests waiting for a reviewer, of every tenant,
+// oldest first. It checks no reviewer: use [Queue.PendingFor] to serve a
+// person.
 func (q *Queue) Pending(ctx context.Context) ([]Ticket, error) {
 	return q.cfg.Store.Pending(ctx, q.cfg.Now().Add(-q.cfg.PendingTTL))
 }
 
-// Get returns one request.
+// PendingFor lists the requests reviewer may decide, oldest first: those of
+// the reviewer's tenant, not their own (see [SameSubject]). It refuses
+// (ErrNotReviewer) someone who is not a reviewer.
+func (q *Queue) PendingFor(ctx context.Context, reviewer identity.Identity) ([]Ticket, error) {
+	if !q.isReviewer(&reviewer) {
+		return nil, ErrNotReviewer
+	}
+	ts, err := q.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ts, func(t Ticket) bool { return t.Tenant != reviewer.Tenant || isOwn(&t, reviewer.Subject) }), nil
+}
+
+// Get returns one request. It checks no reviewer: use [Queue.GetFor] to
+// serve a person.
 func (q *Queue) Get(ctx context.Context, id string) (Ticket, error) {
 	return q.cfg.Store.Get(ctx, id)
+}
+
+// GetFor returns one request to reviewer. It refuses (ErrNotReviewer)
+// someone who is not a reviewer, and answers ErrNoTicket for a request of
+// another tenant.
+func (q *Queue) GetFor(ctx context.Context, id string, reviewer identity.Identity) (Ticket, error) {
+	if !q.isReviewer(&reviewer) {
+		return Ticket{}, ErrNotReviewer
+	}
+	t, err := q.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if t.Tenant != reviewer.Tenant {
+		return Ticket{}, ErrNoTicket
+	}
+	return t, nil
+}
+
+// isReviewer reports whether id may review: a trusted subject holding one
+// of the required roles, if any are set.
+func (q *Queue) isReviewer(id *identity.Identity) bool {
+	if id.Subject == "" || id.Untrusted {
+		return false
+	}
+	return len(q.cfg.ReviewerRoles) == 0 || trustedRole(id, q.cfg.ReviewerRoles)
+}
+
+// isOwn reports whether reviewer is t's requester or the user the agent
+// acted for.
+func isOwn(t *Ticket, reviewer string) bool {
+	return SameSubject(t.Requester, reviewer) || SameSubject(t.OnBehalfOf, reviewer)
 }
 
 // Ruling is a reviewer's answer to [Queue.Decide].
@@ -348,14 +468,12 @@ type Ruling struct {
 }
 
 // Decide answers the request id as reviewer. It refuses (ErrNotReviewer) an
-// anonymous or untrusted reviewer or one without a required role, and
+// anonymous or untrusted reviewer or one without a required role,
 // (ErrSelfApproval) a reviewer deciding their own request or one an agent
-// made on their behalf.
+// made on their behalf, compared by [SameSubject], and (ErrNoTicket) a
+// request of another tenant.
 func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identity, rv Ruling) (Ticket, error) {
-	if reviewer.Subject == "" || reviewer.Untrusted {
-		return Ticket{}, ErrNotReviewer
-	}
-	if len(q.cfg.ReviewerRoles) > 0 && !trustedRole(&reviewer, q.cfg.ReviewerRoles) {
+	if !q.isReviewer(&reviewer) {
 		return Ticket{}, ErrNotReviewer
 	}
 	if rv.GrantFor < 0 {
@@ -365,7 +483,10 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if err != nil {
 		return Ticket{}, err
 	}
-	if t.Requester == reviewer.Subject || (t.OnBehalfOf != "" && t.OnBehalfOf == reviewer.Subject) {
+	if t.Tenant != reviewer.Tenant {
+		return Ticket{}, ErrNoTicket
+	}
+	if isOwn(&t, reviewer.Subject) {
 		return Ticket{}, ErrSelfApproval
 	}
 	if rv.Approve && rv.GrantFor > 0 && t.Requester == "" {
@@ -434,11 +555,11 @@ func (m *MemoryStore) Pending(_ context.Context, since time.Time) ([]Ticket, err
 }
 
 // FindPending implements [Store].
-func (m *MemoryStore) FindPending(_ context.Context, requester, rule, digest string, since time.Time) (Ticket, bool, error) {
+func (m *MemoryStore) FindPending(_ context.Context, q GrantQuery) (Ticket, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tickets {
-		if t.Status == StatusPending && t.Requester == requester && t.Rule == rule && t.Digest == digest && !t.Created.Before(since) {
+		if t.Status == StatusPending && q.covers(t) && t.Digest == q.Digest && !t.Created.Before(q.Since) {
 			return *t, true, nil
 		}
 	}
@@ -482,10 +603,7 @@ func (m *MemoryStore) Claim(_ context.Context, q GrantQuery) (Ticket, bool, erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tickets {
-		if q.ID != "" && t.ID != q.ID {
-			continue
-		}
-		if t.Status != StatusApproved || t.Requester != q.Requester || t.Rule != q.Rule {
+		if t.Status != StatusApproved || !q.covers(t) {
 			continue
 		}
 		if !t.GrantUntil.IsZero() {
@@ -494,7 +612,7 @@ func (m *MemoryStore) Claim(_ context.Context, q GrantQuery) (Ticket, bool, erro
 			}
 			continue
 		}
-		if !t.Consumed && t.Digest == q.Digest {
+		if !t.Consumed && t.Digest == q.Digest && !t.Created.Before(q.Since) {
 			t.Consumed = true
 			return *t, true, nil
 		}

@@ -71,6 +71,9 @@ func (f *queueFixture) call(t *testing.T, method, path, reviewer, body string) (
 	if reviewer != "" {
 		req.Header.Set("X-Test-Reviewer", reviewer)
 	}
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +90,7 @@ func (f *queueFixture) call(t *testing.T, method, path, reviewer, body string) (
 func (f *queueFixture) waitPending(t *testing.T, n int) []any {
 	t.Helper()
 	for range 2000 {
-		code, out := f.call(t, "GET", "/pending", "", "")
+		code, out := f.call(t, "GET", "/pending", "rita", "")
 		if code != http.StatusOK {
 			t.Fatalf("GET /pending: %d %v", code, out)
 		}
@@ -151,7 +154,7 @@ func TestQueueApproveOverHTTP(t *testing.T) {
 	if code, out := f.call(t, "POST", "/requests/"+id+"/deny", "dave", `{}`); code != http.StatusConflict {
 		t.Errorf("second decision: %d %v, want 409", code, out)
 	}
-	if code, _ := f.call(t, "GET", "/requests/nope", "", ""); code != http.StatusNotFound {
+	if code, _ := f.call(t, "GET", "/requests/nope", "rita", ""); code != http.StatusNotFound {
 		t.Errorf("unknown id: %d, want 404", code)
 	}
 	got := <-res
@@ -300,6 +303,7 @@ func TestHandlerDefaultReviewerFromContext(t *testing.T) {
 	}
 	rec = httptest.NewRecorder()
 	r := httptest.NewRequest("POST", "/requests/x/approve", bytes.NewBufferString(`{}`))
+	r.Header.Set("Content-Type", "application/json")
 	r = r.WithContext(identity.NewContext(r.Context(), bob))
 	h.ServeHTTP(rec, r)
 	if rec.Code != http.StatusNotFound {

@@ -1,10 +1,15 @@
 package guard
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -19,27 +24,69 @@ type HandlerConfig struct {
 	Reviewer func(*http.Request) (identity.Identity, bool)
 }
 
+// maxBody bounds a decision's body.
+const maxBody = 64 << 10
+
 // Handler returns the queue's JSON API, to be mounted behind the service's
 // authentication (use http.StripPrefix to mount it under a path):
 //
-//	GET  /pending                  the pending requests: who, what, why
+//	GET  /pending                  the pending requests of the reviewer's tenant
 //	GET  /requests/{id}            one request, pending or decided
 //	POST /requests/{id}/approve    {"comment": "…", "grant_minutes": 0}
 //	POST /requests/{id}/deny       {"comment": "…"}
 //
+// Every route, reads included, needs a reviewer: an identity from
+// HandlerConfig.Reviewer with a subject, trusted, holding one of
+// QueueConfig.ReviewerRoles when they are set. A reviewer sees and decides
+// only the requests of their own tenant (identity.Identity.Tenant); another
+// tenant's request is answered 404, as if it did not exist.
+//
+// The API faces browsers, so it refuses cross-site requests: a request whose
+// Sec-Fetch-Site is neither "same-origin" nor "none", or whose Origin header
+// names another host than the request's, is answered 403. A POST must carry
+// Content-Type application/json (which a plain HTML form cannot send without
+// a CORS preflight) and a body of exactly one JSON object holding only the
+// keys "comment" (a string) and, on an approval, "grant_minutes" (an
+// integer from 0 to QueueConfig.MaxGrant in minutes), spelled exactly so;
+// anything else — an empty body, null, unknown or case-variant keys,
+// trailing data — is answered 400.
+//
 // grant_minutes > 0 makes the approval a time-boxed grant for the
-// requester and rules; 0 a one-time grant for that exact statement and
+// requester, the user an agent acts for, the tenant, the rules and the
+// statement's shape; 0 a one-time grant for that exact statement and
 // arguments. Errors are {"error": "…"} with 400 (bad body, or a grant the
-// request cannot take), 401 (no reviewer), 403 (self-approval, not a
-// reviewer), 404 (no such request) or 409 (already decided).
+// request cannot take), 401 (no reviewer), 403 (cross-site, self-approval,
+// not a reviewer), 404 (no such request), 409 (already decided) or 415 (not
+// JSON).
 func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 	who := cfg.Reviewer
 	if who == nil {
 		who = func(r *http.Request) (identity.Identity, bool) { return identity.FromContext(r.Context()) }
 	}
+	// reviewer authenticates r and writes the refusal when it cannot.
+	reviewer := func(w http.ResponseWriter, r *http.Request) (identity.Identity, bool) {
+		if crossSite(r) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-site request refused"})
+			return identity.Identity{}, false
+		}
+		id, ok := who(r)
+		if !ok || id.Subject == "" {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "no reviewer identity"})
+			return identity.Identity{}, false
+		}
+		if !q.isReviewer(&id) {
+			writeError(w, ErrNotReviewer)
+			return identity.Identity{}, false
+		}
+		return id, true
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /pending", func(w http.ResponseWriter, r *http.Request) {
-		ts, err := q.Pending(r.Context())
+		id, ok := reviewer(w, r)
+		if !ok {
+			return
+		}
+		ts, err := q.PendingFor(r.Context(), id)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -47,7 +94,11 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"requests": ts})
 	})
 	mux.HandleFunc("GET /requests/{id}", func(w http.ResponseWriter, r *http.Request) {
-		t, err := q.Get(r.Context(), r.PathValue("id"))
+		id, ok := reviewer(w, r)
+		if !ok {
+			return
+		}
+		t, err := q.GetFor(r.Context(), r.PathValue("id"), id)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -56,30 +107,20 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 	})
 	decide := func(approve bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			id, ok := who(r)
-			if !ok || id.Subject == "" {
-				writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "no reviewer identity"})
+			id, ok := reviewer(w, r)
+			if !ok {
 				return
 			}
-			var body struct {
-				Comment      string `json:"comment"`
-				GrantMinutes int    `json:"grant_minutes"`
-			}
-			dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON: {\"comment\": \"…\", \"grant_minutes\": 0}"})
+			if !isJSON(r.Header.Get("Content-Type")) {
+				writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "Content-Type must be application/json"})
 				return
 			}
-			if body.GrantMinutes < 0 || (!approve && body.GrantMinutes != 0) {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "grant_minutes must be a non-negative number of minutes, on an approval"})
+			rv, msg := q.decodeRuling(r.Body, approve)
+			if msg != "" {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
 				return
 			}
-			t, err := q.Decide(r.Context(), r.PathValue("id"), id, Ruling{
-				Approve:  approve,
-				Comment:  body.Comment,
-				GrantFor: time.Duration(body.GrantMinutes) * time.Minute,
-			})
+			t, err := q.Decide(r.Context(), r.PathValue("id"), id, rv)
 			if err != nil {
 				writeError(w, err)
 				return
@@ -92,9 +133,102 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 	return mux
 }
 
+// crossSite reports whether r comes from another site, by the Fetch
+// Metadata a browser sends (Sec-Fetch-Site) or, from older browsers, by an
+// Origin naming another host. Requests from non-browser clients carry
+// neither and pass: they hold no reviewer's ambient cookies.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return true // "null" and other opaque origins
+	}
+	return !strings.EqualFold(u.Host, r.Host)
+}
+
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// decodeRuling reads a decision's body strictly; msg is set when it is
+// refused.
+func (q *Queue) decodeRuling(body io.Reader, approve bool) (rv Ruling, msg string) {
+	const shape = `body must be one JSON object: {"comment": "…", "grant_minutes": 0}`
+	raw, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+	if err != nil || len(raw) > maxBody {
+		return Ruling{}, "body unreadable or too large"
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var fields map[string]json.RawMessage
+	if err := dec.Decode(&fields); err != nil || fields == nil {
+		return Ruling{}, shape
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Ruling{}, shape + " (trailing data)"
+	}
+	// encoding/json matches keys case-insensitively and keeps the last of
+	// duplicates; read the raw keys so that neither can slip through.
+	if n := countKeys(raw); n != len(fields) {
+		return Ruling{}, shape + " (duplicate key)"
+	}
+	maxMinutes := int64(q.cfg.MaxGrant / time.Minute)
+	for k, v := range fields {
+		switch k {
+		case "comment":
+			if err := json.Unmarshal(v, &rv.Comment); err != nil || bytes.Equal(v, []byte("null")) {
+				return Ruling{}, "comment must be a string"
+			}
+		case "grant_minutes":
+			if !approve {
+				return Ruling{}, "grant_minutes is for approvals only"
+			}
+			n, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil || n < 0 || n > maxMinutes {
+				return Ruling{}, "grant_minutes must be an integer from 0 to " + strconv.FormatInt(maxMinutes, 10)
+			}
+			rv.GrantFor = time.Duration(n) * time.Minute
+		default:
+			return Ruling{}, shape + " (unknown key)"
+		}
+	}
+	rv.Approve = approve
+	return rv, ""
+}
+
+// countKeys counts the top-level keys of the JSON object raw.
+func countKeys(raw []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return -1
+	}
+	n := 0
+	for dec.More() {
+		if _, err := dec.Token(); err != nil {
+			return -1
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return -1
+		}
+		n++
+	}
+	return n
+}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -11,6 +11,13 @@ import (
 	"time"
 )
 
+var (
+	_ Store  = (*SQLStore)(nil)
+	_ Pruner = (*SQLStore)(nil)
+	_ Store  = (*MemoryStore)(nil)
+	_ Pruner = (*MemoryStore)(nil)
+)
+
 // SQLStore is a [Store] in a database table, so that the replicas of a
 // service share approvals: a request filed by one replica can be approved
 // through another's HTTP API, and a grant given on one is honoured by all.
@@ -175,13 +182,20 @@ func (s *SQLStore) Pending(ctx context.Context, since time.Time) ([]Ticket, erro
 }
 
 // FindPending implements [Store].
-func (s *SQLStore) FindPending(ctx context.Context, requester, rule, digest string, since time.Time) (Ticket, bool, error) {
+func (s *SQLStore) FindPending(ctx context.Context, q GrantQuery) (Ticket, bool, error) {
 	ts, err := s.list(ctx, "SELECT "+ticketColumns+" FROM $T WHERE status = ? AND requester = ? AND rule = ? AND digest = ? AND created >= ? ORDER BY created, id",
-		string(StatusPending), requester, rule, digest, nanos(since))
-	if err != nil || len(ts) == 0 {
+		string(StatusPending), q.Requester, q.Rule, q.Digest, nanos(q.Since))
+	if err != nil {
 		return Ticket{}, false, err
 	}
-	return ts[0], true, nil
+	// The rest of the scope lives in the body: filtering here keeps the
+	// table's columns as they were.
+	for _, t := range ts {
+		if q.covers(&t) {
+			return t, true, nil
+		}
+	}
+	return Ticket{}, false, nil
 }
 
 // Decide implements [Store]. Only one of several concurrent decisions on a
@@ -224,7 +238,10 @@ func (s *SQLStore) Prune(ctx context.Context, createdBefore time.Time) error {
 }
 
 // Claim implements [Store]. A one-time grant is consumed by a conditional
-// UPDATE, so that only one replica uses it.
+// UPDATE, so that only one replica uses it. The scope's requester, rules,
+// times and digest are matched in SQL; the user an agent acts for, the
+// tenant and the fingerprint, kept in the ticket's body, are matched here
+// before anything is consumed.
 func (s *SQLStore) Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error) {
 	idCond, args := "", []any{string(StatusApproved), q.Requester, q.Rule, nanos(q.Now)}
 	if q.ID != "" {
@@ -235,18 +252,23 @@ func (s *SQLStore) Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error
 	if err != nil {
 		return Ticket{}, false, err
 	}
-	if len(boxed) > 0 {
-		return boxed[0], true, nil
+	for _, t := range boxed {
+		if q.covers(&t) {
+			return t, true, nil
+		}
 	}
-	args = []any{string(StatusApproved), q.Requester, q.Rule, q.Digest}
+	args = []any{string(StatusApproved), q.Requester, q.Rule, q.Digest, nanos(q.Since)}
 	if q.ID != "" {
 		args = append(args, q.ID)
 	}
-	once, err := s.list(ctx, "SELECT "+ticketColumns+" FROM $T WHERE status = ? AND requester = ? AND rule = ? AND digest = ? AND grant_until = 0 AND consumed = 0"+idCond+" ORDER BY created, id", args...)
+	once, err := s.list(ctx, "SELECT "+ticketColumns+" FROM $T WHERE status = ? AND requester = ? AND rule = ? AND digest = ? AND created >= ? AND grant_until = 0 AND consumed = 0"+idCond+" ORDER BY created, id", args...)
 	if err != nil {
 		return Ticket{}, false, err
 	}
 	for _, t := range once {
+		if !q.covers(&t) {
+			continue
+		}
 		res, err := s.db.ExecContext(ctx, s.q("UPDATE $T SET consumed = 1 WHERE id = ? AND consumed = 0"), t.ID)
 		if err != nil {
 			return Ticket{}, false, err

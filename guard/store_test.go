@@ -73,10 +73,10 @@ func TestStores(t *testing.T) {
 			if err != nil || len(pending) != 2 || pending[0].ID != "a" || pending[1].ID != "b" {
 				t.Errorf("Pending: %+v %v", pending, err)
 			}
-			if f, ok, err := s.FindPending(ctx, "alice", "r", "d2", t0.Add(-time.Hour)); err != nil || !ok || f.ID != "b" {
+			if f, ok, err := s.FindPending(ctx, guard.GrantQuery{Requester: "alice", Rule: "r", Digest: "d2", Since: t0.Add(-time.Hour)}); err != nil || !ok || f.ID != "b" {
 				t.Errorf("FindPending: %+v %v %v", f, ok, err)
 			}
-			if _, ok, _ := s.FindPending(ctx, "alice", "r", "d3", t0.Add(-time.Hour)); ok {
+			if _, ok, _ := s.FindPending(ctx, guard.GrantQuery{Requester: "alice", Rule: "r", Digest: "d3", Since: t0.Add(-time.Hour)}); ok {
 				t.Errorf("FindPending found an expired request")
 			}
 			// One-time grant on a.
