@@ -90,8 +90,31 @@
 // ([Queue.Handler]): list pending requests with who, what (the
 // literal-free statement text) and why; approve or deny with the
 // reviewer's identity and a comment. An approval is a one-time grant for
-// that exact statement text and those argument values, or a time-boxed
-// grant for the requester and rules, for N minutes.
+// that exact statement text and those argument values (one execution,
+// lapsing QueueConfig.PendingTTL + MaxGrant after the request), or a
+// time-boxed grant for N minutes. Either is scoped to the requester, the
+// user an agent acts for, the tenant, the rules and the statement's
+// fingerprint, and checked when claimed.
+//
+// Reviewers see the literal-free statement, its arguments by type and size
+// ([ArgInfo]: guard holds no mask rules, so no value is shown), the agent's
+// model, tool and tool call id, and the purpose. The requester of a
+// statement that did not run gets a *[ReviewError] (inside the
+// *[BlockedError]) with the ticket id, and on a denial the reviewer and
+// comment. With QueueConfig.NoWait the statement does not wait: it fails at
+// once with a pending *[ReviewError] (matching [ErrBlocked] and
+// [ErrReviewPending]); the same statement with the same arguments runs once
+// the ticket is approved.
+//
+// # Identities in approvals
+//
+// Self-approval is decided by [SameSubject]: subjects (the identity
+// provider's ids, never display names) are compared trimmed and case-folded,
+// against the requester and the user an agent acts for. Grants match
+// subjects exactly, so folding only ever adds refusals. The HTTP API needs
+// a reviewer on every route (HandlerConfig.Reviewer, by default
+// identity.FromContext), refuses cross-site and non-JSON requests, and
+// shows a reviewer only their own tenant's requests.
 //
 // # Row caps
 //
