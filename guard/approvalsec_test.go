@@ -424,3 +424,22 @@ func TestSQLStoreReplicasScopeAndExpiry(t *testing.T) {
 		})
 	}
 }
+
+func TestHandlerTrustedOrigins(t *testing.T) {
+	r := newReplica(t, nil, newClock(), true)
+	id := fileTicket(t, r, dropRequest(alice, "x"))
+	h := r.q.Handler(guard.HandlerConfig{TrustedOrigins: []string{"https://console.example"}})
+	bobR := reviewer("bob", "")
+	hdr := func(origin string) map[string]string {
+		return map[string]string{"Content-Type": "application/json", "Sec-Fetch-Site": "same-site", "Origin": origin}
+	}
+	if code, _ := serve(t, h, &bobR, "POST", "/requests/"+id+"/approve", `{}`, hdr("https://console.example.evil")); code != http.StatusForbidden {
+		t.Errorf("origin sharing a trusted prefix: %d, want 403", code)
+	}
+	if code, _ := serve(t, h, &bobR, "POST", "/requests/"+id+"/approve", `{}`, hdr("http://console.example")); code != http.StatusForbidden {
+		t.Errorf("trusted host over another scheme: %d, want 403", code)
+	}
+	if code, out := serve(t, h, &bobR, "POST", "/requests/"+id+"/approve", `{}`, hdr("https://console.example")); code != http.StatusOK {
+		t.Errorf("trusted console: %d %v, want 200", code, out)
+	}
+}

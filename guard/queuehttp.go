@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,12 @@ type HandlerConfig struct {
 	// Reviewer returns who is making an HTTP request. Never take it from
 	// the request body or an unauthenticated header.
 	Reviewer func(*http.Request) (identity.Identity, bool)
+	// TrustedOrigins are origins ("https://admin.example.com", scheme and
+	// host exactly as a browser sends them in Origin) whose pages may call
+	// the API besides its own host: a review console on another host, or
+	// the public name in front of a proxy that rewrites Host. Empty means
+	// only same-origin requests.
+	TrustedOrigins []string
 }
 
 // maxBody bounds a decision's body.
@@ -43,7 +50,8 @@ const maxBody = 64 << 10
 //
 // The API faces browsers, so it refuses cross-site requests: a request whose
 // Sec-Fetch-Site is neither "same-origin" nor "none", or whose Origin header
-// names another host than the request's, is answered 403. A POST must carry
+// names another host than the request's, is answered 403, unless its Origin
+// is one of HandlerConfig.TrustedOrigins. A POST must carry
 // Content-Type application/json (which a plain HTML form cannot send without
 // a CORS preflight) and a body of exactly one JSON object holding only the
 // keys "comment" (a string) and, on an approval, "grant_minutes" (an
@@ -65,7 +73,7 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 	}
 	// reviewer authenticates r and writes the refusal when it cannot.
 	reviewer := func(w http.ResponseWriter, r *http.Request) (identity.Identity, bool) {
-		if crossSite(r) {
+		if crossSite(r, cfg.TrustedOrigins) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-site request refused"})
 			return identity.Identity{}, false
 		}
@@ -135,15 +143,19 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 
 // crossSite reports whether r comes from another site, by the Fetch
 // Metadata a browser sends (Sec-Fetch-Site) or, from older browsers, by an
-// Origin naming another host. Requests from non-browser clients carry
-// neither and pass: they hold no reviewer's ambient cookies.
-func crossSite(r *http.Request) bool {
+// Origin naming another host; an Origin in trusted passes. Requests from
+// non-browser clients carry neither and pass: they hold no reviewer's
+// ambient cookies.
+func crossSite(r *http.Request, trusted []string) bool {
+	origin := r.Header.Get("Origin")
+	if origin != "" && slices.Contains(trusted, origin) {
+		return false
+	}
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 	default:
 		return true
 	}
-	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return false
 	}
