@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -31,15 +32,18 @@ const pgAddr = "127.0.0.1:5432"
 type entrySink struct {
 	mu  sync.Mutex
 	all []audit.Entry
+	txs []audit.Entry
 }
 
 func (s *entrySink) Write(_ context.Context, e *audit.Entry) error {
-	if e.Kind != audit.KindStatement {
-		return nil
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.all = append(s.all, *e)
+	switch e.Kind {
+	case audit.KindStatement:
+		s.all = append(s.all, *e)
+	case audit.KindTx:
+		s.txs = append(s.txs, *e)
+	}
 	return nil
 }
 
@@ -287,6 +291,151 @@ func TestUnreachableRecorded(t *testing.T) {
 			}
 			if n := len(l.spans.Ended()); n != 1 {
 				t.Errorf("spans: got %d, want 1", n)
+			}
+		})
+	}
+}
+
+// TestFaults breaks the connection around one statement in each way the
+// proxy knows, on lib/pq and pgx: every call leaves exactly one record,
+// with the driver's error type.
+func TestFaults(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault fault
+		query bool
+	}{
+		{name: "reset before the statement", fault: faultBefore},
+		{name: "reset after the server answered", fault: faultAfter},
+		{name: "reset mid-rows", fault: faultMidRows, query: true},
+	}
+	for _, drv := range []string{"pq", "pgx"} {
+		for _, tt := range tests {
+			t.Run(drv+"/"+tt.name, func(t *testing.T) {
+				base := testdb.Postgres(t)
+				var armed atomic.Bool
+				p := newFaultProxy(t, pgAddr, func(msg []byte) fault {
+					if armed.CompareAndSwap(true, false) {
+						return tt.fault
+					}
+					return faultNone
+				})
+				l := openFault(t, drv, p.dsn(base))
+				if _, err := l.db.Exec("CREATE TABLE f (id int)"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := l.db.Exec("INSERT INTO f SELECT generate_series(1, 5000)"); err != nil {
+					t.Fatal(err)
+				}
+				before := len(l.sink.entries())
+				armed.Store(true)
+				var err error
+				if tt.query {
+					var rows *sql.Rows
+					if rows, err = l.db.Query("SELECT id FROM f /* faulted */"); err == nil {
+						for rows.Next() {
+						}
+						err = errors.Join(rows.Err(), rows.Close())
+					}
+				} else {
+					_, err = l.db.Exec("UPDATE f SET id = id /* faulted */")
+				}
+				recs := l.sink.entries()[before:]
+				if len(recs) != 1 || !strings.Contains(recs[0].Text, "faulted") {
+					t.Fatalf("records: got %d (%+v), want 1 of the statement", len(recs), recs)
+				}
+				e := recs[0]
+				if (err != nil) != (e.ErrorType != "") || e.ErrorType == "*errors.errorString" {
+					t.Errorf("call error %v, record error type %q: want the driver's error type, recorded when the call fails", err, e.ErrorType)
+				}
+				if p.resets.Load() != 1 {
+					t.Errorf("connections broken: got %d, want 1", p.resets.Load())
+				}
+			})
+		}
+		t.Run(drv+"/lost COMMIT answer", func(t *testing.T) {
+			base := testdb.Postgres(t)
+			var armed atomic.Bool
+			p := newFaultProxy(t, pgAddr, func(msg []byte) fault {
+				if strings.Contains(strings.ToLower(string(msg)), "commit") && armed.CompareAndSwap(true, false) {
+					return faultAfter
+				}
+				return faultNone
+			})
+			l := openFault(t, drv, p.dsn(base))
+			if _, err := l.db.Exec("CREATE TABLE c (id int)"); err != nil {
+				t.Fatal(err)
+			}
+			armed.Store(true)
+			tx, err := l.db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec("INSERT INTO c VALUES (1)"); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err == nil {
+				t.Fatal("the commit's answer was lost, yet Commit succeeded")
+			}
+			l.sink.mu.Lock()
+			txs := append([]audit.Entry(nil), l.sink.txs...)
+			l.sink.mu.Unlock()
+			if len(txs) != 1 || txs[0].ErrorType == "" || txs[0].ErrorType == "*errors.errorString" {
+				t.Errorf("transaction records: got %+v, want 1 with the driver's error", txs)
+			}
+			n := 0
+			for _, e := range l.sink.entries() {
+				if strings.Contains(e.Text, "INSERT INTO c") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("records of the INSERT: got %d, want 1", n)
+			}
+		})
+	}
+}
+
+// TestBlackholeRecorded: a connection that hangs until the caller's
+// deadline leaves a record under the caller's identity.
+func TestBlackholeRecorded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accepted, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	dsn := "postgres://postgres@" + ln.Addr().String() + "/test?sslmode=disable&connect_timeout=1"
+	for _, drv := range []string{"pq", "pgx"} {
+		t.Run(drv, func(t *testing.T) {
+			l := openFault(t, drv, dsn)
+			ctx, cancel := context.WithTimeout(identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindAgent, Subject: "agent-1"}), 200*time.Millisecond)
+			defer cancel()
+			if _, err := l.db.ExecContext(ctx, "DROP TABLE customers"); err == nil {
+				t.Fatal("a blackholed database answered")
+			}
+			recs := l.sink.entries()
+			if len(recs) != 1 || recs[0].Method != "connect" || recs[0].Identity == nil || recs[0].Identity.Subject != "agent-1" || recs[0].ErrorType == "" {
+				t.Errorf("records: got %+v, want 1 connect record of agent-1 with the error", recs)
 			}
 		})
 	}
