@@ -97,23 +97,43 @@
 // answers driver.ErrSkip (go-sql-driver/mysql with arguments and without
 // interpolateParams), database/sql prepares the statement and executes the
 // prepared statement on the same connection: that execution continues the
-// same run. When a driver answers driver.ErrBadConn before running a
-// statement, database/sql tries again (at most three attempts in all) with
-// the same context: the retry continues the same run, so an approver is
-// asked once and one record is written.
+// same run.
+//
+// When a driver answers driver.ErrBadConn, database/sql tries the call
+// again (DB.retry: at most three attempts in all, the last on a new
+// connection), on the caller's goroutine, with the same context, text and
+// arguments, and nothing else in between. A run is therefore kept for its
+// retry under the goroutine that ran it — never under the context, which
+// callers share (every db.Exec uses context.Background()) — and only when
+// the failing attempt ran under DB.retry (a statement on a sql.Conn or in
+// a transaction is not retried). The goroutine's next statement either is
+// the retry, which continues the run (the approver is asked once, one
+// record is written, its span covers every attempt), or shows that
+// database/sql gave up, which ends the run. Attempts that fail before the
+// driver sees the statement (a connection that cannot be made, a pooled
+// one whose ResetSession answers driver.ErrBadConn) count in the same
+// record.
+//
+// A retry after an attempt that ran under an approval is refused with a
+// [guard.BlockedError]: drivers such as lib/pq answer driver.ErrBadConn
+// when the connection is lost after the server ran the statement, and an
+// approval admits one execution. The caller asks again. (The verdict does
+// not tell a one-time grant from a time-boxed one; both are treated so.)
+//
+// A call whose every attempt fails before reaching the driver (an
+// unreachable or blackholed database) is recorded as method "connect",
+// under the identity of its context, with the error: database/sql asks for
+// a connection before it hands over the statement, so the record cannot
+// say what was to run. A connection database/sql opens in its own
+// goroutine, for a caller waiting on a full pool, carries no caller's
+// context: its failure is recorded under the default identity, and runs
+// then waiting for a retry are ended rather than continued (at worst two
+// records for one call, never one for two). A run still waiting after a
+// minute, or whose context ends, is ended; a connection that closes ends
+// the records it still holds.
 //
 // Preparing a statement runs no policy: the pipeline runs when a prepared
 // statement executes, once per execution.
-//
-// A retry is recognised by its context value, text and arguments. Two
-// goroutines that retry the same statement at the same moment with one
-// shared context (such as context.Background()) may therefore swap runs,
-// which are then alike, and a context whose type
-// cannot be compared with == (a struct holding a slice, say) gets a new run
-// per attempt. Request-scoped contexts, the usual case, have neither issue.
-// A run waiting for a retry that never comes (database/sql does not retry a
-// statement on a sql.Conn) is ended after a minute, or when its context
-// ends; a connection that closes ends the records it still holds.
 //
 // # Row limits
 //

@@ -47,6 +47,7 @@ type interceptor struct {
 
 func newInterceptor(cfg *config) *interceptor {
 	i := &interceptor{cfg: cfg, active: cfg.active()}
+	i.retries.lost = i.connectFailed
 	i.requests.New = func() any { return new(guard.Request) }
 	i.events.New = func() any { return new(audit.Event) }
 	return i
@@ -417,12 +418,22 @@ func isNameByte(c byte) bool {
 // resume finds the run of a statement database/sql is retrying after
 // driver.ErrBadConn, or starts a new one.
 func (i *interceptor) resume(ctx context.Context, cs *connState, method, query string, args []sqldriver.NamedValue) (*stmtRun, error) {
-	if run := i.retries.take(ctx, query, args); run != nil {
+	run, pending := i.retries.take(ctx, query, args)
+	if run != nil {
+		if consumes(run.verdict) {
+			err := errRetryAfterApproval(run.verdict)
+			run.end(audit.Outcome{RowsAffected: -1, Err: err})
+			return nil, err
+		}
 		run.inTx = cs != nil && cs.tx != nil
 		i.markSession(ctx, cs, run)
 		return run, nil
 	}
-	return i.begin(ctx, cs, method, query, args)
+	run, err := i.begin(ctx, cs, method, query, args)
+	if run != nil {
+		run.attempts = pending
+	}
+	return run, err
 }
 
 // failed handles an execution error: it keeps the run for the retry or the

@@ -190,6 +190,15 @@ func markRaw(cs *connState, id identity.Identity) {
 // discards the connection, as database/sql ignores other errors from
 // ResetSession.
 func (i *interceptor) ConnResetSession(ctx context.Context, p *sqlmw.ParentConn) error {
+	err := i.connResetSession(ctx, p)
+	if err != nil && i.active && isBadConn(err) {
+		// database/sql counts it as an attempt of the call it serves.
+		i.retries.connFailed(ctx, err, i.redact)
+	}
+	return err
+}
+
+func (i *interceptor) connResetSession(ctx context.Context, p *sqlmw.ParentConn) error {
 	cs, _ := p.State.(*connState)
 	dirty := cs != nil && cs.sess.dirty
 	if err := p.ResetSession(ctx); err != nil {

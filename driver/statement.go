@@ -119,13 +119,47 @@ func (i *interceptor) StmtClose(ctx context.Context, stmt sqldriver.Stmt) error 
 }
 
 // ConnectorConnect implements sqlmw.Interceptor. A connection that cannot
-// be made during a retry counts as an attempt of the parked statement.
+// be made during a retry counts as an attempt of the parked statement;
+// any other is recorded on its own (see connectFailed).
 func (i *interceptor) ConnectorConnect(ctx context.Context, c sqldriver.Connector) (sqldriver.Conn, error) {
 	conn, err := c.Connect(ctx)
-	if err != nil && i.retries.parked() {
-		i.retries.connectFailed(ctx, err, i.redact)
+	if err != nil && i.active {
+		if !i.retries.connFailed(ctx, err, i.redact) {
+			i.connectFailed(ctx, err)
+		}
 	}
 	return conn, err
+}
+
+// connectFailed records a connection that could not be made, under the
+// identity of the context it was asked for. database/sql asks for the
+// connection before it hands the statement to the driver, so the driver
+// never sees the statement that needed it: the record (method "connect")
+// says who was refused a connection and why, not what they meant to run.
+// A connection database/sql opens ahead of time in its own goroutine
+// carries no caller's context and is recorded under the default identity.
+func (i *interceptor) connectFailed(ctx context.Context, err error) {
+	run := &stmtRun{ctx: ctx, hooks: i.cfg.hooks, id: i.identify(ctx), verdict: guard.Verdict{Decision: guard.Allow}}
+	if run.hooks != nil {
+		run.hooks.begin("connect")
+	}
+	if a := i.cfg.auditor; a != nil {
+		ev := &audit.Event{
+			Identity:      run.id,
+			System:        i.cfg.dialect.String(),
+			Namespace:     i.cfg.namespace,
+			ServerAddress: i.cfg.serverAddress,
+			ServerPort:    i.cfg.serverPort,
+			Method:        "connect",
+			Summary:       "connect",
+			Complete:      true,
+			Decision:      decisionName(guard.Allow),
+		}
+		if _, rec, aerr := a.Start(ctx, ev); aerr == nil {
+			run.rec = rec
+		}
+	}
+	run.end(audit.Outcome{RowsAffected: -1, Err: err})
 }
 
 // errNoResult stands for the rows affected of a driver that answered an
