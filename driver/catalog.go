@@ -381,6 +381,47 @@ type catalogConn struct {
 	q sqldriver.QueryerContext
 }
 
+// query runs a catalog query without arguments. A driver that answers
+// driver.ErrSkip (it only runs prepared statements) gets it prepared.
+func (c *catalogConn) query(ctx context.Context, q string) (sqldriver.Rows, error) {
+	rows, err := c.q.QueryContext(ctx, q, nil)
+	if err != sqldriver.ErrSkip {
+		return rows, err
+	}
+	p, ok := c.q.(sqldriver.ConnPrepareContext)
+	if !ok {
+		return nil, err
+	}
+	st, err := p.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if sq, ok := st.(sqldriver.StmtQueryContext); ok {
+		rows, err = sq.QueryContext(ctx, nil)
+	} else {
+		rows, err = st.Query(nil) //nolint:staticcheck // the legacy interface is the fallback
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return stmtRows{Rows: rows, st: st}, nil
+}
+
+// stmtRows closes the statement prepared for a catalog query with its rows.
+type stmtRows struct {
+	sqldriver.Rows
+	st sqldriver.Stmt
+}
+
+func (r stmtRows) Close() error {
+	err := r.Rows.Close()
+	if cerr := r.st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // describe asks the catalog what t is, and a view's definition.
 func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table) (int, string, error) {
 	if !plainName(t.Schema) || !plainName(t.Name) || t.Name == "" {
@@ -421,7 +462,7 @@ func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table)
 	default:
 		return 0, "", errCatalogName
 	}
-	rows, err := c.q.QueryContext(ctx, q, nil)
+	rows, err := c.query(ctx, q)
 	if err != nil {
 		return 0, "", err
 	}
@@ -477,7 +518,7 @@ func (c *catalogConn) columns(ctx context.Context, d Dialect, t sqlparse.Table) 
 	default:
 		return nil, errCatalogName
 	}
-	rows, err := c.q.QueryContext(ctx, q, nil)
+	rows, err := c.query(ctx, q)
 	if err != nil {
 		return nil, err
 	}

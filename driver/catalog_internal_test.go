@@ -155,3 +155,72 @@ func BenchmarkCatalogCached(b *testing.B) {
 		b.Fatalf("the catalog was asked again: %d lookups", f.lookups-n)
 	}
 }
+
+// prepareOnly answers the catalog only through prepared statements, as a
+// driver without a Queryer does (ParentConn answers driver.ErrSkip).
+type prepareOnly struct{ f *catalogFake }
+
+func (p prepareOnly) QueryContext(context.Context, string, []sqldriver.NamedValue) (sqldriver.Rows, error) {
+	return nil, sqldriver.ErrSkip
+}
+
+func (p prepareOnly) PrepareContext(_ context.Context, q string) (sqldriver.Stmt, error) {
+	return &catalogStmt{f: p.f, q: q}, nil
+}
+
+type catalogStmt struct {
+	f      *catalogFake
+	q      string
+	closed bool
+}
+
+func (s *catalogStmt) Close() error  { s.closed = true; return nil }
+func (s *catalogStmt) NumInput() int { return 0 }
+func (s *catalogStmt) Exec([]sqldriver.Value) (sqldriver.Result, error) {
+	return nil, sqldriver.ErrSkip
+}
+func (s *catalogStmt) Query([]sqldriver.Value) (sqldriver.Rows, error) {
+	return s.f.QueryContext(context.Background(), s.q, nil)
+}
+
+// TestCatalogPreparedOnly: a driver that runs only prepared statements is
+// asked through one; its views are traced all the same.
+func TestCatalogPreparedOnly(t *testing.T) {
+	var c catalog
+	views, err := c.views(context.Background(), &catalogConn{q: prepareOnly{newCatalogFake()}}, SQLite,
+		sqlparse.Analyze(SQLite, "SELECT contact FROM contacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, _, ok := resolveViews(views, []string{"contacts.contact"})
+	if !ok || strings.Join(srcs, ",") != "people.email" {
+		t.Errorf("contacts.contact resolved to %v (%v), want people.email", srcs, ok)
+	}
+}
+
+// TestChangesResolution: what may make a name resolve elsewhere on one
+// connection, and what does not (so the handle's cache is kept).
+func TestChangesResolution(t *testing.T) {
+	tests := []struct {
+		d    Dialect
+		give string
+		want bool
+	}{
+		{PostgreSQL, "SET search_path = shadow, public", true},
+		{PostgreSQL, "SELECT set_config('search_path', 'shadow, public', false)", true},
+		{PostgreSQL, "SET ROLE analyst", true},
+		{PostgreSQL, "SELECT id INTO TEMP t FROM people", true},
+		{PostgreSQL, "CREATE TEMP VIEW people AS SELECT 1 AS id", true},
+		{PostgreSQL, "SELECT my_function()", true},
+		{MySQL, "USE other", true},
+		{SQLite, "ATTACH 'x.db' AS x", true},
+		{PostgreSQL, "SELECT name FROM people", false},
+		{PostgreSQL, "INSERT INTO notes VALUES (nextval('s'), 'x')", false},
+		{MySQL, "UPDATE notes SET body = 'x' WHERE id = 1", false},
+	}
+	for _, tt := range tests {
+		if got := changesResolution(sqlparse.Analyze(tt.d, tt.give)); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}

@@ -68,7 +68,15 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 			return flowBlocked(guard.RuleMaskFlow, fe)
 		}
 	}
-	if cs != nil && cs.parent != nil && cs.parent.CanQuery() {
+	if cs == nil || cs.parent == nil {
+		// No connection to ask the catalog on: a relation read may be a
+		// view over a masked column under another name.
+		if readsRelations(s) {
+			if fe := m.CheckUnknown(id, unmask, "read from relations the catalog could not be asked about"); fe != nil {
+				return flowBlocked(guard.RuleMaskFlow, fe)
+			}
+		}
+	} else {
 		cat := &i.cat
 		if cs.private {
 			cat = new(catalog) // this connection's own answers, not kept
@@ -139,7 +147,7 @@ func (f *flow) isClean() bool {
 
 func (f *flow) cleanScript() bool {
 	i, s, cs := f.i, f.run.script, f.cs
-	if s == nil || !s.Complete || cs == nil || cs.parent == nil || !cs.parent.CanQuery() {
+	if s == nil || !s.Complete || cs == nil || cs.parent == nil {
 		return false
 	}
 	d := i.cfg.dialect
@@ -260,14 +268,45 @@ func changesSchema(s *sqlparse.Script) bool {
 }
 
 // changesResolution reports whether s may change, on its connection
-// only, what a name resolves to: a setting (search_path), the current
-// database, a temporary relation, an attached database, a reset.
+// only, what a name resolves to: a setting (search_path, also through
+// set_config or a function that may call it), the role ("$user" in the
+// search path), the current database, a temporary relation, an attached
+// database, a reset. Sequence functions (nextval) do not count, so that a
+// service that draws identifiers keeps the handle's cache.
 func changesResolution(s *sqlparse.Script) bool {
+	if !s.Complete {
+		return true
+	}
 	for k := range s.Statements {
-		switch s.Statements[k].Kind {
-		case sqlparse.KindSet, sqlparse.KindReset, sqlparse.KindUse, sqlparse.KindDiscard, sqlparse.KindAttach,
-			sqlparse.KindCreate, sqlparse.KindUnknown, sqlparse.KindDo, sqlparse.KindCall, sqlparse.KindExecute:
-			return true
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			if st.LexingSetting || st.PrivilegeSetting || st.DefinesCode {
+				return true
+			}
+			for _, kind := range [2]sqlparse.Kind{st.Kind, st.Effect} {
+				switch kind {
+				case sqlparse.KindSet, sqlparse.KindReset, sqlparse.KindUse, sqlparse.KindDiscard, sqlparse.KindAttach,
+					sqlparse.KindCreate, sqlparse.KindUnknown, sqlparse.KindDo, sqlparse.KindCall, sqlparse.KindExecute,
+					sqlparse.KindOther:
+					return true
+				}
+			}
+			for _, f := range st.Functions {
+				if !sqlparse.ValueFunction(s.Dialect, f) && !sqlparse.StoredValueFunction(s.Dialect, f) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// readsRelations reports whether a statement of s reads a table or view.
+func readsRelations(s *sqlparse.Script) bool {
+	for k := range s.Statements {
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			if len(st.Reads) > 0 {
+				return true
+			}
 		}
 	}
 	return false
