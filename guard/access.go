@@ -5,13 +5,14 @@ import (
 	"strings"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Built-in rules that apply to some identities: what they may do, which
 // tables they may touch, whether they must be known, who sees clear values.
 
 // isReadOnlyEffect reports the effects a read-only identity may have.
-func isReadOnlyEffect(k Kind) bool {
+func isReadOnlyEffect(k sqlstmt.Kind) bool {
 	switch k {
 	case sqlparse.KindSelect, sqlparse.KindShow, sqlparse.KindExplain,
 		sqlparse.KindValues, sqlparse.KindTable, sqlparse.KindBegin,
@@ -113,7 +114,7 @@ func (ro *readOnly) objects(r *Request) bool {
 
 // unknownFunction reports a function of st that is neither a known
 // read-only built-in nor on the rule's list.
-func (ro *readOnly) unknownFunction(d Dialect, st *Statement) bool {
+func (ro *readOnly) unknownFunction(d sqlstmt.Dialect, st *sqlstmt.Statement) bool {
 	for _, f := range st.Functions {
 		if isReadFunction(d, f) || ro.listed(f) {
 			continue
@@ -132,7 +133,7 @@ func (ro *readOnly) listed(f string) bool {
 	return false
 }
 
-func writes(st *Statement) bool {
+func writes(st *sqlstmt.Statement) bool {
 	if !isReadOnlyEffect(st.Effect) || !isReadOnlyEffect(st.Kind) || st.IntoFile {
 		return true
 	}
@@ -184,7 +185,7 @@ func compilePatterns(ps []string) []tablePattern {
 	return out
 }
 
-func (p tablePattern) match(t Table) bool {
+func (p tablePattern) match(t sqlstmt.Table) bool {
 	if p.name != "*" && !strings.EqualFold(p.name, t.Name) {
 		return false
 	}
@@ -226,7 +227,7 @@ func (tb *tables) find(r *Request) string {
 	return ""
 }
 
-func (tb *tables) checkList(ts []Table) string {
+func (tb *tables) checkList(ts []sqlstmt.Table) string {
 	for _, t := range ts {
 		for _, p := range tb.deny {
 			if p.match(t) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 func reviewPolicy(t *testing.T, a guard.Approver, opts ...guard.Option) *guard.Policy {
@@ -18,7 +19,7 @@ func reviewPolicy(t *testing.T, a guard.Approver, opts ...guard.Option) *guard.P
 	return mustPolicy(t, opts...)
 }
 
-var dropT = script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable)))
+var dropT = script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))
 
 func answer(a guard.Answer, err error) guard.Approver {
 	return guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) { return a, err })
@@ -116,7 +117,7 @@ func TestReviewAgentsUserCannotApprove(t *testing.T) {
 }
 
 func TestUnmaskReview(t *testing.T) {
-	sel := script("SELECT email FROM users", stmt(guard.KindSelect, reads("users")))
+	sel := script("SELECT email FROM users", stmt(sqlstmt.KindSelect, reads("users")))
 	tests := []struct {
 		name       string
 		approver   guard.Approver

@@ -14,6 +14,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // replica is one service replica: a queue on a store, a policy that asks
@@ -264,7 +265,7 @@ func checkGrantScope(t *testing.T, filer, approver *replica) {
 	if _, err := filer.p.Check(ctx, dropRequest(onAlice, "2")); err != nil {
 		t.Errorf("within the grant: %v", err)
 	}
-	other := script("DROP TABLE secrets", stmt(guard.KindDrop, object(guard.ObjectTable)))
+	other := script("DROP TABLE secrets", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))
 	other.Fingerprint = 99
 	outside := map[string]*guard.Request{
 		"on behalf of mallory": dropRequest(agentFor("mallory", "acme"), "2"),
@@ -372,10 +373,10 @@ func TestSQLStoreReplicasScopeAndExpiry(t *testing.T) {
 	dbs := []struct {
 		name, driver string
 		dsn          func(testing.TB) string
-		d            guard.Dialect
+		d            sqlstmt.Dialect
 	}{
-		{"postgresql", "postgres", testdb.Postgres, guard.PostgreSQL},
-		{"sqlite", "sqlite", testdb.SQLite, guard.SQLite},
+		{"postgresql", "postgres", testdb.Postgres, sqlstmt.PostgreSQL},
+		{"sqlite", "sqlite", testdb.SQLite, sqlstmt.SQLite},
 	}
 	for _, tt := range dbs {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Names of the built-in rules, as a policy file spells them after
@@ -52,7 +53,7 @@ const RuleMaskFlow = "mask-flow"
 // of them wraps (EXPLAIN, PREPARE), stopping at the first that reports true.
 // It is written as a loop over a value receiver so that it inlines and does
 // not allocate.
-func anyStatement(s *Script, match func(*Statement) bool) bool {
+func anyStatement(s *sqlstmt.Script, match func(*sqlstmt.Statement) bool) bool {
 	if s == nil {
 		return false
 	}
@@ -112,7 +113,7 @@ func (d *destructiveDDL) objects(r *Request) bool {
 	return false
 }
 
-func isDestructive(st *Statement) bool {
+func isDestructive(st *sqlstmt.Statement) bool {
 	switch {
 	case st.Kind == sqlparse.KindDrop, st.Effect == sqlparse.KindDrop:
 		return true
@@ -176,7 +177,7 @@ func (missingWhere) objects(r *Request) bool { return unbounded(r.Script) }
 // (Restriction); a statement that does not (one built by hand) is judged
 // by its own WHERE and those of the statements it wraps, which fails
 // closed for data-modifying CTEs.
-func unbounded(s *Script) bool {
+func unbounded(s *sqlstmt.Script) bool {
 	if s == nil {
 		return false
 	}
@@ -197,7 +198,7 @@ func unbounded(s *Script) bool {
 	return false
 }
 
-func isUnbounded(st *Statement) bool {
+func isUnbounded(st *sqlstmt.Statement) bool {
 	if st.Effect != sqlparse.KindUpdate && st.Effect != sqlparse.KindDelete &&
 		st.Kind != sqlparse.KindUpdate && st.Kind != sqlparse.KindDelete {
 		return false
@@ -345,7 +346,7 @@ func (dangerous) objects(r *Request) bool {
 	return false
 }
 
-func isDangerous(st *Statement) bool {
+func isDangerous(st *sqlstmt.Statement) bool {
 	if st.Program || st.Local || st.IntoFile || st.ReadsFile || st.DefinesCode {
 		return true
 	}
@@ -389,7 +390,7 @@ func (x privileges) Check(_ context.Context, r *Request) Outcome {
 
 func (privileges) objects(r *Request) bool { return anyStatement(r.Script, isPrivilegeChange) }
 
-func isPrivilegeChange(st *Statement) bool {
+func isPrivilegeChange(st *sqlstmt.Statement) bool {
 	if st.PrivilegeSetting || callsSetConfig(st) {
 		return true
 	}
@@ -404,7 +405,7 @@ func isPrivilegeChange(st *Statement) bool {
 	return st.Effect == sqlparse.KindGrant || st.Effect == sqlparse.KindRevoke
 }
 
-func callsSetConfig(st *Statement) bool {
+func callsSetConfig(st *sqlstmt.Statement) bool {
 	for _, f := range st.Functions {
 		if i := strings.LastIndexByte(f, '.'); i >= 0 {
 			f = f[i+1:]
@@ -442,7 +443,7 @@ func (x lexing) Check(_ context.Context, r *Request) Outcome {
 
 func (lexing) objects(r *Request) bool { return anyStatement(r.Script, changesLexing) }
 
-func changesLexing(st *Statement) bool { return st.LexingSetting || callsSetConfig(st) }
+func changesLexing(st *sqlstmt.Statement) bool { return st.LexingSetting || callsSetConfig(st) }
 
 // MaxRows caps the rows one UPDATE, DELETE or MERGE may change at n. The
 // policy only states the cap ([Verdict.MaxRowsAffected]); the driver
@@ -460,7 +461,7 @@ func (m maxRows) Check(_ context.Context, r *Request) Outcome {
 	return Outcome{}
 }
 
-func isRowWrite(st *Statement) bool {
+func isRowWrite(st *sqlstmt.Statement) bool {
 	switch st.Effect {
 	case sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindMerge:
 		return true

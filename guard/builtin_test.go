@@ -8,6 +8,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 func allBuiltins() []guard.NamedRule {
@@ -29,91 +30,91 @@ func allBuiltins() []guard.NamedRule {
 		guard.CatalogWrites(),
 		guard.IntegritySettings(),
 		guard.Maintenance(),
-		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: guard.KindUpdate}),
+		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: sqlstmt.KindUpdate}),
 	}
 }
 
 func TestBuiltins(t *testing.T) {
 	p := mustPolicy(t, guard.WithRules(allBuiltins()...))
-	sel := func(ts ...string) *guard.Script {
-		return script("SELECT a FROM t", stmt(guard.KindSelect, reads(ts...)))
+	sel := func(ts ...string) *sqlstmt.Script {
+		return script("SELECT a FROM t", stmt(sqlstmt.KindSelect, reads(ts...)))
 	}
 	tests := []struct {
 		name string
 		id   identity.Identity
-		give *guard.Script
+		give *sqlstmt.Script
 		env  string
 		want string // rule that blocks, "" when allowed
 	}{
 		{"plain select passes", alice, sel("public.users"), "", ""},
-		{"update with where passes", bob, script("UPDATE t SET a = ? WHERE id = ?", stmt(guard.KindUpdate, writes("t"), where(true, false))), "", ""},
+		{"update with where passes", bob, script("UPDATE t SET a = ? WHERE id = ?", stmt(sqlstmt.KindUpdate, writes("t"), where(true, false))), "", ""},
 		{"anonymous", identity.Identity{}, sel("t"), "", guard.RuleRequireIdentity},
 		{"untrusted purpose only", identity.Identity{Purpose: "x", Untrusted: true}, sel("t"), "", guard.RuleRequireIdentity},
 		{"agent name is an identity", identity.Identity{Agent: &identity.Agent{Name: "a"}}, sel("t"), "", ""},
-		{"stacked", bob, script("SELECT ?; SELECT ?", stmt(guard.KindSelect), stmt(guard.KindSelect)), "", guard.RuleStacked},
+		{"stacked", bob, script("SELECT ?; SELECT ?", stmt(sqlstmt.KindSelect), stmt(sqlstmt.KindSelect)), "", guard.RuleStacked},
 
-		{"drop table", bob, script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable))), "", guard.RuleDestructiveDDL},
-		{"drop in staging", bob, script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable))), "staging", ""},
-		{"drop, no environment: fail closed", bob, script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable))), "-", guard.RuleDestructiveDDL},
-		{"truncate", bob, script("TRUNCATE t", stmt(guard.KindTruncate, object(guard.ObjectTable))), "", guard.RuleDestructiveDDL},
-		{"alter drop column", bob, script("ALTER TABLE t DROP COLUMN c", stmt(guard.KindAlter, object(guard.ObjectTable), with(func(s *guard.Statement) { s.DropsColumn = true }))), "", guard.RuleDestructiveDDL},
-		{"alter add column passes", bob, script("ALTER TABLE t ADD c int", stmt(guard.KindAlter, object(guard.ObjectTable))), "", ""},
+		{"drop table", bob, script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable))), "", guard.RuleDestructiveDDL},
+		{"drop in staging", bob, script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable))), "staging", ""},
+		{"drop, no environment: fail closed", bob, script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable))), "-", guard.RuleDestructiveDDL},
+		{"truncate", bob, script("TRUNCATE t", stmt(sqlstmt.KindTruncate, object(sqlstmt.ObjectTable))), "", guard.RuleDestructiveDDL},
+		{"alter drop column", bob, script("ALTER TABLE t DROP COLUMN c", stmt(sqlstmt.KindAlter, object(sqlstmt.ObjectTable), with(func(s *sqlstmt.Statement) { s.DropsColumn = true }))), "", guard.RuleDestructiveDDL},
+		{"alter add column passes", bob, script("ALTER TABLE t ADD c int", stmt(sqlstmt.KindAlter, object(sqlstmt.ObjectTable))), "", ""},
 
-		{"delete without where", bob, script("DELETE FROM t", stmt(guard.KindDelete, writes("t"))), "", guard.RuleMissingWhere},
-		{"update trivial where", bob, script("UPDATE t SET a = ? WHERE ? = ?", stmt(guard.KindUpdate, writes("t"), where(true, true))), "", guard.RuleMissingWhere},
-		{"delete in a CTE", bob, script("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", stmt(guard.KindSelect, effect(guard.KindDelete), writes("t"))), "", guard.RuleMissingWhere},
-		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(guard.KindExplain, effect(guard.KindDelete), inner(stmt(guard.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
+		{"delete without where", bob, script("DELETE FROM t", stmt(sqlstmt.KindDelete, writes("t"))), "", guard.RuleMissingWhere},
+		{"update trivial where", bob, script("UPDATE t SET a = ? WHERE ? = ?", stmt(sqlstmt.KindUpdate, writes("t"), where(true, true))), "", guard.RuleMissingWhere},
+		{"delete in a CTE", bob, script("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", stmt(sqlstmt.KindSelect, effect(sqlstmt.KindDelete), writes("t"))), "", guard.RuleMissingWhere},
+		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(sqlstmt.KindExplain, effect(sqlstmt.KindDelete), inner(stmt(sqlstmt.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
 
-		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(guard.KindCopy, with(func(s *guard.Statement) { s.Program = true }))), "", guard.RuleDangerous},
-		{"copy from a server file", bob, script("COPY t FROM ?", stmt(guard.KindCopy, writes("t"), with(func(s *guard.Statement) { s.ReadsFile = true }))), "", guard.RuleDangerous},
-		{"create function", bob, script("CREATE FUNCTION f() RETURNS int AS ? LANGUAGE sql", stmt(guard.KindCreate, object(guard.ObjectFunction))), "", guard.RuleDangerous},
-		{"create rule", bob, script("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM u", stmt(guard.KindCreate, object(guard.ObjectOther), with(func(s *guard.Statement) { s.DefinesCode = true }))), "", guard.RuleDangerous},
-		{"copy from stdin passes", bob, script("COPY t FROM STDIN", stmt(guard.KindCopy, writes("t"))), "", ""},
-		{"copy to stdout passes", bob, script("COPY (SELECT a FROM t) TO STDOUT", stmt(guard.KindCopy, reads("t"))), "", ""},
-		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(guard.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
-		{"table_to_xml reads a table named in a literal", bob, script("SELECT table_to_xml(?, true, false, ?)", stmt(guard.KindSelect, funcs("table_to_xml"))), "", guard.RuleDangerous},
-		{"ts_stat runs a query given as text", bob, script("SELECT * FROM ts_stat(?)", stmt(guard.KindSelect, funcs("pg_catalog.ts_stat"))), "", guard.RuleDangerous},
-		{"KILL ends another session", bob, script("KILL ?", stmt(guard.KindFlush)), "", guard.RuleDangerous},
-		{"lowrite writes a large object", bob, script("SELECT lowrite(lo_open(?, ?), ?)", stmt(guard.KindSelect, funcs("lowrite", "lo_open"))), "", guard.RuleDangerous},
-		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(guard.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
-		{"lo_import", bob, script("SELECT lo_import(?)", stmt(guard.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},
-		{"dblink", bob, script("SELECT * FROM dblink(?, ?)", stmt(guard.KindSelect, funcs("dblink"))), "", guard.RuleDangerous},
-		{"load data local", bob, script("LOAD DATA LOCAL INFILE ? INTO TABLE t", stmt(guard.KindLoadData, with(func(s *guard.Statement) { s.Local = true }))), "", guard.RuleDangerous},
-		{"into outfile", bob, script("SELECT * FROM t INTO OUTFILE ?", stmt(guard.KindSelect, reads("t"), with(func(s *guard.Statement) { s.IntoFile = true }))), "", guard.RuleDangerous},
-		{"SLEEP upper case", bob, script("SELECT SLEEP(?)", stmt(guard.KindSelect, funcs("sleep"))), "", guard.RuleDangerous},
-		{"benchmark", bob, script("SELECT BENCHMARK(?, MD5(?))", stmt(guard.KindSelect, funcs("benchmark", "md5"))), "", guard.RuleDangerous},
-		{"ordinary function passes", bob, script("SELECT lower(a) FROM t", stmt(guard.KindSelect, reads("t"), funcs("lower"))), "", ""},
+		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(sqlstmt.KindCopy, with(func(s *sqlstmt.Statement) { s.Program = true }))), "", guard.RuleDangerous},
+		{"copy from a server file", bob, script("COPY t FROM ?", stmt(sqlstmt.KindCopy, writes("t"), with(func(s *sqlstmt.Statement) { s.ReadsFile = true }))), "", guard.RuleDangerous},
+		{"create function", bob, script("CREATE FUNCTION f() RETURNS int AS ? LANGUAGE sql", stmt(sqlstmt.KindCreate, object(sqlstmt.ObjectFunction))), "", guard.RuleDangerous},
+		{"create rule", bob, script("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM u", stmt(sqlstmt.KindCreate, object(sqlstmt.ObjectOther), with(func(s *sqlstmt.Statement) { s.DefinesCode = true }))), "", guard.RuleDangerous},
+		{"copy from stdin passes", bob, script("COPY t FROM STDIN", stmt(sqlstmt.KindCopy, writes("t"))), "", ""},
+		{"copy to stdout passes", bob, script("COPY (SELECT a FROM t) TO STDOUT", stmt(sqlstmt.KindCopy, reads("t"))), "", ""},
+		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(sqlstmt.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
+		{"table_to_xml reads a table named in a literal", bob, script("SELECT table_to_xml(?, true, false, ?)", stmt(sqlstmt.KindSelect, funcs("table_to_xml"))), "", guard.RuleDangerous},
+		{"ts_stat runs a query given as text", bob, script("SELECT * FROM ts_stat(?)", stmt(sqlstmt.KindSelect, funcs("pg_catalog.ts_stat"))), "", guard.RuleDangerous},
+		{"KILL ends another session", bob, script("KILL ?", stmt(sqlstmt.KindFlush)), "", guard.RuleDangerous},
+		{"lowrite writes a large object", bob, script("SELECT lowrite(lo_open(?, ?), ?)", stmt(sqlstmt.KindSelect, funcs("lowrite", "lo_open"))), "", guard.RuleDangerous},
+		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(sqlstmt.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
+		{"lo_import", bob, script("SELECT lo_import(?)", stmt(sqlstmt.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},
+		{"dblink", bob, script("SELECT * FROM dblink(?, ?)", stmt(sqlstmt.KindSelect, funcs("dblink"))), "", guard.RuleDangerous},
+		{"load data local", bob, script("LOAD DATA LOCAL INFILE ? INTO TABLE t", stmt(sqlstmt.KindLoadData, with(func(s *sqlstmt.Statement) { s.Local = true }))), "", guard.RuleDangerous},
+		{"into outfile", bob, script("SELECT * FROM t INTO OUTFILE ?", stmt(sqlstmt.KindSelect, reads("t"), with(func(s *sqlstmt.Statement) { s.IntoFile = true }))), "", guard.RuleDangerous},
+		{"SLEEP upper case", bob, script("SELECT SLEEP(?)", stmt(sqlstmt.KindSelect, funcs("sleep"))), "", guard.RuleDangerous},
+		{"benchmark", bob, script("SELECT BENCHMARK(?, MD5(?))", stmt(sqlstmt.KindSelect, funcs("benchmark", "md5"))), "", guard.RuleDangerous},
+		{"ordinary function passes", bob, script("SELECT lower(a) FROM t", stmt(sqlstmt.KindSelect, reads("t"), funcs("lower"))), "", ""},
 
-		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(guard.KindGrant)), "", guard.RulePrivileges},
-		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(guard.KindRevoke)), "", guard.RulePrivileges},
-		{"create role", bob, script("CREATE ROLE x", stmt(guard.KindCreate, object(guard.ObjectRole))), "", guard.RulePrivileges},
-		{"set role", bob, script("SET ROLE admin", stmt(guard.KindSet, privSetting)), "", guard.RulePrivileges},
-		{"role word elsewhere in a stacked script", bob, script("SET work_mem = ?; SELECT role FROM t", stmt(guard.KindSet), stmt(guard.KindSelect, reads("t"))), "", guard.RuleStacked},
-		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(guard.KindSet, privSetting)), "", guard.RulePrivileges},
-		{"set search_path passes", bob, script("SET search_path = ?", stmt(guard.KindSet)), "", ""},
+		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(sqlstmt.KindGrant)), "", guard.RulePrivileges},
+		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(sqlstmt.KindRevoke)), "", guard.RulePrivileges},
+		{"create role", bob, script("CREATE ROLE x", stmt(sqlstmt.KindCreate, object(sqlstmt.ObjectRole))), "", guard.RulePrivileges},
+		{"set role", bob, script("SET ROLE admin", stmt(sqlstmt.KindSet, privSetting)), "", guard.RulePrivileges},
+		{"role word elsewhere in a stacked script", bob, script("SET work_mem = ?; SELECT role FROM t", stmt(sqlstmt.KindSet), stmt(sqlstmt.KindSelect, reads("t"))), "", guard.RuleStacked},
+		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(sqlstmt.KindSet, privSetting)), "", guard.RulePrivileges},
+		{"set search_path passes", bob, script("SET search_path = ?", stmt(sqlstmt.KindSet)), "", ""},
 
-		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"lexing setting in an explained statement", bob, script("EXPLAIN SELECT ?", stmt(guard.KindExplain, inner(stmt(guard.KindSelect, lexSetting)))), "", guard.RuleLexingSettings},
-		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"set names", bob, script("SET NAMES ?", stmt(guard.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"lexing setting in an explained statement", bob, script("EXPLAIN SELECT ?", stmt(sqlstmt.KindExplain, inner(stmt(sqlstmt.KindSelect, lexSetting)))), "", guard.RuleLexingSettings},
+		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"set names", bob, script("SET NAMES ?", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
 		// set_config may set role or session_authorization as well: the
 		// earlier privileges rule denies it first.
-		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(guard.KindSelect, funcs("set_config"))), "", guard.RulePrivileges},
-		{"sql_mode as a column passes", bob, script("SELECT sql_mode FROM t", stmt(guard.KindSelect, reads("t"))), "", ""},
+		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(sqlstmt.KindSelect, funcs("set_config"))), "", guard.RulePrivileges},
+		{"sql_mode as a column passes", bob, script("SELECT sql_mode FROM t", stmt(sqlstmt.KindSelect, reads("t"))), "", ""},
 
 		{"agent reads", agent, sel("public.t"), "", ""},
-		{"agent deletes", agent, script("DELETE FROM t WHERE id = ?", stmt(guard.KindDelete, writes("t"), where(true, false))), "", guard.RuleReadOnly},
-		{"agent writes through a CTE", agent, script("WITH x AS (INSERT INTO t VALUES (?) RETURNING *) SELECT * FROM x", stmt(guard.KindSelect, effect(guard.KindInsert), writes("t"))), "", guard.RuleReadOnly},
-		{"agent nextval", agent, script("SELECT nextval(?)", stmt(guard.KindSelect, funcs("nextval"))), "", guard.RuleReadOnly},
-		{"agent SET", agent, script("SET work_mem = ?", stmt(guard.KindSet)), "", guard.RuleReadOnly},
-		{"untrusted agent kind still bound", identity.Identity{Kind: identity.KindAgent, Subject: "x", Untrusted: true}, script("INSERT INTO t VALUES (?)", stmt(guard.KindInsert, writes("t"))), "", guard.RuleReadOnly},
+		{"agent deletes", agent, script("DELETE FROM t WHERE id = ?", stmt(sqlstmt.KindDelete, writes("t"), where(true, false))), "", guard.RuleReadOnly},
+		{"agent writes through a CTE", agent, script("WITH x AS (INSERT INTO t VALUES (?) RETURNING *) SELECT * FROM x", stmt(sqlstmt.KindSelect, effect(sqlstmt.KindInsert), writes("t"))), "", guard.RuleReadOnly},
+		{"agent nextval", agent, script("SELECT nextval(?)", stmt(sqlstmt.KindSelect, funcs("nextval"))), "", guard.RuleReadOnly},
+		{"agent SET", agent, script("SET work_mem = ?", stmt(sqlstmt.KindSet)), "", guard.RuleReadOnly},
+		{"untrusted agent kind still bound", identity.Identity{Kind: identity.KindAgent, Subject: "x", Untrusted: true}, script("INSERT INTO t VALUES (?)", stmt(sqlstmt.KindInsert, writes("t"))), "", guard.RuleReadOnly},
 
 		{"dev reads allowed table", alice, sel("orders"), "", ""},
 		{"dev reads denied table", alice, sel("public.secrets"), "", guard.RuleTables},
 		{"dev reads unqualified denied name", alice, sel("secrets"), "", guard.RuleTables},
 		{"dev reads table outside allow list", alice, sel("audit.log"), "", guard.RuleTables},
-		{"dev writes outside allow list", alice, script("INSERT INTO audit.log VALUES (?)", stmt(guard.KindInsert, writes("audit.log"))), "", guard.RuleTables},
+		{"dev writes outside allow list", alice, script("INSERT INTO audit.log VALUES (?)", stmt(sqlstmt.KindInsert, writes("audit.log"))), "", guard.RuleTables},
 		{"dba is not bound by the dev list", bob, sel("audit.log"), "", ""},
 	}
 	for _, tt := range tests {
@@ -138,12 +139,12 @@ func TestMaxRows(t *testing.T) {
 	p := mustPolicy(t, guard.WithRules(guard.MaxRows(500), guard.Named("tight", guard.MaxRows(10).Rule)))
 	tests := []struct {
 		name string
-		give *guard.Script
+		give *sqlstmt.Script
 		want int64
 	}{
-		{"select has no cap", script("SELECT ?", stmt(guard.KindSelect)), 0},
-		{"update capped at the smallest", script("UPDATE t SET a = ? WHERE b = ?", stmt(guard.KindUpdate, where(true, false))), 10},
-		{"delete in CTE capped", script("WITH d AS (DELETE FROM t WHERE a = ?) SELECT ?", stmt(guard.KindSelect, effect(guard.KindDelete), where(true, false))), 10},
+		{"select has no cap", script("SELECT ?", stmt(sqlstmt.KindSelect)), 0},
+		{"update capped at the smallest", script("UPDATE t SET a = ? WHERE b = ?", stmt(sqlstmt.KindUpdate, where(true, false))), 10},
+		{"delete in CTE capped", script("WITH d AS (DELETE FROM t WHERE a = ?) SELECT ?", stmt(sqlstmt.KindSelect, effect(sqlstmt.KindDelete), where(true, false))), 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,16 +163,16 @@ func TestMaxRows(t *testing.T) {
 }
 
 func TestUnknownStatements(t *testing.T) {
-	incomplete := &guard.Script{Statements: []guard.Statement{{Kind: guard.KindSelect, Effect: guard.KindSelect}}, Reason: "unrecognised token"}
+	incomplete := &sqlstmt.Script{Statements: []sqlstmt.Statement{{Kind: sqlstmt.KindSelect, Effect: sqlstmt.KindSelect}}, Reason: "unrecognised token"}
 	tests := []struct {
 		name   string
 		policy *guard.Policy
-		give   *guard.Script
+		give   *sqlstmt.Script
 		want   string
 	}{
 		{"zero policy denies incomplete", &guard.Policy{}, incomplete, guard.RuleUnknown},
 		{"zero policy denies missing analysis", &guard.Policy{}, nil, guard.RuleUnknown},
-		{"zero policy allows complete", &guard.Policy{}, script("SELECT ?", stmt(guard.KindSelect)), ""},
+		{"zero policy allows complete", &guard.Policy{}, script("SELECT ?", stmt(sqlstmt.KindSelect)), ""},
 		{"default policy denies incomplete", mustPolicy(t), incomplete, guard.RuleUnknown},
 		{"explicit allow", mustPolicy(t, guard.WithUnknown(guard.Allow)), incomplete, ""},
 	}
@@ -192,16 +193,16 @@ func TestUnknownStatements(t *testing.T) {
 }
 
 func TestMonitorMode(t *testing.T) {
-	drop := script("DROP TABLE t", stmt(guard.KindDrop, object(guard.ObjectTable)))
+	drop := script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))
 	tests := []struct {
 		name     string
 		opts     []guard.Option
-		give     *guard.Script
+		give     *sqlstmt.Script
 		wantRule string
 	}{
 		{"monitored rule", []guard.Option{guard.WithRules(guard.DestructiveDDL().Monitored())}, drop, guard.RuleDestructiveDDL},
 		{"monitored policy", []guard.Option{guard.WithMode(guard.ModeMonitor), guard.WithRules(guard.DestructiveDDL())}, drop, guard.RuleDestructiveDDL},
-		{"monitored policy, unknown", []guard.Option{guard.WithMode(guard.ModeMonitor)}, &guard.Script{}, guard.RuleUnknown},
+		{"monitored policy, unknown", []guard.Option{guard.WithMode(guard.ModeMonitor)}, &sqlstmt.Script{}, guard.RuleUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,14 +218,14 @@ func TestMonitorMode(t *testing.T) {
 	}
 	t.Run("enforced denial wins over monitored", func(t *testing.T) {
 		p := mustPolicy(t, guard.WithRules(guard.StackedStatements().Monitored(), guard.DestructiveDDL()))
-		s := script("SELECT ?; DROP TABLE t", stmt(guard.KindSelect), stmt(guard.KindDrop))
+		s := script("SELECT ?; DROP TABLE t", stmt(sqlstmt.KindSelect), stmt(sqlstmt.KindDrop))
 		if _, got := decide(t, p, request(bob, s)); got != guard.RuleDestructiveDDL {
 			t.Errorf("blocked by %q, want %q", got, guard.RuleDestructiveDDL)
 		}
 	})
 	t.Run("monitored cap is not applied", func(t *testing.T) {
 		p := mustPolicy(t, guard.WithRules(guard.MaxRows(1).Monitored()))
-		v, _ := decide(t, p, request(bob, script("DELETE FROM t WHERE a = ?", stmt(guard.KindDelete, where(true, false)))))
+		v, _ := decide(t, p, request(bob, script("DELETE FROM t WHERE a = ?", stmt(sqlstmt.KindDelete, where(true, false)))))
 		if v.MaxRowsAffected != 0 {
 			t.Errorf("MaxRowsAffected = %d from a monitored rule", v.MaxRowsAffected)
 		}
@@ -239,7 +240,7 @@ func TestCustomRuleAndWhen(t *testing.T) {
 		Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
 			calls++
 			for _, s := range r.Script.Statements {
-				if s.Effect == guard.KindDelete {
+				if s.Effect == sqlstmt.KindDelete {
 					return guard.Outcome{Decision: guard.Deny, Reason: "no deletes"}
 				}
 			}
@@ -247,7 +248,7 @@ func TestCustomRuleAndWhen(t *testing.T) {
 		}),
 	}
 	p := mustPolicy(t, guard.WithRules(noDeleteOnFriday))
-	del := script("DELETE FROM t WHERE a = ?", stmt(guard.KindDelete, where(true, false)))
+	del := script("DELETE FROM t WHERE a = ?", stmt(sqlstmt.KindDelete, where(true, false)))
 	if _, got := decide(t, p, request(bob, del)); got != "no-delete" {
 		t.Errorf("blocked by %q, want no-delete", got)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // attribute is one name of the condition vocabulary (see doc.go).
@@ -72,20 +73,24 @@ func attributes() []attribute {
 		str("statement.kind", func(r *Request) string { return firstKind(r, false) }),
 		str("statement.effect", func(r *Request) string { return firstKind(r, true) }),
 		{"statement.kinds", stringList, func(r *Request) any {
-			return collect(r, func(st *Statement) []string { return []string{KindName(st.Kind)} })
+			return collect(r, func(st *sqlstmt.Statement) []string { return []string{st.Kind.String()} })
 		}},
 		{"statement.effects", stringList, func(r *Request) any {
-			return collect(r, func(st *Statement) []string { return []string{KindName(st.Effect)} })
+			return collect(r, func(st *sqlstmt.Statement) []string { return []string{st.Effect.String()} })
 		}},
 		{"statement.objects", stringList, func(r *Request) any {
-			return collect(r, func(st *Statement) []string { return []string{ObjectName(st.Object)} })
+			return collect(r, func(st *sqlstmt.Statement) []string { return []string{st.Object.String()} })
 		}},
-		{"statement.reads", stringList, func(r *Request) any { return collect(r, func(st *Statement) []string { return tableNames(st.Reads) }) }},
-		{"statement.writes", stringList, func(r *Request) any { return collect(r, func(st *Statement) []string { return tableNames(st.Writes) }) }},
+		{"statement.reads", stringList, func(r *Request) any {
+			return collect(r, func(st *sqlstmt.Statement) []string { return tableNames(st.Reads) })
+		}},
+		{"statement.writes", stringList, func(r *Request) any {
+			return collect(r, func(st *sqlstmt.Statement) []string { return tableNames(st.Writes) })
+		}},
 		{"statement.tables", stringList, func(r *Request) any {
-			return collect(r, func(st *Statement) []string { return append(tableNames(st.Reads), tableNames(st.Writes)...) })
+			return collect(r, func(st *sqlstmt.Statement) []string { return append(tableNames(st.Reads), tableNames(st.Writes)...) })
 		}},
-		{"statement.functions", stringList, func(r *Request) any { return collect(r, func(st *Statement) []string { return st.Functions }) }},
+		{"statement.functions", stringList, func(r *Request) any { return collect(r, func(st *sqlstmt.Statement) []string { return st.Functions }) }},
 		{"statement.complete", cel.BoolType, func(r *Request) any { return r.Script != nil && r.Script.Complete }},
 		{"statement.stacked", cel.BoolType, func(r *Request) any { return r.Script != nil && r.Script.Stacked() }},
 		{"statement.count", cel.IntType, func(r *Request) any {
@@ -96,10 +101,10 @@ func attributes() []attribute {
 		}},
 		{"statement.unbounded", cel.BoolType, func(r *Request) any { return unbounded(r.Script) }},
 		{"statement.drops_column", cel.BoolType, func(r *Request) any {
-			return anyStatement(r.Script, func(st *Statement) bool { return st.DropsColumn })
+			return anyStatement(r.Script, func(st *sqlstmt.Statement) bool { return st.DropsColumn })
 		}},
 		{"statement.into_file", cel.BoolType, func(r *Request) any {
-			return anyStatement(r.Script, func(st *Statement) bool { return st.IntoFile || st.Program || st.Local })
+			return anyStatement(r.Script, func(st *sqlstmt.Statement) bool { return st.IntoFile || st.Program || st.Local })
 		}},
 		str("statement.text", func(r *Request) string {
 			if r.Script == nil {
@@ -115,7 +120,7 @@ func attributes() []attribute {
 		}),
 		str("statement.dialect", func(r *Request) string {
 			if r.Script == nil {
-				return DialectUnknown.String()
+				return sqlstmt.DialectUnknown.String()
 			}
 			return r.Script.Dialect.String()
 		}),
@@ -136,16 +141,16 @@ func nonNil(s []string) []string {
 
 func firstKind(r *Request, effect bool) string {
 	if r.Script == nil || len(r.Script.Statements) == 0 {
-		return KindName(sqlparse.KindUnknown)
+		return sqlparse.KindUnknown.String()
 	}
 	st := &r.Script.Statements[0]
 	if effect {
-		return KindName(st.Effect)
+		return st.Effect.String()
 	}
-	return KindName(st.Kind)
+	return st.Kind.String()
 }
 
-func collect(r *Request, f func(*Statement) []string) []string {
+func collect(r *Request, f func(*sqlstmt.Statement) []string) []string {
 	out := []string{}
 	if r.Script == nil {
 		return out
@@ -158,7 +163,7 @@ func collect(r *Request, f func(*Statement) []string) []string {
 	return out
 }
 
-func tableNames(ts []Table) []string {
+func tableNames(ts []sqlstmt.Table) []string {
 	out := make([]string, len(ts))
 	for i, t := range ts {
 		out[i] = t.String()
@@ -516,50 +521,4 @@ func (c *conditions) when(prg *compiled) func(*Request) bool {
 		match, ok, stopped := c.eval(context.Background(), prg, act)
 		return match || !ok || stopped != nil
 	}
-}
-
-// KindName returns the upper-case name of a statement kind as conditions
-// see it ("SELECT", "DELETE", "CREATE", "UNKNOWN").
-func KindName(k Kind) string { return k.String() }
-
-// ObjectName returns the upper-case name of a DDL object type as conditions
-// see it ("TABLE", "ROLE", "NONE", "UNKNOWN").
-func ObjectName(o ObjectType) string {
-	switch o {
-	case sqlparse.ObjectNone:
-		return "NONE"
-	case sqlparse.ObjectTable:
-		return "TABLE"
-	case sqlparse.ObjectView:
-		return "VIEW"
-	case sqlparse.ObjectMaterializedView:
-		return "MATERIALIZED VIEW"
-	case sqlparse.ObjectIndex:
-		return "INDEX"
-	case sqlparse.ObjectSequence:
-		return "SEQUENCE"
-	case sqlparse.ObjectSchema:
-		return "SCHEMA"
-	case sqlparse.ObjectDatabase:
-		return "DATABASE"
-	case sqlparse.ObjectFunction:
-		return "FUNCTION"
-	case sqlparse.ObjectProcedure:
-		return "PROCEDURE"
-	case sqlparse.ObjectTrigger:
-		return "TRIGGER"
-	case sqlparse.ObjectDataType:
-		return "TYPE"
-	case sqlparse.ObjectExtension:
-		return "EXTENSION"
-	case sqlparse.ObjectRole:
-		return "ROLE"
-	case sqlparse.ObjectPolicy:
-		return "POLICY"
-	case sqlparse.ObjectTablespace:
-		return "TABLESPACE"
-	case sqlparse.ObjectOther:
-		return "OTHER"
-	}
-	return "UNKNOWN"
 }

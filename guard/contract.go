@@ -12,31 +12,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
-)
-
-// The statement model, produced by the analyser. Values are shared through
-// the analyser's cache: treat them as read-only.
-type (
-	Dialect    = sqlparse.Dialect
-	Script     = sqlparse.Script
-	Statement  = sqlparse.Statement
-	Kind       = sqlparse.Kind
-	ObjectType = sqlparse.ObjectType
-	Table      = sqlparse.Table
-	Column     = sqlparse.Column
-	Where      = sqlparse.Where
-	// Setting is a setting a statement reads, assigns or resets.
-	Setting = sqlparse.Setting
-	// SettingScope is whom a setting's change reaches.
-	SettingScope = sqlparse.SettingScope
-)
-
-// Dialects.
-const (
-	DialectUnknown = sqlparse.DialectUnknown
-	PostgreSQL     = sqlparse.PostgreSQL
-	MySQL          = sqlparse.MySQL
-	SQLite         = sqlparse.SQLite
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // ErrBlocked is returned for a statement a policy denies. Use errors.Is; use
@@ -71,7 +47,7 @@ type Request struct {
 	// Identity is who issues the statement.
 	Identity identity.Identity
 	// Script is the analysis of SQL.
-	Script *Script
+	Script *sqlstmt.Script
 	// SQL is the statement text as the caller wrote it. Rules must never
 	// copy it, or any literal in it, into a reason or an error.
 	SQL string
@@ -180,3 +156,8 @@ func (p *Policy) Check(ctx context.Context, r *Request) (Verdict, error) {
 	}
 	return p.check(ctx, r)
 }
+
+// Analyze reads sql in dialect d as the driver does before a policy
+// decides: for tools that judge recorded statements and for tests of
+// rules. It never returns nil; what it cannot fully read is incomplete.
+func Analyze(d sqlstmt.Dialect, sql string) *sqlstmt.Script { return sqlparse.Analyze(d, sql) }

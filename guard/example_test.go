@@ -10,6 +10,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // A policy in Go: agents may only read, nobody drops tables in production.
@@ -33,7 +34,7 @@ func Example() {
 		"DROP TABLE users",
 	} {
 		// The driver builds this request for every statement.
-		r := &guard.Request{Identity: agent, Script: sqlparse.Analyze(guard.PostgreSQL, sql), SQL: sql}
+		r := &guard.Request{Identity: agent, Script: sqlparse.Analyze(sqlstmt.PostgreSQL, sql), SQL: sql}
 		_, err := p.Check(context.Background(), r)
 		var be *guard.BlockedError
 		if errors.As(err, &be) {

@@ -10,6 +10,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Load reads a policy file (YAML, see the package documentation) and
@@ -691,12 +692,12 @@ func (fp *fileParser) routines(n *yaml.Node, rule string) ([]Routine, error) {
 				if err != nil {
 					return nil, err
 				}
-				for _, k := range [...]Kind{KindSelect, KindInsert, KindUpdate, KindDelete, KindMerge} {
-					if strings.EqualFold(v, KindName(k)) {
+				for _, k := range [...]sqlstmt.Kind{sqlstmt.KindSelect, sqlstmt.KindInsert, sqlstmt.KindUpdate, sqlstmt.KindDelete, sqlstmt.KindMerge} {
+					if strings.EqualFold(v, k.String()) {
 						rt.Effect = k
 					}
 				}
-				if rt.Effect == KindUnknown {
+				if rt.Effect == sqlstmt.KindUnknown {
 					return nil, fp.errAt(p[1], rule, "allow.effect", "must be SELECT, INSERT, UPDATE, DELETE or MERGE")
 				}
 			default:
@@ -706,7 +707,7 @@ func (fp *fileParser) routines(n *yaml.Node, rule string) ([]Routine, error) {
 		if rt.Name == "" {
 			return nil, fp.errAt(c, rule, "allow.name", "missing: the routine's name")
 		}
-		if rt.Effect == KindUnknown {
+		if rt.Effect == sqlstmt.KindUnknown {
 			return nil, fp.errAt(c, rule, "allow.effect", "missing: the effect the routine has")
 		}
 		out = append(out, rt)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -91,7 +92,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := p.Check(context.Background(), request(bob, script("SELECT ?; SELECT ?", stmt(guard.KindSelect), stmt(guard.KindSelect))))
+	v, err := p.Check(context.Background(), request(bob, script("SELECT ?; SELECT ?", stmt(sqlstmt.KindSelect), stmt(sqlstmt.KindSelect))))
 	if err != nil || v.Mode != guard.ModeMonitor || v.Rule != "s" {
 		t.Errorf("monitor policy from file: %v %+v", err, v)
 	}
@@ -99,7 +100,7 @@ func TestLoad(t *testing.T) {
 
 func TestConditionVocabulary(t *testing.T) {
 	r := request(agent, script("DELETE FROM app.orders WHERE id = ?",
-		stmt(guard.KindDelete, writes("app.orders"), reads("app.items"), funcs("lower"), where(true, false))))
+		stmt(sqlstmt.KindDelete, writes("app.orders"), reads("app.items"), funcs("lower"), where(true, false))))
 	r.Time = time.Date(2026, 1, 2, 23, 30, 0, 0, time.UTC)
 	r.InTx = true
 	r.Args = append(r.Args, namedValue(1, int64(1)))
@@ -143,7 +144,7 @@ func TestConditionVocabulary(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := identity.Identity{Subject: "x", Roles: []string{"dba"}, Untrusted: true}
-		if when(request(id, script("SELECT ?", stmt(guard.KindSelect)))) {
+		if when(request(id, script("SELECT ?", stmt(sqlstmt.KindSelect)))) {
 			t.Errorf("an untrusted identity's claimed role counted")
 		}
 	})
@@ -165,10 +166,10 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, got := decide(t, p, request(agent, script("SELECT * FROM users", stmt(guard.KindSelect, reads("users"))))); got != "agents-no-users" {
+	if _, got := decide(t, p, request(agent, script("SELECT * FROM users", stmt(sqlstmt.KindSelect, reads("users"))))); got != "agents-no-users" {
 		t.Errorf("blocked by %q", got)
 	}
-	if _, got := decide(t, p, request(alice, script("SELECT * FROM users", stmt(guard.KindSelect, reads("users"))))); got != "" {
+	if _, got := decide(t, p, request(alice, script("SELECT * FROM users", stmt(sqlstmt.KindSelect, reads("users"))))); got != "" {
 		t.Errorf("blocked by %q", got)
 	}
 }

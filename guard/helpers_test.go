@@ -8,51 +8,52 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Hand-built statement models, so that the rules are tested on exactly the
 // shapes they claim to catch, independently of the analyser.
 
-type stmtOpt func(*guard.Statement)
+type stmtOpt func(*sqlstmt.Statement)
 
-func stmt(k guard.Kind, opts ...stmtOpt) guard.Statement {
-	s := guard.Statement{Kind: k, Effect: k, Object: guard.ObjectNone, Complete: true, Limit: -1}
+func stmt(k sqlstmt.Kind, opts ...stmtOpt) sqlstmt.Statement {
+	s := sqlstmt.Statement{Kind: k, Effect: k, Object: sqlstmt.ObjectNone, Complete: true, Limit: -1}
 	for _, o := range opts {
 		o(&s)
 	}
 	return s
 }
 
-func effect(k guard.Kind) stmtOpt { return func(s *guard.Statement) { s.Effect = k } }
-func object(o guard.ObjectType) stmtOpt {
-	return func(s *guard.Statement) { s.Object = o }
+func effect(k sqlstmt.Kind) stmtOpt { return func(s *sqlstmt.Statement) { s.Effect = k } }
+func object(o sqlstmt.ObjectType) stmtOpt {
+	return func(s *sqlstmt.Statement) { s.Object = o }
 }
 func reads(ts ...string) stmtOpt {
-	return func(s *guard.Statement) { s.Reads = append(s.Reads, tables(ts)...) }
+	return func(s *sqlstmt.Statement) { s.Reads = append(s.Reads, tables(ts)...) }
 }
 func writes(ts ...string) stmtOpt {
-	return func(s *guard.Statement) { s.Writes = append(s.Writes, tables(ts)...) }
+	return func(s *sqlstmt.Statement) { s.Writes = append(s.Writes, tables(ts)...) }
 }
 func funcs(fs ...string) stmtOpt {
-	return func(s *guard.Statement) { s.Functions = append(s.Functions, fs...) }
+	return func(s *sqlstmt.Statement) { s.Functions = append(s.Functions, fs...) }
 }
 func where(present, trivial bool) stmtOpt {
-	return func(s *guard.Statement) { s.Where = guard.Where{Present: present, Trivial: trivial} }
+	return func(s *sqlstmt.Statement) { s.Where = sqlstmt.Where{Present: present, Trivial: trivial} }
 }
-func inner(in guard.Statement) stmtOpt {
-	return func(s *guard.Statement) { s.Inner = &in }
+func inner(in sqlstmt.Statement) stmtOpt {
+	return func(s *sqlstmt.Statement) { s.Inner = &in }
 }
-func with(f func(*guard.Statement)) stmtOpt { return f }
+func with(f func(*sqlstmt.Statement)) stmtOpt { return f }
 
 var (
-	privSetting = with(func(s *guard.Statement) { s.PrivilegeSetting = true })
-	lexSetting  = with(func(s *guard.Statement) { s.LexingSetting = true })
+	privSetting = with(func(s *sqlstmt.Statement) { s.PrivilegeSetting = true })
+	lexSetting  = with(func(s *sqlstmt.Statement) { s.LexingSetting = true })
 )
 
-func tables(ts []string) []guard.Table {
-	out := make([]guard.Table, 0, len(ts))
+func tables(ts []string) []sqlstmt.Table {
+	out := make([]sqlstmt.Table, 0, len(ts))
 	for _, t := range ts {
-		var tb guard.Table
+		var tb sqlstmt.Table
 		for i := 0; i < len(t); i++ {
 			if t[i] == '.' {
 				tb.Schema, tb.Name = t[:i], t[i+1:]
@@ -68,8 +69,8 @@ func tables(ts []string) []guard.Table {
 }
 
 // script builds a complete script; text is its literal-free normalized text.
-func script(text string, sts ...guard.Statement) *guard.Script {
-	return &guard.Script{Dialect: guard.PostgreSQL, Statements: sts, Complete: true, Normalized: text, Summary: text}
+func script(text string, sts ...sqlstmt.Statement) *sqlstmt.Script {
+	return &sqlstmt.Script{Dialect: sqlstmt.PostgreSQL, Statements: sts, Complete: true, Normalized: text, Summary: text}
 }
 
 var (
@@ -79,7 +80,7 @@ var (
 		Agent: &identity.Agent{Name: "helper", Model: "m", OnBehalfOf: "carol"}}
 )
 
-func request(id identity.Identity, s *guard.Script) *guard.Request {
+func request(id identity.Identity, s *sqlstmt.Script) *guard.Request {
 	return &guard.Request{Identity: id, Script: s, SQL: "-- not read by rules", Environment: "production"}
 }
 

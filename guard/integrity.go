@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Built-in rules for what one statement leaves behind for the next: a
@@ -67,7 +68,7 @@ func (catalogWrites) objects(r *Request) bool {
 }
 
 // isCatalog reports a relation of the dialect's system catalogs.
-func isCatalog(d Dialect, t Table) bool {
+func isCatalog(d sqlstmt.Dialect, t sqlstmt.Table) bool {
 	all := d == sqlparse.DialectUnknown
 	if (all || d == sqlparse.SQLite) && hasPrefixFold(t.Name, "sqlite_") {
 		return true
@@ -163,7 +164,7 @@ func (integrity) objects(r *Request) bool {
 	return false
 }
 
-func weakensIntegrity(d Dialect, st *Statement) bool {
+func weakensIntegrity(d sqlstmt.Dialect, st *sqlstmt.Statement) bool {
 	if st.SettingsUnknown || st.DisablesTriggers || callsSetConfig(st) {
 		return true
 	}
@@ -181,7 +182,7 @@ func weakensIntegrity(d Dialect, st *Statement) bool {
 
 // weakSetting reports an assignment of name to v that switches off a
 // check or durability. v is "" when the value is unknown.
-func weakSetting(d Dialect, name, v string) bool {
+func weakSetting(d sqlstmt.Dialect, name, v string) bool {
 	switch name {
 	case "writable_schema", "ignore_check_constraints", "trusted_schema", "legacy_alter_table",
 		"defer_foreign_keys", "zero_damaged_pages", "ignore_checksum_failure":
@@ -222,7 +223,7 @@ func isOff(v string) bool {
 
 // isOn reports a value the dialect reads as true. SQLite reads a word it
 // does not know (DEFAULT among them) and a negative number as false.
-func isOn(d Dialect, v string) bool {
+func isOn(d sqlstmt.Dialect, v string) bool {
 	if oneOf(v, "on", "true", "yes") || v == "default" && d != sqlparse.SQLite {
 		return true
 	}
@@ -267,7 +268,7 @@ func (x maintenance) Check(_ context.Context, r *Request) Outcome {
 
 func (maintenance) objects(r *Request) bool { return anyStatement(r.Script, isHeavyMaintenance) }
 
-func isHeavyMaintenance(st *Statement) bool {
+func isHeavyMaintenance(st *sqlstmt.Statement) bool {
 	if st.RewritesTables {
 		return true
 	}
@@ -297,7 +298,7 @@ type Routine struct {
 	// schema, privileges or settings cannot be allowed here: [New] refuses
 	// any other effect; run such a routine under an identity the rule does
 	// not apply to ([NamedRule.When]).
-	Effect Kind
+	Effect sqlstmt.Kind
 }
 
 // Routines denies code whose effect the analyser cannot know, unless the
@@ -344,7 +345,7 @@ func (rt *routines) objects(r *Request) bool {
 	return false
 }
 
-func (rt *routines) unknown(st *Statement) bool {
+func (rt *routines) unknown(st *sqlstmt.Statement) bool {
 	switch st.Kind {
 	case sqlparse.KindDo:
 		return true

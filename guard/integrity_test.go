@@ -7,6 +7,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // sessionRules are the rules that judge what a statement leaves for the
@@ -16,18 +17,18 @@ func sessionRules() []guard.NamedRule {
 		guard.CatalogWrites(),
 		guard.IntegritySettings(),
 		guard.Maintenance(),
-		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: guard.KindUpdate},
-			guard.Routine{Name: "App.Report", Effect: guard.KindSelect}),
+		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: sqlstmt.KindUpdate},
+			guard.Routine{Name: "App.Report", Effect: sqlstmt.KindSelect}),
 	}
 }
 
-func setting(name, value string, assigned bool, scope guard.SettingScope) stmtOpt {
-	return with(func(s *guard.Statement) {
-		s.Settings = append(s.Settings, guard.Setting{Name: name, Value: value, Assigned: assigned, Scope: scope})
+func setting(name, value string, assigned bool, scope sqlstmt.SettingScope) stmtOpt {
+	return with(func(s *sqlstmt.Statement) {
+		s.Settings = append(s.Settings, sqlstmt.Setting{Name: name, Value: value, Assigned: assigned, Scope: scope})
 	})
 }
 
-func in(d guard.Dialect, s *guard.Script) *guard.Script {
+func in(d sqlstmt.Dialect, s *sqlstmt.Script) *sqlstmt.Script {
 	s.Dialect = d
 	return s
 }
@@ -42,76 +43,76 @@ func TestSessionRules(t *testing.T) {
 		maint = guard.RuleMaintenance
 		rout  = guard.RuleRoutines
 	)
-	sess := guard.ScopeSession
+	sess := sqlstmt.ScopeSession
 	tests := []struct {
 		name string
-		give *guard.Script
+		give *sqlstmt.Script
 		want string
 	}{
-		{"delete from sqlite_master", in(guard.SQLite, script("DELETE FROM sqlite_master WHERE name = ?", stmt(guard.KindDelete, writes("sqlite_master"), where(true, false)))), cat},
-		{"update temp.SQLITE_TEMP_MASTER", in(guard.SQLite, script("UPDATE x", stmt(guard.KindUpdate, writes("temp.SQLITE_TEMP_MASTER")))), cat},
-		{"select from sqlite_master passes", in(guard.SQLite, script("SELECT sql FROM sqlite_master", stmt(guard.KindSelect, reads("sqlite_master")))), ""},
-		{"pg_catalog.pg_class", script("UPDATE pg_catalog.pg_class SET …", stmt(guard.KindUpdate, writes("pg_catalog.pg_class"))), cat},
-		{"unqualified pg_authid", script("DELETE FROM pg_authid WHERE …", stmt(guard.KindDelete, writes("pg_authid"))), cat},
-		{"pg_ table in another schema passes", script("INSERT INTO app.pg_notes …", stmt(guard.KindInsert, writes("app.pg_notes"))), ""},
-		{"pg_temp schema passes", script("INSERT INTO pg_temp.t …", stmt(guard.KindInsert, writes("pg_temp.t"))), ""},
-		{"MySQL mysql.user", in(guard.MySQL, script("UPDATE mysql.user …", stmt(guard.KindUpdate, writes("MySQL.user")))), cat},
-		{"MySQL performance_schema truncate", in(guard.MySQL, script("TRUNCATE performance_schema.x", stmt(guard.KindTruncate, writes("performance_schema.x")))), cat},
-		{"MySQL USE sys", in(guard.MySQL, script("USE sys", stmt(guard.KindUse, with(func(s *guard.Statement) { s.Database = "sys" })))), cat},
-		{"MySQL USE app passes", in(guard.MySQL, script("USE app", stmt(guard.KindUse, with(func(s *guard.Statement) { s.Database = "app" })))), ""},
-		{"catalog write under EXPLAIN ANALYZE", in(guard.SQLite, script("EXPLAIN …", stmt(guard.KindExplain, inner(stmt(guard.KindDelete, writes("sqlite_schema")))))), cat},
-		{"unknown dialect: every list", in(guard.DialectUnknown, script("DELETE …", stmt(guard.KindDelete, writes("mysql.db")))), cat},
+		{"delete from sqlite_master", in(sqlstmt.SQLite, script("DELETE FROM sqlite_master WHERE name = ?", stmt(sqlstmt.KindDelete, writes("sqlite_master"), where(true, false)))), cat},
+		{"update temp.SQLITE_TEMP_MASTER", in(sqlstmt.SQLite, script("UPDATE x", stmt(sqlstmt.KindUpdate, writes("temp.SQLITE_TEMP_MASTER")))), cat},
+		{"select from sqlite_master passes", in(sqlstmt.SQLite, script("SELECT sql FROM sqlite_master", stmt(sqlstmt.KindSelect, reads("sqlite_master")))), ""},
+		{"pg_catalog.pg_class", script("UPDATE pg_catalog.pg_class SET …", stmt(sqlstmt.KindUpdate, writes("pg_catalog.pg_class"))), cat},
+		{"unqualified pg_authid", script("DELETE FROM pg_authid WHERE …", stmt(sqlstmt.KindDelete, writes("pg_authid"))), cat},
+		{"pg_ table in another schema passes", script("INSERT INTO app.pg_notes …", stmt(sqlstmt.KindInsert, writes("app.pg_notes"))), ""},
+		{"pg_temp schema passes", script("INSERT INTO pg_temp.t …", stmt(sqlstmt.KindInsert, writes("pg_temp.t"))), ""},
+		{"MySQL mysql.user", in(sqlstmt.MySQL, script("UPDATE mysql.user …", stmt(sqlstmt.KindUpdate, writes("MySQL.user")))), cat},
+		{"MySQL performance_schema truncate", in(sqlstmt.MySQL, script("TRUNCATE performance_schema.x", stmt(sqlstmt.KindTruncate, writes("performance_schema.x")))), cat},
+		{"MySQL USE sys", in(sqlstmt.MySQL, script("USE sys", stmt(sqlstmt.KindUse, with(func(s *sqlstmt.Statement) { s.Database = "sys" })))), cat},
+		{"MySQL USE app passes", in(sqlstmt.MySQL, script("USE app", stmt(sqlstmt.KindUse, with(func(s *sqlstmt.Statement) { s.Database = "app" })))), ""},
+		{"catalog write under EXPLAIN ANALYZE", in(sqlstmt.SQLite, script("EXPLAIN …", stmt(sqlstmt.KindExplain, inner(stmt(sqlstmt.KindDelete, writes("sqlite_schema")))))), cat},
+		{"unknown dialect: every list", in(sqlstmt.DialectUnknown, script("DELETE …", stmt(sqlstmt.KindDelete, writes("mysql.db")))), cat},
 
-		{"writable_schema on", in(guard.SQLite, script("PRAGMA writable_schema = ?", stmt(guard.KindPragma, setting("writable_schema", "on", true, sess)))), integ},
-		{"writable_schema unknown value", in(guard.SQLite, script("PRAGMA writable_schema = ?", stmt(guard.KindPragma, setting("writable_schema", "", true, sess)))), integ},
-		{"writable_schema off passes", in(guard.SQLite, script("PRAGMA writable_schema = ?", stmt(guard.KindPragma, setting("writable_schema", "off", true, sess)))), ""},
-		{"writable_schema read passes", in(guard.SQLite, script("PRAGMA writable_schema", stmt(guard.KindPragma, setting("writable_schema", "", false, sess)))), ""},
-		{"foreign_keys 0", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "0", true, sess)))), integ},
-		{"foreign_keys -1 is off in SQLite", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "-1", true, sess)))), integ},
-		{"foreign_keys default is off in SQLite", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "default", true, sess)))), integ},
-		{"foreign_keys on passes", in(guard.SQLite, script("PRAGMA foreign_keys = ?", stmt(guard.KindPragma, setting("foreign_keys", "on", true, sess)))), ""},
-		{"journal_mode memory", in(guard.SQLite, script("PRAGMA journal_mode = ?", stmt(guard.KindPragma, setting("journal_mode", "memory", true, sess)))), integ},
-		{"journal_mode wal passes", in(guard.SQLite, script("PRAGMA journal_mode = ?", stmt(guard.KindPragma, setting("journal_mode", "wal", true, sess)))), ""},
-		{"synchronous off", in(guard.SQLite, script("PRAGMA synchronous = ?", stmt(guard.KindPragma, setting("synchronous", "0", true, sess)))), integ},
-		{"synchronous normal passes", in(guard.SQLite, script("PRAGMA synchronous = ?", stmt(guard.KindPragma, setting("synchronous", "normal", true, sess)))), ""},
-		{"user_version write", in(guard.SQLite, script("PRAGMA user_version = ?", stmt(guard.KindPragma, setting("user_version", "7", true, sess)))), integ},
-		{"recursive_triggers passes", in(guard.SQLite, script("PRAGMA recursive_triggers = ?", stmt(guard.KindPragma, setting("recursive_triggers", "on", true, sess)))), ""},
-		{"table_info passes", in(guard.SQLite, script("PRAGMA table_info(t)", stmt(guard.KindPragma, setting("table_info", "t", true, sess)))), ""},
-		{"session_replication_role replica", script("SET session_replication_role = ?", stmt(guard.KindSet, setting("session_replication_role", "replica", true, sess))), integ},
-		{"session_replication_role origin passes", script("SET session_replication_role = ?", stmt(guard.KindSet, setting("session_replication_role", "origin", true, sess))), ""},
-		{"synchronous_commit off for later sessions", script("ALTER DATABASE d SET synchronous_commit = ?", stmt(guard.KindAlter, setting("synchronous_commit", "off", true, guard.ScopeDatabase))), integ},
-		{"ALTER SYSTEM of anything", script("ALTER SYSTEM SET work_mem = ?", stmt(guard.KindAlter, setting("work_mem", "4mb", true, guard.ScopeServer))), integ},
-		{"ALTER SYSTEM RESET", script("ALTER SYSTEM RESET ALL", stmt(guard.KindAlter, setting("all", "", false, guard.ScopeServer))), integ},
-		{"set_config", script("SELECT set_config(?, ?, ?)", stmt(guard.KindSelect, funcs("pg_catalog.set_config"))), integ},
-		{"work_mem passes", script("SET work_mem = ?", stmt(guard.KindSet, setting("work_mem", "", true, sess))), ""},
-		{"MySQL foreign_key_checks 0", in(guard.MySQL, script("SET foreign_key_checks = ?", stmt(guard.KindSet, setting("foreign_key_checks", "0", true, sess)))), integ},
-		{"MySQL foreign_key_checks DEFAULT passes", in(guard.MySQL, script("SET foreign_key_checks = DEFAULT", stmt(guard.KindSet, setting("foreign_key_checks", "default", true, sess)))), ""},
-		{"MySQL SET GLOBAL anything", in(guard.MySQL, script("SET GLOBAL wait_timeout = ?", stmt(guard.KindSet, setting("wait_timeout", "5", true, guard.ScopeGlobal)))), integ},
-		{"MySQL SET PERSIST anything", in(guard.MySQL, script("SET PERSIST x = ?", stmt(guard.KindSet, setting("x", "1", true, guard.ScopePersist)))), integ},
-		{"MySQL sql_log_bin off", in(guard.MySQL, script("SET sql_log_bin = ?", stmt(guard.KindSet, setting("sql_log_bin", "off", true, sess)))), integ},
-		{"SET not fully read", in(guard.MySQL, script("SET …", stmt(guard.KindSet, with(func(s *guard.Statement) { s.SettingsUnknown = true })))), integ},
+		{"writable_schema on", in(sqlstmt.SQLite, script("PRAGMA writable_schema = ?", stmt(sqlstmt.KindPragma, setting("writable_schema", "on", true, sess)))), integ},
+		{"writable_schema unknown value", in(sqlstmt.SQLite, script("PRAGMA writable_schema = ?", stmt(sqlstmt.KindPragma, setting("writable_schema", "", true, sess)))), integ},
+		{"writable_schema off passes", in(sqlstmt.SQLite, script("PRAGMA writable_schema = ?", stmt(sqlstmt.KindPragma, setting("writable_schema", "off", true, sess)))), ""},
+		{"writable_schema read passes", in(sqlstmt.SQLite, script("PRAGMA writable_schema", stmt(sqlstmt.KindPragma, setting("writable_schema", "", false, sess)))), ""},
+		{"foreign_keys 0", in(sqlstmt.SQLite, script("PRAGMA foreign_keys = ?", stmt(sqlstmt.KindPragma, setting("foreign_keys", "0", true, sess)))), integ},
+		{"foreign_keys -1 is off in SQLite", in(sqlstmt.SQLite, script("PRAGMA foreign_keys = ?", stmt(sqlstmt.KindPragma, setting("foreign_keys", "-1", true, sess)))), integ},
+		{"foreign_keys default is off in SQLite", in(sqlstmt.SQLite, script("PRAGMA foreign_keys = ?", stmt(sqlstmt.KindPragma, setting("foreign_keys", "default", true, sess)))), integ},
+		{"foreign_keys on passes", in(sqlstmt.SQLite, script("PRAGMA foreign_keys = ?", stmt(sqlstmt.KindPragma, setting("foreign_keys", "on", true, sess)))), ""},
+		{"journal_mode memory", in(sqlstmt.SQLite, script("PRAGMA journal_mode = ?", stmt(sqlstmt.KindPragma, setting("journal_mode", "memory", true, sess)))), integ},
+		{"journal_mode wal passes", in(sqlstmt.SQLite, script("PRAGMA journal_mode = ?", stmt(sqlstmt.KindPragma, setting("journal_mode", "wal", true, sess)))), ""},
+		{"synchronous off", in(sqlstmt.SQLite, script("PRAGMA synchronous = ?", stmt(sqlstmt.KindPragma, setting("synchronous", "0", true, sess)))), integ},
+		{"synchronous normal passes", in(sqlstmt.SQLite, script("PRAGMA synchronous = ?", stmt(sqlstmt.KindPragma, setting("synchronous", "normal", true, sess)))), ""},
+		{"user_version write", in(sqlstmt.SQLite, script("PRAGMA user_version = ?", stmt(sqlstmt.KindPragma, setting("user_version", "7", true, sess)))), integ},
+		{"recursive_triggers passes", in(sqlstmt.SQLite, script("PRAGMA recursive_triggers = ?", stmt(sqlstmt.KindPragma, setting("recursive_triggers", "on", true, sess)))), ""},
+		{"table_info passes", in(sqlstmt.SQLite, script("PRAGMA table_info(t)", stmt(sqlstmt.KindPragma, setting("table_info", "t", true, sess)))), ""},
+		{"session_replication_role replica", script("SET session_replication_role = ?", stmt(sqlstmt.KindSet, setting("session_replication_role", "replica", true, sess))), integ},
+		{"session_replication_role origin passes", script("SET session_replication_role = ?", stmt(sqlstmt.KindSet, setting("session_replication_role", "origin", true, sess))), ""},
+		{"synchronous_commit off for later sessions", script("ALTER DATABASE d SET synchronous_commit = ?", stmt(sqlstmt.KindAlter, setting("synchronous_commit", "off", true, sqlstmt.ScopeDatabase))), integ},
+		{"ALTER SYSTEM of anything", script("ALTER SYSTEM SET work_mem = ?", stmt(sqlstmt.KindAlter, setting("work_mem", "4mb", true, sqlstmt.ScopeServer))), integ},
+		{"ALTER SYSTEM RESET", script("ALTER SYSTEM RESET ALL", stmt(sqlstmt.KindAlter, setting("all", "", false, sqlstmt.ScopeServer))), integ},
+		{"set_config", script("SELECT set_config(?, ?, ?)", stmt(sqlstmt.KindSelect, funcs("pg_catalog.set_config"))), integ},
+		{"work_mem passes", script("SET work_mem = ?", stmt(sqlstmt.KindSet, setting("work_mem", "", true, sess))), ""},
+		{"MySQL foreign_key_checks 0", in(sqlstmt.MySQL, script("SET foreign_key_checks = ?", stmt(sqlstmt.KindSet, setting("foreign_key_checks", "0", true, sess)))), integ},
+		{"MySQL foreign_key_checks DEFAULT passes", in(sqlstmt.MySQL, script("SET foreign_key_checks = DEFAULT", stmt(sqlstmt.KindSet, setting("foreign_key_checks", "default", true, sess)))), ""},
+		{"MySQL SET GLOBAL anything", in(sqlstmt.MySQL, script("SET GLOBAL wait_timeout = ?", stmt(sqlstmt.KindSet, setting("wait_timeout", "5", true, sqlstmt.ScopeGlobal)))), integ},
+		{"MySQL SET PERSIST anything", in(sqlstmt.MySQL, script("SET PERSIST x = ?", stmt(sqlstmt.KindSet, setting("x", "1", true, sqlstmt.ScopePersist)))), integ},
+		{"MySQL sql_log_bin off", in(sqlstmt.MySQL, script("SET sql_log_bin = ?", stmt(sqlstmt.KindSet, setting("sql_log_bin", "off", true, sess)))), integ},
+		{"SET not fully read", in(sqlstmt.MySQL, script("SET …", stmt(sqlstmt.KindSet, with(func(s *sqlstmt.Statement) { s.SettingsUnknown = true })))), integ},
 
-		{"VACUUM FULL", script("VACUUM FULL", stmt(guard.KindVacuum, with(func(s *guard.Statement) { s.RewritesTables = true }))), maint},
-		{"plain VACUUM passes", script("VACUUM t", stmt(guard.KindVacuum)), ""},
-		{"ANALYZE passes", script("ANALYZE t", stmt(guard.KindAnalyze)), ""},
-		{"REINDEX DATABASE", script("REINDEX DATABASE d", stmt(guard.KindReindex, with(func(s *guard.Statement) { s.ReindexScope = guard.ObjectDatabase }))), maint},
-		{"REINDEX SCHEMA", script("REINDEX SCHEMA s", stmt(guard.KindReindex, with(func(s *guard.Statement) { s.ReindexScope = guard.ObjectSchema }))), maint},
-		{"REINDEX TABLE passes", script("REINDEX TABLE t", stmt(guard.KindReindex, with(func(s *guard.Statement) { s.ReindexScope = guard.ObjectTable }))), ""},
-		{"LOCK ACCESS EXCLUSIVE", script("LOCK t", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "ACCESS EXCLUSIVE" }))), maint},
-		{"LOCK EXCLUSIVE", script("LOCK t IN EXCLUSIVE MODE", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "EXCLUSIVE" }))), maint},
-		{"LOCK mode not read", script("LOCK t", stmt(guard.KindLock)), maint},
-		{"LOCK SHARE passes", script("LOCK t IN SHARE MODE", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "SHARE" }))), ""},
-		{"LOCK TABLES WRITE", in(guard.MySQL, script("LOCK TABLES t WRITE", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "WRITE" })))), maint},
-		{"LOCK TABLES READ passes", in(guard.MySQL, script("LOCK TABLES t READ", stmt(guard.KindLock, with(func(s *guard.Statement) { s.LockMode = "READ" })))), ""},
+		{"VACUUM FULL", script("VACUUM FULL", stmt(sqlstmt.KindVacuum, with(func(s *sqlstmt.Statement) { s.RewritesTables = true }))), maint},
+		{"plain VACUUM passes", script("VACUUM t", stmt(sqlstmt.KindVacuum)), ""},
+		{"ANALYZE passes", script("ANALYZE t", stmt(sqlstmt.KindAnalyze)), ""},
+		{"REINDEX DATABASE", script("REINDEX DATABASE d", stmt(sqlstmt.KindReindex, with(func(s *sqlstmt.Statement) { s.ReindexScope = sqlstmt.ObjectDatabase }))), maint},
+		{"REINDEX SCHEMA", script("REINDEX SCHEMA s", stmt(sqlstmt.KindReindex, with(func(s *sqlstmt.Statement) { s.ReindexScope = sqlstmt.ObjectSchema }))), maint},
+		{"REINDEX TABLE passes", script("REINDEX TABLE t", stmt(sqlstmt.KindReindex, with(func(s *sqlstmt.Statement) { s.ReindexScope = sqlstmt.ObjectTable }))), ""},
+		{"LOCK ACCESS EXCLUSIVE", script("LOCK t", stmt(sqlstmt.KindLock, with(func(s *sqlstmt.Statement) { s.LockMode = "ACCESS EXCLUSIVE" }))), maint},
+		{"LOCK EXCLUSIVE", script("LOCK t IN EXCLUSIVE MODE", stmt(sqlstmt.KindLock, with(func(s *sqlstmt.Statement) { s.LockMode = "EXCLUSIVE" }))), maint},
+		{"LOCK mode not read", script("LOCK t", stmt(sqlstmt.KindLock)), maint},
+		{"LOCK SHARE passes", script("LOCK t IN SHARE MODE", stmt(sqlstmt.KindLock, with(func(s *sqlstmt.Statement) { s.LockMode = "SHARE" }))), ""},
+		{"LOCK TABLES WRITE", in(sqlstmt.MySQL, script("LOCK TABLES t WRITE", stmt(sqlstmt.KindLock, with(func(s *sqlstmt.Statement) { s.LockMode = "WRITE" })))), maint},
+		{"LOCK TABLES READ passes", in(sqlstmt.MySQL, script("LOCK TABLES t READ", stmt(sqlstmt.KindLock, with(func(s *sqlstmt.Statement) { s.LockMode = "READ" })))), ""},
 
-		{"CALL unknown", script("CALL wipe()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "wipe" }))), rout},
-		{"CALL with no routine read", script("CALL …", stmt(guard.KindCall)), rout},
-		{"CALL listed", script("CALL refresh_stats()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "refresh_stats" }))), ""},
-		{"CALL listed, other case", script("CALL app.report()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "app.report" }))), ""},
-		{"CALL listed name in another schema", script("CALL evil.refresh_stats()", stmt(guard.KindCall, with(func(s *guard.Statement) { s.Routine = "evil.refresh_stats" }))), rout},
-		{"DO", script("DO …", stmt(guard.KindDo)), rout},
-		{"EXECUTE of an unknown prepared statement", script("EXECUTE p", stmt(guard.KindExecute)), rout},
-		{"EXECUTE of a statement prepared in the text passes", script("PREPARE p AS SELECT ?; EXECUTE p", stmt(guard.KindPrepare, inner(stmt(guard.KindSelect))), stmt(guard.KindExecute, inner(stmt(guard.KindSelect)))), ""},
+		{"CALL unknown", script("CALL wipe()", stmt(sqlstmt.KindCall, with(func(s *sqlstmt.Statement) { s.Routine = "wipe" }))), rout},
+		{"CALL with no routine read", script("CALL …", stmt(sqlstmt.KindCall)), rout},
+		{"CALL listed", script("CALL refresh_stats()", stmt(sqlstmt.KindCall, with(func(s *sqlstmt.Statement) { s.Routine = "refresh_stats" }))), ""},
+		{"CALL listed, other case", script("CALL app.report()", stmt(sqlstmt.KindCall, with(func(s *sqlstmt.Statement) { s.Routine = "app.report" }))), ""},
+		{"CALL listed name in another schema", script("CALL evil.refresh_stats()", stmt(sqlstmt.KindCall, with(func(s *sqlstmt.Statement) { s.Routine = "evil.refresh_stats" }))), rout},
+		{"DO", script("DO …", stmt(sqlstmt.KindDo)), rout},
+		{"EXECUTE of an unknown prepared statement", script("EXECUTE p", stmt(sqlstmt.KindExecute)), rout},
+		{"EXECUTE of a statement prepared in the text passes", script("PREPARE p AS SELECT ?; EXECUTE p", stmt(sqlstmt.KindPrepare, inner(stmt(sqlstmt.KindSelect))), stmt(sqlstmt.KindExecute, inner(stmt(sqlstmt.KindSelect)))), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,9 +324,9 @@ func TestRoutinesRefused(t *testing.T) {
 		give guard.Routine
 		want string
 	}{
-		{"no name", guard.Routine{Effect: guard.KindSelect}, "no name"},
+		{"no name", guard.Routine{Effect: sqlstmt.KindSelect}, "no name"},
 		{"no effect", guard.Routine{Name: "f"}, "declared effect"},
-		{"a schema change", guard.Routine{Name: "migrate", Effect: guard.KindDrop}, "declared effect"},
+		{"a schema change", guard.Routine{Name: "migrate", Effect: sqlstmt.KindDrop}, "declared effect"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // backend is a real server the guard is tested against, through the
@@ -457,7 +458,7 @@ func TestRealDatabasesApproval(t *testing.T) {
 			})
 			reviewDeletes := guard.NamedRule{Name: "review-deletes", Review: true, Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
 				for _, s := range r.Script.Statements {
-					if s.Effect == guard.KindDelete {
+					if s.Effect == sqlstmt.KindDelete {
 						return guard.Outcome{Decision: guard.Deny, Reason: "deletes are reviewed"}
 					}
 				}

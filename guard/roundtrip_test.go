@@ -12,6 +12,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // TestAgentRoundTripThroughDriver is the README's round trip through
@@ -22,7 +23,7 @@ func TestAgentRoundTripThroughDriver(t *testing.T) {
 	q := guard.NewQueue(guard.QueueConfig{Now: clock.Now, ReviewerRoles: []string{"reviewer"}, NoWait: true})
 	deletes := guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
 		for _, st := range r.Script.Statements {
-			if st.Effect == guard.KindDelete {
+			if st.Effect == sqlstmt.KindDelete {
 				return guard.Outcome{Decision: guard.Review, Reason: "deletes need a reviewer"}
 			}
 		}

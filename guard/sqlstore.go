@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 var (
@@ -29,18 +31,18 @@ var (
 type SQLStore struct {
 	db    *sql.DB
 	table string
-	d     Dialect
+	d     sqlstmt.Dialect
 }
 
 // NewSQLStore returns a store on table (a plain or schema-qualified
 // identifier of letters, digits and underscores) of db, in dialect d. Call
 // [SQLStore.Init] once to create the table.
-func NewSQLStore(db *sql.DB, d Dialect, table string) (*SQLStore, error) {
+func NewSQLStore(db *sql.DB, d sqlstmt.Dialect, table string) (*SQLStore, error) {
 	if db == nil {
 		return nil, errors.New("guard: SQLStore needs a database")
 	}
 	switch d {
-	case PostgreSQL, MySQL, SQLite:
+	case sqlstmt.PostgreSQL, sqlstmt.MySQL, sqlstmt.SQLite:
 	default:
 		return nil, errors.New("guard: SQLStore needs a known dialect")
 	}
@@ -72,7 +74,7 @@ func validTableName(s string) bool {
 // Init creates the table if it does not exist.
 func (s *SQLStore) Init(ctx context.Context) error {
 	body := "TEXT"
-	if s.d == MySQL {
+	if s.d == sqlstmt.MySQL {
 		body = "MEDIUMTEXT"
 	}
 	_, err := s.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+s.table+` (
@@ -94,7 +96,7 @@ func (s *SQLStore) Init(ctx context.Context) error {
 // q rewrites "?" placeholders for the dialect.
 func (s *SQLStore) q(query string) string {
 	query = strings.ReplaceAll(query, "$T", s.table)
-	if s.d != PostgreSQL {
+	if s.d != sqlstmt.PostgreSQL {
 		return query
 	}
 	var b strings.Builder

@@ -10,6 +10,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 type storeMaker struct {
@@ -17,7 +18,7 @@ type storeMaker struct {
 	make func(t *testing.T) guard.Store
 }
 
-func sqlStore(t *testing.T, driverName, dsn string, d guard.Dialect) guard.Store {
+func sqlStore(t *testing.T, driverName, dsn string, d sqlstmt.Dialect) guard.Store {
 	t.Helper()
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
@@ -40,9 +41,9 @@ func sqlStore(t *testing.T, driverName, dsn string, d guard.Dialect) guard.Store
 func stores() []storeMaker {
 	return []storeMaker{
 		{"memory", func(*testing.T) guard.Store { return guard.NewMemoryStore() }},
-		{"postgresql", func(t *testing.T) guard.Store { return sqlStore(t, "postgres", testdb.Postgres(t), guard.PostgreSQL) }},
-		{"mariadb", func(t *testing.T) guard.Store { return sqlStore(t, "mysql", testdb.MySQL(t), guard.MySQL) }},
-		{"sqlite", func(t *testing.T) guard.Store { return sqlStore(t, "sqlite", testdb.SQLite(t), guard.SQLite) }},
+		{"postgresql", func(t *testing.T) guard.Store { return sqlStore(t, "postgres", testdb.Postgres(t), sqlstmt.PostgreSQL) }},
+		{"mariadb", func(t *testing.T) guard.Store { return sqlStore(t, "mysql", testdb.MySQL(t), sqlstmt.MySQL) }},
+		{"sqlite", func(t *testing.T) guard.Store { return sqlStore(t, "sqlite", testdb.SQLite(t), sqlstmt.SQLite) }},
 	}
 }
 
@@ -188,11 +189,11 @@ func TestNewSQLStoreRefuses(t *testing.T) {
 	}
 	defer db.Close()
 	for _, name := range []string{"", "a;drop table x", "a.b.c", "1abc", "x-y"} {
-		if _, err := guard.NewSQLStore(db, guard.SQLite, name); err == nil {
+		if _, err := guard.NewSQLStore(db, sqlstmt.SQLite, name); err == nil {
 			t.Errorf("table name %q accepted", name)
 		}
 	}
-	if _, err := guard.NewSQLStore(db, guard.DialectUnknown, "t"); err == nil {
+	if _, err := guard.NewSQLStore(db, sqlstmt.DialectUnknown, "t"); err == nil {
 		t.Errorf("unknown dialect accepted")
 	}
 }

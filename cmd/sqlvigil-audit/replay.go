@@ -16,7 +16,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
-	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -164,18 +164,6 @@ func (r *replayer) report(ctx context.Context, res *audit.ReplayResult) {
 		verdict(res.Recorded), verdict(res.Now), orDash(summary(res.Entry)), note)
 }
 
-func dialectOf(system string) sqlparse.Dialect {
-	switch system {
-	case "postgresql":
-		return sqlparse.PostgreSQL
-	case "mysql", "mariadb":
-		return sqlparse.MySQL
-	case "sqlite":
-		return sqlparse.SQLite
-	}
-	return sqlparse.DialectUnknown
-}
-
 // text returns the statement to analyse: the text as written when the
 // record holds it, else the literal-free text, whose "?" stand for literals
 // (for PostgreSQL they become $n parameters, which it parses where a literal
@@ -184,7 +172,7 @@ func text(e *audit.Entry) (string, bool) {
 	if e.Text != "" {
 		return e.Text, true
 	}
-	if dialectOf(e.System) == sqlparse.PostgreSQL {
+	if sqlstmt.ParseDialect(e.System) == sqlstmt.PostgreSQL {
 		return numberPlaceholders(e.QueryText), false
 	}
 	return e.QueryText, false
@@ -216,7 +204,7 @@ func (r *replayer) decide(ctx context.Context, e *audit.Entry) (audit.ReplayVerd
 	sqlText, _ := text(e)
 	req := guard.Request{
 		Identity:    e.Identity.Identity(),
-		Script:      sqlparse.Analyze(dialectOf(e.System), sqlText),
+		Script:      guard.Analyze(sqlstmt.ParseDialect(e.System), sqlText),
 		SQL:         sqlText,
 		Environment: r.env,
 		InTx:        e.InTx,
@@ -248,7 +236,7 @@ func (r *replayer) reexecute(ctx context.Context, e *audit.Entry) (int64, bool, 
 	if !literal && strings.ContainsAny(e.QueryText, "?") {
 		return 0, false, "only the literal-free text was recorded (audit.WithStatementText records the text)"
 	}
-	if !readOnly(sqlparse.Analyze(dialectOf(e.System), sqlText)) {
+	if !readOnly(guard.Analyze(sqlstmt.ParseDialect(e.System), sqlText)) {
 		return 0, false, "not a read-only statement"
 	}
 	tx, err := r.target.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -273,7 +261,7 @@ func (r *replayer) reexecute(ctx context.Context, e *audit.Entry) (int64, bool, 
 
 // readOnly reports whether every statement of a completely analysed script
 // only reads.
-func readOnly(s *sqlparse.Script) bool {
+func readOnly(s *sqlstmt.Script) bool {
 	if s == nil || !s.Complete || len(s.Statements) == 0 {
 		return false
 	}
@@ -286,9 +274,9 @@ func readOnly(s *sqlparse.Script) bool {
 	return true
 }
 
-func readKind(k sqlparse.Kind) bool {
+func readKind(k sqlstmt.Kind) bool {
 	switch k {
-	case sqlparse.KindSelect, sqlparse.KindValues, sqlparse.KindTable, sqlparse.KindShow:
+	case sqlstmt.KindSelect, sqlstmt.KindValues, sqlstmt.KindTable, sqlstmt.KindShow:
 		return true
 	}
 	return false

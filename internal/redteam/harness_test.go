@@ -23,6 +23,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Families of SQL dialects; an attack names the family it is written in.
@@ -94,7 +95,7 @@ func securityPolicy(t testing.TB) *guard.Policy {
 			guard.IntegritySettings(),
 			guard.Maintenance(),
 			// The DBA's procedure that returns personal data (mask tests).
-			guard.Routines(guard.Routine{Name: "list_people", Effect: guard.KindSelect}),
+			guard.Routines(guard.Routine{Name: "list_people", Effect: sqlstmt.KindSelect}),
 		),
 	)
 	if err != nil {

@@ -1,550 +1,111 @@
 package sqlparse
 
-// Dialect is the SQL dialect a text is read in. The zero value is
-// DialectUnknown, which the analyser refuses to guess: everything it reads
-// in an unknown dialect is incomplete.
-type Dialect uint8
+// The analyser fills in the public statement model of package sqlstmt; it
+// uses the model under its own names.
 
-// Dialects.
-const (
-	DialectUnknown Dialect = iota
-	PostgreSQL
-	MySQL // MySQL and MariaDB
-	SQLite
+import "github.com/sqlvigil/sqlvigil/sqlstmt"
+
+// The statement model (see package sqlstmt).
+type (
+	Dialect      = sqlstmt.Dialect
+	Kind         = sqlstmt.Kind
+	ObjectType   = sqlstmt.ObjectType
+	Table        = sqlstmt.Table
+	Where        = sqlstmt.Where
+	Restriction  = sqlstmt.Restriction
+	Column       = sqlstmt.Column
+	Store        = sqlstmt.Store
+	Statement    = sqlstmt.Statement
+	Setting      = sqlstmt.Setting
+	SettingScope = sqlstmt.SettingScope
+	Script       = sqlstmt.Script
+	Placeholders = sqlstmt.Placeholders
 )
 
-// String returns the dialect's name as OpenTelemetry's db.system.name spells
-// it ("postgresql", "mysql", "sqlite").
-func (d Dialect) String() string {
-	switch d {
-	case PostgreSQL:
-		return "postgresql"
-	case MySQL:
-		return "mysql"
-	case SQLite:
-		return "sqlite"
-	default:
-		return "unknown"
-	}
-}
-
-// Kind is what a statement is, by its leading keywords. The zero value is
-// KindUnknown.
-type Kind uint8
-
-// Statement kinds.
+// The model's constants.
 const (
-	KindUnknown Kind = iota
-	KindSelect
-	KindInsert
-	KindUpdate
-	KindDelete
-	KindMerge
-	KindReplace // MySQL REPLACE, SQLite REPLACE / INSERT OR REPLACE
-	KindCreate
-	KindAlter
-	KindDrop
-	KindTruncate
-	KindRename
-	KindComment // COMMENT ON
-	KindGrant
-	KindRevoke
-	KindCopy     // PostgreSQL COPY
-	KindLoadData // MySQL LOAD DATA / LOAD XML
-	KindCall
-	KindDo
-	KindPrepare
-	KindExecute
-	KindDeallocate
-	KindSet
-	KindReset
-	KindShow
-	KindBegin
-	KindCommit
-	KindRollback
-	KindSavepoint
-	KindRelease
-	KindExplain
-	KindLock
-	KindUnlock
-	KindVacuum
-	KindAnalyze
-	KindUse
-	KindAttach // SQLite ATTACH / DETACH
-	KindPragma // SQLite PRAGMA
-	KindListen // PostgreSQL LISTEN / NOTIFY / UNLISTEN
-	KindCheckpoint
-	KindDiscard
-	KindReindex
-	KindCluster
-	KindRefresh // REFRESH MATERIALIZED VIEW
-	KindSecurityLabel
-	KindImport  // IMPORT FOREIGN SCHEMA
-	KindHandler // MySQL HANDLER
-	KindFlush   // MySQL FLUSH, KILL, SHUTDOWN and other server administration
-	KindValues  // a bare VALUES list
-	KindTable   // PostgreSQL TABLE name
-	KindOther   // recognised, but in no class above
+	DialectUnknown         = sqlstmt.DialectUnknown
+	PostgreSQL             = sqlstmt.PostgreSQL
+	MySQL                  = sqlstmt.MySQL
+	SQLite                 = sqlstmt.SQLite
+	KindUnknown            = sqlstmt.KindUnknown
+	KindSelect             = sqlstmt.KindSelect
+	KindInsert             = sqlstmt.KindInsert
+	KindUpdate             = sqlstmt.KindUpdate
+	KindDelete             = sqlstmt.KindDelete
+	KindMerge              = sqlstmt.KindMerge
+	KindReplace            = sqlstmt.KindReplace
+	KindCreate             = sqlstmt.KindCreate
+	KindAlter              = sqlstmt.KindAlter
+	KindDrop               = sqlstmt.KindDrop
+	KindTruncate           = sqlstmt.KindTruncate
+	KindRename             = sqlstmt.KindRename
+	KindComment            = sqlstmt.KindComment
+	KindGrant              = sqlstmt.KindGrant
+	KindRevoke             = sqlstmt.KindRevoke
+	KindCopy               = sqlstmt.KindCopy
+	KindLoadData           = sqlstmt.KindLoadData
+	KindCall               = sqlstmt.KindCall
+	KindDo                 = sqlstmt.KindDo
+	KindPrepare            = sqlstmt.KindPrepare
+	KindExecute            = sqlstmt.KindExecute
+	KindDeallocate         = sqlstmt.KindDeallocate
+	KindSet                = sqlstmt.KindSet
+	KindReset              = sqlstmt.KindReset
+	KindShow               = sqlstmt.KindShow
+	KindBegin              = sqlstmt.KindBegin
+	KindCommit             = sqlstmt.KindCommit
+	KindRollback           = sqlstmt.KindRollback
+	KindSavepoint          = sqlstmt.KindSavepoint
+	KindRelease            = sqlstmt.KindRelease
+	KindExplain            = sqlstmt.KindExplain
+	KindLock               = sqlstmt.KindLock
+	KindUnlock             = sqlstmt.KindUnlock
+	KindVacuum             = sqlstmt.KindVacuum
+	KindAnalyze            = sqlstmt.KindAnalyze
+	KindUse                = sqlstmt.KindUse
+	KindAttach             = sqlstmt.KindAttach
+	KindPragma             = sqlstmt.KindPragma
+	KindListen             = sqlstmt.KindListen
+	KindCheckpoint         = sqlstmt.KindCheckpoint
+	KindDiscard            = sqlstmt.KindDiscard
+	KindReindex            = sqlstmt.KindReindex
+	KindCluster            = sqlstmt.KindCluster
+	KindRefresh            = sqlstmt.KindRefresh
+	KindSecurityLabel      = sqlstmt.KindSecurityLabel
+	KindImport             = sqlstmt.KindImport
+	KindHandler            = sqlstmt.KindHandler
+	KindFlush              = sqlstmt.KindFlush
+	KindValues             = sqlstmt.KindValues
+	KindTable              = sqlstmt.KindTable
+	KindOther              = sqlstmt.KindOther
+	ObjectUnknown          = sqlstmt.ObjectUnknown
+	ObjectNone             = sqlstmt.ObjectNone
+	ObjectTable            = sqlstmt.ObjectTable
+	ObjectView             = sqlstmt.ObjectView
+	ObjectMaterializedView = sqlstmt.ObjectMaterializedView
+	ObjectIndex            = sqlstmt.ObjectIndex
+	ObjectSequence         = sqlstmt.ObjectSequence
+	ObjectSchema           = sqlstmt.ObjectSchema
+	ObjectDatabase         = sqlstmt.ObjectDatabase
+	ObjectFunction         = sqlstmt.ObjectFunction
+	ObjectProcedure        = sqlstmt.ObjectProcedure
+	ObjectTrigger          = sqlstmt.ObjectTrigger
+	ObjectDataType         = sqlstmt.ObjectDataType
+	ObjectExtension        = sqlstmt.ObjectExtension
+	ObjectRole             = sqlstmt.ObjectRole
+	ObjectPolicy           = sqlstmt.ObjectPolicy
+	ObjectTablespace       = sqlstmt.ObjectTablespace
+	ObjectOther            = sqlstmt.ObjectOther
+	RestrictionUnknown     = sqlstmt.RestrictionUnknown
+	RestrictionNoWrites    = sqlstmt.RestrictionNoWrites
+	RestrictionAll         = sqlstmt.RestrictionAll
+	RestrictionMissing     = sqlstmt.RestrictionMissing
+	ScopeUnknown           = sqlstmt.ScopeUnknown
+	ScopeSession           = sqlstmt.ScopeSession
+	ScopeTransaction       = sqlstmt.ScopeTransaction
+	ScopeGlobal            = sqlstmt.ScopeGlobal
+	ScopePersist           = sqlstmt.ScopePersist
+	ScopeDatabase          = sqlstmt.ScopeDatabase
+	ScopeServer            = sqlstmt.ScopeServer
 )
-
-// ObjectType is the object a DDL, GRANT or REVOKE statement acts on. The zero
-// value is ObjectUnknown.
-type ObjectType uint8
-
-// Object types.
-const (
-	ObjectUnknown ObjectType = iota
-	ObjectNone               // not a DDL statement
-	ObjectTable
-	ObjectView
-	ObjectMaterializedView
-	ObjectIndex
-	ObjectSequence
-	ObjectSchema
-	ObjectDatabase
-	ObjectFunction
-	ObjectProcedure
-	ObjectTrigger
-	ObjectDataType // CREATE TYPE, DOMAIN
-	ObjectExtension
-	ObjectRole // ROLE, USER, GROUP
-	ObjectPolicy
-	ObjectTablespace
-	ObjectOther
-)
-
-// Table names a relation, schema-qualified where the text qualifies it,
-// folded to the case the dialect folds unquoted names to.
-type Table struct {
-	Schema string // "" when unqualified
-	Name   string
-}
-
-// String returns "schema.name", or "name" when unqualified.
-func (t Table) String() string {
-	if t.Schema == "" {
-		return t.Name
-	}
-	return t.Schema + "." + t.Name
-}
-
-// Where describes the WHERE clause of an UPDATE or DELETE.
-type Where struct {
-	Present bool // a WHERE clause exists
-	// Trivial is true when the clause cannot single out rows of the
-	// written table:
-	//   - it reads no column of the written table: a constant predicate,
-	//     possibly with placeholders, functions or subqueries that read no
-	//     such column (WHERE 1=1, WHERE true, WHERE NOT (1=0), WHERE
-	//     EXISTS (SELECT 1), WHERE coalesce(1,0)=1, WHERE $1 = $2, WHERE
-	//     random() < 2, UPDATE t … FROM o WHERE o.id = 5) — unless it is
-	//     recognised as always false (WHERE 1=0, WHERE false), which
-	//     changes no row;
-	//   - it compares a column with itself (id = id, t.id >= t.id, id IS
-	//     NOT DISTINCT FROM id), matches it with LIKE '%', or looks it up
-	//     in the whole written table (id IN (SELECT id FROM t));
-	//   - it takes a value of the row as a truth value, comparing nothing:
-	//     a bare (possibly qualified) column or rowid, with an optional
-	//     sign or PostgreSQL cast, NOT of one, x IS NOT NULL (WHERE id,
-	//     WHERE rowid, WHERE NOT t.flag). MySQL and SQLite read any
-	//     non-zero value as true; PostgreSQL accepts only a boolean, and
-	//     WHERE flag there is a real filter, counted as trivial all the
-	//     same: a write that means it says WHERE flag = true;
-	//   - it is an OR with a branch of any kind above (… OR 1=1, … OR $1,
-	//     … OR id), or with two branches that negate each other (id = 1 OR
-	//     id <> 1, x < 5 OR x >= 5, x IS NULL OR x IS NOT NULL, p OR NOT
-	//     p), or an AND of such clauses only (WHERE active AND id = 5
-	//     restricts).
-	//
-	// A name counts as a column of the written table unless it is known to
-	// be something else: a keyword, a function, a type, a table or alias
-	// of a subquery, or a column qualified by another table. Unqualified
-	// names count, also inside subqueries (they may be correlated), so
-	// the analyser errs towards "not trivial"; in a MySQL multi-table
-	// UPDATE or DELETE a column of any of its tables counts. Tautologies
-	// over real columns otherwise (id > 0 on a positive key, id IN (SELECT
-	// id FROM t WHERE true), id + 0 as a truth value) are not recognised.
-	Trivial bool
-}
-
-// Restriction says whether the UPDATE and DELETE statements a statement
-// runs are each restricted by a WHERE clause. The zero value,
-// RestrictionUnknown, is never produced by the analyser: it marks a
-// Statement built by hand, whose Where and Effect must then be judged.
-type Restriction uint8
-
-// Restrictions.
-const (
-	RestrictionUnknown Restriction = iota
-	// RestrictionNoWrites: the statement runs no UPDATE or DELETE (an
-	// EXPLAIN without ANALYZE runs none).
-	RestrictionNoWrites
-	// RestrictionAll: every UPDATE and DELETE it runs has a WHERE clause
-	// that is present and not Trivial.
-	RestrictionAll
-	// RestrictionMissing: at least one UPDATE or DELETE it runs has no
-	// WHERE clause or a Trivial one; also a MERGE that deletes, and an
-	// upsert (ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE) whose rows
-	// come from a query. An upsert of listed rows (a VALUES list, MySQL
-	// SET, DEFAULT VALUES) updates at most the rows it lists, and counts
-	// as restricted.
-	RestrictionMissing
-)
-
-// String returns "unknown", "no writes", "all" or "missing".
-func (r Restriction) String() string {
-	switch r {
-	case RestrictionNoWrites:
-		return "no writes"
-	case RestrictionAll:
-		return "all"
-	case RestrictionMissing:
-		return "missing"
-	}
-	return "unknown"
-}
-
-// Column is one item of a SELECT list (or RETURNING list): the name it is
-// returned under and the columns it is computed from.
-type Column struct {
-	// Name is the output name: the alias, or the column name for a bare
-	// column reference, or "" for an unnamed expression.
-	Name string
-	// Sources are the columns the item reads, as "table.column" where the
-	// table (or its alias, resolved) is known and "column" otherwise.
-	Sources []string
-	// Star is true for "*" or "t.*"; StarTable then names t, or is empty.
-	Star      bool
-	StarTable string
-	// Expr is true when the item is not a bare column reference (a function
-	// call, an operator, a subquery, a literal).
-	Expr bool
-}
-
-// Store is one value a statement stores in a table or view from what it
-// computes: the column it lands in, and the columns it is read from.
-// Values of literals and placeholders alone are not listed.
-type Store struct {
-	// Table is the table or view written.
-	Table Table
-	// Column is the column written, folded; "" when the text does not name
-	// it (INSERT without a column list): it may be any column of Table.
-	Column string
-	// Sources are the columns the value is read from, as Column.Sources.
-	Sources []string
-	// Star is true when whole rows are stored (INSERT … SELECT *, CREATE
-	// VIEW … AS SELECT t.*): every column of StarTable (or, when it is
-	// empty, of every relation read), under its own name.
-	Star      bool
-	StarTable string
-	// Expr is true when the value is computed (a function, an operator, a
-	// subquery), not a column copied as it is: a strategy that keeps part
-	// of a value does not keep the same part of an expression over it.
-	Expr bool
-}
-
-// Statement is the analysis of one statement of a script.
-//
-// Statement values are shared through the analyser's cache: treat every
-// field, and every slice it holds, as read-only.
-type Statement struct {
-	// Kind is what the statement is, by its leading keywords (EXPLAIN for an
-	// EXPLAIN statement).
-	Kind Kind
-	// Effect is the statement's most consequential effect: the Kind of the
-	// most dangerous thing it does when executed. A DELETE inside a CTE of a
-	// SELECT, or an EXPLAIN ANALYZE DELETE, has Effect KindDelete. Also:
-	// INSERT … ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE → KindUpdate;
-	// MERGE with a DELETE action → KindDelete; SELECT … INTO a new table →
-	// KindCreate; SELECT … INTO OUTFILE / DUMPFILE → KindCopy (a write
-	// outside the database, as COPY TO a file); EXPLAIN without ANALYZE →
-	// KindExplain; EXECUTE of a statement prepared earlier in the same text →
-	// that statement's effect (an EXECUTE of anything else is incomplete).
-	// Otherwise Effect equals Kind.
-	Effect Kind
-	// Object is what a CREATE, ALTER, DROP, TRUNCATE, RENAME, GRANT or
-	// REVOKE acts on; ObjectNone for other statements.
-	Object ObjectType
-	// DropsColumn is true for an ALTER TABLE … DROP (COLUMN|CONSTRAINT).
-	DropsColumn bool
-	// Renames is true for an ALTER … RENAME (the object, a column or a
-	// constraint is gone under its name) and for MySQL RENAME TABLE (Kind
-	// KindRename).
-	Renames bool
-	// Replaces is true for a CREATE OR REPLACE TABLE, which drops the
-	// existing table and its rows (MariaDB).
-	Replaces bool
-	// RewritesColumn is true for a PostgreSQL ALTER … TYPE … USING, which
-	// rewrites every value of the column.
-	RewritesColumn bool
-	// Reads and Writes are the relations read and written. Writes holds the
-	// targets of INSERT, UPDATE, DELETE, MERGE, REPLACE, COPY FROM, LOAD
-	// DATA, TRUNCATE, SELECT INTO, data-modifying CTEs, and the tables,
-	// views, materialized views and sequences a CREATE, ALTER, DROP or
-	// RENAME acts on (and the table of CREATE INDEX, MySQL DROP INDEX … ON).
-	// A MySQL multi-table UPDATE lists all its tables in both. CTE names
-	// are not relations.
-	Reads  []Table
-	Writes []Table
-	// Functions are the functions called, lowercase, schema-qualified when
-	// the text qualifies them.
-	Functions []string
-	// FunctionsOverNames are the functions of Functions called with an
-	// argument that is more than literals and placeholders: a column, a
-	// variable, a subquery, a keyword. A value read from a table may reach
-	// them (setval('s', length(ssn)) stores it in a sequence;
-	// nextval('s') receives nothing read).
-	FunctionsOverNames []string
-	// CustomSetting is true when a call of current_setting reads a setting
-	// that is not a built-in one written as a literal (a name with a dot,
-	// which set_config may have filled with anything, or a name computed
-	// at run time).
-	CustomSetting bool
-	// Where describes the WHERE clause of an UPDATE or DELETE statement
-	// itself; for the UPDATE and DELETE it runs in data-modifying CTEs,
-	// under EXPLAIN ANALYZE or as a prepared statement, see Restriction.
-	Where Where
-	// Restriction aggregates the WHERE clauses of every UPDATE and DELETE
-	// the statement runs: the statement itself, its data-modifying CTEs,
-	// a COPY (DELETE … RETURNING) TO, the statement EXPLAIN ANALYZE (or
-	// MariaDB's ANALYZE) runs, the statement PREPARE … AS prepares and a
-	// resolved EXECUTE runs.
-	Restriction Restriction
-	// HasLimit is true when an UPDATE or DELETE carries a LIMIT.
-	HasLimit bool
-	// Limit is that LIMIT's value when it is a literal, else -1 (also when
-	// there is no LIMIT).
-	Limit int64
-	// Columns is the output column list of a SELECT, or of a RETURNING
-	// clause, in order; nil when not known, and whenever the origin of an
-	// item cannot be told (see "Column lineage" in the package
-	// documentation).
-	Columns []Column
-	// Stores lists the values the statement copies into tables and views
-	// from columns: INSERT and REPLACE … SELECT or VALUES (subqueries,
-	// MySQL SET), UPDATE … SET col = expr (other columns, FROM tables,
-	// subqueries), upserts' DO UPDATE SET / ON DUPLICATE KEY UPDATE, CREATE
-	// TABLE, VIEW or MATERIALIZED VIEW … AS (and MySQL CREATE TABLE …
-	// SELECT), PostgreSQL SELECT INTO, and those of the statements it runs
-	// (data-modifying CTEs, COPY (DML) TO, EXPLAIN ANALYZE, a resolved
-	// EXECUTE). A RETURNING list of such a statement takes, for each
-	// written column it returns, the sources of the values stored in it.
-	Stores []Store
-	// StoresUnknown is true when the statement stores values whose origin
-	// the analysis cannot tell: a query whose lineage is unknown (a
-	// function that may read any table, a user variable), a MERGE.
-	StoresUnknown bool
-	// Returning is true for an INSERT, UPDATE, DELETE, MERGE or REPLACE
-	// with a RETURNING list: it returns rows, even when Columns is nil
-	// because their lineage is unknown.
-	Returning bool
-	// IntoVariables is true for a MySQL SELECT … INTO @variable (or a
-	// routine's local variable): the values read land in session state,
-	// not in a result set.
-	IntoVariables bool
-	// IntoFile is true for SELECT … INTO OUTFILE / DUMPFILE, COPY … TO a
-	// file or program, and similar writes outside the database.
-	IntoFile bool
-	// Program is true for COPY … FROM/TO PROGRAM.
-	Program bool
-	// Local is true for LOAD DATA LOCAL.
-	Local bool
-	// ReadsFile is true for statements that read a file or run a program
-	// to get their data: COPY … FROM a file or PROGRAM, LOAD DATA [LOCAL].
-	ReadsFile bool
-	// LexingSetting is true for a SET or RESET of a setting that changes
-	// how later text on the same connection is lexed
-	// (standard_conforming_strings, backslash_quote, client_encoding,
-	// sql_mode, NAMES, CHARACTER SET, RESET ALL), for an ALTER DATABASE,
-	// ROLE, USER or SYSTEM that sets or resets one for later sessions, and
-	// for a call of set_config (whose setting name is a literal) and a
-	// PostgreSQL write to pg_settings, wherever it sits in the statement.
-	// Treat it as sensitive.
-	LexingSetting bool
-	// PrivilegeSetting is true for a SET or RESET of the session's
-	// identity or a password: SET [SESSION | LOCAL] ROLE, SET SESSION
-	// AUTHORIZATION, SET role / session_authorization = …, RESET ROLE,
-	// RESET SESSION AUTHORIZATION, MySQL SET ROLE, SET DEFAULT ROLE and SET
-	// PASSWORD; PostgreSQL ALTER DEFAULT PRIVILEGES and a write to
-	// pg_settings (which may set role).
-	PrivilegeSetting bool
-	// DefinesCode is true for a statement that stores or loads code the
-	// server runs later, which the analyser does not read: CREATE [OR
-	// REPLACE] FUNCTION, PROCEDURE, AGGREGATE, TRIGGER (and PostgreSQL
-	// EVENT TRIGGER), RULE, MySQL EVENT, CREATE EXTENSION, and PostgreSQL
-	// LOAD of a shared library.
-	DefinesCode bool
-	// Settings lists, in text order, the settings the statement reads,
-	// assigns or resets: a SQLite PRAGMA (read or assigned), each
-	// assignment of a SET (PostgreSQL, MySQL), and the SET or RESET of a
-	// PostgreSQL ALTER DATABASE, ROLE, USER, SYSTEM, FUNCTION or
-	// PROCEDURE. MySQL user
-	// variables (@x) are not settings and are not listed.
-	Settings []Setting
-	// SettingsUnknown is true for a SET or ALTER … SET some of whose
-	// assignments the analyser could not read: which settings it changes,
-	// or to what, is not known.
-	SettingsUnknown bool
-	// Database is the database a MySQL USE makes current, folded; "" for
-	// other statements. Unqualified names in later statements on the same
-	// connection resolve in it.
-	Database string
-	// RewritesTables is true for maintenance that rewrites whole tables,
-	// or the whole database file, under an exclusive lock: PostgreSQL
-	// VACUUM FULL (also VACUUM (FULL [true])) and CLUSTER, MySQL OPTIMIZE
-	// TABLE, SQLite VACUUM. SQLite VACUUM INTO writes a copy to a file
-	// and rewrites nothing in place: it has IntoFile instead.
-	RewritesTables bool
-	// ReindexScope is what a REINDEX rebuilds: ObjectIndex or ObjectTable
-	// (PostgreSQL REINDEX INDEX, TABLE), ObjectSchema (REINDEX SCHEMA),
-	// ObjectDatabase (PostgreSQL REINDEX DATABASE or SYSTEM, SQLite
-	// REINDEX without a name), ObjectOther (SQLite REINDEX name: a table,
-	// an index or a collation), ObjectUnknown when not read; ObjectUnknown
-	// for other statements.
-	ReindexScope ObjectType
-	// LockMode is the lock a LOCK statement takes, upper case: for
-	// PostgreSQL the mode named by IN … MODE ("ACCESS SHARE", …,
-	// "EXCLUSIVE", "ACCESS EXCLUSIVE"), "ACCESS EXCLUSIVE" when no mode is
-	// named (PostgreSQL's default); for MySQL LOCK TABLES "WRITE" when any
-	// table is locked for writing, else "READ", and "BACKUP" for LOCK
-	// INSTANCE FOR BACKUP; "" when not read, and for other statements.
-	LockMode string
-	// DisablesTriggers is true for a PostgreSQL ALTER TABLE … DISABLE
-	// TRIGGER (a name, USER or ALL): with ALL, foreign keys are no longer
-	// enforced on the table, for every session, until it is enabled again.
-	DisablesTriggers bool
-	// Routine is the procedure a CALL runs, lower case, schema-qualified
-	// when the text qualifies it ("wipe", "app.refresh"); "" for other
-	// statements. What it does is not known to the analyser.
-	Routine string
-	// Inner is the statement an EXPLAIN, PREPARE, EXECUTE or MariaDB
-	// ANALYZE wraps, if any.
-	Inner *Statement
-	// Complete is true only when every token of the statement was
-	// understood. When false, Kind and Effect are a best effort and must not
-	// be relied upon to allow anything.
-	Complete bool
-	// Reason says, when Complete is false, the first thing not understood.
-	// It never contains a literal from the text.
-	Reason string
-}
-
-// Setting is one setting a statement reads, assigns or resets (see
-// [Statement.Settings]).
-type Setting struct {
-	// Name is the setting's name in lower case (setting names ignore case
-	// in every dialect), without a PRAGMA's schema, MySQL's @@ and scope
-	// prefix or a structured variable's component (keycache.x is x); a
-	// PostgreSQL customised option keeps its prefix ("app.tenant"). Special
-	// forms are named by what they set: "timezone" (SET TIME ZONE),
-	// "search_path" (SET SCHEMA), "client_encoding" (PostgreSQL SET
-	// NAMES), "names", "character_set", "password", "role", "transaction"
-	// (MySQL). It is "" when the name could not be read.
-	Name string
-	// Value is the value assigned when it is a single word, number (with
-	// its sign) or quoted string without escapes, unquoted and in lower
-	// case: "off", "0", "replica", "-1", "default". It is "" when nothing
-	// is assigned and when the value is anything else (an expression, a
-	// list, a variable, a placeholder): unknown. It is never recorded for
-	// a password.
-	Value string
-	// Assigned is true when the statement gives the setting a value: SET,
-	// PRAGMA name = value, and PRAGMA name(value), which SQLite reads as
-	// an assignment for a setting (and as an argument for PRAGMA
-	// table_info(t)). It is false for reading a PRAGMA and for RESET.
-	Assigned bool
-	// Scope is whom the change reaches.
-	Scope SettingScope
-}
-
-// SettingScope is whom a setting's change reaches. The zero value is
-// ScopeUnknown.
-type SettingScope uint8
-
-// Setting scopes.
-const (
-	ScopeUnknown SettingScope = iota
-	// ScopeSession: the connection, until it ends or the setting is
-	// changed again (SET, SET SESSION, MySQL SET LOCAL, SQLite PRAGMA —
-	// some of which, such as journal_mode=WAL, the file keeps).
-	ScopeSession
-	// ScopeTransaction: PostgreSQL SET LOCAL, until the transaction ends.
-	ScopeTransaction
-	// ScopeGlobal: MySQL SET GLOBAL or @@global.: the server, for every
-	// new session.
-	ScopeGlobal
-	// ScopePersist: MySQL SET PERSIST or PERSIST_ONLY: the server's
-	// configuration, across restarts.
-	ScopePersist
-	// ScopeDatabase: PostgreSQL ALTER DATABASE, ROLE or USER … SET or
-	// RESET: later sessions of that database or role; ALTER FUNCTION or
-	// PROCEDURE … SET or RESET: later calls of that routine.
-	ScopeDatabase
-	// ScopeServer: PostgreSQL ALTER SYSTEM: the server's configuration
-	// file.
-	ScopeServer
-)
-
-// Script is the analysis of a whole text, which may hold several statements.
-//
-// Script values are shared through the analyser's cache: treat every field
-// as read-only.
-type Script struct {
-	Dialect Dialect
-	// Statements in text order; empty statements (lone semicolons) are not
-	// listed.
-	Statements []Statement
-	// Complete is true only when the text was fully lexed and every
-	// statement is complete.
-	Complete bool
-	// Reason says, when Complete is false, the first thing not understood.
-	Reason string
-	// Normalized is the text with every literal replaced by "?", comments
-	// removed and whitespace collapsed: safe to record.
-	Normalized string
-	// Fingerprint is a 64-bit hash of Normalized and the dialect.
-	Fingerprint uint64
-	// Summary is a short low-cardinality description for span names and
-	// db.query.summary, such as "SELECT users" or "DELETE orders".
-	Summary string
-	// Placeholders counts the placeholders the text holds where the
-	// server reads code (never in a string or a comment).
-	Placeholders Placeholders
-	// sessionText is true when the text's tokens show a change of session
-	// state (see ChangesSession).
-	sessionText bool
-}
-
-// Placeholders counts the placeholders of a text by style.
-type Placeholders struct {
-	// Positional counts bare "?" placeholders (MySQL, SQLite).
-	Positional int
-	// MaxOrdinal is the highest n of "$n" (PostgreSQL, SQLite) or "?n"
-	// (SQLite) placeholders.
-	MaxOrdinal int
-	// Named counts named placeholders (SQLite :name, @name, $name).
-	Named int
-}
-
-// ArgsMatch reports whether n bound arguments fit the placeholders, as a
-// driver that writes arguments into the text (go-sql-driver/mysql with
-// interpolateParams, pgx's simple protocol) would have to find them. A
-// mismatch means the driver and the server disagree on where code is — a
-// placeholder hidden from one of them in what the other reads as a comment
-// or a string — and the text must not be trusted. Texts with named
-// placeholders are not judged (false is never returned for them).
-func (p Placeholders) ArgsMatch(n int) bool {
-	switch {
-	case p.Named > 0:
-		return true
-	case p.Positional > 0 && p.MaxOrdinal > 0:
-		return false
-	case p.Positional > 0:
-		return p.Positional == n
-	default:
-		return p.MaxOrdinal == n
-	}
-}
-
-// Stacked reports whether the script holds more than one statement.
-func (s *Script) Stacked() bool { return len(s.Statements) > 1 }

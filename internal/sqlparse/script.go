@@ -93,7 +93,7 @@ func Analyze(d Dialect, sql string) (script *Script) {
 	}
 	sc.Fingerprint = fingerprint(d, sc.Normalized)
 	sc.Placeholders = countPlaceholders(sql, toks)
-	sc.sessionText = sessionTokens(d, sql, toks)
+	sc.Stateless = stateless(sc, sessionTokens(d, sql, toks))
 	return sc
 }
 

@@ -1,37 +1,23 @@
 package sqlparse
 
-// ChangesSession reports whether running the script may leave state on its
-// connection that outlives it and that a later statement on the same
-// connection would see, whoever issues it: a setting, the role or session
-// authorization, the search path or current database, a PRAGMA, a
-// temporary object, a prepared statement or held cursor, a lock or
-// advisory lock, a user variable, a LISTEN, an attached database, an open
-// transaction begun by text.
-//
-// It errs towards true: an incomplete script, a statement of a kind that
-// may change the session, a function that is not a known value function
-// (see [ValueFunction]: a user function may call set_config or create a
-// temporary table), a TEMP or TEMPORARY keyword or a pg_temp or temp
-// schema anywhere in the text, and a MySQL user variable assigned (:=) or
-// written by INTO all count. A plain SELECT, INSERT, UPDATE, DELETE,
-// MERGE or DDL on ordinary objects does not. Values every write leaves
-// behind (PostgreSQL currval and lastval, MySQL LAST_INSERT_ID and
-// ROW_COUNT) are not counted.
-func (s *Script) ChangesSession() bool {
-	if s == nil || !s.Complete || s.sessionText {
-		return true
+// stateless is the analysis behind [Script.ChangesSession]: true when no
+// statement of a complete script may change its session and the text's
+// tokens show no change either (sessionText).
+func stateless(s *Script, sessionText bool) bool {
+	if !s.Complete || sessionText {
+		return false
 	}
 	for k := range s.Statements {
-		if s.Statements[k].changesSession(s.Dialect, 0) {
-			return true
+		if changesSession(&s.Statements[k], s.Dialect, 0) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // changesSession is ChangesSession for one statement, judged by its
 // analysis alone (the text's tokens are judged by sessionTokens).
-func (st *Statement) changesSession(d Dialect, depth int) bool {
+func changesSession(st *Statement, d Dialect, depth int) bool {
 	if !st.Complete || depth > 8 {
 		return true
 	}
@@ -51,7 +37,7 @@ func (st *Statement) changesSession(d Dialect, depth int) bool {
 			return true
 		}
 	}
-	if st.Inner != nil && st.Inner.changesSession(d, depth+1) {
+	if st.Inner != nil && changesSession(st.Inner, d, depth+1) {
 		return true
 	}
 	return false
