@@ -226,11 +226,11 @@ func oneTimeGrant(t *testing.T, drv string) {
 		}
 		return faultNone
 	})
-	review := guard.Named("review-inserts", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+	review := guard.Named("review-inserts", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 		if strings.HasPrefix(r.SQL, "INSERT") {
-			return guard.Outcome{Decision: guard.Review, Reason: "writes need approval"}
+			return guard.Verdict{Decision: guard.Review, Reason: "writes need approval"}
 		}
-		return guard.Outcome{}
+		return guard.Verdict{}
 	}))
 	var asked atomic.Int64
 	approver := guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) {

@@ -269,13 +269,13 @@ func TestBadConnInTx(t *testing.T) {
 // policy check.
 func TestParkedRunNotHijacked(t *testing.T) {
 	fd := fakedriver.New(fakedriver.Config{BadConn: 1})
-	deny2 := guard.Named("deny-2", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+	deny2 := guard.Named("deny-2", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 		for _, a := range r.Args {
 			if a.Value == int64(2) {
-				return guard.Outcome{Decision: guard.Deny, Reason: "argument 2"}
+				return guard.Verdict{Decision: guard.Deny, Reason: "argument 2"}
 			}
 		}
-		return guard.Outcome{}
+		return guard.Verdict{}
 	}))
 	p, err := guard.New(guard.WithRules(deny2))
 	if err != nil {

@@ -28,11 +28,11 @@ type checks struct {
 }
 
 func (c *checks) rule() guard.NamedRule {
-	return guard.Named("count", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+	return guard.Named("count", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 		c.mu.Lock()
 		c.reqs = append(c.reqs, *r)
 		c.mu.Unlock()
-		return guard.Outcome{}
+		return guard.Verdict{}
 	}))
 }
 
@@ -167,13 +167,13 @@ func TestOnePipelineRunPerStatement(t *testing.T) {
 // returns guard.ErrBlocked (never driver.ErrBadConn, which database/sql
 // would retry) and is recorded.
 func TestDenied(t *testing.T) {
-	deleteRule := guard.Named("no-delete", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+	deleteRule := guard.Named("no-delete", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 		for _, st := range r.Script.Statements {
 			if st.Effect == sqlparse.KindDelete {
-				return guard.Outcome{Decision: guard.Deny, Reason: "deletes are not allowed"}
+				return guard.Verdict{Decision: guard.Deny, Reason: "deletes are not allowed"}
 			}
 		}
-		return guard.Outcome{}
+		return guard.Verdict{}
 	}))
 	for _, tg := range targets() {
 		t.Run(tg.name, func(t *testing.T) {

@@ -91,11 +91,11 @@ type readOnly struct {
 	extra []string
 }
 
-func (ro *readOnly) Check(_ context.Context, r *Request) Outcome {
+func (ro *readOnly) Check(_ context.Context, r *Request) Verdict {
 	if ro.objects(r) {
 		return deny("identity may only read")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (ro *readOnly) objects(r *Request) bool {
@@ -200,11 +200,11 @@ type tables struct {
 	allow, deny []tablePattern
 }
 
-func (tb *tables) Check(_ context.Context, r *Request) Outcome {
+func (tb *tables) Check(_ context.Context, r *Request) Verdict {
 	if reason := tb.find(r); reason != "" {
 		return deny(reason)
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (tb *tables) objects(r *Request) bool { return tb.find(r) != "" }
@@ -258,11 +258,11 @@ func RequireIdentity() NamedRule { return Named(RuleRequireIdentity, requireIden
 
 type requireIdentity struct{}
 
-func (x requireIdentity) Check(_ context.Context, r *Request) Outcome {
+func (x requireIdentity) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("statement issued without an identity")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (requireIdentity) objects(r *Request) bool {
@@ -284,12 +284,12 @@ func UnmaskReview(exemptRoles ...string) NamedRule {
 
 type unmaskReview struct{ exempt []string }
 
-func (u *unmaskReview) Check(_ context.Context, r *Request) Outcome {
+func (u *unmaskReview) Check(_ context.Context, r *Request) Verdict {
 	if !r.Unmask {
-		return Outcome{}
+		return Verdict{}
 	}
 	if trustedRole(&r.Identity, u.exempt) {
-		return Outcome{Decision: Allow, Unmask: true}
+		return Verdict{Decision: Allow, Unmask: true}
 	}
-	return Outcome{Decision: Review, Reason: "clear values requested", Unmask: true}
+	return Verdict{Decision: Review, Reason: "clear values requested", Unmask: true}
 }

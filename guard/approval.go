@@ -121,6 +121,12 @@ type ticketRef struct {
 	id string
 }
 
+// SetTicket tells the policy the id of the request an approver filed for
+// req, before it waits for a reviewer: a statement that stops waiting (its
+// deadline, the approval timeout) then returns a *[ReviewError] naming the
+// ticket to come back with. Safe for concurrent use.
+func (req *ApprovalRequest) SetTicket(id string) { req.ticket.set(id) }
+
 func (r *ticketRef) set(id string) {
 	if r == nil {
 		return
@@ -152,10 +158,10 @@ type ReviewError struct {
 	// Ticket is the approval request's id ("" when no request was filed,
 	// as with an approver that keeps no tickets).
 	Ticket string
-	// Status is StatusPending when nobody has answered yet (the statement
-	// stopped waiting, or the queue does not wait), StatusDenied when a
-	// reviewer refused it.
-	Status Status
+	// Pending is true when nobody has answered yet (the statement stopped
+	// waiting, or the approver does not wait); false when a reviewer
+	// refused it.
+	Pending bool
 	// Reviewer and Comment are the reviewer's, on a decision.
 	Reviewer string
 	Comment  string
@@ -164,8 +170,15 @@ type ReviewError struct {
 // Error implements error. It names the ticket and the decision; the
 // reviewer's comment is in Comment.
 func (e *ReviewError) Error() string {
-	msg := "guard: review " + string(e.Status)
-	if e.Status == StatusDenied && e.Reviewer != "" {
+	if e.Pending {
+		msg := "guard: review pending"
+		if e.Ticket != "" {
+			msg += " (ticket " + e.Ticket + ")"
+		}
+		return msg
+	}
+	msg := "guard: review denied"
+	if e.Reviewer != "" {
 		msg += " by " + e.Reviewer
 	}
 	if e.Ticket != "" {
@@ -176,7 +189,7 @@ func (e *ReviewError) Error() string {
 
 // Unwrap returns ErrReviewPending for a request still pending.
 func (e *ReviewError) Unwrap() error {
-	if e.Status == StatusPending {
+	if e.Pending {
 		return ErrReviewPending
 	}
 	return nil
@@ -268,7 +281,7 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 		return p.unanswered(ctx, v, rule, req.ticket.get())
 	}
 	a := res.a
-	v.Approval = Approval{ID: a.ID, Reviewer: a.Reviewer, Comment: a.Comment}
+	v.Approval = a
 	switch {
 	case res.err != nil:
 		if actx.Err() != nil {
@@ -276,9 +289,9 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 		}
 		return p.deny(v, rule, "approver failed")
 	case a.Pending:
-		return p.denyErr(v, rule, "review pending", &ReviewError{Ticket: a.ID, Status: StatusPending})
+		return p.denyErr(v, rule, "review pending", &ReviewError{Ticket: a.ID, Pending: true})
 	case !a.Approved:
-		return p.denyErr(v, rule, "review denied", &ReviewError{Ticket: a.ID, Status: StatusDenied, Reviewer: a.Reviewer, Comment: a.Comment})
+		return p.denyErr(v, rule, "review denied", &ReviewError{Ticket: a.ID, Reviewer: a.Reviewer, Comment: a.Comment})
 	case a.Reviewer == "":
 		return p.deny(v, rule, "approval names no reviewer")
 	case isSelf(&r.Identity, a.Reviewer):
@@ -300,7 +313,7 @@ func (p *Policy) unanswered(ctx context.Context, v Verdict, rule, ticket string)
 		return p.deny(v, rule, reason)
 	}
 	v.Approval.ID = ticket
-	return p.denyErr(v, rule, reason, &ReviewError{Ticket: ticket, Status: StatusPending})
+	return p.denyErr(v, rule, reason, &ReviewError{Ticket: ticket, Pending: true})
 }
 
 func (p *Policy) clock() time.Time {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
@@ -77,7 +78,7 @@ func BenchmarkCheckCEL(b *testing.B) {
 	for i, c := range conds {
 		src += "  - name: r" + string(rune('a'+i)) + "\n    when: '" + c + "'\n    reason: r\n"
 	}
-	p, err := guard.Parse("bench.yaml", []byte(src))
+	p, err := policyfile.Parse("bench.yaml", []byte(src))
 	if err != nil {
 		b.Fatal(err)
 	}

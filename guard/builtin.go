@@ -67,7 +67,7 @@ func anyStatement(s *sqlstmt.Script, match func(*sqlstmt.Statement) bool) bool {
 	return false
 }
 
-func deny(reason string) Outcome { return Outcome{Decision: Deny, Reason: reason} }
+func deny(reason string) Verdict { return Verdict{Decision: Deny, Reason: reason} }
 
 // DestructiveDDL denies DROP (of any object), TRUNCATE, ALTER … DROP
 // (COLUMN or CONSTRAINT), renames (ALTER … RENAME, MySQL RENAME TABLE: the
@@ -87,11 +87,11 @@ func DestructiveDDL(environments ...string) NamedRule {
 
 type destructiveDDL struct{ envs []string }
 
-func (d *destructiveDDL) Check(_ context.Context, r *Request) Outcome {
+func (d *destructiveDDL) Check(_ context.Context, r *Request) Verdict {
 	if d.objects(r) {
 		return deny("destructive DDL (DROP, TRUNCATE, ALTER … DROP, RENAME or a rewrite)")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (d *destructiveDDL) objects(r *Request) bool {
@@ -163,11 +163,11 @@ func MissingWhere() NamedRule { return Named(RuleMissingWhere, missingWhere{}) }
 
 type missingWhere struct{}
 
-func (x missingWhere) Check(_ context.Context, r *Request) Outcome {
+func (x missingWhere) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("UPDATE or DELETE without a restricting WHERE clause")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (missingWhere) objects(r *Request) bool { return unbounded(r.Script) }
@@ -215,11 +215,11 @@ func StackedStatements() NamedRule { return Named(RuleStacked, stacked{}) }
 
 type stacked struct{}
 
-func (x stacked) Check(_ context.Context, r *Request) Outcome {
+func (x stacked) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("several statements in one text")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (stacked) objects(r *Request) bool {
@@ -332,11 +332,11 @@ func DangerousCalls() NamedRule { return Named(RuleDangerous, dangerous{}) }
 
 type dangerous struct{}
 
-func (x dangerous) Check(_ context.Context, r *Request) Outcome {
+func (x dangerous) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("command or function that reaches outside the database, runs unreadable code or stalls the server")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (dangerous) objects(r *Request) bool {
@@ -381,11 +381,11 @@ func PrivilegeChanges() NamedRule { return Named(RulePrivileges, privileges{}) }
 
 type privileges struct{}
 
-func (x privileges) Check(_ context.Context, r *Request) Outcome {
+func (x privileges) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("privilege or role change")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (privileges) objects(r *Request) bool { return anyStatement(r.Script, isPrivilegeChange) }
@@ -434,11 +434,11 @@ func LexingSettings() NamedRule { return Named(RuleLexingSettings, lexing{}) }
 
 type lexing struct{}
 
-func (x lexing) Check(_ context.Context, r *Request) Outcome {
+func (x lexing) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("change of a setting that alters how SQL text is read")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (lexing) objects(r *Request) bool { return anyStatement(r.Script, changesLexing) }
@@ -454,11 +454,11 @@ func MaxRows(n int64) NamedRule { return Named(RuleMaxRows, maxRows{n: n}) }
 
 type maxRows struct{ n int64 }
 
-func (m maxRows) Check(_ context.Context, r *Request) Outcome {
+func (m maxRows) Check(_ context.Context, r *Request) Verdict {
 	if anyStatement(r.Script, isRowWrite) {
-		return Outcome{MaxRowsAffected: m.n}
+		return Verdict{MaxRowsAffected: m.n}
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func isRowWrite(st *sqlstmt.Statement) bool {

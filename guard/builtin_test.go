@@ -237,14 +237,14 @@ func TestCustomRuleAndWhen(t *testing.T) {
 	noDeleteOnFriday := guard.NamedRule{
 		Name: "no-delete",
 		When: func(r *guard.Request) bool { return r.Environment == "production" },
-		Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+		Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 			calls++
 			for _, s := range r.Script.Statements {
 				if s.Effect == sqlstmt.KindDelete {
-					return guard.Outcome{Decision: guard.Deny, Reason: "no deletes"}
+					return guard.Verdict{Decision: guard.Deny, Reason: "no deletes"}
 				}
 			}
-			return guard.Outcome{}
+			return guard.Verdict{}
 		}),
 	}
 	p := mustPolicy(t, guard.WithRules(noDeleteOnFriday))

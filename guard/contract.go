@@ -64,39 +64,48 @@ type Request struct {
 	Time time.Time
 }
 
-// Approval records who approved a reviewed statement.
-type Approval struct {
-	ID       string
-	Reviewer string
-	Comment  string
-}
-
-// Verdict is a policy's decision on a request, with what the audit trail
-// records of it.
+// Verdict is a decision on a request, with what the audit trail records of
+// it. A [Rule] returns one for its own judgement (Decision, Reason,
+// MaxRowsAffected, Unmask, Err; the zero Verdict has no objection and
+// grants nothing); [Policy.Check] returns the policy's, with the deciding
+// rule, mode and review filled in.
 type Verdict struct {
-	// Decision is the effective decision: Allow or Deny (a Review resolves
-	// to one of them once the approver answers).
+	// Decision is Deny or Review when a rule objects; Allow or
+	// DecisionUnspecified when it does not. A rule's Allow never overrides
+	// another rule's Deny or Review. A policy's verdict is Allow or Deny (a
+	// Review resolves to one of them once the approver answers).
 	Decision Decision
-	// Rule names the rule that decided, or "" when no rule matched.
-	Rule string
 	// Reason explains the decision. It never contains a literal or an
 	// argument value.
 	Reason string
+	// MaxRowsAffected caps the rows an UPDATE or DELETE may change; 0 means
+	// no cap. Of the caps of all enforced rules the smallest applies.
+	MaxRowsAffected int64
+	// Unmask, from a rule, grants clear values to a request that asks for
+	// them ([Request.Unmask]); it is honoured only from an enforced rule and
+	// only when the statement is allowed. In a policy's verdict it says that
+	// this statement may see clear values.
+	Unmask bool
+	// Err, with a rule's Deny, says why the rule could not decide, when
+	// that is the reason for the denial (a condition stopped at its cost
+	// limit or by the statement's context). The policy's *BlockedError
+	// wraps it.
+	Err error
+
+	// The fields below are set by the policy.
+
+	// Rule names the rule that decided, or "" when no rule matched.
+	Rule string
 	// Mode is the deciding rule's mode. A monitored denial has Decision
 	// Allow, Mode ModeMonitor and Rule set.
 	Mode Mode
 	// Reviewed is true when an approver was asked.
 	Reviewed bool
-	// Approval is set when an approver answered.
-	Approval Approval
-	// MaxRowsAffected caps the rows an UPDATE or DELETE may change; 0 means
-	// no cap.
-	MaxRowsAffected int64
+	// Approval is the approver's answer, when one was given.
+	Approval Answer
 	// MaxRowsRule names the rule that set MaxRowsAffected, for the error
 	// the driver returns when the cap is exceeded.
 	MaxRowsRule string
-	// Unmask is true when the policy lets this statement see clear values.
-	Unmask bool
 }
 
 // BlockedError is the detail of a denial.
@@ -129,12 +138,10 @@ func (e *BlockedError) Unwrap() []error {
 
 // Policy decides on statements. A nil *Policy allows everything. The zero
 // Policy has no rules and denies statements the analyser could not fully
-// read; build one with [New] or [Load]. A Policy is safe for concurrent use.
+// read; build one with [New]. A Policy is safe for concurrent use.
 type Policy struct {
-	rules []NamedRule
-	quick []quickRule // per rule, when it has a cheaper allow path
-	// conds holds, per rule, what a condition rule needs before it runs.
-	conds    []condRule
+	rules    []NamedRule
+	quick    []quickRule // per rule, when it has a cheaper allow path
 	mode     Mode
 	env      string
 	approver Approver
@@ -142,7 +149,6 @@ type Policy struct {
 	unknown  Decision
 	grantKey []byte
 	now      func() time.Time
-	needTime bool
 }
 
 // Check decides on r. A non-nil error means the statement must not run; it

@@ -14,7 +14,7 @@
 //
 // # Rules
 //
-// A [Rule] is one method, Check, that returns an [Outcome]: no objection,
+// A [Rule] is one method, Check, that returns an [Verdict]: no objection,
 // Deny or Review, optionally a row cap or a grant of clear values. A policy
 // holds rules as [NamedRule] values: a name (recorded in verdicts), a mode,
 // an optional condition ([NamedRule.When]) and whether a denial becomes a

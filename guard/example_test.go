@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/approval"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
@@ -51,7 +53,7 @@ func Example() {
 
 // A policy file, with a condition in CEL.
 func ExampleParse() {
-	p, err := guard.Parse("policy.yaml", []byte(`
+	p, err := policyfile.Parse("policy.yaml", []byte(`
 version: 1
 rules:
   - name: no-stacked
@@ -65,7 +67,7 @@ rules:
 	}
 	fmt.Println(p.Rules())
 
-	_, err = guard.Parse("bad.yaml", []byte(`
+	_, err = policyfile.Parse("bad.yaml", []byte(`
 version: 1
 rules:
   - name: typo
@@ -81,7 +83,7 @@ rules:
 // Reviews through a queue, answered over HTTP by someone else than the
 // requester.
 func ExampleQueue() {
-	q := guard.NewQueue(guard.QueueConfig{ReviewerRoles: []string{"dba"}})
+	q := approval.NewQueue(approval.Config{ReviewerRoles: []string{"dba"}})
 	p, err := guard.New(
 		guard.WithRules(guard.DestructiveDDL().Reviewed()),
 		guard.WithApprover(q),
@@ -92,7 +94,7 @@ func ExampleQueue() {
 	// Mount behind the service's authentication, which puts the reviewer's
 	// identity in the request context.
 	mux := http.NewServeMux()
-	mux.Handle("/approvals/", http.StripPrefix("/approvals", q.Handler(guard.HandlerConfig{})))
+	mux.Handle("/approvals/", http.StripPrefix("/approvals", q.Handler(approval.HandlerConfig{})))
 	fmt.Println(p.Rules())
 	// Output: [destructive-ddl]
 }

@@ -40,11 +40,11 @@ func CatalogWrites() NamedRule { return Named(RuleCatalogWrites, catalogWrites{}
 
 type catalogWrites struct{}
 
-func (x catalogWrites) Check(_ context.Context, r *Request) Outcome {
+func (x catalogWrites) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("write to a system catalog")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (catalogWrites) objects(r *Request) bool {
@@ -142,11 +142,11 @@ func IntegritySettings() NamedRule { return Named(RuleIntegritySettings, integri
 
 type integrity struct{}
 
-func (x integrity) Check(_ context.Context, r *Request) Outcome {
+func (x integrity) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("change of a setting that weakens integrity or durability, or of a server-wide setting")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (integrity) objects(r *Request) bool {
@@ -259,11 +259,11 @@ func Maintenance() NamedRule { return Named(RuleMaintenance, maintenance{}) }
 
 type maintenance struct{}
 
-func (x maintenance) Check(_ context.Context, r *Request) Outcome {
+func (x maintenance) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
 		return deny("maintenance that rewrites tables or takes an exclusive lock")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (maintenance) objects(r *Request) bool { return anyStatement(r.Script, isHeavyMaintenance) }
@@ -324,11 +324,11 @@ func Routines(allowed ...Routine) NamedRule {
 
 type routines struct{ allowed []Routine }
 
-func (rt *routines) Check(_ context.Context, r *Request) Outcome {
+func (rt *routines) Check(_ context.Context, r *Request) Verdict {
 	if rt.objects(r) {
 		return deny("call of a routine whose effect is not declared by the policy")
 	}
-	return Outcome{}
+	return Verdict{}
 }
 
 func (rt *routines) objects(r *Request) bool {

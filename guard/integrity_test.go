@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -339,7 +340,7 @@ func TestRoutinesRefused(t *testing.T) {
 }
 
 func TestSessionRulesFromFile(t *testing.T) {
-	p, err := guard.Parse("policy.yaml", []byte(`version: 1
+	p, err := policyfile.Parse("policy.yaml", []byte(`version: 1
 rules:
   - name: catalogs
     builtin: catalog-writes
@@ -379,7 +380,7 @@ rules:
 		"allow: [{effect: SELECT}]",
 		"allow: [{name: x, effect: SELECT, why: y}]",
 	} {
-		_, err := guard.Parse("policy.yaml", []byte("version: 1\nrules:\n  - name: r\n    builtin: routines\n    "+bad+"\n"))
+		_, err := policyfile.Parse("policy.yaml", []byte("version: 1\nrules:\n  - name: r\n    builtin: routines\n    "+bad+"\n"))
 		if !errors.Is(err, guard.ErrInvalidPolicy) {
 			t.Errorf("%s: got %v, want ErrInvalidPolicy", bad, err)
 		}

@@ -27,11 +27,6 @@ type config struct {
 	unknown     Decision
 	grantKey    []byte
 	now         func() time.Time
-	// condCostLimit bounds each CEL condition of a policy file; 0 is the
-	// default.
-	condCostLimit uint64
-	// file is set by Parse so that errors name the file.
-	file string
 }
 
 // WithRules appends rules to the policy, in order. Rules run in that order;
@@ -79,20 +74,6 @@ func WithGrantKey(key []byte) Option {
 // WithClock sets the clock used for [Request.Time] when a request carries
 // none. The default is time.Now.
 func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
-
-// WithConditionCostLimit bounds the cost of each CEL condition of a policy
-// file ([Load], [Parse]); the default is [DefaultConditionCostLimit], and 0
-// restores it. A condition whose estimated cost could exceed the limit is
-// refused at load with a *[PolicyError] (the estimate assumes requests of
-// up to 256 roles, tables or other list items, names of up to 256
-// characters and statement texts of up to 16 KiB); one that exceeds it
-// when it runs, on a larger request, denies the statement with an error
-// matching [ErrConditionLimit]. Conditions that iterate also stop, and
-// deny, when the statement's context is done (see the package
-// documentation, Condition limits).
-func WithConditionCostLimit(limit uint64) Option {
-	return optionFunc(func(c *config) { c.condCostLimit = limit })
-}
 
 // ErrInvalidPolicy is returned by [New], [Load] and [Parse] for a policy that
 // cannot be built, including one that looks enforced but is not. Use
@@ -163,7 +144,7 @@ func newConfig(opts []Option) (*config, error) {
 
 func (c *config) validate() error {
 	perr := func(rule, field, msg string) error {
-		return &PolicyError{File: c.file, Rule: rule, Field: field, Msg: msg}
+		return &PolicyError{Rule: rule, Field: field, Msg: msg}
 	}
 	if c.mode > ModeMonitor {
 		return perr("", "mode", "unknown mode")
@@ -193,7 +174,17 @@ func (c *config) validate() error {
 			return perr(r.Name, "mode", "unknown mode")
 		}
 		seen[r.Name] = true
-		if v, ok := r.Rule.(validator); ok {
+		// A rule that wraps another (as a policy file's condition wraps a
+		// built-in) is judged by the rule it wraps.
+		inner := r.Rule
+		for depth := 0; depth < 8; depth++ {
+			u, ok := inner.(interface{ Unwrap() Rule })
+			if !ok || u.Unwrap() == nil {
+				break
+			}
+			inner = u.Unwrap()
+		}
+		if v, ok := inner.(validator); ok {
 			if err := v.validate(); err != nil {
 				return perr(r.Name, "", err.Error())
 			}
@@ -201,10 +192,7 @@ func (c *config) validate() error {
 		if r.Review {
 			reviews = true
 		}
-		if _, ok := r.Rule.(*unmaskReview); ok {
-			reviews = true
-		}
-		if rv, ok := r.Rule.(interface{ reviews() bool }); ok && rv.reviews() {
+		if _, ok := inner.(*unmaskReview); ok {
 			reviews = true
 		}
 	}

@@ -22,27 +22,9 @@ func New(opts ...Option) (*Policy, error) {
 }
 
 // quickRule is implemented by built-ins that either deny or have no
-// objection: objects answers that without building an Outcome, which keeps
+// objection: objects answers that without building an Verdict, which keeps
 // the allow path cheap.
 type quickRule interface{ objects(r *Request) bool }
-
-// activatedRule is implemented by the rules of a policy file's conditions:
-// checkIn evaluates with an activation that the policy's rules share, so
-// that each attribute of a request is computed once, not once per rule.
-type activatedRule interface {
-	compiled() (*conditions, *compiled)
-	checkIn(ctx context.Context, act *activation) Outcome
-}
-
-// condRule is a policy's copy of what an activatedRule needs before it
-// runs, kept in one slice so that skipping a rule on its precondition
-// touches nothing else.
-type condRule struct {
-	rule   activatedRule // nil for the other rules
-	cond   *conditions
-	pre    precondition
-	hasPre bool
-}
 
 func newPolicy(c *config) *Policy {
 	p := &Policy{
@@ -56,20 +38,7 @@ func newPolicy(c *config) *Policy {
 		now:      c.now,
 	}
 	p.quick = make([]quickRule, len(p.rules))
-	p.conds = make([]condRule, len(p.rules))
 	for i, r := range p.rules {
-		if a, ok := r.Rule.(activatedRule); ok {
-			cond, cc := a.compiled()
-			p.conds[i] = condRule{rule: a, cond: cond}
-			if cc.pre != nil {
-				p.conds[i].pre, p.conds[i].hasPre = *cc.pre, true
-			}
-		}
-		_, cel := r.Rule.(*celRule)
-		_, when := r.Rule.(*whenRule)
-		if cel || when || r.When != nil {
-			p.needTime = true
-		}
 		if q, ok := r.Rule.(quickRule); ok {
 			p.quick[i] = q
 		}
@@ -100,7 +69,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 	if r.Environment == "" {
 		r.Environment = p.env
 	}
-	if p.needTime && r.Time.IsZero() && p.now != nil {
+	if r.Time.IsZero() && p.now != nil {
 		r.Time = p.now()
 	}
 	v := Verdict{Decision: Allow}
@@ -128,12 +97,6 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 			return p.deny(v, RuleUnknown, reason)
 		}
 	}
-	var act *activation
-	defer func() {
-		if act != nil {
-			act.release()
-		}
-	}()
 	for i := range p.rules {
 		nr := &p.rules[i]
 		if nr.When != nil && !nr.When(r) {
@@ -142,22 +105,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		if i < len(p.quick) && p.quick[i] != nil && !p.quick[i].objects(r) {
 			continue
 		}
-		var o Outcome
-		if i < len(p.conds) && p.conds[i].rule != nil {
-			cr := &p.conds[i]
-			if act == nil || act.c != cr.cond {
-				if act != nil {
-					act.release()
-				}
-				act = cr.cond.activation(r)
-			}
-			if cr.hasPre && !cr.pre.holds(act) {
-				continue
-			}
-			o = cr.rule.checkIn(ctx, act)
-		} else {
-			o = nr.Rule.Check(ctx, r)
-		}
+		o := nr.Rule.Check(ctx, r)
 		d := o.Decision
 		if d == Deny && nr.Review {
 			d = Review
@@ -225,7 +173,7 @@ func (p *Policy) deny(v Verdict, rule, reason string) (Verdict, error) {
 	return p.denyErr(v, rule, reason, nil)
 }
 
-// denyErr is deny with the error that made the rule deny (Outcome.Err).
+// denyErr is deny with the error that made the rule deny (Verdict.Err).
 func (p *Policy) denyErr(v Verdict, rule, reason string, cause error) (Verdict, error) {
 	v.Decision = Deny
 	v.Rule = rule

@@ -456,13 +456,13 @@ func TestRealDatabasesApproval(t *testing.T) {
 				calls++
 				return guard.Answer{Approved: allow, ID: "ap-1", Reviewer: "bob", Comment: "checked"}, nil
 			})
-			reviewDeletes := guard.NamedRule{Name: "review-deletes", Review: true, Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+			reviewDeletes := guard.NamedRule{Name: "review-deletes", Review: true, Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 				for _, s := range r.Script.Statements {
 					if s.Effect == sqlstmt.KindDelete {
-						return guard.Outcome{Decision: guard.Deny, Reason: "deletes are reviewed"}
+						return guard.Verdict{Decision: guard.Deny, Reason: "deletes are reviewed"}
 					}
 				}
-				return guard.Outcome{}
+				return guard.Verdict{}
 			})}
 			rec := &entries{}
 			p := mustPolicy(t, guard.WithRules(reviewDeletes), guard.WithApprover(approver))

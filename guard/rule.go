@@ -15,38 +15,14 @@ import (
 // read-only. A Reason must never contain a literal of the SQL text or an
 // argument value: name the rule's concern, not the data.
 type Rule interface {
-	Check(ctx context.Context, r *Request) Outcome
+	Check(ctx context.Context, r *Request) Verdict
 }
 
 // RuleFunc adapts a function to [Rule].
-type RuleFunc func(ctx context.Context, r *Request) Outcome
+type RuleFunc func(ctx context.Context, r *Request) Verdict
 
 // Check calls f.
-func (f RuleFunc) Check(ctx context.Context, r *Request) Outcome { return f(ctx, r) }
-
-// Outcome is what one rule says of one request. The zero Outcome has no
-// objection and grants nothing.
-type Outcome struct {
-	// Decision is Deny or Review when the rule objects; Allow or
-	// DecisionUnspecified when it does not. A rule's Allow never overrides
-	// another rule's Deny or Review: the policy denies if any enforced rule
-	// denies.
-	Decision Decision
-	// Reason explains a Deny or Review. It must not contain literals or
-	// argument values.
-	Reason string
-	// MaxRowsAffected, when positive, caps the rows an UPDATE or DELETE may
-	// change; the smallest cap of all enforced rules applies.
-	MaxRowsAffected int64
-	// Err, with a Deny, says why the rule could not decide, when that is the
-	// reason for the denial (a condition stopped at its cost limit or by
-	// the statement's context). The policy's *BlockedError wraps it.
-	Err error
-	// Unmask grants clear values to a request that asks for them
-	// ([Request.Unmask]). It is honoured only from an enforced rule and only
-	// when the statement is allowed.
-	Unmask bool
-}
+func (f RuleFunc) Check(ctx context.Context, r *Request) Verdict { return f(ctx, r) }
 
 // NamedRule is a rule as a policy holds it: under a name that verdicts,
 // errors and the audit trail record, in a mode, optionally limited to the

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
@@ -24,14 +25,14 @@ func TestNoLiteralsInReasons(t *testing.T) {
 		seen = append(seen, r)
 		return guard.Answer{}, fmt.Errorf("approver down: %s", secret) // must not surface
 	})
-	cond, err := guard.Condition(`statement.text.contains("secret_table")`)
+	cond, err := policyfile.Condition(`statement.text.contains("secret_table")`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rules := append(allBuiltins(),
 		guard.UnmaskReview(),
-		guard.NamedRule{Name: "cond", When: cond, Rule: guard.RuleFunc(func(context.Context, *guard.Request) guard.Outcome {
-			return guard.Outcome{Decision: guard.Deny, Reason: "condition matched"}
+		guard.NamedRule{Name: "cond", When: cond, Rule: guard.RuleFunc(func(context.Context, *guard.Request) guard.Verdict {
+			return guard.Verdict{Decision: guard.Deny, Reason: "condition matched"}
 		})},
 	)
 	policies := map[string]*guard.Policy{

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
@@ -42,7 +43,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	noReview := guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) {
 		return guard.Answer{}, nil
 	})
-	policy, err := guard.Load(*policyFile, guard.WithApprover(noReview))
+	policy, err := policyfile.Load(*policyFile, guard.WithApprover(noReview))
 	if err != nil {
 		fmt.Fprintf(stderr, "sqlvigil-audit: %v\n", err)
 		return 1

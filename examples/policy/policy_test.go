@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
@@ -30,7 +31,7 @@ var approveAll = guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest
 })
 
 func TestExamplePolicy(t *testing.T) {
-	p, err := guard.Load("policy.yaml", guard.WithApprover(approveAll))
+	p, err := policyfile.Load("policy.yaml", guard.WithApprover(approveAll))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

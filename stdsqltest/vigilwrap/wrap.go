@@ -141,9 +141,9 @@ func auditor() (*audit.Auditor, error) {
 // policy allows unknown statements (all of the fake driver's) and counts
 // the times it is consulted.
 func policy() (*guard.Policy, error) {
-	count := guard.RuleFunc(func(context.Context, *guard.Request) guard.Outcome {
+	count := guard.RuleFunc(func(context.Context, *guard.Request) guard.Verdict {
 		checks.Add(1)
-		return guard.Outcome{}
+		return guard.Verdict{}
 	})
 	p, err := guard.New(
 		guard.WithUnknown(guard.Allow),

@@ -1,4 +1,4 @@
-package guard_test
+package policyfile_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
@@ -50,7 +50,7 @@ func BenchmarkCELRules(b *testing.B) {
 		n      int
 		opaque bool
 	}{{1, false}, {100, false}, {20000, false}, {1, true}, {100, true}, {20000, true}} {
-		p, err := guard.Parse("bench.yaml", generated(bc.n, bc.opaque))
+		p, err := policyfile.Parse("bench.yaml", generated(bc.n, bc.opaque))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package guard_test
+package approval_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/approval"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
@@ -20,14 +21,14 @@ import (
 // once and only for the same arguments.
 func TestAgentRoundTripThroughDriver(t *testing.T) {
 	clock := newClock()
-	q := guard.NewQueue(guard.QueueConfig{Now: clock.Now, ReviewerRoles: []string{"reviewer"}, NoWait: true})
-	deletes := guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Outcome {
+	q := approval.NewQueue(approval.Config{Now: clock.Now, ReviewerRoles: []string{"reviewer"}, NoWait: true})
+	deletes := guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 		for _, st := range r.Script.Statements {
 			if st.Effect == sqlstmt.KindDelete {
-				return guard.Outcome{Decision: guard.Review, Reason: "deletes need a reviewer"}
+				return guard.Verdict{Decision: guard.Review, Reason: "deletes need a reviewer"}
 			}
 		}
-		return guard.Outcome{}
+		return guard.Verdict{}
 	})
 	p := mustPolicy(t, guard.WithRules(guard.Named("deletes", deletes)), guard.WithApprover(q))
 	db, err := sqlvigil.Open("sqlite", testdb.SQLite(t), sqlvigil.WithPolicy(p))
@@ -53,7 +54,7 @@ func TestAgentRoundTripThroughDriver(t *testing.T) {
 		t.Fatalf("request: %v, want a pending review with a ticket", err)
 	}
 	bob := reviewer("bob", "acme")
-	h := q.Handler(guard.HandlerConfig{})
+	h := q.Handler(approval.HandlerConfig{})
 	if code, out := serve(t, h, &bob, "POST", "/requests/"+re.Ticket+"/approve", `{"comment":"ok"}`, jsonHdr); code != http.StatusOK {
 		t.Fatalf("approve: %d %v", code, out)
 	}

@@ -1,4 +1,4 @@
-package guard
+package policyfile
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 
+	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
@@ -22,113 +23,117 @@ import (
 type attribute struct {
 	name string
 	typ  *cel.Type
-	get  func(r *Request) any
+	get  func(r *guard.Request) any
 }
 
 // attributes is the whole vocabulary a condition may use. A name not
 // listed here is refused when the policy is loaded.
 func attributes() []attribute {
 	stringList := cel.ListType(cel.StringType)
-	str := func(name string, f func(r *Request) string) attribute {
-		return attribute{name, cel.StringType, func(r *Request) any { return f(r) }}
+	str := func(name string, f func(r *guard.Request) string) attribute {
+		return attribute{name, cel.StringType, func(r *guard.Request) any { return f(r) }}
 	}
-	agent := func(r *Request) identity.Agent {
+	agent := func(r *guard.Request) identity.Agent {
 		if r.Identity.Agent == nil {
 			return identity.Agent{}
 		}
 		return *r.Identity.Agent
 	}
 	return []attribute{
-		str("identity.kind", func(r *Request) string { return r.Identity.Kind.String() }),
-		str("identity.subject", func(r *Request) string { return r.Identity.Subject }),
-		str("identity.name", func(r *Request) string { return r.Identity.Name }),
-		str("identity.tenant", func(r *Request) string { return r.Identity.Tenant }),
-		str("identity.service", func(r *Request) string { return r.Identity.Service }),
-		str("identity.purpose", func(r *Request) string { return r.Identity.Purpose }),
-		str("identity.ticket", func(r *Request) string { return r.Identity.Ticket }),
-		{"identity.roles", stringList, func(r *Request) any {
+		str("identity.kind", func(r *guard.Request) string { return r.Identity.Kind.String() }),
+		str("identity.subject", func(r *guard.Request) string { return r.Identity.Subject }),
+		str("identity.name", func(r *guard.Request) string { return r.Identity.Name }),
+		str("identity.tenant", func(r *guard.Request) string { return r.Identity.Tenant }),
+		str("identity.service", func(r *guard.Request) string { return r.Identity.Service }),
+		str("identity.purpose", func(r *guard.Request) string { return r.Identity.Purpose }),
+		str("identity.ticket", func(r *guard.Request) string { return r.Identity.Ticket }),
+		{"identity.roles", stringList, func(r *guard.Request) any {
 			if r.Identity.Untrusted {
 				return []string{}
 			}
 			return nonNil(r.Identity.Roles)
 		}},
-		{"identity.claimed_roles", stringList, func(r *Request) any { return nonNil(r.Identity.Roles) }},
-		{"identity.untrusted", cel.BoolType, func(r *Request) any { return r.Identity.Untrusted }},
-		{"identity.anonymous", cel.BoolType, func(r *Request) any {
+		{"identity.claimed_roles", stringList, func(r *guard.Request) any { return nonNil(r.Identity.Roles) }},
+		{"identity.untrusted", cel.BoolType, func(r *guard.Request) any { return r.Identity.Untrusted }},
+		{"identity.anonymous", cel.BoolType, func(r *guard.Request) any {
 			id := &r.Identity
 			return id.Subject == "" && id.Service == "" && (id.Agent == nil || id.Agent.Name == "")
 		}},
-		{"identity.attributes", cel.MapType(cel.StringType, cel.StringType), func(r *Request) any {
+		{"identity.attributes", cel.MapType(cel.StringType, cel.StringType), func(r *guard.Request) any {
 			if r.Identity.Attributes == nil {
 				return map[string]string{}
 			}
 			return r.Identity.Attributes
 		}},
-		str("identity.agent.name", func(r *Request) string { return agent(r).Name }),
-		str("identity.agent.model", func(r *Request) string { return agent(r).Model }),
-		str("identity.agent.tool", func(r *Request) string { return agent(r).Tool }),
-		str("identity.agent.tool_call_id", func(r *Request) string { return agent(r).ToolCallID }),
-		str("identity.agent.on_behalf_of", func(r *Request) string { return agent(r).OnBehalfOf }),
+		str("identity.agent.name", func(r *guard.Request) string { return agent(r).Name }),
+		str("identity.agent.model", func(r *guard.Request) string { return agent(r).Model }),
+		str("identity.agent.tool", func(r *guard.Request) string { return agent(r).Tool }),
+		str("identity.agent.tool_call_id", func(r *guard.Request) string { return agent(r).ToolCallID }),
+		str("identity.agent.on_behalf_of", func(r *guard.Request) string { return agent(r).OnBehalfOf }),
 
-		str("statement.kind", func(r *Request) string { return firstKind(r, false) }),
-		str("statement.effect", func(r *Request) string { return firstKind(r, true) }),
-		{"statement.kinds", stringList, func(r *Request) any {
+		str("statement.kind", func(r *guard.Request) string { return firstKind(r, false) }),
+		str("statement.effect", func(r *guard.Request) string { return firstKind(r, true) }),
+		{"statement.kinds", stringList, func(r *guard.Request) any {
 			return collect(r, func(st *sqlstmt.Statement) []string { return []string{st.Kind.String()} })
 		}},
-		{"statement.effects", stringList, func(r *Request) any {
+		{"statement.effects", stringList, func(r *guard.Request) any {
 			return collect(r, func(st *sqlstmt.Statement) []string { return []string{st.Effect.String()} })
 		}},
-		{"statement.objects", stringList, func(r *Request) any {
+		{"statement.objects", stringList, func(r *guard.Request) any {
 			return collect(r, func(st *sqlstmt.Statement) []string { return []string{st.Object.String()} })
 		}},
-		{"statement.reads", stringList, func(r *Request) any {
+		{"statement.reads", stringList, func(r *guard.Request) any {
 			return collect(r, func(st *sqlstmt.Statement) []string { return tableNames(st.Reads) })
 		}},
-		{"statement.writes", stringList, func(r *Request) any {
+		{"statement.writes", stringList, func(r *guard.Request) any {
 			return collect(r, func(st *sqlstmt.Statement) []string { return tableNames(st.Writes) })
 		}},
-		{"statement.tables", stringList, func(r *Request) any {
+		{"statement.tables", stringList, func(r *guard.Request) any {
 			return collect(r, func(st *sqlstmt.Statement) []string { return append(tableNames(st.Reads), tableNames(st.Writes)...) })
 		}},
-		{"statement.functions", stringList, func(r *Request) any { return collect(r, func(st *sqlstmt.Statement) []string { return st.Functions }) }},
-		{"statement.complete", cel.BoolType, func(r *Request) any { return r.Script != nil && r.Script.Complete }},
-		{"statement.stacked", cel.BoolType, func(r *Request) any { return r.Script != nil && r.Script.Stacked() }},
-		{"statement.count", cel.IntType, func(r *Request) any {
+		{"statement.functions", stringList, func(r *guard.Request) any {
+			return collect(r, func(st *sqlstmt.Statement) []string { return st.Functions })
+		}},
+		{"statement.complete", cel.BoolType, func(r *guard.Request) any { return r.Script != nil && r.Script.Complete }},
+		{"statement.stacked", cel.BoolType, func(r *guard.Request) any { return r.Script != nil && r.Script.Stacked() }},
+		{"statement.count", cel.IntType, func(r *guard.Request) any {
 			if r.Script == nil {
 				return int64(0)
 			}
 			return int64(len(r.Script.Statements))
 		}},
-		{"statement.unbounded", cel.BoolType, func(r *Request) any { return unbounded(r.Script) }},
-		{"statement.drops_column", cel.BoolType, func(r *Request) any {
+		{"statement.unbounded", cel.BoolType, func(r *guard.Request) any {
+			return guard.MissingWhere().Rule.Check(context.Background(), r).Decision == guard.Deny
+		}},
+		{"statement.drops_column", cel.BoolType, func(r *guard.Request) any {
 			return anyStatement(r.Script, func(st *sqlstmt.Statement) bool { return st.DropsColumn })
 		}},
-		{"statement.into_file", cel.BoolType, func(r *Request) any {
+		{"statement.into_file", cel.BoolType, func(r *guard.Request) any {
 			return anyStatement(r.Script, func(st *sqlstmt.Statement) bool { return st.IntoFile || st.Program || st.Local })
 		}},
-		str("statement.text", func(r *Request) string {
+		str("statement.text", func(r *guard.Request) string {
 			if r.Script == nil {
 				return ""
 			}
 			return r.Script.Normalized
 		}),
-		str("statement.summary", func(r *Request) string {
+		str("statement.summary", func(r *guard.Request) string {
 			if r.Script == nil {
 				return ""
 			}
 			return r.Script.Summary
 		}),
-		str("statement.dialect", func(r *Request) string {
+		str("statement.dialect", func(r *guard.Request) string {
 			if r.Script == nil {
 				return sqlstmt.DialectUnknown.String()
 			}
 			return r.Script.Dialect.String()
 		}),
-		{"request.args", cel.IntType, func(r *Request) any { return int64(len(r.Args)) }},
-		{"request.in_tx", cel.BoolType, func(r *Request) any { return r.InTx }},
-		{"request.unmask", cel.BoolType, func(r *Request) any { return r.Unmask }},
-		str("environment", func(r *Request) string { return r.Environment }),
-		{"now", cel.TimestampType, func(r *Request) any { return types.Timestamp{Time: r.Time} }},
+		{"request.args", cel.IntType, func(r *guard.Request) any { return int64(len(r.Args)) }},
+		{"request.in_tx", cel.BoolType, func(r *guard.Request) any { return r.InTx }},
+		{"request.unmask", cel.BoolType, func(r *guard.Request) any { return r.Unmask }},
+		str("environment", func(r *guard.Request) string { return r.Environment }),
+		{"now", cel.TimestampType, func(r *guard.Request) any { return types.Timestamp{Time: r.Time} }},
 	}
 }
 
@@ -139,7 +144,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func firstKind(r *Request, effect bool) string {
+func firstKind(r *guard.Request, effect bool) string {
 	if r.Script == nil || len(r.Script.Statements) == 0 {
 		return sqlparse.KindUnknown.String()
 	}
@@ -150,7 +155,7 @@ func firstKind(r *Request, effect bool) string {
 	return st.Kind.String()
 }
 
-func collect(r *Request, f func(*sqlstmt.Statement) []string) []string {
+func collect(r *guard.Request, f func(*sqlstmt.Statement) []string) []string {
 	out := []string{}
 	if r.Script == nil {
 		return out
@@ -176,7 +181,7 @@ func tableNames(ts []sqlstmt.Table) []string {
 type conditions struct {
 	env       *cel.Env
 	index     map[string]int // attribute name → position in getters
-	getters   []func(*Request) any
+	getters   []func(*guard.Request) any
 	names     []string
 	types     []*cel.Type
 	sizes     map[string]cost.SizeEstimate
@@ -201,7 +206,7 @@ func newConditions(costLimit uint64) (*conditions, error) {
 	opts := make([]cel.EnvOption, 0, len(attrs)+2)
 	c := &conditions{
 		index:     make(map[string]int, len(attrs)),
-		getters:   make([]func(*Request) any, len(attrs)),
+		getters:   make([]func(*guard.Request) any, len(attrs)),
 		names:     make([]string, len(attrs)),
 		types:     make([]*cel.Type, len(attrs)),
 		sizes:     make(map[string]cost.SizeEstimate, len(attrs)),
@@ -352,7 +357,7 @@ func referenceStart(src string, line, col int, msg string) int {
 // activation resolves attribute names for one request, each at most once:
 // the condition rules of a policy share one (see Policy.check).
 type activation struct {
-	r     *Request
+	r     *guard.Request
 	c     *conditions
 	have  uint64 // bit i: vals[i] is resolved
 	sized uint64 // bit i: whether vals[i] fits is known
@@ -362,7 +367,7 @@ type activation struct {
 
 // activation returns a cleared activation for r, from the pool; release
 // it when done.
-func (c *conditions) activation(r *Request) *activation {
+func (c *conditions) activation(r *guard.Request) *activation {
 	a := c.pool.Get().(*activation)
 	a.r, a.c = r, c
 	return a
@@ -418,12 +423,12 @@ func (c *conditions) eval(ctx context.Context, cc *compiled, act *activation) (r
 type celRule struct {
 	cond   *conditions
 	prg    *compiled
-	action Decision
+	action guard.Decision
 	reason string
 	unmask bool
 }
 
-func (c *celRule) Check(ctx context.Context, r *Request) Outcome {
+func (c *celRule) Check(ctx context.Context, r *guard.Request) guard.Verdict {
 	act := c.cond.activation(r)
 	defer act.release()
 	return c.checkIn(ctx, act)
@@ -431,24 +436,25 @@ func (c *celRule) Check(ctx context.Context, r *Request) Outcome {
 
 func (c *celRule) compiled() (*conditions, *compiled) { return c.cond, c.prg }
 
-func (c *celRule) checkIn(ctx context.Context, act *activation) Outcome {
+func (c *celRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
+	if c.prg.pre != nil && !c.prg.pre.holds(act) {
+		return guard.Verdict{}
+	}
 	match, ok, stopped := c.cond.eval(ctx, c.prg, act)
 	if stopped != nil {
 		return stopped.outcome()
 	}
 	if !ok {
-		if c.action == Allow {
-			return Outcome{}
+		if c.action == guard.Allow {
+			return guard.Verdict{}
 		}
-		return Outcome{Decision: Deny, Reason: "condition could not be evaluated"}
+		return guard.Verdict{Decision: guard.Deny, Reason: "condition could not be evaluated"}
 	}
 	if !match {
-		return Outcome{}
+		return guard.Verdict{}
 	}
-	return Outcome{Decision: c.action, Reason: c.reason, Unmask: c.unmask}
+	return guard.Verdict{Decision: c.action, Reason: c.reason, Unmask: c.unmask}
 }
-
-func (c *celRule) reviews() bool { return c.action == Review }
 
 // whenRule limits a built-in to the requests its file condition (when:)
 // selects, evaluated under the statement's context. A condition that
@@ -457,10 +463,10 @@ func (c *celRule) reviews() bool { return c.action == Review }
 type whenRule struct {
 	cond *conditions
 	prg  *compiled
-	rule Rule
+	rule guard.Rule
 }
 
-func (w *whenRule) Check(ctx context.Context, r *Request) Outcome {
+func (w *whenRule) Check(ctx context.Context, r *guard.Request) guard.Verdict {
 	act := w.cond.activation(r)
 	defer act.release()
 	return w.checkIn(ctx, act)
@@ -468,31 +474,23 @@ func (w *whenRule) Check(ctx context.Context, r *Request) Outcome {
 
 func (w *whenRule) compiled() (*conditions, *compiled) { return w.cond, w.prg }
 
-func (w *whenRule) checkIn(ctx context.Context, act *activation) Outcome {
+func (w *whenRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
+	if w.prg.pre != nil && !w.prg.pre.holds(act) {
+		return guard.Verdict{}
+	}
 	match, ok, stopped := w.cond.eval(ctx, w.prg, act)
 	if stopped != nil {
 		return stopped.outcome()
 	}
 	if ok && !match {
-		return Outcome{}
+		return guard.Verdict{}
 	}
 	return w.rule.Check(ctx, act.r)
 }
 
-func (w *whenRule) reviews() bool {
-	if _, ok := w.rule.(*unmaskReview); ok {
-		return true
-	}
-	rv, ok := w.rule.(interface{ reviews() bool })
-	return ok && rv.reviews()
-}
-
-func (w *whenRule) validate() error {
-	if v, ok := w.rule.(validator); ok {
-		return v.validate()
-	}
-	return nil
-}
+// Unwrap returns the built-in the condition limits, which the policy
+// validates and inspects as its own.
+func (w *whenRule) Unwrap() guard.Rule { return w.rule }
 
 // Condition compiles a CEL condition over the attribute vocabulary (see the
 // package documentation) for use as [NamedRule.When]. An evaluation error
@@ -502,23 +500,39 @@ func (w *whenRule) validate() error {
 // exceed it is refused with a *[PolicyError]) and when it runs. When has
 // no context: for conditions bounded by the statement's deadline too, use
 // a policy file's when.
-func Condition(expr string) (func(*Request) bool, error) {
+func Condition(expr string) (func(*guard.Request) bool, error) {
 	c, err := newConditions(0)
 	if err != nil {
 		return nil, err
 	}
 	prg, iss := c.compile(expr)
 	if iss != nil {
-		return nil, &PolicyError{Field: "condition", Line: iss.line, Column: iss.col + 1, Msg: iss.msg}
+		return nil, &guard.PolicyError{Field: "condition", Line: iss.line, Column: iss.col + 1, Msg: iss.msg}
 	}
 	return c.when(prg), nil
 }
 
-func (c *conditions) when(prg *compiled) func(*Request) bool {
-	return func(r *Request) bool {
+func (c *conditions) when(prg *compiled) func(*guard.Request) bool {
+	return func(r *guard.Request) bool {
 		act := c.activation(r)
 		defer act.release()
 		match, ok, stopped := c.eval(context.Background(), prg, act)
 		return match || !ok || stopped != nil
 	}
+}
+
+// anyStatement reports whether match holds for a statement of s or one it
+// runs (EXPLAIN ANALYZE, PREPARE … AS).
+func anyStatement(s *sqlstmt.Script, match func(*sqlstmt.Statement) bool) bool {
+	if s == nil {
+		return false
+	}
+	for i := range s.Statements {
+		for st := &s.Statements[i]; st != nil; st = st.Inner {
+			if match(st) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,4 +1,4 @@
-package guard_test
+package approval_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/approval"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
@@ -21,14 +22,14 @@ import (
 // it, and the queue's HTTP API with the reviewer taken from the context
 // (as the service's authentication middleware would set it).
 type replica struct {
-	q *guard.Queue
+	q *approval.Queue
 	p *guard.Policy
 	h http.Handler
 }
 
-func newReplica(t *testing.T, store guard.Store, clock *fakeClock, noWait bool) *replica {
+func newReplica(t *testing.T, store approval.Store, clock *fakeClock, noWait bool) *replica {
 	t.Helper()
-	r := &replica{q: guard.NewQueue(guard.QueueConfig{
+	r := &replica{q: approval.NewQueue(approval.Config{
 		Store: store, Now: clock.Now, PollInterval: 5 * time.Millisecond,
 		ReviewerRoles: []string{"reviewer"}, NoWait: noWait,
 	})}
@@ -37,7 +38,7 @@ func newReplica(t *testing.T, store guard.Store, clock *fakeClock, noWait bool) 
 		guard.WithApprover(r.q),
 		guard.WithApprovalTimeout(5*time.Second),
 		guard.WithGrantKey([]byte("replicas share this key")))
-	r.h = r.q.Handler(guard.HandlerConfig{})
+	r.h = r.q.Handler(approval.HandlerConfig{})
 	return r
 }
 
@@ -86,7 +87,7 @@ func fileTicket(t *testing.T, r *replica, req *guard.Request) string {
 	return re.Ticket
 }
 
-func status(t *testing.T, r *replica, id string) guard.Status {
+func status(t *testing.T, r *replica, id string) approval.Status {
 	t.Helper()
 	tk, err := r.q.Get(context.Background(), id)
 	if err != nil {
@@ -121,7 +122,7 @@ func TestHandlerRefusesCrossSite(t *testing.T) {
 			if code, out := serve(t, r.h, &bobR, "POST", "/requests/"+id+"/approve", tt.body, tt.hdr); code != tt.want {
 				t.Errorf("got %d %v, want %d", code, out, tt.want)
 			}
-			if st := status(t, r, id); st != guard.StatusPending {
+			if st := status(t, r, id); st != approval.StatusPending {
 				t.Fatalf("ticket is %s after a refused request, want pending", st)
 			}
 		})
@@ -156,7 +157,7 @@ func TestHandlerStrictBody(t *testing.T) {
 	if code, out := serve(t, r.h, &bobR, "POST", "/requests/"+id+"/deny", `{"grant_minutes":5}`, jsonHdr); code != http.StatusBadRequest {
 		t.Errorf("grant on a denial: %d %v, want 400", code, out)
 	}
-	if st := status(t, r, id); st != guard.StatusPending {
+	if st := status(t, r, id); st != approval.StatusPending {
 		t.Fatalf("ticket is %s after refused bodies, want pending", st)
 	}
 	code, out := serve(t, r.h, &bobR, "POST", "/requests/"+id+"/approve", `{"comment":"ok","grant_minutes":60}`, jsonHdr)
@@ -220,12 +221,15 @@ func TestSelfApprovalCanonicalSubject(t *testing.T) {
 		{idDana, "Dana"}, {idDana, "dana "}, {idDana, " DANA\t"}, {idAgent, "ALICE"}, {idAgent, "Alice "}, {idAgent, "AGENT-7"},
 	}
 	for _, tt := range tests {
-		if _, err := r.q.Decide(context.Background(), tt.id, reviewer(tt.reviewer, ""), guard.Ruling{Approve: true}); !errors.Is(err, guard.ErrSelfApproval) {
+		if _, err := r.q.Decide(context.Background(), tt.id, reviewer(tt.reviewer, ""), approval.Ruling{Approve: true}); !errors.Is(err, approval.ErrSelfApproval) {
 			t.Errorf("reviewer %q: %v, want ErrSelfApproval", tt.reviewer, err)
 		}
 	}
 	// An approver that answers for itself is held to the same comparison.
-	p := reviewPolicy(t, answer(guard.Answer{Approved: true, ID: "x", Reviewer: " Alice"}, nil))
+	self := guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) {
+		return guard.Answer{Approved: true, ID: "x", Reviewer: " Alice"}, nil
+	})
+	p := mustPolicy(t, guard.WithRules(guard.DestructiveDDL().Reviewed()), guard.WithApprover(self))
 	if _, err := p.Check(context.Background(), dropRequest(agentFor("alice", ""), "x")); !errors.Is(err, guard.ErrBlocked) {
 		t.Errorf("approval by the agent's user, spelled differently: %v", err)
 	}
@@ -238,7 +242,7 @@ func TestOneTimeGrantLapses(t *testing.T) {
 	clock := newClock()
 	r := newReplica(t, nil, clock, true)
 	id := fileTicket(t, r, dropRequest(alice, "x"))
-	if _, err := r.q.Decide(context.Background(), id, reviewer("bob", ""), guard.Ruling{Approve: true}); err != nil {
+	if _, err := r.q.Decide(context.Background(), id, reviewer("bob", ""), approval.Ruling{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Add(30 * 24 * time.Hour)
@@ -259,7 +263,7 @@ func checkGrantScope(t *testing.T, filer, approver *replica) {
 	ctx := context.Background()
 	onAlice := agentFor("alice", "acme")
 	id := fileTicket(t, filer, dropRequest(onAlice, "1"))
-	if _, err := approver.q.Decide(ctx, id, reviewer("bob", "acme"), guard.Ruling{Approve: true, GrantFor: 10 * time.Minute}); err != nil {
+	if _, err := approver.q.Decide(ctx, id, reviewer("bob", "acme"), approval.Ruling{Approve: true, GrantFor: 10 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := filer.p.Check(ctx, dropRequest(onAlice, "2")); err != nil {
@@ -284,7 +288,7 @@ func checkGrantScope(t *testing.T, filer, approver *replica) {
 func TestOneTimeGrantOnce(t *testing.T) {
 	r := newReplica(t, nil, newClock(), true)
 	id := fileTicket(t, r, dropRequest(alice, "x"))
-	if _, err := r.q.Decide(context.Background(), id, reviewer("bob", ""), guard.Ruling{Approve: true}); err != nil {
+	if _, err := r.q.Decide(context.Background(), id, reviewer("bob", ""), approval.Ruling{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.p.Check(context.Background(), dropRequest(alice, "x")); err != nil {
@@ -308,7 +312,7 @@ func TestReviewerSeesWhatTheyApprove(t *testing.T) {
 	if code != http.StatusOK || strings.Contains(string(raw), "s3cr3t") {
 		t.Fatalf("ticket: %d %s", code, raw)
 	}
-	var tk guard.Ticket
+	var tk approval.Ticket
 	if err := json.Unmarshal(raw, &tk); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +332,7 @@ func TestRequesterHearsBack(t *testing.T) {
 	}
 	got := <-res
 	var re *guard.ReviewError
-	if !errors.As(got.err, &re) || re.Ticket != id || re.Status != guard.StatusDenied || re.Reviewer != "bob" || re.Comment != "use the archive job" {
+	if !errors.As(got.err, &re) || re.Ticket != id || re.Pending || re.Reviewer != "bob" || re.Comment != "use the archive job" {
 		t.Errorf("denied requester got %v (%+v)", got.err, re)
 	}
 	if errors.Is(got.err, guard.ErrReviewPending) {
@@ -341,7 +345,7 @@ func TestRequesterHearsBack(t *testing.T) {
 	f.waitPending(t, 1)
 	cancel()
 	got = <-res
-	if !errors.As(got.err, &re) || re.Ticket == "" || re.Status != guard.StatusPending || !errors.Is(got.err, guard.ErrReviewPending) {
+	if !errors.As(got.err, &re) || re.Ticket == "" || !re.Pending || !errors.Is(got.err, guard.ErrReviewPending) {
 		t.Errorf("cancelled requester got %v, want the pending ticket", got.err)
 	}
 }
@@ -355,7 +359,7 @@ func TestNoWaitRoundTrip(t *testing.T) {
 	if again := fileTicket(t, r, dropRequest(who, "x")); again != id {
 		t.Errorf("retry before approval filed %s, want the same ticket %s", again, id)
 	}
-	if _, err := r.q.Decide(context.Background(), id, reviewer("bob", "acme"), guard.Ruling{Approve: true}); err != nil {
+	if _, err := r.q.Decide(context.Background(), id, reviewer("bob", "acme"), approval.Ruling{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.p.Check(context.Background(), dropRequest(who, "other args")); !errors.Is(err, guard.ErrReviewPending) {
@@ -381,13 +385,13 @@ func TestSQLStoreReplicasScopeAndExpiry(t *testing.T) {
 	for _, tt := range dbs {
 		t.Run(tt.name, func(t *testing.T) {
 			dsn := tt.dsn(t)
-			open := func() guard.Store {
+			open := func() approval.Store {
 				db, err := sql.Open(tt.driver, dsn)
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { db.Close() })
-				s, err := guard.NewSQLStore(db, tt.d, "approvals")
+				s, err := approval.NewSQLStore(db, tt.d, "approvals")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -414,7 +418,7 @@ func TestSQLStoreReplicasScopeAndExpiry(t *testing.T) {
 			})
 			t.Run("expiry", func(t *testing.T) {
 				id := fileTicket(t, a, dropRequest(alice, "late"))
-				if _, err := b.q.Decide(context.Background(), id, reviewer("bob", ""), guard.Ruling{Approve: true}); err != nil {
+				if _, err := b.q.Decide(context.Background(), id, reviewer("bob", ""), approval.Ruling{Approve: true}); err != nil {
 					t.Fatal(err)
 				}
 				clock.Add(30 * 24 * time.Hour)
@@ -429,7 +433,7 @@ func TestSQLStoreReplicasScopeAndExpiry(t *testing.T) {
 func TestHandlerTrustedOrigins(t *testing.T) {
 	r := newReplica(t, nil, newClock(), true)
 	id := fileTicket(t, r, dropRequest(alice, "x"))
-	h := r.q.Handler(guard.HandlerConfig{TrustedOrigins: []string{"https://console.example"}})
+	h := r.q.Handler(approval.HandlerConfig{TrustedOrigins: []string{"https://console.example"}})
 	bobR := reviewer("bob", "")
 	hdr := func(origin string) map[string]string {
 		return map[string]string{"Content-Type": "application/json", "Sec-Fetch-Site": "same-site", "Origin": origin}

@@ -1,4 +1,4 @@
-package guard
+package approval
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 )
 
@@ -17,20 +18,20 @@ import (
 var (
 	// ErrNoTicket is returned for an approval request id the store does
 	// not hold.
-	ErrNoTicket = errors.New("guard: no such approval request")
+	ErrNoTicket = errors.New("approval: no such approval request")
 	// ErrDecided is returned when deciding a request that is no longer
 	// pending.
-	ErrDecided = errors.New("guard: approval request already decided")
+	ErrDecided = errors.New("approval: request already decided")
 	// ErrSelfApproval is returned when a reviewer tries to decide their own
 	// request, or one an agent made on their behalf.
-	ErrSelfApproval = errors.New("guard: reviewers cannot decide their own requests")
+	ErrSelfApproval = errors.New("approval: reviewers cannot decide their own requests")
 	// ErrNotReviewer is returned when the reviewer is anonymous, untrusted,
 	// or lacks the reviewer role the queue requires.
-	ErrNotReviewer = errors.New("guard: not a reviewer")
+	ErrNotReviewer = errors.New("approval: not a reviewer")
 	// ErrRuling is returned for a ruling the request cannot take: a
 	// negative grant duration, or a time-boxed grant for a requester
 	// without a subject (it would cover every anonymous caller).
-	ErrRuling = errors.New("guard: ruling not possible for this request")
+	ErrRuling = errors.New("approval: ruling not possible for this request")
 )
 
 // Status is the state of an approval request. The zero value is
@@ -72,8 +73,8 @@ type Ticket struct {
 	Summary   string `json:"summary,omitempty"`
 	// Args describes the bound arguments by type and size, never by value
 	// (see [ArgInfo]).
-	Args   []ArgInfo `json:"args,omitempty"`
-	Unmask bool      `json:"unmask,omitempty"`
+	Args   []guard.ArgInfo `json:"args,omitempty"`
+	Unmask bool            `json:"unmask,omitempty"`
 	// Fingerprint identifies the statement's shape; a time-boxed grant
 	// covers statements of this shape only.
 	Fingerprint uint64 `json:"fingerprint,string,omitempty"`
@@ -95,16 +96,6 @@ type Ticket struct {
 	GrantUntil time.Time `json:"grant_until,omitzero"`
 	// Consumed is true once a one-time grant has let its statement run.
 	Consumed bool `json:"consumed,omitempty"`
-}
-
-// TicketDecision is a reviewer's decision on a ticket, as passed to
-// [Store.Decide].
-type TicketDecision struct {
-	Approve    bool
-	Reviewer   string
-	Comment    string
-	Decided    time.Time
-	GrantUntil time.Time
 }
 
 // GrantQuery asks a [Store] for an approval, or a pending request, that
@@ -152,7 +143,7 @@ type Store interface {
 	FindPending(ctx context.Context, q GrantQuery) (Ticket, bool, error)
 	// Decide answers a pending ticket; it returns an error matching
 	// ErrDecided if the ticket is no longer pending.
-	Decide(ctx context.Context, id string, d TicketDecision) (Ticket, error)
+	Decide(ctx context.Context, id string, d Ruling) (Ticket, error)
 	// Claim returns an approved ticket in q's scope: a time-boxed grant
 	// still valid at q.Now, or an unconsumed one-time grant for q.Digest
 	// created at or after q.Since, which it marks consumed (only one claim
@@ -162,16 +153,16 @@ type Store interface {
 
 // Pruner is implemented by stores that can forget old tickets. The queue
 // calls Prune, when it files a new request, with the time before which
-// tickets are of no more use (QueueConfig.PendingTTL + MaxGrant ago): a
+// tickets are of no more use (Config.PendingTTL + MaxGrant ago): a
 // pending one is no longer answerable, a time-boxed grant has expired, an
 // unused one-time grant lapses.
 type Pruner interface {
 	Prune(ctx context.Context, createdBefore time.Time) error
 }
 
-// QueueConfig configures a [Queue]. The zero value is usable: an in-memory
+// Config configures a [Queue]. The zero value is usable: an in-memory
 // store, anyone who is not the requester may review.
-type QueueConfig struct {
+type Config struct {
 	// Store keeps the tickets; nil means a new [MemoryStore].
 	Store Store
 	// ReviewerRoles, when not empty, are the roles a reviewer must hold
@@ -208,13 +199,13 @@ type QueueConfig struct {
 // reviewer can still approve it and the caller retry. A Queue is safe for
 // concurrent use.
 type Queue struct {
-	cfg     QueueConfig
+	cfg     Config
 	mu      sync.Mutex
 	waiters map[string][]chan struct{}
 }
 
 // NewQueue returns a queue.
-func NewQueue(cfg QueueConfig) *Queue {
+func NewQueue(cfg Config) *Queue {
 	if cfg.Store == nil {
 		cfg.Store = NewMemoryStore()
 	}
@@ -242,12 +233,12 @@ func newID() string {
 // Approve implements [Approver]: it answers at once from a grant that covers
 // req, or files a ticket (or joins an identical pending one) and waits for a
 // reviewer, until ctx is done.
-func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, error) {
+func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.Answer, error) {
 	st := q.cfg.Store
 	now := q.cfg.Now()
 	query := q.queryOf(req, now)
 	if t, ok, err := st.Claim(ctx, query); err != nil {
-		return Answer{}, fmt.Errorf("approval store: %w", err)
+		return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 	} else if ok {
 		return answerOf(t), nil
 	}
@@ -255,7 +246,7 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 	pq.Since = now.Add(-q.cfg.PendingTTL)
 	t, found, err := st.FindPending(ctx, pq)
 	if err != nil {
-		return Answer{}, fmt.Errorf("approval store: %w", err)
+		return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 	}
 	if !found {
 		if p, ok := st.(Pruner); ok {
@@ -264,12 +255,12 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 		}
 		t = ticketOf(req, newID(), now)
 		if err := st.Create(ctx, t); err != nil {
-			return Answer{}, fmt.Errorf("approval store: %w", err)
+			return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 		}
 	}
-	req.ticket.set(t.ID)
+	req.SetTicket(t.ID)
 	if q.cfg.NoWait {
-		return Answer{ID: t.ID, Pending: true}, nil
+		return guard.Answer{ID: t.ID, Pending: true}, nil
 	}
 	wake := q.wait(t.ID)
 	defer q.unwait(t.ID, wake)
@@ -279,11 +270,11 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 		// A statement that gave up waiting must not use up a one-time
 		// grant meant for its retry.
 		if err := ctx.Err(); err != nil {
-			return Answer{}, err
+			return guard.Answer{}, err
 		}
 		cur, err := st.Get(ctx, t.ID)
 		if err != nil {
-			return Answer{}, fmt.Errorf("approval store: %w", err)
+			return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 		}
 		switch cur.Status {
 		case StatusDenied:
@@ -292,7 +283,7 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 			query.ID, query.Now, query.Since = cur.ID, q.cfg.Now(), q.lapse()
 			got, ok, err := st.Claim(ctx, query)
 			if err != nil {
-				return Answer{}, fmt.Errorf("approval store: %w", err)
+				return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 			}
 			if !ok {
 				a := answerOf(cur)
@@ -303,7 +294,7 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 		}
 		select {
 		case <-ctx.Done():
-			return Answer{}, ctx.Err()
+			return guard.Answer{}, ctx.Err()
 		case <-wake:
 		case <-tick.C:
 		}
@@ -311,7 +302,7 @@ func (q *Queue) Approve(ctx context.Context, req *ApprovalRequest) (Answer, erro
 }
 
 // queryOf is the scope of req's grants at now.
-func (q *Queue) queryOf(req *ApprovalRequest, now time.Time) GrantQuery {
+func (q *Queue) queryOf(req *guard.ApprovalRequest, now time.Time) GrantQuery {
 	g := GrantQuery{
 		Requester:   req.Identity.Subject,
 		Tenant:      req.Identity.Tenant,
@@ -328,16 +319,16 @@ func (q *Queue) queryOf(req *ApprovalRequest, now time.Time) GrantQuery {
 }
 
 // lapse is the creation time before which an unused one-time grant has
-// lapsed (QueueConfig.PendingTTL + MaxGrant ago).
+// lapsed (Config.PendingTTL + MaxGrant ago).
 func (q *Queue) lapse() time.Time { return q.lapseAt(q.cfg.Now()) }
 
 func (q *Queue) lapseAt(now time.Time) time.Time { return now.Add(-q.cfg.PendingTTL - q.cfg.MaxGrant) }
 
-func answerOf(t Ticket) Answer {
-	return Answer{Approved: t.Status == StatusApproved, ID: t.ID, Reviewer: t.Reviewer, Comment: t.Comment}
+func answerOf(t Ticket) guard.Answer {
+	return guard.Answer{Approved: t.Status == StatusApproved, ID: t.ID, Reviewer: t.Reviewer, Comment: t.Comment}
 }
 
-func ticketOf(req *ApprovalRequest, id string, now time.Time) Ticket {
+func ticketOf(req *guard.ApprovalRequest, id string, now time.Time) Ticket {
 	t := Ticket{
 		ID:          id,
 		Status:      StatusPending,
@@ -446,13 +437,13 @@ func (q *Queue) isReviewer(id *identity.Identity) bool {
 	if id.Subject == "" || id.Untrusted {
 		return false
 	}
-	return len(q.cfg.ReviewerRoles) == 0 || trustedRole(id, q.cfg.ReviewerRoles)
+	return len(q.cfg.ReviewerRoles) == 0 || slices.ContainsFunc(q.cfg.ReviewerRoles, id.HasRole)
 }
 
 // isOwn reports whether reviewer is t's requester or the user the agent
 // acted for.
 func isOwn(t *Ticket, reviewer string) bool {
-	return SameSubject(t.Requester, reviewer) || SameSubject(t.OnBehalfOf, reviewer)
+	return guard.SameSubject(t.Requester, reviewer) || guard.SameSubject(t.OnBehalfOf, reviewer)
 }
 
 // Ruling is a reviewer's answer to [Queue.Decide].
@@ -462,9 +453,18 @@ type Ruling struct {
 	// Comment is the reviewer's note, recorded with the statement.
 	Comment string
 	// GrantFor, when positive on an approval, makes it a time-boxed grant
-	// for the requester and rules (capped by QueueConfig.MaxGrant); zero
+	// for the requester and rules (capped by Config.MaxGrant); zero
 	// makes it a one-time grant.
 	GrantFor time.Duration
+
+	// Set by [Queue.Decide] before the ruling reaches [Store.Decide]:
+
+	// Reviewer is the deciding reviewer's subject.
+	Reviewer string
+	// Decided is when the ruling was made.
+	Decided time.Time
+	// GrantUntil ends a time-boxed grant (GrantFor capped by MaxGrant).
+	GrantUntil time.Time
 }
 
 // Decide answers the request id as reviewer. It refuses (ErrNotReviewer) an
@@ -496,7 +496,7 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if t.Status == StatusPending && t.Created.Before(now.Add(-q.cfg.PendingTTL)) {
 		return Ticket{}, fmt.Errorf("%w: expired", ErrDecided)
 	}
-	d := TicketDecision{Approve: rv.Approve, Reviewer: reviewer.Subject, Comment: rv.Comment, Decided: now.UTC()}
+	d := Ruling{Approve: rv.Approve, Comment: rv.Comment, Reviewer: reviewer.Subject, Decided: now.UTC()}
 	if rv.Approve && rv.GrantFor > 0 {
 		d.GrantUntil = now.Add(min(rv.GrantFor, q.cfg.MaxGrant)).UTC()
 	}
@@ -567,7 +567,7 @@ func (m *MemoryStore) FindPending(_ context.Context, q GrantQuery) (Ticket, bool
 }
 
 // Decide implements [Store].
-func (m *MemoryStore) Decide(_ context.Context, id string, d TicketDecision) (Ticket, error) {
+func (m *MemoryStore) Decide(_ context.Context, id string, d Ruling) (Ticket, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tickets[id]

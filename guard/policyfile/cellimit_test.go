@@ -1,4 +1,4 @@
-package guard_test
+package policyfile_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -56,8 +57,7 @@ func TestConditionCostRefusedAtLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := guard.Parse("p.yaml", conditionPolicy("slow", tt.cond, "    reason: r\n"),
-				guard.WithConditionCostLimit(tt.limit))
+			_, err := policyfile.Parse("p.yaml", withLimit(conditionPolicy("slow", tt.cond, "    reason: r\n"), tt.limit))
 			if !errors.Is(err, guard.ErrInvalidPolicy) {
 				t.Fatalf("got %v, want an error matching ErrInvalidPolicy", err)
 			}
@@ -83,8 +83,7 @@ func TestConditionCostAccepted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := guard.Parse("p.yaml", conditionPolicy("c", tt.cond, "    reason: r\n"),
-				guard.WithConditionCostLimit(tt.limit)); err != nil {
+			if _, err := policyfile.Parse("p.yaml", withLimit(conditionPolicy("c", tt.cond, "    reason: r\n"), tt.limit)); err != nil {
 				t.Fatalf("got %v, want the policy", err)
 			}
 		})
@@ -107,7 +106,7 @@ func manyTables(n int) *guard.Request {
 // limit.
 func stoppedAt(t *testing.T, v guard.Verdict, err error, rule string) {
 	t.Helper()
-	if !errors.Is(err, guard.ErrBlocked) || !errors.Is(err, guard.ErrConditionLimit) {
+	if !errors.Is(err, guard.ErrBlocked) || !errors.Is(err, policyfile.ErrConditionLimit) {
 		t.Fatalf("got %v, want an error matching ErrBlocked and ErrConditionLimit", err)
 	}
 	var be *guard.BlockedError
@@ -135,7 +134,7 @@ func TestConditionCostLimitAtRuntime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := guard.Parse("p.yaml", conditionPolicy("loops", cond, tt.extra), guard.WithConditionCostLimit(2_000))
+			p, err := policyfile.Parse("p.yaml", withLimit(conditionPolicy("loops", cond, tt.extra), 2_000))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +161,7 @@ func TestConditionStopsAtDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := guard.Parse("p.yaml", conditionPolicy("slow", cond, tt.extra), guard.WithConditionCostLimit(1<<62))
+			p, err := policyfile.Parse("p.yaml", withLimit(conditionPolicy("slow", cond, tt.extra), 1<<62))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +181,7 @@ func TestConditionStopsAtDeadline(t *testing.T) {
 }
 
 func TestConditionCancelledMidway(t *testing.T) {
-	p, err := guard.Parse("p.yaml", conditionPolicy("slow", nested(100, 4), "    reason: r\n"), guard.WithConditionCostLimit(1<<62))
+	p, err := policyfile.Parse("p.yaml", withLimit(conditionPolicy("slow", nested(100, 4), "    reason: r\n"), 1<<62))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +192,7 @@ func TestConditionCancelledMidway(t *testing.T) {
 		done <- err
 	}()
 	cancel()
-	if err := <-done; !errors.Is(err, guard.ErrConditionLimit) || !errors.Is(err, context.Canceled) {
+	if err := <-done; !errors.Is(err, policyfile.ErrConditionLimit) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want an error matching ErrConditionLimit and context.Canceled", err)
 	}
 }
@@ -219,7 +218,7 @@ rules:
     when: '"INSERT" == statement.kind && request.in_tx'
     reason: r
 `)
-	p, err := guard.Parse("p.yaml", src)
+	p, err := policyfile.Parse("p.yaml", src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +254,7 @@ rules:
 }
 
 func TestConditionFuncCostRefused(t *testing.T) {
-	_, err := guard.Condition(nested(100, 4))
+	_, err := policyfile.Condition(nested(100, 4))
 	var pe *guard.PolicyError
 	if !errors.Is(err, guard.ErrInvalidPolicy) || !errors.As(err, &pe) || !strings.Contains(pe.Msg, "estimated cost") {
 		t.Fatalf("got %v, want a *PolicyError about the estimated cost", err)
@@ -266,7 +265,7 @@ func TestConditionFuncCostRefused(t *testing.T) {
 // see each other's attributes (a policy's rules share one activation per
 // request, from a pool). Run it with -race.
 func TestConditionsConcurrent(t *testing.T) {
-	p, err := guard.Parse("p.yaml", manyRules(200))
+	p, err := policyfile.Parse("p.yaml", manyRules(200))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +311,6 @@ func TestConditionCostLimitInFile(t *testing.T) {
 	}{
 		{"default refuses", "", nil, "estimated cost"},
 		{"file raises", "limits: {condition_cost: 3000000}\n", nil, ""},
-		{"option overrides the file", "limits: {condition_cost: 3000000}\n", []guard.Option{guard.WithConditionCostLimit(1_000)}, "estimated cost"},
 		{"after the rules too", "", nil, ""}, // see below: limits written last
 		{"zero", "limits: {condition_cost: 0}\n", nil, "positive integer"},
 		{"not a number", "limits: {condition_cost: lots}\n", nil, "positive integer"},
@@ -324,7 +322,7 @@ func TestConditionCostLimitInFile(t *testing.T) {
 			if tt.name == "after the rules too" {
 				src += "limits: {condition_cost: 3000000}\n"
 			}
-			_, err := guard.Parse("p.yaml", []byte(src), tt.opts...)
+			_, err := policyfile.Parse("p.yaml", []byte(src), tt.opts...)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("got %v, want the policy", err)
@@ -333,4 +331,13 @@ func TestConditionCostLimitInFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withLimit sets a policy file's condition cost limit; 0 keeps the
+// default.
+func withLimit(policy []byte, limit uint64) []byte {
+	if limit == 0 {
+		return policy
+	}
+	return fmt.Appendf(policy, "limits: {condition_cost: %d}\n", limit)
 }

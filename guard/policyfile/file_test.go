@@ -1,4 +1,4 @@
-package guard_test
+package policyfile_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -62,7 +63,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := guard.Parse("p.yaml", []byte(tt.give))
+			_, err := policyfile.Parse("p.yaml", []byte(tt.give))
 			var pe *guard.PolicyError
 			if !errors.As(err, &pe) || !errors.Is(err, guard.ErrInvalidPolicy) {
 				t.Fatalf("Parse: %v, want a *PolicyError", err)
@@ -81,14 +82,14 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	if _, err := guard.Load(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := policyfile.Load(filepath.Join(t.TempDir(), "missing.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "p.yaml")
 	if err := os.WriteFile(path, []byte("version: 1\nmode: monitor\nrules:\n  - {name: s, builtin: stacked}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p, err := guard.Load(path)
+	p, err := policyfile.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestConditionVocabulary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
-			when, err := guard.Condition(tt.expr)
+			when, err := policyfile.Condition(tt.expr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +140,7 @@ func TestConditionVocabulary(t *testing.T) {
 		})
 	}
 	t.Run("untrusted roles are hidden", func(t *testing.T) {
-		when, err := guard.Condition(`"dba" in identity.roles`)
+		when, err := policyfile.Condition(`"dba" in identity.roles`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +150,7 @@ func TestConditionVocabulary(t *testing.T) {
 		}
 	})
 	t.Run("unknown attribute refused", func(t *testing.T) {
-		if _, err := guard.Condition(`identity.password == "x"`); !errors.Is(err, guard.ErrInvalidPolicy) {
+		if _, err := policyfile.Condition(`identity.password == "x"`); !errors.Is(err, guard.ErrInvalidPolicy) {
 			t.Errorf("Condition: %v", err)
 		}
 	})
@@ -157,7 +158,7 @@ func TestConditionVocabulary(t *testing.T) {
 
 func TestParseCompilesOnce(t *testing.T) {
 	// A condition is compiled at load: evaluating it needs no compiler.
-	p, err := guard.Parse("p.yaml", []byte(`version: 1
+	p, err := policyfile.Parse("p.yaml", []byte(`version: 1
 rules:
   - name: agents-no-users
     when: identity.kind == "agent" && "users" in statement.reads

@@ -1,6 +1,8 @@
-package guard
+package policyfile
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -19,7 +22,7 @@ import (
 // once. A file that is malformed, names an unknown attribute, setting or
 // built-in, or looks enforced but is not, is refused with a *PolicyError
 // naming the file, the rule, the position and what is wrong.
-func Load(path string, opts ...Option) (*Policy, error) {
+func Load(path string, opts ...guard.Option) (*guard.Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("guard: load policy: %w", err)
@@ -28,41 +31,31 @@ func Load(path string, opts ...Option) (*Policy, error) {
 }
 
 // Parse is [Load] for a policy already in memory; name is used in errors.
-func Parse(name string, data []byte, opts ...Option) (*Policy, error) {
-	// The options are read before the file, for the cost limit its
-	// conditions are compiled under.
-	var c config
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	fp := &fileParser{name: name, names: map[string]bool{}, costLimit: c.condCostLimit, costLimitSet: c.condCostLimit != 0}
+func Parse(name string, data []byte, opts ...guard.Option) (*guard.Policy, error) {
+	fp := &fileParser{name: name, names: map[string]bool{}}
 	fileOpts, err := fp.parse(data)
 	if err != nil {
 		return nil, err
 	}
-	if fp.reviewAt != nil {
-		if c.approver == nil && c.mode == ModeEnforce && !fp.monitor {
-			return nil, fp.errAt(fp.reviewAt, fp.reviewRule, "action",
-				"asks for review but no approver is given (guard.WithApprover): every review would be denied")
-		}
+	p, err := guard.New(append(fileOpts, opts...)...)
+	var pe *guard.PolicyError
+	if err == nil || !errors.As(err, &pe) {
+		return p, err
 	}
-	all := make([]Option, 0, len(fileOpts)+len(opts)+1)
-	all = append(all, optionFunc(func(c *config) { c.file = name }))
-	all = append(all, fileOpts...)
-	all = append(all, opts...)
-	return New(all...)
+	if pe.Field == "approver" && fp.reviewAt != nil {
+		return nil, fp.errAt(fp.reviewAt, fp.reviewRule, "action",
+			"asks for review but no approver is given (guard.WithApprover): every review would be denied")
+	}
+	named := *pe
+	named.File = name
+	return nil, &named
 }
 
 type fileParser struct {
 	name      string
 	cond      *conditions
 	costLimit uint64
-	// costLimitSet says an option set costLimit: the file does not
-	// override it.
-	costLimitSet bool
-	names        map[string]bool
+	names     map[string]bool
 	// reviewAt is the first setting that asks for review, for the error
 	// when no approver is given.
 	reviewAt   *yaml.Node
@@ -71,7 +64,7 @@ type fileParser struct {
 }
 
 func (fp *fileParser) errAt(n *yaml.Node, rule, field, format string, args ...any) error {
-	e := &PolicyError{File: fp.name, Rule: rule, Field: field, Msg: fmt.Sprintf(format, args...)}
+	e := &guard.PolicyError{File: fp.name, Rule: rule, Field: field, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}
@@ -121,10 +114,10 @@ func (fp *fileParser) strs(n *yaml.Node, rule, field string) ([]string, error) {
 	return out, nil
 }
 
-func (fp *fileParser) parse(data []byte) ([]Option, error) {
+func (fp *fileParser) parse(data []byte) ([]guard.Option, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := &PolicyError{File: fp.name, Msg: err.Error()}
+		e := &guard.PolicyError{File: fp.name, Msg: err.Error()}
 		// yaml.v3 errors read "yaml: line N: …".
 		if msg, ok := strings.CutPrefix(err.Error(), "yaml: line "); ok {
 			if i := strings.IndexByte(msg, ':'); i > 0 {
@@ -144,7 +137,7 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 		return nil, err
 	}
 	var (
-		opts     []Option
+		opts     []guard.Option
 		rulesSet bool
 		version  bool
 	)
@@ -179,8 +172,8 @@ func (fp *fileParser) parse(data []byte) ([]Option, error) {
 }
 
 // setting reads one top-level setting.
-func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
-	var opts []Option
+func (fp *fileParser) setting(k, v *yaml.Node) ([]guard.Option, error) {
+	var opts []guard.Option
 	switch k.Value {
 	case "version":
 		if v.Value != "1" {
@@ -191,25 +184,25 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
 		if err != nil {
 			return nil, err
 		}
-		fp.monitor = m == ModeMonitor
-		opts = append(opts, WithMode(m))
+		fp.monitor = m == guard.ModeMonitor
+		opts = append(opts, guard.WithMode(m))
 	case "environment":
 		s, err := fp.str(v, "", "environment")
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, WithEnvironment(s))
+		opts = append(opts, guard.WithEnvironment(s))
 	case "unknown":
 		switch v.Value {
 		case "deny":
-			opts = append(opts, WithUnknown(Deny))
+			opts = append(opts, guard.WithUnknown(guard.Deny))
 		case "review":
-			opts = append(opts, WithUnknown(Review))
+			opts = append(opts, guard.WithUnknown(guard.Review))
 			if fp.reviewAt == nil {
 				fp.reviewAt, fp.reviewRule = v, ""
 			}
 		case "allow":
-			opts = append(opts, WithUnknown(Allow))
+			opts = append(opts, guard.WithUnknown(guard.Allow))
 		default:
 			return nil, fp.errAt(v, "", "unknown", "must be deny, review or allow")
 		}
@@ -226,7 +219,7 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
 			if err != nil || d <= 0 {
 				return nil, fp.errAt(p[1], "", "approval.timeout", "must be a positive duration such as 2m")
 			}
-			opts = append(opts, WithApprovalTimeout(d))
+			opts = append(opts, guard.WithApprovalTimeout(d))
 		}
 	case "limits":
 		// Read before the other settings (see parse).
@@ -242,7 +235,7 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]Option, error) {
 			if err != nil {
 				return nil, err
 			}
-			opts = append(opts, WithRules(nr))
+			opts = append(opts, guard.WithRules(nr))
 		}
 	default:
 		return nil, fp.errAt(k, "", k.Value, "unknown setting")
@@ -265,19 +258,17 @@ func (fp *fileParser) limits(v *yaml.Node) error {
 		if err != nil || n == 0 {
 			return fp.errAt(p[1], "", "limits.condition_cost", "must be a positive integer")
 		}
-		if !fp.costLimitSet {
-			fp.costLimit = n
-		}
+		fp.costLimit = n
 	}
 	return nil
 }
 
-func (fp *fileParser) mode(v *yaml.Node, rule string) (Mode, error) {
+func (fp *fileParser) mode(v *yaml.Node, rule string) (guard.Mode, error) {
 	switch v.Value {
 	case "enforce":
-		return ModeEnforce, nil
+		return guard.ModeEnforce, nil
 	case "monitor":
-		return ModeMonitor, nil
+		return guard.ModeMonitor, nil
 	}
 	return 0, fp.errAt(v, rule, "mode", "must be enforce or monitor")
 }
@@ -286,29 +277,29 @@ func (fp *fileParser) mode(v *yaml.Node, rule string) (Mode, error) {
 // built-in exists.
 func builtinParams(name string) ([]string, bool) {
 	switch name {
-	case RuleMissingWhere, RuleStacked, RuleDangerous, RulePrivileges, RuleLexingSettings, RuleRequireIdentity,
-		RuleCatalogWrites, RuleIntegritySettings, RuleMaintenance:
+	case guard.RuleMissingWhere, guard.RuleStacked, guard.RuleDangerous, guard.RulePrivileges, guard.RuleLexingSettings, guard.RuleRequireIdentity,
+		guard.RuleCatalogWrites, guard.RuleIntegritySettings, guard.RuleMaintenance:
 		return nil, true
-	case RuleDestructiveDDL:
+	case guard.RuleDestructiveDDL:
 		return []string{"environments"}, true
-	case RuleReadOnly:
+	case guard.RuleReadOnly:
 		return []string{"who", "known_functions_only", "functions"}, true
-	case RuleTables:
+	case guard.RuleTables:
 		return []string{"who", "allow", "deny"}, true
-	case RuleMaxRows:
+	case guard.RuleMaxRows:
 		return []string{"limit"}, true
-	case RuleUnmaskReview:
+	case guard.RuleUnmaskReview:
 		return []string{"exempt_roles"}, true
-	case RuleRoutines:
+	case guard.RuleRoutines:
 		return []string{"allow"}, true
 	}
 	return nil, false
 }
 
-func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
+func (fp *fileParser) rule(n *yaml.Node) (guard.NamedRule, error) {
 	ps, err := fp.pairs(n, "", "rule")
 	if err != nil {
-		return NamedRule{}, err
+		return guard.NamedRule{}, err
 	}
 	fields := map[string][2]*yaml.Node{}
 	for _, p := range ps {
@@ -316,9 +307,9 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	}
 	name, err := fp.ruleName(n, fields)
 	if err != nil {
-		return NamedRule{}, err
+		return guard.NamedRule{}, err
 	}
-	var nr NamedRule
+	var nr guard.NamedRule
 	nr.Name = name
 	builtin := ""
 	if b, ok := fields["builtin"]; ok {
@@ -348,16 +339,14 @@ func (fp *fileParser) rule(n *yaml.Node) (NamedRule, error) {
 	if builtin == "" {
 		return fp.conditionRule(nr, fields, prg, action)
 	}
-	nr.Review = action == Review
+	nr.Review = action == guard.Review
 	built, err := fp.builtin(builtin, name, fields)
 	if err != nil {
 		return nr, err
 	}
 	nr.Rule = built.Rule
-	if v, ok := built.Rule.(validator); ok {
-		if err := v.validate(); err != nil {
-			return nr, fp.errAt(fields["builtin"][1], name, "builtin", "%v", err)
-		}
+	if err := validate(built); err != nil {
+		return nr, fp.errAt(fields["builtin"][1], name, "builtin", "%s", err.Msg)
 	}
 	if prg != nil {
 		// Not NamedRule.When: the condition runs under the statement's
@@ -412,39 +401,40 @@ func (fp *fileParser) checkSettings(ps [][2]*yaml.Node, name, builtin string) er
 }
 
 // action reads a rule's action; the default is deny.
-func (fp *fileParser) action(fields map[string][2]*yaml.Node, name, builtin string) (Decision, error) {
+func (fp *fileParser) action(fields map[string][2]*yaml.Node, name, builtin string) (guard.Decision, error) {
 	a, ok := fields["action"]
 	if !ok {
-		return Deny, nil
+		return guard.Deny, nil
 	}
 	switch a[1].Value {
 	case "deny":
-		return Deny, nil
+		return guard.Deny, nil
 	case "review":
 		if fp.reviewAt == nil {
 			fp.reviewAt, fp.reviewRule = a[1], name
 		}
-		return Review, nil
+		return guard.Review, nil
 	case "allow":
 		if builtin != "" {
 			return 0, fp.errAt(a[1], name, "action", "a built-in denies or reviews; allow would make it do nothing")
 		}
-		return Allow, nil
+		return guard.Allow, nil
 	}
 	return 0, fp.errAt(a[1], name, "action", "must be deny, review or allow")
 }
 
 func knownBuiltins() string {
-	return strings.Join([]string{RuleDestructiveDDL, RuleMissingWhere, RuleStacked, RuleDangerous,
-		RulePrivileges, RuleLexingSettings, RuleReadOnly, RuleTables, RuleRequireIdentity,
-		RuleMaxRows, RuleUnmaskReview, RuleCatalogWrites, RuleIntegritySettings, RuleMaintenance,
-		RuleRoutines}, ", ")
+	return strings.Join([]string{guard.RuleDestructiveDDL, guard.RuleMissingWhere, guard.RuleStacked, guard.RuleDangerous,
+		guard.RulePrivileges, guard.RuleLexingSettings, guard.RuleReadOnly, guard.RuleTables, guard.RuleRequireIdentity,
+		guard.RuleMaxRows, guard.RuleUnmaskReview, guard.RuleCatalogWrites, guard.RuleIntegritySettings, guard.RuleMaintenance,
+		guard.RuleRoutines}, ", ")
 }
 
-func (fp *fileParser) conditionRule(nr NamedRule, fields map[string][2]*yaml.Node, prg *compiled, action Decision) (NamedRule, error) {
+func (fp *fileParser) conditionRule(nr guard.NamedRule, fields map[string][2]*yaml.Node, prg *compiled, action guard.Decision) (guard.NamedRule, error) {
 	if prg == nil {
 		return nr, fp.errAt(fields["name"][0], nr.Name, "when", "a rule needs a builtin or a when condition")
 	}
+	nr.Review = action == guard.Review
 	cr := &celRule{cond: fp.cond, prg: prg, action: action}
 	if r, ok := fields["reason"]; ok {
 		s, err := fp.str(r[1], nr.Name, "reason")
@@ -458,15 +448,15 @@ func (fp *fileParser) conditionRule(nr NamedRule, fields map[string][2]*yaml.Nod
 			return nr, fp.errAt(u[1], nr.Name, "unmask", "must be true or false")
 		}
 		cr.unmask = u[1].Value == "true"
-		if cr.unmask && action == Deny {
+		if cr.unmask && action == guard.Deny {
 			return nr, fp.errAt(u[1], nr.Name, "unmask", "a denying rule cannot grant clear values")
 		}
 	}
 	switch {
-	case action == Allow && !cr.unmask:
+	case action == guard.Allow && !cr.unmask:
 		return nr, fp.errAt(fields["action"][1], nr.Name, "action",
 			"an allow rule never overrides a denial and grants nothing here: set unmask: true or remove the rule")
-	case action != Allow && cr.reason == "":
+	case action != guard.Allow && cr.reason == "":
 		return nr, fp.errAt(fields["name"][0], nr.Name, "reason", "a denying or reviewing rule needs a reason")
 	}
 	nr.Rule = cr
@@ -487,7 +477,7 @@ func (fp *fileParser) compile(n *yaml.Node, rule string) (*compiled, error) {
 	if iss == nil {
 		return prg, nil
 	}
-	e := &PolicyError{File: fp.name, Rule: rule, Field: "when", Msg: iss.msg, Line: n.Line, Column: n.Column}
+	e := &guard.PolicyError{File: fp.name, Rule: rule, Field: "when", Msg: iss.msg, Line: n.Line, Column: n.Column}
 	switch n.Style {
 	case yaml.LiteralStyle, yaml.FoldedStyle:
 		// The expression starts on the line after the indicator; its
@@ -509,100 +499,100 @@ func (fp *fileParser) compile(n *yaml.Node, rule string) (*compiled, error) {
 	return nil, e
 }
 
-func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (NamedRule, error) {
+func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (guard.NamedRule, error) {
 	switch b {
-	case RuleDestructiveDDL:
+	case guard.RuleDestructiveDDL:
 		var envs []string
 		if e, ok := fields["environments"]; ok {
 			var err error
 			if envs, err = fp.strs(e[1], name, "environments"); err != nil {
-				return NamedRule{}, err
+				return guard.NamedRule{}, err
 			}
 			if len(envs) == 0 {
-				return NamedRule{}, fp.errAt(e[1], name, "environments", "empty: the rule would apply nowhere; leave it out to apply everywhere")
+				return guard.NamedRule{}, fp.errAt(e[1], name, "environments", "empty: the rule would apply nowhere; leave it out to apply everywhere")
 			}
 		}
-		return DestructiveDDL(envs...), nil
-	case RuleMissingWhere:
-		return MissingWhere(), nil
-	case RuleStacked:
-		return StackedStatements(), nil
-	case RuleDangerous:
-		return DangerousCalls(), nil
-	case RulePrivileges:
-		return PrivilegeChanges(), nil
-	case RuleLexingSettings:
-		return LexingSettings(), nil
-	case RuleRequireIdentity:
-		return RequireIdentity(), nil
-	case RuleCatalogWrites:
-		return CatalogWrites(), nil
-	case RuleIntegritySettings:
-		return IntegritySettings(), nil
-	case RuleMaintenance:
-		return Maintenance(), nil
-	case RuleRoutines:
-		var allowed []Routine
+		return guard.DestructiveDDL(envs...), nil
+	case guard.RuleMissingWhere:
+		return guard.MissingWhere(), nil
+	case guard.RuleStacked:
+		return guard.StackedStatements(), nil
+	case guard.RuleDangerous:
+		return guard.DangerousCalls(), nil
+	case guard.RulePrivileges:
+		return guard.PrivilegeChanges(), nil
+	case guard.RuleLexingSettings:
+		return guard.LexingSettings(), nil
+	case guard.RuleRequireIdentity:
+		return guard.RequireIdentity(), nil
+	case guard.RuleCatalogWrites:
+		return guard.CatalogWrites(), nil
+	case guard.RuleIntegritySettings:
+		return guard.IntegritySettings(), nil
+	case guard.RuleMaintenance:
+		return guard.Maintenance(), nil
+	case guard.RuleRoutines:
+		var allowed []guard.Routine
 		if l, ok := fields["allow"]; ok {
 			var err error
 			if allowed, err = fp.routines(l[1], name); err != nil {
-				return NamedRule{}, err
+				return guard.NamedRule{}, err
 			}
 		}
-		return Routines(allowed...), nil
-	case RuleReadOnly:
+		return guard.Routines(allowed...), nil
+	case guard.RuleReadOnly:
 		who, err := fp.who(fields, name)
 		if err != nil {
-			return NamedRule{}, err
+			return guard.NamedRule{}, err
 		}
-		a := ReadAccess{Who: who}
+		a := guard.ReadAccess{Who: who}
 		if k, ok := fields["known_functions_only"]; ok {
 			switch k[1].Value {
 			case "true":
 				a.KnownFunctionsOnly = true
 			case "false":
 			default:
-				return NamedRule{}, fp.errAt(k[1], name, "known_functions_only", "must be true or false")
+				return guard.NamedRule{}, fp.errAt(k[1], name, "known_functions_only", "must be true or false")
 			}
 		}
 		if l, ok := fields["functions"]; ok {
 			if a.Functions, err = fp.strs(l[1], name, "functions"); err != nil {
-				return NamedRule{}, err
+				return guard.NamedRule{}, err
 			}
 			if !a.KnownFunctionsOnly {
-				return NamedRule{}, fp.errAt(l[1], name, "functions", "has no effect without known_functions_only: true")
+				return guard.NamedRule{}, fp.errAt(l[1], name, "functions", "has no effect without known_functions_only: true")
 			}
 		}
-		return ReadOnlyAccess(a), nil
-	case RuleTables:
+		return guard.ReadOnlyAccess(a), nil
+	case guard.RuleTables:
 		who, err := fp.who(fields, name)
 		if err != nil {
-			return NamedRule{}, err
+			return guard.NamedRule{}, err
 		}
-		var a TableAccess
+		var a guard.TableAccess
 		a.Who = who
 		if l, ok := fields["allow"]; ok {
 			if a.Allow, err = fp.strs(l[1], name, "allow"); err != nil {
-				return NamedRule{}, err
+				return guard.NamedRule{}, err
 			}
 		}
 		if l, ok := fields["deny"]; ok {
 			if a.Deny, err = fp.strs(l[1], name, "deny"); err != nil {
-				return NamedRule{}, err
+				return guard.NamedRule{}, err
 			}
 		}
-		return Tables(a), nil
-	case RuleMaxRows:
+		return guard.Tables(a), nil
+	case guard.RuleMaxRows:
 		l, ok := fields["limit"]
 		if !ok {
-			return NamedRule{}, fp.errAt(fields["builtin"][1], name, "limit", "missing: the row cap")
+			return guard.NamedRule{}, fp.errAt(fields["builtin"][1], name, "limit", "missing: the row cap")
 		}
 		n, err := strconv.ParseInt(l[1].Value, 10, 64)
 		if err != nil || n <= 0 {
-			return NamedRule{}, fp.errAt(l[1], name, "limit", "must be a positive integer")
+			return guard.NamedRule{}, fp.errAt(l[1], name, "limit", "must be a positive integer")
 		}
-		return MaxRows(n), nil
-	case RuleUnmaskReview:
+		return guard.MaxRows(n), nil
+	case guard.RuleUnmaskReview:
 		if fp.reviewAt == nil {
 			fp.reviewAt, fp.reviewRule = fields["builtin"][1], name
 		}
@@ -610,16 +600,16 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 		if e, ok := fields["exempt_roles"]; ok {
 			var err error
 			if roles, err = fp.strs(e[1], name, "exempt_roles"); err != nil {
-				return NamedRule{}, err
+				return guard.NamedRule{}, err
 			}
 		}
-		return UnmaskReview(roles...), nil
+		return guard.UnmaskReview(roles...), nil
 	}
-	return NamedRule{}, fp.errAt(fields["builtin"][1], name, "builtin", "unknown built-in")
+	return guard.NamedRule{}, fp.errAt(fields["builtin"][1], name, "builtin", "unknown built-in")
 }
 
-func (fp *fileParser) who(fields map[string][2]*yaml.Node, name string) (Who, error) {
-	var w Who
+func (fp *fileParser) who(fields map[string][2]*yaml.Node, name string) (guard.Who, error) {
+	var w guard.Who
 	kv, ok := fields["who"]
 	if !ok {
 		return w, fp.errAt(fields["builtin"][1], name, "who", "missing: the rule would select nobody")
@@ -670,17 +660,17 @@ func (fp *fileParser) who(fields map[string][2]*yaml.Node, name string) (Who, er
 // routines reads the allow list of the routines built-in: a list of
 // {name, effect} mappings, effect one of SELECT, INSERT, UPDATE, DELETE,
 // MERGE.
-func (fp *fileParser) routines(n *yaml.Node, rule string) ([]Routine, error) {
+func (fp *fileParser) routines(n *yaml.Node, rule string) ([]guard.Routine, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, fp.errAt(n, rule, "allow", "must be a list of {name, effect}")
 	}
-	out := make([]Routine, 0, len(n.Content))
+	out := make([]guard.Routine, 0, len(n.Content))
 	for _, c := range n.Content {
 		ps, err := fp.pairs(c, rule, "allow")
 		if err != nil {
 			return nil, err
 		}
-		var rt Routine
+		var rt guard.Routine
 		for _, p := range ps {
 			switch p[0].Value {
 			case "name":
@@ -713,4 +703,19 @@ func (fp *fileParser) routines(n *yaml.Node, rule string) ([]Routine, error) {
 		out = append(out, rt)
 	}
 	return out, nil
+}
+
+// validate checks a built-in as the policy will: one that is misconfigured
+// so as to look enforced while catching nothing is refused here, where the
+// error can point at the file.
+func validate(nr guard.NamedRule) *guard.PolicyError {
+	never := guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) {
+		return guard.Answer{}, nil
+	})
+	_, err := guard.New(guard.WithRules(nr), guard.WithApprover(never))
+	var pe *guard.PolicyError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package guard
+package approval
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ const maxBody = 64 << 10
 //
 // Every route, reads included, needs a reviewer: an identity from
 // HandlerConfig.Reviewer with a subject, trusted, holding one of
-// QueueConfig.ReviewerRoles when they are set. A reviewer sees and decides
+// Config.ReviewerRoles when they are set. A reviewer sees and decides
 // only the requests of their own tenant (identity.Identity.Tenant); another
 // tenant's request is answered 404, as if it did not exist.
 //
@@ -55,7 +55,7 @@ const maxBody = 64 << 10
 // Content-Type application/json (which a plain HTML form cannot send without
 // a CORS preflight) and a body of exactly one JSON object holding only the
 // keys "comment" (a string) and, on an approval, "grant_minutes" (an
-// integer from 0 to QueueConfig.MaxGrant in minutes), spelled exactly so;
+// integer from 0 to Config.MaxGrant in minutes), spelled exactly so;
 // anything else — an empty body, null, unknown or case-variant keys,
 // trailing data — is answered 400.
 //

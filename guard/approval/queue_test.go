@@ -1,4 +1,4 @@
-package guard_test
+package approval_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/guard/approval"
 	"github.com/sqlvigil/sqlvigil/identity"
 )
 
@@ -20,7 +21,7 @@ import (
 // with the reviewer named by a test header (standing in for the service's
 // authentication middleware).
 type queueFixture struct {
-	q      *guard.Queue
+	q      *approval.Queue
 	p      *guard.Policy
 	srv    *httptest.Server
 	clock  *fakeClock
@@ -44,17 +45,17 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newQueueFixture(t *testing.T, store guard.Store, opts ...guard.Option) *queueFixture {
+func newQueueFixture(t *testing.T, store approval.Store, opts ...guard.Option) *queueFixture {
 	t.Helper()
 	f := &queueFixture{clock: &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
-	f.q = guard.NewQueue(guard.QueueConfig{Store: store, Now: f.clock.Now, PollInterval: 5 * time.Millisecond, ReviewerRoles: []string{"reviewer"}})
+	f.q = approval.NewQueue(approval.Config{Store: store, Now: f.clock.Now, PollInterval: 5 * time.Millisecond, ReviewerRoles: []string{"reviewer"}})
 	opts = append([]guard.Option{
 		guard.WithRules(guard.DestructiveDDL().Reviewed()),
 		guard.WithApprover(f.q),
 		guard.WithApprovalTimeout(5 * time.Second),
 	}, opts...)
 	f.p = mustPolicy(t, opts...)
-	f.srv = httptest.NewServer(f.q.Handler(guard.HandlerConfig{Reviewer: func(r *http.Request) (identity.Identity, bool) {
+	f.srv = httptest.NewServer(f.q.Handler(approval.HandlerConfig{Reviewer: func(r *http.Request) (identity.Identity, bool) {
 		sub := r.Header.Get("X-Test-Reviewer")
 		return identity.Identity{Subject: sub, Roles: []string{"reviewer"}}, sub != ""
 	}}))
@@ -186,7 +187,7 @@ func TestQueueOneTimeGrant(t *testing.T) {
 		t.Fatalf("unanswered review: %v", err)
 	}
 	id := f.waitPending(t, 1)[0].(map[string]any)["id"].(string)
-	if _, err := f.q.Decide(context.Background(), id, identity.Identity{Subject: "bob", Roles: []string{"reviewer"}}, guard.Ruling{Approve: true}); err != nil {
+	if _, err := f.q.Decide(context.Background(), id, identity.Identity{Subject: "bob", Roles: []string{"reviewer"}}, approval.Ruling{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
 	// Different arguments: not covered.
@@ -232,7 +233,7 @@ func TestQueueTimeBoxedGrant(t *testing.T) {
 }
 
 func TestQueueReviewerRole(t *testing.T) {
-	q := guard.NewQueue(guard.QueueConfig{ReviewerRoles: []string{"dba"}})
+	q := approval.NewQueue(approval.Config{ReviewerRoles: []string{"dba"}})
 	req := &guard.ApprovalRequest{Identity: alice, Rule: "r", Digest: "d"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -249,19 +250,19 @@ func TestQueueReviewerRole(t *testing.T) {
 		who  identity.Identity
 		want error
 	}{
-		{"no role", identity.Identity{Subject: "dave"}, guard.ErrNotReviewer},
-		{"untrusted role", identity.Identity{Subject: "dave", Roles: []string{"dba"}, Untrusted: true}, guard.ErrNotReviewer},
-		{"anonymous", identity.Identity{}, guard.ErrNotReviewer},
-		{"self", identity.Identity{Subject: "alice", Roles: []string{"dba"}}, guard.ErrSelfApproval},
-		{"unknown id", identity.Identity{Subject: "bob", Roles: []string{"dba"}}, guard.ErrNoTicket},
+		{"no role", identity.Identity{Subject: "dave"}, approval.ErrNotReviewer},
+		{"untrusted role", identity.Identity{Subject: "dave", Roles: []string{"dba"}, Untrusted: true}, approval.ErrNotReviewer},
+		{"anonymous", identity.Identity{}, approval.ErrNotReviewer},
+		{"self", identity.Identity{Subject: "alice", Roles: []string{"dba"}}, approval.ErrSelfApproval},
+		{"unknown id", identity.Identity{Subject: "bob", Roles: []string{"dba"}}, approval.ErrNoTicket},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tid := id
-			if tt.want == guard.ErrNoTicket {
+			if tt.want == approval.ErrNoTicket {
 				tid = "missing"
 			}
-			if _, err := q.Decide(context.Background(), tid, tt.who, guard.Ruling{Approve: true}); !errors.Is(err, tt.want) {
+			if _, err := q.Decide(context.Background(), tid, tt.who, approval.Ruling{Approve: true}); !errors.Is(err, tt.want) {
 				t.Errorf("Decide: %v, want %v", err, tt.want)
 			}
 		})
@@ -273,7 +274,7 @@ func TestQueueReviewerRole(t *testing.T) {
 }
 
 func TestQueueNoTimeBoxedGrantForAnonymous(t *testing.T) {
-	q := guard.NewQueue(guard.QueueConfig{})
+	q := approval.NewQueue(approval.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _, _ = q.Approve(ctx, &guard.ApprovalRequest{Rule: "r", Digest: "d"}) }()
@@ -284,18 +285,18 @@ func TestQueueNoTimeBoxedGrantForAnonymous(t *testing.T) {
 			id = ts[0].ID
 		}
 	}
-	_, err := q.Decide(context.Background(), id, bob, guard.Ruling{Approve: true, GrantFor: time.Minute})
-	if !errors.Is(err, guard.ErrRuling) {
+	_, err := q.Decide(context.Background(), id, bob, approval.Ruling{Approve: true, GrantFor: time.Minute})
+	if !errors.Is(err, approval.ErrRuling) {
 		t.Errorf("time-boxed grant for an anonymous requester: %v", err)
 	}
-	if _, err := q.Decide(context.Background(), id, bob, guard.Ruling{Approve: true}); err != nil {
+	if _, err := q.Decide(context.Background(), id, bob, approval.Ruling{Approve: true}); err != nil {
 		t.Errorf("one-time grant for an anonymous requester: %v", err)
 	}
 }
 
 func TestHandlerDefaultReviewerFromContext(t *testing.T) {
-	q := guard.NewQueue(guard.QueueConfig{})
-	h := q.Handler(guard.HandlerConfig{})
+	q := approval.NewQueue(approval.Config{})
+	h := q.Handler(approval.HandlerConfig{})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/requests/x/approve", bytes.NewBufferString(`{}`)))
 	if rec.Code != http.StatusUnauthorized {

@@ -1,4 +1,4 @@
-package guard
+package approval
 
 import (
 	"context"
@@ -202,7 +202,7 @@ func (s *SQLStore) FindPending(ctx context.Context, q GrantQuery) (Ticket, bool,
 
 // Decide implements [Store]. Only one of several concurrent decisions on a
 // ticket succeeds; the others get ErrDecided.
-func (s *SQLStore) Decide(ctx context.Context, id string, d TicketDecision) (Ticket, error) {
+func (s *SQLStore) Decide(ctx context.Context, id string, d Ruling) (Ticket, error) {
 	t, err := s.Get(ctx, id)
 	if err != nil {
 		return Ticket{}, err

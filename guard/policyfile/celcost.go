@@ -1,4 +1,4 @@
-package guard
+package policyfile
 
 // The bounds of CEL conditions: the load-time cost estimate, and what
 // stops an evaluation at run time. See the package documentation,
@@ -16,6 +16,7 @@ import (
 	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/interpreter"
+	"github.com/sqlvigil/sqlvigil/guard"
 )
 
 // DefaultConditionCostLimit bounds the cost of one CEL condition when no
@@ -31,7 +32,7 @@ const DefaultConditionCostLimit = 1_000_000
 // ([WithConditionCostLimit]) or the statement's context. The error is a
 // *[BlockedError] naming the rule; for a context, it matches the context's
 // error too (context.DeadlineExceeded, context.Canceled).
-var ErrConditionLimit = errors.New("guard: condition stopped at its limit")
+var ErrConditionLimit = errors.New("policyfile: condition stopped at its limit")
 
 // maxFoldCost is the largest estimated cost of a condition that is
 // constant-folded at load, to refuse one that is always false.
@@ -125,8 +126,8 @@ func (c *conditions) stopped(ctx context.Context, err error) *stop {
 // outcome denies the request, whatever the rule's action: a policy that
 // could not be evaluated within its limits never lets a statement through
 // on that account.
-func (s *stop) outcome() Outcome {
-	return Outcome{Decision: Deny, Reason: s.reason, Err: s.err}
+func (s *stop) outcome() guard.Verdict {
+	return guard.Verdict{Decision: guard.Deny, Reason: s.reason, Err: s.err}
 }
 
 // referenced returns the attributes a checked condition reads.
