@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 func TestRegister(t *testing.T) {
@@ -19,11 +21,11 @@ func TestRegister(t *testing.T) {
 		opts    []sqlvigil.Option
 		wantErr error
 	}{
-		{name: "registers", give: "vigil-test-fake", drv: fd, opts: []sqlvigil.Option{sqlvigil.WithDialect(sqlvigil.PostgreSQL)}},
-		{name: "same name again", give: "vigil-test-fake", drv: fd, opts: []sqlvigil.Option{sqlvigil.WithDialect(sqlvigil.PostgreSQL)}, wantErr: sqlvigil.ErrRegistered},
-		{name: "name of another driver", give: "sqlite", drv: fd, opts: []sqlvigil.Option{sqlvigil.WithDialect(sqlvigil.SQLite)}, wantErr: sqlvigil.ErrRegistered},
-		{name: "unknown dialect", give: "vigil-test-nodialect", drv: fd, wantErr: sqlvigil.ErrUnknownDialect},
-		{name: "empty name", give: "", drv: fd, wantErr: sqlvigil.ErrConfig},
+		{name: "registers", give: "vigil-test-fake", drv: fd, opts: []sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.PostgreSQL)}},
+		{name: "same name again", give: "vigil-test-fake", drv: fd, opts: []sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.PostgreSQL)}, wantErr: sqlvigil.ErrRegistered},
+		{name: "name of another driver", give: "sqlite", drv: fd, opts: []sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.SQLite)}, wantErr: sqlvigil.ErrRegistered},
+		{name: "unknown dialect", give: "vigil-test-nodialect", drv: fd, wantErr: driver.ErrUnknownDialect},
+		{name: "empty name", give: "", drv: fd, wantErr: driver.ErrConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,7 +46,7 @@ func TestRegister(t *testing.T) {
 	if got := fd.Counts.Execs.Load(); got != 1 {
 		t.Errorf("driver execs: got %d, want 1", got)
 	}
-	if err := sqlvigil.Register("vigil-test-nil", nil, sqlvigil.WithDialect(sqlvigil.MySQL)); !errors.Is(err, sqlvigil.ErrConfig) {
+	if err := sqlvigil.Register("vigil-test-nil", nil, sqlvigil.WithDialect(sqlstmt.MySQL)); !errors.Is(err, driver.ErrConfig) {
 		t.Errorf("nil driver: got %v, want ErrConfig", err)
 	}
 }
@@ -69,7 +71,7 @@ func TestOpen(t *testing.T) {
 
 func TestOpenDBClosesConnector(t *testing.T) {
 	fd := fakedriver.New(fakedriver.Config{Closer: true})
-	db, err := sqlvigil.OpenDB(fd.Connector(), sqlvigil.WithDialect(sqlvigil.PostgreSQL))
+	db, err := sqlvigil.OpenDB(fd.Connector(), sqlvigil.WithDialect(sqlstmt.PostgreSQL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestOpenDBClosesConnector(t *testing.T) {
 	if got := fd.Counts.ConnectorCloses.Load(); got != 1 {
 		t.Errorf("connector closes: got %d, want 1", got)
 	}
-	if _, err := sqlvigil.OpenDB(fd.Connector()); !errors.Is(err, sqlvigil.ErrUnknownDialect) {
+	if _, err := sqlvigil.OpenDB(fd.Connector()); !errors.Is(err, driver.ErrUnknownDialect) {
 		t.Errorf("unknown dialect: got %v, want ErrUnknownDialect", err)
 	}
 }

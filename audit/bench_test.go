@@ -15,10 +15,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // discard is a span exporter that drops what it is given, so the benchmark
@@ -190,27 +191,27 @@ func BenchmarkThroughDriver(b *testing.B) {
 	ctx := identity.NewContext(context.Background(), agent())
 	for _, tt := range []struct {
 		name string
-		opts func(b *testing.B) []driver.Option
+		opts func(b *testing.B) []sqlvigil.Option
 	}{
-		{"no-auditor", func(*testing.B) []driver.Option { return nil }},
-		{"recording-batch", func(b *testing.B) []driver.Option {
+		{"no-auditor", func(*testing.B) []sqlvigil.Option { return nil }},
+		{"recording-batch", func(b *testing.B) []sqlvigil.Option {
 			a, err := audit.New(audit.WithTracerProvider(batchProvider(b)))
 			if err != nil {
 				b.Fatal(err)
 			}
-			return []driver.Option{driver.WithAuditor(a)}
+			return []sqlvigil.Option{sqlvigil.WithAuditor(a)}
 		}},
-		{"recording-batch-caller", func(b *testing.B) []driver.Option {
+		{"recording-batch-caller", func(b *testing.B) []sqlvigil.Option {
 			a, err := audit.New(audit.WithTracerProvider(batchProvider(b)), audit.WithCaller())
 			if err != nil {
 				b.Fatal(err)
 			}
-			return []driver.Option{driver.WithAuditor(a)}
+			return []sqlvigil.Option{sqlvigil.WithAuditor(a)}
 		}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			fake := fakedriver.New(fakedriver.Config{DiscardArgs: true, RowsAffected: 1})
-			c, err := driver.WrapConnector(fake.Connector(), append(tt.opts(b), driver.WithDialect(driver.PostgreSQL))...)
+			c, err := sqlvigil.WrapConnector(fake.Connector(), append(tt.opts(b), sqlvigil.WithDialect(sqlstmt.PostgreSQL))...)
 			if err != nil {
 				b.Fatal(err)
 			}

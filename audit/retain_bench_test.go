@@ -10,10 +10,11 @@ import (
 
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // bigInsert returns an INSERT of about n bytes into table t<i>: a text an
@@ -50,7 +51,7 @@ func BenchmarkRetainedShape1MiB(b *testing.B) {
 			b.Fatal(err)
 		}
 		fake := fakedriver.New(fakedriver.Config{DiscardArgs: true, RowsAffected: 1})
-		c, err := driver.WrapConnector(fake.Connector(), driver.WithAuditor(a), driver.WithDialect(driver.PostgreSQL))
+		c, err := sqlvigil.WrapConnector(fake.Connector(), sqlvigil.WithAuditor(a), sqlvigil.WithDialect(sqlstmt.PostgreSQL))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // vigilContenders are sqlvigil in its three settings: nothing configured
@@ -62,7 +63,7 @@ func maskRules() []mask.Rule {
 func openVigil(tb testing.TB, t *target, opts ...sqlvigil.Option) *sql.DB {
 	tb.Helper()
 	if t.dialect == "fake" {
-		opts = append(opts, sqlvigil.WithDialect(sqlvigil.PostgreSQL))
+		opts = append(opts, sqlvigil.WithDialect(sqlstmt.PostgreSQL))
 	}
 	db, err := sqlvigil.OpenDB(dsnConnector{t.drv, t.dsn}, opts...)
 	if err != nil {

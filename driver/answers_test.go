@@ -7,10 +7,12 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // TestDriverAnswers: every answer a driver may legally give (a nil
@@ -26,11 +28,11 @@ func TestDriverAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := []driver.Option{driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a), driver.WithMasker(activeMasker(t))}
+	full := []sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithAuditor(a), sqlvigil.WithMasker(activeMasker(t))}
 	tests := []struct {
 		name string
 		cfg  fakedriver.Config
-		opts []driver.Option
+		opts []sqlvigil.Option
 		run  func(db *sql.DB) error
 		want string
 	}{
@@ -51,7 +53,7 @@ func TestDriverAnswers(t *testing.T) {
 		{
 			name: "nil Result under a row limit",
 			cfg:  fakedriver.Config{NilResult: true},
-			opts: append([]driver.Option{driver.WithPolicy(limit)}, full...),
+			opts: append([]sqlvigil.Option{sqlvigil.WithPolicy(limit)}, full...),
 			run: func(db *sql.DB) error {
 				_, err := db.ExecContext(ctx, "UPDATE t SET a = 1 WHERE id = 1")
 				return err
@@ -61,7 +63,7 @@ func TestDriverAnswers(t *testing.T) {
 		{
 			name: "nil Result under a row limit in a transaction",
 			cfg:  fakedriver.Config{NilResult: true},
-			opts: append([]driver.Option{driver.WithPolicy(limit)}, full...),
+			opts: append([]sqlvigil.Option{sqlvigil.WithPolicy(limit)}, full...),
 			run: func(db *sql.DB) error {
 				tx, err := db.BeginTx(ctx, nil)
 				if err != nil {
@@ -103,7 +105,7 @@ func TestDriverAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fd := fakedriver.New(tt.cfg)
-			c, err := driver.WrapConnector(fd.Connector(), tt.opts...)
+			c, err := sqlvigil.WrapConnector(fd.Connector(), tt.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,21 +162,21 @@ func TestSessionResetFake(t *testing.T) {
 	tests := []struct {
 		name         string
 		shape        fakedriver.Shape
-		dialect      driver.Dialect
+		dialect      sqlstmt.Dialect
 		set          string
 		wantConnects int64
 	}{
-		{"PostgreSQL resets in place", fakedriver.Full, driver.PostgreSQL, "SET search_path = x", 1},
-		{"PostgreSQL, a library loaded", fakedriver.Full, driver.PostgreSQL, "LOAD 'auto_explain'", 2},
-		{"PostgreSQL, a dblink connection", fakedriver.Full, driver.PostgreSQL, "SELECT dblink_connect('c', 'dbname=x')", 2},
-		{"MySQL closes the connection", fakedriver.Full, driver.MySQL, "SET @v = 1", 2},
-		{"MySQL, driver without SessionResetter", fakedriver.Legacy, driver.MySQL, "SET @v = 1", 2},
-		{"no session change", fakedriver.Full, driver.MySQL, "SELECT 1", 1},
+		{"PostgreSQL resets in place", fakedriver.Full, sqlstmt.PostgreSQL, "SET search_path = x", 1},
+		{"PostgreSQL, a library loaded", fakedriver.Full, sqlstmt.PostgreSQL, "LOAD 'auto_explain'", 2},
+		{"PostgreSQL, a dblink connection", fakedriver.Full, sqlstmt.PostgreSQL, "SELECT dblink_connect('c', 'dbname=x')", 2},
+		{"MySQL closes the connection", fakedriver.Full, sqlstmt.MySQL, "SET @v = 1", 2},
+		{"MySQL, driver without SessionResetter", fakedriver.Legacy, sqlstmt.MySQL, "SET @v = 1", 2},
+		{"no session change", fakedriver.Full, sqlstmt.MySQL, "SELECT 1", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fd := fakedriver.New(fakedriver.Config{Shape: tt.shape})
-			c, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(tt.dialect), driver.WithAuditor(a))
+			c, err := sqlvigil.WrapConnector(fd.Connector(), sqlvigil.WithDialect(tt.dialect), sqlvigil.WithAuditor(a))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +211,7 @@ func TestSessionRawConn(t *testing.T) {
 		t.Fatal(err)
 	}
 	fd := fakedriver.New(fakedriver.Config{})
-	c, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+	c, err := sqlvigil.WrapConnector(fd.Connector(), sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithAuditor(a))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 type namedRows struct{ names []string }
@@ -31,7 +32,7 @@ func describe(c mask.Column) string {
 func TestColumns(t *testing.T) {
 	tests := []struct {
 		give    string
-		dialect Dialect
+		dialect sqlstmt.Dialect
 		names   []string
 		set     int
 		ordered bool
@@ -52,7 +53,7 @@ func TestColumns(t *testing.T) {
 		{give: "UPDATE t SET a = 1; SELECT ssn AS x FROM people", names: []string{"x"}, ordered: true, want: "x<-people.ssn"},
 		// Not in order, or not certainly: the union of every source.
 		{give: "SELECT 1 AS a; SELECT ssn AS x FROM people", names: []string{"x"}, want: "x<-people.ssn expr"},
-		{give: "SELECT ssn INTO @v FROM people; SELECT 1 AS a", dialect: MySQL, names: []string{"a"}, ordered: true, want: "a<-people.ssn expr"},
+		{give: "SELECT ssn INTO @v FROM people; SELECT 1 AS a", dialect: sqlstmt.MySQL, names: []string{"a"}, ordered: true, want: "a<-people.ssn expr"},
 		{give: "SELECT 1 AS a; SELECT * FROM people", names: []string{"id"}, ordered: true, set: 5, want: "id<-id expr"},
 		{give: "SHOW x; SELECT ssn AS x FROM people", names: []string{"x"}, ordered: true, want: "x?"},
 		{give: "SELECT 1; SELECT * FROM people; SELECT email FROM users", names: []string{"ssn"}, want: "ssn<-users.email,ssn expr"},
@@ -60,8 +61,8 @@ func TestColumns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
 			d := tt.dialect
-			if d == DialectUnknown {
-				d = PostgreSQL
+			if d == sqlstmt.DialectUnknown {
+				d = sqlstmt.PostgreSQL
 			}
 			s := sqlparse.Analyze(d, tt.give)
 			cols := columns(namedRows{tt.names}, s, tt.set, tt.ordered)

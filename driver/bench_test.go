@@ -9,11 +9,12 @@ import (
 	upstream "github.com/ngrok/sqlmw"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Benchmarks of the wrapper's cost per statement. Sub-benchmarks are named
@@ -31,49 +32,49 @@ import (
 
 type benchImpl struct {
 	name string
-	wrap func(b *testing.B, c sqldriver.Connector, d driver.Dialect) sqldriver.Connector
+	wrap func(b *testing.B, c sqldriver.Connector, d sqlstmt.Dialect) sqldriver.Connector
 }
 
 func benchImpls() []benchImpl {
 	return []benchImpl{
-		{"raw", func(b *testing.B, c sqldriver.Connector, _ driver.Dialect) sqldriver.Connector { return c }},
-		{"sqlmw", func(b *testing.B, c sqldriver.Connector, _ driver.Dialect) sqldriver.Connector {
+		{"raw", func(b *testing.B, c sqldriver.Connector, _ sqlstmt.Dialect) sqldriver.Connector { return c }},
+		{"sqlmw", func(b *testing.B, c sqldriver.Connector, _ sqlstmt.Dialect) sqldriver.Connector {
 			w, err := upstream.Driver(shimDriver{c}, upstream.NullInterceptor{}).(sqldriver.DriverContext).OpenConnector("")
 			if err != nil {
 				b.Fatal(err)
 			}
 			return w
 		}},
-		{"vigil", func(b *testing.B, c sqldriver.Connector, d driver.Dialect) sqldriver.Connector {
-			w, err := driver.WrapConnector(c, driver.WithDialect(d))
+		{"vigil", func(b *testing.B, c sqldriver.Connector, d sqlstmt.Dialect) sqldriver.Connector {
+			w, err := sqlvigil.WrapConnector(c, sqlvigil.WithDialect(d))
 			if err != nil {
 				b.Fatal(err)
 			}
 			return w
 		}},
-		{"vigil-guard", func(b *testing.B, c sqldriver.Connector, d driver.Dialect) sqldriver.Connector {
+		{"vigil-guard", func(b *testing.B, c sqldriver.Connector, d sqlstmt.Dialect) sqldriver.Connector {
 			p, err := guard.New(guard.WithUnknown(guard.Allow))
 			if err != nil {
 				b.Fatal(err)
 			}
-			w, err := driver.WrapConnector(c, driver.WithDialect(d), driver.WithPolicy(p))
+			w, err := sqlvigil.WrapConnector(c, sqlvigil.WithDialect(d), sqlvigil.WithPolicy(p))
 			if err != nil {
 				b.Fatal(err)
 			}
 			return w
 		}},
-		{"vigil-audit", func(b *testing.B, c sqldriver.Connector, d driver.Dialect) sqldriver.Connector {
+		{"vigil-audit", func(b *testing.B, c sqldriver.Connector, d sqlstmt.Dialect) sqldriver.Connector {
 			a, err := audit.New(audit.WithTracerProvider(noop.NewTracerProvider()))
 			if err != nil {
 				b.Fatal(err)
 			}
-			w, err := driver.WrapConnector(c, driver.WithDialect(d), driver.WithAuditor(a))
+			w, err := sqlvigil.WrapConnector(c, sqlvigil.WithDialect(d), sqlvigil.WithAuditor(a))
 			if err != nil {
 				b.Fatal(err)
 			}
 			return w
 		}},
-		{"vigil-all", func(b *testing.B, c sqldriver.Connector, d driver.Dialect) sqldriver.Connector {
+		{"vigil-all", func(b *testing.B, c sqldriver.Connector, d sqlstmt.Dialect) sqldriver.Connector {
 			p, err := guard.New(guard.WithUnknown(guard.Allow))
 			if err != nil {
 				b.Fatal(err)
@@ -86,7 +87,7 @@ func benchImpls() []benchImpl {
 			if err != nil {
 				b.Fatal(err)
 			}
-			w, err := driver.WrapConnector(c, driver.WithDialect(d), driver.WithPolicy(p), driver.WithMasker(m), driver.WithAuditor(a))
+			w, err := sqlvigil.WrapConnector(c, sqlvigil.WithDialect(d), sqlvigil.WithPolicy(p), sqlvigil.WithMasker(m), sqlvigil.WithAuditor(a))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -105,7 +106,7 @@ func (s shimDriver) OpenConnector(string) (sqldriver.Connector, error) { return 
 
 type benchDB struct {
 	name    string
-	dialect driver.Dialect
+	dialect sqlstmt.Dialect
 	open    func(b *testing.B) sqldriver.Connector
 	setup   []string
 	exec    string
@@ -115,7 +116,7 @@ type benchDB struct {
 func benchDBs() []benchDB {
 	return []benchDB{
 		{
-			name: "fake", dialect: driver.PostgreSQL,
+			name: "fake", dialect: sqlstmt.PostgreSQL,
 			open: func(b *testing.B) sqldriver.Connector {
 				return fakedriver.New(fakedriver.Config{DiscardArgs: true, RowsAffected: 1, Results: []fakedriver.ResultSet{{
 					Columns: []string{"id", "name"}, Rows: [][]sqldriver.Value{{int64(1), "ada"}},
@@ -125,7 +126,7 @@ func benchDBs() []benchDB {
 			query: "SELECT id, name FROM users WHERE id = $1",
 		},
 		{
-			name: "sqlite", dialect: driver.SQLite,
+			name: "sqlite", dialect: sqlstmt.SQLite,
 			open: func(b *testing.B) sqldriver.Connector {
 				db, err := sql.Open("sqlite", "file:bench_"+b.Name()+"?mode=memory&cache=shared")
 				if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Views: a view an administrator made earlier (CREATE VIEW contacts AS
@@ -94,7 +95,7 @@ func (c *catalog) keep(key string, v *view) {
 // views returns the views among the relations s reads, keyed by the name
 // as the statement writes it. An error means the catalog could not be
 // read: the lineage is unknown.
-func (c *catalog) views(ctx context.Context, conn *catalogConn, d Dialect, s *sqlparse.Script) (map[string]*view, error) {
+func (c *catalog) views(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, s *sqlparse.Script) (map[string]*view, error) {
 	var out map[string]*view
 	now := time.Now()
 	for k := range s.Statements {
@@ -126,7 +127,7 @@ func (c *catalog) views(ctx context.Context, conn *catalogConn, d Dialect, s *sq
 
 // columnsOf returns what the catalog says of t, with a table's columns
 // learned (nil columns when the catalog does not say).
-func (c *catalog) columnsOf(ctx context.Context, conn *catalogConn, d Dialect, t sqlparse.Table) (*view, error) {
+func (c *catalog) columnsOf(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, t sqlparse.Table) (*view, error) {
 	v, err := c.lookup(ctx, conn, d, t, time.Now(), 0)
 	if err != nil || v.isView || v.columns != nil {
 		return v, err
@@ -157,7 +158,7 @@ func wholeRowOf(st *sqlparse.Statement, t sqlparse.Table) bool {
 
 // learnColumns asks the catalog for the columns of table t, and keeps a
 // copy of v that holds them.
-func (c *catalog) learnColumns(ctx context.Context, conn *catalogConn, d Dialect, t sqlparse.Table, v *view) (*view, error) {
+func (c *catalog) learnColumns(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, t sqlparse.Table, v *view) (*view, error) {
 	cols, err := conn.columns(ctx, d, t)
 	if err != nil || len(cols) == 0 {
 		// Not known: the masker reads t.* as any column of t, which
@@ -171,7 +172,7 @@ func (c *catalog) learnColumns(ctx context.Context, conn *catalogConn, d Dialect
 }
 
 // lookup returns what t is, from the cache or the catalog.
-func (c *catalog) lookup(ctx context.Context, conn *catalogConn, d Dialect, t sqlparse.Table, now time.Time, depth int) (*view, error) {
+func (c *catalog) lookup(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, t sqlparse.Table, now time.Time, depth int) (*view, error) {
 	key := t.String()
 	if v := c.cached(key, now); v != nil {
 		return v, nil
@@ -193,9 +194,9 @@ func (c *catalog) lookup(ctx context.Context, conn *catalogConn, d Dialect, t sq
 }
 
 // define traces the columns of a view from its definition def.
-func (c *catalog) define(ctx context.Context, conn *catalogConn, d Dialect, def string, v *view, now time.Time, depth int) {
+func (c *catalog) define(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, def string, v *view, now time.Time, depth int) {
 	text := def
-	if d != SQLite {
+	if d != sqlstmt.SQLite {
 		// The definition is a query; read it as the definition of a view
 		// (its columns land under their output names).
 		text = "CREATE VIEW sqlvigil_view AS " + strings.TrimSuffix(strings.TrimSpace(def), ";")
@@ -423,13 +424,13 @@ func (r stmtRows) Close() error {
 }
 
 // describe asks the catalog what t is, and a view's definition.
-func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table) (int, string, error) {
+func (c *catalogConn) describe(ctx context.Context, d sqlstmt.Dialect, t sqlparse.Table) (int, string, error) {
 	if !plainName(t.Schema) || !plainName(t.Name) || t.Name == "" {
 		return 0, "", errCatalogName
 	}
 	var q string
 	switch d {
-	case PostgreSQL:
+	case sqlstmt.PostgreSQL:
 		name := "quote_ident('" + t.Name + "')"
 		if t.Schema != "" {
 			name = "quote_ident('" + t.Schema + "') || '.' || " + name
@@ -441,7 +442,7 @@ func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table)
 			"CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END " +
 			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
 			"WHERE c.oid = pg_catalog.to_regclass(" + name + ")"
-	case MySQL:
+	case sqlstmt.MySQL:
 		schema := "DATABASE()"
 		if t.Schema != "" {
 			schema = "'" + t.Schema + "'"
@@ -449,7 +450,7 @@ func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table)
 		q = "SELECT t.TABLE_TYPE, COALESCE(v.VIEW_DEFINITION, '') FROM information_schema.TABLES t " +
 			"LEFT JOIN information_schema.VIEWS v ON v.TABLE_SCHEMA = t.TABLE_SCHEMA AND v.TABLE_NAME = t.TABLE_NAME " +
 			"WHERE t.TABLE_SCHEMA = " + schema + " AND t.TABLE_NAME = '" + t.Name + "'"
-	case SQLite:
+	case sqlstmt.SQLite:
 		switch strings.ToLower(t.Schema) {
 		case "":
 			q = "SELECT type, sql FROM sqlite_temp_master WHERE name = '" + t.Name + "' COLLATE NOCASE " +
@@ -489,27 +490,27 @@ func (c *catalogConn) describe(ctx context.Context, d Dialect, t sqlparse.Table)
 
 // columns asks the catalog for the columns of table t, in order; none
 // when it does not know t.
-func (c *catalogConn) columns(ctx context.Context, d Dialect, t sqlparse.Table) ([]string, error) {
+func (c *catalogConn) columns(ctx context.Context, d sqlstmt.Dialect, t sqlparse.Table) ([]string, error) {
 	if !plainName(t.Schema) || !plainName(t.Name) || t.Name == "" {
 		return nil, errCatalogName
 	}
 	var q string
 	switch d {
-	case PostgreSQL:
+	case sqlstmt.PostgreSQL:
 		name := "quote_ident('" + t.Name + "')"
 		if t.Schema != "" {
 			name = "quote_ident('" + t.Schema + "') || '.' || " + name
 		}
 		q = "SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass(" + name + ") " +
 			"AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
-	case MySQL:
+	case sqlstmt.MySQL:
 		schema := "DATABASE()"
 		if t.Schema != "" {
 			schema = "'" + t.Schema + "'"
 		}
 		q = "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
 			" AND TABLE_NAME = '" + t.Name + "' ORDER BY ORDINAL_POSITION"
-	case SQLite:
+	case sqlstmt.SQLite:
 		if t.Schema != "" {
 			q = "SELECT name FROM pragma_table_xinfo('" + t.Name + "', '" + t.Schema + "')"
 		} else {

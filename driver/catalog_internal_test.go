@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // catalogFake answers the SQLite catalog lookup from a fixed schema and
@@ -92,8 +93,8 @@ func TestCatalogViews(t *testing.T) {
 		{"SELECT count(e.*) FROM everyone e", "everyone.*", "people.*+"},
 	}
 	for _, tt := range tests {
-		s := sqlparse.Analyze(SQLite, tt.give)
-		views, err := c.views(ctx, conn, SQLite, s)
+		s := sqlparse.Analyze(sqlstmt.SQLite, tt.give)
+		views, err := c.views(ctx, conn, sqlstmt.SQLite, s)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.give, err)
 		}
@@ -114,21 +115,21 @@ func TestCatalogViews(t *testing.T) {
 		}
 	}
 	n := f.lookups
-	s := sqlparse.Analyze(SQLite, "SELECT contact FROM contacts")
-	if _, err := c.views(ctx, conn, SQLite, s); err != nil {
+	s := sqlparse.Analyze(sqlstmt.SQLite, "SELECT contact FROM contacts")
+	if _, err := c.views(ctx, conn, sqlstmt.SQLite, s); err != nil {
 		t.Fatal(err)
 	}
 	if f.lookups != n {
 		t.Errorf("a cached relation was looked up again (%d lookups, want %d)", f.lookups, n)
 	}
 	c.forget()
-	if _, err := c.views(ctx, conn, SQLite, s); err != nil {
+	if _, err := c.views(ctx, conn, sqlstmt.SQLite, s); err != nil {
 		t.Fatal(err)
 	}
 	if f.lookups == n {
 		t.Error("after forget, the catalog was not asked again")
 	}
-	if _, _, err := (&catalogConn{q: f}).describe(ctx, SQLite, sqlparse.Table{Name: "x'; DROP TABLE people; --"}); err == nil {
+	if _, _, err := (&catalogConn{q: f}).describe(ctx, sqlstmt.SQLite, sqlparse.Table{Name: "x'; DROP TABLE people; --"}); err == nil {
 		t.Error("a name with a quote was written into the lookup")
 	}
 }
@@ -140,14 +141,14 @@ func BenchmarkCatalogCached(b *testing.B) {
 	f := newCatalogFake()
 	var c catalog
 	conn := &catalogConn{q: f}
-	s := sqlparse.Analyze(SQLite, "SELECT p.email, c.contact FROM people p JOIN contacts c ON c.id = p.id")
-	if _, err := c.views(context.Background(), conn, SQLite, s); err != nil {
+	s := sqlparse.Analyze(sqlstmt.SQLite, "SELECT p.email, c.contact FROM people p JOIN contacts c ON c.id = p.id")
+	if _, err := c.views(context.Background(), conn, sqlstmt.SQLite, s); err != nil {
 		b.Fatal(err)
 	}
 	n := f.lookups
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.views(context.Background(), conn, SQLite, s); err != nil {
+		if _, err := c.views(context.Background(), conn, sqlstmt.SQLite, s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -187,8 +188,8 @@ func (s *catalogStmt) Query([]sqldriver.Value) (sqldriver.Rows, error) {
 // asked through one; its views are traced all the same.
 func TestCatalogPreparedOnly(t *testing.T) {
 	var c catalog
-	views, err := c.views(context.Background(), &catalogConn{q: prepareOnly{newCatalogFake()}}, SQLite,
-		sqlparse.Analyze(SQLite, "SELECT contact FROM contacts"))
+	views, err := c.views(context.Background(), &catalogConn{q: prepareOnly{newCatalogFake()}}, sqlstmt.SQLite,
+		sqlparse.Analyze(sqlstmt.SQLite, "SELECT contact FROM contacts"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,21 +203,21 @@ func TestCatalogPreparedOnly(t *testing.T) {
 // connection, and what does not (so the handle's cache is kept).
 func TestChangesResolution(t *testing.T) {
 	tests := []struct {
-		d    Dialect
+		d    sqlstmt.Dialect
 		give string
 		want bool
 	}{
-		{PostgreSQL, "SET search_path = shadow, public", true},
-		{PostgreSQL, "SELECT set_config('search_path', 'shadow, public', false)", true},
-		{PostgreSQL, "SET ROLE analyst", true},
-		{PostgreSQL, "SELECT id INTO TEMP t FROM people", true},
-		{PostgreSQL, "CREATE TEMP VIEW people AS SELECT 1 AS id", true},
-		{PostgreSQL, "SELECT my_function()", true},
-		{MySQL, "USE other", true},
-		{SQLite, "ATTACH 'x.db' AS x", true},
-		{PostgreSQL, "SELECT name FROM people", false},
-		{PostgreSQL, "INSERT INTO notes VALUES (nextval('s'), 'x')", false},
-		{MySQL, "UPDATE notes SET body = 'x' WHERE id = 1", false},
+		{sqlstmt.PostgreSQL, "SET search_path = shadow, public", true},
+		{sqlstmt.PostgreSQL, "SELECT set_config('search_path', 'shadow, public', false)", true},
+		{sqlstmt.PostgreSQL, "SET ROLE analyst", true},
+		{sqlstmt.PostgreSQL, "SELECT id INTO TEMP t FROM people", true},
+		{sqlstmt.PostgreSQL, "CREATE TEMP VIEW people AS SELECT 1 AS id", true},
+		{sqlstmt.PostgreSQL, "SELECT my_function()", true},
+		{sqlstmt.MySQL, "USE other", true},
+		{sqlstmt.SQLite, "ATTACH 'x.db' AS x", true},
+		{sqlstmt.PostgreSQL, "SELECT name FROM people", false},
+		{sqlstmt.PostgreSQL, "INSERT INTO notes VALUES (nextval('s'), 'x')", false},
+		{sqlstmt.MySQL, "UPDATE notes SET body = 'x' WHERE id = 1", false},
 	}
 	for _, tt := range tests {
 		if got := changesResolution(sqlparse.Analyze(tt.d, tt.give)); got != tt.want {

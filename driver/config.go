@@ -11,33 +11,60 @@ import (
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
-)
-
-// Dialect is the SQL dialect statements are read in.
-type Dialect = sqlparse.Dialect
-
-// Dialects.
-const (
-	DialectUnknown = sqlparse.DialectUnknown
-	PostgreSQL     = sqlparse.PostgreSQL
-	MySQL          = sqlparse.MySQL // MySQL and MariaDB
-	SQLite         = sqlparse.SQLite
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // ErrConfig reports an invalid configuration. Use errors.Is.
 var ErrConfig = errors.New("sqlvigil: invalid configuration")
 
 // ErrUnknownDialect reports a driver whose SQL dialect cannot be told from
-// its type, with no WithDialect option. It matches ErrConfig too.
+// its type, with no Config.Dialect. It matches ErrConfig too.
 var ErrUnknownDialect = fmt.Errorf("%w: unknown SQL dialect", ErrConfig)
 
 const defaultCacheSize = sqlparse.DefaultCacheEntries
+
+// Config is what a wrapped driver or connector does with each statement.
+// The zero Config passes statements straight through (nothing checks,
+// masks or records them); users set it through the options of package
+// sqlvigil, which validate it.
+type Config struct {
+	// Policy decides on every statement; nil allows every statement.
+	Policy *guard.Policy
+	// Masker masks result columns; nil masks nothing.
+	Masker *mask.Masker
+	// Auditor records every statement and transaction; nil records
+	// nothing.
+	Auditor *audit.Auditor
+	// Dialect is the SQL dialect statements are read in. DialectUnknown
+	// (the zero value) detects it from the wrapped driver's type (lib/pq,
+	// pgx stdlib, go-sql-driver/mysql, modernc.org/sqlite,
+	// mattn/go-sqlite3); New refuses a driver it cannot tell with
+	// ErrUnknownDialect.
+	Dialect sqlstmt.Dialect
+	// DefaultIdentity is the identity of statements whose context carries
+	// none.
+	DefaultIdentity identity.Identity
+	// BaggageIdentity reads the identity from OpenTelemetry baggage when
+	// the context carries none; such an identity is marked Untrusted.
+	BaggageIdentity bool
+	// Environment names where the service runs ("production", "staging").
+	Environment string
+	// Namespace, ServerAddress and ServerPort name the database and server
+	// in audit records. When empty, a driver from New reads them from each
+	// DSN (never the user or password); a connector cannot.
+	Namespace     string
+	ServerAddress string
+	ServerPort    int
+	// StatementCacheSize is how many analysed texts are kept; 0 means the
+	// default (4096) and a negative size disables the cache.
+	StatementCacheSize int
+}
 
 type config struct {
 	policy          *guard.Policy
 	masker          *mask.Masker
 	auditor         *audit.Auditor
-	dialect         Dialect
+	dialect         sqlstmt.Dialect
 	defaultIdentity identity.Identity
 	baggage         bool
 	environment     string
@@ -53,13 +80,9 @@ type config struct {
 	// script one per statement that returns rows, in statement order.
 	ordered bool
 
-	analyze func(Dialect, string) *sqlparse.Script
+	analyze func(sqlstmt.Dialect, string) *sqlparse.Script
 	hooks   *hooks // set by tests only
 
-	// nilOption names an option given nil: most likely a value whose
-	// constructor's error was dropped, which would otherwise leave
-	// statements unguarded, unmasked or unrecorded without a word.
-	nilOption string
 }
 
 // hooks observe the pipeline, for tests.
@@ -68,34 +91,43 @@ type hooks struct {
 	end   func(audit.Outcome)
 }
 
-// newConfig applies opts over the defaults, detects the dialect from the
-// wrapped driver (drv) when no option sets it, and validates the result.
-func newConfig(drv any, opts []Option) (*config, error) {
-	c := &config{cacheSize: defaultCacheSize}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(c)
-		}
+// newConfig validates cfg and completes it: the dialect from the wrapped
+// driver (drv) when cfg sets none.
+func newConfig(drv any, cfg Config) (*config, error) {
+	c := &config{
+		policy:          cfg.Policy,
+		masker:          cfg.Masker,
+		auditor:         cfg.Auditor,
+		dialect:         cfg.Dialect,
+		defaultIdentity: cfg.DefaultIdentity.Clone(),
+		baggage:         cfg.BaggageIdentity,
+		environment:     cfg.Environment,
+		cacheSize:       cfg.StatementCacheSize,
+		namespace:       cfg.Namespace,
+		serverAddress:   cfg.ServerAddress,
+		serverPort:      cfg.ServerPort,
+		namespaceSet:    cfg.Namespace != "",
+		serverSet:       cfg.ServerAddress != "",
 	}
-	if c.nilOption != "" {
-		return nil, fmt.Errorf("%w: %s(nil); leave the option out to have none", ErrConfig, c.nilOption)
+	switch {
+	case c.cacheSize == 0:
+		c.cacheSize = defaultCacheSize
+	case c.cacheSize < 0:
+		c.cacheSize = 0
 	}
-	if c.dialect > SQLite {
+	if c.dialect > sqlstmt.SQLite {
 		return nil, fmt.Errorf("%w: dialect %d does not exist", ErrConfig, c.dialect)
 	}
 	pkg := driverPackage(drv)
-	if c.dialect == DialectUnknown {
+	if c.dialect == sqlstmt.DialectUnknown {
 		c.dialect = dialectOf(pkg)
 	}
 	c.ordered = orderedResults(pkg)
-	if c.dialect == DialectUnknown {
-		return nil, fmt.Errorf("%w: driver type %s is not one sqlvigil recognises; set the dialect with WithDialect", ErrUnknownDialect, typeName(drv))
+	if c.dialect == sqlstmt.DialectUnknown {
+		return nil, fmt.Errorf("%w: driver type %s is not one sqlvigil recognises; set the dialect", ErrUnknownDialect, typeName(drv))
 	}
 	if c.serverPort < 0 || c.serverPort > 65535 {
 		return nil, fmt.Errorf("%w: server port %d out of range", ErrConfig, c.serverPort)
-	}
-	if c.cacheSize < 0 {
-		return nil, fmt.Errorf("%w: negative statement cache size", ErrConfig)
 	}
 	c.analyze = newAnalyzer(c.cacheSize)
 	return c, nil
@@ -136,16 +168,16 @@ func typeName(v any) string {
 }
 
 // dialectOf maps a driver's package path to its dialect.
-func dialectOf(pkgPath string) Dialect {
+func dialectOf(pkgPath string) sqlstmt.Dialect {
 	switch pkgPath {
 	case "github.com/lib/pq", "github.com/jackc/pgx/v5/stdlib", "github.com/jackc/pgx/v4/stdlib":
-		return PostgreSQL
+		return sqlstmt.PostgreSQL
 	case "github.com/go-sql-driver/mysql":
-		return MySQL
+		return sqlstmt.MySQL
 	case "modernc.org/sqlite", "github.com/mattn/go-sqlite3":
-		return SQLite
+		return sqlstmt.SQLite
 	default:
-		return DialectUnknown
+		return sqlstmt.DialectUnknown
 	}
 }
 
@@ -159,7 +191,7 @@ func orderedResults(pkg string) bool {
 
 // detectDialect tells the dialect from the package that defines the
 // driver's (or connector's) type, without importing any driver.
-func detectDialect(v any) Dialect { return dialectOf(driverPackage(v)) }
+func detectDialect(v any) sqlstmt.Dialect { return dialectOf(driverPackage(v)) }
 
 // driverPackage is the package path of the first driver sqlvigil
 // recognises in v, looking through wrappers that expose Unwrap; "" when
@@ -173,7 +205,7 @@ func driverPackage(v any) string {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if dialectOf(t.PkgPath()) != DialectUnknown {
+		if dialectOf(t.PkgPath()) != sqlstmt.DialectUnknown {
 			return t.PkgPath()
 		}
 		switch u := v.(type) {

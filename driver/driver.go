@@ -15,22 +15,22 @@ var (
 	_ sqldriver.DriverContext = (*wrappedDriver)(nil)
 )
 
-// Wrap returns drv with every statement run through the pipeline
-// configured by opts. The result is registered with sql.Register, or used
-// through its OpenConnector with sql.OpenDB.
+// New returns drv with every statement run through the pipeline cfg
+// configures. The result is registered with sql.Register, or used through
+// its OpenConnector with sql.OpenDB.
 //
 // Each connector it opens (each sql.DB, as sql.Open opens one) records the
 // database name, server host and port of its DSN in audit records (never
-// the user or password), unless [WithNamespace] or [WithServer] set them.
-func Wrap(drv sqldriver.Driver, opts ...Option) (sqldriver.Driver, error) {
+// the user or password), unless cfg names them.
+func New(drv sqldriver.Driver, cfg Config) (sqldriver.Driver, error) {
 	if drv == nil {
 		return nil, fmt.Errorf("%w: nil driver", ErrConfig)
 	}
-	cfg, err := newConfig(drv, opts)
+	c, err := newConfig(drv, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &wrappedDriver{drv: drv, cfg: cfg, base: sqlmw.Driver(drv, newInterceptor(cfg))}, nil
+	return &wrappedDriver{drv: drv, cfg: c, base: sqlmw.Driver(drv, newInterceptor(c))}, nil
 }
 
 // wrappedDriver makes a pipeline per connector, for the server its DSN
@@ -58,20 +58,20 @@ func (d *wrappedDriver) OpenConnector(dsn string) (sqldriver.Connector, error) {
 	return sqlmw.Driver(d.drv, newInterceptor(cfg)).(sqldriver.DriverContext).OpenConnector(dsn)
 }
 
-// WrapConnector returns c with every statement run through the pipeline
-// configured by opts, for sql.OpenDB. The result closes c when the sql.DB
-// is closed, if c has a Close method. A connector does not reveal its DSN:
-// set [WithNamespace] and [WithServer] for audit records to name the
-// database and server.
-func WrapConnector(c sqldriver.Connector, opts ...Option) (sqldriver.Connector, error) {
+// NewConnector returns c with every statement run through the pipeline cfg
+// configures, for sql.OpenDB. The result closes c when the sql.DB is
+// closed, if c has a Close method. A connector does not reveal its DSN:
+// set Namespace and ServerAddress for audit records to name the database
+// and server.
+func NewConnector(c sqldriver.Connector, cfg Config) (sqldriver.Connector, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil connector", ErrConfig)
 	}
-	cfg, err := newConfig(c, opts)
+	conf, err := newConfig(c, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return sqlmw.Connector(c, newInterceptor(cfg)), nil
+	return sqlmw.Connector(c, newInterceptor(conf)), nil
 }
 
 // ErrNotWrapped is returned by RawConn for a connection sqlvigil does not

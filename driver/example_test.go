@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 )
@@ -22,7 +23,7 @@ func ExampleWrap() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	w, err := driver.Wrap(base.Driver(), driver.WithPolicy(policy))
+	w, err := sqlvigil.Wrap(base.Driver(), sqlvigil.WithPolicy(policy))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func ExampleRawConn() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	w, err := driver.Wrap(base.Driver())
+	w, err := sqlvigil.Wrap(base.Driver())
 	if err != nil {
 		log.Fatal(err)
 	}

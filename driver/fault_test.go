@@ -19,11 +19,12 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 const pgAddr = "127.0.0.1:5432"
@@ -60,7 +61,7 @@ type faultLab struct {
 }
 
 // openFault opens sqlvigil on drv ("pq" or "pgx") through dsn.
-func openFault(t *testing.T, drv, dsn string, opts ...driver.Option) *faultLab {
+func openFault(t *testing.T, drv, dsn string, opts ...sqlvigil.Option) *faultLab {
 	t.Helper()
 	l := &faultLab{sink: &entrySink{}, spans: tracetest.NewSpanRecorder()}
 	a, err := audit.New(
@@ -85,7 +86,7 @@ func openFault(t *testing.T, drv, dsn string, opts ...driver.Option) *faultLab {
 		}
 		c = stdlib.GetConnector(*cfg)
 	}
-	w, err := driver.WrapConnector(c, append([]driver.Option{driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a)}, opts...)...)
+	w, err := sqlvigil.WrapConnector(c, append([]sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithAuditor(a)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func oneTimeGrant(t *testing.T, drv string) {
 		t.Fatal(err)
 	}
 	{
-		l := openFault(t, drv, p.dsn(base), driver.WithPolicy(pol))
+		l := openFault(t, drv, p.dsn(base), sqlvigil.WithPolicy(pol))
 		l.db.SetMaxIdleConns(0)
 		ctx := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindAgent, Subject: "agent-1"})
 		_, err := l.db.ExecContext(ctx, "INSERT INTO granted (id) VALUES (1)")

@@ -8,6 +8,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Masking is data-flow control, decided before the statement runs. For a
@@ -151,7 +152,7 @@ func (f *flow) cleanScript() bool {
 		return false
 	}
 	d := i.cfg.dialect
-	if d == MySQL && strings.IndexByte(s.Normalized, '@') >= 0 {
+	if d == sqlstmt.MySQL && strings.IndexByte(s.Normalized, '@') >= 0 {
 		// A user or system variable holds whatever was put there, maybe
 		// by a statement that could see clear values.
 		return false
@@ -199,7 +200,7 @@ func (f *flow) cleanScript() bool {
 // table data: a function that only computes a value, one that draws from
 // a sequence, or a built-in that reads the catalogs' names and types or a
 // built-in setting.
-func knownFunction(d Dialect, st *sqlparse.Statement, f string) bool {
+func knownFunction(d sqlstmt.Dialect, st *sqlparse.Statement, f string) bool {
 	switch {
 	case sqlparse.ValueFunction(d, f), sqlparse.StoredValueFunction(d, f):
 		return true
@@ -242,8 +243,8 @@ func (f *flow) masksSources(srcs []string) bool {
 // copiesDataShow reports a MySQL SHOW of other sessions' statements or of
 // server internals that quote them (PROCESSLIST, ENGINE … STATUS,
 // PROFILE, BINLOG / RELAYLOG EVENTS).
-func copiesDataShow(d Dialect, st *sqlparse.Statement, s *sqlparse.Script) bool {
-	if d != MySQL || st.Kind != sqlparse.KindShow {
+func copiesDataShow(d sqlstmt.Dialect, st *sqlparse.Statement, s *sqlparse.Script) bool {
+	if d != sqlstmt.MySQL || st.Kind != sqlparse.KindShow {
 		return false
 	}
 	t := strings.ToUpper(s.Normalized)
@@ -362,7 +363,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 			}
 		}
 	}
-	if st.Kind == sqlparse.KindOther && d == MySQL {
+	if st.Kind == sqlparse.KindOther && d == sqlstmt.MySQL {
 		// SIGNAL, RESIGNAL, GET DIAGNOSTICS: a message or the diagnostics
 		// area, filled from variables or read back.
 		return sinkBlocked(m, id, unmask, "carried into a message or the diagnostics area")

@@ -10,9 +10,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // TestCloseFlushesSpans: closing the sql.DB hands the spans the auditor
@@ -22,17 +23,17 @@ import (
 func TestCloseFlushesSpans(t *testing.T) {
 	opens := []struct {
 		name string
-		open func(opts ...driver.Option) (*sql.DB, error)
+		open func(opts ...sqlvigil.Option) (*sql.DB, error)
 	}{
-		{"WrapConnector", func(opts ...driver.Option) (*sql.DB, error) {
-			c, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), opts...)
+		{"WrapConnector", func(opts ...sqlvigil.Option) (*sql.DB, error) {
+			c, err := sqlvigil.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), opts...)
 			if err != nil {
 				return nil, err
 			}
 			return sql.OpenDB(c), nil
 		}},
-		{"Wrap+OpenConnector", func(opts ...driver.Option) (*sql.DB, error) {
-			d, err := driver.Wrap(fakedriver.New(fakedriver.Config{}), opts...)
+		{"Wrap+OpenConnector", func(opts ...sqlvigil.Option) (*sql.DB, error) {
+			d, err := sqlvigil.Wrap(fakedriver.New(fakedriver.Config{}), opts...)
 			if err != nil {
 				return nil, err
 			}
@@ -51,7 +52,7 @@ func TestCloseFlushesSpans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db, err := o.open(driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+			db, err := o.open(sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithAuditor(a))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,12 +9,14 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 func TestIdentity(t *testing.T) {
@@ -26,18 +28,18 @@ func TestIdentity(t *testing.T) {
 	}
 	tests := []struct {
 		name          string
-		opts          []driver.Option
+		opts          []sqlvigil.Option
 		ctx           context.Context
 		wantSubject   string
 		wantUntrusted bool
 	}{
 		{name: "from context", ctx: identity.NewContext(context.Background(), user), wantSubject: "u-7"},
 		{name: "anonymous", ctx: context.Background(), wantSubject: ""},
-		{name: "default", opts: []driver.Option{driver.WithDefaultIdentity(def)}, ctx: context.Background(), wantSubject: "svc-default"},
-		{name: "context wins over default", opts: []driver.Option{driver.WithDefaultIdentity(def)}, ctx: identity.NewContext(context.Background(), user), wantSubject: "u-7"},
+		{name: "default", opts: []sqlvigil.Option{sqlvigil.WithDefaultIdentity(def)}, ctx: context.Background(), wantSubject: "svc-default"},
+		{name: "context wins over default", opts: []sqlvigil.Option{sqlvigil.WithDefaultIdentity(def)}, ctx: identity.NewContext(context.Background(), user), wantSubject: "u-7"},
 		{name: "baggage ignored unless asked", ctx: bagCtx, wantSubject: ""},
-		{name: "baggage, untrusted", opts: []driver.Option{driver.WithBaggageIdentity()}, ctx: bagCtx, wantSubject: "from-baggage", wantUntrusted: true},
-		{name: "context wins over baggage", opts: []driver.Option{driver.WithBaggageIdentity()}, ctx: identity.NewContext(bagCtx, user), wantSubject: "u-7"},
+		{name: "baggage, untrusted", opts: []sqlvigil.Option{sqlvigil.WithBaggageIdentity()}, ctx: bagCtx, wantSubject: "from-baggage", wantUntrusted: true},
+		{name: "context wins over baggage", opts: []sqlvigil.Option{sqlvigil.WithBaggageIdentity()}, ctx: identity.NewContext(bagCtx, user), wantSubject: "u-7"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,8 +48,8 @@ func TestIdentity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts := append([]driver.Option{driver.WithDialect(driver.PostgreSQL), driver.WithPolicy(p)}, tt.opts...)
-			conn, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), opts...)
+			opts := append([]sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithPolicy(p)}, tt.opts...)
+			conn, err := sqlvigil.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +78,7 @@ func TestUnmaskRequestReachesPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithPolicy(p))
+	conn, err := sqlvigil.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithPolicy(p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestRawConnIsAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := driver.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+	conn, err := sqlvigil.WrapConnector(fakedriver.New(fakedriver.Config{}).Connector(), sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithAuditor(a))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestMaskPlanErrorRefusesRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	fd := fakedriver.New(fakedriver.Config{Results: []fakedriver.ResultSet{{Columns: []string{"x"}}}})
-	conn, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithMasker(m))
+	conn, err := sqlvigil.WrapConnector(fd.Connector(), sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithMasker(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +161,7 @@ func TestMandatoryAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	fd := fakedriver.New(fakedriver.Config{})
-	conn, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithAuditor(a))
+	conn, err := sqlvigil.WrapConnector(fd.Connector(), sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithAuditor(a))
 	if err != nil {
 		t.Fatal(err)
 	}

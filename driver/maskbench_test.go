@@ -10,10 +10,11 @@ import (
 
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // BenchmarkMaskRows100 reads 100 rows of four columns from SQLite through
@@ -50,8 +51,8 @@ func BenchmarkMaskRows100(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	open := func(opts ...driver.Option) *sql.DB {
-		c, err := driver.WrapConnector(sqliteConnector{raw.Driver(), dsn}, append(opts, driver.WithDialect(driver.SQLite))...)
+	open := func(opts ...sqlvigil.Option) *sql.DB {
+		c, err := sqlvigil.WrapConnector(sqliteConnector{raw.Driver(), dsn}, append(opts, sqlvigil.WithDialect(sqlstmt.SQLite))...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -59,9 +60,9 @@ func BenchmarkMaskRows100(b *testing.B) {
 		db.SetMaxOpenConns(1)
 		return db
 	}
-	plain := open(driver.WithAuditor(a))
+	plain := open(sqlvigil.WithAuditor(a))
 	defer plain.Close()
-	masked := open(driver.WithAuditor(a), driver.WithMasker(m))
+	masked := open(sqlvigil.WithAuditor(a), sqlvigil.WithMasker(m))
 	defer masked.Close()
 	ctx := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindAgent, Subject: "bench"})
 	read := func(db *sql.DB) time.Duration {

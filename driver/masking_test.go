@@ -14,7 +14,6 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/sqlvigil/sqlvigil"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
@@ -339,14 +338,14 @@ func TestServerInAuditRecords(t *testing.T) {
 			}
 			opens := []struct {
 				name   string
-				open   func(opts ...driver.Option) (*sql.DB, error)
-				opts   []driver.Option
+				open   func(opts ...sqlvigil.Option) (*sql.DB, error)
+				opts   []sqlvigil.Option
 				ns     string
 				server string
 				port   string
 			}{
-				{name: "Wrap+OpenConnector", ns: wantNS, server: "127.0.0.1", port: wantPort, open: func(opts ...driver.Option) (*sql.DB, error) {
-					w, err := driver.Wrap(drv, opts...)
+				{name: "Wrap+OpenConnector", ns: wantNS, server: "127.0.0.1", port: wantPort, open: func(opts ...sqlvigil.Option) (*sql.DB, error) {
+					w, err := sqlvigil.Wrap(drv, opts...)
 					if err != nil {
 						return nil, err
 					}
@@ -357,9 +356,9 @@ func TestServerInAuditRecords(t *testing.T) {
 					return sql.OpenDB(c), nil
 				}},
 				{name: "Wrap+options", ns: "app", server: "db.internal", port: "6000",
-					opts: []driver.Option{driver.WithNamespace("app"), driver.WithServer("db.internal", 6000)},
-					open: func(opts ...driver.Option) (*sql.DB, error) {
-						w, err := driver.Wrap(drv, opts...)
+					opts: []sqlvigil.Option{sqlvigil.WithNamespace("app"), sqlvigil.WithServer("db.internal", 6000)},
+					open: func(opts ...sqlvigil.Option) (*sql.DB, error) {
+						w, err := sqlvigil.Wrap(drv, opts...)
 						if err != nil {
 							return nil, err
 						}
@@ -370,8 +369,8 @@ func TestServerInAuditRecords(t *testing.T) {
 						return sql.OpenDB(c), nil
 					}},
 				{name: "WrapConnector+options", ns: "app", server: "db.internal", port: "6000",
-					opts: []driver.Option{driver.WithNamespace("app"), driver.WithServer("db.internal", 6000)},
-					open: func(opts ...driver.Option) (*sql.DB, error) {
+					opts: []sqlvigil.Option{sqlvigil.WithNamespace("app"), sqlvigil.WithServer("db.internal", 6000)},
+					open: func(opts ...sqlvigil.Option) (*sql.DB, error) {
 						var c sqldriver.Connector
 						var err error
 						if dc, ok := drv.(sqldriver.DriverContext); ok {
@@ -382,13 +381,13 @@ func TestServerInAuditRecords(t *testing.T) {
 						if err != nil {
 							return nil, err
 						}
-						w, err := driver.WrapConnector(c, opts...)
+						w, err := sqlvigil.WrapConnector(c, opts...)
 						if err != nil {
 							return nil, err
 						}
 						return sql.OpenDB(w), nil
 					}},
-				{name: "sqlvigil.Open", ns: wantNS, server: "127.0.0.1", port: wantPort, open: func(opts ...driver.Option) (*sql.DB, error) {
+				{name: "sqlvigil.Open", ns: wantNS, server: "127.0.0.1", port: wantPort, open: func(opts ...sqlvigil.Option) (*sql.DB, error) {
 					return sqlvigil.Open(tg.driver, dsn, opts...)
 				}},
 			}
@@ -397,7 +396,7 @@ func TestServerInAuditRecords(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				db, err := o.open(append(o.opts, driver.WithAuditor(a))...)
+				db, err := o.open(append(o.opts, sqlvigil.WithAuditor(a))...)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 var (
@@ -222,7 +223,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 // database/sql prepare the statement on the server, which binds the
 // arguments where it reads placeholders, and the run continues there.
 func (i *interceptor) serverBind(run *stmtRun, args []sqldriver.NamedValue) bool {
-	return i.cfg.dialect == MySQL && !argsFit(run.script, args)
+	return i.cfg.dialect == sqlstmt.MySQL && !argsFit(run.script, args)
 }
 
 // argsFit reports whether the bound arguments fit the placeholders the

@@ -18,6 +18,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // counter counts pipeline runs and their ends.
@@ -54,7 +55,7 @@ func (c *counter) counts() (int, int) {
 // mechanics or (bare) on upstream sqlmw's.
 func openCounted(t *testing.T, fd *fakedriver.Driver, bare bool) (*sql.DB, *counter) {
 	t.Helper()
-	cfg, err := newConfig(fd, []Option{WithDialect(PostgreSQL)})
+	cfg, err := newConfig(fd, Config{Dialect: sqlstmt.PostgreSQL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +282,7 @@ func TestParkedRunNotHijacked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := WrapConnector(fd.Connector(), WithDialect(PostgreSQL), WithPolicy(p))
+	w, err := NewConnector(fd.Connector(), Config{Dialect: sqlstmt.PostgreSQL, Policy: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +313,7 @@ func TestParkedRunNotHijacked(t *testing.T) {
 // retry (on a sql.Conn) ends even when its context never does.
 func TestParkedRunEnds(t *testing.T) {
 	fd := fakedriver.New(fakedriver.Config{BadConn: 1})
-	cfg, err := newConfig(fd, []Option{WithDialect(PostgreSQL)})
+	cfg, err := newConfig(fd, Config{Dialect: sqlstmt.PostgreSQL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +355,7 @@ func TestConnCloseEndsRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	fd := fakedriver.New(fakedriver.Config{SkipWithArgs: true})
-	c, err := WrapConnector(fd.Connector(), WithDialect(PostgreSQL), WithAuditor(a))
+	c, err := NewConnector(fd.Connector(), Config{Dialect: sqlstmt.PostgreSQL, Auditor: a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +406,7 @@ func TestRowLimitUnknownInTx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := WrapConnector(noCount{}, WithDialect(PostgreSQL), WithPolicy(p))
+	c, err := NewConnector(noCount{}, Config{Dialect: sqlstmt.PostgreSQL, Policy: p})
 	if err != nil {
 		t.Fatal(err)
 	}

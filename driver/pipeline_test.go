@@ -14,7 +14,6 @@ import (
 
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
-	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
@@ -236,7 +235,7 @@ func TestRowLimit(t *testing.T) {
 				return s
 			}
 			_, err = db.ExecContext(ctx, tg.q("UPDATE t SET v = v + 1 WHERE id > $1"), 0)
-			var rae *driver.RowsAffectedError
+			var rae *guard.RowsAffectedError
 			if !errors.As(err, &rae) || !rae.RolledBack || rae.Affected != 3 || rae.Limit != 2 {
 				t.Fatalf("update of 3 rows: got %v, want a rolled-back RowsAffectedError", err)
 			}
@@ -254,7 +253,7 @@ func TestRowLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = tx.ExecContext(ctx, "UPDATE t SET v = v + 10")
-			if !errors.Is(err, driver.ErrTooManyRows) || !errors.As(err, &rae) || rae.RolledBack {
+			if !errors.Is(err, guard.ErrTooManyRows) || !errors.As(err, &rae) || rae.RolledBack {
 				t.Errorf("in a transaction: got %v, want ErrTooManyRows for the caller to roll back", err)
 			}
 			if err := tx.Rollback(); err != nil {

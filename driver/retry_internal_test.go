@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // barrierConn answers driver.ErrBadConn to the first calls of its driver
@@ -50,7 +51,7 @@ func TestSharedContextRetries(t *testing.T) {
 	const callers = 8
 	d := &barrierDriver{first: callers}
 	d.wg.Add(callers)
-	cfg, err := newConfig(d, []Option{WithDialect(PostgreSQL)})
+	cfg, err := newConfig(d, Config{Dialect: sqlstmt.PostgreSQL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
@@ -118,7 +119,7 @@ func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity
 	switch {
 	case cs.tx != nil:
 		return &SessionStateError{Reason: "a transaction is open on the connection; end it first"}
-	case s.discard || i.cfg.dialect == MySQL:
+	case s.discard || i.cfg.dialect == sqlstmt.MySQL:
 		return &SessionStateError{Reason: "the session cannot be reset without closing the connection; close the sql.Conn"}
 	}
 	if err := i.resetSession(ctx, cs); err != nil {
@@ -140,9 +141,9 @@ func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtR
 		s.dirty, s.by = true, run.id.Clone()
 	}
 	switch i.cfg.dialect {
-	case SQLite:
+	case sqlstmt.SQLite:
 		i.sqliteSnapshot(ctx, cs, run.script)
-	case PostgreSQL:
+	case sqlstmt.PostgreSQL:
 		if !pgResettable(run.script) {
 			s.discard = true
 		}
@@ -210,7 +211,7 @@ func (i *interceptor) connResetSession(ctx context.Context, p *sqlmw.ParentConn)
 	if !dirty || sameIdentity(cs.sess.by, i.identify(ctx)) {
 		return nil
 	}
-	if cs.sess.discard || i.cfg.dialect == MySQL {
+	if cs.sess.discard || i.cfg.dialect == sqlstmt.MySQL {
 		i.recordReset(ctx, summaryClosed, "", "the session cannot be reset in place: connection closed", nil)
 		return sqldriver.ErrBadConn
 	}
@@ -228,10 +229,10 @@ func (i *interceptor) resetSession(ctx context.Context, cs *connState) error {
 		err  error
 	)
 	switch i.cfg.dialect {
-	case PostgreSQL:
+	case sqlstmt.PostgreSQL:
 		text = pgReset
 		_, err = cs.parent.ExecContext(ctx, pgReset, nil)
-	case SQLite:
+	case sqlstmt.SQLite:
 		text = sqliteReset
 		err = i.sqliteResetSession(ctx, cs)
 	default:

@@ -187,7 +187,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 	)
 	if limit > 0 && !run.inTx {
 		res, err = i.execLimited(run, cs, ex, query, args)
-		if rae, ok := err.(*RowsAffectedError); ok {
+		if rae, ok := err.(*guard.RowsAffectedError); ok {
 			run.end(audit.Outcome{RowsAffected: rae.Affected, Err: err})
 			return nil, err
 		}
@@ -215,7 +215,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 		return nil, err
 	}
 	if limit > 0 && run.inTx && n > limit {
-		err := &RowsAffectedError{Rule: run.verdict.MaxRowsRule, Limit: limit, Affected: n}
+		err := &guard.RowsAffectedError{Rule: run.verdict.MaxRowsRule, Limit: limit, Affected: n}
 		run.end(audit.Outcome{RowsAffected: n, Err: err})
 		return nil, err
 	}
@@ -258,7 +258,7 @@ func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.Exec
 		if err := tx.Rollback(); err != nil {
 			return nil, err
 		}
-		return nil, &RowsAffectedError{Rule: run.verdict.MaxRowsRule, Limit: run.verdict.MaxRowsAffected, Affected: n, RolledBack: true}
+		return nil, &guard.RowsAffectedError{Rule: run.verdict.MaxRowsRule, Limit: run.verdict.MaxRowsAffected, Affected: n, RolledBack: true}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err

@@ -12,10 +12,12 @@ import (
 
 	upstream "github.com/ngrok/sqlmw"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // The ways a fake driver is opened: raw, wrapped by upstream sqlmw with its
@@ -42,9 +44,9 @@ func bareOpener() opener {
 	}}
 }
 
-func vigilOpener(name string, opts ...driver.Option) opener {
+func vigilOpener(name string, opts ...sqlvigil.Option) opener {
 	return opener{name, func(t *testing.T, fd *fakedriver.Driver) *sql.DB {
-		c, err := driver.WrapConnector(fd.Connector(), append([]driver.Option{driver.WithDialect(driver.PostgreSQL)}, opts...)...)
+		c, err := sqlvigil.WrapConnector(fd.Connector(), append([]sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.PostgreSQL)}, opts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func activeMasker(t *testing.T) *mask.Masker {
 }
 
 func vigilOpeners(t *testing.T) []opener {
-	return []opener{vigilOpener("sqlvigil"), vigilOpener("sqlvigil active", driver.WithMasker(activeMasker(t)))}
+	return []opener{vigilOpener("sqlvigil"), vigilOpener("sqlvigil active", sqlvigil.WithMasker(activeMasker(t)))}
 }
 
 // outcome runs f and describes its result, turning a panic into text.
@@ -291,7 +293,7 @@ func TestNextResultSetHook(t *testing.T) {
 		{Columns: []string{"id", "email"}, Rows: [][]sqldriver.Value{{int64(2), "grace@example.com"}}},
 	}
 	fd := fakedriver.New(fakedriver.Config{Results: results})
-	c, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.PostgreSQL), driver.WithMasker(activeMasker(t)))
+	c, err := sqlvigil.WrapConnector(fd.Connector(), sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithMasker(activeMasker(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +382,7 @@ func TestRawConn(t *testing.T) {
 // as the very same value (database/sql compares it with ==).
 func TestErrSkipUnwrapped(t *testing.T) {
 	fd := fakedriver.New(fakedriver.Config{SkipWithArgs: true})
-	w, err := driver.Wrap(fd, driver.WithDialect(driver.PostgreSQL), driver.WithMasker(activeMasker(t)))
+	w, err := sqlvigil.Wrap(fd, sqlvigil.WithDialect(sqlstmt.PostgreSQL), sqlvigil.WithMasker(activeMasker(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,27 +403,27 @@ func TestErrSkipUnwrapped(t *testing.T) {
 
 func TestDialect(t *testing.T) {
 	fd := fakedriver.New(fakedriver.Config{})
-	if _, err := driver.Wrap(fd); !errors.Is(err, driver.ErrUnknownDialect) || !errors.Is(err, driver.ErrConfig) {
+	if _, err := sqlvigil.Wrap(fd); !errors.Is(err, driver.ErrUnknownDialect) || !errors.Is(err, driver.ErrConfig) {
 		t.Errorf("unknown driver without WithDialect: got %v, want ErrUnknownDialect", err)
 	}
-	if _, err := driver.WrapConnector(fd.Connector(), driver.WithDialect(driver.MySQL)); err != nil {
+	if _, err := sqlvigil.WrapConnector(fd.Connector(), sqlvigil.WithDialect(sqlstmt.MySQL)); err != nil {
 		t.Errorf("with WithDialect: got %v", err)
 	}
-	if _, err := driver.Wrap(fd, driver.WithDialect(driver.Dialect(200))); !errors.Is(err, driver.ErrConfig) {
+	if _, err := sqlvigil.Wrap(fd, sqlvigil.WithDialect(sqlstmt.Dialect(200))); !errors.Is(err, driver.ErrConfig) {
 		t.Errorf("invalid dialect: got %v, want ErrConfig", err)
 	}
-	if _, err := driver.Wrap(nil); !errors.Is(err, driver.ErrConfig) {
+	if _, err := sqlvigil.Wrap(nil); !errors.Is(err, driver.ErrConfig) {
 		t.Errorf("nil driver: got %v, want ErrConfig", err)
 	}
 	// A nil policy, masker or auditor is most likely a constructor's error
 	// dropped: refused rather than running unguarded, unmasked, unrecorded.
-	for _, o := range []driver.Option{driver.WithStatementCacheSize(-1), driver.WithServer("db", 70000),
-		driver.WithPolicy(nil), driver.WithMasker(nil), driver.WithAuditor(nil)} {
-		if _, err := driver.Wrap(fd, driver.WithDialect(driver.MySQL), o); !errors.Is(err, driver.ErrConfig) {
+	for _, o := range []sqlvigil.Option{sqlvigil.WithStatementCacheSize(-1), sqlvigil.WithServer("db", 70000),
+		sqlvigil.WithPolicy(nil), sqlvigil.WithMasker(nil), sqlvigil.WithAuditor(nil)} {
+		if _, err := sqlvigil.Wrap(fd, sqlvigil.WithDialect(sqlstmt.MySQL), o); !errors.Is(err, driver.ErrConfig) {
 			t.Errorf("invalid option: got %v, want ErrConfig", err)
 		}
 	}
-	if _, err := driver.Wrap(fd, driver.WithDialect(driver.MySQL), driver.WithStatementCacheSize(0), nil); err != nil {
+	if _, err := sqlvigil.Wrap(fd, sqlvigil.WithDialect(sqlstmt.MySQL), sqlvigil.WithStatementCacheSize(0), nil); err != nil {
 		t.Errorf("no cache, nil option: got %v", err)
 	}
 }
@@ -499,8 +501,8 @@ func TestNoColumnScanner(t *testing.T) {
 	if !is[columnScanner](rr) {
 		t.Fatal("the fake's rows lack ScanColumn: the test cannot fail")
 	}
-	for _, opts := range [][]driver.Option{nil, {driver.WithMasker(activeMasker(t))}} {
-		w, err := driver.Wrap(fd, append(opts, driver.WithDialect(driver.PostgreSQL))...)
+	for _, opts := range [][]sqlvigil.Option{nil, {sqlvigil.WithMasker(activeMasker(t))}} {
+		w, err := sqlvigil.Wrap(fd, append(opts, sqlvigil.WithDialect(sqlstmt.PostgreSQL))...)
 		if err != nil {
 			t.Fatal(err)
 		}

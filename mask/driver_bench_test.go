@@ -11,6 +11,7 @@ import (
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 const benchQuery = "SELECT id, name, email, ssn, created, amount, active, city FROM people"
@@ -68,7 +69,7 @@ func BenchmarkDriverFake(b *testing.B) {
 	table := benchTable(10000)
 	for _, tt := range benchMaskers(b) {
 		b.Run("mask="+tt.name, func(b *testing.B) {
-			opts := []sqlvigil.Option{sqlvigil.WithDialect(sqlvigil.SQLite)}
+			opts := []sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.SQLite)}
 			if tt.m != nil {
 				opts = append(opts, sqlvigil.WithMasker(tt.m))
 			}
@@ -157,7 +158,7 @@ func BenchmarkOverhead(b *testing.B) {
 					var db *sql.DB
 					var err error
 					if backend == "fake" {
-						db, err = sqlvigil.OpenDB(&fakeConnector{table: table}, sqlvigil.WithDialect(sqlvigil.SQLite), sqlvigil.WithMasker(m))
+						db, err = sqlvigil.OpenDB(&fakeConnector{table: table}, sqlvigil.WithDialect(sqlstmt.SQLite), sqlvigil.WithMasker(m))
 					} else {
 						db, err = sqlvigil.Open("sqlite", dsn, sqlvigil.WithMasker(m))
 					}

@@ -11,6 +11,7 @@ import (
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // cpuTime is the CPU time the process has used, user and system.
@@ -47,7 +48,7 @@ func BenchmarkOverheadCPU(b *testing.B) {
 				var db *sql.DB
 				var err error
 				if tt.backend == "fake" {
-					db, err = sqlvigil.OpenDB(&fakeConnector{table: table}, sqlvigil.WithDialect(sqlvigil.SQLite), sqlvigil.WithMasker(m))
+					db, err = sqlvigil.OpenDB(&fakeConnector{table: table}, sqlvigil.WithDialect(sqlstmt.SQLite), sqlvigil.WithMasker(m))
 				} else {
 					db, err = sqlvigil.Open("sqlite", dsn, sqlvigil.WithMasker(m))
 				}

@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
-	"strconv"
-	"strings"
-	"testing"
 )
 
 // leak is one attempt to read a masked column in clear.

@@ -19,6 +19,7 @@ import (
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Env names the environment variable that selects the configuration.
@@ -96,7 +97,7 @@ var configured = sync.OnceValues(func() ([]sqlvigil.Option, error) {
 
 func options(name string) ([]sqlvigil.Option, error) {
 	// The fake driver's type is not one sqlvigil recognises.
-	base := []sqlvigil.Option{sqlvigil.WithDialect(sqlvigil.SQLite)}
+	base := []sqlvigil.Option{sqlvigil.WithDialect(sqlstmt.SQLite)}
 	switch name {
 	case Raw:
 		return nil, nil
