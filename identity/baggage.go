@@ -9,21 +9,22 @@ import (
 	"go.opentelemetry.io/otel/baggage"
 )
 
-// Baggage member keys written by [ToBaggage] and read by [FromBaggage].
+// Baggage member keys written by [ToBaggage] and read by [FromBaggage]
+// (listed in the package documentation for services in other languages).
 const (
-	BaggageKind       = "sqlvigil.identity.kind"
-	BaggageSubject    = "sqlvigil.identity.subject"
-	BaggageName       = "sqlvigil.identity.name"
-	BaggageRoles      = "sqlvigil.identity.roles" // comma-separated
-	BaggageTenant     = "sqlvigil.identity.tenant"
-	BaggageService    = "sqlvigil.identity.service"
-	BaggagePurpose    = "sqlvigil.identity.purpose"
-	BaggageTicket     = "sqlvigil.identity.ticket"
-	BaggageAgentName  = "sqlvigil.agent.name"
-	BaggageAgentModel = "sqlvigil.agent.model"
-	BaggageAgentTool  = "sqlvigil.agent.tool"
-	BaggageToolCallID = "sqlvigil.agent.tool_call_id"
-	BaggageOnBehalfOf = "sqlvigil.agent.on_behalf_of"
+	baggageKind       = "sqlvigil.identity.kind"
+	baggageSubject    = "sqlvigil.identity.subject"
+	baggageName       = "sqlvigil.identity.name"
+	baggageRoles      = "sqlvigil.identity.roles" // comma-separated
+	baggageTenant     = "sqlvigil.identity.tenant"
+	baggageService    = "sqlvigil.identity.service"
+	baggagePurpose    = "sqlvigil.identity.purpose"
+	baggageTicket     = "sqlvigil.identity.ticket"
+	baggageAgentName  = "sqlvigil.agent.name"
+	baggageAgentModel = "sqlvigil.agent.model"
+	baggageAgentTool  = "sqlvigil.agent.tool"
+	baggageToolCallID = "sqlvigil.agent.tool_call_id"
+	baggageOnBehalfOf = "sqlvigil.agent.on_behalf_of"
 )
 
 // ErrBaggage reports an identity that cannot be written to baggage. Use
@@ -64,19 +65,19 @@ func ToBaggage(ctx context.Context, id Identity) (context.Context, error) {
 		agent = *id.Agent
 	}
 	pairs := [...][2]string{
-		{BaggageKind, kind},
-		{BaggageSubject, id.Subject},
-		{BaggageName, id.Name},
-		{BaggageRoles, strings.Join(id.Roles, ",")},
-		{BaggageTenant, id.Tenant},
-		{BaggageService, id.Service},
-		{BaggagePurpose, id.Purpose},
-		{BaggageTicket, id.Ticket},
-		{BaggageAgentName, agent.Name},
-		{BaggageAgentModel, agent.Model},
-		{BaggageAgentTool, agent.Tool},
-		{BaggageToolCallID, agent.ToolCallID},
-		{BaggageOnBehalfOf, agent.OnBehalfOf},
+		{baggageKind, kind},
+		{baggageSubject, id.Subject},
+		{baggageName, id.Name},
+		{baggageRoles, strings.Join(id.Roles, ",")},
+		{baggageTenant, id.Tenant},
+		{baggageService, id.Service},
+		{baggagePurpose, id.Purpose},
+		{baggageTicket, id.Ticket},
+		{baggageAgentName, agent.Name},
+		{baggageAgentModel, agent.Model},
+		{baggageAgentTool, agent.Tool},
+		{baggageToolCallID, agent.ToolCallID},
+		{baggageOnBehalfOf, agent.OnBehalfOf},
 	}
 	for _, p := range pairs {
 		if err := set(p[0], p[1]); err != nil {
@@ -100,15 +101,15 @@ func FromBaggage(ctx context.Context) (Identity, bool) {
 	}
 	get := func(key string) string { return bag.Member(key).Value() }
 	id := Identity{
-		Subject:   get(BaggageSubject),
-		Name:      get(BaggageName),
-		Tenant:    get(BaggageTenant),
-		Service:   get(BaggageService),
-		Purpose:   get(BaggagePurpose),
-		Ticket:    get(BaggageTicket),
+		Subject:   get(baggageSubject),
+		Name:      get(baggageName),
+		Tenant:    get(baggageTenant),
+		Service:   get(baggageService),
+		Purpose:   get(baggagePurpose),
+		Ticket:    get(baggageTicket),
 		Untrusted: true,
 	}
-	switch get(BaggageKind) {
+	switch get(baggageKind) {
 	case "user":
 		id.Kind = KindUser
 	case "service":
@@ -116,15 +117,15 @@ func FromBaggage(ctx context.Context) (Identity, bool) {
 	case "agent":
 		id.Kind = KindAgent
 	}
-	if roles := get(BaggageRoles); roles != "" {
+	if roles := get(baggageRoles); roles != "" {
 		id.Roles = strings.Split(roles, ",")
 	}
 	agent := Agent{
-		Name:       get(BaggageAgentName),
-		Model:      get(BaggageAgentModel),
-		Tool:       get(BaggageAgentTool),
-		ToolCallID: get(BaggageToolCallID),
-		OnBehalfOf: get(BaggageOnBehalfOf),
+		Name:       get(baggageAgentName),
+		Model:      get(baggageAgentModel),
+		Tool:       get(baggageAgentTool),
+		ToolCallID: get(baggageToolCallID),
+		OnBehalfOf: get(baggageOnBehalfOf),
 	}
 	if agent != (Agent{}) {
 		id.Agent = &agent

@@ -20,7 +20,10 @@
 // baggage, and [ToBaggage] writes one. Baggage is supplied by the caller of a
 // service: anyone who can send a request can set it. An identity read from
 // baggage is therefore marked [Identity.Untrusted]; policies must not grant
-// privileges to it unless the user explicitly decides to trust it.
+// privileges to it unless the user explicitly decides to trust it. The
+// members are sqlvigil.identity.{kind,subject,name,roles,tenant,service,
+// purpose,ticket} (roles comma-separated) and sqlvigil.agent.{name,model,
+// tool,tool_call_id,on_behalf_of}.
 //
 // # Concurrency
 //

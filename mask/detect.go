@@ -10,8 +10,8 @@ import (
 // AnyEntity in Rule.Detect looks for every entity type the detector knows.
 const AnyEntity = "*"
 
-// Query is what a [Detector] is asked about one value.
-type Query struct {
+// Candidate is a value a [Detector] examines, with what to look for.
+type Candidate struct {
 	// Text is the value, as text.
 	Text string
 	// Entities are the entity types the rule looks for.
@@ -20,9 +20,9 @@ type Query struct {
 	MinScore float64
 }
 
-// Span is where a [Detector] found an entity: the bytes
+// Match is where a [Detector] found an entity: the bytes
 // Text[Start:End] of the value.
-type Span struct {
+type Match struct {
 	Start, End int
 }
 
@@ -31,14 +31,14 @@ type Span struct {
 type Detector interface {
 	// Detect returns where q.Text holds one of q.Entities; none when it
 	// holds none.
-	Detect(q Query) []Span
+	Detect(q Candidate) []Match
 }
 
 // DetectorFunc adapts a function to [Detector].
-type DetectorFunc func(q Query) []Span
+type DetectorFunc func(q Candidate) []Match
 
 // Detect calls f(q).
-func (f DetectorFunc) Detect(q Query) []Span { return f(q) }
+func (f DetectorFunc) Detect(q Candidate) []Match { return f(q) }
 
 // alcatrazDetector runs github.com/hoophq/alcatraz, whose engine is safe for
 // concurrent use.
@@ -50,7 +50,7 @@ func newAlcatraz() Detector {
 	return alcatrazDetector{eng: alcatraz.NewEngine()}
 }
 
-func (a alcatrazDetector) Detect(q Query) []Span {
+func (a alcatrazDetector) Detect(q Candidate) []Match {
 	opts := alcatraz.Options{Entities: q.Entities}
 	if slices.Contains(q.Entities, AnyEntity) {
 		opts.Entities = nil
@@ -63,9 +63,9 @@ func (a alcatrazDetector) Detect(q Query) []Span {
 	if len(found) == 0 {
 		return nil
 	}
-	spans := make([]Span, len(found))
+	spans := make([]Match, len(found))
 	for i, r := range found {
-		spans[i] = Span{Start: r.Start, End: r.End}
+		spans[i] = Match{Start: r.Start, End: r.End}
 	}
 	return spans
 }
@@ -73,9 +73,9 @@ func (a alcatrazDetector) Detect(q Query) []Span {
 // maskSpans returns text with each span replaced by its masked form under
 // s, or ok false when a span is out of range (the caller then masks the
 // whole value).
-func maskSpans(text string, spans []Span, s Strategy, c *cursor) (out string, ok bool) {
+func maskSpans(text string, spans []Match, s Strategy, c *cursor) (out string, ok bool) {
 	spans = slices.Clone(spans)
-	slices.SortFunc(spans, func(a, b Span) int { return a.Start - b.Start })
+	slices.SortFunc(spans, func(a, b Match) int { return a.Start - b.Start })
 	var b strings.Builder
 	b.Grow(len(text))
 	at := 0

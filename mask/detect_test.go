@@ -59,10 +59,10 @@ func TestDetection(t *testing.T) {
 
 func TestWithDetector(t *testing.T) {
 	var asked []string
-	d := mask.DetectorFunc(func(q mask.Query) []mask.Span {
+	d := mask.DetectorFunc(func(q mask.Candidate) []mask.Match {
 		asked = append(asked, q.Entities...)
 		if i := strings.Index(q.Text, "secret"); i >= 0 {
-			return []mask.Span{{Start: i, End: i + len("secret")}}
+			return []mask.Match{{Start: i, End: i + len("secret")}}
 		}
 		return nil
 	})
@@ -81,19 +81,19 @@ func TestWithDetector(t *testing.T) {
 func TestMaskSpans(t *testing.T) {
 	// A detector finding every word that starts with "s", plus bad spans
 	// where the text says so.
-	d := mask.DetectorFunc(func(q mask.Query) []mask.Span {
-		var out []mask.Span
+	d := mask.DetectorFunc(func(q mask.Candidate) []mask.Match {
+		var out []mask.Match
 		for i := 0; i < len(q.Text); i++ {
 			if q.Text[i] == 's' && (i == 0 || q.Text[i-1] == ' ') {
 				j := i
 				for j < len(q.Text) && q.Text[j] != ' ' {
 					j++
 				}
-				out = append(out, mask.Span{Start: i, End: j}, mask.Span{Start: i + 1, End: j}) // overlapping
+				out = append(out, mask.Match{Start: i, End: j}, mask.Match{Start: i + 1, End: j}) // overlapping
 			}
 		}
 		if strings.Contains(q.Text, "bad") {
-			out = append(out, mask.Span{Start: 3, End: len(q.Text) + 10})
+			out = append(out, mask.Match{Start: 3, End: len(q.Text) + 10})
 		}
 		return out
 	})

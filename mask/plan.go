@@ -212,7 +212,7 @@ func (p *Plan) apply(row []driver.Value) error {
 		default:
 			continue
 		}
-		spans := p.detector.Detect(Query{Text: text, Entities: c.rule.Detect, MinScore: c.rule.MinScore})
+		spans := p.detector.Detect(Candidate{Text: text, Entities: c.rule.Detect, MinScore: c.rule.MinScore})
 		if len(spans) == 0 {
 			continue
 		}
