@@ -1,4 +1,4 @@
-package audit_test
+package blackbox_test
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 )
 
 // A black box file that rotates past 1,000 bytes, a second writer refused,
 // and the rotated set verified as one chain.
-func ExampleOpenBlackBox() {
+func ExampleOpen() {
 	dir, err := os.MkdirTemp("", "blackbox")
 	if err != nil {
 		log.Fatal(err)
@@ -22,12 +23,12 @@ func ExampleOpenBlackBox() {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "audit.jsonl")
 
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{MaxBytes: 1000, MaxAge: 24 * time.Hour})
+	bb, err := blackbox.Open(path, blackbox.Config{MaxBytes: 1000, MaxAge: 24 * time.Hour})
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = audit.OpenBlackBox(path, audit.BlackBoxConfig{})
-	fmt.Println(errors.Is(err, audit.ErrLocked))
+	_, err = blackbox.Open(path, blackbox.Config{})
+	fmt.Println(errors.Is(err, blackbox.ErrLocked))
 
 	for i := range 10 {
 		e := &audit.Entry{Kind: audit.KindStatement, ID: fmt.Sprint(i), Time: time.Now().UTC(), RowsAffected: -1}
@@ -39,11 +40,11 @@ func ExampleOpenBlackBox() {
 		log.Fatal(err)
 	}
 
-	files, err := audit.BlackBoxFiles(path)
+	files, err := blackbox.Files(path)
 	if err != nil {
 		log.Fatal(err)
 	}
-	rep, err := audit.VerifyConfig{RequireSeal: true}.VerifyFiles(files)
+	rep, err := blackbox.VerifyConfig{RequireSeal: true}.VerifyFiles(files)
 	fmt.Println(rep.Files > 1, rep.FirstSeq, rep.Sealed, err)
 	// Output:
 	// true
