@@ -519,16 +519,13 @@ var ErrTampered = errors.New("blackbox: chain broken")
 
 // Problems a [TamperError] reports.
 const (
-	ProblemMalformed = "malformed record"         // not a chained JSON line
-	ProblemHash      = "hash mismatch"            // the record was edited
-	ProblemLink      = "broken link"              // a record removed, inserted or moved before this one
-	ProblemSequence  = "sequence out of order"    // a record removed, inserted or moved
-	ProblemTruncated = "chain ends before anchor" // the file was cut short
-	ProblemAnchor    = "anchor hash mismatch"     // the anchored record was replaced
-	ProblemUnsealed  = "chain not sealed"         // the last record is not a seal
-	// ProblemPartial is no longer reported: a last line without newline is
-	// a torn tail ([TornTailError]), not tampering.
-	ProblemPartial     = "partial last record"
+	ProblemMalformed   = "malformed record"             // not a chained JSON line
+	ProblemHash        = "hash mismatch"                // the record was edited
+	ProblemLink        = "broken link"                  // a record removed, inserted or moved before this one
+	ProblemSequence    = "sequence out of order"        // a record removed, inserted or moved
+	ProblemTruncated   = "chain ends before anchor"     // the file was cut short
+	ProblemAnchor      = "anchor hash mismatch"         // the anchored record was replaced
+	ProblemUnsealed    = "chain not sealed"             // the last record is not a seal
 	ProblemMissingFile = "file missing before this one" // a rotated set lacks a file
 	ProblemFileOrder   = "file out of order"            // a rotated set's files are not in chain order
 )
