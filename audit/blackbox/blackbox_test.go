@@ -249,13 +249,13 @@ func TestKeyedChain(t *testing.T) {
 	}
 }
 
-func TestOpenBlackBoxContinues(t *testing.T) {
+func TestOpenContinues(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	for round := range 3 {
 		for _, sync := range []blackbox.SyncPolicy{blackbox.SyncPeriodic, blackbox.SyncEveryRecord, blackbox.SyncNever} {
 			bb, err := blackbox.Open(path, blackbox.Config{Sync: sync})
 			if err != nil {
-				t.Fatalf("round %d: OpenBlackBox: %v", round, err)
+				t.Fatalf("round %d: Open: %v", round, err)
 			}
 			a := newAuditor(t, audit.WithSink(bb))
 			_, rec, _ := a.Start(context.Background(), selectEvent())
@@ -292,7 +292,7 @@ func TestOpenBlackBoxContinues(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := blackbox.Open(path, blackbox.Config{}); !errors.Is(err, blackbox.ErrTampered) {
-		t.Errorf("OpenBlackBox on a tampered file = %v, want ErrTampered", err)
+		t.Errorf("Open on a tampered file = %v, want ErrTampered", err)
 	}
 }
 

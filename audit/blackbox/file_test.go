@@ -102,7 +102,7 @@ func verifyFile(t *testing.T, path string) (blackbox.Report, error) {
 	return blackbox.Verify(f)
 }
 
-func TestOpenBlackBoxLockedInProcess(t *testing.T) {
+func TestOpenLockedInProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	bb, err := blackbox.Open(path, blackbox.Config{})
 	if err != nil {
@@ -111,14 +111,14 @@ func TestOpenBlackBoxLockedInProcess(t *testing.T) {
 	_, err = blackbox.Open(path, blackbox.Config{})
 	var le *blackbox.LockError
 	if !errors.Is(err, blackbox.ErrLocked) || !errors.As(err, &le) || le.Path != path {
-		t.Fatalf("second OpenBlackBox = %v, want a LockError for %s", err, path)
+		t.Fatalf("second Open = %v, want a LockError for %s", err, path)
 	}
 	if err := bb.Close(); err != nil {
 		t.Fatal(err)
 	}
 	bb, err = blackbox.Open(path, blackbox.Config{})
 	if err != nil {
-		t.Fatalf("OpenBlackBox after Close: %v", err)
+		t.Fatalf("Open after Close: %v", err)
 	}
 	bb.Close()
 	if rep, err := verifyFile(t, path); err != nil || rep.Records != 2 {
@@ -126,7 +126,7 @@ func TestOpenBlackBoxLockedInProcess(t *testing.T) {
 	}
 }
 
-func TestOpenBlackBoxLockedAcrossProcesses(t *testing.T) {
+func TestOpenLockedAcrossProcesses(t *testing.T) {
 	if !blackbox.LocksAcrossProcesses {
 		t.Skip("no flock on this platform: the lock is in-process only")
 	}
@@ -150,7 +150,7 @@ func TestOpenBlackBoxLockedAcrossProcesses(t *testing.T) {
 	}
 }
 
-func TestOpenBlackBoxCutsTornTail(t *testing.T) {
+func TestOpenCutsTornTail(t *testing.T) {
 	tests := []struct {
 		name string
 		give func(whole []byte) []byte // the file after a crash
@@ -197,7 +197,7 @@ func TestOpenBlackBoxCutsTornTail(t *testing.T) {
 
 			bb, err = blackbox.Open(path, blackbox.Config{})
 			if err != nil {
-				t.Fatalf("OpenBlackBox after a crash: %v", err)
+				t.Fatalf("Open after a crash: %v", err)
 			}
 			writeN(t, bb, 1, time.Now(), 0)
 			bb.Close()
@@ -245,7 +245,7 @@ func TestKilledWriter(t *testing.T) {
 		// The lock died with the process: the file reopens, torn or not.
 		bb, err := blackbox.Open(path, blackbox.Config{})
 		if err != nil {
-			t.Fatalf("OpenBlackBox after the kill: %v", err)
+			t.Fatalf("Open after the kill: %v", err)
 		}
 		if err := bb.Close(); err != nil {
 			t.Fatal(err)
@@ -309,7 +309,7 @@ func TestRotation(t *testing.T) {
 
 	names, err := blackbox.Files(path)
 	if err != nil || len(names) < 4 || names[len(names)-1] != path {
-		t.Fatalf("BlackBoxFiles = %v, %v; want several rotated files, then %s", names, err, path)
+		t.Fatalf("Files = %v, %v; want several rotated files, then %s", names, err, path)
 	}
 	rep, err := blackbox.VerifyConfig{RequireSeal: true}.VerifyFiles(names)
 	if err != nil || rep.Files != len(names) || rep.FirstSeq != 1 || rep.LastSeq != uint64(rep.Records) {
