@@ -8,84 +8,63 @@ import (
 )
 
 // Attribute keys this package sets beyond the OpenTelemetry semantic
-// conventions. The conventions' own keys are used wherever one exists:
-// db.* (stable database conventions), server.*, error.type, code.*, user.id,
-// user.full_name and user.roles. The gen_ai.* keys below are the
+// conventions, whose own keys (semconv) are used wherever one exists. They
+// are listed for readers on [Auditor]; they are unexported because users
+// read them by name in a trace viewer, not in Go. The gen_ai.* keys are the
 // conventions' names for agents and tool calls; the Go semconv package
-// dropped them after v1.41.0 while they moved to their own registry, so they
-// are spelled out here.
+// dropped them after v1.41.0 while they moved to their own registry, so
+// they are spelled out here.
 const (
 	// Identity.
-	IdentityKindKey      = attribute.Key("sqlvigil.identity.kind")
-	IdentityTenantKey    = attribute.Key("sqlvigil.identity.tenant")
-	IdentityServiceKey   = attribute.Key("sqlvigil.identity.service")
-	IdentityPurposeKey   = attribute.Key("sqlvigil.identity.purpose")
-	IdentityTicketKey    = attribute.Key("sqlvigil.identity.ticket")
-	IdentityUntrustedKey = attribute.Key("sqlvigil.identity.untrusted")
-	AgentOnBehalfOfKey   = attribute.Key("sqlvigil.agent.on_behalf_of")
-	GenAIAgentNameKey    = attribute.Key("gen_ai.agent.name")
-	GenAIRequestModelKey = attribute.Key("gen_ai.request.model")
-	GenAIToolNameKey     = attribute.Key("gen_ai.tool.name")
-	GenAIToolCallIDKey   = attribute.Key("gen_ai.tool.call.id")
+	identityKindKey      = attribute.Key("sqlvigil.identity.kind")
+	identityTenantKey    = attribute.Key("sqlvigil.identity.tenant")
+	identityServiceKey   = attribute.Key("sqlvigil.identity.service")
+	identityPurposeKey   = attribute.Key("sqlvigil.identity.purpose")
+	identityTicketKey    = attribute.Key("sqlvigil.identity.ticket")
+	identityUntrustedKey = attribute.Key("sqlvigil.identity.untrusted")
+	agentOnBehalfOfKey   = attribute.Key("sqlvigil.agent.on_behalf_of")
+	genAIAgentNameKey    = attribute.Key("gen_ai.agent.name")
+	genAIRequestModelKey = attribute.Key("gen_ai.request.model")
+	genAIToolNameKey     = attribute.Key("gen_ai.tool.name")
+	genAIToolCallIDKey   = attribute.Key("gen_ai.tool.call.id")
 
 	// Governance: the guard's verdict.
-	DecisionKey         = attribute.Key("sqlvigil.decision")
-	RuleKey             = attribute.Key("sqlvigil.rule")
-	ReasonKey           = attribute.Key("sqlvigil.reason")
-	ModeKey             = attribute.Key("sqlvigil.mode")
-	ApprovalIDKey       = attribute.Key("sqlvigil.approval.id")
-	ApprovalReviewerKey = attribute.Key("sqlvigil.approval.reviewer")
+	decisionKey         = attribute.Key("sqlvigil.decision")
+	ruleKey             = attribute.Key("sqlvigil.rule")
+	reasonKey           = attribute.Key("sqlvigil.reason")
+	modeKey             = attribute.Key("sqlvigil.mode")
+	approvalIDKey       = attribute.Key("sqlvigil.approval.id")
+	approvalReviewerKey = attribute.Key("sqlvigil.approval.reviewer")
 
 	// The statement.
-	MethodKey        = attribute.Key("sqlvigil.method")
-	TablesReadKey    = attribute.Key("sqlvigil.tables.read")
-	TablesWrittenKey = attribute.Key("sqlvigil.tables.written")
-	StackedKey       = attribute.Key("sqlvigil.stacked")
-	CompleteKey      = attribute.Key("sqlvigil.complete")
-	ArgsKey          = attribute.Key("sqlvigil.args")
-	RecordIDKey      = attribute.Key("sqlvigil.audit.record_id")
+	methodKey        = attribute.Key("sqlvigil.method")
+	tablesReadKey    = attribute.Key("sqlvigil.tables.read")
+	tablesWrittenKey = attribute.Key("sqlvigil.tables.written")
+	stackedKey       = attribute.Key("sqlvigil.stacked")
+	completeKey      = attribute.Key("sqlvigil.complete")
+	argsKey          = attribute.Key("sqlvigil.args")
+	recordIDKey      = attribute.Key("sqlvigil.audit.record_id")
 
 	// The outcome.
-	RowsAffectedKey   = attribute.Key("sqlvigil.rows_affected")
-	MaskedColumnsKey  = attribute.Key("sqlvigil.masked.columns")
-	MaskedRulesKey    = attribute.Key("sqlvigil.masked.rules")
-	MaskedStrategyKey = attribute.Key("sqlvigil.masked.strategies")
-	MaskedCountsKey   = attribute.Key("sqlvigil.masked.counts")
-	MaskedValuesKey   = attribute.Key("sqlvigil.masked.values")
-	// MaskRuleKey and MaskColumnKey label the sqlvigil.mask.values metric.
-	MaskRuleKey     = attribute.Key("sqlvigil.mask.rule")
-	MaskColumnKey   = attribute.Key("sqlvigil.mask.column")
-	ErrorTextKey    = attribute.Key("sqlvigil.error.text")
-	TxReadOnlyKey   = attribute.Key("sqlvigil.tx.read_only")
-	TxIsolationKey  = attribute.Key("sqlvigil.tx.isolation")
-	TxEndKey        = attribute.Key("sqlvigil.tx.end")
-	TxStatementsKey = attribute.Key("sqlvigil.tx.statements")
+	rowsAffectedKey   = attribute.Key("sqlvigil.rows_affected")
+	maskedColumnsKey  = attribute.Key("sqlvigil.masked.columns")
+	maskedRulesKey    = attribute.Key("sqlvigil.masked.rules")
+	maskedStrategyKey = attribute.Key("sqlvigil.masked.strategies")
+	maskedCountsKey   = attribute.Key("sqlvigil.masked.counts")
+	maskedValuesKey   = attribute.Key("sqlvigil.masked.values")
+	// maskRuleKey and maskColumnKey label the sqlvigil.mask.values metric.
+	maskRuleKey     = attribute.Key("sqlvigil.mask.rule")
+	maskColumnKey   = attribute.Key("sqlvigil.mask.column")
+	errorTextKey    = attribute.Key("sqlvigil.error.text")
+	txReadOnlyKey   = attribute.Key("sqlvigil.tx.read_only")
+	txIsolationKey  = attribute.Key("sqlvigil.tx.isolation")
+	txEndKey        = attribute.Key("sqlvigil.tx.end")
+	txStatementsKey = attribute.Key("sqlvigil.tx.statements")
 )
 
-// Semantic-convention keys used here, re-exported for tests and readers.
-const (
-	DBSystemNameKey           = semconv.DBSystemNameKey
-	DBNamespaceKey            = semconv.DBNamespaceKey
-	DBOperationNameKey        = semconv.DBOperationNameKey
-	DBCollectionNameKey       = semconv.DBCollectionNameKey
-	DBQueryTextKey            = semconv.DBQueryTextKey
-	DBQuerySummaryKey         = semconv.DBQuerySummaryKey
-	DBResponseReturnedRowsKey = semconv.DBResponseReturnedRowsKey
-	DBResponseStatusCodeKey   = semconv.DBResponseStatusCodeKey
-	ErrorTypeKey              = semconv.ErrorTypeKey
-	ServerAddressKey          = semconv.ServerAddressKey
-	ServerPortKey             = semconv.ServerPortKey
-	CodeFunctionNameKey       = semconv.CodeFunctionNameKey
-	CodeFilePathKey           = semconv.CodeFilePathKey
-	CodeLineNumberKey         = semconv.CodeLineNumberKey
-	UserIDKey                 = semconv.UserIDKey
-	UserFullNameKey           = semconv.UserFullNameKey
-	UserRolesKey              = semconv.UserRolesKey
-)
-
-// IdentityAttrPrefix prefixes the identity attributes recorded with
-// [WithIdentityAttributes].
-const IdentityAttrPrefix = "sqlvigil.identity.attr."
+// identityAttrPrefix prefixes the identity attributes recorded with
+// WithIdentityAttributes.
+const identityAttrPrefix = "sqlvigil.identity.attr."
 
 // identityAttrs appends the attributes of id. Identity.Attributes are
 // recorded only when named by WithIdentityAttributes, the name (personal
@@ -93,32 +72,32 @@ const IdentityAttrPrefix = "sqlvigil.identity.attr."
 func identityAttrs(kv []attribute.KeyValue, id identity.Identity, keys []string, all bool) []attribute.KeyValue {
 	for _, k := range keys {
 		if v, ok := id.Attributes[k]; ok {
-			kv = append(kv, attribute.String(IdentityAttrPrefix+k, v))
+			kv = append(kv, attribute.String(identityAttrPrefix+k, v))
 		}
 	}
 	if id.Kind != identity.KindUnspecified {
-		kv = append(kv, IdentityKindKey.String(id.Kind.String()))
+		kv = append(kv, identityKindKey.String(id.Kind.String()))
 	}
-	kv = appendStr(kv, UserIDKey, id.Subject)
+	kv = appendStr(kv, semconv.UserIDKey, id.Subject)
 	if all {
-		kv = appendStr(kv, UserFullNameKey, id.Name)
+		kv = appendStr(kv, semconv.UserFullNameKey, id.Name)
 	}
 	if len(id.Roles) > 0 {
-		kv = append(kv, UserRolesKey.StringSlice(id.Roles))
+		kv = append(kv, semconv.UserRolesKey.StringSlice(id.Roles))
 	}
-	kv = appendStr(kv, IdentityTenantKey, id.Tenant)
-	kv = appendStr(kv, IdentityServiceKey, id.Service)
-	kv = appendStr(kv, IdentityPurposeKey, id.Purpose)
-	kv = appendStr(kv, IdentityTicketKey, id.Ticket)
+	kv = appendStr(kv, identityTenantKey, id.Tenant)
+	kv = appendStr(kv, identityServiceKey, id.Service)
+	kv = appendStr(kv, identityPurposeKey, id.Purpose)
+	kv = appendStr(kv, identityTicketKey, id.Ticket)
 	if id.Untrusted {
-		kv = append(kv, IdentityUntrustedKey.Bool(true))
+		kv = append(kv, identityUntrustedKey.Bool(true))
 	}
 	if a := id.Agent; a != nil {
-		kv = appendStr(kv, GenAIAgentNameKey, a.Name)
-		kv = appendStr(kv, GenAIRequestModelKey, a.Model)
-		kv = appendStr(kv, GenAIToolNameKey, a.Tool)
-		kv = appendStr(kv, GenAIToolCallIDKey, a.ToolCallID)
-		kv = appendStr(kv, AgentOnBehalfOfKey, a.OnBehalfOf)
+		kv = appendStr(kv, genAIAgentNameKey, a.Name)
+		kv = appendStr(kv, genAIRequestModelKey, a.Model)
+		kv = appendStr(kv, genAIToolNameKey, a.Tool)
+		kv = appendStr(kv, genAIToolCallIDKey, a.ToolCallID)
+		kv = appendStr(kv, agentOnBehalfOfKey, a.OnBehalfOf)
 	}
 	return kv
 }

@@ -553,7 +553,7 @@ func TestConfigErrors(t *testing.T) {
 		{"nil sink", []audit.Option{audit.WithSink(nil)}},
 		// Typed nils: an interface that is not nil, holding a nil pointer.
 		{"typed nil tracer provider", []audit.Option{audit.WithTracerProvider((*sdktrace.TracerProvider)(nil))}},
-		{"typed nil sink", []audit.Option{audit.WithSink((*audit.BlackBox)(nil))}},
+		{"typed nil sink", []audit.Option{audit.WithSink((*audit.SlogSink)(nil))}},
 		{"mandatory without sink", []audit.Option{audit.WithMandatory()}},
 		{"empty skip", []audit.Option{audit.WithCallerSkip(" ")}},
 	}

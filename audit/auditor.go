@@ -17,13 +17,19 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sqlvigil/sqlvigil/identity"
 )
 
-// Error types recorded as error.type for outcomes the database did not
-// produce.
+// Error types recorded as error.type (and [Entry.ErrorType]) for outcomes
+// the database did not produce. They are exported because users and the
+// driver's tests match records on them. Any other [Outcome.Err] is recorded
+// by Go type — the driver's or ours —, never as the standard library's plain
+// *errors.errorString: a sentinel such as driver.ErrBadConn is recorded by
+// name ("driver.ErrBadConn"), any other untyped error as "_OTHER", the
+// conventions' value for it (semconv.ErrorTypeOther).
 const (
 	// ErrorTypeBlocked marks a statement the guard refused.
 	ErrorTypeBlocked = "sqlvigil.blocked"
@@ -259,13 +265,13 @@ func (a *Auditor) statementAttrs(kv []attribute.KeyValue, ev *Event, sh *shape, 
 		kv = shapeAttrs(kv, ev, a.cfg.all)
 	}
 	if args != nil {
-		kv = append(kv, ArgsKey.StringSlice(args))
+		kv = append(kv, argsKey.StringSlice(args))
 	}
 	if haveCaller {
-		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
-			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
+		kv = append(kv, semconv.CodeFunctionNameKey.String(caller.Function),
+			semconv.CodeFilePathKey.String(caller.File), semconv.CodeLineNumberKey.Int(caller.Line))
 	}
-	return appendStr(kv, RecordIDKey, id)
+	return appendStr(kv, recordIDKey, id)
 }
 
 func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) (context.Context, *Record, error) {
@@ -275,22 +281,22 @@ func (a *Auditor) startTx(ctx context.Context, readOnly bool, isolation string) 
 	r := &Record{a: a, start: now, tx: true}
 	buf := a.bufs.get()
 	kv := a.ids.appendAttrs(buf.kv, &id)
-	kv = append(kv, TxReadOnlyKey.Bool(readOnly))
-	kv = appendStr(kv, TxIsolationKey, isolation)
+	kv = append(kv, txReadOnlyKey.Bool(readOnly))
+	kv = appendStr(kv, txIsolationKey, isolation)
 	var caller Caller
 	var haveCaller bool
 	if a.callers != nil {
 		caller, haveCaller = a.callers.find()
 	}
 	if haveCaller {
-		kv = append(kv, CodeFunctionNameKey.String(caller.Function),
-			CodeFilePathKey.String(caller.File), CodeLineNumberKey.Int(caller.Line))
+		kv = append(kv, semconv.CodeFunctionNameKey.String(caller.Function),
+			semconv.CodeFilePathKey.String(caller.File), semconv.CodeLineNumberKey.Int(caller.Line))
 	}
 	var rid string
 	if len(cfg.sinks) > 0 || cfg.all {
 		rid = a.newID()
 	}
-	kv = appendStr(kv, RecordIDKey, rid)
+	kv = appendStr(kv, recordIDKey, rid)
 	ctx, span := a.tracer.Start(ctx, "transaction", a.spanKind,
 		trace.WithAttributes(kv...))
 	r.span, r.ctx = span, ctx
@@ -351,7 +357,7 @@ func (a *Auditor) writeIntent(r *Record) error {
 			r.ended.Store(true)
 			if buf := r.attrs; buf != nil {
 				r.attrs = nil
-				buf.kv = append(buf.kv, ErrorTypeKey.String(ErrorTypeAuditUnavailable))
+				buf.kv = append(buf.kv, semconv.ErrorTypeKey.String(ErrorTypeAuditUnavailable))
 				r.span.SetAttributes(buf.kv...)
 				if a.bufs.otelSpan(r.span, true) {
 					a.bufs.put(buf)
@@ -478,18 +484,18 @@ func (r *Record) outcomeAttrs(buf *attrBuf, out *Outcome, errType, status, errTe
 	kv := buf.kv
 	if out.Refused != "" {
 		// Set again at the end: the attributes of the start said allow.
-		kv = appendStr(kv, DecisionKey, "deny")
-		kv = appendStr(kv, RuleKey, out.Refused)
+		kv = appendStr(kv, decisionKey, "deny")
+		kv = appendStr(kv, ruleKey, out.Refused)
 	}
 	if r.tx {
-		kv = appendStr(kv, TxEndKey, out.TxEnd)
-		kv = append(kv, TxStatementsKey.Int64(r.statements.Load()))
+		kv = appendStr(kv, txEndKey, out.TxEnd)
+		kv = append(kv, txStatementsKey.Int64(r.statements.Load()))
 	} else {
 		if isQuery(r.method) || out.RowsReturned > 0 {
-			kv = append(kv, DBResponseReturnedRowsKey.Int64(out.RowsReturned))
+			kv = append(kv, semconv.DBResponseReturnedRowsKey.Int64(out.RowsReturned))
 		}
 		if out.RowsAffected >= 0 && !isQuery(r.method) {
-			kv = append(kv, RowsAffectedKey.Int64(out.RowsAffected))
+			kv = append(kv, rowsAffectedKey.Int64(out.RowsAffected))
 		}
 	}
 	if n := len(out.Masked); n > 0 {
@@ -504,15 +510,15 @@ func (r *Record) outcomeAttrs(buf *attrBuf, out *Outcome, errType, status, errTe
 			cols[i], rules[i], strategies[i], counts[i] = m.Column, m.Rule, m.Strategy, m.Count
 			total += m.Count
 		}
-		kv = append(kv, MaskedColumnsKey.StringSlice(cols), MaskedValuesKey.Int64(total))
+		kv = append(kv, maskedColumnsKey.StringSlice(cols), maskedValuesKey.Int64(total))
 		if r.a.cfg.all {
-			kv = append(kv, MaskedRulesKey.StringSlice(rules),
-				MaskedStrategyKey.StringSlice(strategies), MaskedCountsKey.Int64Slice(counts))
+			kv = append(kv, maskedRulesKey.StringSlice(rules),
+				maskedStrategyKey.StringSlice(strategies), maskedCountsKey.Int64Slice(counts))
 		}
 	}
-	kv = appendStr(kv, ErrorTypeKey, errType)
-	kv = appendStr(kv, DBResponseStatusCodeKey, status)
-	return appendStr(kv, ErrorTextKey, errText)
+	kv = appendStr(kv, semconv.ErrorTypeKey, errType)
+	kv = appendStr(kv, semconv.DBResponseStatusCodeKey, status)
+	return appendStr(kv, errorTextKey, errText)
 }
 
 func isQuery(method string) bool {
@@ -557,9 +563,9 @@ func classify(err error) (errType, status string) {
 	return errType, status
 }
 
-// ErrorTypeOther is the error.type of an error that is neither typed nor
+// errorTypeOther is the error.type of an error that is neither typed nor
 // a known sentinel, as the OpenTelemetry conventions name it.
-const ErrorTypeOther = "_OTHER"
+const errorTypeOther = "_OTHER"
 
 // sentinels are errors that are values, not types: their type
 // (*errors.errorString) says nothing, so they are recorded by name.
@@ -581,7 +587,7 @@ var sentinels = [...]struct {
 // typeName returns the error.type of err, whose deepest typed error is
 // typed: its Go type, unless that type is the standard library's plain
 // error or wrapper, which names no failure — then the sentinel err matches,
-// or ErrorTypeOther.
+// or errorTypeOther.
 func typeName(err, typed error) string {
 	t := reflect.TypeOf(typed)
 	if t.Kind() == reflect.Pointer {
@@ -597,7 +603,7 @@ func typeName(err, typed error) string {
 			return s.name
 		}
 	}
-	return ErrorTypeOther
+	return errorTypeOther
 }
 
 // errorNumber reads a numeric error code from a struct error with a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"io"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/fakedriver"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
@@ -176,7 +176,7 @@ func BenchmarkStatement(b *testing.B) {
 		b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	})
 	b.Run("recording-batch-blackbox", func(b *testing.B) {
-		bb := audit.NewBlackBox(io.Discard, audit.BlackBoxConfig{})
+		bb := blackbox.New(io.Discard, blackbox.Config{})
 		bench(b, newA(b, audit.WithTracerProvider(batchProvider(b)), audit.WithSink(bb)))
 	})
 }
@@ -285,50 +285,4 @@ func capturedCalls(b *testing.B, out audit.Outcome) (string, []attribute.KeyValu
 		b.Fatalf("got %d attributes at end, fewer than the %d at start", len(all), len(startKV))
 	}
 	return s.Name(), startKV, all[len(startKV):]
-}
-
-// BenchmarkBlackBox measures the black box alone: encoding, hashing and
-// writing one statement record.
-func BenchmarkBlackBox(b *testing.B) {
-	e := &audit.Entry{
-		Kind: audit.KindStatement, ID: "5f2c9e1ab3d4-12345", Time: time.Now(), Duration: 1234567,
-		TraceID: "0af7651916cd43dd8448eb211c80319c", SpanID: "b7ad6b7169203331",
-		Identity: &audit.EntryIdentity{Kind: "agent", Subject: "agent-7", Roles: []string{"support"},
-			Agent: &audit.EntryAgent{Name: "helper", Model: "gpt-x", Tool: "run_sql", ToolCallID: "call_1"}},
-		Caller: &audit.Caller{Function: "example.com/app/store.(*Store).Customer", File: "/src/app/store/store.go", Line: 42},
-		System: "postgresql", Method: "query", Operation: "SELECT", Collection: "customers",
-		Summary: "SELECT customers", QueryText: "SELECT id, email FROM customers WHERE id = ?",
-		Reads: []string{"customers"}, Complete: true, Decision: "allow", Mode: "enforce",
-		RowsReturned: 1, RowsAffected: -1,
-		Masked: []audit.MaskedColumn{{Column: "email", Rule: "pii-email", Strategy: "redact", Count: 1}},
-	}
-	run := func(b *testing.B, bb *audit.BlackBox) {
-		ctx := context.Background()
-		b.ReportAllocs()
-		b.ResetTimer()
-		for b.Loop() {
-			if err := bb.Write(ctx, e); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	}
-	b.Run("discard", func(b *testing.B) { run(b, audit.NewBlackBox(io.Discard, audit.BlackBoxConfig{})) })
-	b.Run("hmac-discard", func(b *testing.B) {
-		run(b, audit.NewBlackBox(io.Discard, audit.BlackBoxConfig{Key: []byte("0123456789abcdef0123456789abcdef")}))
-	})
-	for _, tt := range []struct {
-		name string
-		sync audit.SyncPolicy
-	}{{"file-sync-never", audit.SyncNever}, {"file-sync-periodic", audit.SyncPeriodic}, {"file-sync-every-record", audit.SyncEveryRecord}} {
-		b.Run(tt.name, func(b *testing.B) {
-			bb, err := audit.OpenBlackBox(filepath.Join(b.TempDir(), "audit.jsonl"), audit.BlackBoxConfig{Sync: tt.sync})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer bb.Close()
-			run(b, bb)
-		})
-	}
 }

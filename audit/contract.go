@@ -79,10 +79,80 @@ type Outcome struct {
 	RefusedReason string
 }
 
-// Auditor records statements. A nil *Auditor records nothing.
-// An Auditor is safe for concurrent use.
+// Auditor records statements: one span each, metrics, and one [Entry] to
+// every [Sink]. Create one with [New]. An Auditor is safe for concurrent
+// use; a nil *Auditor records nothing.
 //
-// Create one with [New].
+// Each statement gets one client span, named "{db.operation.name}
+// {db.collection.name}" ("SELECT customers"); a transaction gets a span
+// named "transaction" that parents its statements. Users read the
+// attributes by name, in a trace viewer; the names are:
+//
+//	db.system.name, db.namespace,       stable database conventions; db.query.text
+//	db.operation.name,                  is the literal-free text (WithoutQueryText
+//	db.collection.name, db.query.text,  drops it); the status code is the driver's
+//	db.query.summary,                   (SQLSTATE, MySQL error number)
+//	db.response.returned_rows,
+//	db.response.status_code
+//	server.address, server.port
+//	error.type                          the error's Go type, a sentinel's name
+//	                                    ("driver.ErrBadConn"), "_OTHER", or
+//	                                    ErrorTypeBlocked, ErrorTypeAuditUnavailable
+//	code.function.name, code.file.path, the caller, with WithCaller
+//	code.line.number
+//	user.id, user.roles                 the identity (user.full_name: WithAllAttributes)
+//	gen_ai.agent.name, gen_ai.request.model,
+//	gen_ai.tool.name, gen_ai.tool.call.id,
+//	sqlvigil.agent.on_behalf_of         the agent, for an agent's identity
+//	sqlvigil.identity.kind, .tenant, .service, .purpose, .ticket, .untrusted
+//	sqlvigil.identity.attr.<key>        with WithIdentityAttributes
+//	sqlvigil.decision, sqlvigil.rule,   the guard's verdict ("allow", "deny",
+//	sqlvigil.reason, sqlvigil.mode,     "review"; "enforce" is recorded with
+//	sqlvigil.approval.id,               WithAllAttributes only)
+//	sqlvigil.approval.reviewer
+//	sqlvigil.method                     how it was issued (exec and query with
+//	                                    WithAllAttributes only)
+//	sqlvigil.tables.read, sqlvigil.tables.written, sqlvigil.stacked
+//	sqlvigil.complete                   false when the analyser could not read the
+//	                                    statement with certainty (true with
+//	                                    WithAllAttributes)
+//	sqlvigil.args                       with WithArgs, redacted
+//	sqlvigil.audit.record_id            the sink record's ID (without a sink:
+//	                                    WithAllAttributes only)
+//	sqlvigil.rows_affected
+//	sqlvigil.masked.columns, sqlvigil.masked.values
+//	sqlvigil.masked.rules, .strategies, .counts   with WithAllAttributes
+//	sqlvigil.error.text                 with WithErrorText
+//	sqlvigil.tx.read_only, sqlvigil.tx.isolation, sqlvigil.tx.end,
+//	sqlvigil.tx.statements              on a transaction's span
+//
+// The attributes a sampler may use (db.system.name, db.namespace,
+// db.operation.name, db.collection.name, db.query.text, db.query.summary,
+// server.*) are given when the span starts; the others are set when its
+// record ends, all at once, and only on a span that records: a span
+// processor's OnStart sees the former only. A denied statement is recorded
+// too, with an error status naming the rule. Nothing masked is ever
+// recorded, nor the text of a database error unless [WithErrorText] is
+// given.
+//
+// The metrics are db.client.operation.duration (histogram, seconds, the
+// conventions' buckets), sqlvigil.guard.decisions (by decision, rule and
+// mode), sqlvigil.mask.values (by sqlvigil.mask.rule and
+// sqlvigil.mask.column) and sqlvigil.audit.sink.errors.
+//
+// Most of what a recorded statement costs is the OpenTelemetry SDK's: on a
+// 2-core machine about 0.9 µs a span and some 150 ns an attribute, so the
+// ~20 attributes of an agent's statement cost ~4 µs; and its batch
+// processor wakes its goroutine for each span handed to it while that
+// goroutine is parked, some 20 µs, which [WithEndDelay] spares. Hence the
+// defaults: no caller, no derivable attributes, an end delay of 5 ms. With
+// a no-op tracer provider a statement costs about 0.5 µs, and one that
+// nothing records (no span, sink or metric reader) gets a nil [Record]. To
+// keep its own share small the Auditor builds each span's attributes once,
+// in a pooled buffer (given only to span types known to copy what they are
+// given), reuses the attributes of recent identities and of statement
+// shapes (up to 1024 literal-free texts and 4 MiB, texts over 4 KiB not
+// cached), and walks the stack only as deep as callers have been found.
 type Auditor struct {
 	cfg      *config
 	tracer   trace.Tracer

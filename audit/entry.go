@@ -17,16 +17,6 @@ const (
 	// KindIntent is written before a statement or transaction starts when
 	// the audit is mandatory; its complete record follows under the same ID.
 	KindIntent = "intent"
-	// KindSeal is written by [BlackBox.Close]: a black box whose last entry
-	// is a seal was closed cleanly.
-	KindSeal = "seal"
-	// KindRotate begins each file after the first of a rotating black box
-	// ([BlackBoxConfig.MaxBytes], [BlackBoxConfig.MaxAge]): its sequence
-	// number and link continue the previous file's chain.
-	KindRotate = "rotate"
-	// KindCut is written by [OpenBlackBox] when it cut a torn last line (a
-	// write cut short by a crash) of CutBytes bytes off the file.
-	KindCut = "cut"
 )
 
 // Entry is one audit record as sinks receive it. It never holds a masked
@@ -34,8 +24,10 @@ const (
 // that reveals one, nor the statement text with its literals unless
 // [WithStatementText] was given.
 //
-// Seq, Prev and Hash are filled in by the [BlackBox] as it chains entries;
-// other sinks see them empty.
+// Seq, Prev and Hash are filled in by a sink that chains entries (the black
+// box of package [github.com/sqlvigil/sqlvigil/audit/blackbox]); other sinks
+// see them empty, as they see Records and CutBytes, which only the black
+// box's own records use.
 type Entry struct {
 	Seq  uint64    `json:"seq,omitempty"`
 	Kind string    `json:"kind"`

@@ -1,27 +1,28 @@
 package audit_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log"
-	"strings"
+	"log/slog"
+	"os"
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/identity"
 )
 
-// An auditor with a black box: every statement is recorded there whatever
-// the trace sampler decides, and Verify proves the file intact.
+// An auditor with a sink: every statement is recorded there whatever the
+// trace sampler decides. The driver calls Start and End; here they are
+// called by hand.
 func Example() {
-	var file bytes.Buffer // an *os.File from audit.OpenBlackBox in real use
-	bb := audit.NewBlackBox(&file, audit.BlackBoxConfig{})
-	a, err := audit.New(audit.WithSink(bb))
+	a, err := audit.New(audit.WithSink(audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+		fmt.Println(e.Kind, e.Identity.Subject, e.QueryText, e.Decision, e.Rule, e.ErrorType)
+		return nil
+	})))
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	// What the driver does for each statement.
 	_, rec, err := a.Start(context.Background(), &audit.Event{
 		Identity:  identity.Identity{Kind: identity.KindAgent, Subject: "agent-7"},
 		System:    "postgresql",
@@ -34,18 +35,38 @@ func Example() {
 		log.Fatal(err) // only with WithMandatory, when a sink fails
 	}
 	rec.End(audit.Outcome{RowsAffected: -1})
-	if err := bb.Close(); err != nil {
+	// Output:
+	// statement agent-7 DROP TABLE customers deny destructive-ddl sqlvigil.blocked
+}
+
+// The audit trail as structured logs.
+func ExampleNewSlogSink() {
+	h := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		// Drop what changes from run to run.
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			switch a.Key {
+			case slog.TimeKey, "id", "duration":
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	a, err := audit.New(audit.WithSink(audit.NewSlogSink(h)))
+	if err != nil {
 		log.Fatal(err)
 	}
-
-	rep, err := audit.VerifyConfig{RequireSeal: true}.Verify(bytes.NewReader(file.Bytes()))
-	fmt.Println(rep.Records, rep.Sealed, err)
-
-	// Any edit breaks the chain.
-	edited := strings.Replace(file.String(), `"decision":"deny"`, `"decision":"allow"`, 1)
-	_, err = audit.Verify(strings.NewReader(edited))
-	fmt.Println(err)
+	_, rec, err := a.Start(context.Background(), &audit.Event{
+		Identity:  identity.Identity{Kind: identity.KindUser, Subject: "u-1"},
+		System:    "postgresql",
+		Method:    "query",
+		Operation: "SELECT", Collection: "orders",
+		QueryText: "SELECT id FROM orders WHERE id = ?",
+		Decision:  "allow", Mode: "enforce",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rec.End(audit.Outcome{RowsReturned: 1, RowsAffected: -1})
 	// Output:
-	// 2 true <nil>
-	// audit: black box chain broken at line 1 (seq 1): hash mismatch
+	// level=INFO msg=sqlvigil.audit kind=statement identity.kind=user identity.subject=u-1 db.system.name=postgresql db.operation.name=SELECT db.collection.name=orders db.query.text="SELECT id FROM orders WHERE id = ?" method=query decision=allow mode=enforce rows_returned=1 rows_affected=-1
 }

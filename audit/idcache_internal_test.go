@@ -57,7 +57,7 @@ func TestIDCache(t *testing.T) {
 	check := func(name string, id identity.Identity) {
 		t.Helper()
 		want := identityAttrs(nil, id, keys, true)
-		prefix := []attribute.KeyValue{MethodKey.String("query")}
+		prefix := []attribute.KeyValue{methodKey.String("query")}
 		got := c.appendAttrs(slices.Clone(prefix), &id)
 		if !slices.Equal(got[:1], prefix) || !slices.Equal(got[1:], want) {
 			t.Errorf("%s: got %v, want %v after %v", name, got[1:], want, prefix)

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 )
 
 const scopeName = "github.com/sqlvigil/sqlvigil/audit"
@@ -17,10 +18,10 @@ var durationBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
 
 // Metric names.
 const (
-	MetricOperationDuration = "db.client.operation.duration"
-	MetricDecisions         = "sqlvigil.guard.decisions"
-	MetricMaskedValues      = "sqlvigil.mask.values"
-	MetricSinkErrors        = "sqlvigil.audit.sink.errors"
+	metricOperationDuration = "db.client.operation.duration"
+	metricDecisions         = "sqlvigil.guard.decisions"
+	metricMaskedValues      = "sqlvigil.mask.values"
+	metricSinkErrors        = "sqlvigil.audit.sink.errors"
 )
 
 type instruments struct {
@@ -73,26 +74,26 @@ func newInstruments(mp metric.MeterProvider) (instruments, error) {
 	m := mp.Meter(scopeName, metric.WithInstrumentationVersion(Version))
 	in := instruments{sets: &setCache{}}
 	var err error
-	if in.duration, err = m.Float64Histogram(MetricOperationDuration,
+	if in.duration, err = m.Float64Histogram(metricOperationDuration,
 		metric.WithDescription("Duration of database client operations."),
 		metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(durationBuckets...)); err != nil {
-		return in, fmt.Errorf("audit: %s: %w", MetricOperationDuration, err)
+		return in, fmt.Errorf("audit: %s: %w", metricOperationDuration, err)
 	}
-	if in.decisions, err = m.Int64Counter(MetricDecisions,
+	if in.decisions, err = m.Int64Counter(metricDecisions,
 		metric.WithDescription("Guard decisions on statements, by decision, rule and mode."),
 		metric.WithUnit("{statement}")); err != nil {
-		return in, fmt.Errorf("audit: %s: %w", MetricDecisions, err)
+		return in, fmt.Errorf("audit: %s: %w", metricDecisions, err)
 	}
-	if in.masked, err = m.Int64Counter(MetricMaskedValues,
+	if in.masked, err = m.Int64Counter(metricMaskedValues,
 		metric.WithDescription("Values masked in result sets, by rule and column."),
 		metric.WithUnit("{value}")); err != nil {
-		return in, fmt.Errorf("audit: %s: %w", MetricMaskedValues, err)
+		return in, fmt.Errorf("audit: %s: %w", metricMaskedValues, err)
 	}
-	if in.sinkErrors, err = m.Int64Counter(MetricSinkErrors,
+	if in.sinkErrors, err = m.Int64Counter(metricSinkErrors,
 		metric.WithDescription("Audit records a sink failed to write."),
 		metric.WithUnit("{record}")); err != nil {
-		return in, fmt.Errorf("audit: %s: %w", MetricSinkErrors, err)
+		return in, fmt.Errorf("audit: %s: %w", metricSinkErrors, err)
 	}
 	return in, nil
 }
@@ -112,17 +113,17 @@ func (r *Record) recordMetrics(ctx context.Context, seconds float64, errType str
 		k := setKey{0, r.system, r.namespace, r.operation, r.collection, errType}
 		in.duration.Record(ctx, seconds, in.sets.get(k, func() []attribute.KeyValue {
 			attrs := make([]attribute.KeyValue, 0, 5)
-			attrs = appendStr(attrs, DBSystemNameKey, r.system)
-			attrs = appendStr(attrs, DBNamespaceKey, r.namespace)
-			attrs = appendStr(attrs, DBOperationNameKey, r.operation)
-			attrs = appendStr(attrs, DBCollectionNameKey, r.collection)
-			return appendStr(attrs, ErrorTypeKey, errType)
+			attrs = appendStr(attrs, semconv.DBSystemNameKey, r.system)
+			attrs = appendStr(attrs, semconv.DBNamespaceKey, r.namespace)
+			attrs = appendStr(attrs, semconv.DBOperationNameKey, r.operation)
+			attrs = appendStr(attrs, semconv.DBCollectionNameKey, r.collection)
+			return appendStr(attrs, semconv.ErrorTypeKey, errType)
 		}))
 	}
 	if !r.tx && r.decision != "" && in.decisions.Enabled(ctx) {
 		k := setKey{1, r.decision, r.rule, r.mode, "", ""}
 		in.decisions.Add(ctx, 1, in.sets.get(k, func() []attribute.KeyValue {
-			return []attribute.KeyValue{DecisionKey.String(r.decision), RuleKey.String(r.rule), ModeKey.String(r.mode)}
+			return []attribute.KeyValue{decisionKey.String(r.decision), ruleKey.String(r.rule), modeKey.String(r.mode)}
 		}))
 	}
 	if len(out.Masked) == 0 || !in.masked.Enabled(ctx) {
@@ -132,7 +133,7 @@ func (r *Record) recordMetrics(ctx context.Context, seconds float64, errType str
 		if m.Count > 0 {
 			k := setKey{2, m.Rule, m.Column, "", "", ""}
 			in.masked.Add(ctx, m.Count, in.sets.get(k, func() []attribute.KeyValue {
-				return []attribute.KeyValue{MaskRuleKey.String(m.Rule), MaskColumnKey.String(m.Column)}
+				return []attribute.KeyValue{maskRuleKey.String(m.Rule), maskColumnKey.String(m.Column)}
 			}))
 		}
 	}

@@ -216,9 +216,9 @@ func WithErrorHandler(h func(error)) Option {
 	return optionFunc(func(c *config) { c.errorHandler = h })
 }
 
-// DefaultEndDelay is the end delay of an Auditor made without
+// defaultEndDelay is the end delay of an Auditor made without
 // [WithEndDelay].
-const DefaultEndDelay = 5 * time.Millisecond
+const defaultEndDelay = 5 * time.Millisecond
 
 // isNil reports whether v is nil, or an interface holding a nil pointer,
 // map, slice, channel or function: a (*sdktrace.TracerProvider)(nil) given
@@ -235,7 +235,7 @@ func isNil(v any) bool {
 }
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{queryText: true, endDelay: DefaultEndDelay}
+	c := &config{queryText: true, endDelay: defaultEndDelay}
 	for _, o := range opts {
 		if o == nil {
 			continue

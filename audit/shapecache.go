@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 )
 
 // shapeCache keeps the span attributes that depend only on a statement's
@@ -137,17 +138,17 @@ func sameShape(x, ev *Event) bool {
 // startAttrs appends the attributes a sampler may look at, which the
 // conventions ask to be given when the span is created.
 func startAttrs(kv []attribute.KeyValue, ev *Event, queryText bool) []attribute.KeyValue {
-	kv = appendStr(kv, DBSystemNameKey, ev.System)
-	kv = appendStr(kv, DBNamespaceKey, ev.Namespace)
-	kv = appendStr(kv, DBOperationNameKey, ev.Operation)
-	kv = appendStr(kv, DBCollectionNameKey, ev.Collection)
+	kv = appendStr(kv, semconv.DBSystemNameKey, ev.System)
+	kv = appendStr(kv, semconv.DBNamespaceKey, ev.Namespace)
+	kv = appendStr(kv, semconv.DBOperationNameKey, ev.Operation)
+	kv = appendStr(kv, semconv.DBCollectionNameKey, ev.Collection)
 	if queryText {
-		kv = appendStr(kv, DBQueryTextKey, ev.QueryText)
+		kv = appendStr(kv, semconv.DBQueryTextKey, ev.QueryText)
 	}
-	kv = appendStr(kv, DBQuerySummaryKey, ev.Summary)
-	kv = appendStr(kv, ServerAddressKey, ev.ServerAddress)
+	kv = appendStr(kv, semconv.DBQuerySummaryKey, ev.Summary)
+	kv = appendStr(kv, semconv.ServerAddressKey, ev.ServerAddress)
 	if ev.ServerPort > 0 {
-		kv = append(kv, ServerPortKey.Int(ev.ServerPort))
+		kv = append(kv, semconv.ServerPortKey.Int(ev.ServerPort))
 	}
 	return kv
 }
@@ -167,27 +168,27 @@ func ordinaryMethod(method string) bool {
 // all adds those recorded only with WithAllAttributes.
 func shapeAttrs(kv []attribute.KeyValue, ev *Event, all bool) []attribute.KeyValue {
 	if all || !ordinaryMethod(ev.Method) {
-		kv = appendStr(kv, MethodKey, ev.Method)
+		kv = appendStr(kv, methodKey, ev.Method)
 	}
 	if len(ev.Reads) > 0 {
-		kv = append(kv, TablesReadKey.StringSlice(ev.Reads))
+		kv = append(kv, tablesReadKey.StringSlice(ev.Reads))
 	}
 	if len(ev.Writes) > 0 {
-		kv = append(kv, TablesWrittenKey.StringSlice(ev.Writes))
+		kv = append(kv, tablesWrittenKey.StringSlice(ev.Writes))
 	}
 	if ev.Stacked {
-		kv = append(kv, StackedKey.Bool(true))
+		kv = append(kv, stackedKey.Bool(true))
 	}
 	if all || !ev.Complete {
-		kv = append(kv, CompleteKey.Bool(ev.Complete))
+		kv = append(kv, completeKey.Bool(ev.Complete))
 	}
-	kv = appendStr(kv, DecisionKey, ev.Decision)
-	kv = appendStr(kv, RuleKey, ev.Rule)
-	kv = appendStr(kv, ReasonKey, ev.Reason)
+	kv = appendStr(kv, decisionKey, ev.Decision)
+	kv = appendStr(kv, ruleKey, ev.Rule)
+	kv = appendStr(kv, reasonKey, ev.Reason)
 	if all || ev.Mode != "enforce" {
 		// A verdict is enforced unless it says otherwise.
-		kv = appendStr(kv, ModeKey, ev.Mode)
+		kv = appendStr(kv, modeKey, ev.Mode)
 	}
-	kv = appendStr(kv, ApprovalIDKey, ev.ApprovalID)
-	return appendStr(kv, ApprovalReviewerKey, ev.Reviewer)
+	kv = appendStr(kv, approvalIDKey, ev.ApprovalID)
+	return appendStr(kv, approvalReviewerKey, ev.Reviewer)
 }

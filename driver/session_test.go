@@ -11,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/sqlvigil/sqlvigil"
-	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
@@ -200,13 +199,13 @@ func TestSessionResetAcrossIdentities(t *testing.T) {
 							for _, kv := range s.Attributes() {
 								attrs[string(kv.Key)] = kv.Value.Emit()
 							}
-							if attrs[string(audit.MethodKey)] != "reset" {
-								t.Errorf("reset span: method %q, want reset", attrs[string(audit.MethodKey)])
+							if attrs["sqlvigil.method"] != "reset" {
+								t.Errorf("reset span: method %q, want reset", attrs["sqlvigil.method"])
 							}
 							// The identity about to use the connection. (A check
 							// that calls a function not known to be pure marks
 							// the connection too, so the agent may get one.)
-							forHuman = forHuman || attrs[string(audit.UserIDKey)] == humanID.Subject
+							forHuman = forHuman || attrs["user.id"] == humanID.Subject
 						}
 					}
 					if !found {

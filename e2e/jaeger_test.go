@@ -24,7 +24,7 @@ import (
 
 	_ "github.com/lib/pq"
 
-	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 )
 
 const (
@@ -510,15 +510,15 @@ func checkTraces(t *testing.T, port int, service string, secrets []string) {
 }
 
 // checkBlackBox verifies the black box the demo wrote.
-func checkBlackBox(t *testing.T, blackbox string, secrets []string) {
+func checkBlackBox(t *testing.T, path string, secrets []string) {
 	t.Helper()
 	// The black box the demo wrote verifies, is sealed, and holds no clear
 	// value either.
-	bb, err := os.ReadFile(blackbox)
+	bb, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := audit.VerifyConfig{RequireSeal: true}.Verify(bytes.NewReader(bb))
+	rep, err := blackbox.VerifyConfig{RequireSeal: true}.Verify(bytes.NewReader(bb))
 	if err != nil {
 		t.Errorf("black box: %v", err)
 	}

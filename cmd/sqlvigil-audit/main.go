@@ -1,5 +1,5 @@
 // Command sqlvigil-audit verifies and replays sqlvigil black-box audit files
-// (the hash-chained JSON lines written by audit.BlackBox).
+// (the hash-chained JSON lines written by blackbox.Writer).
 //
 // Usage:
 //

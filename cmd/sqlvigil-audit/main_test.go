@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 )
@@ -18,7 +19,7 @@ import (
 func writeBox(t *testing.T, events ...*audit.Event) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+	bb, err := blackbox.Open(path, blackbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestVerifyTornTail(t *testing.T) {
 		t.Errorf("replay of a torn file = %d %q, want %d after replaying the whole records", code, out, exitTorn)
 	}
 	// Reopened, the tail is cut and the cut recorded.
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+	bb, err := blackbox.Open(path, blackbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func TestVerifyTornTail(t *testing.T) {
 func TestVerifyRotatedSet(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.jsonl")
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{MaxBytes: 1000})
+	bb, err := blackbox.Open(path, blackbox.Config{MaxBytes: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func TestVerifyRotatedSet(t *testing.T) {
 		rec.End(audit.Outcome{RowsAffected: -1})
 	}
 	bb.Close()
-	names, _ := audit.BlackBoxFiles(path)
+	names, _ := blackbox.Files(path)
 	if len(names) < 3 {
 		t.Fatalf("files = %v, want at least 3", names)
 	}
@@ -226,12 +227,12 @@ func TestVerifyRotatedSet(t *testing.T) {
 		}
 	}
 	missing := append([]string{"verify", "-set"}, append(names[:1:1], names[2:]...)...)
-	if code, out := runCmd(missing...); code != 1 || !strings.Contains(out, audit.ProblemMissingFile) {
-		t.Errorf("verify of a set without a file = %d %q, want 1, %s", code, out, audit.ProblemMissingFile)
+	if code, out := runCmd(missing...); code != 1 || !strings.Contains(out, blackbox.ProblemMissingFile) {
+		t.Errorf("verify of a set without a file = %d %q, want 1, %s", code, out, blackbox.ProblemMissingFile)
 	}
 	reordered := append([]string{"verify", "-set"}, names[1], names[0])
-	if code, out := runCmd(reordered...); code != 1 || !strings.Contains(out, audit.ProblemFileOrder) {
-		t.Errorf("verify of a reordered set = %d %q, want 1, %s", code, out, audit.ProblemFileOrder)
+	if code, out := runCmd(reordered...); code != 1 || !strings.Contains(out, blackbox.ProblemFileOrder) {
+		t.Errorf("verify of a reordered set = %d %q, want 1, %s", code, out, blackbox.ProblemFileOrder)
 	}
 }
 

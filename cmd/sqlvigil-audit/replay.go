@@ -15,6 +15,7 @@ import (
 	_ "github.com/lib/pq"              // for -exec-driver postgres
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
@@ -73,11 +74,11 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	defer f.Close()
 
 	r := &replayer{policy: policy, env: *env, target: target, all: *all, out: stdout}
-	sum, err := audit.Replay(ctx, f, vc, r.decide, func(res *audit.ReplayResult) error {
+	sum, err := blackbox.Replay(ctx, f, vc, r.decide, func(res *blackbox.ReplayResult) error {
 		r.report(ctx, res)
 		return nil
 	})
-	torn := errors.Is(err, audit.ErrTornTail)
+	torn := errors.Is(err, blackbox.ErrTornTail)
 	if err != nil && !torn {
 		fmt.Fprintf(stderr, "sqlvigil-audit: %v\n", err)
 		return 1
@@ -115,7 +116,7 @@ func summary(e *audit.Entry) string {
 	return strings.TrimSpace(e.Operation + " " + e.Collection)
 }
 
-func verdict(v audit.ReplayVerdict) string {
+func verdict(v blackbox.ReplayVerdict) string {
 	s := orDash(v.Decision)
 	if v.Rule != "" {
 		s += "(" + v.Rule + ")"
@@ -138,7 +139,7 @@ type replayer struct {
 
 // report prints one replayed statement when its fate changes (or with
 // -all), re-running it first when a target database is given.
-func (r *replayer) report(ctx context.Context, res *audit.ReplayResult) {
+func (r *replayer) report(ctx context.Context, res *blackbox.ReplayResult) {
 	changed := res.Now.Decision != res.Recorded.Decision || res.Now.Rule != res.Recorded.Rule
 	note := ""
 	if r.target != nil && !res.Now.Blocks() {
@@ -201,7 +202,7 @@ func numberPlaceholders(s string) string {
 	return b.String()
 }
 
-func (r *replayer) decide(ctx context.Context, e *audit.Entry) (audit.ReplayVerdict, error) {
+func (r *replayer) decide(ctx context.Context, e *audit.Entry) (blackbox.ReplayVerdict, error) {
 	sqlText, _ := text(e)
 	req := guard.Request{
 		Identity:    e.Identity.Identity(),
@@ -212,7 +213,7 @@ func (r *replayer) decide(ctx context.Context, e *audit.Entry) (audit.ReplayVerd
 		Time:        e.Time,
 	}
 	v, err := r.policy.Check(ctx, &req)
-	out := audit.ReplayVerdict{Rule: v.Rule, Reason: v.Reason, Mode: "enforce"}
+	out := blackbox.ReplayVerdict{Rule: v.Rule, Reason: v.Reason, Mode: "enforce"}
 	if v.Mode == guard.ModeMonitor {
 		out.Mode = "monitor"
 	}

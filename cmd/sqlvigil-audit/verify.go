@@ -10,11 +10,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 )
 
 // anchors is a repeatable -anchor SEQ:HASH flag.
-type anchors []audit.Anchor
+type anchors []blackbox.Anchor
 
 func (a *anchors) String() string { return fmt.Sprint(*a) }
 
@@ -24,7 +24,7 @@ func (a *anchors) Set(s string) error {
 	if !ok || err != nil || n == 0 || len(hash) != 64 {
 		return errors.New("want SEQ:HASH, a sequence number and a 64-digit hex hash")
 	}
-	*a = append(*a, audit.Anchor{Seq: n, Hash: strings.ToLower(hash)})
+	*a = append(*a, blackbox.Anchor{Seq: n, Hash: strings.ToLower(hash)})
 	return nil
 }
 
@@ -39,8 +39,8 @@ func (c *chainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.prev, "prev", "", "hash the first record links to (the previous file's head)")
 }
 
-func (c *chainFlags) config() (audit.VerifyConfig, error) {
-	vc := audit.VerifyConfig{Prev: c.prev}
+func (c *chainFlags) config() (blackbox.VerifyConfig, error) {
+	vc := blackbox.VerifyConfig{Prev: c.prev}
 	if c.keyFile != "" {
 		key, err := os.ReadFile(c.keyFile)
 		if err != nil {
@@ -91,7 +91,7 @@ func verifyCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *set {
 		names := fs.Args()
 		if len(names) == 1 {
-			if names, err = audit.BlackBoxFiles(names[0]); err != nil {
+			if names, err = blackbox.Files(names[0]); err != nil {
 				fmt.Fprintf(stderr, "sqlvigil-audit: %v\n", err)
 				return 1
 			}
@@ -129,12 +129,12 @@ func (s *status) fail(code int) {
 	}
 }
 
-func (s *status) report(w io.Writer, name string, rep audit.Report, err error) {
-	var torn *audit.TornTailError
+func (s *status) report(w io.Writer, name string, rep blackbox.Report, err error) {
+	var torn *blackbox.TornTailError
 	switch {
 	case errors.As(err, &torn):
 		fmt.Fprintf(w, "%s: TORN TAIL: %v\n", name, err)
-		fmt.Fprintf(w, "%s: not tampering: %d records before it verify (seq %d..%d), head %d:%s; opening the black box (audit.OpenBlackBox) cuts the tail and records the cut\n",
+		fmt.Fprintf(w, "%s: not tampering: %d records before it verify (seq %d..%d), head %d:%s; opening the black box (blackbox.Open) cuts the tail and records the cut\n",
 			name, rep.Records, rep.FirstSeq, rep.LastSeq, rep.LastSeq, rep.Head)
 		s.fail(exitTorn)
 		return

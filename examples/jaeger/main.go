@@ -33,6 +33,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
@@ -91,7 +92,7 @@ func run(ctx context.Context, cfg config) error {
 	// The audit trail: spans, plus sinks that are never sampled.
 	sinks := []audit.Sink{audit.NewSlogSink(slog.NewTextHandler(os.Stderr, nil))}
 	if cfg.blackbox != "" {
-		bb, err := audit.OpenBlackBox(cfg.blackbox, audit.BlackBoxConfig{})
+		bb, err := blackbox.Open(cfg.blackbox, blackbox.Config{})
 		if err != nil {
 			return err
 		}

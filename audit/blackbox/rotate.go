@@ -1,4 +1,4 @@
-package audit
+package blackbox
 
 import (
 	"bufio"
@@ -9,16 +9,18 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sqlvigil/sqlvigil/audit"
 )
 
 // rotatedSuffixLen is the length of a rotated file's suffix: a dot and the
 // 20-digit sequence number of its first record.
 const rotatedSuffixLen = 1 + 20
 
-// BlackBoxFiles returns the files of the rotating black box at path in
+// Files returns the files of the rotating black box at path in
 // chain order: its rotated files (path.NNN…, oldest first), then path
 // itself if it exists. Pass them to [VerifyConfig.VerifyFiles].
-func BlackBoxFiles(path string) ([]string, error) {
+func Files(path string) ([]string, error) {
 	names, err := rotatedFiles(path)
 	if err != nil {
 		return nil, err
@@ -26,7 +28,7 @@ func BlackBoxFiles(path string) ([]string, error) {
 	if _, err := os.Stat(path); err == nil {
 		names = append(names, path)
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("audit: black box files: %w", err)
+		return nil, fmt.Errorf("blackbox: files: %w", err)
 	}
 	return names, nil
 }
@@ -40,7 +42,7 @@ func rotatedFiles(path string) ([]string, error) {
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("audit: black box files: %w", err)
+		return nil, fmt.Errorf("blackbox: files: %w", err)
 	}
 	var names []string
 	for _, de := range ents {
@@ -58,7 +60,7 @@ func rotatedFiles(path string) ([]string, error) {
 
 // lastRotated returns the last sequence number and head of the newest
 // rotated file of the black box at path, or zero values when it has none.
-func lastRotated(path string, cfg BlackBoxConfig) (uint64, string, error) {
+func lastRotated(path string, cfg Config) (uint64, string, error) {
 	names, err := rotatedFiles(path)
 	if err != nil || len(names) == 0 {
 		return 0, "", err
@@ -77,7 +79,7 @@ func lastRotated(path string, cfg BlackBoxConfig) (uint64, string, error) {
 }
 
 // VerifyFiles verifies a rotated set of black box files, given in chain
-// order (as [BlackBoxFiles] lists them): each file's chain as
+// order (as [Files] lists them): each file's chain as
 // [VerifyConfig.Verify] checks it, and that each file after the first
 // begins where the one before it ended — a file missing from the middle
 // of the set is ProblemMissingFile, files out of order ProblemFileOrder, a
@@ -100,9 +102,9 @@ func (c VerifyConfig) VerifyFiles(names []string) (Report, error) {
 	for i, name := range names {
 		f, err := os.Open(name)
 		if err != nil {
-			return total, fmt.Errorf("audit: verify: %w", err)
+			return total, fmt.Errorf("blackbox: verify: %w", err)
 		}
-		rep, err := set.readFrom(f, from, func(e *Entry) error {
+		rep, err := set.readFrom(f, from, func(e *audit.Entry) error {
 			if _, ok := anchors[e.Seq]; ok {
 				anchors[e.Seq] = e.Hash
 				if where == nil {
@@ -168,7 +170,7 @@ func (r *Report) add(f Report, first bool) {
 func (c VerifyConfig) VerifyDir(dir string) (Report, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return Report{}, fmt.Errorf("audit: verify: %w", err)
+		return Report{}, fmt.Errorf("blackbox: verify: %w", err)
 	}
 	type file struct {
 		name string
@@ -211,13 +213,13 @@ func (c VerifyConfig) VerifyDir(dir string) (Report, error) {
 func firstSeq(path string) (seq uint64, ok bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, false, fmt.Errorf("audit: verify: %w", err)
+		return 0, false, fmt.Errorf("blackbox: verify: %w", err)
 	}
 	defer f.Close()
 	line, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
 	if len(line) == 0 {
 		if err != nil && !errors.Is(err, io.EOF) {
-			return 0, false, fmt.Errorf("audit: verify: %w", err)
+			return 0, false, fmt.Errorf("blackbox: verify: %w", err)
 		}
 		return 0, false, nil
 	}

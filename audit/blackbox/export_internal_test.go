@@ -1,4 +1,4 @@
-package audit
+package blackbox
 
 // LocksAcrossProcesses tells the tests whether a black box's lock excludes
 // other processes on this platform.

@@ -1,4 +1,4 @@
-package audit
+package blackbox
 
 import (
 	"bufio"
@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/sqlvigil/sqlvigil/audit"
 )
 
 // Anchor is a (sequence number, hash) pair of a black box kept outside it,
-// as [BlackBox.Head] returns it.
+// as [Writer.Head] returns it.
 type Anchor struct {
 	Seq  uint64
 	Hash string
@@ -22,14 +24,14 @@ type Anchor struct {
 type VerifyConfig struct {
 	// Key is the HMAC key the chain was written with, if any.
 	Key []byte
-	// Prev is the hash the first record links to ([BlackBoxConfig.Prev]).
+	// Prev is the hash the first record links to ([Config.Prev]).
 	Prev string
 	// Anchors are positions of the chain recorded elsewhere. A chain that
 	// ends before an anchor was cut short; one whose record at an anchor
 	// has another hash was rewritten from there on.
 	Anchors []Anchor
 	// RequireSeal makes a chain whose last record is not a seal (written
-	// by [BlackBox.Close]) an error.
+	// by [Writer.Close]) an error.
 	RequireSeal bool
 }
 
@@ -50,7 +52,7 @@ type Report struct {
 	// Sealed is true when the last record is a seal: the writer closed the
 	// chain cleanly and nothing was cut off after it.
 	Sealed bool
-	// Cuts counts the "cut" records: torn tails that [OpenBlackBox] cut
+	// Cuts counts the "cut" records: torn tails that [Open] cut
 	// after a crash, CutBytes their total length.
 	Cuts     int
 	CutBytes int64
@@ -72,7 +74,7 @@ func Verify(r io.Reader) (Report, error) {
 // A last line that is not a whole record — no final newline, or not a
 // chained JSON object — is what a crash during a write leaves: Verify
 // returns an error matching [ErrTornTail] (a *TornTailError), not
-// ErrTampered, with the Report of the records before it. [OpenBlackBox]
+// ErrTampered, with the Report of the records before it. [Open]
 // cuts such a tail and records the cut in the chain.
 //
 // A file that a rotation began starts with a "rotate" record, whose
@@ -82,7 +84,7 @@ func Verify(r io.Reader) (Report, error) {
 // A chain can only vouch for what precedes its last record: removing
 // records from the end leaves a valid, shorter chain. Such truncation is
 // detected by anchors kept elsewhere ([VerifyConfig.Anchors], taken from
-// [BlackBox.Head] or from a previous report's Head) and, for a file that was
+// [Writer.Head] or from a previous report's Head) and, for a file that was
 // closed, by the missing seal ([Report.Sealed], [VerifyConfig.RequireSeal]).
 func (c VerifyConfig) Verify(r io.Reader) (Report, error) {
 	return c.read(r, nil)
@@ -92,7 +94,7 @@ func (c VerifyConfig) Verify(r io.Reader) (Report, error) {
 // does and calls fn with each record in order. An error from fn stops the
 // reading and is returned. fn sees records before the whole chain is
 // verified: a TamperError returned at the end concerns records fn has seen.
-func (c VerifyConfig) ReadEntries(r io.Reader, fn func(*Entry) error) (Report, error) {
+func (c VerifyConfig) ReadEntries(r io.Reader, fn func(*audit.Entry) error) (Report, error) {
 	return c.read(r, fn)
 }
 
@@ -105,13 +107,13 @@ type chainState struct {
 	known bool
 }
 
-func (c VerifyConfig) read(r io.Reader, fn func(*Entry) error) (Report, error) {
+func (c VerifyConfig) read(r io.Reader, fn func(*audit.Entry) error) (Report, error) {
 	return c.readFrom(r, chainState{}, fn)
 }
 
 // readFrom verifies a chain read from r; from is the state a previous file
 // of a rotated set left.
-func (c VerifyConfig) readFrom(r io.Reader, from chainState, fn func(*Entry) error) (Report, error) {
+func (c VerifyConfig) readFrom(r io.Reader, from chainState, fn func(*audit.Entry) error) (Report, error) {
 	var rep Report
 	head := c.Prev
 	if head == "" {
@@ -132,7 +134,7 @@ func (c VerifyConfig) readFrom(r io.Reader, from chainState, fn func(*Entry) err
 			break
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return rep, fmt.Errorf("audit: verify: read: %w", err)
+			return rep, fmt.Errorf("blackbox: verify: read: %w", err)
 		}
 		start := offset
 		offset += int64(len(line))
@@ -215,7 +217,7 @@ func (c VerifyConfig) readFrom(r io.Reader, from chainState, fn func(*Entry) err
 
 // continuity returns the problem of a file whose first record e does not
 // continue the previous file of its set, or "".
-func continuity(from chainState, e *Entry) string {
+func continuity(from chainState, e *audit.Entry) string {
 	switch {
 	case e.Seq > from.seq+1:
 		return ProblemMissingFile
@@ -229,7 +231,7 @@ func continuity(from chainState, e *Entry) string {
 
 // parseLine reads one line of a black box: the record, the hashed bytes and
 // the hash. ok is false for a line that is not a whole chained record.
-func parseLine(line []byte) (e Entry, body []byte, digest string, ok bool) {
+func parseLine(line []byte) (e audit.Entry, body []byte, digest string, ok bool) {
 	if line[len(line)-1] != '\n' {
 		return e, nil, "", false
 	}

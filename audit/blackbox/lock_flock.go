@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package audit
+package blackbox
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ type fileLock struct {
 	f *os.File
 }
 
-func lockBlackBox(path string) (*fileLock, error) {
+func acquireLock(path string) (*fileLock, error) {
 	f, err := os.OpenFile(path+lockSuffix, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err

@@ -1,14 +1,14 @@
-package audit
+package blackbox
 
 import (
 	"errors"
 	"fmt"
 )
 
-// ErrLocked is returned by [OpenBlackBox] when another writer — a black box
+// ErrLocked is returned by [Open] when another writer — a black box
 // of this process or of another one — holds the file. Use errors.Is; use
 // errors.As with *LockError for the path.
-var ErrLocked = errors.New("audit: black box held by another writer")
+var ErrLocked = errors.New("blackbox: held by another writer")
 
 // LockError is a black box that another writer holds.
 type LockError struct {
@@ -18,7 +18,7 @@ type LockError struct {
 
 // Error implements error.
 func (e *LockError) Error() string {
-	return fmt.Sprintf("audit: black box %s is held by another writer (lock %s.lock)", e.Path, e.Path)
+	return fmt.Sprintf("blackbox: %s is held by another writer (lock %s.lock)", e.Path, e.Path)
 }
 
 // Unwrap returns ErrLocked.

@@ -1,4 +1,4 @@
-package audit_test
+package blackbox_test
 
 import (
 	"bytes"
@@ -12,15 +12,16 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 )
 
 // chain writes n statement records through an auditor into a black box and
 // returns its lines (each without the newline).
-func chain(t *testing.T, n int, cfg audit.BlackBoxConfig) []string {
+func chain(t *testing.T, n int, cfg blackbox.Config) []string {
 	t.Helper()
 	var buf bytes.Buffer
-	bb := audit.NewBlackBox(&buf, cfg)
-	a, _ := newAuditor(t, audit.WithSink(bb))
+	bb := blackbox.New(&buf, cfg)
+	a := newAuditor(t, audit.WithSink(bb))
 	for i := range n {
 		ev := selectEvent()
 		if i%3 == 2 {
@@ -53,15 +54,15 @@ func rehash(line string) string {
 }
 
 func TestVerifyIntact(t *testing.T) {
-	lines := chain(t, 6, audit.BlackBoxConfig{})
-	rep, err := audit.Verify(join(lines))
+	lines := chain(t, 6, blackbox.Config{})
+	rep, err := blackbox.Verify(join(lines))
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	if rep.Records != 6 || rep.FirstSeq != 1 || rep.LastSeq != 6 || rep.Sealed || len(rep.Head) != 64 {
 		t.Errorf("report = %+v, want 6 records, seq 1..6, unsealed, a head", rep)
 	}
-	empty, err := audit.Verify(strings.NewReader(""))
+	empty, err := blackbox.Verify(strings.NewReader(""))
 	if err != nil || empty.Records != 0 {
 		t.Errorf("empty chain: %+v, %v; want 0 records, nil", empty, err)
 	}
@@ -80,7 +81,7 @@ func TestTamper(t *testing.T) {
 				l[2] = strings.Replace(l[2], `"decision":"deny"`, `"decision":"allow"`, 1)
 				return l
 			},
-			wantLine: 3, wantProblem: audit.ProblemHash,
+			wantLine: 3, wantProblem: blackbox.ProblemHash,
 		},
 		{
 			name: "edited value, hash recomputed",
@@ -88,7 +89,7 @@ func TestTamper(t *testing.T) {
 				l[2] = rehash(strings.Replace(l[2], `"rule":"no-ddl"`, `"rule":"none"`, 1))
 				return l
 			},
-			wantLine: 4, wantProblem: audit.ProblemLink,
+			wantLine: 4, wantProblem: blackbox.ProblemLink,
 		},
 		{
 			name: "edited hash",
@@ -100,25 +101,25 @@ func TestTamper(t *testing.T) {
 				l[1] = l[1][:len(l[1])-4] + flip + `"}`
 				return l
 			},
-			wantLine: 2, wantProblem: audit.ProblemHash,
+			wantLine: 2, wantProblem: blackbox.ProblemHash,
 		},
 		{
 			name:   "removed record",
 			tamper: func(l []string) []string { return append(l[:2:2], l[3:]...) },
 			// line 3 now holds seq 4, which links to seq 3
-			wantLine: 3, wantProblem: audit.ProblemLink,
+			wantLine: 3, wantProblem: blackbox.ProblemLink,
 		},
 		{
 			name:     "removed first record",
 			tamper:   func(l []string) []string { return l[1:] },
-			wantLine: 1, wantProblem: audit.ProblemLink,
+			wantLine: 1, wantProblem: blackbox.ProblemLink,
 		},
 		{
 			name: "inserted copy",
 			tamper: func(l []string) []string {
 				return append(l[:3:3], append([]string{l[1]}, l[3:]...)...)
 			},
-			wantLine: 4, wantProblem: audit.ProblemLink,
+			wantLine: 4, wantProblem: blackbox.ProblemLink,
 		},
 		{
 			name: "inserted forgery linked to its predecessor",
@@ -132,7 +133,7 @@ func TestTamper(t *testing.T) {
 				forged = rehash(forged)
 				return append(l[:3:3], append([]string{forged}, l[3:]...)...)
 			},
-			wantLine: 5, wantProblem: audit.ProblemLink,
+			wantLine: 5, wantProblem: blackbox.ProblemLink,
 		},
 		{
 			name: "reordered",
@@ -140,14 +141,14 @@ func TestTamper(t *testing.T) {
 				l[2], l[3] = l[3], l[2]
 				return l
 			},
-			wantLine: 3, wantProblem: audit.ProblemLink,
+			wantLine: 3, wantProblem: blackbox.ProblemLink,
 		},
 		{
 			name: "blank line",
 			tamper: func(l []string) []string {
 				return append(l[:2:2], append([]string{""}, l[2:]...)...)
 			},
-			wantLine: 3, wantProblem: audit.ProblemMalformed,
+			wantLine: 3, wantProblem: blackbox.ProblemMalformed,
 		},
 		{
 			name: "not JSON",
@@ -155,15 +156,15 @@ func TestTamper(t *testing.T) {
 				l[0] = "garbage" + l[0]
 				return l
 			},
-			wantLine: 1, wantProblem: audit.ProblemMalformed,
+			wantLine: 1, wantProblem: blackbox.ProblemMalformed,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lines := tt.tamper(chain(t, 6, audit.BlackBoxConfig{}))
-			_, err := audit.Verify(join(lines))
-			var te *audit.TamperError
-			if !errors.Is(err, audit.ErrTampered) || !errors.As(err, &te) {
+			lines := tt.tamper(chain(t, 6, blackbox.Config{}))
+			_, err := blackbox.Verify(join(lines))
+			var te *blackbox.TamperError
+			if !errors.Is(err, blackbox.ErrTampered) || !errors.As(err, &te) {
 				t.Fatalf("Verify error = %v, want a TamperError", err)
 			}
 			if te.Line != tt.wantLine || te.Problem != tt.wantProblem {
@@ -175,9 +176,9 @@ func TestTamper(t *testing.T) {
 
 func TestTruncation(t *testing.T) {
 	var buf bytes.Buffer
-	bb := audit.NewBlackBox(&buf, audit.BlackBoxConfig{})
-	a, _ := newAuditor(t, audit.WithSink(bb))
-	var anchor audit.Anchor
+	bb := blackbox.New(&buf, blackbox.Config{})
+	a := newAuditor(t, audit.WithSink(bb))
+	var anchor blackbox.Anchor
 	for i := range 5 {
 		_, rec, _ := a.Start(context.Background(), selectEvent())
 		rec.End(audit.Outcome{})
@@ -191,15 +192,15 @@ func TestTruncation(t *testing.T) {
 	full := buf.String()
 	lines := strings.Split(strings.TrimSuffix(full, "\n"), "\n")
 
-	rep, err := audit.VerifyConfig{RequireSeal: true, Anchors: []audit.Anchor{anchor}}.Verify(strings.NewReader(full))
+	rep, err := blackbox.VerifyConfig{RequireSeal: true, Anchors: []blackbox.Anchor{anchor}}.Verify(strings.NewReader(full))
 	if err != nil || !rep.Sealed || rep.Records != 6 {
 		t.Fatalf("sealed chain: %+v, %v; want 6 sealed records", rep, err)
 	}
 
-	problem := func(cfg audit.VerifyConfig, text string) string {
+	problem := func(cfg blackbox.VerifyConfig, text string) string {
 		t.Helper()
 		_, err := cfg.Verify(strings.NewReader(text))
-		var te *audit.TamperError
+		var te *blackbox.TamperError
 		if !errors.As(err, &te) {
 			t.Fatalf("Verify error = %v, want a TamperError", err)
 		}
@@ -208,55 +209,55 @@ func TestTruncation(t *testing.T) {
 	// Cutting whole records off the end leaves a valid chain: only the
 	// seal and anchors show it.
 	cut := join(lines[:3])
-	if _, err := audit.Verify(cut); err != nil {
+	if _, err := blackbox.Verify(cut); err != nil {
 		t.Errorf("a cut chain verifies without anchors (as documented), got %v", err)
 	}
 	cutText := strings.Join(lines[:3], "\n") + "\n"
-	if got := problem(audit.VerifyConfig{RequireSeal: true}, cutText); got != audit.ProblemUnsealed {
-		t.Errorf("cut chain with RequireSeal: %q, want %q", got, audit.ProblemUnsealed)
+	if got := problem(blackbox.VerifyConfig{RequireSeal: true}, cutText); got != blackbox.ProblemUnsealed {
+		t.Errorf("cut chain with RequireSeal: %q, want %q", got, blackbox.ProblemUnsealed)
 	}
-	if got := problem(audit.VerifyConfig{Anchors: []audit.Anchor{anchor}}, cutText); got != audit.ProblemTruncated {
-		t.Errorf("cut chain with anchor: %q, want %q", got, audit.ProblemTruncated)
+	if got := problem(blackbox.VerifyConfig{Anchors: []blackbox.Anchor{anchor}}, cutText); got != blackbox.ProblemTruncated {
+		t.Errorf("cut chain with anchor: %q, want %q", got, blackbox.ProblemTruncated)
 	}
 	// A cut in the middle of a line is a torn tail, not tampering.
-	_, err = audit.Verify(strings.NewReader(full[:len(full)-10]))
-	var torn *audit.TornTailError
-	if !errors.As(err, &torn) || errors.Is(err, audit.ErrTampered) || torn.Line != len(lines) {
+	_, err = blackbox.Verify(strings.NewReader(full[:len(full)-10]))
+	var torn *blackbox.TornTailError
+	if !errors.As(err, &torn) || errors.Is(err, blackbox.ErrTampered) || torn.Line != len(lines) {
 		t.Errorf("partial line: %v, want a TornTailError at line %d", err, len(lines))
 	}
 	// Rewriting from the anchor on with recomputed hashes.
 	forged := append([]string(nil), lines...)
 	forged[3] = rehash(strings.Replace(forged[3], `"decision":"allow"`, `"decision":"deny"`, 1))
-	if got := problem(audit.VerifyConfig{Anchors: []audit.Anchor{anchor}}, strings.Join(forged[:4], "\n")+"\n"); got != audit.ProblemAnchor {
-		t.Errorf("rewritten anchored record: %q, want %q", got, audit.ProblemAnchor)
+	if got := problem(blackbox.VerifyConfig{Anchors: []blackbox.Anchor{anchor}}, strings.Join(forged[:4], "\n")+"\n"); got != blackbox.ProblemAnchor {
+		t.Errorf("rewritten anchored record: %q, want %q", got, blackbox.ProblemAnchor)
 	}
 }
 
 func TestKeyedChain(t *testing.T) {
 	key := []byte("k3y")
-	lines := chain(t, 4, audit.BlackBoxConfig{Key: key})
-	if _, err := (audit.VerifyConfig{Key: key}).Verify(join(lines)); err != nil {
+	lines := chain(t, 4, blackbox.Config{Key: key})
+	if _, err := (blackbox.VerifyConfig{Key: key}).Verify(join(lines)); err != nil {
 		t.Fatalf("Verify with key: %v", err)
 	}
-	if _, err := audit.Verify(join(lines)); !errors.Is(err, audit.ErrTampered) {
+	if _, err := blackbox.Verify(join(lines)); !errors.Is(err, blackbox.ErrTampered) {
 		t.Errorf("Verify without key = %v, want ErrTampered", err)
 	}
 	// A forger without the key cannot produce a valid record.
 	lines[3] = rehash(strings.Replace(lines[3], `"rows_returned":3`, `"rows_returned":0`, 1))
-	if _, err := (audit.VerifyConfig{Key: key}).Verify(join(lines)); !errors.Is(err, audit.ErrTampered) {
+	if _, err := (blackbox.VerifyConfig{Key: key}).Verify(join(lines)); !errors.Is(err, blackbox.ErrTampered) {
 		t.Errorf("Verify forged = %v, want ErrTampered", err)
 	}
 }
 
-func TestOpenBlackBoxContinues(t *testing.T) {
+func TestOpenContinues(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	for round := range 3 {
-		for _, sync := range []audit.SyncPolicy{audit.SyncPeriodic, audit.SyncEveryRecord, audit.SyncNever} {
-			bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{Sync: sync})
+		for _, sync := range []blackbox.SyncPolicy{blackbox.SyncPeriodic, blackbox.SyncEveryRecord, blackbox.SyncNever} {
+			bb, err := blackbox.Open(path, blackbox.Config{Sync: sync})
 			if err != nil {
-				t.Fatalf("round %d: OpenBlackBox: %v", round, err)
+				t.Fatalf("round %d: Open: %v", round, err)
 			}
-			a, _ := newAuditor(t, audit.WithSink(bb))
+			a := newAuditor(t, audit.WithSink(bb))
 			_, rec, _ := a.Start(context.Background(), selectEvent())
 			rec.End(audit.Outcome{})
 			if err := bb.Sync(); err != nil {
@@ -265,7 +266,7 @@ func TestOpenBlackBoxContinues(t *testing.T) {
 			if err := bb.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			if err := bb.Write(context.Background(), &audit.Entry{}); !errors.Is(err, audit.ErrClosed) {
+			if err := bb.Write(context.Background(), &audit.Entry{}); !errors.Is(err, blackbox.ErrClosed) {
 				t.Errorf("Write after Close = %v, want ErrClosed", err)
 			}
 		}
@@ -275,7 +276,7 @@ func TestOpenBlackBoxContinues(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rep, err := audit.VerifyConfig{RequireSeal: true}.Verify(f)
+	rep, err := blackbox.VerifyConfig{RequireSeal: true}.Verify(f)
 	if err != nil || rep.Records != 18 {
 		t.Fatalf("reopened chain: %+v, %v; want 18 records (9 statements, 9 seals)", rep, err)
 	}
@@ -290,34 +291,34 @@ func TestOpenBlackBoxContinues(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{}); !errors.Is(err, audit.ErrTampered) {
-		t.Errorf("OpenBlackBox on a tampered file = %v, want ErrTampered", err)
+	if _, err := blackbox.Open(path, blackbox.Config{}); !errors.Is(err, blackbox.ErrTampered) {
+		t.Errorf("Open on a tampered file = %v, want ErrTampered", err)
 	}
 }
 
 func TestRotationLink(t *testing.T) {
-	first := chain(t, 2, audit.BlackBoxConfig{})
-	rep, _ := audit.Verify(join(first))
-	second := chain(t, 2, audit.BlackBoxConfig{Prev: rep.Head})
-	if _, err := (audit.VerifyConfig{Prev: rep.Head}).Verify(join(second)); err != nil {
+	first := chain(t, 2, blackbox.Config{})
+	rep, _ := blackbox.Verify(join(first))
+	second := chain(t, 2, blackbox.Config{Prev: rep.Head})
+	if _, err := (blackbox.VerifyConfig{Prev: rep.Head}).Verify(join(second)); err != nil {
 		t.Errorf("linked second file: %v", err)
 	}
-	if _, err := audit.Verify(join(second)); !errors.Is(err, audit.ErrTampered) {
+	if _, err := blackbox.Verify(join(second)); !errors.Is(err, blackbox.ErrTampered) {
 		t.Errorf("second file verified as a first one = %v, want ErrTampered", err)
 	}
 }
 
 func TestReplay(t *testing.T) {
-	lines := chain(t, 6, audit.BlackBoxConfig{}) // records 3 and 6 were denied
-	decide := func(_ context.Context, e *audit.Entry) (audit.ReplayVerdict, error) {
+	lines := chain(t, 6, blackbox.Config{}) // records 3 and 6 were denied
+	decide := func(_ context.Context, e *audit.Entry) (blackbox.ReplayVerdict, error) {
 		// The new policy blocks every DROP, and reads of customers by agents.
 		if e.Operation == "DROP" || (e.Identity.Identity().Kind.String() == "agent" && e.RowsReturned == 4) {
-			return audit.ReplayVerdict{Decision: "deny", Rule: "new", Mode: "enforce"}, nil
+			return blackbox.ReplayVerdict{Decision: "deny", Rule: "new", Mode: "enforce"}, nil
 		}
-		return audit.ReplayVerdict{Decision: "allow"}, nil
+		return blackbox.ReplayVerdict{Decision: "allow"}, nil
 	}
 	var seen []uint64
-	sum, err := audit.Replay(context.Background(), join(lines), audit.VerifyConfig{}, decide, func(r *audit.ReplayResult) error {
+	sum, err := blackbox.Replay(context.Background(), join(lines), blackbox.VerifyConfig{}, decide, func(r *blackbox.ReplayResult) error {
 		if r.NewlyBlocked() {
 			seen = append(seen, r.Entry.Seq)
 		}
@@ -334,7 +335,7 @@ func TestReplay(t *testing.T) {
 	}
 	// A tampered stream stops the replay.
 	lines[1] = strings.Replace(lines[1], `"rows_returned":1`, `"rows_returned":9`, 1)
-	if _, err := audit.Replay(context.Background(), join(lines), audit.VerifyConfig{}, decide, nil); !errors.Is(err, audit.ErrTampered) {
+	if _, err := blackbox.Replay(context.Background(), join(lines), blackbox.VerifyConfig{}, decide, nil); !errors.Is(err, blackbox.ErrTampered) {
 		t.Errorf("Replay of a tampered stream = %v, want ErrTampered", err)
 	}
 }
@@ -354,7 +355,7 @@ func (f *flaky) Write(p []byte) (int, error) {
 
 func TestWriteFailureKeepsChain(t *testing.T) {
 	w := &flaky{}
-	bb := audit.NewBlackBox(w, audit.BlackBoxConfig{})
+	bb := blackbox.New(w, blackbox.Config{})
 	write := func() error {
 		return bb.Write(context.Background(), &audit.Entry{Kind: audit.KindStatement, ID: "x"})
 	}
@@ -369,18 +370,18 @@ func TestWriteFailureKeepsChain(t *testing.T) {
 	if err := write(); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := audit.Verify(bytes.NewReader(w.buf.Bytes()))
+	rep, err := blackbox.Verify(bytes.NewReader(w.buf.Bytes()))
 	if err != nil || rep.Records != 2 {
 		t.Errorf("chain after a failed write: %+v, %v; want 2 records, intact", rep, err)
 	}
 }
 
 func TestReportHeadBeforeBreak(t *testing.T) {
-	lines := chain(t, 4, audit.BlackBoxConfig{})
-	good, _ := audit.Verify(join(lines[:2]))
+	lines := chain(t, 4, blackbox.Config{})
+	good, _ := blackbox.Verify(join(lines[:2]))
 	lines[2] = "garbage"
-	rep, err := audit.Verify(join(lines))
-	if !errors.Is(err, audit.ErrTampered) || rep.Head != good.Head || rep.LastSeq != 2 {
+	rep, err := blackbox.Verify(join(lines))
+	if !errors.Is(err, blackbox.ErrTampered) || rep.Head != good.Head || rep.LastSeq != 2 {
 		t.Errorf("report = %+v, %v; want the head of record 2 and ErrTampered", rep, err)
 	}
 }

@@ -1,4 +1,4 @@
-package audit_test
+package blackbox_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 )
 
 // childEnv makes the test binary act as a second black box writer (see
@@ -36,9 +37,9 @@ func TestMain(m *testing.M) {
 
 func runChild(v string) int {
 	op, path, _ := strings.Cut(v, " ")
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{Sync: audit.SyncNever})
+	bb, err := blackbox.Open(path, blackbox.Config{Sync: blackbox.SyncNever})
 	switch {
-	case errors.Is(err, audit.ErrLocked):
+	case errors.Is(err, blackbox.ErrLocked):
 		return childLocked
 	case err != nil:
 		fmt.Fprintln(os.Stderr, err)
@@ -81,7 +82,7 @@ func exitCode(t *testing.T, err error) int {
 	return 0
 }
 
-func writeN(t *testing.T, bb *audit.BlackBox, n int, at time.Time, step time.Duration) {
+func writeN(t *testing.T, bb *blackbox.Writer, n int, at time.Time, step time.Duration) {
 	t.Helper()
 	for i := range n {
 		e := &audit.Entry{Kind: audit.KindStatement, ID: fmt.Sprint(i), Time: at.Add(time.Duration(i) * step), RowsAffected: -1}
@@ -91,33 +92,33 @@ func writeN(t *testing.T, bb *audit.BlackBox, n int, at time.Time, step time.Dur
 	}
 }
 
-func verifyFile(t *testing.T, path string) (audit.Report, error) {
+func verifyFile(t *testing.T, path string) (blackbox.Report, error) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	return audit.Verify(f)
+	return blackbox.Verify(f)
 }
 
-func TestOpenBlackBoxLockedInProcess(t *testing.T) {
+func TestOpenLockedInProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+	bb, err := blackbox.Open(path, blackbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = audit.OpenBlackBox(path, audit.BlackBoxConfig{})
-	var le *audit.LockError
-	if !errors.Is(err, audit.ErrLocked) || !errors.As(err, &le) || le.Path != path {
-		t.Fatalf("second OpenBlackBox = %v, want a LockError for %s", err, path)
+	_, err = blackbox.Open(path, blackbox.Config{})
+	var le *blackbox.LockError
+	if !errors.Is(err, blackbox.ErrLocked) || !errors.As(err, &le) || le.Path != path {
+		t.Fatalf("second Open = %v, want a LockError for %s", err, path)
 	}
 	if err := bb.Close(); err != nil {
 		t.Fatal(err)
 	}
-	bb, err = audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+	bb, err = blackbox.Open(path, blackbox.Config{})
 	if err != nil {
-		t.Fatalf("OpenBlackBox after Close: %v", err)
+		t.Fatalf("Open after Close: %v", err)
 	}
 	bb.Close()
 	if rep, err := verifyFile(t, path); err != nil || rep.Records != 2 {
@@ -125,12 +126,12 @@ func TestOpenBlackBoxLockedInProcess(t *testing.T) {
 	}
 }
 
-func TestOpenBlackBoxLockedAcrossProcesses(t *testing.T) {
-	if !audit.LocksAcrossProcesses {
+func TestOpenLockedAcrossProcesses(t *testing.T) {
+	if !blackbox.LocksAcrossProcesses {
 		t.Skip("no flock on this platform: the lock is in-process only")
 	}
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+	bb, err := blackbox.Open(path, blackbox.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestOpenBlackBoxLockedAcrossProcesses(t *testing.T) {
 	}
 }
 
-func TestOpenBlackBoxCutsTornTail(t *testing.T) {
+func TestOpenCutsTornTail(t *testing.T) {
 	tests := []struct {
 		name string
 		give func(whole []byte) []byte // the file after a crash
@@ -173,7 +174,7 @@ func TestOpenBlackBoxCutsTornTail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "audit.jsonl")
-			bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+			bb, err := blackbox.Open(path, blackbox.Config{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,17 +187,17 @@ func TestOpenBlackBoxCutsTornTail(t *testing.T) {
 			}
 			good := bytes.LastIndexByte(crashed[:len(crashed)-1], '\n') + 1
 			_, err = verifyFile(t, path)
-			var torn *audit.TornTailError
-			if !errors.As(err, &torn) || errors.Is(err, audit.ErrTampered) {
+			var torn *blackbox.TornTailError
+			if !errors.As(err, &torn) || errors.Is(err, blackbox.ErrTampered) {
 				t.Fatalf("Verify = %v, want a TornTailError, not ErrTampered", err)
 			}
 			if torn.Offset != int64(good) || torn.Bytes != int64(len(crashed)-good) {
 				t.Errorf("torn tail at %d, %d bytes; want %d, %d", torn.Offset, torn.Bytes, good, len(crashed)-good)
 			}
 
-			bb, err = audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+			bb, err = blackbox.Open(path, blackbox.Config{})
 			if err != nil {
-				t.Fatalf("OpenBlackBox after a crash: %v", err)
+				t.Fatalf("Open after a crash: %v", err)
 			}
 			writeN(t, bb, 1, time.Now(), 0)
 			bb.Close()
@@ -223,7 +224,7 @@ func TestKilledWriter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 16 MiB records")
 	}
-	if !audit.LocksAcrossProcesses {
+	if !blackbox.LocksAcrossProcesses {
 		t.Skip("needs a writer process that holds the lock")
 	}
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
@@ -237,14 +238,14 @@ func TestKilledWriter(t *testing.T) {
 		killMidRecord(t, cmd, path)
 		_ = cmd.Wait()
 		_, err := verifyFile(t, path)
-		torn = errors.Is(err, audit.ErrTornTail)
+		torn = errors.Is(err, blackbox.ErrTornTail)
 		if err != nil && !torn {
 			t.Fatalf("after the kill: %v", err)
 		}
 		// The lock died with the process: the file reopens, torn or not.
-		bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{})
+		bb, err := blackbox.Open(path, blackbox.Config{})
 		if err != nil {
-			t.Fatalf("OpenBlackBox after the kill: %v", err)
+			t.Fatalf("Open after the kill: %v", err)
 		}
 		if err := bb.Close(); err != nil {
 			t.Fatal(err)
@@ -291,30 +292,30 @@ func TestRotation(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.jsonl")
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	cfg := audit.BlackBoxConfig{MaxBytes: 2000, MaxAge: time.Hour}
-	bb, err := audit.OpenBlackBox(path, cfg)
+	cfg := blackbox.Config{MaxBytes: 2000, MaxAge: time.Hour}
+	bb, err := blackbox.Open(path, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeN(t, bb, 20, t0, time.Second) // by size
 	writeN(t, bb, 2, t0.Add(2*time.Hour), time.Second)
 	bb.Close()
-	bb, err = audit.OpenBlackBox(path, cfg) // reopened, then by age
+	bb, err = blackbox.Open(path, cfg) // reopened, then by age
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeN(t, bb, 2, t0.Add(5*time.Hour), 0)
 	bb.Close()
 
-	names, err := audit.BlackBoxFiles(path)
+	names, err := blackbox.Files(path)
 	if err != nil || len(names) < 4 || names[len(names)-1] != path {
-		t.Fatalf("BlackBoxFiles = %v, %v; want several rotated files, then %s", names, err, path)
+		t.Fatalf("Files = %v, %v; want several rotated files, then %s", names, err, path)
 	}
-	rep, err := audit.VerifyConfig{RequireSeal: true}.VerifyFiles(names)
+	rep, err := blackbox.VerifyConfig{RequireSeal: true}.VerifyFiles(names)
 	if err != nil || rep.Files != len(names) || rep.FirstSeq != 1 || rep.LastSeq != uint64(rep.Records) {
 		t.Fatalf("VerifyFiles = %+v, %v", rep, err)
 	}
-	if got, err := (audit.VerifyConfig{}).VerifyDir(dir); err != nil || got != rep {
+	if got, err := (blackbox.VerifyConfig{}).VerifyDir(dir); err != nil || got != rep {
 		t.Errorf("VerifyDir = %+v, %v; want %+v", got, err, rep)
 	}
 	// Each file after the first begins with a rotate record linked to the
@@ -332,19 +333,19 @@ func TestRotation(t *testing.T) {
 		files func([]string) []string
 		want  string
 	}{
-		{"missing file", func(n []string) []string { return append(n[:1:1], n[2:]...) }, audit.ProblemMissingFile},
+		{"missing file", func(n []string) []string { return append(n[:1:1], n[2:]...) }, blackbox.ProblemMissingFile},
 		{"swapped files", func(n []string) []string {
 			n = append([]string(nil), n...)
 			n[1], n[2] = n[2], n[1]
 			return n
-		}, audit.ProblemMissingFile},
-		{"file repeated", func(n []string) []string { return append(n[:2:2], n[1:]...) }, audit.ProblemFileOrder},
-		{"last before first", func(n []string) []string { return append([]string{n[len(n)-1]}, n[:len(n)-1]...) }, audit.ProblemFileOrder},
+		}, blackbox.ProblemMissingFile},
+		{"file repeated", func(n []string) []string { return append(n[:2:2], n[1:]...) }, blackbox.ProblemFileOrder},
+		{"last before first", func(n []string) []string { return append([]string{n[len(n)-1]}, n[:len(n)-1]...) }, blackbox.ProblemFileOrder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := audit.VerifyConfig{}.VerifyFiles(tt.files(names))
-			var te *audit.TamperError
+			_, err := blackbox.VerifyConfig{}.VerifyFiles(tt.files(names))
+			var te *blackbox.TamperError
 			if !errors.As(err, &te) || te.Problem != tt.want || te.File == "" {
 				t.Errorf("VerifyFiles = %v, want %q naming the file", err, tt.want)
 			}
@@ -354,7 +355,7 @@ func TestRotation(t *testing.T) {
 	if err := os.Remove(names[1]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (audit.VerifyConfig{}).VerifyDir(dir); !errors.Is(err, audit.ErrTampered) {
+	if _, err := (blackbox.VerifyConfig{}).VerifyDir(dir); !errors.Is(err, blackbox.ErrTampered) {
 		t.Errorf("VerifyDir without a file = %v, want ErrTampered", err)
 	}
 }
@@ -363,8 +364,8 @@ func TestRotation(t *testing.T) {
 // gone after a rotation renamed it (a crash before the new file began).
 func TestRotationCrashBeforeNewFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	cfg := audit.BlackBoxConfig{MaxBytes: 1500}
-	bb, err := audit.OpenBlackBox(path, cfg)
+	cfg := blackbox.Config{MaxBytes: 1500}
+	bb, err := blackbox.Open(path, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,21 +375,21 @@ func TestRotationCrashBeforeNewFile(t *testing.T) {
 	if err := os.Rename(path, fmt.Sprintf("%s.%020d", path, rep.FirstSeq)); err != nil {
 		t.Fatal(err)
 	}
-	bb, err = audit.OpenBlackBox(path, cfg)
+	bb, err = blackbox.Open(path, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeN(t, bb, 1, time.Now(), 0)
 	bb.Close()
-	names, _ := audit.BlackBoxFiles(path)
-	if _, err := (audit.VerifyConfig{}).VerifyFiles(names); err != nil {
+	names, _ := blackbox.Files(path)
+	if _, err := (blackbox.VerifyConfig{}).VerifyFiles(names); err != nil {
 		t.Errorf("VerifyFiles = %v", err)
 	}
 }
 
 func TestRotationConcurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{MaxBytes: 4096})
+	bb, err := blackbox.Open(path, blackbox.Config{MaxBytes: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,9 +415,9 @@ func TestRotationConcurrent(t *testing.T) {
 	if err := bb.Close(); err != nil {
 		t.Fatal(err)
 	}
-	names, _ := audit.BlackBoxFiles(path)
+	names, _ := blackbox.Files(path)
 	var statements int
-	rep, err := audit.VerifyConfig{RequireSeal: true}.VerifyFiles(names)
+	rep, err := blackbox.VerifyConfig{RequireSeal: true}.VerifyFiles(names)
 	if err != nil {
 		t.Fatalf("VerifyFiles: %v", err)
 	}
@@ -437,7 +438,7 @@ func TestRotationFailureKeepsRecords(t *testing.T) {
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bb, err := audit.OpenBlackBox(path, audit.BlackBoxConfig{MaxBytes: 600})
+	bb, err := blackbox.Open(path, blackbox.Config{MaxBytes: 600})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,8 +456,8 @@ func TestRotationFailureKeepsRecords(t *testing.T) {
 	if failed == 0 {
 		t.Fatal("no rotation failed, want the blocked one to")
 	}
-	names, _ := audit.BlackBoxFiles(path)
-	rep, err := audit.VerifyConfig{}.VerifyFiles(names)
+	names, _ := blackbox.Files(path)
+	rep, err := blackbox.VerifyConfig{}.VerifyFiles(names)
 	if err != nil || len(names) < 2 {
 		t.Fatalf("VerifyFiles(%v) = %+v, %v; want a rotated, verified set", names, rep, err)
 	}

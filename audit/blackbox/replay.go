@@ -1,9 +1,11 @@
-package audit
+package blackbox
 
 import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/sqlvigil/sqlvigil/audit"
 )
 
 // ReplayVerdict is what a policy decides, in dry run, on a recorded
@@ -21,11 +23,11 @@ func (v ReplayVerdict) Blocks() bool { return v.Decision == "deny" && v.Mode != 
 // ReplayFunc decides on one recorded statement: typically it analyses the
 // recorded text and asks a guard policy, without running anything. An
 // error stops the replay.
-type ReplayFunc func(ctx context.Context, e *Entry) (ReplayVerdict, error)
+type ReplayFunc func(ctx context.Context, e *audit.Entry) (ReplayVerdict, error)
 
 // ReplayResult is one replayed statement.
 type ReplayResult struct {
-	Entry *Entry
+	Entry *audit.Entry
 	// Recorded is the decision recorded at the time; Now what decide said.
 	Recorded ReplayVerdict
 	Now      ReplayVerdict
@@ -55,8 +57,8 @@ type ReplaySummary struct {
 // replayed.
 func Replay(ctx context.Context, r io.Reader, v VerifyConfig, decide ReplayFunc, each func(*ReplayResult) error) (ReplaySummary, error) {
 	var sum ReplaySummary
-	rep, err := v.ReadEntries(r, func(e *Entry) error {
-		if e.Kind != KindStatement {
+	rep, err := v.ReadEntries(r, func(e *audit.Entry) error {
+		if e.Kind != audit.KindStatement {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -64,7 +66,7 @@ func Replay(ctx context.Context, r io.Reader, v VerifyConfig, decide ReplayFunc,
 		}
 		now, err := decide(ctx, e)
 		if err != nil {
-			return fmt.Errorf("audit: replay seq %d: %w", e.Seq, err)
+			return fmt.Errorf("blackbox: replay seq %d: %w", e.Seq, err)
 		}
 		res := &ReplayResult{
 			Entry:    e,

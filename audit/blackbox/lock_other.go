@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
-package audit
+package blackbox
 
 import (
 	"os"
@@ -22,7 +22,7 @@ type fileLock struct {
 	key string
 }
 
-func lockBlackBox(path string) (*fileLock, error) {
+func acquireLock(path string) (*fileLock, error) {
 	key, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package audit
+package blackbox
 
 import (
 	"bytes"
@@ -16,9 +16,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sqlvigil/sqlvigil/audit"
 )
 
-// SyncPolicy says when a [BlackBox] backed by a file asks the operating
+// SyncPolicy says when a [Writer] backed by a file asks the operating
 // system to flush its records to stable storage (fsync).
 //
 // Whatever the policy, each record is handed to the operating system in a
@@ -41,8 +43,8 @@ const (
 	SyncNever
 )
 
-// BlackBoxConfig configures a [BlackBox]. The zero value is usable.
-type BlackBoxConfig struct {
+// Config configures a [Writer]. The zero value is usable.
+type Config struct {
 	// Sync is the fsync policy (file-backed black boxes only).
 	Sync SyncPolicy
 	// SyncInterval bounds the unflushed window of SyncPeriodic; zero means
@@ -54,10 +56,10 @@ type BlackBoxConfig struct {
 	Key []byte
 	// Prev is the hash the first record of a new chain links to, when a
 	// chain is continued by hand from another file. Empty means 64 zeros.
-	// Rotation ([BlackBoxConfig.MaxBytes]) links files by itself.
+	// Rotation ([Config.MaxBytes]) links files by itself.
 	Prev string
 	// MaxBytes, when positive, rotates a black box opened with
-	// [OpenBlackBox] once its file holds at least MaxBytes bytes: the file
+	// [Open] once its file holds at least MaxBytes bytes: the file
 	// is sealed and renamed PATH.NNNNNNNNNNNNNNNNNNNN (the sequence number
 	// of its first record, 20 digits, so that names sort in chain order)
 	// and a new file is begun at PATH, whose first record (kind "rotate")
@@ -69,31 +71,46 @@ type BlackBoxConfig struct {
 	MaxAge time.Duration
 }
 
+// Kinds of the records a [Writer] adds to the chain itself, beside the
+// auditor's ([audit.KindStatement], [audit.KindTx], [audit.KindIntent]).
+const (
+	// KindSeal is written by [Writer.Close]: a black box whose last entry
+	// is a seal was closed cleanly.
+	KindSeal = "seal"
+	// KindRotate begins each file after the first of a rotating black box
+	// ([Config.MaxBytes], [Config.MaxAge]): its sequence
+	// number and link continue the previous file's chain.
+	KindRotate = "rotate"
+	// KindCut is written by [Open] when it cut a torn last line (a
+	// write cut short by a crash) of CutBytes bytes off the file.
+	KindCut = "cut"
+)
+
 // zeroHash is the link of the first record of a chain.
 const zeroHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// BlackBox is a [Sink] that writes records as JSON lines, each chained to
+// Writer is an [audit.Sink] that writes records as JSON lines, each chained to
 // the one before it by a SHA-256 hash, so that [Verify] detects a record
 // edited, removed, inserted or moved, and — with an anchor or a seal — a
 // file cut short.
 //
 // Each line is a JSON object whose "seq" counts records from 1, whose
 // "prev" is the hash of the previous line and whose last member is "hash":
-// the lowercase hex SHA-256 (or HMAC-SHA-256, see [BlackBoxConfig.Key]) of
+// the lowercase hex SHA-256 (or HMAC-SHA-256, see [Config.Key]) of
 // the line's bytes up to, and without, the final `,"hash":"…"}`, followed
 // by "}". Any JSON reader can read the file; only the hash needs the exact
 // bytes.
 //
-// A BlackBox is safe for concurrent use; records are written in the order
+// A Writer is safe for concurrent use; records are written in the order
 // their statements end.
-type BlackBox struct {
+type Writer struct {
 	mu     sync.Mutex
 	w      io.Writer
 	f      *os.File  // nil unless file-backed
 	path   string    // f's path
 	lock   *fileLock // held while f is open
 	size   int64     // bytes of f that hold whole records
-	cfg    BlackBoxConfig
+	cfg    Config
 	key    []byte
 	seq    uint64
 	head   string
@@ -112,11 +129,11 @@ type BlackBox struct {
 	rotateSize int64     // size at which f is due (after a failed rotation, later)
 }
 
-// NewBlackBox returns a black box writing a new chain to w. w should take
+// New returns a black box writing a new chain to w. w should take
 // each Write call in one piece (an *os.File opened for appending does).
-// It neither locks nor rotates: see [OpenBlackBox].
-func NewBlackBox(w io.Writer, cfg BlackBoxConfig) *BlackBox {
-	b := &BlackBox{w: w, cfg: cfg, head: cfg.Prev}
+// It neither locks nor rotates: see [Open].
+func New(w io.Writer, cfg Config) *Writer {
+	b := &Writer{w: w, cfg: cfg, head: cfg.Prev}
 	if b.head == "" {
 		b.head = zeroHash
 	}
@@ -124,10 +141,10 @@ func NewBlackBox(w io.Writer, cfg BlackBoxConfig) *BlackBox {
 	return b
 }
 
-// OpenBlackBox opens (creating it with mode 0600 if needed) the black box
+// Open opens (creating it with mode 0600 if needed) the black box
 // file at path for appending.
 //
-// One writer at a time: OpenBlackBox takes an exclusive lock on
+// One writer at a time: Open takes an exclusive lock on
 // path + ".lock" (flock(2) on Linux, macOS and the BSDs, released by the
 // kernel when the process ends; elsewhere a lock within this process only)
 // and a second writer, of this process or of another, gets an error
@@ -139,15 +156,15 @@ func NewBlackBox(w io.Writer, cfg BlackBoxConfig) *BlackBox {
 // leaves ([ErrTornTail]) — is cut off, and a record of kind "cut" saying
 // how many bytes were cut is chained like any other, so that the cut is
 // itself on the record. An empty file whose rotated predecessors
-// (path.NNN…, see [BlackBoxConfig.MaxBytes]) exist continues their chain.
-func OpenBlackBox(path string, cfg BlackBoxConfig) (*BlackBox, error) {
-	lock, err := lockBlackBox(path)
+// (path.NNN…, see [Config.MaxBytes]) exist continues their chain.
+func Open(path string, cfg Config) (*Writer, error) {
+	lock, err := acquireLock(path)
 	if err != nil {
 		var le *LockError
 		if errors.As(err, &le) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("audit: black box %s: lock: %w", path, err)
+		return nil, fmt.Errorf("blackbox: %s: lock: %w", path, err)
 	}
 	b, err := openLocked(path, cfg)
 	if err != nil {
@@ -159,18 +176,18 @@ func OpenBlackBox(path string, cfg BlackBoxConfig) (*BlackBox, error) {
 }
 
 // openLocked opens the black box at path, whose lock is held.
-func openLocked(path string, cfg BlackBoxConfig) (_ *BlackBox, err error) {
+func openLocked(path string, cfg Config) (_ *Writer, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("audit: black box: %w", err)
+		return nil, fmt.Errorf("blackbox: %w", err)
 	}
-	fail := func(err error) (*BlackBox, error) {
+	fail := func(err error) (*Writer, error) {
 		f.Close()
-		return nil, fmt.Errorf("audit: black box %s: %w", path, err)
+		return nil, fmt.Errorf("blackbox: %s: %w", path, err)
 	}
 	var first time.Time
 	var lastKind string
-	rep, err := VerifyConfig{Key: cfg.Key, Prev: cfg.Prev}.ReadEntries(f, func(e *Entry) error {
+	rep, err := VerifyConfig{Key: cfg.Key, Prev: cfg.Prev}.ReadEntries(f, func(e *audit.Entry) error {
 		if first.IsZero() {
 			first = e.Time
 		}
@@ -181,7 +198,7 @@ func openLocked(path string, cfg BlackBoxConfig) (_ *BlackBox, err error) {
 	if err != nil && !errors.As(err, &torn) {
 		return fail(err)
 	}
-	b := &BlackBox{w: f, f: f, path: path, cfg: cfg}
+	b := &Writer{w: f, f: f, path: path, cfg: cfg}
 	b.init()
 	defer func() {
 		if err != nil && b.timer != nil {
@@ -220,7 +237,7 @@ func openLocked(path string, cfg BlackBoxConfig) (_ *BlackBox, err error) {
 		return fail(err)
 	}
 	if torn != nil {
-		cut := &Entry{Kind: KindCut, ID: "cut", Time: time.Now().UTC(), CutBytes: torn.Bytes, RowsAffected: -1}
+		cut := &audit.Entry{Kind: KindCut, ID: "cut", Time: time.Now().UTC(), CutBytes: torn.Bytes, RowsAffected: -1}
 		if err := b.write(cut); err != nil {
 			return fail(err)
 		}
@@ -231,7 +248,7 @@ func openLocked(path string, cfg BlackBoxConfig) (_ *BlackBox, err error) {
 	return b, nil
 }
 
-func (b *BlackBox) init() {
+func (b *Writer) init() {
 	if b.cfg.SyncInterval <= 0 {
 		b.cfg.SyncInterval = time.Second
 	}
@@ -248,18 +265,18 @@ func newHash(key []byte) hash.Hash {
 	return sha256.New()
 }
 
-// ErrClosed is returned by a [BlackBox] written to after Close.
-var ErrClosed = errors.New("audit: black box closed")
+// ErrClosed is returned by a [Writer] written to after Close.
+var ErrClosed = errors.New("blackbox: closed")
 
-// Write implements [Sink]: it appends e to the chain.
-func (b *BlackBox) Write(_ context.Context, e *Entry) error {
+// Write implements [audit.Sink]: it appends e to the chain.
+func (b *Writer) Write(_ context.Context, e *audit.Entry) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.append(e)
 }
 
 // append writes e, after rotating the file if it is due.
-func (b *BlackBox) append(e *Entry) error {
+func (b *Writer) append(e *audit.Entry) error {
 	if b.closed {
 		return ErrClosed
 	}
@@ -281,7 +298,7 @@ func (b *BlackBox) append(e *Entry) error {
 
 // due reports whether the file is to be rotated before a record of time
 // now is written. A file holding nothing but its rotate record is not.
-func (b *BlackBox) due(now time.Time) bool {
+func (b *Writer) due(now time.Time) bool {
 	if b.f == nil || b.path == "" || b.fileSeq == 0 || b.lastKind == KindRotate && b.fileSeq == b.seq {
 		return false
 	}
@@ -296,9 +313,9 @@ func rotatedName(path string, firstSeq uint64) string {
 }
 
 // rotate seals the file, renames it and begins a new one at b.path.
-func (b *BlackBox) rotate(now time.Time) error {
+func (b *Writer) rotate(now time.Time) error {
 	if b.lastKind != KindSeal {
-		if err := b.write(&Entry{Kind: KindSeal, ID: "seal", Time: now.UTC(), Records: b.seq, RowsAffected: -1}); err != nil {
+		if err := b.write(&audit.Entry{Kind: KindSeal, ID: "seal", Time: now.UTC(), Records: b.seq, RowsAffected: -1}); err != nil {
 			return err
 		}
 	}
@@ -307,20 +324,20 @@ func (b *BlackBox) rotate(now time.Time) error {
 	}
 	name := rotatedName(b.path, b.fileSeq)
 	if _, err := os.Lstat(name); err == nil {
-		return fmt.Errorf("audit: black box: rotate: %s exists", name)
+		return fmt.Errorf("blackbox: rotate: %s exists", name)
 	}
 	// The file is closed before it is renamed: Windows renames no open
 	// file. The lock, on another file, still keeps other writers out.
 	if err := b.f.Close(); err != nil {
-		return b.reopen(fmt.Errorf("audit: black box: rotate: close: %w", err))
+		return b.reopen(fmt.Errorf("blackbox: rotate: close: %w", err))
 	}
 	if err := os.Rename(b.path, name); err != nil {
-		return b.reopen(fmt.Errorf("audit: black box: rotate: %w", err))
+		return b.reopen(fmt.Errorf("blackbox: rotate: %w", err))
 	}
 	f, err := os.OpenFile(b.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		_ = os.Rename(name, b.path)
-		return b.reopen(fmt.Errorf("audit: black box: rotate: %w", err))
+		return b.reopen(fmt.Errorf("blackbox: rotate: %w", err))
 	}
 	syncDir(filepath.Dir(b.path))
 	b.f, b.w, b.size = f, f, 0
@@ -332,10 +349,10 @@ func (b *BlackBox) rotate(now time.Time) error {
 // reopen opens the current file again after a rotation failed with err,
 // and returns err (joined with reopen's own failure, after which writes
 // fail until a rotation succeeds).
-func (b *BlackBox) reopen(err error) error {
+func (b *Writer) reopen(err error) error {
 	f, oerr := os.OpenFile(b.path, os.O_RDWR|os.O_APPEND, 0o600)
 	if oerr != nil {
-		return errors.Join(err, fmt.Errorf("audit: black box: reopen: %w", oerr))
+		return errors.Join(err, fmt.Errorf("blackbox: reopen: %w", oerr))
 	}
 	b.f, b.w = f, f
 	return err
@@ -352,11 +369,11 @@ func syncDir(dir string) {
 }
 
 // link writes the rotate record that begins a new file, if it is due.
-func (b *BlackBox) link(now time.Time) error {
+func (b *Writer) link(now time.Time) error {
 	if !b.needLink {
 		return nil
 	}
-	if err := b.write(&Entry{Kind: KindRotate, ID: "rotate", Time: now.UTC(), RowsAffected: -1}); err != nil {
+	if err := b.write(&audit.Entry{Kind: KindRotate, ID: "rotate", Time: now.UTC(), RowsAffected: -1}); err != nil {
 		return err
 	}
 	b.needLink = false
@@ -364,7 +381,7 @@ func (b *BlackBox) link(now time.Time) error {
 }
 
 // write appends e to the current file, chained to the last record.
-func (b *BlackBox) write(e *Entry) error {
+func (b *Writer) write(e *audit.Entry) error {
 	line := *e
 	line.Seq = b.seq + 1
 	line.Prev = b.head
@@ -373,7 +390,7 @@ func (b *BlackBox) write(e *Entry) error {
 	enc := json.NewEncoder(&b.buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(&line); err != nil {
-		return fmt.Errorf("audit: black box: encode: %w", err)
+		return fmt.Errorf("blackbox: encode: %w", err)
 	}
 	body := bytes.TrimSuffix(b.buf.Bytes(), []byte("\n"))
 	// body ends with "}"; hash everything before it.
@@ -392,7 +409,7 @@ func (b *BlackBox) write(e *Entry) error {
 		if b.f != nil {
 			_ = b.f.Truncate(b.size)
 		}
-		return fmt.Errorf("audit: black box: write: %w", err)
+		return fmt.Errorf("blackbox: write: %w", err)
 	}
 	b.size += int64(b.buf.Len())
 	b.seq = line.Seq
@@ -404,7 +421,7 @@ func (b *BlackBox) write(e *Entry) error {
 	return b.maybeSync()
 }
 
-func (b *BlackBox) maybeSync() error {
+func (b *Writer) maybeSync() error {
 	if b.f == nil {
 		return nil
 	}
@@ -423,7 +440,7 @@ func (b *BlackBox) maybeSync() error {
 	return nil
 }
 
-func (b *BlackBox) timedSync() {
+func (b *Writer) timedSync() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.timer = nil
@@ -432,17 +449,17 @@ func (b *BlackBox) timedSync() {
 	}
 }
 
-func (b *BlackBox) syncLocked() error {
+func (b *Writer) syncLocked() error {
 	b.dirty = false
 	b.synced = time.Now()
 	if err := b.f.Sync(); err != nil {
-		return fmt.Errorf("audit: black box: fsync: %w", err)
+		return fmt.Errorf("blackbox: fsync: %w", err)
 	}
 	return nil
 }
 
 // Sync flushes the file to stable storage now.
-func (b *BlackBox) Sync() error {
+func (b *Writer) Sync() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.f == nil || b.closed {
@@ -454,7 +471,7 @@ func (b *BlackBox) Sync() error {
 // Head returns the sequence number and hash of the last record written.
 // Keeping them elsewhere (another system's log, a ticket) makes them an
 // anchor: [VerifyConfig.Anchors] then detects a file cut short before it.
-func (b *BlackBox) Head() (seq uint64, hash string) {
+func (b *Writer) Head() (seq uint64, hash string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.seq, b.head
@@ -464,7 +481,7 @@ func (b *BlackBox) Head() (seq uint64, hash string) {
 // chain), flushes it to stable storage and closes the file, if the black
 // box owns one. A chain whose last record is not a seal was not closed
 // cleanly — or was cut short: see [Report.Sealed].
-func (b *BlackBox) Close() error {
+func (b *Writer) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -472,7 +489,7 @@ func (b *BlackBox) Close() error {
 	}
 	err := b.link(time.Now().UTC())
 	if err == nil {
-		err = b.write(&Entry{Kind: KindSeal, ID: "seal", Time: time.Now().UTC(), Records: b.seq, RowsAffected: -1})
+		err = b.write(&audit.Entry{Kind: KindSeal, ID: "seal", Time: time.Now().UTC(), Records: b.seq, RowsAffected: -1})
 	}
 	b.closed = true
 	if b.timer != nil {
@@ -481,15 +498,15 @@ func (b *BlackBox) Close() error {
 	}
 	if b.f != nil {
 		if serr := b.f.Sync(); serr != nil && err == nil {
-			err = fmt.Errorf("audit: black box: fsync: %w", serr)
+			err = fmt.Errorf("blackbox: fsync: %w", serr)
 		}
 		if cerr := b.f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("audit: black box: close: %w", cerr)
+			err = fmt.Errorf("blackbox: close: %w", cerr)
 		}
 	}
 	if b.lock != nil {
 		if lerr := b.lock.unlock(); lerr != nil && err == nil {
-			err = fmt.Errorf("audit: black box: unlock: %w", lerr)
+			err = fmt.Errorf("blackbox: unlock: %w", lerr)
 		}
 		b.lock = nil
 	}
@@ -498,20 +515,17 @@ func (b *BlackBox) Close() error {
 
 // ErrTampered is returned by [Verify] for a black box whose chain is
 // broken. Use errors.Is; use errors.As with *TamperError for where and how.
-var ErrTampered = errors.New("audit: black box chain broken")
+var ErrTampered = errors.New("blackbox: chain broken")
 
 // Problems a [TamperError] reports.
 const (
-	ProblemMalformed = "malformed record"         // not a chained JSON line
-	ProblemHash      = "hash mismatch"            // the record was edited
-	ProblemLink      = "broken link"              // a record removed, inserted or moved before this one
-	ProblemSequence  = "sequence out of order"    // a record removed, inserted or moved
-	ProblemTruncated = "chain ends before anchor" // the file was cut short
-	ProblemAnchor    = "anchor hash mismatch"     // the anchored record was replaced
-	ProblemUnsealed  = "chain not sealed"         // the last record is not a seal
-	// ProblemPartial is no longer reported: a last line without newline is
-	// a torn tail ([TornTailError]), not tampering.
-	ProblemPartial     = "partial last record"
+	ProblemMalformed   = "malformed record"             // not a chained JSON line
+	ProblemHash        = "hash mismatch"                // the record was edited
+	ProblemLink        = "broken link"                  // a record removed, inserted or moved before this one
+	ProblemSequence    = "sequence out of order"        // a record removed, inserted or moved
+	ProblemTruncated   = "chain ends before anchor"     // the file was cut short
+	ProblemAnchor      = "anchor hash mismatch"         // the anchored record was replaced
+	ProblemUnsealed    = "chain not sealed"             // the last record is not a seal
 	ProblemMissingFile = "file missing before this one" // a rotated set lacks a file
 	ProblemFileOrder   = "file out of order"            // a rotated set's files are not in chain order
 )
@@ -535,9 +549,9 @@ func (e *TamperError) Error() string {
 		where = e.File + " " + where
 	}
 	if e.Seq > 0 {
-		return fmt.Sprintf("audit: black box chain broken at %s (seq %d): %s", where, e.Seq, e.Problem)
+		return fmt.Sprintf("blackbox: chain broken at %s (seq %d): %s", where, e.Seq, e.Problem)
 	}
-	return fmt.Sprintf("audit: black box chain broken at %s: %s", where, e.Problem)
+	return fmt.Sprintf("blackbox: chain broken at %s: %s", where, e.Problem)
 }
 
 // Unwrap returns ErrTampered.
@@ -546,9 +560,9 @@ func (e *TamperError) Unwrap() error { return ErrTampered }
 // ErrTornTail is returned by [Verify] for a black box whose last line is
 // not a whole record: a write cut short by a crash of the process or of
 // the machine. It is not [ErrTampered]: every record before it verifies.
-// [OpenBlackBox] cuts such a tail and records the cut. Use errors.Is; use
+// [Open] cuts such a tail and records the cut. Use errors.Is; use
 // errors.As with *TornTailError for where.
-var ErrTornTail = errors.New("audit: black box ends with a torn record")
+var ErrTornTail = errors.New("blackbox: ends with a torn record")
 
 // TornTailError says where a black box's torn last line starts.
 type TornTailError struct {
@@ -567,7 +581,7 @@ func (e *TornTailError) Error() string {
 	if e.File != "" {
 		f = e.File + " "
 	}
-	return fmt.Sprintf("audit: black box %sends with a torn record at line %d (%d bytes at offset %d): a write cut short by a crash; the records before it verify",
+	return fmt.Sprintf("blackbox: %sends with a torn record at line %d (%d bytes at offset %d): a write cut short by a crash; the records before it verify",
 		f, e.Line, e.Bytes, e.Offset)
 }
 
