@@ -369,7 +369,7 @@ func TestJaeger(t *testing.T) {
 	}
 
 	demo := filepath.Join(dir, "demo")
-	goCmd(t, "..", "build", "-o", demo, "./examples/jaeger")
+	goCmd(t, "../examples", "build", "-o", demo, "./jaeger")
 	schema := "e2e_" + suffix()
 	service := "sqlvigil-e2e-" + suffix()
 	t.Cleanup(func() {

@@ -5,7 +5,7 @@
 // Usage:
 //
 //	docker run --rm -p 127.0.0.1:16686:16686 -p 127.0.0.1:4318:4318 jaegertracing/jaeger:2.13.0
-//	go run ./examples/jaeger
+//	go -C examples run ./jaeger
 //	open http://127.0.0.1:16686 (service "sqlvigil-demo")
 //
 // See README.md for what the traces show.
