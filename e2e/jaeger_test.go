@@ -166,11 +166,15 @@ exporters:
 
 // startJaeger builds Jaeger through the go tool mechanism (the jaeger
 // sub-module pins v1.75.0, the approved release) and starts it; it is stopped when t ends.
-func startJaeger(t *testing.T, dir string) (jaegerPorts, *exec.Cmd) {
+// Its OTLP/HTTP receiver listens on otlpHTTP, or on a free port if 0.
+func startJaeger(t *testing.T, dir string, otlpHTTP int) (jaegerPorts, *exec.Cmd) {
 	t.Helper()
 	bin := goCmd(t, "jaeger", "tool", "-n", "jaeger")
 	pp := freePorts(t, 5)
 	p := jaegerPorts{otlpGRPC: pp[0], otlpHTTP: pp[1], queryHTTP: pp[2], queryGRPC: pp[3], health: pp[4]}
+	if otlpHTTP != 0 {
+		p.otlpHTTP = otlpHTTP
+	}
 	cfgPath := filepath.Join(dir, "jaeger.yaml")
 	if err := os.WriteFile(cfgPath, []byte(jaegerConfig(p)), 0o600); err != nil {
 		t.Fatal(err)
@@ -355,7 +359,7 @@ func TestJaeger(t *testing.T) {
 	dsn, admin := postgres(t)
 	dir := t.TempDir()
 
-	ports, jaeger := startJaeger(t, dir)
+	ports, jaeger := startJaeger(t, dir, 0)
 	if runtime.GOOS == "linux" {
 		ls := listeners(t, jaeger.Process.Pid)
 		if len(ls) < 5 {
@@ -369,7 +373,7 @@ func TestJaeger(t *testing.T) {
 	}
 
 	demo := filepath.Join(dir, "demo")
-	goCmd(t, "..", "build", "-o", demo, "./examples/jaeger")
+	goCmd(t, "../examples", "build", "-o", demo, "./jaeger")
 	schema := "e2e_" + suffix()
 	service := "sqlvigil-e2e-" + suffix()
 	t.Cleanup(func() {

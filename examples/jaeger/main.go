@@ -5,8 +5,12 @@
 // Usage:
 //
 //	docker run --rm -p 127.0.0.1:16686:16686 -p 127.0.0.1:4318:4318 jaegertracing/jaeger:2.13.0
-//	go run ./examples/jaeger
+//	go -C examples run ./jaeger
 //	open http://127.0.0.1:16686 (service "sqlvigil-demo")
+//
+// Spans go to http://127.0.0.1:4318 (plain HTTP) unless
+// OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.
+// The command exits non-zero if any span could not be exported.
 //
 // See README.md for what the traces show.
 package main
@@ -23,6 +27,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/lib/pq" // the PostgreSQL driver sqlvigil wraps
@@ -61,7 +66,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, cfg config) error {
+func run(ctx context.Context, cfg config) (err error) {
 	if !regexp.MustCompile(`^[a-z_][a-z0-9_]*$`).MatchString(cfg.schema) {
 		return fmt.Errorf("schema %q: use lowercase letters, digits and _", cfg.schema)
 	}
@@ -73,19 +78,25 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	// Tracing: the OTLP/HTTP exporter reads OTEL_EXPORTER_OTLP_ENDPOINT
-	// (default http://localhost:4318).
-	exp, err := otlptracehttp.New(ctx)
+	// Tracing: OTLP/HTTP to a local collector unless the standard
+	// variables say otherwise (see newExporter).
+	exp, err := newExporter(ctx)
 	if err != nil {
-		return fmt.Errorf("otlp exporter: %w", err)
+		return err
 	}
 	res := resource.NewSchemaless(attribute.String("service.name", cfg.service))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	defer func() {
+		// A demo whose spans never arrived has failed, whatever it
+		// printed: flush, then report the first export error.
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := tp.Shutdown(sctx); err != nil {
-			log.Printf("flushing spans: %v", err)
+		ferr := errors.Join(tp.ForceFlush(sctx), tp.Shutdown(sctx))
+		if ferr == nil {
+			ferr = exp.Err() // a background export that failed earlier
+		}
+		if ferr != nil {
+			err = errors.Join(err, fmt.Errorf("exporting spans: %w", ferr))
 		}
 	}()
 
@@ -145,6 +156,59 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	return serviceTransaction(ctx, db)
+}
+
+// defaultEndpoint is where spans go when neither OTEL_EXPORTER_OTLP_ENDPOINT
+// nor OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set: the OTLP/HTTP port of a
+// Jaeger (or collector) on this machine, in plain HTTP.
+const defaultEndpoint = "127.0.0.1:4318"
+
+// newExporter returns an OTLP/HTTP exporter that follows the standard
+// OTEL_EXPORTER_OTLP_* variables. Without an endpoint variable it sends to
+// defaultEndpoint in plain HTTP — the exporter's own default would be
+// HTTPS, which a local Jaeger does not speak — unless
+// OTEL_EXPORTER_OTLP_INSECURE (or _TRACES_INSECURE) says otherwise.
+func newExporter(ctx context.Context) (*checkedExporter, error) {
+	var opts []otlptracehttp.Option
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+		opts = append(opts, otlptracehttp.WithEndpoint(defaultEndpoint))
+		if os.Getenv("OTEL_EXPORTER_OTLP_INSECURE") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_INSECURE") == "" {
+			opts = append(opts, otlptracehttp.WithInsecure())
+		}
+	}
+	exp, err := otlptracehttp.New(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("otlp exporter: %w", err)
+	}
+	return &checkedExporter{SpanExporter: exp}, nil
+}
+
+// checkedExporter remembers the first export error: the batch span
+// processor only logs the errors of its background exports, and the demo
+// must fail when its spans were lost.
+type checkedExporter struct {
+	sdktrace.SpanExporter
+	mu  sync.Mutex
+	err error
+}
+
+func (e *checkedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	err := e.SpanExporter.ExportSpans(ctx, spans)
+	if err != nil {
+		e.mu.Lock()
+		if e.err == nil {
+			e.err = err
+		}
+		e.mu.Unlock()
+	}
+	return err
+}
+
+// Err returns the first export error, if any.
+func (e *checkedExporter) Err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
 }
 
 // setup (re)creates the demo table, outside sqlvigil: it is the DBA's

@@ -2,7 +2,7 @@
 // no server): one changed line at sql.Open, then identity travelling with
 // every statement, guardrails, an approval, masked rows and the audit trail.
 //
-//	go run ./examples/quickstart
+//	go -C examples run ./quickstart
 package main
 
 import (
