@@ -10,7 +10,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
-	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 var (
@@ -41,7 +41,7 @@ func TestExamplePolicy(t *testing.T) {
 	tests := []struct {
 		name    string
 		id      identity.Identity
-		dialect sqlparse.Dialect
+		dialect sqlstmt.Dialect
 		sql     string
 		at      time.Time
 		unmask  bool
@@ -56,11 +56,11 @@ func TestExamplePolicy(t *testing.T) {
 		{name: "drop is reviewed", id: dev, sql: "DROP TABLE orders", review: "destructive-ddl"},
 		{name: "migrations may drop", id: migrations, sql: "DROP TABLE old_orders"},
 		{name: "delete without where", id: dev, sql: "DELETE FROM orders", want: "no-unbounded-writes"},
-		{name: "trivially true where", id: dev, dialect: sqlparse.MySQL, sql: "UPDATE orders SET total = 0 WHERE 1", want: "no-unbounded-writes"},
+		{name: "trivially true where", id: dev, dialect: sqlstmt.MySQL, sql: "UPDATE orders SET total = 0 WHERE 1", want: "no-unbounded-writes"},
 		{name: "pg_read_file", id: dev, sql: "SELECT pg_read_file('/etc/passwd')", want: "no-dangerous-calls"},
-		{name: "SLEEP", id: dev, dialect: sqlparse.MySQL, sql: "SELECT SLEEP(10)", want: "no-dangerous-calls"},
+		{name: "SLEEP", id: dev, dialect: sqlstmt.MySQL, sql: "SELECT SLEEP(10)", want: "no-dangerous-calls"},
 		{name: "grant", id: dev, sql: "GRANT ALL ON orders TO public", want: "no-privilege-changes"},
-		{name: "sql_mode", id: dev, dialect: sqlparse.MySQL, sql: "SET SESSION sql_mode = 'ANSI_QUOTES'", want: "no-lexing-settings"},
+		{name: "sql_mode", id: dev, dialect: sqlstmt.MySQL, sql: "SET SESSION sql_mode = 'ANSI_QUOTES'", want: "no-lexing-settings"},
 		{name: "agent reads", id: bot, sql: "SELECT count(*) FROM orders"},
 		{name: "agent writes", id: bot, sql: "UPDATE orders SET total = 0 WHERE id = 1", want: "agents-read-only"},
 		{name: "agent calls a procedure", id: bot, sql: "CALL refresh_totals()", want: "agents-read-only"},
@@ -74,9 +74,9 @@ func TestExamplePolicy(t *testing.T) {
 		{name: "support reads app", id: support, sql: "SELECT name FROM app.customers WHERE id = 1"},
 		{name: "support reads secrets", id: support, sql: "SELECT * FROM app.secrets", want: "support-tables"},
 		{name: "support reads elsewhere", id: support, sql: "SELECT * FROM billing.invoices", want: "support-tables"},
-		{name: "sqlite catalog edited", id: dev, dialect: sqlparse.SQLite, sql: "DELETE FROM sqlite_master WHERE name = 'orders'", want: "no-catalog-writes"},
-		{name: "sqlite catalog read", id: dev, dialect: sqlparse.SQLite, sql: "SELECT sql FROM sqlite_master WHERE name = 'orders'"},
-		{name: "writable schema", id: dev, dialect: sqlparse.SQLite, sql: "PRAGMA writable_schema = ON", want: "no-integrity-settings"},
+		{name: "sqlite catalog edited", id: dev, dialect: sqlstmt.SQLite, sql: "DELETE FROM sqlite_master WHERE name = 'orders'", want: "no-catalog-writes"},
+		{name: "sqlite catalog read", id: dev, dialect: sqlstmt.SQLite, sql: "SELECT sql FROM sqlite_master WHERE name = 'orders'"},
+		{name: "writable schema", id: dev, dialect: sqlstmt.SQLite, sql: "PRAGMA writable_schema = ON", want: "no-integrity-settings"},
 		{name: "replication role", id: migrations, sql: "SET session_replication_role = replica", want: "no-integrity-settings"},
 		{name: "vacuum full", id: dev, sql: "VACUUM FULL orders", want: "no-heavy-maintenance"},
 		{name: "migrations vacuum full", id: migrations, sql: "VACUUM FULL orders"},
@@ -94,14 +94,14 @@ func TestExamplePolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := tt.dialect
-			if d == sqlparse.DialectUnknown {
-				d = sqlparse.PostgreSQL
+			if d == sqlstmt.DialectUnknown {
+				d = sqlstmt.PostgreSQL
 			}
 			at := tt.at
 			if at.IsZero() {
 				at = noon
 			}
-			r := &guard.Request{Identity: tt.id, Script: sqlparse.Analyze(d, tt.sql), SQL: tt.sql, Time: at, Unmask: tt.unmask}
+			r := &guard.Request{Identity: tt.id, Script: guard.Analyze(d, tt.sql), SQL: tt.sql, Time: at, Unmask: tt.unmask}
 			v, err := p.Check(context.Background(), r)
 			var be *guard.BlockedError
 			switch {
