@@ -142,6 +142,8 @@ func (e *BlockedError) Unwrap() []error {
 type Policy struct {
 	rules    []NamedRule
 	quick    []quickRule // per rule, when it has a cheaper allow path
+	shared   []SharingRule
+	groups   []any // per shared rule, its Group
 	mode     Mode
 	env      string
 	approver Approver

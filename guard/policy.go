@@ -26,6 +26,22 @@ func New(opts ...Option) (*Policy, error) {
 // the allow path cheap.
 type quickRule interface{ objects(r *Request) bool }
 
+// SharingRule is an optional interface of a [Rule] whose checks of one
+// request share work with other rules of the same policy: rules whose
+// Group returns the same (comparable) value run, on one request, with the
+// state the first of them opened, so that what they have in common is
+// computed once (the conditions of a policy file share the attributes of
+// the request they read). The policy calls Open before the first rule of
+// a group runs on a request, CheckWith instead of Check, and Close once the
+// group's rules have run; Check must give the same verdict on its own.
+type SharingRule interface {
+	Rule
+	Group() any
+	Open(r *Request) (state any)
+	CheckWith(ctx context.Context, state any) Verdict
+	Close(state any)
+}
+
 func newPolicy(c *config) *Policy {
 	p := &Policy{
 		rules:    append([]NamedRule(nil), c.rules...),
@@ -38,7 +54,12 @@ func newPolicy(c *config) *Policy {
 		now:      c.now,
 	}
 	p.quick = make([]quickRule, len(p.rules))
+	p.shared = make([]SharingRule, len(p.rules))
+	p.groups = make([]any, len(p.rules))
 	for i, r := range p.rules {
+		if sr, ok := r.Rule.(SharingRule); ok {
+			p.shared[i], p.groups[i] = sr, sr.Group()
+		}
 		if q, ok := r.Rule.(quickRule); ok {
 			p.quick[i] = q
 		}
@@ -97,6 +118,16 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 			return p.deny(v, RuleUnknown, reason)
 		}
 	}
+	var (
+		open  SharingRule // the group whose state is open
+		group any
+		state any
+	)
+	defer func() {
+		if open != nil {
+			open.Close(state)
+		}
+	}()
 	for i := range p.rules {
 		nr := &p.rules[i]
 		if nr.When != nil && !nr.When(r) {
@@ -105,7 +136,18 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		if i < len(p.quick) && p.quick[i] != nil && !p.quick[i].objects(r) {
 			continue
 		}
-		o := nr.Rule.Check(ctx, r)
+		var o Verdict
+		if sr := p.shared[i]; sr != nil {
+			if open == nil || group != p.groups[i] {
+				if open != nil {
+					open.Close(state)
+				}
+				open, group, state = sr, p.groups[i], sr.Open(r)
+			}
+			o = sr.CheckWith(ctx, state)
+		} else {
+			o = nr.Rule.Check(ctx, r)
+		}
 		d := o.Decision
 		if d == Deny && nr.Review {
 			d = Review

@@ -419,6 +419,11 @@ func (c *conditions) eval(ctx context.Context, cc *compiled, act *activation) (r
 	return b, isBool, nil
 }
 
+var (
+	_ guard.SharingRule = (*celRule)(nil)
+	_ guard.SharingRule = (*whenRule)(nil)
+)
+
 // celRule is a rule whose condition is a CEL expression.
 type celRule struct {
 	cond   *conditions
@@ -434,7 +439,14 @@ func (c *celRule) Check(ctx context.Context, r *guard.Request) guard.Verdict {
 	return c.checkIn(ctx, act)
 }
 
-func (c *celRule) compiled() (*conditions, *compiled) { return c.cond, c.prg }
+// Group, Open, CheckWith and Close let the rules of one file share the
+// attributes of a request (guard.SharingRule).
+func (c *celRule) Group() any                { return c.cond }
+func (c *celRule) Open(r *guard.Request) any { return c.cond.activation(r) }
+func (c *celRule) Close(state any)           { state.(*activation).release() }
+func (c *celRule) CheckWith(ctx context.Context, state any) guard.Verdict {
+	return c.checkIn(ctx, state.(*activation))
+}
 
 func (c *celRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
 	if c.prg.pre != nil && !c.prg.pre.holds(act) {
@@ -472,7 +484,13 @@ func (w *whenRule) Check(ctx context.Context, r *guard.Request) guard.Verdict {
 	return w.checkIn(ctx, act)
 }
 
-func (w *whenRule) compiled() (*conditions, *compiled) { return w.cond, w.prg }
+// Group, Open, CheckWith and Close: see celRule.
+func (w *whenRule) Group() any                { return w.cond }
+func (w *whenRule) Open(r *guard.Request) any { return w.cond.activation(r) }
+func (w *whenRule) Close(state any)           { state.(*activation).release() }
+func (w *whenRule) CheckWith(ctx context.Context, state any) guard.Verdict {
+	return w.checkIn(ctx, state.(*activation))
+}
 
 func (w *whenRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
 	if w.prg.pre != nil && !w.prg.pre.holds(act) {
