@@ -186,7 +186,19 @@ type Config struct {
 	// same statement with the same arguments runs once the ticket is
 	// approved, within the grant's scope. This is the mode for agents,
 	// which can tell their user "waiting for approval <ticket>" and retry.
+	// It applies to every request; see NoWaitFor to choose per request.
 	NoWait bool
+	// NoWaitFor, when set, chooses per request: a request for which it
+	// returns true is answered at once as with NoWait; the others wait (or
+	// not, if NoWait is set). For example, agents that should not block
+	// while people wait:
+	//
+	//	NoWaitFor: func(req *guard.ApprovalRequest) bool {
+	//		return req.Identity.Kind == identity.KindAgent
+	//	}
+	//
+	// It must not block, and must not keep or log req's argument values.
+	NoWaitFor func(req *guard.ApprovalRequest) bool
 }
 
 // Queue is an [Approver] that holds each review as a ticket until a person
@@ -259,7 +271,7 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 		}
 	}
 	req.SetTicket(t.ID)
-	if q.cfg.NoWait {
+	if q.cfg.NoWait || (q.cfg.NoWaitFor != nil && q.cfg.NoWaitFor(req)) {
 		return guard.Answer{ID: t.ID, Pending: true}, nil
 	}
 	wake := q.wait(t.ID)
@@ -286,9 +298,7 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 				return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 			}
 			if !ok {
-				a := answerOf(cur)
-				a.Approved, a.Comment = false, "grant already used"
-				return a, nil
+				return q.unclaimed(ctx, cur)
 			}
 			return answerOf(got), nil
 		}
@@ -299,6 +309,25 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 		case <-tick.C:
 		}
 	}
+}
+
+// unclaimed answers a waiting statement whose ticket was approved but
+// whose claim failed: another execution used the one-time grant first (a
+// statement that joined the same pending ticket, or a retry on another
+// replica), or a time-boxed grant ended before it was claimed. Neither is
+// a reviewer's denial.
+func (q *Queue) unclaimed(ctx context.Context, cur Ticket) (guard.Answer, error) {
+	if now, err := q.cfg.Store.Get(ctx, cur.ID); err == nil {
+		cur = now
+	}
+	a := answerOf(cur)
+	a.Approved = false
+	if cur.GrantUntil.IsZero() {
+		a.Used = true
+		return a, nil
+	}
+	a.Comment = "grant expired before this statement could use it"
+	return a, nil
 }
 
 // queryOf is the scope of req's grants at now.
