@@ -102,10 +102,11 @@ func argValues(args []driver.NamedValue) *[]driver.Value {
 }
 
 // ArgInfo describes one bound argument to a reviewer without its value:
-// the approval service has no mask rules of the reviewer's, so it shows the
-// Go type of the value and, for strings and byte slices, its length in
-// bytes. A reviewer who must see a value looks it up under their own
-// access.
+// guard has no mask rules of the reviewer's, so it gives the Go type of
+// the value and, for strings and byte slices, its length in bytes. An
+// approver that can apply the reviewer's own mask rules shows more, from
+// [ApprovalRequest.ArgValues] (the approval service does, through its
+// RevealFunc hook).
 type ArgInfo struct {
 	Ordinal int    `json:"ordinal"`
 	Name    string `json:"name,omitempty"`

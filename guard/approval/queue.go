@@ -190,12 +190,13 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// NoWait makes Approve answer at once instead of waiting for a
-	// reviewer: the statement is refused with a *[ReviewError] carrying
-	// the ticket id (matching [ErrBlocked] and [ErrReviewPending]), and the
-	// same statement with the same arguments runs once the ticket is
-	// approved, within the grant's scope. This is the mode for agents,
-	// which can tell their user "waiting for approval <ticket>" and retry.
-	// It applies to every request; see NoWaitFor to choose per request.
+	// reviewer: the statement is refused with a *[guard.ReviewError]
+	// carrying the ticket id (matching [guard.ErrBlocked] and
+	// [guard.ErrReviewPending]), and the same statement with the same
+	// arguments runs once the ticket is approved, within the grant's scope.
+	// This is the mode for agents, which can tell their user "waiting for
+	// approval <ticket>" and retry. It applies to every request; see
+	// NoWaitFor to choose per request. The zero value waits.
 	NoWait bool
 	// NoWaitFor, when set, chooses per request: a request for which it
 	// returns true is answered at once as with NoWait; the others wait (or
@@ -339,21 +340,24 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 // unclaimed answers a waiting statement whose ticket was approved but
 // whose claim failed: another execution used the one-time grant first (a
 // statement that joined the same pending ticket, or a retry on another
-// replica), or a time-boxed grant ended before it was claimed. Neither is
-// a reviewer's denial.
+// replica), or a time-boxed grant ended before it was claimed (the clock
+// jumped). Neither is a reviewer's denial.
 func (q *Queue) unclaimed(ctx context.Context, cur Ticket) (guard.Answer, error) {
 	if now, err := q.cfg.Store.Get(ctx, cur.ID); err == nil {
 		cur = now
 	}
-	a := answerOf(cur)
-	a.Approved = false
-	if cur.GrantUntil.IsZero() {
-		a.Used = true
-		return a, nil
+	if !cur.GrantUntil.IsZero() {
+		return guard.Answer{}, errGrantEnded
 	}
-	a.Comment = "grant expired before this statement could use it"
+	a := answerOf(cur)
+	a.Approved, a.Used = false, true
 	return a, nil
 }
+
+// errGrantEnded stands for a time-boxed grant that ended between its
+// approval and its claim: the policy refuses the statement, without
+// calling it a reviewer's denial.
+var errGrantEnded = errors.New("approval: the grant ended before the statement could use it")
 
 // queryOf is the scope of req's grants at now.
 func (q *Queue) queryOf(req *guard.ApprovalRequest, now time.Time) GrantQuery {
