@@ -160,12 +160,14 @@ func (s *argSealer) seal(t *Ticket, vs []driver.Value) []byte {
 	if err != nil {
 		return nil
 	}
-	nonce := make([]byte, s.aead.NonceSize(), 1+s.aead.NonceSize()+len(plain)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
+	defer clear(plain)
+	ns := s.aead.NonceSize()
+	out := make([]byte, 1+ns, 1+ns+len(plain)+s.aead.Overhead())
+	out[0] = sealVersion
+	if _, err := rand.Read(out[1:]); err != nil {
 		return nil
 	}
-	out := append([]byte{sealVersion}, nonce...)
-	return s.aead.Seal(out, nonce, plain, additional(t))
+	return s.aead.Seal(out, out[1:], plain, additional(t))
 }
 
 // open returns the values sealed in t, or false when they cannot be read
