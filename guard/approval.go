@@ -36,9 +36,12 @@ func (f ApproverFunc) Approve(ctx context.Context, req *ApprovalRequest) (Answer
 }
 
 // ApprovalRequest is what a reviewer sees of a held statement: who (with
-// the agent's model and tool call id in Identity.Agent), what and why. It
-// carries no literal and no argument value: guard holds no mask rules, so
-// arguments are described by type and size only ([ArgInfo]).
+// the agent's model and tool call id in Identity.Agent), what and why. Its
+// fields carry no literal and no argument value: guard holds no mask rules,
+// so arguments are described by type and size ([ArgInfo]). The values
+// themselves are reachable only through [ApprovalRequest.ArgValues], for an
+// approver that shows each reviewer what the reviewer's own mask rules allow
+// (as the approval service does).
 type ApprovalRequest struct {
 	// Identity is who issued the statement.
 	Identity identity.Identity
@@ -70,13 +73,40 @@ type ApprovalRequest struct {
 	// ticket, when set by the policy, receives the id of the ticket an
 	// approver files, so that a requester who stops waiting still learns it.
 	ticket *ticketRef
+	// values holds the argument values behind a pointer, so that printing
+	// a request (%v, %+v) shows an address, never a value.
+	values *[]driver.Value
+}
+
+// ArgValues returns a copy of the bound arguments' values, in the order of
+// Args (nil for a request without arguments). They are the requester's
+// data, possibly personal or secret: an approver must never log them, put
+// them in an error or an audit record, store them in clear, or show them to
+// a reviewer except as that reviewer's mask rules allow.
+func (req *ApprovalRequest) ArgValues() []driver.Value {
+	if req.values == nil {
+		return nil
+	}
+	return append([]driver.Value(nil), (*req.values)...)
+}
+
+func argValues(args []driver.NamedValue) *[]driver.Value {
+	if len(args) == 0 {
+		return nil
+	}
+	vs := make([]driver.Value, len(args))
+	for i, a := range args {
+		vs[i] = a.Value
+	}
+	return &vs
 }
 
 // ArgInfo describes one bound argument to a reviewer without its value:
-// the approval service has no mask rules of the reviewer's, so it shows the
-// Go type of the value and, for strings and byte slices, its length in
-// bytes. A reviewer who must see a value looks it up under their own
-// access.
+// guard has no mask rules of the reviewer's, so it gives the Go type of
+// the value and, for strings and byte slices, its length in bytes. An
+// approver that can apply the reviewer's own mask rules shows more, from
+// [ApprovalRequest.ArgValues] (the approval service does, through its
+// RevealFunc hook).
 type ArgInfo struct {
 	Ordinal int    `json:"ordinal"`
 	Name    string `json:"name,omitempty"`
@@ -151,17 +181,29 @@ func (r *ticketRef) get() string {
 // errors.As with *[ReviewError] for the ticket id.
 var ErrReviewPending = errors.New("guard: review pending")
 
+// ErrApprovalUsed is matched by the error of a statement whose review was
+// approved as a one-time grant that another execution of the same
+// statement, with the same arguments, has already used: nobody refused it,
+// and a new run needs a new review. Use errors.Is; use errors.As with
+// *[ReviewError] for the ticket id.
+var ErrApprovalUsed = errors.New("guard: approval already used")
+
 // ReviewError is what a requester learns of a review that did not let its
 // statement run: the ticket to come back with, and the reviewer's answer
-// when there is one. A *[BlockedError] wraps it; use errors.As.
+// when there is one. A *[BlockedError] wraps it; use errors.As. Exactly one
+// of three cases holds: Pending (nobody answered yet), Used (approved, but
+// the one execution it allowed has already run), or neither (a reviewer
+// denied it).
 type ReviewError struct {
 	// Ticket is the approval request's id ("" when no request was filed,
 	// as with an approver that keeps no tickets).
 	Ticket string
 	// Pending is true when nobody has answered yet (the statement stopped
-	// waiting, or the approver does not wait); false when a reviewer
-	// refused it.
+	// waiting, or the approver does not wait).
 	Pending bool
+	// Used is true when the ticket was approved as a one-time grant and
+	// another execution of the same statement used it first.
+	Used bool
 	// Reviewer and Comment are the reviewer's, on a decision.
 	Reviewer string
 	Comment  string
@@ -170,16 +212,17 @@ type ReviewError struct {
 // Error implements error. It names the ticket and the decision; the
 // reviewer's comment is in Comment.
 func (e *ReviewError) Error() string {
-	if e.Pending {
-		msg := "guard: review pending"
-		if e.Ticket != "" {
-			msg += " (ticket " + e.Ticket + ")"
+	var msg string
+	switch {
+	case e.Pending:
+		msg = "guard: review pending"
+	case e.Used:
+		msg = "guard: approval already used"
+	default:
+		msg = "guard: review denied"
+		if e.Reviewer != "" {
+			msg += " by " + e.Reviewer
 		}
-		return msg
-	}
-	msg := "guard: review denied"
-	if e.Reviewer != "" {
-		msg += " by " + e.Reviewer
 	}
 	if e.Ticket != "" {
 		msg += " (ticket " + e.Ticket + ")"
@@ -187,10 +230,14 @@ func (e *ReviewError) Error() string {
 	return msg
 }
 
-// Unwrap returns ErrReviewPending for a request still pending.
+// Unwrap returns ErrReviewPending for a request still pending and
+// ErrApprovalUsed for a one-time grant already used.
 func (e *ReviewError) Unwrap() error {
-	if e.Pending {
+	switch {
+	case e.Pending:
 		return ErrReviewPending
+	case e.Used:
+		return ErrApprovalUsed
 	}
 	return nil
 }
@@ -220,8 +267,13 @@ type Answer struct {
 	Comment string
 	// Pending, with ID, says that the request is filed and waits for a
 	// reviewer: the statement is refused at once with a *[ReviewError]
-	// (see QueueConfig.NoWait).
+	// (see approval.Config.NoWait).
 	Pending bool
+	// Used, with ID, says that the request was approved as a one-time
+	// grant that another execution of the same statement has already used:
+	// the statement is refused with a *[ReviewError] matching
+	// [ErrApprovalUsed], not as a denial.
+	Used bool
 }
 
 // errApproverPanic stands for an approver that panicked: a denial.
@@ -244,6 +296,7 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 		Reason:      reason,
 		Digest:      p.digest(r),
 		Args:        argInfo(r.Args),
+		values:      argValues(r.Args),
 		Environment: r.Environment,
 		Unmask:      r.Unmask,
 		Time:        r.Time,
@@ -290,6 +343,8 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 		return p.deny(v, rule, "approver failed")
 	case a.Pending:
 		return p.denyErr(v, rule, "review pending", &ReviewError{Ticket: a.ID, Pending: true})
+	case a.Used:
+		return p.denyErr(v, rule, "approval already used", &ReviewError{Ticket: a.ID, Used: true, Reviewer: a.Reviewer, Comment: a.Comment})
 	case !a.Approved:
 		return p.denyErr(v, rule, "review denied", &ReviewError{Ticket: a.ID, Reviewer: a.Reviewer, Comment: a.Comment})
 	case a.Reviewer == "":

@@ -3,6 +3,8 @@ package guard_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +49,7 @@ func TestReview(t *testing.T) {
 	}{
 		{"approved", answer(guard.Answer{Approved: true, ID: "a1", Reviewer: "bob", Comment: "ok"}, nil), nil, 0, true, "approved"},
 		{"denied", answer(guard.Answer{Approved: false, ID: "a2", Reviewer: "bob"}, nil), nil, 0, false, "review denied"},
+		{"one-time grant already used", answer(guard.Answer{Approved: true, Used: true, ID: "a3", Reviewer: "bob"}, nil), nil, 0, false, "approval already used"},
 		{"approver error", answer(guard.Answer{Approved: true, Reviewer: "bob"}, errors.New("queue down")), nil, 0, false, "approver failed"},
 		{"approver panics", panics, nil, 0, false, "approver failed"},
 		{"no reviewer", answer(guard.Answer{Approved: true}, nil), nil, 0, false, "approval names no reviewer"},
@@ -105,6 +108,68 @@ func TestReviewRequestContent(t *testing.T) {
 	if got.Identity.Subject != "agent-7" || got.Rule != guard.RuleDestructiveDDL || got.Statement != "DROP TABLE t" ||
 		got.Reason == "" || got.Digest == "" || got.Environment != "production" {
 		t.Errorf("approval request %+v lacks who, what or why", got)
+	}
+}
+
+// TestReviewErrorCases: a requester tells a pending review, a used
+// one-time grant and a denial apart, by sentinel and by message.
+func TestReviewErrorCases(t *testing.T) {
+	tests := []struct {
+		name        string
+		give        guard.Answer
+		wantPending bool
+		wantUsed    bool
+		wantMsg     string
+	}{
+		{"pending", guard.Answer{Pending: true, ID: "t1"}, true, false, "guard: review pending (ticket t1)"},
+		{"used", guard.Answer{Approved: true, Used: true, ID: "t2", Reviewer: "bob"}, false, true, "guard: approval already used (ticket t2)"},
+		{"denied", guard.Answer{ID: "t3", Reviewer: "bob", Comment: "no"}, false, false, "guard: review denied by bob (ticket t3)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := reviewPolicy(t, answer(tt.give, nil)).Check(context.Background(), request(alice, dropT))
+			var re *guard.ReviewError
+			if !errors.As(err, &re) || !errors.Is(err, guard.ErrBlocked) {
+				t.Fatalf("got %v, want a *ReviewError matching ErrBlocked", err)
+			}
+			if got := errors.Is(err, guard.ErrReviewPending); got != tt.wantPending {
+				t.Errorf("matches ErrReviewPending: got %v, want %v", got, tt.wantPending)
+			}
+			if got := errors.Is(err, guard.ErrApprovalUsed); got != tt.wantUsed {
+				t.Errorf("matches ErrApprovalUsed: got %v, want %v", got, tt.wantUsed)
+			}
+			if re.Error() != tt.wantMsg || re.Ticket != tt.give.ID {
+				t.Errorf("got %q (ticket %q), want %q", re.Error(), re.Ticket, tt.wantMsg)
+			}
+		})
+	}
+}
+
+// TestApprovalRequestArgValues: an approver reaches the values only
+// through ArgValues; printing the request shows none.
+func TestApprovalRequestArgValues(t *testing.T) {
+	var got *guard.ApprovalRequest
+	p := reviewPolicy(t, guard.ApproverFunc(func(_ context.Context, r *guard.ApprovalRequest) (guard.Answer, error) {
+		got = r
+		return guard.Answer{Approved: true, Reviewer: "bob"}, nil
+	}))
+	r := request(alice, dropT)
+	r.Args = append(r.Args, namedValue(1, "s3cr3t-value"), namedValue(2, int64(7)))
+	if _, err := p.Check(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	vs := got.ArgValues()
+	if len(vs) != 2 || vs[0] != "s3cr3t-value" || vs[1] != int64(7) {
+		t.Errorf("ArgValues: got %v", vs)
+	}
+	vs[0] = "changed"
+	if got.ArgValues()[0] != "s3cr3t-value" {
+		t.Errorf("ArgValues shares its slice with the caller")
+	}
+	for _, f := range []string{"%v", "%+v", "%#v"} {
+		if s := fmt.Sprintf(f, got); strings.Contains(s, "s3cr3t") {
+			t.Errorf("Sprintf(%q) shows a value: %s", f, s)
+		}
 	}
 }
 

@@ -47,7 +47,8 @@ const (
 
 // Ticket is one approval request as a [Store] keeps it and the queue's
 // HTTP API shows it: who asked, what, why, and the answer. It holds no
-// literal and no argument value.
+// literal and no argument value in clear: the values are in SealedArgs,
+// which only a [Queue] holding the key can open (see Config.ArgKey).
 type Ticket struct {
 	ID     string `json:"id"`
 	Status Status `json:"status"`
@@ -72,9 +73,16 @@ type Ticket struct {
 	Statement string `json:"statement"`
 	Summary   string `json:"summary,omitempty"`
 	// Args describes the bound arguments by type and size, never by value
-	// (see [ArgInfo]).
-	Args   []guard.ArgInfo `json:"args,omitempty"`
-	Unmask bool            `json:"unmask,omitempty"`
+	// (see [guard.ArgInfo]); the HTTP API adds what a reviewer may see of
+	// the values (see [Arg]).
+	Args []guard.ArgInfo `json:"args,omitempty"`
+	// SealedArgs holds the argument values sealed with AES-GCM under the
+	// queue's argument key (see Config.ArgKey), for a reviewer to be shown
+	// them through a [RevealFunc] until the request is decided. A [Store]
+	// keeps it as it is; the built-in stores drop it on Decide. The HTTP API
+	// never shows it.
+	SealedArgs []byte `json:"sealed_args,omitempty"`
+	Unmask     bool   `json:"unmask,omitempty"`
 	// Fingerprint identifies the statement's shape; a time-boxed grant
 	// covers statements of this shape only.
 	Fingerprint uint64 `json:"fingerprint,string,omitempty"`
@@ -141,7 +149,8 @@ type Store interface {
 	// FindPending returns a pending ticket in q's scope with q.Digest,
 	// created at or after q.Since, if there is one.
 	FindPending(ctx context.Context, q GrantQuery) (Ticket, bool, error)
-	// Decide answers a pending ticket; it returns an error matching
+	// Decide answers a pending ticket, and should drop its SealedArgs
+	// (nobody reviews it any more); it returns an error matching
 	// ErrDecided if the ticket is no longer pending.
 	Decide(ctx context.Context, id string, d Ruling) (Ticket, error)
 	// Claim returns an approved ticket in q's scope: a time-boxed grant
@@ -181,12 +190,37 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// NoWait makes Approve answer at once instead of waiting for a
-	// reviewer: the statement is refused with a *[ReviewError] carrying
-	// the ticket id (matching [ErrBlocked] and [ErrReviewPending]), and the
-	// same statement with the same arguments runs once the ticket is
-	// approved, within the grant's scope. This is the mode for agents,
-	// which can tell their user "waiting for approval <ticket>" and retry.
+	// reviewer: the statement is refused with a *[guard.ReviewError]
+	// carrying the ticket id (matching [guard.ErrBlocked] and
+	// [guard.ErrReviewPending]), and the same statement with the same
+	// arguments runs once the ticket is approved, within the grant's scope.
+	// This is the mode for agents, which can tell their user "waiting for
+	// approval <ticket>" and retry. It applies to every request; see
+	// NoWaitFor to choose per request. The zero value waits.
 	NoWait bool
+	// NoWaitFor, when set, chooses per request: a request for which it
+	// returns true is answered at once as with NoWait; the others wait (or
+	// not, if NoWait is set). For example, agents that should not block
+	// while people wait:
+	//
+	//	NoWaitFor: func(req *guard.ApprovalRequest) bool {
+	//		return req.Identity.Kind == identity.KindAgent
+	//	}
+	//
+	// It must not block, and must not keep or log req's argument values.
+	NoWaitFor func(req *guard.ApprovalRequest) bool
+	// ArgKey is the secret that seals argument values into tickets, so that
+	// a reviewer can be shown them (see HandlerConfig.Reveal) by any replica
+	// that holds the same key, also after a restart. Give it at least
+	// MinArgKeyLen bytes of high entropy, kept out of the store's database.
+	//
+	// Without it (or with a shorter one) each Queue seals under a random key
+	// of its own: values are shown only through the replica that filed the
+	// request, and not after it restarts; elsewhere reviewers see type and
+	// size only. Either way the store holds ciphertext, never a clear
+	// value, until the request is decided. The key is not kept: NewQueue
+	// derives the cipher key from it.
+	ArgKey []byte
 }
 
 // Queue is an [Approver] that holds each review as a ticket until a person
@@ -200,6 +234,7 @@ type Config struct {
 // concurrent use.
 type Queue struct {
 	cfg     Config
+	sealer  *argSealer
 	mu      sync.Mutex
 	waiters map[string][]chan struct{}
 }
@@ -221,7 +256,9 @@ func NewQueue(cfg Config) *Queue {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Queue{cfg: cfg, waiters: map[string][]chan struct{}{}}
+	sealer := newArgSealer(cfg.ArgKey)
+	cfg.ArgKey = nil
+	return &Queue{cfg: cfg, sealer: sealer, waiters: map[string][]chan struct{}{}}
 }
 
 func newID() string {
@@ -254,12 +291,13 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 			_ = p.Prune(ctx, now.Add(-q.cfg.PendingTTL-q.cfg.MaxGrant))
 		}
 		t = ticketOf(req, newID(), now)
+		t.SealedArgs = q.sealer.seal(&t, req.ArgValues())
 		if err := st.Create(ctx, t); err != nil {
 			return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 		}
 	}
 	req.SetTicket(t.ID)
-	if q.cfg.NoWait {
+	if q.cfg.NoWait || (q.cfg.NoWaitFor != nil && q.cfg.NoWaitFor(req)) {
 		return guard.Answer{ID: t.ID, Pending: true}, nil
 	}
 	wake := q.wait(t.ID)
@@ -286,9 +324,7 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 				return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 			}
 			if !ok {
-				a := answerOf(cur)
-				a.Approved, a.Comment = false, "grant already used"
-				return a, nil
+				return q.unclaimed(ctx, cur)
 			}
 			return answerOf(got), nil
 		}
@@ -300,6 +336,28 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 		}
 	}
 }
+
+// unclaimed answers a waiting statement whose ticket was approved but
+// whose claim failed: another execution used the one-time grant first (a
+// statement that joined the same pending ticket, or a retry on another
+// replica), or a time-boxed grant ended before it was claimed (the clock
+// jumped). Neither is a reviewer's denial.
+func (q *Queue) unclaimed(ctx context.Context, cur Ticket) (guard.Answer, error) {
+	if now, err := q.cfg.Store.Get(ctx, cur.ID); err == nil {
+		cur = now
+	}
+	if !cur.GrantUntil.IsZero() {
+		return guard.Answer{}, errGrantEnded
+	}
+	a := answerOf(cur)
+	a.Approved, a.Used = false, true
+	return a, nil
+}
+
+// errGrantEnded stands for a time-boxed grant that ended between its
+// approval and its claim: the policy refuses the statement, without
+// calling it a reviewer's denial.
+var errGrantEnded = errors.New("approval: the grant ended before the statement could use it")
 
 // queryOf is the scope of req's grants at now.
 func (q *Queue) queryOf(req *guard.ApprovalRequest, now time.Time) GrantQuery {
@@ -582,6 +640,7 @@ func (m *MemoryStore) Decide(_ context.Context, id string, d Ruling) (Ticket, er
 		t.Status = StatusApproved
 	}
 	t.Reviewer, t.Comment, t.Decided, t.GrantUntil = d.Reviewer, d.Comment, d.Decided, d.GrantUntil
+	t.SealedArgs = nil
 	return *t, nil
 }
 

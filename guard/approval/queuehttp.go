@@ -29,6 +29,19 @@ type HandlerConfig struct {
 	// the public name in front of a proxy that rewrites Host. Empty means
 	// only same-origin requests.
 	TrustedOrigins []string
+	// Reveal decides what each reviewer sees of a request's argument
+	// values ("value" in each entry of "args"), typically by the
+	// reviewer's own mask rules; see [RevealFunc]. nil shows type and size
+	// only, never a value.
+	Reveal RevealFunc
+}
+
+// ticketView is a ticket as the HTTP API shows it to one reviewer: Args
+// (which hides the Ticket's own) with what the reviewer may see of the
+// values, and no sealed values.
+type ticketView struct {
+	Ticket
+	Args []Arg `json:"args,omitempty"`
 }
 
 // maxBody bounds a decision's body.
@@ -58,6 +71,11 @@ const maxBody = 64 << 10
 // integer from 0 to Config.MaxGrant in minutes), spelled exactly so;
 // anything else — an empty body, null, unknown or case-variant keys,
 // trailing data — is answered 400.
+//
+// A request shows the statement (literal-free), who asked (with the agent's
+// model, tool and tool call id, and the purpose), and "args": each bound
+// argument's type and size, with a "value" only as HandlerConfig.Reveal
+// shows it to this reviewer.
 //
 // grant_minutes > 0 makes the approval a time-boxed grant for the
 // requester, the user an agent acts for, the tenant, the rules and the
@@ -99,7 +117,11 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"requests": ts})
+		views := make([]ticketView, len(ts))
+		for i := range ts {
+			views[i] = q.view(r, &ts[i], id, cfg.Reveal)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"requests": views})
 	})
 	mux.HandleFunc("GET /requests/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := reviewer(w, r)
@@ -111,7 +133,7 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, t)
+		writeJSON(w, http.StatusOK, q.view(r, &t, id, cfg.Reveal))
 	})
 	decide := func(approve bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -133,12 +155,18 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 				writeError(w, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, t)
+			writeJSON(w, http.StatusOK, q.view(r, &t, id, cfg.Reveal))
 		}
 	}
 	mux.HandleFunc("POST /requests/{id}/approve", decide(true))
 	mux.HandleFunc("POST /requests/{id}/deny", decide(false))
 	return mux
+}
+
+func (q *Queue) view(r *http.Request, t *Ticket, reviewer identity.Identity, reveal RevealFunc) ticketView {
+	v := ticketView{Ticket: *t, Args: q.ArgsFor(r.Context(), t, reviewer, reveal)}
+	v.Ticket.SealedArgs = nil
+	return v
 }
 
 // crossSite reports whether r comes from another site, by the Fetch

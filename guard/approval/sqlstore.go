@@ -215,6 +215,7 @@ func (s *SQLStore) Decide(ctx context.Context, id string, d Ruling) (Ticket, err
 		t.Status = StatusApproved
 	}
 	t.Reviewer, t.Comment, t.Decided, t.GrantUntil = d.Reviewer, d.Comment, d.Decided, d.GrantUntil
+	t.SealedArgs = nil
 	body, err := json.Marshal(t)
 	if err != nil {
 		return Ticket{}, err
