@@ -269,3 +269,53 @@ func TestPoolChurnOneRecordPerCall(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleTimeNoAttempt: SetConnMaxIdleTime is enforced only by
+// database/sql's connectionCleaner goroutine, which closes idle
+// connections outside any call (DB.conn checks the lifetime alone): no
+// attempt is consumed, none is counted, and each call keeps one record.
+func TestIdleTimeNoAttempt(t *testing.T) {
+	const q = "UPDATE t SET x = 1"
+	d := &poolDriver{exec: func(_ string, n int64) error {
+		if n == 1 {
+			return sqldriver.ErrBadConn
+		}
+		return nil
+	}}
+	cfg, err := newConfig(d, []Option{WithDialect(PostgreSQL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counter{}
+	cfg.hooks = c.hooks()
+	i := newInterceptor(cfg)
+	db := sql.OpenDB(sqlmw.Connector(d, i))
+	defer db.Close()
+	db.SetMaxIdleConns(2)
+	db.SetConnMaxIdleTime(time.Millisecond)
+	ctx := context.Background()
+	c1, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1.Close()
+	c2.Close()
+	for db.Stats().MaxIdleTimeClosed < 2 { // the cleaner runs every second at most
+		time.Sleep(10 * time.Millisecond)
+	}
+	if i.retries.parked() {
+		t.Fatal("the cleaner's Close was counted as an attempt")
+	}
+	for range 2 {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("exec: %v", err)
+		}
+	}
+	if begins, ends := c.counts(); begins != 2 || ends != 2 {
+		t.Errorf("records begun/ended: got %d/%d, want 2/2 (one per call)", begins, ends)
+	}
+}
