@@ -124,13 +124,19 @@
 // unreachable or blackholed database) is recorded as method "connect",
 // under the identity of its context, with the error: database/sql asks for
 // a connection before it hands over the statement, so the record cannot
-// say what was to run. A connection database/sql opens in its own
-// goroutine, for a caller waiting on a full pool, carries no caller's
-// context: its failure is recorded under the default identity, and runs
-// then waiting for a retry are ended rather than continued (at worst two
-// records for one call, never one for two). A run still waiting after a
-// minute, or whose context ends, is ended; a connection that closes ends
-// the records it still holds.
+// say what was to run. Attempts that database/sql ends before the
+// statement reaches the driver count too: a pooled connection past
+// SetConnMaxLifetime, which it closes and counts as a bad connection, and
+// a connection it fails to open in its own goroutine for a caller waiting
+// on a full pool, whose error it hands to that caller (sqlvigil returns
+// that error wrapped, so as to learn which caller got it: errors.Is and
+// errors.As see the driver's error, and it reads the same). Such a
+// failure that no caller waits for ends no call and leaves no record;
+// while one is unclaimed, a run whose last attempt is still to come is
+// ended rather than continued (at worst two records for one call, never
+// one for two). A run still waiting after a minute, or whose context
+// ends, is ended; a connection that closes ends the records it still
+// holds.
 //
 // Preparing a statement runs no policy: the pipeline runs when a prepared
 // statement executes, once per execution.

@@ -100,104 +100,121 @@ func openFault(t *testing.T, drv, dsn string, opts ...sqlvigil.Option) *faultLab
 // and after statements: every call leaves exactly one record and one span,
 // and no two calls share one.
 func TestSharedContextChurn(t *testing.T) {
-	for _, drv := range []string{"pq", "pgx"} {
-		t.Run(drv, func(t *testing.T) {
-			base := testdb.Postgres(t)
-			setup, err := sql.Open("postgres", base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer setup.Close()
-			if _, err := setup.Exec("CREATE TABLE churn (g int, m text)"); err != nil {
-				t.Fatal(err)
-			}
-			var n atomic.Int64
-			p := newFaultProxy(t, pgAddr, func(msg []byte) fault {
-				switch k := n.Add(1); {
-				case k%5 == 0:
-					return faultBefore
-				case k%7 == 0:
-					return faultAfter
-				}
-				return faultNone
-			})
-			l := openFault(t, drv, p.dsn(base))
-			l.db.SetMaxOpenConns(6)
-			const workers, each = 16, 60
-			var wg sync.WaitGroup
-			calls := make([]atomic.Int64, workers+1) // [workers]: the shared statement
-			var failed, badType atomic.Int64
-			for w := range workers {
-				wg.Go(func() {
-					for k := range each {
-						// Half the calls are identical in every goroutine;
-						// half carry the goroutine's marker.
-						q := "INSERT INTO churn (g, m) VALUES ($1, 'shared')"
-						g := workers
-						if k%2 == 1 {
-							q = fmt.Sprintf("INSERT INTO churn (g, m) VALUES ($1, 'w%02d')", w)
-							g = w
-						}
-						calls[g].Add(1)
-						if _, err := l.db.Exec(q, g); err != nil {
-							failed.Add(1)
-						}
-					}
-				})
-			}
-			wg.Wait()
-			recs := l.sink.entries()
-			got := make([]int64, workers+1)
-			var connects int64
-			for _, e := range recs {
-				if e.Method == "connect" {
-					// A call whose every attempt failed before database/sql
-					// handed it to the driver: the statement is unknown.
-					connects++
-					continue
-				}
-				if e.Error != "" || e.ErrorType != "" {
-					if e.ErrorType == "*errors.errorString" {
-						badType.Add(1)
-					}
-				}
-				switch {
-				case strings.Contains(e.Text, "'shared'"):
-					got[workers]++
-				default:
-					var w int
-					if _, err := fmt.Sscanf(e.Text[strings.Index(e.Text, "'w")+2:], "%02d", &w); err != nil {
-						t.Fatalf("record of an unknown statement %q", e.Text)
-					}
-					got[w]++
-				}
-			}
-			spans := 0
-			for _, s := range l.spans.Ended() {
-				if strings.HasPrefix(s.Name(), "INSERT") || s.Name() == "connect" {
-					spans++
-				}
-			}
-			var total, recorded int64
-			for g := range got {
-				total += calls[g].Load()
-				recorded += got[g]
-				if got[g] > calls[g].Load() || got[g] < calls[g].Load()-connects {
-					t.Errorf("statement %d: got %d records for %d calls (%d calls never reached a connection)", g, got[g], calls[g].Load(), connects)
-				}
-			}
-			if recorded+connects != total {
-				t.Errorf("records: got %d statement records and %d connection failures, want %d (one per call)", recorded, connects, total)
-			}
-			if int64(spans) != total {
-				t.Errorf("spans: got %d, want %d", spans, total)
-			}
-			if badType.Load() != 0 {
-				t.Errorf("records with error.type *errors.errorString: got %d, want 0", badType.Load())
-			}
-			t.Logf("%s: %d calls, %d failed, %d connections broken, %d records (%d never connected), %d spans", drv, total, failed.Load(), p.resets.Load(), len(recs), connects, spans)
-		})
+	pools := []struct {
+		name     string
+		maxOpen  int
+		lifetime time.Duration
+	}{
+		{name: "", maxOpen: 6},
+		// Connections expire at once: database/sql closes them in DB.conn
+		// and counts an attempt the driver never sees.
+		{name: "/expiring", maxOpen: 2, lifetime: time.Millisecond},
 	}
+	for _, pool := range pools {
+		for _, drv := range []string{"pq", "pgx"} {
+			sharedContextChurn(t, drv+pool.name, drv, pool.maxOpen, pool.lifetime)
+		}
+	}
+}
+
+func sharedContextChurn(t *testing.T, name, drv string, maxOpen int, lifetime time.Duration) {
+	t.Run(name, func(t *testing.T) {
+		base := testdb.Postgres(t)
+		setup, err := sql.Open("postgres", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer setup.Close()
+		if _, err := setup.Exec("CREATE TABLE churn (g int, m text)"); err != nil {
+			t.Fatal(err)
+		}
+		var n atomic.Int64
+		p := newFaultProxy(t, pgAddr, func(msg []byte) fault {
+			switch k := n.Add(1); {
+			case k%5 == 0:
+				return faultBefore
+			case k%7 == 0:
+				return faultAfter
+			}
+			return faultNone
+		})
+		l := openFault(t, drv, p.dsn(base))
+		l.db.SetMaxOpenConns(maxOpen)
+		l.db.SetConnMaxLifetime(lifetime)
+		const workers, each = 16, 60
+		var wg sync.WaitGroup
+		calls := make([]atomic.Int64, workers+1) // [workers]: the shared statement
+		var failed, badType atomic.Int64
+		for w := range workers {
+			wg.Go(func() {
+				for k := range each {
+					// Half the calls are identical in every goroutine;
+					// half carry the goroutine's marker.
+					q := "INSERT INTO churn (g, m) VALUES ($1, 'shared')"
+					g := workers
+					if k%2 == 1 {
+						q = fmt.Sprintf("INSERT INTO churn (g, m) VALUES ($1, 'w%02d')", w)
+						g = w
+					}
+					calls[g].Add(1)
+					if _, err := l.db.Exec(q, g); err != nil {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		recs := l.sink.entries()
+		got := make([]int64, workers+1)
+		var connects int64
+		for _, e := range recs {
+			if e.Method == "connect" {
+				// A call whose every attempt failed before database/sql
+				// handed it to the driver: the statement is unknown.
+				connects++
+				continue
+			}
+			if e.Error != "" || e.ErrorType != "" {
+				if e.ErrorType == "*errors.errorString" {
+					badType.Add(1)
+				}
+			}
+			switch {
+			case strings.Contains(e.Text, "'shared'"):
+				got[workers]++
+			default:
+				var w int
+				if _, err := fmt.Sscanf(e.Text[strings.Index(e.Text, "'w")+2:], "%02d", &w); err != nil {
+					t.Fatalf("record of an unknown statement %q", e.Text)
+				}
+				got[w]++
+			}
+		}
+		spans := 0
+		for _, s := range l.spans.Ended() {
+			if strings.HasPrefix(s.Name(), "INSERT") || s.Name() == "connect" {
+				spans++
+			}
+		}
+		var total, recorded int64
+		for g := range got {
+			total += calls[g].Load()
+			recorded += got[g]
+			if got[g] > calls[g].Load() || got[g] < calls[g].Load()-connects {
+				t.Errorf("statement %d: got %d records for %d calls (%d calls never reached a connection)", g, got[g], calls[g].Load(), connects)
+			}
+		}
+		if recorded+connects != total {
+			t.Errorf("records: got %d statement records and %d connection failures, want %d (one per call)", recorded, connects, total)
+		}
+		if int64(spans) != total {
+			t.Errorf("spans: got %d, want %d", spans, total)
+		}
+		if badType.Load() != 0 {
+			t.Errorf("records with error.type *errors.errorString: got %d, want 0", badType.Load())
+		}
+		t.Logf("%s: %d calls, %d failed, %d connections broken, %d records (%d never connected), %d spans", drv, total, failed.Load(), p.resets.Load(), len(recs), connects, spans)
+	})
 }
 
 // TestOneTimeGrantRunsOnce: a statement approved once runs once, even when

@@ -470,6 +470,10 @@ func (i *interceptor) failed(ctx context.Context, cs *connState, run *stmtRun, q
 // still holds is ended, so that no record is left open. The server rolls
 // back a transaction whose connection closes.
 func (i *interceptor) ConnClose(p *sqlmw.ParentConn) {
+	if i.active {
+		// A pooled connection past its lifetime (see retryTable).
+		i.retries.discarded(p, i.redact)
+	}
 	cs, ok := p.State.(*connState)
 	if !ok {
 		return

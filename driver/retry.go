@@ -26,9 +26,8 @@ const maxParked = 4096
 
 // maxParkedAge is how long a run waits for its retry when the goroutine
 // that parked it makes no other statement: database/sql retries at once,
-// so a run still parked this late was given up (a connection database/sql
-// could not make in its opener goroutine, which sqlvigil cannot tie to the
-// caller).
+// so a run still parked this late was given up without sqlvigil seeing it
+// (see "What sqlvigil cannot see" below).
 const maxParkedAge = time.Minute
 
 // The retry table: how one caller's attempts are told from another's.
@@ -44,6 +43,51 @@ const maxParkedAge = time.Minute
 // issues either is the retry (same context, text and arguments) or shows
 // that database/sql gave up, which ends the parked run. Two callers are
 // never merged, and each attempt is counted in its caller's one record.
+//
+// Counting matters: database/sql gives up after maxAttempts, and a run
+// still parked then would absorb the goroutine's next identical statement
+// (two calls, one record). So every attempt is counted, including those
+// database/sql ends in DB.conn before the driver sees the statement:
+//
+//   - a connection it cannot make on the caller's goroutine
+//     (ConnectorConnect, under DB.retry): connFailed;
+//   - a pooled connection whose ResetSession answers driver.ErrBadConn:
+//     resetFailed, and the Close that follows is not counted again;
+//   - a pooled connection past SetConnMaxLifetime: DB.conn closes it
+//     (driverConn.Close calls the driver's Close synchronously, on the
+//     caller's goroutine, under DB.conn) and answers driver.ErrBadConn,
+//     both for a connection taken from the idle list and for one handed to
+//     a caller waiting on a full pool: discarded, from ConnClose;
+//   - a connection database/sql opens in its connectionOpener goroutine
+//     (DB.openNewConnection, asked by maybeOpenNewConnections for callers
+//     waiting on a full pool): its failure is handed by putConnDBLocked to
+//     one waiter picked at random (connRequests.TakeRandom), which DB.conn
+//     returns as the attempt's error. The opener cannot know that waiter,
+//     so the error is returned wrapped (openError); DB.retry asks
+//     errors.Is(err, driver.ErrBadConn) of every failed attempt on the
+//     waiter's goroutine, and the wrapper's Is counts the attempt there.
+//     A failure no caller waits for ends no call and leaves no record.
+//     DB.retry returns the last attempt's error without asking errors.Is:
+//     while a failure is unclaimed, a call whose last attempt is still to
+//     come may have received it, so its run is ended, not continued, by
+//     the goroutine's next statement (mayHaveEnded: two records for one
+//     call at worst, never one for two).
+//
+// A connection the opener makes is handed over the same way; the waiter's
+// statement then runs on the waiter's goroutine, where take finds its run.
+// SetConnMaxIdleTime, and SetConnMaxLifetime for idle connections, act in
+// database/sql's connectionCleaner goroutine: that Close consumes no
+// attempt (not under DB.retry) and is not counted.
+//
+// What sqlvigil cannot see: a call that database/sql ends in DB.conn on
+// its context (ctx.Done checked first, or while waiting on a full pool),
+// or because the DB was closed. A run parked with the call's context is
+// ended when the context ends; but an attempt counted by discarded or by
+// an openError's Is before any other of the call carries no context (the
+// driver's Close and the error have none), and if that call then ends on
+// its context before anything else of it reaches the driver, the count is
+// kept for the goroutine's next statement (which then has one record, and
+// the call that ended has none) or ended after maxParkedAge.
 type retryTable struct {
 	age time.Duration // maxParkedAge when 0 (tests shorten it)
 	// lost records a statement call that never reached a connection:
@@ -52,6 +96,13 @@ type retryTable struct {
 	n    atomic.Int32
 	mu   sync.Mutex
 	m    map[uint64]*parkedRun
+	// seq orders parked calls and opener failures; open holds the opener
+	// failures no caller has claimed yet (see openError), by age.
+	seq  uint64
+	open map[*openError]time.Time
+	// resetBad holds the connections (*sqlmw.ParentConn) whose
+	// ResetSession failure was counted, until database/sql closes them.
+	resetBad sync.Map
 }
 
 type parkedRun struct {
@@ -61,16 +112,42 @@ type parkedRun struct {
 	run     *stmtRun
 	pending int
 	err     error
-	// ctx is the caller's context, nil when its type is not comparable.
-	ctx   context.Context
-	query string
+	// ctx is the caller's context, nil when its type is not comparable
+	// or the call's context is not known yet (anyCtx).
+	ctx context.Context
+	// idCtx is the context whose identity a lost call is recorded under.
+	idCtx  context.Context
+	anyCtx bool
+	query  string
 	// args are the arguments the run was decided on: database/sql converts
 	// the caller's arguments anew for each attempt, to equal values.
 	args []sqldriver.NamedValue
 	stop func() bool
-	// suspect is set when database/sql may have given up on the run
-	// without sqlvigil seeing it (see connFailed).
-	suspect bool
+	// seq is the table's seq when the call's last attempt was counted.
+	seq uint64
+}
+
+// tries is how many attempts of the call were counted.
+func (p *parkedRun) tries() int {
+	if p.run != nil {
+		return p.run.attempts
+	}
+	return p.pending
+}
+
+// mayHaveEnded reports whether database/sql may have given up on p's call
+// without sqlvigil seeing it: its last attempt may have received an opener
+// failure, which DB.retry returns without asking errors.Is. t.mu is held.
+func (t *retryTable) mayHaveEnded(p *parkedRun) bool {
+	if p.tries() < maxAttempts-1 {
+		return false
+	}
+	for e := range t.open {
+		if e.seq > p.seq {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *parkedRun) matches(ctx context.Context, query string, args []sqldriver.NamedValue) bool {
@@ -108,6 +185,8 @@ func (t *retryTable) park(ctx context.Context, query string, args []sqldriver.Na
 		t.mu.Unlock()
 		return false
 	}
+	t.seq++
+	p.seq = t.seq
 	t.m[g] = p
 	if old == nil {
 		t.n.Add(1)
@@ -133,9 +212,11 @@ func (t *retryTable) take(ctx context.Context, query string, args []sqldriver.Na
 	g := goid()
 	t.mu.Lock()
 	p := t.m[g]
+	var ended bool
 	if p != nil {
 		delete(t.m, g)
 		t.n.Add(-1)
+		ended = t.mayHaveEnded(p)
 	}
 	t.mu.Unlock()
 	if p == nil {
@@ -144,16 +225,20 @@ func (t *retryTable) take(ctx context.Context, query string, args []sqldriver.Na
 	if p.stop != nil {
 		p.stop()
 	}
+	if ended {
+		t.gaveUp(p)
+		return nil, 0
+	}
 	if p.run == nil {
 		// A call that failed to get a connection: this statement is its
 		// retry when it is one of database/sql's calls with its context.
-		if p.suspect || p.ctx != nil && p.ctx != ctx {
+		if p.ctx != nil && p.ctx != ctx {
 			t.gaveUp(p)
 			return nil, 0
 		}
 		return nil, p.pending
 	}
-	if p.suspect || !p.matches(ctx, query, args) {
+	if !p.matches(ctx, query, args) {
 		t.gaveUp(p)
 		return nil, 0
 	}
@@ -188,7 +273,7 @@ func (t *retryTable) end(p *parkedRun, err error) {
 		if p.err != nil {
 			err = p.err
 		}
-		t.lost(p.ctx, err)
+		t.lost(p.idCtx, err)
 	}
 }
 
@@ -223,41 +308,51 @@ func (t *retryTable) remove(g uint64, p *parkedRun) bool {
 	return true
 }
 
-// connFailed accounts for a connection database/sql could not get for a
-// statement call (one it could not make, or a pooled one whose
-// ResetSession answered driver.ErrBadConn: database/sql counts both as
-// attempts). Such an attempt never reaches the driver, so sqlvigil does not
+// connFailed accounts for a connection database/sql could not make on the
+// caller's goroutine for a statement call (database/sql counts it as an
+// attempt). Such an attempt never reaches the driver, so sqlvigil does not
 // see the statement: the failure counts as an attempt of the run this
 // goroutine parked, or, for a call that has not reached the driver yet, is
 // kept for the statement database/sql retries on this goroutine, whose
 // record then counts it. A call that gives up before reaching the driver is
 // recorded by lost. connFailed reports whether it took the failure.
-//
-// A connection database/sql makes in its own goroutine, for a caller
-// waiting on a full pool, cannot be tied to that caller, who gives up on
-// its failure: every run parked then becomes suspect, and is ended rather
-// than continued by its goroutine's next statement (its retry, if it was
-// one, starts a record of its own: two records for one call, never one for
-// two).
 func (t *retryTable) connFailed(ctx context.Context, err error, redact func(*stmtRun, error) error) bool {
-	frames := callers()
-	if !frames.retry {
-		if t.n.Load() > 0 {
-			t.mu.Lock()
-			for _, q := range t.m {
-				q.suspect = true
-			}
-			t.mu.Unlock()
-		}
-		return false
+	if s := callers(); !s.retry || !s.statement {
+		return false // not retried, or a BeginTx, Prepare, Ping or Conn
 	}
-	if !frames.statement {
-		return false // BeginTx, Prepare, Ping, Conn: not a statement call
+	return t.attempt(goid(), ctx, err, redact)
+}
+
+// resetFailed accounts for a pooled connection p whose ResetSession
+// answered err (driver.ErrBadConn): DB.conn closes it and tries again.
+func (t *retryTable) resetFailed(ctx context.Context, p any, err error, redact func(*stmtRun, error) error) {
+	t.resetBad.Store(p, struct{}{})
+	t.connFailed(ctx, err, redact)
+}
+
+// discarded accounts for the Close of connection p: under DB.conn, in a
+// statement call, it is a pooled connection past its lifetime, which
+// database/sql closes and answers driver.ErrBadConn for, an attempt of the
+// call (unless p's ResetSession failure was counted already). A Close in
+// DB.putConn (a caller whose context ended while waiting) or anywhere else
+// consumes no attempt.
+func (t *retryTable) discarded(p any, redact func(*stmtRun, error) error) {
+	if _, ok := t.resetBad.LoadAndDelete(p); ok {
+		return
 	}
-	g := goid()
+	if s := callers(); s.retry && s.statement && s.conn && !s.put {
+		t.attempt(goid(), nil, sqldriver.ErrBadConn, redact)
+	}
+}
+
+// attempt counts an attempt of the statement call on goroutine g that
+// failed with err before reaching the driver; ctx is the call's context,
+// nil when unknown (then the goroutine's parked run or call is taken to be
+// this call's: database/sql retries at once, on the same goroutine).
+func (t *retryTable) attempt(g uint64, ctx context.Context, err error, redact func(*stmtRun, error) error) bool {
 	t.mu.Lock()
 	p := t.m[g]
-	if p != nil && p.ctx != nil && p.ctx != ctx {
+	if p != nil && (ctx != nil && p.ctx != nil && p.ctx != ctx || t.mayHaveEnded(p)) {
 		// Not this call's: database/sql gave up on it.
 		delete(t.m, g)
 		t.n.Add(-1)
@@ -271,19 +366,39 @@ func (t *retryTable) connFailed(ctx context.Context, err error, redact func(*stm
 			t.mu.Unlock()
 			return false
 		}
-		p = &parkedRun{pending: 1, err: err}
-		if comparable(ctx) {
+		p = &parkedRun{pending: 1, err: err, idCtx: ctx}
+		armCtx := ctx
+		if ctx == nil {
+			p.anyCtx = true
+			p.idCtx, armCtx = context.Background(), context.Background()
+		} else if comparable(ctx) {
 			p.ctx = ctx
 		}
 		if t.m == nil {
 			t.m = make(map[uint64]*parkedRun)
 		}
+		t.seq++
+		p.seq = t.seq
 		t.m[g] = p
 		t.n.Add(1)
-		t.arm(ctx, g, p)
+		t.arm(armCtx, g, p)
 		t.mu.Unlock()
 		return true
 	}
+	if p.anyCtx && ctx != nil {
+		// The call's context, first seen: its end now ends the call.
+		p.anyCtx = false
+		p.idCtx = ctx
+		if comparable(ctx) {
+			p.ctx = ctx
+		}
+		if p.stop != nil {
+			p.stop()
+		}
+		t.arm(ctx, g, p)
+	}
+	t.seq++
+	p.seq = t.seq
 	var done bool
 	if p.run != nil {
 		p.run.attempts++
@@ -309,6 +424,69 @@ func (t *retryTable) connFailed(ctx context.Context, err error, redact func(*stm
 		}
 	}
 	return true
+}
+
+// openError is the failure of a connection database/sql made in its
+// connectionOpener goroutine, as handed to a caller waiting on a full
+// pool. It reads as the driver's error (Error, Unwrap); its Is, which
+// DB.retry calls on the waiter's goroutine, counts the attempt there.
+type openError struct {
+	seq     uint64
+	err     error
+	t       *retryTable
+	redact  func(*stmtRun, error) error
+	claimed atomic.Bool
+}
+
+func (e *openError) Error() string { return e.err.Error() }
+func (e *openError) Unwrap() error { return e.err }
+
+// Is never matches by itself (errors.Is goes on to the driver's error);
+// called first under DB.retry, it accounts for the failure on the
+// goroutine of the call that received it.
+func (e *openError) Is(error) bool {
+	s := callers()
+	if !s.retry || !e.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	e.t.mu.Lock()
+	delete(e.t.open, e)
+	e.t.mu.Unlock()
+	if !s.statement || !e.t.attempt(goid(), nil, e.err, e.redact) {
+		if e.t.lost != nil {
+			e.t.lost(context.Background(), e.err)
+		}
+	}
+	return false
+}
+
+// openFailed handles a connection that could not be made: an attempt of
+// the statement call it was made for, a failure for database/sql's opener
+// to hand to a waiting caller, or a record of its own (false).
+func (t *retryTable) openFailed(ctx context.Context, err error, redact func(*stmtRun, error) error) (error, bool) {
+	s := callers()
+	if s.opener {
+		e := &openError{err: err, t: t, redact: redact}
+		now := time.Now()
+		t.mu.Lock()
+		for o, at := range t.open {
+			if now.Sub(at) > t.maxAge() {
+				delete(t.open, o) // handed to no caller, or to one that gave up
+			}
+		}
+		if t.open == nil {
+			t.open = make(map[*openError]time.Time)
+		}
+		t.seq++
+		e.seq = t.seq
+		t.open[e] = now
+		t.mu.Unlock()
+		return e, true
+	}
+	if s.retry && s.statement {
+		return err, t.attempt(goid(), ctx, err, redact)
+	}
+	return err, false
 }
 
 // errRetryAfterApproval refuses database/sql's retry of a statement that
@@ -352,6 +530,11 @@ type stack struct {
 	// statement: the call is an Exec or a Query (of the handle or of a
 	// prepared statement), not a BeginTx, Prepare, Ping or Conn.
 	statement bool
+	// conn: the caller runs in DB.conn, getting a connection; put: in
+	// DB.putConn, called from DB.conn.
+	conn, put bool
+	// opener: the caller is database/sql's connectionOpener goroutine.
+	opener bool
 }
 
 func callers() stack {
@@ -365,8 +548,24 @@ func callers() stack {
 		case "database/sql.(*DB).exec", "database/sql.(*DB).query",
 			"database/sql.(*Stmt).ExecContext", "database/sql.(*Stmt).QueryContext":
 			s.statement = true
+		case "database/sql.(*DB).conn":
+			s.conn = true
+		case "database/sql.(*DB).putConn":
+			s.put = true
+		case "database/sql.(*DB).openNewConnection":
+			s.opener = true
+			return s
 		case "database/sql.(*DB).retry":
 			s.retry = true
+			// After an attempt, DB.retry itself asks errors.Is: its
+			// caller tells a statement call.
+			if f, _ := frames.Next(); !s.statement {
+				switch f.Function {
+				case "database/sql.(*DB).ExecContext", "database/sql.(*DB).QueryContext",
+					"database/sql.(*Stmt).ExecContext", "database/sql.(*Stmt).QueryContext":
+					s.statement = true
+				}
+			}
 			return s
 		}
 		if !more {

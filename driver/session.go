@@ -194,7 +194,7 @@ func (i *interceptor) ConnResetSession(ctx context.Context, p *sqlmw.ParentConn)
 	err := i.connResetSession(ctx, p)
 	if err != nil && i.active && isBadConn(err) {
 		// database/sql counts it as an attempt of the call it serves.
-		i.retries.connFailed(ctx, err, i.redact)
+		i.retries.resetFailed(ctx, p, err, i.redact)
 	}
 	return err
 }

@@ -119,12 +119,15 @@ func (i *interceptor) StmtClose(ctx context.Context, stmt sqldriver.Stmt) error 
 }
 
 // ConnectorConnect implements sqlmw.Interceptor. A connection that cannot
-// be made during a retry counts as an attempt of the parked statement;
-// any other is recorded on its own (see connectFailed).
+// be made for a statement call counts as an attempt of it; one that
+// database/sql's opener goroutine cannot make counts for the caller it is
+// handed to (see openError); any other is recorded on its own (see
+// connectFailed).
 func (i *interceptor) ConnectorConnect(ctx context.Context, c sqldriver.Connector) (sqldriver.Conn, error) {
 	conn, err := c.Connect(ctx)
 	if err != nil && i.active {
-		if !i.retries.connFailed(ctx, err, i.redact) {
+		var took bool
+		if err, took = i.retries.openFailed(ctx, err, i.redact); !took {
 			i.connectFailed(ctx, err)
 		}
 	}
