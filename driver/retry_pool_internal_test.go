@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // poolDriver is a fake whose connections and statements answer what the
@@ -64,7 +65,7 @@ func (c poolConn) ExecContext(_ context.Context, query string, _ []sqldriver.Nam
 
 func openPool(t *testing.T, d *poolDriver) (*sql.DB, *counter) {
 	t.Helper()
-	cfg, err := newConfig(d, []Option{WithDialect(PostgreSQL)})
+	cfg, err := newConfig(d, Config{Dialect: sqlstmt.PostgreSQL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestIdleTimeNoAttempt(t *testing.T) {
 		}
 		return nil
 	}}
-	cfg, err := newConfig(d, []Option{WithDialect(PostgreSQL)})
+	cfg, err := newConfig(d, Config{Dialect: sqlstmt.PostgreSQL})
 	if err != nil {
 		t.Fatal(err)
 	}
