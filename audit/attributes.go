@@ -52,6 +52,10 @@ const (
 	MaskedStrategyKey = attribute.Key("sqlvigil.masked.strategies")
 	MaskedCountsKey   = attribute.Key("sqlvigil.masked.counts")
 	MaskedValuesKey   = attribute.Key("sqlvigil.masked.values")
+	// RowsTruncatedKey is true when a read budget ended the rows;
+	// BudgetRuleKey names the rule whose budget it was.
+	RowsTruncatedKey = attribute.Key("sqlvigil.rows.truncated")
+	BudgetRuleKey    = attribute.Key("sqlvigil.budget.rule")
 	// MaskRuleKey and MaskColumnKey label the sqlvigil.mask.values metric.
 	MaskRuleKey     = attribute.Key("sqlvigil.mask.rule")
 	MaskColumnKey   = attribute.Key("sqlvigil.mask.column")

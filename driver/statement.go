@@ -304,7 +304,8 @@ func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q 
 		run.end(audit.Outcome{RowsAffected: -1, Err: errNilRows})
 		return ctx, nil, errNilRows
 	}
-	if i.cfg.masker == nil && run.rec == nil && run.hooks == nil {
+	if i.cfg.masker == nil && run.rec == nil && run.hooks == nil &&
+		run.verdict.MaxReturnRows == 0 && run.verdict.MaxReturnBytes == 0 {
 		return ctx, rows, nil
 	}
 	r := &resultRows{Rows: rows, i: i, run: run}

@@ -66,9 +66,9 @@ type Request struct {
 
 // Verdict is a decision on a request, with what the audit trail records of
 // it. A [Rule] returns one for its own judgement (Decision, Reason,
-// MaxRowsAffected, Unmask, Err; the zero Verdict has no objection and
-// grants nothing); [Policy.Check] returns the policy's, with the deciding
-// rule, mode and review filled in.
+// MaxRowsAffected, MaxReturnRows, MaxReturnBytes, Unmask, Err; the zero
+// Verdict has no objection and grants nothing); [Policy.Check] returns the
+// policy's, with the deciding rule, mode and review filled in.
 type Verdict struct {
 	// Decision is Deny or Review when a rule objects; Allow or
 	// DecisionUnspecified when it does not. A rule's Allow never overrides
@@ -106,6 +106,16 @@ type Verdict struct {
 	// MaxRowsRule names the rule that set MaxRowsAffected, for the error
 	// the driver returns when the cap is exceeded.
 	MaxRowsRule string
+	// MaxReturnRows and MaxReturnBytes are the read budget ([ReadBudget]):
+	// how many rows, and bytes of values, the statement may return; 0 means
+	// no limit. Of the budgets of all enforced rules the smallest of each
+	// kind applies; a rule sets them, the policy keeps the smallest.
+	MaxReturnRows  int64
+	MaxReturnBytes int64
+	// MaxReturnRowsRule and MaxReturnBytesRule name the rules that set
+	// them, for the *[BudgetError] the driver returns.
+	MaxReturnRowsRule  string
+	MaxReturnBytesRule string
 }
 
 // BlockedError is the detail of a denial.

@@ -138,6 +138,12 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		if o.MaxRowsAffected > 0 && (v.MaxRowsAffected == 0 || o.MaxRowsAffected < v.MaxRowsAffected) {
 			v.MaxRowsAffected, v.MaxRowsRule = o.MaxRowsAffected, nr.Name
 		}
+		if o.MaxReturnRows > 0 && (v.MaxReturnRows == 0 || o.MaxReturnRows < v.MaxReturnRows) {
+			v.MaxReturnRows, v.MaxReturnRowsRule = o.MaxReturnRows, nr.Name
+		}
+		if o.MaxReturnBytes > 0 && (v.MaxReturnBytes == 0 || o.MaxReturnBytes < v.MaxReturnBytes) {
+			v.MaxReturnBytes, v.MaxReturnBytesRule = o.MaxReturnBytes, nr.Name
+		}
 	}
 	v.Unmask = grant && r.Unmask
 	if len(reviews) > 0 || unknownRev {
@@ -181,5 +187,7 @@ func (p *Policy) denyErr(v Verdict, rule, reason string, cause error) (Verdict, 
 	v.Mode = ModeEnforce
 	v.Unmask = false
 	v.MaxRowsAffected, v.MaxRowsRule = 0, ""
+	v.MaxReturnRows, v.MaxReturnRowsRule = 0, ""
+	v.MaxReturnBytes, v.MaxReturnBytesRule = 0, ""
 	return v, &BlockedError{Rule: rule, Reason: reason, Err: cause}
 }
