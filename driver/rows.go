@@ -266,6 +266,7 @@ func unattributedBlocked(ue *mask.UnattributedError) error {
 	return &guard.BlockedError{
 		Rule:   guard.RuleMaskFlow,
 		Reason: "result column " + strconv.Itoa(ue.Index+1) + " cannot be traced to its source, and mask rule " + ue.Rule + " is in force",
+		Hint:   hintUnattributed,
 		Err:    ue,
 	}
 }

@@ -210,7 +210,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 	}
 	if limit > 0 && run.inTx && rerr != nil {
 		// Fail closed: a cap that cannot be checked is not enforced.
-		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected; roll back the transaction"}
+		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected; roll back the transaction", Hint: hintRowLimit}
 		run.end(audit.Outcome{RowsAffected: -1, Err: err})
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 // statement under a limit is refused, as its effect could not be undone.
 func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.ExecerContext, query string, args []sqldriver.NamedValue) (sqldriver.Result, error) {
 	if cs == nil || !limitable(run.script) {
-		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on this statement"}
+		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on this statement", Hint: hintRowLimitRun}
 	}
 	ctx := run.ctx
 	tx, err := cs.parent.BeginTx(ctx, sqldriver.TxOptions{})
@@ -247,7 +247,7 @@ func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.Exec
 	}
 	if res == nil {
 		_ = tx.Rollback()
-		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected (rolled back)"}
+		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected (rolled back)", Hint: hintRowLimit}
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -292,7 +292,7 @@ func limitable(s *sqlparse.Script) bool {
 // query runs an allowed query; its run is closed with the rows.
 func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q sqldriver.QueryerContext, query string, args []sqldriver.NamedValue) (context.Context, sqldriver.Rows, error) {
 	if run.verdict.MaxRowsAffected > 0 && changesRows(run.script) {
-		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on a query"}
+		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on a query", Hint: hintRowLimitRun}
 		run.end(audit.Outcome{RowsAffected: -1, Err: err})
 		return ctx, nil, err
 	}

@@ -78,6 +78,10 @@ type Verdict struct {
 	// Reason explains the decision. It never contains a literal or an
 	// argument value.
 	Reason string
+	// Hint, with a denial, says what would be allowed instead ("send one
+	// statement per call"): a stable text a caller, an AI agent in
+	// particular, can act on. Like Reason it never contains a value.
+	Hint string
 	// MaxRowsAffected caps the rows an UPDATE or DELETE may change; 0 means
 	// no cap. Of the caps of all enforced rules the smallest applies.
 	MaxRowsAffected int64
@@ -122,6 +126,11 @@ type Verdict struct {
 type BlockedError struct {
 	Rule   string
 	Reason string
+	// Hint says what would be allowed instead, when the rule knows: a
+	// stable text, never a value (see [Verdict.Hint]). Error does not
+	// include it, so that texts matched by existing callers stay as they
+	// are.
+	Hint string
 	// Err, when set, is the error behind the block, which the block also
 	// matches (errors.Is, errors.As): why a rule could not decide (a
 	// condition stopped at its limit: ErrConditionLimit, and the context's

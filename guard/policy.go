@@ -94,6 +94,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		case d == Review:
 			unknownRev, revReason = true, reason
 		default:
+			v.Hint = hintUnknown
 			return p.deny(v, RuleUnknown, reason)
 		}
 	}
@@ -119,6 +120,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		}
 		switch d {
 		case Deny:
+			v.Hint = o.Hint
 			return p.denyErr(v, nr.Name, o.Reason, o.Err)
 		case Review:
 			if len(reviews) == 0 && !unknownRev {
@@ -175,6 +177,15 @@ func (p *Policy) reviewName(idx []int, unknown bool) string {
 	return b.String()
 }
 
+// Hints of the policy's own denials and of reviews (see [Verdict.Hint]).
+const (
+	hintUnknown       = "write the statement so it can be read: one plain statement, without dynamic SQL or unusual syntax"
+	hintNoApprover    = "this statement needs a reviewer's approval, and none can be asked here"
+	hintReviewPending = "this statement needs a reviewer's approval: wait for it, then send the same statement with the same arguments again"
+	hintReviewDenied  = "a reviewer refused this statement: do not send it again unchanged"
+	hintReviewFailed  = "the review could not be completed: ask for approval again"
+)
+
 func (p *Policy) deny(v Verdict, rule, reason string) (Verdict, error) {
 	return p.denyErr(v, rule, reason, nil)
 }
@@ -189,5 +200,5 @@ func (p *Policy) denyErr(v Verdict, rule, reason string, cause error) (Verdict, 
 	v.MaxRowsAffected, v.MaxRowsRule = 0, ""
 	v.MaxReturnRows, v.MaxReturnRowsRule = 0, ""
 	v.MaxReturnBytes, v.MaxReturnBytesRule = 0, ""
-	return v, &BlockedError{Rule: rule, Reason: reason, Err: cause}
+	return v, &BlockedError{Rule: rule, Reason: reason, Hint: v.Hint, Err: cause}
 }
