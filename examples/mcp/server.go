@@ -131,7 +131,7 @@ func (h *handlers) query(ctx context.Context, req *mcp.CallToolRequest, in Query
 	out := QueryOut{}
 	rows, err := h.cfg.DB.QueryContext(ctx, in.SQL, in.Args...)
 	if err != nil {
-		return h.refused(&out, err, "query")
+		return h.refused(&out, err)
 	}
 	defer rows.Close()
 	data, rerr := readRows(rows)
@@ -142,15 +142,15 @@ func (h *handlers) query(ctx context.Context, req *mcp.CallToolRequest, in Query
 		out.Truncated = true
 		out.Note = fmt.Sprintf("stopped at the read budget: %d rows returned, more exist. %s", out.RowCount, capitalize(be.Hint())) + "."
 	case rerr != nil:
-		return h.refused(&QueryOut{}, rerr, "query")
+		return h.refused(&QueryOut{}, rerr)
 	}
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: wrapData(out)}}}, out, nil
 }
 
 // refused turns an error into the tool's result: a refusal the agent can
 // act on, or a plain error (never a value: sqlvigil redacts them).
-func (h *handlers) refused(out *QueryOut, err error, tool string) (*mcp.CallToolResult, QueryOut, error) {
-	if r := refusalOf(err, tool); r != nil {
+func (h *handlers) refused(out *QueryOut, err error) (*mcp.CallToolResult, QueryOut, error) {
+	if r := refusalOf(err); r != nil {
 		out.Refused = r
 	} else {
 		out.Error = err.Error()
@@ -161,7 +161,7 @@ func (h *handlers) refused(out *QueryOut, err error, tool string) (*mcp.CallTool
 
 // refusalOf describes a refusal in the agent's terms: the policy's hint,
 // turned into the tool to call where the server offers one.
-func refusalOf(err error, tool string) *Refusal {
+func refusalOf(err error) *Refusal {
 	var be *guard.BlockedError
 	if !errors.As(err, &be) {
 		return nil
@@ -234,12 +234,6 @@ func jsonValue(v any) any {
 		return x // base64 in JSON
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
-	case driver.Valuer:
-		v, err := x.Value()
-		if err != nil {
-			return nil
-		}
-		return jsonValue(v)
 	}
 	return v
 }
@@ -404,7 +398,7 @@ func (h *handlers) requestApproval(ctx context.Context, req *mcp.CallToolRequest
 	}
 	res, err := h.cfg.DB.ExecContext(ctx, in.SQL, in.Args...)
 	if err != nil {
-		r := refusalOf(err, "request_approval")
+		r := refusalOf(err)
 		if r == nil {
 			return &mcp.CallToolResult{IsError: true}, ApprovalOut{Status: "failed", Error: err.Error()}, nil
 		}
