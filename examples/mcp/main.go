@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string) error {
 		httpAddr   = fs.String("http", "", "serve streamable HTTP on this address instead of stdio")
 		tokens     = fs.String("tokens", "", "HTTP: JSON file mapping bearer tokens to principals")
 		review     = fs.String("review", "", "serve the reviewers' approval API on this address")
-		reviewer   = fs.String("reviewer", "", "the reviewer the approval API trusts (a demo: put real authentication in front)")
+		reviewer   = fs.String("reviewer", "", "demo only: whoever reaches -review acts as this reviewer; bind -review to 127.0.0.1 and put real authentication in front in production")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -129,7 +130,7 @@ func (h *handlers) query(ctx context.Context, req *mcp.CallToolRequest, in Query
 		return nil, QueryOut{}, err
 	}
 	out := QueryOut{}
-	rows, err := h.cfg.DB.QueryContext(ctx, in.SQL, in.Args...)
+	rows, err := h.cfg.DB.QueryContext(ctx, in.SQL, sqlArgs(in.Args)...)
 	if err != nil {
 		return h.refused(&out, err)
 	}
@@ -223,6 +224,20 @@ func readRows(rows *sql.Rows) (*Rows, error) {
 		out.Rows = append(out.Rows, vals)
 	}
 	return out, rows.Err()
+}
+
+// sqlArgs converts JSON arguments for database/sql: a whole number, which
+// JSON decodes as float64, becomes an int64, so that it compares with an
+// integer column as the agent meant.
+func sqlArgs(args []any) []any {
+	out := make([]any, len(args))
+	for k, a := range args {
+		if f, ok := a.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			a = int64(f)
+		}
+		out[k] = a
+	}
+	return out
 }
 
 func jsonValue(v any) any {
@@ -396,7 +411,7 @@ func (h *handlers) requestApproval(ctx context.Context, req *mcp.CallToolRequest
 	if err != nil {
 		return nil, ApprovalOut{}, err
 	}
-	res, err := h.cfg.DB.ExecContext(ctx, in.SQL, in.Args...)
+	res, err := h.cfg.DB.ExecContext(ctx, in.SQL, sqlArgs(in.Args)...)
 	if err != nil {
 		r := refusalOf(err)
 		if r == nil {
