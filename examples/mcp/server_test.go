@@ -422,3 +422,34 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
 }
+
+// TestRefusalOf pins how the server turns the policy's refusals into
+// what the agent reads: the tool to call where there is one.
+func TestRefusalOf(t *testing.T) {
+	tests := []struct {
+		name string
+		give error
+		want *Refusal
+	}{
+		{"not a refusal", errors.New("connection reset"), nil},
+		{"policy hint kept", &guard.BlockedError{Rule: guard.RuleStacked, Reason: "several statements in one text", Hint: "send one statement per call"},
+			&Refusal{Rule: guard.RuleStacked, Reason: "several statements in one text", Hint: "send one statement per call"}},
+		{"write through query", &guard.BlockedError{Rule: RuleToolReadOnly, Reason: "identity may only read", Hint: "only reads are allowed to this identity: use SELECT"},
+			&Refusal{Rule: RuleToolReadOnly, Reason: "identity may only read", Hint: "query only reads: call request_approval with this statement to have a reviewer approve the write"}},
+		{"denied table", &guard.BlockedError{Rule: guard.RuleTables, Reason: "table denied to this identity"},
+			&Refusal{Rule: guard.RuleTables, Reason: "table denied to this identity", Hint: "this table is not available to you: call describe for the tables you may read"}},
+		{"pending review", &guard.BlockedError{Rule: RuleSensitiveTables, Reason: "review pending", Err: &guard.ReviewError{Ticket: "t-1", Pending: true}},
+			&Refusal{Rule: RuleSensitiveTables, Reason: "review pending", Ticket: "t-1",
+				Hint: "this statement needs approval: ticket t-1 is filed; poll approval_status, then send the same statement with the same arguments again"}},
+		{"refused review", &guard.BlockedError{Rule: RuleWritesReviewed, Reason: "review denied", Hint: "a reviewer refused this statement: do not send it again unchanged", Err: &guard.ReviewError{Ticket: "t-2", Reviewer: "carol"}},
+			&Refusal{Rule: RuleWritesReviewed, Reason: "review denied", Ticket: "t-2", Hint: "a reviewer refused this statement: do not send it again unchanged"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := refusalOf(tt.give)
+			if (got == nil) != (tt.want == nil) || got != nil && *got != *tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
