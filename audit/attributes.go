@@ -52,6 +52,10 @@ const (
 	maskedStrategyKey = attribute.Key("sqlvigil.masked.strategies")
 	maskedCountsKey   = attribute.Key("sqlvigil.masked.counts")
 	maskedValuesKey   = attribute.Key("sqlvigil.masked.values")
+	// rowsTruncatedKey is true when a read budget ended the rows;
+	// budgetRuleKey names the rule whose budget it was.
+	rowsTruncatedKey = attribute.Key("sqlvigil.rows.truncated")
+	budgetRuleKey    = attribute.Key("sqlvigil.budget.rule")
 	// maskRuleKey and maskColumnKey label the sqlvigil.mask.values metric.
 	maskRuleKey     = attribute.Key("sqlvigil.mask.rule")
 	maskColumnKey   = attribute.Key("sqlvigil.mask.column")

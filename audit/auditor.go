@@ -497,6 +497,9 @@ func (r *Record) outcomeAttrs(buf *attrBuf, out *Outcome, errType, status, errTe
 		if out.RowsAffected >= 0 && !isQuery(r.method) {
 			kv = append(kv, rowsAffectedKey.Int64(out.RowsAffected))
 		}
+		if out.Truncated != "" {
+			kv = append(kv, rowsTruncatedKey.Bool(true), budgetRuleKey.String(out.Truncated))
+		}
 	}
 	if n := len(out.Masked); n > 0 {
 		// The attribute values copy these lists: the buffer's scratch

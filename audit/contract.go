@@ -77,6 +77,10 @@ type Outcome struct {
 	// record's decision becomes "deny", by that rule, with RefusedReason.
 	Refused       string
 	RefusedReason string
+	// Truncated, when set, is the rule whose read budget ended the rows
+	// before the database had no more (guard.ReadBudget): the caller got
+	// RowsReturned rows and then an error saying so.
+	Truncated string
 }
 
 // Auditor records statements: one span each, metrics, and one [Entry] to

@@ -415,6 +415,21 @@ func maskStore(s *sqlparse.Store) mask.Store {
 	}
 }
 
+// Hints of the driver's own refusals (see guard.BlockedError.Hint): what
+// would be allowed instead, stable texts a caller can act on.
+const (
+	hintMaskCopy     = "store only values the writer may see, or copy into a column masked by the same rule with a strategy that keeps nothing"
+	hintMaskFlow     = "select the masked column as a result column (it comes back masked), or use it only in WHERE, JOIN or ORDER BY"
+	hintUnattributed = "select columns by name from their tables, so that each result column can be traced to its source"
+	hintRowLimit     = "change fewer rows: narrow the WHERE clause, inside a transaction you roll back on error"
+	hintRowLimitRun  = "issue the write with Exec, one statement at a time"
+	hintRewriter     = "pass the argument as a plain value"
+)
+
 func flowBlocked(rule string, fe *mask.FlowError) *guard.BlockedError {
-	return &guard.BlockedError{Rule: rule, Reason: "a value masked by rule " + fe.Rule + " would be " + fe.Sink, Err: fe}
+	hint := hintMaskFlow
+	if rule == guard.RuleMaskCopy {
+		hint = hintMaskCopy
+	}
+	return &guard.BlockedError{Rule: rule, Reason: "a value masked by rule " + fe.Rule + " would be " + fe.Sink, Hint: hint, Err: fe}
 }

@@ -141,3 +141,40 @@ func TestMaskCopyUnattributedByName(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalHints: the driver's own refusals say what would be allowed,
+// in stable texts, and a policy's hint reaches the caller's error.
+func TestRefusalHints(t *testing.T) {
+	rules := mask.WithRules(mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact()})
+	p, err := guard.New(guard.WithRules(guard.StackedStatements()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			db := openWith(t, tg, sqlvigil.WithMasker(newMasker(t, rules)), sqlvigil.WithPolicy(p))
+			seedPeople(t, db)
+			ctx := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindAgent, Subject: "bot"})
+			tests := []struct {
+				give     string
+				wantRule string
+				wantHint string
+			}{
+				{"INSERT INTO orders (oid, person_id, item) SELECT 11, id, ssn FROM people", guard.RuleMaskCopy,
+					"store only values the writer may see, or copy into a column masked by the same rule with a strategy that keeps nothing"},
+				{"SELECT 1; SELECT 2", guard.RuleStacked, "send one statement per call"},
+			}
+			for _, tt := range tests {
+				_, err := db.ExecContext(ctx, tt.give)
+				var be *guard.BlockedError
+				if !errors.As(err, &be) {
+					t.Fatalf("%s: got %v, want a *guard.BlockedError", tt.give, err)
+				}
+				if be.Rule != tt.wantRule || be.Hint != tt.wantHint {
+					t.Errorf("%s: got %q %q, want %q %q", tt.give, be.Rule, be.Hint, tt.wantRule, tt.wantHint)
+				}
+			}
+		})
+	}
+}

@@ -148,7 +148,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		// The driver would run another text than the one decided on.
 		reason := "an argument of type " + t + " rewrites the statement text"
 		run.verdict = guard.Verdict{Decision: guard.Deny, Reason: reason}
-		denied = &guard.BlockedError{Reason: reason}
+		denied = &guard.BlockedError{Reason: reason, Hint: hintRewriter}
 	} else if p := i.cfg.policy; p != nil {
 		req := i.requests.Get().(*guard.Request)
 		*req = guard.Request{
@@ -168,7 +168,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		case err != nil:
 			denied = noBadConn(err)
 		case v.Decision != guard.Allow:
-			denied = &guard.BlockedError{Rule: v.Rule, Reason: v.Reason}
+			denied = &guard.BlockedError{Rule: v.Rule, Reason: v.Reason, Hint: v.Hint}
 		}
 	} else {
 		run.verdict = guard.Verdict{Decision: guard.Allow}

@@ -494,7 +494,7 @@ func (t *retryTable) openFailed(ctx context.Context, err error, redact func(*stm
 // may have run (lib/pq reports a connection lost after the server
 // executed), and an approval admits one execution.
 func errRetryAfterApproval(v guard.Verdict) error {
-	return &guard.BlockedError{Rule: v.Rule, Reason: "not retried: an attempt under this approval may have run before the connection failed; ask for approval again"}
+	return &guard.BlockedError{Rule: v.Rule, Reason: "not retried: an attempt under this approval may have run before the connection failed; ask for approval again", Hint: "ask for approval again"}
 }
 
 // consumes reports whether a verdict admits one execution: an approver

@@ -35,8 +35,11 @@ type resultRows struct {
 	scratch   [2]mask.Masked
 	maskedBuf [2]audit.MaskedColumn
 	n         int64
+	bytes     int64 // of values returned, for the read budget
 	err       error
 	closed    bool
+	// truncated names the rule whose read budget ended the rows.
+	truncated string
 	// refused is set when a result set could not be planned or a row
 	// masked: nothing more is returned.
 	refused bool
@@ -121,6 +124,13 @@ func (r *resultRows) Next(dest []sqldriver.Value) error {
 		}
 		return err
 	}
+	v := &r.run.verdict
+	if v.MaxReturnRows > 0 && r.n >= v.MaxReturnRows {
+		// The row past the budget was read (that is how the driver knows
+		// there is one) and is not returned.
+		clear(dest)
+		return r.truncate(&guard.BudgetError{Rule: v.MaxReturnRowsRule, Limit: v.MaxReturnRows, Returned: r.n})
+	}
 	r.n++
 	if r.mplan != nil {
 		if err := r.mplan.Apply(dest); err != nil {
@@ -130,7 +140,44 @@ func (r *resultRows) Next(dest []sqldriver.Value) error {
 			return err
 		}
 	}
+	if v.MaxReturnBytes > 0 {
+		size := valuesSize(dest)
+		if r.bytes+size > v.MaxReturnBytes {
+			clear(dest)
+			r.n--
+			return r.truncate(&guard.BudgetError{Rule: v.MaxReturnBytesRule, Bytes: true, Limit: v.MaxReturnBytes, Returned: r.bytes})
+		}
+		r.bytes += size
+	}
 	return nil
+}
+
+// truncate ends the rows at the read budget: no further row or result set
+// is returned, and the record says the rows were truncated.
+func (r *resultRows) truncate(err *guard.BudgetError) error {
+	r.truncated = err.Rule
+	r.refuse(err)
+	return err
+}
+
+// valuesSize is the size of a row for the read budget, as
+// [guard.Budget.MaxBytes] counts it.
+func valuesSize(row []sqldriver.Value) int64 {
+	var n int64
+	for _, v := range row {
+		switch x := v.(type) {
+		case nil:
+		case string:
+			n += int64(len(x))
+		case []byte:
+			n += int64(len(x))
+		case bool:
+			n++
+		default:
+			n += 8
+		}
+	}
+	return n
 }
 
 // refuse stops the rows: no further row or result set is returned.
@@ -193,7 +240,11 @@ func (r *resultRows) Close() error {
 	}
 	r.closed = true
 	r.report()
-	out := audit.Outcome{RowsReturned: r.n, RowsAffected: -1, Masked: r.masked, Err: r.err}
+	out := audit.Outcome{RowsReturned: r.n, RowsAffected: -1, Masked: r.masked, Err: r.err, Truncated: r.truncated}
+	if r.truncated != "" {
+		// The budget is the policy working, not a failure of the statement.
+		out.Err = nil
+	}
 	if out.Err == nil {
 		out.Err = err
 	}
@@ -215,6 +266,7 @@ func unattributedBlocked(ue *mask.UnattributedError) error {
 	return &guard.BlockedError{
 		Rule:   guard.RuleMaskFlow,
 		Reason: "result column " + strconv.Itoa(ue.Index+1) + " cannot be traced to its source, and mask rule " + ue.Rule + " is in force",
+		Hint:   hintUnattributed,
 		Err:    ue,
 	}
 }

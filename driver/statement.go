@@ -213,7 +213,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 	}
 	if limit > 0 && run.inTx && rerr != nil {
 		// Fail closed: a cap that cannot be checked is not enforced.
-		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected; roll back the transaction"}
+		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected; roll back the transaction", Hint: hintRowLimit}
 		run.end(audit.Outcome{RowsAffected: -1, Err: err})
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func (i *interceptor) exec(ctx context.Context, cs *connState, run *stmtRun, ex 
 // statement under a limit is refused, as its effect could not be undone.
 func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.ExecerContext, query string, args []sqldriver.NamedValue) (sqldriver.Result, error) {
 	if cs == nil || !limitable(run.script) {
-		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on this statement"}
+		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on this statement", Hint: hintRowLimitRun}
 	}
 	ctx := run.ctx
 	tx, err := cs.parent.BeginTx(ctx, sqldriver.TxOptions{})
@@ -250,7 +250,7 @@ func (i *interceptor) execLimited(run *stmtRun, cs *connState, ex sqldriver.Exec
 	}
 	if res == nil {
 		_ = tx.Rollback()
-		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected (rolled back)"}
+		return nil, &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced: the driver does not report rows affected (rolled back)", Hint: hintRowLimit}
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -295,7 +295,7 @@ func limitable(s *sqlparse.Script) bool {
 // query runs an allowed query; its run is closed with the rows.
 func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q sqldriver.QueryerContext, query string, args []sqldriver.NamedValue) (context.Context, sqldriver.Rows, error) {
 	if run.verdict.MaxRowsAffected > 0 && changesRows(run.script) {
-		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on a query"}
+		err := &guard.BlockedError{Rule: run.verdict.MaxRowsRule, Reason: "row limit cannot be enforced on a query", Hint: hintRowLimitRun}
 		run.end(audit.Outcome{RowsAffected: -1, Err: err})
 		return ctx, nil, err
 	}
@@ -307,7 +307,8 @@ func (i *interceptor) query(ctx context.Context, cs *connState, run *stmtRun, q 
 		run.end(audit.Outcome{RowsAffected: -1, Err: errNilRows})
 		return ctx, nil, errNilRows
 	}
-	if i.cfg.masker == nil && run.rec == nil && run.hooks == nil {
+	if i.cfg.masker == nil && run.rec == nil && run.hooks == nil &&
+		run.verdict.MaxReturnRows == 0 && run.verdict.MaxReturnBytes == 0 {
 		return ctx, rows, nil
 	}
 	r := &resultRows{Rows: rows, i: i, run: run}

@@ -93,7 +93,7 @@ type readOnly struct {
 
 func (ro *readOnly) Check(_ context.Context, r *Request) Verdict {
 	if ro.objects(r) {
-		return deny("identity may only read")
+		return deny("identity may only read", "only reads are allowed to this identity: use SELECT")
 	}
 	return Verdict{}
 }
@@ -202,7 +202,7 @@ type tables struct {
 
 func (tb *tables) Check(_ context.Context, r *Request) Verdict {
 	if reason := tb.find(r); reason != "" {
-		return deny(reason)
+		return deny(reason, "use only the tables this identity may access")
 	}
 	return Verdict{}
 }
@@ -260,7 +260,7 @@ type requireIdentity struct{}
 
 func (x requireIdentity) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("statement issued without an identity")
+		return deny("statement issued without an identity", "issue the statement under an identity (identity.NewContext)")
 	}
 	return Verdict{}
 }

@@ -288,6 +288,7 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 	v.Rule = rule
 	v.Mode = ModeEnforce
 	if p.approver == nil {
+		v.Hint = hintNoApprover
 		return p.deny(v, rule, "review required but no approver is configured")
 	}
 	req := &ApprovalRequest{
@@ -335,6 +336,7 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 	}
 	a := res.a
 	v.Approval = a
+	v.Hint = hintReviewFailed
 	switch {
 	case res.err != nil:
 		if actx.Err() != nil {
@@ -342,10 +344,12 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 		}
 		return p.deny(v, rule, "approver failed")
 	case a.Pending:
+		v.Hint = hintReviewPending
 		return p.denyErr(v, rule, "review pending", &ReviewError{Ticket: a.ID, Pending: true})
 	case a.Used:
 		return p.denyErr(v, rule, "approval already used", &ReviewError{Ticket: a.ID, Used: true, Reviewer: a.Reviewer, Comment: a.Comment})
 	case !a.Approved:
+		v.Hint = hintReviewDenied
 		return p.denyErr(v, rule, "review denied", &ReviewError{Ticket: a.ID, Reviewer: a.Reviewer, Comment: a.Comment})
 	case a.Reviewer == "":
 		return p.deny(v, rule, "approval names no reviewer")
@@ -354,6 +358,7 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 	}
 	v.Decision = Allow
 	v.Reason = "approved"
+	v.Hint = ""
 	return v, nil
 }
 
@@ -365,8 +370,10 @@ func (p *Policy) unanswered(ctx context.Context, v Verdict, rule, ticket string)
 		reason = "review cancelled"
 	}
 	if ticket == "" {
+		v.Hint = hintReviewFailed
 		return p.deny(v, rule, reason)
 	}
+	v.Hint = hintReviewPending
 	v.Approval.ID = ticket
 	return p.denyErr(v, rule, reason, &ReviewError{Ticket: ticket, Pending: true})
 }

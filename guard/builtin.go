@@ -67,7 +67,8 @@ func anyStatement(s *sqlstmt.Script, match func(*sqlstmt.Statement) bool) bool {
 	return false
 }
 
-func deny(reason string) Verdict { return Verdict{Decision: Deny, Reason: reason} }
+// deny is a rule's denial: why, and what would be allowed instead.
+func deny(reason, hint string) Verdict { return Verdict{Decision: Deny, Reason: reason, Hint: hint} }
 
 // DestructiveDDL denies DROP (of any object), TRUNCATE, ALTER … DROP
 // (COLUMN or CONSTRAINT), renames (ALTER … RENAME, MySQL RENAME TABLE: the
@@ -89,7 +90,7 @@ type destructiveDDL struct{ envs []string }
 
 func (d *destructiveDDL) Check(_ context.Context, r *Request) Verdict {
 	if d.objects(r) {
-		return deny("destructive DDL (DROP, TRUNCATE, ALTER … DROP, RENAME or a rewrite)")
+		return deny("destructive DDL (DROP, TRUNCATE, ALTER … DROP, RENAME or a rewrite)", "destructive DDL is not allowed here: run it as a reviewed migration")
 	}
 	return Verdict{}
 }
@@ -165,7 +166,7 @@ type missingWhere struct{}
 
 func (x missingWhere) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("UPDATE or DELETE without a restricting WHERE clause")
+		return deny("UPDATE or DELETE without a restricting WHERE clause", "compare a column of the written table in WHERE (WHERE id = …)")
 	}
 	return Verdict{}
 }
@@ -217,7 +218,7 @@ type stacked struct{}
 
 func (x stacked) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("several statements in one text")
+		return deny("several statements in one text", "send one statement per call")
 	}
 	return Verdict{}
 }
@@ -334,7 +335,7 @@ type dangerous struct{}
 
 func (x dangerous) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("command or function that reaches outside the database, runs unreadable code or stalls the server")
+		return deny("command or function that reaches outside the database, runs unreadable code or stalls the server", "use plain SELECT, INSERT, UPDATE or DELETE on tables, without that command or function")
 	}
 	return Verdict{}
 }
@@ -383,7 +384,7 @@ type privileges struct{}
 
 func (x privileges) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("privilege or role change")
+		return deny("privilege or role change", "privileges and roles are not changed through this connection")
 	}
 	return Verdict{}
 }
@@ -436,7 +437,7 @@ type lexing struct{}
 
 func (x lexing) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("change of a setting that alters how SQL text is read")
+		return deny("change of a setting that alters how SQL text is read", "send the statement without changing how SQL is read")
 	}
 	return Verdict{}
 }

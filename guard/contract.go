@@ -66,9 +66,9 @@ type Request struct {
 
 // Verdict is a decision on a request, with what the audit trail records of
 // it. A [Rule] returns one for its own judgement (Decision, Reason,
-// MaxRowsAffected, Unmask, Err; the zero Verdict has no objection and
-// grants nothing); [Policy.Check] returns the policy's, with the deciding
-// rule, mode and review filled in.
+// MaxRowsAffected, MaxReturnRows, MaxReturnBytes, Unmask, Err; the zero
+// Verdict has no objection and grants nothing); [Policy.Check] returns the
+// policy's, with the deciding rule, mode and review filled in.
 type Verdict struct {
 	// Decision is Deny or Review when a rule objects; Allow or
 	// DecisionUnspecified when it does not. A rule's Allow never overrides
@@ -78,6 +78,10 @@ type Verdict struct {
 	// Reason explains the decision. It never contains a literal or an
 	// argument value.
 	Reason string
+	// Hint, with a denial, says what would be allowed instead ("send one
+	// statement per call"): a stable text a caller, an AI agent in
+	// particular, can act on. Like Reason it never contains a value.
+	Hint string
 	// MaxRowsAffected caps the rows an UPDATE or DELETE may change; 0 means
 	// no cap. Of the caps of all enforced rules the smallest applies.
 	MaxRowsAffected int64
@@ -106,12 +110,27 @@ type Verdict struct {
 	// MaxRowsRule names the rule that set MaxRowsAffected, for the error
 	// the driver returns when the cap is exceeded.
 	MaxRowsRule string
+	// MaxReturnRows and MaxReturnBytes are the read budget ([ReadBudget]):
+	// how many rows, and bytes of values, the statement may return; 0 means
+	// no limit. Of the budgets of all enforced rules the smallest of each
+	// kind applies; a rule sets them, the policy keeps the smallest.
+	MaxReturnRows  int64
+	MaxReturnBytes int64
+	// MaxReturnRowsRule and MaxReturnBytesRule name the rules that set
+	// them, for the *[BudgetError] the driver returns.
+	MaxReturnRowsRule  string
+	MaxReturnBytesRule string
 }
 
 // BlockedError is the detail of a denial.
 type BlockedError struct {
 	Rule   string
 	Reason string
+	// Hint says what would be allowed instead, when the rule knows: a
+	// stable text, never a value (see [Verdict.Hint]). Error does not
+	// include it, so that texts matched by existing callers stay as they
+	// are.
+	Hint string
 	// Err, when set, is the error behind the block, which the block also
 	// matches (errors.Is, errors.As): why a rule could not decide (a
 	// condition stopped at its limit: ErrConditionLimit, and the context's

@@ -42,7 +42,7 @@ type catalogWrites struct{}
 
 func (x catalogWrites) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("write to a system catalog")
+		return deny("write to a system catalog", "write to tables only, never to the system catalog")
 	}
 	return Verdict{}
 }
@@ -144,7 +144,7 @@ type integrity struct{}
 
 func (x integrity) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("change of a setting that weakens integrity or durability, or of a server-wide setting")
+		return deny("change of a setting that weakens integrity or durability, or of a server-wide setting", "send the statement without changing that setting")
 	}
 	return Verdict{}
 }
@@ -261,7 +261,7 @@ type maintenance struct{}
 
 func (x maintenance) Check(_ context.Context, r *Request) Verdict {
 	if x.objects(r) {
-		return deny("maintenance that rewrites tables or takes an exclusive lock")
+		return deny("maintenance that rewrites tables or takes an exclusive lock", "run table maintenance as a reviewed operation")
 	}
 	return Verdict{}
 }
@@ -326,7 +326,7 @@ type routines struct{ allowed []Routine }
 
 func (rt *routines) Check(_ context.Context, r *Request) Verdict {
 	if rt.objects(r) {
-		return deny("call of a routine whose effect is not declared by the policy")
+		return deny("call of a routine whose effect is not declared by the policy", "call only the routines the policy declares")
 	}
 	return Verdict{}
 }

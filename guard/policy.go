@@ -115,6 +115,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		case d == Review:
 			unknownRev, revReason = true, reason
 		default:
+			v.Hint = hintUnknown
 			return p.deny(v, RuleUnknown, reason)
 		}
 	}
@@ -161,6 +162,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		}
 		switch d {
 		case Deny:
+			v.Hint = o.Hint
 			return p.denyErr(v, nr.Name, o.Reason, o.Err)
 		case Review:
 			if len(reviews) == 0 && !unknownRev {
@@ -179,6 +181,12 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		}
 		if o.MaxRowsAffected > 0 && (v.MaxRowsAffected == 0 || o.MaxRowsAffected < v.MaxRowsAffected) {
 			v.MaxRowsAffected, v.MaxRowsRule = o.MaxRowsAffected, nr.Name
+		}
+		if o.MaxReturnRows > 0 && (v.MaxReturnRows == 0 || o.MaxReturnRows < v.MaxReturnRows) {
+			v.MaxReturnRows, v.MaxReturnRowsRule = o.MaxReturnRows, nr.Name
+		}
+		if o.MaxReturnBytes > 0 && (v.MaxReturnBytes == 0 || o.MaxReturnBytes < v.MaxReturnBytes) {
+			v.MaxReturnBytes, v.MaxReturnBytesRule = o.MaxReturnBytes, nr.Name
 		}
 	}
 	v.Unmask = grant && r.Unmask
@@ -211,6 +219,15 @@ func (p *Policy) reviewName(idx []int, unknown bool) string {
 	return b.String()
 }
 
+// Hints of the policy's own denials and of reviews (see [Verdict.Hint]).
+const (
+	hintUnknown       = "write the statement so it can be read: one plain statement, without dynamic SQL or unusual syntax"
+	hintNoApprover    = "this statement needs a reviewer's approval, and none can be asked here"
+	hintReviewPending = "this statement needs a reviewer's approval: wait for it, then send the same statement with the same arguments again"
+	hintReviewDenied  = "a reviewer refused this statement: do not send it again unchanged"
+	hintReviewFailed  = "the review could not be completed: ask for approval again"
+)
+
 func (p *Policy) deny(v Verdict, rule, reason string) (Verdict, error) {
 	return p.denyErr(v, rule, reason, nil)
 }
@@ -223,5 +240,7 @@ func (p *Policy) denyErr(v Verdict, rule, reason string, cause error) (Verdict, 
 	v.Mode = ModeEnforce
 	v.Unmask = false
 	v.MaxRowsAffected, v.MaxRowsRule = 0, ""
-	return v, &BlockedError{Rule: rule, Reason: reason, Err: cause}
+	v.MaxReturnRows, v.MaxReturnRowsRule = 0, ""
+	v.MaxReturnBytes, v.MaxReturnBytesRule = 0, ""
+	return v, &BlockedError{Rule: rule, Reason: reason, Hint: v.Hint, Err: cause}
 }

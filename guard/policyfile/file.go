@@ -288,6 +288,8 @@ func builtinParams(name string) ([]string, bool) {
 		return []string{"who", "allow", "deny"}, true
 	case guard.RuleMaxRows:
 		return []string{"limit"}, true
+	case guard.RuleReadBudget:
+		return []string{"who", "max_rows", "max_bytes"}, true
 	case guard.RuleUnmaskReview:
 		return []string{"exempt_roles"}, true
 	case guard.RuleRoutines:
@@ -427,7 +429,7 @@ func knownBuiltins() string {
 	return strings.Join([]string{guard.RuleDestructiveDDL, guard.RuleMissingWhere, guard.RuleStacked, guard.RuleDangerous,
 		guard.RulePrivileges, guard.RuleLexingSettings, guard.RuleReadOnly, guard.RuleTables, guard.RuleRequireIdentity,
 		guard.RuleMaxRows, guard.RuleUnmaskReview, guard.RuleCatalogWrites, guard.RuleIntegritySettings, guard.RuleMaintenance,
-		guard.RuleRoutines}, ", ")
+		guard.RuleRoutines, guard.RuleReadBudget}, ", ")
 }
 
 func (fp *fileParser) conditionRule(nr guard.NamedRule, fields map[string][2]*yaml.Node, prg *compiled, action guard.Decision) (guard.NamedRule, error) {
@@ -592,6 +594,27 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			return guard.NamedRule{}, fp.errAt(l[1], name, "limit", "must be a positive integer")
 		}
 		return guard.MaxRows(n), nil
+	case guard.RuleReadBudget:
+		who, err := fp.who(fields, name)
+		if err != nil {
+			return guard.NamedRule{}, err
+		}
+		b := guard.Budget{Who: who}
+		for key, dst := range map[string]*int64{"max_rows": &b.MaxRows, "max_bytes": &b.MaxBytes} {
+			l, ok := fields[key]
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseInt(l[1].Value, 10, 64)
+			if err != nil || n <= 0 {
+				return guard.NamedRule{}, fp.errAt(l[1], name, key, "must be a positive integer")
+			}
+			*dst = n
+		}
+		if b.MaxRows == 0 && b.MaxBytes == 0 {
+			return guard.NamedRule{}, fp.errAt(fields["builtin"][1], name, "max_rows", "missing: set max_rows, max_bytes or both")
+		}
+		return guard.ReadBudget(b), nil
 	case guard.RuleUnmaskReview:
 		if fp.reviewAt == nil {
 			fp.reviewAt, fp.reviewRule = fields["builtin"][1], name

@@ -43,6 +43,8 @@ func TestParseErrors(t *testing.T) {
 		{"known_functions_only not a bool", "version: 1\nrules:\n  - name: ro\n    builtin: read-only\n    who: {kinds: [agent]}\n    known_functions_only: yes\n", 6, 27, "ro", "true or false"},
 		{"tables without lists", "version: 1\nrules:\n  - name: tb\n    builtin: tables\n    who: {roles: [x]}\n", 4, 14, "tb", "neither"},
 		{"zero cap", "version: 1\nrules:\n  - name: cap\n    builtin: max-rows\n    limit: 0\n", 5, 12, "cap", "positive"},
+		{"budget without limits", "version: 1\nrules:\n  - name: b\n    builtin: read-budget\n    who: {kinds: [agent]}\n", 4, 14, "b", "set max_rows, max_bytes or both"},
+		{"zero budget", "version: 1\nrules:\n  - name: b\n    builtin: read-budget\n    who: {kinds: [agent]}\n    max_rows: 0\n", 6, 15, "b", "positive"},
 		{"empty environments", "version: 1\nrules:\n  - name: d\n    builtin: destructive-ddl\n    environments: []\n", 5, 19, "d", "apply nowhere"},
 		{"allow on a builtin", "version: 1\nrules:\n  - name: d\n    builtin: stacked\n    action: allow\n", 5, 13, "d", "do nothing"},
 		{"allow granting nothing", "version: 1\nrules:\n  - name: c\n    when: 'true'\n    action: allow\n", 5, 13, "c", "grants nothing"},
@@ -172,5 +174,23 @@ rules:
 	}
 	if _, got := decide(t, p, request(alice, script("SELECT * FROM users", stmt(sqlstmt.KindSelect, reads("users"))))); got != "" {
 		t.Errorf("blocked by %q", got)
+	}
+}
+
+// TestReadBudgetFile: a policy file states a read budget for agents.
+func TestReadBudgetFile(t *testing.T) {
+	p, err := policyfile.Parse("budget.yaml", []byte("version: 1\nrules:\n  - name: agents-read\n    builtin: read-budget\n    who: {kinds: [agent]}\n    max_rows: 50\n    max_bytes: 4096\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := p.Check(context.Background(), &guard.Request{
+		Identity: identity.Identity{Kind: identity.KindAgent, Subject: "bot"},
+		Script:   guard.Analyze(sqlstmt.PostgreSQL, "SELECT id FROM t"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.MaxReturnRows != 50 || v.MaxReturnBytes != 4096 || v.MaxReturnRowsRule != "agents-read" {
+		t.Errorf("got %d rows, %d bytes by %q, want 50, 4096 by agents-read", v.MaxReturnRows, v.MaxReturnBytes, v.MaxReturnRowsRule)
 	}
 }

@@ -1,0 +1,167 @@
+package driver_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil"
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/identity"
+)
+
+// budgetRead reads every id of a query and returns them with Rows.Err.
+func budgetRead(ctx context.Context, db *sql.DB, query string, args ...any) ([]int, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return ids, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// TestReadBudget checks that the rows of an agent's statement end at the
+// policy's read budget with a *guard.BudgetError, after the rows within it,
+// on every real driver and every way a query is issued, and that the span
+// says the rows were truncated.
+func TestReadBudget(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := guard.New(guard.WithRules(
+				guard.ReadBudget(guard.Budget{Who: guard.Who{Kinds: []identity.Kind{identity.KindAgent}}, MaxRows: 3}),
+				guard.Named("bytes", guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
+					if r.Identity.Subject == "bytes-bot" {
+						return guard.Verdict{MaxReturnBytes: 20}
+					}
+					return guard.Verdict{}
+				})),
+			))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, a, err := newRecorder()
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := openWith(t, tg, sqlvigil.WithPolicy(p), sqlvigil.WithAuditor(a))
+			mustExec(t, db, "CREATE TABLE items (id INT, name VARCHAR(20))")
+			for k := 1; k <= 5; k++ {
+				mustExec(t, db, "INSERT INTO items VALUES ("+strconv.Itoa(k)+", 'item-"+strconv.Itoa(k)+"')")
+			}
+			agent := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindAgent, Subject: "bot",
+				Agent: &identity.Agent{Name: "bot", Tool: "query", ToolCallID: "c1"}})
+			user := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindUser, Subject: "u"})
+			bytesBot := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindService, Subject: "bytes-bot"})
+
+			tests := []struct {
+				name     string
+				ctx      context.Context
+				query    string
+				prepare  bool
+				wantIDs  int
+				wantRule string // "" for no budget error
+				wantByte bool
+			}{
+				{name: "agent over budget", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 3, wantRule: guard.RuleReadBudget},
+				{name: "agent prepared", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", prepare: true, wantIDs: 3, wantRule: guard.RuleReadBudget},
+				{name: "agent exactly at budget", ctx: agent, query: "SELECT id, name FROM items WHERE id <= 3 ORDER BY id", wantIDs: 3},
+				{name: "user has no budget", ctx: user, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 5},
+				// Each row is 8 (id) + 6 (name) bytes: the second would make 28.
+				{name: "byte budget", ctx: bytesBot, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 1, wantRule: "bytes", wantByte: true},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					var ids []int
+					var err error
+					if tt.prepare {
+						st, perr := db.PrepareContext(tt.ctx, tt.query)
+						if perr != nil {
+							t.Fatal(perr)
+						}
+						defer st.Close()
+						rows, qerr := st.QueryContext(tt.ctx)
+						if qerr != nil {
+							t.Fatal(qerr)
+						}
+						for rows.Next() {
+							var id int
+							var name string
+							if err := rows.Scan(&id, &name); err != nil {
+								t.Fatal(err)
+							}
+							ids = append(ids, id)
+						}
+						err = rows.Err()
+						rows.Close()
+					} else {
+						ids, err = budgetRead(tt.ctx, db, tt.query)
+					}
+					if len(ids) != tt.wantIDs {
+						t.Errorf("got %d rows %v, want %d", len(ids), ids, tt.wantIDs)
+					}
+					for k, id := range ids {
+						if id != k+1 {
+							t.Errorf("row %d: got id %d, want %d", k, id, k+1)
+						}
+					}
+					if tt.wantRule == "" {
+						if err != nil {
+							t.Fatalf("got %v, want no error", err)
+						}
+						return
+					}
+					var be *guard.BudgetError
+					if !errors.Is(err, guard.ErrBudget) || !errors.As(err, &be) {
+						t.Fatalf("got %v, want a *guard.BudgetError", err)
+					}
+					if be.Rule != tt.wantRule || be.Bytes != tt.wantByte {
+						t.Errorf("got rule %q bytes %v, want %q %v", be.Rule, be.Bytes, tt.wantRule, tt.wantByte)
+					}
+				})
+			}
+
+			var truncated, clean int
+			for _, s := range rec.Ended() {
+				attrs := map[string]string{}
+				for _, kv := range s.Attributes() {
+					attrs[string(kv.Key)] = kv.Value.Emit()
+				}
+				if attrs["sqlvigil.rows.truncated"] == "true" {
+					truncated++
+					if attrs["sqlvigil.budget.rule"] == "" {
+						t.Errorf("truncated span without %s", "sqlvigil.budget.rule")
+					}
+					if attrs["sqlvigil.decision"] != "allow" {
+						t.Errorf("truncated span: got decision %q, want allow", attrs["sqlvigil.decision"])
+					}
+					if s.Status().Code.String() == "Error" {
+						t.Errorf("truncated span has status %v, want no error", s.Status())
+					}
+				} else if attrs["db.response.returned_rows"] == "3" {
+					clean++
+				}
+			}
+			if truncated != 3 {
+				t.Errorf("got %d truncated spans, want 3", truncated)
+			}
+			if !hasAttr(rec.Ended(), "sqlvigil.budget.rule", guard.RuleReadBudget) || !hasAttr(rec.Ended(), "sqlvigil.budget.rule", "bytes") {
+				t.Errorf("spans do not name both budget rules")
+			}
+			if clean == 0 {
+				t.Errorf("no untruncated span of 3 rows (the read exactly at the budget)")
+			}
+		})
+	}
+}
