@@ -72,7 +72,7 @@ type Ticket struct {
 	Statement string `json:"statement"`
 	Summary   string `json:"summary,omitempty"`
 	// Args describes the bound arguments by type and size, never by value
-	// (see [ArgInfo]).
+	// (see [guard.ArgInfo]).
 	Args   []guard.ArgInfo `json:"args,omitempty"`
 	Unmask bool            `json:"unmask,omitempty"`
 	// Fingerprint identifies the statement's shape; a time-boxed grant
@@ -181,15 +181,15 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// NoWait makes Approve answer at once instead of waiting for a
-	// reviewer: the statement is refused with a *[ReviewError] carrying
-	// the ticket id (matching [ErrBlocked] and [ErrReviewPending]), and the
+	// reviewer: the statement is refused with a *[guard.ReviewError] carrying
+	// the ticket id (matching [guard.ErrBlocked] and [guard.ErrReviewPending]), and the
 	// same statement with the same arguments runs once the ticket is
 	// approved, within the grant's scope. This is the mode for agents,
 	// which can tell their user "waiting for approval <ticket>" and retry.
 	NoWait bool
 }
 
-// Queue is an [Approver] that holds each review as a ticket until a person
+// Queue is an [guard.Approver] that holds each review as a ticket until a person
 // answers it through [Queue.Decide] or the HTTP API of [Queue.Handler].
 //
 // An approval is a one-time grant for that exact statement text and those
@@ -230,7 +230,7 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Approve implements [Approver]: it answers at once from a grant that covers
+// Approve implements [guard.Approver]: it answers at once from a grant that covers
 // req, or files a ticket (or joins an identical pending one) and waits for a
 // reviewer, until ctx is done.
 func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.Answer, error) {
@@ -395,7 +395,7 @@ func (q *Queue) Pending(ctx context.Context) ([]Ticket, error) {
 }
 
 // PendingFor lists the requests reviewer may decide, oldest first: those of
-// the reviewer's tenant, not their own (see [SameSubject]). It refuses
+// the reviewer's tenant, not their own (see [guard.SameSubject]). It refuses
 // (ErrNotReviewer) someone who is not a reviewer.
 func (q *Queue) PendingFor(ctx context.Context, reviewer identity.Identity) ([]Ticket, error) {
 	if !q.isReviewer(&reviewer) {
@@ -470,7 +470,7 @@ type Ruling struct {
 // Decide answers the request id as reviewer. It refuses (ErrNotReviewer) an
 // anonymous or untrusted reviewer or one without a required role,
 // (ErrSelfApproval) a reviewer deciding their own request or one an agent
-// made on their behalf, compared by [SameSubject], and (ErrNoTicket) a
+// made on their behalf, compared by [guard.SameSubject], and (ErrNoTicket) a
 // request of another tenant.
 func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identity, rv Ruling) (Ticket, error) {
 	if !q.isReviewer(&reviewer) {
