@@ -27,6 +27,126 @@ const defaultCacheSize = sqlparse.DefaultCacheEntries
 // The zero Config passes statements straight through (nothing checks,
 // masks or records them); users set it through the options of package
 // sqlvigil, which validate it.
+//
+// For each statement a caller issues, in order:
+//
+//  1. analyse: the text becomes a statement model (cached by text);
+//  2. identify: identity.FromContext, else identity.FromBaggage with
+//     BaggageIdentity, else DefaultIdentity;
+//  3. decide: the policy (Policy) sees a guard.Request; an error, or
+//     any decision but Allow, stops the statement before it reaches the
+//     database; so does, with a masker, a write that would store a value
+//     masked for the writer where it would read in clear (guard rule
+//     "mask-copy");
+//  4. record: the auditor (Auditor) opens a record; if it fails, the
+//     statement does not run;
+//  5. execute: the wrapped driver, untouched;
+//  6. mask: each result set gets a plan from the masker (Masker),
+//     made again after NextResultSet, applied to each row in Next;
+//  7. close: the record ends with rows returned or affected, masked
+//     columns and the error, when the rows close or the Exec returns.
+//
+// Database errors pass through the masker (mask.Masker.RedactErrorFor) for
+// the statement's identity and the clear values the guard granted it, so a
+// reader a rule exempts sees the database's own error and others see the
+// quoted values redacted: errors of Exec, Query, Next, NextResultSet and
+// Close (a later statement of a stacked script fails there), of Prepare,
+// and of Commit (a deferred constraint). Transactions get a record of their
+// own (auditor.StartTx) that parents their statements and ends with
+// "commit" or "rollback".
+//
+// What the masker is told about each column:
+//
+// Each result column is described to the masker (mask.Column) from the
+// statement analysis:
+//
+//   - Without a star, the output items match the columns by position.
+//   - A star cannot rename a column: each column a star returns is a table
+//     column under its own name. When every star expands one table the
+//     source is "table.column"; over a join it is the bare column name, so
+//     a table-scoped rule ("people.ssn") masks a column of that name from
+//     any of the joined tables (over-masking rather than refusing). The
+//     star of RETURNING in INSERT, UPDATE and DELETE expands the written
+//     table. As a join with USING or NATURAL reorders columns, a column of
+//     a statement with a star also gets the sources of the item at its
+//     position and of every item returned under its name. A star naming
+//     something other than a table the statement reads or writes (a CTE, a
+//     derived table) leaves the columns unattributed, and so does an
+//     analysis that is incomplete or whose item count does not match.
+//   - In a stacked script, result set k is described by the k-th statement
+//     that returns rows only where that is certain: the driver returns one
+//     result set per such statement in order (lib/pq, go-sql-driver/mysql
+//     with multiStatements) and every statement is known to return rows or
+//     not (no SHOW, CALL, EXECUTE, no SELECT … INTO). Otherwise (SQLite,
+//     which returns the last statement's rows; other drivers) every column
+//     of every result set gets the union of the sources of all statements,
+//     marked computed, so it is masked as any of them would be. When even
+//     that is unknown (a statement whose output the analysis does not
+//     describe, such as SHOW, EXPLAIN or CALL), the result set is refused
+//     with mask.ErrUnattributed whenever a rule is in force for the reader,
+//     whatever the masker's Unattributed mode.
+//
+// The analysis cannot see through a view: a view's columns are attributed
+// to the view, so name its columns in rules too. Known gap: a star over a
+// FROM clause that also holds a set-returning function or a column alias
+// list (FROM people, unnest(…) u; FROM people AS p(a, b)) is reported as
+// expanding the table alone, so the function's or renamed columns are
+// taken for the table's own; deny such statements by policy until the
+// analysis reports them as incomplete.
+//
+// Masking is data-flow control, decided before the statement runs: for a reader with a masking rule in force, a statement that
+// would carry a value read from a table anywhere but into a masked result
+// column or a predicate — a store not masked by the same rule (rule
+// guard.RuleMaskCopy), a variable, a setting, a function with effects, a
+// message, a catalog that copies data, or a lineage the analyser cannot
+// follow (rule guard.RuleMaskFlow) — is refused with a *guard.BlockedError
+// that also matches mask.ErrFlow. Views the statement reads are traced to
+// their base columns through the catalog, on the statement's own
+// connection, and cached per handle. Values of literals and arguments are
+// not masked data. RETURNING a written column takes the sources of the
+// value stored in it.
+//
+// The sinks refused, by rule: mask-copy for a stored row not masked by the
+// same rule (UPDATE … SET body = (SELECT email …), INSERT … SELECT, CREATE
+// TABLE / VIEW … AS SELECT, upserts) and for a computed value stored where
+// the strategy keeps part of it; mask-flow for a function not known to only
+// compute a value (setval, pg_advisory_lock, set_config, a user's function,
+// in the select list or the WHERE), a variable, setting or message (SELECT
+// … INTO @v, SET @v = (SELECT …), SIGNAL), a catalog that holds copies of
+// data (pg_stats, pg_statistic, pg_stat_activity, pg_locks,
+// pg_prepared_statements; mysql.column_stats, information_schema.PROCESSLIST
+// and USER_VARIABLES, performance_schema.*, sys.*; sqlite_stat2/3/4,
+// sqlite_dbpage, dbstat), and a result or statement whose lineage cannot be
+// followed (SELECT p FROM people p, duplicate aliases; per
+// mask.Unattributed). Names resolve conservatively: an unqualified name in
+// a subquery is traced to every relation of every enclosing query. Views
+// are asked of the catalog (PostgreSQL pg_get_viewdef, MariaDB
+// information_schema.VIEWS, SQLite sqlite_master) and cached per relation
+// for the handle, dropped on any DDL through the handle and after a minute;
+// a view whose definition cannot be traced is refused. The cache is keyed
+// by the name as written, so two connections with different search paths
+// share answers. A statement that reads nothing a rule in force could mask
+// (SHOW, EXPLAIN, PRAGMA, catalog introspection built-ins, series and
+// recursive CTEs) is never refused for its lineage.
+//
+// With no policy, masker or auditor, statements pass straight through.
+//
+// A statement runs as the text that was decided on, or not at all: an
+// argument that makes the driver rewrite the text (pgx runs the text a
+// QueryRewriter argument returns) is refused with guard.ErrBlocked, except
+// pgx's own NamedArgs and StrictNamedArgs, which only number placeholders.
+//
+// Row limits:
+//
+// A verdict's MaxRowsAffected caps the rows an Exec may change. Inside the
+// caller's transaction, exceeding it returns a *guard.RowsAffectedError
+// (guard.ErrTooManyRows) and the caller must roll back. Outside one, the statement
+// runs in a transaction of its own that is rolled back when the cap is
+// exceeded; this holds for a single, fully analysed INSERT, UPDATE, DELETE,
+// MERGE or REPLACE on a driver with transactions (and not for statements
+// that commit implicitly, which is why others are refused with
+// guard.ErrBlocked). A Query under a cap that may change rows (DELETE …
+// RETURNING) is refused too.
 type Config struct {
 	// Policy decides on every statement; nil allows every statement.
 	Policy *guard.Policy

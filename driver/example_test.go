@@ -8,31 +8,28 @@ import (
 	"fmt"
 	"log"
 
+	"modernc.org/sqlite"
+
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/driver"
 	"github.com/sqlvigil/sqlvigil/guard"
 )
 
-func ExampleWrap() {
-	// Any registered driver can be wrapped; this one is SQLite.
-	base, err := sql.Open("sqlite", "")
-	if err != nil {
-		log.Fatal(err)
-	}
+// A driver wrapped with a Config, registered under a name of its own.
+func ExampleNew() {
 	policy, err := guard.New(guard.WithRules(guard.MissingWhere()))
 	if err != nil {
 		log.Fatal(err)
 	}
-	w, err := sqlvigil.Wrap(base.Driver(), sqlvigil.WithPolicy(policy))
+	d, err := driver.New(&sqlite.Driver{}, driver.Config{Policy: policy})
 	if err != nil {
 		log.Fatal(err)
 	}
-	base.Close()
-	connector, err := w.(sqldriver.DriverContext).OpenConnector("file:example_wrap?mode=memory&cache=shared")
+	sql.Register("vigil-sqlite-example", d)
+	db, err := sql.Open("vigil-sqlite-example", "file:example_new?mode=memory&cache=shared")
 	if err != nil {
 		log.Fatal(err)
 	}
-	db := sql.OpenDB(connector)
 	defer db.Close()
 
 	ctx := context.Background()
@@ -40,8 +37,11 @@ func ExampleWrap() {
 		log.Fatal(err)
 	}
 	_, err = db.ExecContext(ctx, "DELETE FROM t")
-	fmt.Println(errors.Is(err, guard.ErrBlocked))
-	// Output: true
+	var be *guard.BlockedError
+	if errors.As(err, &be) {
+		fmt.Println("blocked by", be.Rule)
+	}
+	// Output: blocked by missing-where
 }
 
 func ExampleRawConn() {

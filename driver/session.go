@@ -47,6 +47,45 @@ var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
 var ErrSessionState = errors.New("sqlvigil: connection holds session state set by another identity")
 
 // SessionStateError is the detail of ErrSessionState.
+//
+// A pooled connection keeps what a statement left on it (settings, role,
+// search path, PRAGMAs, temporary tables, prepared statements, advisory
+// locks, user variables, LISTEN, an open transaction begun by text). A
+// statement that may leave such state marks its connection dirty, with
+// its identity. Before a dirty connection serves a statement of another
+// identity — one that differs in any field but the display name and an
+// agent's tool call id — sqlvigil resets it, or closes it:
+//
+//   - PostgreSQL is reset in place: ROLLBACK, then what DISCARD ALL does
+//     except DEALLOCATE ALL (so statements the driver prepared, and pgx's
+//     statement cache, keep working); statements prepared with PREPARE in
+//     SQL are deallocated. Settings given at connect (DSN parameters) are
+//     kept, as RESET ALL returns to them. A library loaded (LOAD), a dblink
+//     connection opened or a text not fully read closes the connection
+//     instead.
+//   - SQLite is reset in place (attached databases detached, temporary
+//     objects dropped, the PRAGMAs of connection settings restored) unless
+//     the change cannot be undone (another PRAGMA, an extension loaded, a
+//     transaction begun by text): then the connection is closed. An
+//     in-memory database lives in its connections: closing the last one
+//     loses it.
+//   - MySQL and MariaDB are closed: go-sql-driver/mysql does not send
+//     COM_RESET_CONNECTION, and user variables, temporary tables and
+//     prepared statements cannot be listed to be undone.
+//   - A connection handed out by [RawConn] is closed.
+//
+// On a pooled connection this happens when database/sql takes it from the
+// pool (driver.SessionResetter, which sqlvigil offers for every driver and
+// which calls the driver's own first; closing is its driver.ErrBadConn
+// answer). On a held connection (sql.Conn, a transaction) it happens before
+// the statement, or before BeginTx; where it cannot (inside a transaction, or when the
+// connection would have to be closed), the statement is refused with
+// [ErrSessionState]. Each reset or close is recorded ("RESET SESSION",
+// "DISCARD CONNECTION", method "reset") under the identity about to use
+// the connection. The same identity keeps its state, as without sqlvigil.
+// Session settings meant for every connection belong in the DSN, which a
+// reset keeps.
+// With no policy, masker or auditor, nothing is tracked.
 type SessionStateError struct {
 	// Reason says why the connection could not be reset.
 	Reason string

@@ -23,6 +23,19 @@ import (
 // Approve may block until a person answers; it must return when ctx is done
 // (the policy stops waiting then anyway, and denies). An error, a panic, or
 // an answer without a reviewer counts as a denial: reviews fail closed.
+//
+// A Review holds the statement until the Approver answers, bounded by the
+// request's context and [WithApprovalTimeout]. A timeout, a cancelled
+// context, an approver error or panic, an answer without a reviewer, and an
+// approval by the requester (or by the user an agent acts for) all deny.
+// Self-approval is decided by [SameSubject]: subjects (the identity
+// provider's ids, never display names) compared trimmed and case-folded.
+// The approval's id, reviewer and comment land in Verdict.Approval. The
+// requester of a statement that did not run gets a *[ReviewError] (inside
+// the *[BlockedError]) with the ticket id and, on a denial, the reviewer
+// and comment. Reviewers see the literal-free statement and its arguments
+// by type and size ([ArgInfo]), never their values. The review service of
+// package github.com/sqlvigil/sqlvigil/guard/approval implements Approver.
 type Approver interface {
 	Approve(ctx context.Context, req *ApprovalRequest) (Answer, error)
 }

@@ -158,6 +158,37 @@ func (e *BlockedError) Unwrap() []error {
 // Policy decides on statements. A nil *Policy allows everything. The zero
 // Policy has no rules and denies statements the analyser could not fully
 // read; build one with [New]. A Policy is safe for concurrent use.
+//
+// Rules run in order; the first enforced denial decides; reviews are
+// gathered and put to the approver once; an Allow from one rule never
+// overrides another's denial. Statements the analyser could not fully read
+// are denied under the rule name "unknown" (fail closed; see [WithUnknown]).
+//
+// A rule, or the whole policy ([WithMode]), runs in [ModeEnforce] or
+// [ModeMonitor]. A monitored objection is decided and recorded but never
+// blocks: the verdict is Allow with Mode ModeMonitor, and Rule and Reason
+// name what would have happened. A monitored row cap is not applied.
+//
+// Sequences: database/sql pools connections, so what one statement leaves
+// on a connection is there for the next, whoever sends it: two statements
+// each allowed alone (PRAGMA writable_schema = ON, then DELETE FROM
+// sqlite_master WHERE name = 'x') can destroy a database. [CatalogWrites],
+// [IntegritySettings], [Maintenance] and [Routines] deny the first step of
+// such sequences.
+//
+// Code the analyser cannot read: a PostgreSQL DO block, an EXECUTE of a
+// statement not prepared in the same text and a MySQL stored program are
+// incomplete, hence unknown; CREATE FUNCTION, PROCEDURE, TRIGGER, RULE,
+// EVENT and EXTENSION are denied by [DangerousCalls] (their bodies run
+// later); CALL of a procedure the policy does not list, DO and such an
+// EXECUTE are denied by [Routines] even where unknown statements are
+// allowed; CALL, HANDLER, DO and anything whose effect is not a read are
+// denied by [ReadOnly]; a SELECT of a user-defined function is denied only
+// by [ReadOnlyAccess] with KnownFunctionsOnly — no rule can see what such a
+// function does.
+//
+// Row caps: [MaxRows] sets Verdict.MaxRowsAffected; the driver enforces it
+// (see [RowsAffectedError]).
 type Policy struct {
 	rules    []NamedRule
 	quick    []quickRule // per rule, when it has a cheaper allow path

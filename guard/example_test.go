@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
 
 	"github.com/sqlvigil/sqlvigil/guard"
-	"github.com/sqlvigil/sqlvigil/guard/approval"
-	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
-	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
@@ -36,7 +32,7 @@ func Example() {
 		"DROP TABLE users",
 	} {
 		// The driver builds this request for every statement.
-		r := &guard.Request{Identity: agent, Script: sqlparse.Analyze(sqlstmt.PostgreSQL, sql), SQL: sql}
+		r := &guard.Request{Identity: agent, Script: guard.Analyze(sqlstmt.PostgreSQL, sql), SQL: sql}
 		_, err := p.Check(context.Background(), r)
 		var be *guard.BlockedError
 		if errors.As(err, &be) {
@@ -49,52 +45,4 @@ func Example() {
 	// allowed
 	// blocked by read-only: identity may only read
 	// blocked by destructive-ddl: destructive DDL (DROP, TRUNCATE, ALTER … DROP, RENAME or a rewrite)
-}
-
-// A policy file, with a condition in CEL.
-func ExampleParse() {
-	p, err := policyfile.Parse("policy.yaml", []byte(`
-version: 1
-rules:
-  - name: no-stacked
-    builtin: stacked
-  - name: billing-reads-need-a-purpose
-    when: '"billing.invoices" in statement.reads && identity.purpose == ""'
-    reason: reading invoices needs a declared purpose
-`))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(p.Rules())
-
-	_, err = policyfile.Parse("bad.yaml", []byte(`
-version: 1
-rules:
-  - name: typo
-    when: identity.role == "dba"
-    reason: x
-`))
-	fmt.Println(err)
-	// Output:
-	// [no-stacked billing-reads-need-a-purpose]
-	// guard: invalid policy: bad.yaml:5:11: rule "typo": when: undeclared reference to 'identity.role' (did you mean 'identity.roles'?)
-}
-
-// Reviews through a queue, answered over HTTP by someone else than the
-// requester.
-func ExampleQueue() {
-	q := approval.NewQueue(approval.Config{ReviewerRoles: []string{"dba"}})
-	p, err := guard.New(
-		guard.WithRules(guard.DestructiveDDL().Reviewed()),
-		guard.WithApprover(q),
-	)
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Mount behind the service's authentication, which puts the reviewer's
-	// identity in the request context.
-	mux := http.NewServeMux()
-	mux.Handle("/approvals/", http.StripPrefix("/approvals", q.Handler(approval.HandlerConfig{})))
-	fmt.Println(p.Rules())
-	// Output: [destructive-ddl]
 }

@@ -75,8 +75,9 @@ func WithGrantKey(key []byte) Option {
 // none. The default is time.Now.
 func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
 
-// ErrInvalidPolicy is returned by [New], [Load] and [Parse] for a policy that
-// cannot be built, including one that looks enforced but is not. Use
+// ErrInvalidPolicy is returned by [New], policyfile.Load and
+// policyfile.Parse for a policy that cannot be built, including one that
+// looks enforced but is not. Use
 // errors.Is; use errors.As with *PolicyError for the detail.
 var ErrInvalidPolicy = errors.New("guard: invalid policy")
 

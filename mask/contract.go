@@ -72,6 +72,13 @@ func (m *Masker) RedactError(err error) error {
 
 // Plan masks the rows of one result set. A nil *Plan masks nothing. A Plan
 // is used by one goroutine at a time.
+//
+// The bytes of masked strings and []byte values are carved from chunks
+// (128 bytes, doubling up to 8 KiB) shared by the values of one result
+// set, so a masked value costs no allocation of its own beyond its boxing
+// into a driver.Value; a masked value the caller keeps keeps its chunk
+// alive. A masked []byte is never memory the driver owns, so sql.RawBytes
+// is safe.
 type Plan struct {
 	width    int
 	cols     []planned  // masked by a column rule

@@ -28,6 +28,27 @@ type Match struct {
 
 // Detector finds sensitive content in a value. It must be safe for
 // concurrent use, must not retain q.Text, and must never log it.
+//
+// Column rules cost almost nothing per value and never miss a column they
+// name: prefer them whenever the schema is known. Detection (by default
+// github.com/hoophq/alcatraz, pure Go) runs on every text value of the
+// columns it applies to, costs microseconds per value (BenchmarkDetect),
+// and errs both ways. Measured by TestDetectionFalsePositives on 2,000
+// ordinary, PII-free values of each kind:
+//
+//	random nine-digit ids    US_SSN 88%  (also ABA routing, AU TFN/ACN, US ITIN)
+//	"SKU-123-45-6789" codes  US_SSN 89%
+//	ten-digit invoice numbers  PHONE_NUMBER 100%
+//	dates (2024-03-15)       DATE_TIME 100%
+//	16-digit order numbers   CREDIT_CARD 4% (those that pass Luhn)
+//	UUIDs, prices            nothing at a score of 0.5
+//
+// MinScore does not help with the SSN case: alcatraz raises a bare number
+// that passes its SSN validation to score 1. Use detection for free-text
+// columns and schemas you do not control; name the entity types you expect
+// rather than [AnyEntity]; keep it off columns of numbers and codes. A
+// detected value is masked as a whole, or, with Rule.MaskSpans, only where
+// the detector found something.
 type Detector interface {
 	// Detect returns where q.Text holds one of q.Entities; none when it
 	// holds none.

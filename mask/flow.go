@@ -12,6 +12,19 @@ import (
 // column: a stored row read in clear, a variable, a setting, a function
 // with effects, a catalog that copies data. Use errors.Is; use errors.As
 // with *FlowError for the rule and the sink.
+//
+// A result set is one channel out of a statement; the others are judged
+// before the statement runs, by the driver, in the Masker's terms:
+// [Masker.CheckStore] says whether a stored value would land where it is
+// read in clear (or, computed, under a strategy that keeps part of it),
+// [Masker.CheckUnknown] whether a flow the analysis cannot follow is
+// refused under the [Unattributed] mode, and [Masker.CheckSink] refuses a
+// sink no rule covers. A refused statement has no side effect.
+//
+// Masking hides values, not the rows that hold them: a WHERE, ORDER BY or
+// GROUP BY over a masked column still tells the reader something (`WHERE
+// ssn LIKE '123%'` returns the rows whose ssn starts with 123). Forbid such
+// predicates with a guard rule where that matters.
 var ErrFlow = errors.New("mask: a masked value would leave the statement")
 
 // FlowError is the refusal of a statement whose values would leave by a

@@ -100,6 +100,20 @@ func (e *RedactedError) Unredacted() error { return e.orig }
 // one value anywhere in it redacts it all. keep may also hold the
 // statement's text: a value the caller wrote is no secret from it, and an
 // error that keeps the text (lib/pq does) can then still be unwrapped.
+//
+// In a Message field, everything after the first ": " is redacted too, where
+// PostgreSQL and MySQL put the variable part of a message, quoted or not.
+// What it cannot catch is a value the engine prints without quotes outside
+// a Message field, a known field and the forms above: an error of an
+// unknown type that writes a value bare (SQLite's "no such column: x"
+// writes an identifier that way) passes as it is, and so does a message a
+// routine raises with the value bare (PostgreSQL's RAISE EXCEPTION 'no %',
+// email; MariaDB's SIGNAL … SET MESSAGE_TEXT = email) when it holds no
+// colon and no quote. A reader who can make the engine fail on chosen
+// input has a side channel no redaction closes entirely (whether a
+// statement failed at all says something about a value): where that
+// matters, have the guard refuse such readers statements that compute over
+// masked columns.
 func (m *Masker) RedactErrorFor(id identity.Identity, unmask bool, err error, keep ...string) error {
 	if m == nil || err == nil || m.RuleInForce(id, unmask) == "" {
 		return err

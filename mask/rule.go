@@ -26,7 +26,26 @@ import (
 // The first column rule (a rule without Detect) that selects a column
 // decides it: masked with its Strategy, or left clear when the reader is
 // exempt. Detection rules apply, in order, to the columns no column rule
-// selected.
+// selected. Put narrow rules first.
+//
+// An expression over a masked column (`lower(email)`, `concat(name, email)`,
+// `substr(ssn, 1, 3)`, `count(DISTINCT email)`) is masked with that column's
+// rule. On a column that is not a plain column returned under its own name
+// (an expression, an alias, an unattributed column), a strategy that keeps
+// part of the value (Partial, Email, Digits, the generalizations, JSON) is
+// replaced by [Redact]: an expression can move the kept part onto the
+// hidden one (Email keeps what follows the last '@', so a rotation of the
+// address would show the local part), and arithmetic defeats a
+// generalization (`salary * 10000` bucketed by 10000). Tokenize, Redact,
+// Null and Fixed keep nothing of the value and apply as configured.
+// RETURNING columns and each result set of a multi-result query are planned
+// the same way.
+//
+// A rule is in force for every reader except those it exempts: holders of
+// one of ExemptRoles (an untrusted identity, read from baggage, holds no
+// role), optionally only under one of Purposes. A statement for which the
+// guard granted clear values ([RequestUnmask], Input.Unmask) sees clear
+// values, except for rules marked NeverUnmask.
 type Rule struct {
 	// Name identifies the rule in reports and audit records. Required and
 	// unique within a Masker.
@@ -45,7 +64,7 @@ type Rule struct {
 	// "EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN"; [AnyEntity] for all). With Detect, Columns and
 	// NamePattern restrict the columns inspected; without them every column
 	// no column rule selected is inspected. Detection costs time on every
-	// value and errs both ways: see the package documentation.
+	// value and errs both ways: see [Detector].
 	Detect []string
 	// MinScore is the detector's confidence below which a finding is
 	// ignored (0 to 1; 0 keeps every finding).

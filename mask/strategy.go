@@ -17,7 +17,25 @@ import (
 // DefaultToken is the text [Redact] puts in place of a string value.
 const DefaultToken = "****"
 
-// Strategy is how a selected value is replaced. Build one with [Redact],
+// Strategy is how a selected value is replaced. What each one preserves
+// and leaks:
+//
+//	Redact            type only                 fixed token, 0, false, epoch
+//	Partial(f, l)     length, f first + l last characters / digits
+//	Email             the domain                "****@example.com"
+//	Tokenize          equality (joins, GROUP BY work); frequencies; keyed HMAC
+//	Null              nothing; needs a nullable destination
+//	Fixed(v)          type only
+//	Digits(n)         format, length, last n digits, equality; keyed
+//	GeneralizeDate    year (and month)
+//	GeneralizeNumber  magnitude to within the bucket width
+//	JSON(fields…)     every field not listed, and the document's shape
+//
+// Tokenize and Digits need a key ([WithKey]); [New] refuses them without
+// one. Unkeyed, a token of a nine-digit number could be reversed by hashing
+// all of them.
+//
+// Build one with [Redact],
 // [RedactWith], [Partial], [Email], [Tokenize], [Null], [Fixed], [Digits],
 // [GeneralizeDate], [GeneralizeNumber] or [JSON]; the set is closed.
 //

@@ -2,93 +2,113 @@ package approval_test
 
 import (
 	"context"
-	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 
+	_ "modernc.org/sqlite" // registers "sqlite"
+
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/approval"
 	"github.com/sqlvigil/sqlvigil/identity"
-	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
-	"github.com/sqlvigil/sqlvigil/mask"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
-// Agents get their ticket at once while people wait, and each reviewer sees
-// the arguments as their own mask rules allow: the application wires the
-// RevealFunc to its Masker.
-func ExampleHandlerConfig_reveal() {
-	masker, err := mask.New(mask.WithRules(mask.Rule{
-		Name: "pii", Columns: []string{"email"}, Strategy: mask.Redact(), ExemptRoles: []string{"pii:clear"},
-	}))
+// An agent's non-blocking round trip: request → ticket → approval → retry.
+func ExampleQueue() {
+	q := approval.NewQueue(approval.Config{NoWait: true})
+	// Agents may only read; what else they send goes to review.
+	p, err := guard.New(
+		guard.WithApprover(q),
+		guard.WithRules(guard.ReadOnly(guard.Who{Kinds: []identity.Kind{identity.KindAgent}}).Reviewed()),
+	)
 	if err != nil {
 		log.Fatal(err)
 	}
-	q := approval.NewQueue(approval.Config{
-		ArgKey:        []byte("a secret shared by the replicas!"), // kept out of the database
-		ReviewerRoles: []string{"reviewer"},
-		NoWaitFor:     func(req *guard.ApprovalRequest) bool { return req.Identity.Kind == identity.KindAgent },
-	})
-	reveal := func(ctx context.Context, in approval.RevealInput) []string {
-		out := make([]string, len(in.Values))
-		for i, v := range in.Values {
-			// An argument's source column is unknown: the masker refuses it
-			// to a reader with a rule in force, unless its name is masked.
-			col := mask.Column{Name: in.Ticket.Args[i].Name}
-			plan, err := masker.Plan(ctx, mask.Input{Identity: in.Reviewer, Columns: []mask.Column{col}})
-			row := []driver.Value{v}
-			if err == nil {
-				err = plan.Apply(row)
-			}
-			if err != nil {
-				out[i] = "[masked]"
-				continue
-			}
-			out[i] = fmt.Sprint(row[0])
-		}
-		return out
+	db, err := sqlvigil.Open("sqlite", "file:example_queue?mode=memory&cache=shared", sqlvigil.WithPolicy(p))
+	if err != nil {
+		log.Fatal(err)
 	}
-	h := q.Handler(approval.HandlerConfig{Reveal: reveal})
+	defer db.Close()
+	admin := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindService, Service: "setup"})
+	if _, err := db.ExecContext(admin, "CREATE TABLE orders (id INTEGER)"); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := db.ExecContext(admin, "INSERT INTO orders VALUES (1), (2)"); err != nil {
+		log.Fatal(err)
+	}
 
-	p, err := guard.New(guard.WithRules(guard.DestructiveDDL().Reviewed()), guard.WithApprover(q))
+	ctx := identity.NewContext(context.Background(), identity.Identity{
+		Kind:    identity.KindAgent,
+		Subject: "support-bot",
+		Agent:   &identity.Agent{Name: "support-bot", OnBehalfOf: "alice"},
+	})
+	// 1. The request fails at once with a ticket.
+	_, err = db.ExecContext(ctx, "DELETE FROM orders WHERE id = ?", 1)
+	var re *guard.ReviewError
+	if !errors.As(err, &re) || !errors.Is(err, guard.ErrReviewPending) {
+		log.Fatal(err)
+	}
+	fmt.Println("2. waiting for approval:", re.Ticket != "")
+
+	// 3. A reviewer approves over HTTP; the service's authentication puts
+	// the reviewer's identity in the request context.
+	carol := identity.Identity{Kind: identity.KindUser, Subject: "carol"}
+	req := httptest.NewRequest(http.MethodPost, "/requests/"+re.Ticket+"/approve", strings.NewReader(`{"comment":"ok"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req = req.WithContext(identity.NewContext(req.Context(), carol))
+	rec := httptest.NewRecorder()
+	q.Handler(approval.HandlerConfig{}).ServeHTTP(rec, req)
+	fmt.Println("3. approve:", rec.Code)
+
+	// 4. The same statement with the same arguments now runs, once.
+	res, err := db.ExecContext(ctx, "DELETE FROM orders WHERE id = ?", 1)
 	if err != nil {
 		log.Fatal(err)
 	}
-	agent := identity.Identity{Kind: identity.KindAgent, Subject: "agent-7",
-		Agent: &identity.Agent{Model: "model-x", ToolCallID: "call-42", OnBehalfOf: "alice"}}
-	// The driver builds this request for every statement.
-	const sql = "DELETE FROM customers WHERE email = $1; DROP TABLE customers_old"
-	_, err = p.Check(context.Background(), &guard.Request{
-		Identity: agent, SQL: sql, Script: sqlparse.Analyze(sqlstmt.PostgreSQL, sql),
-		Args: []driver.NamedValue{{Ordinal: 1, Value: "alice@example.com"}},
-	})
+	n, _ := res.RowsAffected()
+	fmt.Println("4. retry deleted", n)
+	_, err = db.ExecContext(ctx, "DELETE FROM orders WHERE id = ?", 1)
+	fmt.Println("   once more:", errors.Is(err, guard.ErrReviewPending))
+	// Output:
+	// 2. waiting for approval: true
+	// 3. approve: 200
+	// 4. retry deleted 1
+	//    once more: true
+}
+
+// Answering in Go instead of over HTTP, and what the requester learns of a
+// denial.
+func ExampleQueue_Decide() {
+	q := approval.NewQueue(approval.Config{NoWait: true})
+	p, err := guard.New(guard.WithApprover(q), guard.WithRules(guard.DestructiveDDL().Reviewed()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	agent := identity.Identity{Kind: identity.KindAgent, Subject: "bot", Agent: &identity.Agent{Name: "bot", OnBehalfOf: "alice"}}
+	sql := "DROP TABLE scratch"
+	r := &guard.Request{Identity: agent, Script: guard.Analyze(sqlstmt.PostgreSQL, sql), SQL: sql}
+	_, err = p.Check(context.Background(), r)
 	var re *guard.ReviewError
 	if !errors.As(err, &re) {
 		log.Fatal(err)
 	}
-	fmt.Println("agent:", errors.Is(err, guard.ErrReviewPending))
+	// The user the agent acts for may not approve its request.
+	alice := identity.Identity{Kind: identity.KindUser, Subject: "alice"}
+	_, err = q.Decide(context.Background(), re.Ticket, alice, approval.Ruling{Approve: true})
+	fmt.Println(errors.Is(err, approval.ErrSelfApproval))
 
-	for _, who := range []identity.Identity{
-		{Kind: identity.KindUser, Subject: "rita", Roles: []string{"reviewer"}},
-		{Kind: identity.KindUser, Subject: "dana", Roles: []string{"reviewer", "pii:clear"}},
-	} {
-		r := httptest.NewRequest("GET", "/requests/"+re.Ticket, nil)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r.WithContext(identity.NewContext(r.Context(), who)))
-		var tk struct {
-			ToolCallID string         `json:"tool_call_id"`
-			Args       []approval.Arg `json:"args"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &tk); err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(who.Subject, tk.ToolCallID, *tk.Args[0].Value)
+	carol := identity.Identity{Kind: identity.KindUser, Subject: "carol"}
+	t, err := q.Decide(context.Background(), re.Ticket, carol, approval.Ruling{Approve: false, Comment: "use a migration"})
+	if err != nil {
+		log.Fatal(err)
 	}
+	fmt.Println(t.Status)
 	// Output:
-	// agent: true
-	// rita call-42 [masked]
-	// dana call-42 alice@example.com
+	// true
+	// denied
 }

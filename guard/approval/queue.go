@@ -223,7 +223,7 @@ type Config struct {
 	ArgKey []byte
 }
 
-// Queue is an [Approver] that holds each review as a ticket until a person
+// Queue is an [guard.Approver] that holds each review as a ticket until a person
 // answers it through [Queue.Decide] or the HTTP API of [Queue.Handler].
 //
 // An approval is a one-time grant for that exact statement text and those
@@ -267,7 +267,7 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Approve implements [Approver]: it answers at once from a grant that covers
+// Approve implements [guard.Approver]: it answers at once from a grant that covers
 // req, or files a ticket (or joins an identical pending one) and waits for a
 // reviewer, until ctx is done.
 func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.Answer, error) {
@@ -453,7 +453,7 @@ func (q *Queue) Pending(ctx context.Context) ([]Ticket, error) {
 }
 
 // PendingFor lists the requests reviewer may decide, oldest first: those of
-// the reviewer's tenant, not their own (see [SameSubject]). It refuses
+// the reviewer's tenant, not their own (see [guard.SameSubject]). It refuses
 // (ErrNotReviewer) someone who is not a reviewer.
 func (q *Queue) PendingFor(ctx context.Context, reviewer identity.Identity) ([]Ticket, error) {
 	if !q.isReviewer(&reviewer) {
@@ -528,7 +528,7 @@ type Ruling struct {
 // Decide answers the request id as reviewer. It refuses (ErrNotReviewer) an
 // anonymous or untrusted reviewer or one without a required role,
 // (ErrSelfApproval) a reviewer deciding their own request or one an agent
-// made on their behalf, compared by [SameSubject], and (ErrNoTicket) a
+// made on their behalf, compared by [guard.SameSubject], and (ErrNoTicket) a
 // request of another tenant.
 func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identity, rv Ruling) (Ticket, error) {
 	if !q.isReviewer(&reviewer) {

@@ -510,14 +510,59 @@ func (w *whenRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
 // validates and inspects as its own.
 func (w *whenRule) Unwrap() guard.Rule { return w.rule }
 
-// Condition compiles a CEL condition over the attribute vocabulary (see the
-// package documentation) for use as [NamedRule.When]. An evaluation error
-// makes the condition true, so that the rule it limits still applies: a
-// condition that fails never lifts a guardrail. Its cost is bounded by
-// [DefaultConditionCostLimit], at compilation (a condition that could
-// exceed it is refused with a *[PolicyError]) and when it runs. When has
-// no context: for conditions bounded by the statement's deadline too, use
-// a policy file's when.
+// Condition compiles a CEL condition over the attribute vocabulary below
+// for use as guard.NamedRule.When. An evaluation error makes the condition
+// true, so that the rule it limits still applies: a condition that fails
+// never lifts a guardrail (in a policy file's condition rule, it denies).
+// Its cost is bounded by [DefaultConditionCostLimit], at compilation (a
+// condition that could exceed it is refused with a *guard.PolicyError) and
+// when it runs. When has no context: for conditions bounded by the
+// statement's deadline too, use a policy file's when.
+//
+// Conditions are CEL expressions (cel.dev/cel-go, with its string
+// extension), compiled once; an attribute not listed here is an error.
+// Argument values and literals are deliberately not in the vocabulary.
+//
+//	identity.kind            string  "user", "service", "agent", "unspecified"
+//	identity.subject         string
+//	identity.name            string
+//	identity.tenant          string
+//	identity.service         string
+//	identity.purpose         string
+//	identity.ticket          string
+//	identity.roles           list(string)  roles, empty for an untrusted identity
+//	identity.claimed_roles   list(string)  roles as claimed, even if untrusted
+//	identity.untrusted       bool    asserted by the caller (baggage)
+//	identity.anonymous       bool    no subject, service or agent name
+//	identity.attributes      map(string, string)
+//	identity.agent.name      string
+//	identity.agent.model     string
+//	identity.agent.tool      string
+//	identity.agent.tool_call_id  string
+//	identity.agent.on_behalf_of  string
+//	statement.kind           string  first statement's kind: "SELECT", "DELETE", … (sqlstmt.Kind)
+//	statement.effect         string  its most consequential effect (a DELETE in a CTE: "DELETE")
+//	statement.kinds          list(string)  every statement's kind, including wrapped ones
+//	statement.effects        list(string)
+//	statement.objects        list(string)  DDL object types: "TABLE", "ROLE", "NONE", … (sqlstmt.Object)
+//	statement.reads          list(string)  relations read, "schema.name" or "name"
+//	statement.writes         list(string)  relations written
+//	statement.tables         list(string)  both
+//	statement.functions      list(string)  functions called, lowercase
+//	statement.complete       bool    fully understood
+//	statement.stacked        bool    more than one statement
+//	statement.count          int     number of statements
+//	statement.unbounded      bool    an UPDATE/DELETE without a restricting WHERE (in a CTE, under EXPLAIN ANALYZE too)
+//	statement.drops_column   bool    ALTER … DROP COLUMN/CONSTRAINT
+//	statement.into_file      bool    writes or reads outside the database (INTO OUTFILE, COPY … PROGRAM, LOAD DATA LOCAL)
+//	statement.text           string  literal-free text (literals replaced by "?")
+//	statement.summary        string  short description ("DELETE orders")
+//	statement.dialect        string  "postgresql", "mysql", "sqlite", "unknown"
+//	request.args             int     number of bound arguments (never their values)
+//	request.in_tx            bool    inside the caller's transaction
+//	request.unmask           bool    clear values asked for
+//	environment              string
+//	now                      timestamp  when the statement was issued
 func Condition(expr string) (func(*guard.Request) bool, error) {
 	c, err := newConditions(0)
 	if err != nil {

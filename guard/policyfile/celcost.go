@@ -19,18 +19,35 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 )
 
-// DefaultConditionCostLimit bounds the cost of one CEL condition when no
-// [WithConditionCostLimit] is given. The unit is cel-go's: about one
+// DefaultConditionCostLimit bounds the cost of one CEL condition when the
+// policy file sets no limits.condition_cost. The unit is cel-go's: about one
 // operation (a comparison, one iteration of a macro, a tenth of a string
 // character scanned). It is the per-expression limit Kubernetes uses for
 // CEL in its API server: a condition that reaches it has run for
 // milliseconds, not microseconds.
+//
+// Every condition is bounded, so that a policy cannot stall the statements
+// it guards. At load, cel-go's static cost estimate, for requests of up to
+// 256 list items, names of 256 characters and statement texts of 16 KiB,
+// must not exceed the limit: a condition that could (nested macros over
+// long lists, a list built in the expression and iterated over) is refused
+// with a *guard.PolicyError. At run time a condition that iterates stops
+// when its actual cost reaches the limit, on a request larger than assumed,
+// or when the statement's context is done (looked at every 64 iterations);
+// one that does not iterate runs in time linear in the request's size.
+// A stopped condition denies the statement ([ErrConditionLimit]).
+//
+// A rule whose condition is a conjunction with a test of a string attribute
+// against a literal (statement.kind == "DELETE", "admin" in identity.roles)
+// is skipped without running when that test is false, so thousands of such
+// rules cost little more than the ones that can apply.
 const DefaultConditionCostLimit = 1_000_000
 
 // ErrConditionLimit is matched (errors.Is) by the error of a statement denied
 // because a condition could not finish within its limits: its cost limit
-// ([WithConditionCostLimit]) or the statement's context. The error is a
-// *[BlockedError] naming the rule; for a context, it matches the context's
+// ([DefaultConditionCostLimit] or limits.condition_cost) or the statement's
+// context, whatever the rule's action. The error is a *guard.BlockedError
+// naming the rule; for a context, it matches the context's
 // error too (context.DeadlineExceeded, context.Canceled).
 var ErrConditionLimit = errors.New("policyfile: condition stopped at its limit")
 

@@ -16,12 +16,29 @@ import (
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
-// Load reads a policy file (YAML, see the package documentation) and
-// returns the policy it describes; opts are applied after the file's own
-// settings (an approver, extra rules). Every condition is compiled here,
-// once. A file that is malformed, names an unknown attribute, setting or
-// built-in, or looks enforced but is not, is refused with a *PolicyError
-// naming the file, the rule, the position and what is wrong.
+// Load reads a policy file (YAML) and returns the policy it describes; opts
+// are applied after the file's own settings (an approver, extra rules).
+// Every condition is compiled here, once.
+//
+// At the top level: version (1), mode (enforce | monitor), environment,
+// unknown (deny | review | allow), approval.timeout (a duration such as
+// 2m), limits.condition_cost (see [DefaultConditionCostLimit]) and rules.
+// Each rule has a name and either a builtin (one of the guard.Rule* names,
+// with its parameters: environments; who {kinds, roles, subjects}; allow
+// and deny; limit; exempt_roles; for routines, allow as a list of {name,
+// effect}) or a condition rule (when, reason, and action deny | review |
+// allow, where allow must grant unmask: true). Any rule may set mode,
+// action (deny or review for a built-in) and when, a condition (see
+// [Condition]) that limits it. The example in examples/policy shows every
+// setting.
+//
+// A file is checked completely, and refused with a *guard.PolicyError
+// (matching guard.ErrInvalidPolicy) giving the file, the rule, the line and
+// column and what is wrong, when it is malformed, names an unknown setting,
+// built-in or attribute, or looks enforced but is not: a rule that selects
+// nobody, an empty environment list, a condition that is always false, an
+// allow rule that grants nothing, a review with no approver, a parameter
+// the built-in does not take, an empty rule list.
 func Load(path string, opts ...guard.Option) (*guard.Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -1,6 +1,5 @@
 // Package redteam holds black-box attacks on sqlvigil, run through the
-// wrapped driver against the real servers, and nothing else: it has no
-// library code.
+// wrapped driver against the real servers; it has no library code.
 //
 // Each test plays a hostile caller that holds only the *sql.DB (an AI
 // agent's SQL tool, a compromised dependency) against a pool configured as
@@ -18,8 +17,8 @@
 //     EXPLAIN ANALYZE, PREPARE/EXECUTE, NUL bytes, unicode and whitespace
 //     tricks, tautologies, opaque executors, server files and programs,
 //     shared libraries, sleeps, lexing settings changed on the same
-//     connection, pg_settings included) are sent
-//     through the wrapped database; the test asserts a guard.ErrBlocked
+//     connection, pg_settings included) are sent through the wrapped
+//     database; the test asserts a guard.ErrBlocked
 //     error, one audit record and one span of the denial, and, on a raw
 //     connection, that the victim table is intact. Where the raw driver
 //     sends texts whole (lib/pq, go-sql-driver/mysql with multiStatements,
@@ -49,15 +48,14 @@
 //
 // Attacks that succeed are kept, skipped, in known_bypass_test.go, each
 // with its exact reproduction, until the package at fault is mended on
-// every backend it runs on; then it moves to the tests above. Open today:
-// a bare column as WHERE (MariaDB, SQLite);
-// masked values read through views or copied into an unmasked column,
-// INSERT … SELECT … RETURNING and UPDATE … SET = (SELECT …) RETURNING;
-// personal data in a quoted identifier reaching the audit trail.
+// every backend it runs on; then it moves to the tests above. Open today: a
+// bare column as WHERE (MariaDB, SQLite); masked values read through views
+// or copied into an unmasked column, INSERT … SELECT … RETURNING and UPDATE
+// … SET = (SELECT …) RETURNING; personal data in a quoted identifier
+// reaching the audit trail.
 //
 // Run the skipped reproductions with SQLVIGIL_REDTEAM_BYPASS=1; each then
-// fails, saying what the engine did.
-//
-// The servers are found as internal/testdb says; tests skip (or fail, with
-// CI=true) when one is unreachable.
+// fails, saying what the engine did. The servers are found as
+// internal/testdb says; tests skip (or fail, with CI=true) when one is
+// unreachable.
 package redteam
