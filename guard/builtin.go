@@ -53,19 +53,6 @@ const RuleMaskFlow = "mask-flow"
 // of them wraps (EXPLAIN, PREPARE), stopping at the first that reports true.
 // It is written as a loop over a value receiver so that it inlines and does
 // not allocate.
-func anyStatement(s *sqlstmt.Script, match func(*sqlstmt.Statement) bool) bool {
-	if s == nil {
-		return false
-	}
-	for i := range s.Statements {
-		for st := &s.Statements[i]; st != nil; st = st.Inner {
-			if match(st) {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // deny is a rule's denial: why, and what would be allowed instead.
 func deny(reason, hint string) Verdict { return Verdict{Decision: Deny, Reason: reason, Hint: hint} }
@@ -108,7 +95,7 @@ func (d *destructiveDDL) objects(r *Request) bool {
 			return false
 		}
 	}
-	if anyStatement(r.Script, isDestructive) {
+	if r.Script.Any(isDestructive) {
 		return true
 	}
 	return false
@@ -341,7 +328,7 @@ func (x dangerous) Check(_ context.Context, r *Request) Verdict {
 }
 
 func (dangerous) objects(r *Request) bool {
-	if anyStatement(r.Script, isDangerous) {
+	if r.Script.Any(isDangerous) {
 		return true
 	}
 	return false
@@ -389,7 +376,7 @@ func (x privileges) Check(_ context.Context, r *Request) Verdict {
 	return Verdict{}
 }
 
-func (privileges) objects(r *Request) bool { return anyStatement(r.Script, isPrivilegeChange) }
+func (privileges) objects(r *Request) bool { return r.Script.Any(isPrivilegeChange) }
 
 func isPrivilegeChange(st *sqlstmt.Statement) bool {
 	if st.PrivilegeSetting || callsSetConfig(st) {
@@ -442,7 +429,7 @@ func (x lexing) Check(_ context.Context, r *Request) Verdict {
 	return Verdict{}
 }
 
-func (lexing) objects(r *Request) bool { return anyStatement(r.Script, changesLexing) }
+func (lexing) objects(r *Request) bool { return r.Script.Any(changesLexing) }
 
 func changesLexing(st *sqlstmt.Statement) bool { return st.LexingSetting || callsSetConfig(st) }
 
@@ -456,7 +443,7 @@ func MaxRows(n int64) NamedRule { return Named(RuleMaxRows, maxRows{n: n}) }
 type maxRows struct{ n int64 }
 
 func (m maxRows) Check(_ context.Context, r *Request) Verdict {
-	if anyStatement(r.Script, isRowWrite) {
+	if r.Script.Any(isRowWrite) {
 		return Verdict{MaxRowsAffected: m.n}
 	}
 	return Verdict{}

@@ -17,7 +17,6 @@ var (
 	with        = guardtest.With
 	privSetting = guardtest.PrivSetting
 	lexSetting  = guardtest.LexSetting
-	tables      = guardtest.Tables
 	script      = guardtest.Script
 	alice       = guardtest.Alice
 	bob         = guardtest.Bob

@@ -266,7 +266,7 @@ func (x maintenance) Check(_ context.Context, r *Request) Verdict {
 	return Verdict{}
 }
 
-func (maintenance) objects(r *Request) bool { return anyStatement(r.Script, isHeavyMaintenance) }
+func (maintenance) objects(r *Request) bool { return r.Script.Any(isHeavyMaintenance) }
 
 func isHeavyMaintenance(st *sqlstmt.Statement) bool {
 	if st.RewritesTables {

@@ -738,3 +738,20 @@ func (o ObjectType) String() string {
 	}
 	return "UNKNOWN"
 }
+
+// Any reports whether match holds for a statement of s or for one a
+// statement runs (Inner: the statement under EXPLAIN ANALYZE, PREPARE … AS,
+// a resolved EXECUTE). A nil script has none.
+func (s *Script) Any(match func(*Statement) bool) bool {
+	if s == nil {
+		return false
+	}
+	for i := range s.Statements {
+		for st := &s.Statements[i]; st != nil; st = st.Inner {
+			if match(st) {
+				return true
+			}
+		}
+	}
+	return false
+}

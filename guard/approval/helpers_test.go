@@ -6,29 +6,16 @@ import (
 )
 
 // The hand-built models and helpers shared by guard's tests.
-type stmtOpt = guardtest.StmtOpt
-
 var (
-	stmt        = guardtest.Stmt
-	effect      = guardtest.Effect
-	object      = guardtest.Object
-	reads       = guardtest.Reads
-	writes      = guardtest.Writes
-	funcs       = guardtest.Funcs
-	where       = guardtest.Where
-	inner       = guardtest.Inner
-	with        = guardtest.With
-	privSetting = guardtest.PrivSetting
-	lexSetting  = guardtest.LexSetting
-	tables      = guardtest.Tables
-	script      = guardtest.Script
-	alice       = guardtest.Alice
-	bob         = guardtest.Bob
-	agent       = guardtest.Agent
-	request     = guardtest.Request
-	mustPolicy  = guardtest.MustPolicy
-	decide      = guardtest.Decide
-	namedValue  = guardtest.NamedValue
+	stmt       = guardtest.Stmt
+	object     = guardtest.Object
+	script     = guardtest.Script
+	alice      = guardtest.Alice
+	bob        = guardtest.Bob
+	agent      = guardtest.Agent
+	request    = guardtest.Request
+	mustPolicy = guardtest.MustPolicy
+	namedValue = guardtest.NamedValue
 )
 
 var dropT = script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))

@@ -632,8 +632,17 @@ func (m *MemoryStore) Decide(_ context.Context, id string, d Ruling) (Ticket, er
 	if !ok {
 		return Ticket{}, ErrNoTicket
 	}
+	if err := t.decide(d); err != nil {
+		return Ticket{}, err
+	}
+	return *t, nil
+}
+
+// decide applies a ruling to a pending ticket, as every Store does; the
+// sealed argument values go with the decision.
+func (t *Ticket) decide(d Ruling) error {
 	if t.Status != StatusPending {
-		return Ticket{}, ErrDecided
+		return ErrDecided
 	}
 	t.Status = StatusDenied
 	if d.Approve {
@@ -641,7 +650,7 @@ func (m *MemoryStore) Decide(_ context.Context, id string, d Ruling) (Ticket, er
 	}
 	t.Reviewer, t.Comment, t.Decided, t.GrantUntil = d.Reviewer, d.Comment, d.Decided, d.GrantUntil
 	t.SealedArgs = nil
-	return *t, nil
+	return nil
 }
 
 // Prune implements [Pruner]: it forgets tickets created before

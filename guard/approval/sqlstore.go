@@ -207,15 +207,9 @@ func (s *SQLStore) Decide(ctx context.Context, id string, d Ruling) (Ticket, err
 	if err != nil {
 		return Ticket{}, err
 	}
-	if t.Status != StatusPending {
-		return Ticket{}, ErrDecided
+	if err := t.decide(d); err != nil {
+		return Ticket{}, err
 	}
-	t.Status = StatusDenied
-	if d.Approve {
-		t.Status = StatusApproved
-	}
-	t.Reviewer, t.Comment, t.Decided, t.GrantUntil = d.Reviewer, d.Comment, d.Decided, d.GrantUntil
-	t.SealedArgs = nil
 	body, err := json.Marshal(t)
 	if err != nil {
 		return Ticket{}, err

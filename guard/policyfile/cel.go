@@ -106,10 +106,10 @@ func attributes() []attribute {
 			return guard.MissingWhere().Rule.Check(context.Background(), r).Decision == guard.Deny
 		}},
 		{"statement.drops_column", cel.BoolType, func(r *guard.Request) any {
-			return anyStatement(r.Script, func(st *sqlstmt.Statement) bool { return st.DropsColumn })
+			return r.Script.Any(func(st *sqlstmt.Statement) bool { return st.DropsColumn })
 		}},
 		{"statement.into_file", cel.BoolType, func(r *guard.Request) any {
-			return anyStatement(r.Script, func(st *sqlstmt.Statement) bool { return st.IntoFile || st.Program || st.Local })
+			return r.Script.Any(func(st *sqlstmt.Statement) bool { return st.IntoFile || st.Program || st.Local })
 		}},
 		str("statement.text", func(r *guard.Request) string {
 			if r.Script == nil {
@@ -424,10 +424,36 @@ var (
 	_ guard.SharingRule = (*whenRule)(nil)
 )
 
+// fileCond is what the rules of a policy file have in common: the file's
+// conditions and one compiled condition. Group, Open and Close let the
+// rules of one file share the attributes of a request (guard.SharingRule).
+type fileCond struct {
+	cond *conditions
+	prg  *compiled
+}
+
+func (f fileCond) Group() any                { return f.cond }
+func (f fileCond) Open(r *guard.Request) any { return f.cond.activation(r) }
+func (f fileCond) Close(state any)           { state.(*activation).release() }
+
+// run evaluates the condition on act. skip is true when its precondition
+// rules it out; stop, when set, is the verdict of an evaluation stopped at
+// a limit.
+func (f fileCond) run(ctx context.Context, act *activation) (match, ok, skip bool, stop *guard.Verdict) {
+	if f.prg.pre != nil && !f.prg.pre.holds(act) {
+		return false, true, true, nil
+	}
+	match, ok, stopped := f.cond.eval(ctx, f.prg, act)
+	if stopped != nil {
+		v := stopped.outcome()
+		return false, false, false, &v
+	}
+	return match, ok, false, nil
+}
+
 // celRule is a rule whose condition is a CEL expression.
 type celRule struct {
-	cond   *conditions
-	prg    *compiled
+	fileCond
 	action guard.Decision
 	reason string
 	unmask bool
@@ -439,31 +465,22 @@ func (c *celRule) Check(ctx context.Context, r *guard.Request) guard.Verdict {
 	return c.checkIn(ctx, act)
 }
 
-// Group, Open, CheckWith and Close let the rules of one file share the
-// attributes of a request (guard.SharingRule).
-func (c *celRule) Group() any                { return c.cond }
-func (c *celRule) Open(r *guard.Request) any { return c.cond.activation(r) }
-func (c *celRule) Close(state any)           { state.(*activation).release() }
+// CheckWith implements guard.SharingRule.
 func (c *celRule) CheckWith(ctx context.Context, state any) guard.Verdict {
 	return c.checkIn(ctx, state.(*activation))
 }
 
 func (c *celRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
-	if c.prg.pre != nil && !c.prg.pre.holds(act) {
+	match, ok, skip, stop := c.run(ctx, act)
+	switch {
+	case stop != nil:
+		return *stop
+	case skip, !match && ok:
 		return guard.Verdict{}
-	}
-	match, ok, stopped := c.cond.eval(ctx, c.prg, act)
-	if stopped != nil {
-		return stopped.outcome()
-	}
-	if !ok {
-		if c.action == guard.Allow {
-			return guard.Verdict{}
-		}
+	case !ok && c.action == guard.Allow:
+		return guard.Verdict{}
+	case !ok:
 		return guard.Verdict{Decision: guard.Deny, Reason: "condition could not be evaluated"}
-	}
-	if !match {
-		return guard.Verdict{}
 	}
 	return guard.Verdict{Decision: c.action, Reason: c.reason, Unmask: c.unmask}
 }
@@ -473,8 +490,7 @@ func (c *celRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
 // fails applies the built-in (a failed condition never lifts a
 // guardrail); one stopped at a limit denies.
 type whenRule struct {
-	cond *conditions
-	prg  *compiled
+	fileCond
 	rule guard.Rule
 }
 
@@ -484,23 +500,17 @@ func (w *whenRule) Check(ctx context.Context, r *guard.Request) guard.Verdict {
 	return w.checkIn(ctx, act)
 }
 
-// Group, Open, CheckWith and Close: see celRule.
-func (w *whenRule) Group() any                { return w.cond }
-func (w *whenRule) Open(r *guard.Request) any { return w.cond.activation(r) }
-func (w *whenRule) Close(state any)           { state.(*activation).release() }
+// CheckWith implements guard.SharingRule.
 func (w *whenRule) CheckWith(ctx context.Context, state any) guard.Verdict {
 	return w.checkIn(ctx, state.(*activation))
 }
 
 func (w *whenRule) checkIn(ctx context.Context, act *activation) guard.Verdict {
-	if w.prg.pre != nil && !w.prg.pre.holds(act) {
-		return guard.Verdict{}
-	}
-	match, ok, stopped := w.cond.eval(ctx, w.prg, act)
-	if stopped != nil {
-		return stopped.outcome()
-	}
-	if ok && !match {
+	match, ok, skip, stop := w.run(ctx, act)
+	switch {
+	case stop != nil:
+		return *stop
+	case skip, ok && !match:
 		return guard.Verdict{}
 	}
 	return w.rule.Check(ctx, act.r)
@@ -582,20 +592,4 @@ func (c *conditions) when(prg *compiled) func(*guard.Request) bool {
 		match, ok, stopped := c.eval(context.Background(), prg, act)
 		return match || !ok || stopped != nil
 	}
-}
-
-// anyStatement reports whether match holds for a statement of s or one it
-// runs (EXPLAIN ANALYZE, PREPARE … AS).
-func anyStatement(s *sqlstmt.Script, match func(*sqlstmt.Statement) bool) bool {
-	if s == nil {
-		return false
-	}
-	for i := range s.Statements {
-		for st := &s.Statements[i]; st != nil; st = st.Inner {
-			if match(st) {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -370,7 +370,7 @@ func (fp *fileParser) rule(n *yaml.Node) (guard.NamedRule, error) {
 	if prg != nil {
 		// Not NamedRule.When: the condition runs under the statement's
 		// context.
-		nr.Rule = &whenRule{cond: fp.cond, prg: prg, rule: built.Rule}
+		nr.Rule = &whenRule{fileCond: fileCond{cond: fp.cond, prg: prg}, rule: built.Rule}
 	}
 	return nr, nil
 }
@@ -454,7 +454,7 @@ func (fp *fileParser) conditionRule(nr guard.NamedRule, fields map[string][2]*ya
 		return nr, fp.errAt(fields["name"][0], nr.Name, "when", "a rule needs a builtin or a when condition")
 	}
 	nr.Review = action == guard.Review
-	cr := &celRule{cond: fp.cond, prg: prg, action: action}
+	cr := &celRule{fileCond: fileCond{cond: fp.cond, prg: prg}, action: action}
 	if r, ok := fields["reason"]; ok {
 		s, err := fp.str(r[1], nr.Name, "reason")
 		if err != nil {

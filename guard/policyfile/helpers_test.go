@@ -3,27 +3,18 @@ package policyfile_test
 import "github.com/sqlvigil/sqlvigil/internal/guardtest"
 
 // The hand-built models and helpers shared by guard's tests.
-type stmtOpt = guardtest.StmtOpt
-
 var (
-	stmt        = guardtest.Stmt
-	effect      = guardtest.Effect
-	object      = guardtest.Object
-	reads       = guardtest.Reads
-	writes      = guardtest.Writes
-	funcs       = guardtest.Funcs
-	where       = guardtest.Where
-	inner       = guardtest.Inner
-	with        = guardtest.With
-	privSetting = guardtest.PrivSetting
-	lexSetting  = guardtest.LexSetting
-	tables      = guardtest.Tables
-	script      = guardtest.Script
-	alice       = guardtest.Alice
-	bob         = guardtest.Bob
-	agent       = guardtest.Agent
-	request     = guardtest.Request
-	mustPolicy  = guardtest.MustPolicy
-	decide      = guardtest.Decide
-	namedValue  = guardtest.NamedValue
+	stmt       = guardtest.Stmt
+	object     = guardtest.Object
+	reads      = guardtest.Reads
+	writes     = guardtest.Writes
+	funcs      = guardtest.Funcs
+	where      = guardtest.Where
+	script     = guardtest.Script
+	alice      = guardtest.Alice
+	bob        = guardtest.Bob
+	agent      = guardtest.Agent
+	request    = guardtest.Request
+	decide     = guardtest.Decide
+	namedValue = guardtest.NamedValue
 )
