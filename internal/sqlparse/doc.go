@@ -21,6 +21,10 @@
 //   - an unterminated string, quoted name, dollar quote or comment (SQLite
 //     accepts an unterminated block comment; the analyser still doubts it);
 //   - a NUL byte, invalid UTF-8, or more than [MaxTextLen] bytes (1 MiB);
+//   - more than 4096 statements: the first 4096 are read, and the rest of
+//     the text is one incomplete statement of KindUnknown, so that the
+//     analysis of any text takes memory bounded by a small multiple of its
+//     length;
 //   - a MySQL versioned executable comment /*!NNNNN … */ or /*M!NNNNNN … */,
 //     whose contents run only on servers of that version or later;
 //   - a string whose end depends on a session setting: a backslash before a
