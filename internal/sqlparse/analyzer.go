@@ -104,18 +104,22 @@ type parenPair struct{ open, close int32 }
 // match returns the index of the parenthesis closing the one at i, or -1
 // when the token at i opens none.
 func (a *analyzer) match(i int) int {
-	switch d := int(a.toks[i].bits >> matchShift); d {
-	case 0:
-		return -1
-	case farMatch:
-		k, ok := slices.BinarySearchFunc(a.far, int32(i), func(p parenPair, t int32) int { return cmp.Compare(p.open, t) })
-		if !ok {
-			return -1
-		}
-		return int(a.far[k].close)
-	default:
+	if a.toks[i].bits < 1<<matchShift {
+		return -1 // kept inlined: most tokens are no parenthesis
+	}
+	return a.partner(i)
+}
+
+// partner is match for an opening parenthesis that has a partner.
+func (a *analyzer) partner(i int) int {
+	if d := int(a.toks[i].bits >> matchShift); d != farMatch {
 		return i + d
 	}
+	k, ok := slices.BinarySearchFunc(a.far, int32(i), func(p parenPair, t int32) int { return cmp.Compare(p.open, t) })
+	if !ok {
+		return -1
+	}
+	return int(a.far[k].close)
 }
 
 func (a *analyzer) text(i int) string { return a.src[a.toks[i].pos:a.toks[i].end] }

@@ -76,9 +76,10 @@ type lexer struct {
 	depth int
 	// done is true once the whole text is read.
 	done bool
-	// counting is true for a copy of the lexer counting tokens ahead: it
-	// records no flaw.
+	// counting is true for a copy of the lexer counting tokens ahead, in
+	// count: it records no token and no flaw.
 	counting bool
+	count    int
 }
 
 // flaw records the first flaw between two semicolons: statements end
@@ -126,10 +127,15 @@ type emitFunc func(k tokKind, pos, end int, space, esc bool)
 // lex reads tokens from lx.i on, appending them to toks. With chunk set
 // it stops after a semicolon outside parentheses: what a statement can span.
 // The tokens live in a local slice appended to by a closure, so that a
-// caller's buffer can stay on its stack.
+// caller's buffer can stay on its stack; the loop stays in this function,
+// where the calls of the closure are inlined.
 func (lx *lexer) lex(toks []token, chunk bool) []token {
 	grown := false
 	emit := func(k tokKind, pos, end int, space, esc bool) {
+		if lx.counting {
+			lx.count++
+			return
+		}
 		if len(toks) == cap(toks) {
 			toks = lx.grow(toks, k, end, chunk, grown)
 			grown = true
@@ -140,30 +146,6 @@ func (lx *lexer) lex(toks []token, chunk bool) []token {
 		}
 		toks = append(toks, token{pos: int32(pos), end: int32(end), kind: k, esc: esc, bits: b})
 	}
-	lx.run(emit, chunk)
-	return toks
-}
-
-// grow returns toks with room for the tokens of the chunk lexing resumes
-// at offset at: an estimate the first time for a short rest of text, else
-// their exact count, so that a long text's tokens take one allocation of
-// their size rather than a growing slice's copies.
-func (lx *lexer) grow(toks []token, k tokKind, at int, chunk, grown bool) []token {
-	n := len(toks) + 1
-	if k == tSemi && chunk && lx.depth == 0 {
-		// The chunk ends with this token.
-	} else if rest := len(lx.src) - at; rest < 1<<16 && !grown {
-		n += rest/3 + 8
-	} else {
-		c := *lx
-		c.flaws, c.counting, c.i, c.space = nil, true, at, false
-		c.run(func(tokKind, int, int, bool, bool) { n++ }, chunk)
-	}
-	return append(make([]token, 0, n), toks...)
-}
-
-// run lexes from lx.i, passing each token to emit (see lex).
-func (lx *lexer) run(emit emitFunc, chunk bool) {
 	src := lx.src
 	n := len(src)
 	space := lx.space
@@ -273,7 +255,7 @@ func (lx *lexer) run(emit emitFunc, chunk bool) {
 			emit(tSemi, start, i, space, false)
 			if chunk && lx.depth == 0 {
 				lx.i, lx.space = i, false
-				return
+				return toks
 			}
 		case c == '(' || c == '[':
 			i++
@@ -332,6 +314,26 @@ func (lx *lexer) run(emit emitFunc, chunk bool) {
 	if lx.inExec {
 		lx.flaw(n, "unterminated executable comment")
 	}
+	return toks
+}
+
+// grow returns toks with room for the tokens of the chunk lexing resumes
+// at offset at: an estimate the first time for a short rest of text, else
+// their exact count, so that a long text's tokens take one allocation of
+// their size rather than a growing slice's copies.
+func (lx *lexer) grow(toks []token, k tokKind, at int, chunk, grown bool) []token {
+	n := len(toks) + 1
+	if k == tSemi && chunk && lx.depth == 0 {
+		// The chunk ends with this token.
+	} else if rest := len(lx.src) - at; rest < 1<<16 && !grown {
+		n += rest/3 + 8
+	} else {
+		c := *lx
+		c.flaws, c.counting, c.count, c.i, c.space = nil, true, 0, at, false
+		c.lex(nil, chunk)
+		n += c.count
+	}
+	return append(make([]token, 0, n), toks...)
 }
 
 // lineEnd returns the end of the line comment starting at i. PostgreSQL

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Reasons for an incomplete analysis. They are constant strings: a reason
@@ -256,10 +257,10 @@ func (a *analyzer) split(sa *scriptAlloc) {
 func (a *analyzer) more() {
 	a.tally(a.toks)
 	if len(a.toks) > 0 {
-		if a.norm.b.Cap() == 0 {
+		if a.norm.b == nil {
 			// A text of several chunks: its normalized text is rarely
 			// longer than the text.
-			a.norm.b.Grow(len(a.src) + 64)
+			a.norm.b = make([]byte, 0, len(a.src)+64)
 		}
 		a.norm.add(a.toks, a.capPos)
 	}
@@ -393,7 +394,9 @@ func (a *analyzer) mysqlCompound(lo int) bool {
 // by "?", comments dropped and whitespace collapsed to one space.
 type normalizer struct {
 	src string
-	b   strings.Builder
+	// b holds the text written; it is turned into a string in place at
+	// the end, as strings.Builder does, and never written after.
+	b []byte
 	// prev is the last token written, when any.
 	prev token
 	any  bool
@@ -402,31 +405,36 @@ type normalizer struct {
 // add appends the normalized text of toks. Past capPos (see maxStatements),
 // where nothing is read, every quoted name is taken for an alias.
 func (n *normalizer) add(toks []token, capPos int) {
-	b := &n.b
+	if len(toks) == 0 {
+		return
+	}
+	b := n.b // a local slice: kept in registers in the loop
+	src := n.src
+	prev, any := &n.prev, n.any
 	for k := range toks {
 		t := &toks[k]
-		if t.space() && n.any {
-			b.WriteByte(' ')
+		if t.space() && any {
+			b = append(b, ' ')
 		}
 		switch {
 		case t.kind == tString || t.kind == tNumber || t.kind == tDQ:
-			b.WriteByte('?')
-		case t.kind == tQIdent && (int(t.pos) >= capPos || aliasIdent(n.src, t, &n.prev, n.any)):
+			b = append(b, '?')
+		case t.kind == tQIdent && (int(t.pos) >= capPos || aliasIdent(src, t, prev, any)):
 			// A name the text gives, not one it references: it may
 			// hold anything (SELECT 1 AS "ada@example.com").
-			q := n.src[t.end-1]
+			q := src[t.end-1]
 			if q == ']' {
-				b.WriteString("[?]")
+				b = append(b, "[?]"...)
 			} else {
-				b.WriteByte(q)
-				b.WriteByte('?')
-				b.WriteByte(q)
+				b = append(b, q, '?', q)
 			}
 		default:
-			b.WriteString(n.src[t.pos:t.end])
+			b = append(b, src[t.pos:t.end]...)
 		}
-		n.prev, n.any = *t, true
+		prev, any = t, true
 	}
+	n.b = b
+	n.prev, n.any = toks[len(toks)-1], true
 }
 
 // size returns the length of the normalized text of toks (see add).
@@ -455,26 +463,31 @@ func (n *normalizer) size(toks []token, capPos int) int {
 // summary. A text read in one chunk takes one allocation of their size for
 // both.
 func (n *normalizer) finish(toks []token, capPos int, summary []byte) (string, string) {
-	b := &n.b
-	if b.Cap() == 0 {
+	if n.b == nil {
 		if len(toks) == 0 {
 			return "", string(summary)
 		}
-		size := n.size(toks, capPos)
-		if size <= maxSharedNormalized {
+		var size int
+		if len(n.src) <= 1<<12 {
+			// A bound is enough for a short text, and quicker.
+			size = len(summary)
+			for k := range toks {
+				size += int(toks[k].end-toks[k].pos) + 1
+			}
+		} else if size = n.size(toks, capPos); size <= maxSharedNormalized {
 			size += len(summary)
 		}
-		b.Grow(size)
+		n.b = make([]byte, 0, size)
 	}
 	n.add(toks, capPos)
-	if b.Len() > maxSharedNormalized {
+	l := len(n.b)
+	if l > maxSharedNormalized {
 		// The summary (a span's name) outlives the text: it must not
 		// keep a long text alive.
-		return b.String(), string(summary)
+		return unsafe.String(unsafe.SliceData(n.b), l), string(summary)
 	}
-	l := b.Len()
-	b.Write(summary)
-	all := b.String()
+	n.b = append(n.b, summary...)
+	all := unsafe.String(unsafe.SliceData(n.b), len(n.b))
 	return all[:l], all[l:]
 }
 
