@@ -558,6 +558,9 @@ const (
 //   - an unterminated string, quoted name, dollar quote or comment (SQLite
 //     accepts an unterminated block comment; the analyser still doubts it);
 //   - a NUL byte, invalid UTF-8, or more than 1 MiB (the analyser's MaxTextLen);
+//   - more than 4096 statements: the first 4096 are read and the rest of
+//     the text is one incomplete statement of KindUnknown, so that reading
+//     any text takes memory bounded by a small multiple of its length;
 //   - a MySQL versioned executable comment /*!NNNNN … */ or /*M!NNNNNN … */,
 //     whose contents run only on servers of that version or later;
 //   - a string whose end depends on a session setting: a backslash before a

@@ -1,26 +1,42 @@
 package sqlparse
 
+import (
+	"cmp"
+	"slices"
+)
+
 // analyzer reads the tokens of one text.
 type analyzer struct {
-	d         Dialect
-	src       string
-	toks      []token
-	script    *Script
-	starts    []int
-	parenFlaw int // offset of the first unbalanced parenthesis, or -1
-	depth     int
-	stmtDepth int        // depth of the statement being read: its own WITH may modify data
-	st        *Statement // statement being analysed
-	ctes      []cte      // common table expressions in scope
-	cteEffect Kind       // most consequential data-modifying CTE
-	colMode   bool       // reading column references: db.table.column is fine
-	colUnsure bool       // a select item's lineage cannot be told: the list is unknown
-	storing   bool       // reading values a write stores (see storedValueFunction)
-	recursing bool       // reading a recursive CTE's body again (see recursiveCols)
-	outer     *scope     // the FROM scope of the innermost enclosing query, linked by parent
-	spare     *scope     // the scope of a query read, for the next query (see newScope)
-	srcArena  []string   // backing array of the columns' sources
-	prepared  []prepared // statements prepared earlier in the text
+	d      Dialect
+	src    string
+	toks   []token
+	script *Script
+	starts []int32 // offset of each statement's first token
+	far    []parenPair
+	lx     lexer
+	count  int           // statements so far
+	chunk  []Statement   // statements after the first, being filled
+	chunks [][]Statement // statements after the first, filled
+	capPos int           // offset past which nothing is read (see maxStatements)
+	// The tokens read so far: their placeholders, whether they change the
+	// session, and the normalized text.
+	placeholders Placeholders
+	sessionText  bool
+	norm         normalizer
+	parenFlaw    int // offset of the first unbalanced parenthesis, or -1
+	depth        int
+	stmtDepth    int        // depth of the statement being read: its own WITH may modify data
+	st           *Statement // statement being analysed
+	ctes         []cte      // common table expressions in scope
+	cteEffect    Kind       // most consequential data-modifying CTE
+	colMode      bool       // reading column references: db.table.column is fine
+	colUnsure    bool       // a select item's lineage cannot be told: the list is unknown
+	storing      bool       // reading values a write stores (see storedValueFunction)
+	recursing    bool       // reading a recursive CTE's body again (see recursiveCols)
+	outer        *scope     // the FROM scope of the innermost enclosing query, linked by parent
+	spare        *scope     // the scope of a query read, for the next query (see newScope)
+	srcArena     []string   // backing array of the columns' sources
+	prepared     []prepared // statements prepared earlier in the text
 }
 
 // cte is a common table expression name in scope and its output columns.
@@ -35,10 +51,16 @@ type cte struct {
 // maxDepth bounds the nesting the analyser follows.
 const maxDepth = 64
 
-// matchParens records in each parenthesis the index of its partner.
+// matchParens records in each opening parenthesis of the tokens read how
+// far its partner is, and the offset of the first unbalanced parenthesis
+// in parenFlaw. It starts afresh at each call: the tokens it is called on
+// follow a text whose parentheses were all balanced (see more).
 func (a *analyzer) matchParens() {
+	a.parenFlaw = -1
+	a.far = a.far[:0]
 	var buf [32]int32
 	stack := buf[:0]
+	sorted := true
 	for i := range a.toks {
 		t := &a.toks[i]
 		if t.kind != tOp || t.end-t.pos != 1 {
@@ -46,10 +68,9 @@ func (a *analyzer) matchParens() {
 		}
 		switch c := a.src[t.pos]; c {
 		case '(', '[':
-			t.m = -1
+			t.bits &^= matchMask
 			stack = append(stack, int32(i))
 		case ')', ']':
-			t.m = -1
 			open := byte('(')
 			if c == ']' {
 				open = '['
@@ -57,8 +78,13 @@ func (a *analyzer) matchParens() {
 			if len(stack) > 0 && a.src[a.toks[stack[len(stack)-1]].pos] == open {
 				o := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
-				a.toks[o].m = int32(i)
-				t.m = o
+				if d := int32(i) - o; d < farMatch {
+					a.toks[o].bits |= uint16(d) << matchShift
+				} else {
+					a.toks[o].bits |= matchMask
+					sorted = sorted && (len(a.far) == 0 || a.far[len(a.far)-1].open < o)
+					a.far = append(a.far, parenPair{o, int32(i)})
+				}
 			} else if a.parenFlaw < 0 {
 				a.parenFlaw = int(t.pos)
 			}
@@ -67,6 +93,33 @@ func (a *analyzer) matchParens() {
 	if len(stack) > 0 && a.parenFlaw < 0 {
 		a.parenFlaw = int(a.toks[stack[0]].pos)
 	}
+	if !sorted {
+		slices.SortFunc(a.far, func(x, y parenPair) int { return cmp.Compare(x.open, y.open) })
+	}
+}
+
+// parenPair is a pair of parentheses too far apart for their tokens' bits.
+type parenPair struct{ open, close int32 }
+
+// match returns the index of the parenthesis closing the one at i, or -1
+// when the token at i opens none.
+func (a *analyzer) match(i int) int {
+	if a.toks[i].bits < 1<<matchShift {
+		return -1 // kept inlined: most tokens are no parenthesis
+	}
+	return a.partner(i)
+}
+
+// partner is match for an opening parenthesis that has a partner.
+func (a *analyzer) partner(i int) int {
+	if d := int(a.toks[i].bits >> matchShift); d != farMatch {
+		return i + d
+	}
+	k, ok := slices.BinarySearchFunc(a.far, int32(i), func(p parenPair, t int32) int { return cmp.Compare(p.open, t) })
+	if !ok {
+		return -1
+	}
+	return int(a.far[k].close)
 }
 
 func (a *analyzer) text(i int) string { return a.src[a.toks[i].pos:a.toks[i].end] }
@@ -103,7 +156,7 @@ func (a *analyzer) isOp(i int, op string) bool {
 // closeOf returns the index of the parenthesis closing the one at i, or
 // the last index before hi when it is not closed before hi.
 func (a *analyzer) closeOf(i, hi int) int {
-	m := int(a.toks[i].m)
+	m := a.match(i)
 	if m <= i || m >= hi {
 		a.fail("unbalanced parentheses")
 		return max(i, hi-1)

@@ -15,7 +15,7 @@ func (a *analyzer) columns(lo, hi int, sc *scope) []Column {
 	}
 	n := 1
 	for i := lo; i < hi; i++ {
-		if m := a.toks[i].m; m > int32(i) {
+		if m := a.match(i); m > i {
 			i = int(m)
 			continue
 		}
@@ -46,7 +46,7 @@ func (a *analyzer) commaItems(lo, hi int, f func(start, end int)) {
 	start := lo
 	for i := lo; i <= hi; i++ {
 		if i < hi {
-			if m := a.toks[i].m; m > int32(i) {
+			if m := a.match(i); m > i {
 				i = int(m)
 				continue
 			}
@@ -98,11 +98,11 @@ func (a *analyzer) item(lo, hi int, sc *scope, cols []Column) ([]Column, bool) {
 	if hi-lo >= 3 && a.is(hi-2, "AS") && a.isName(hi-1) {
 		c.Name = a.fold(hi - 1)
 		exprHi = hi - 2
-		a.toks[hi-1].mark |= markAlias
+		a.toks[hi-1].bits |= markAlias
 	} else if hi-lo >= 2 && a.isName(hi-1) && a.implicitAlias(hi-1) {
 		c.Name = a.fold(hi - 1)
 		exprHi = hi - 1
-		a.toks[hi-1].mark |= markAlias
+		a.toks[hi-1].bits |= markAlias
 	} else if name, ok := a.stringAlias(lo, hi); ok {
 		c.Name = name
 		exprHi = hi - 1
@@ -123,7 +123,7 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 	defer func() { a.colMode = prevMode }()
 	// (a.b) is the bare column a.b.
 	bareLo, bareHi := lo, exprHi
-	for bareHi-bareLo >= 3 && a.isOp(bareLo, "(") && int(a.toks[bareLo].m) == bareHi-1 {
+	for bareHi-bareLo >= 3 && a.isOp(bareLo, "(") && a.match(bareLo) == bareHi-1 {
 		bareLo++
 		bareHi--
 	}
@@ -158,7 +158,7 @@ func (a *analyzer) value(c Column, lo, exprHi int, sc *scope, cols []Column) ([]
 		t := a.toks[i]
 		switch t.kind {
 		case tOp:
-			m := int(t.m)
+			m := a.match(i)
 			if m > i && a.isAny(i+1, "INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE") && !a.isOp(i+2, "(") {
 				a.fail("data-modifying statement in a subquery")
 			}

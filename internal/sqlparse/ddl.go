@@ -142,7 +142,7 @@ func (a *analyzer) create(lo, hi int) {
 		}
 	case ObjectSchema:
 		for k := i; k < hi; k++ {
-			if m := a.toks[k].m; m > int32(k) {
+			if m := a.match(k); m > k {
 				k = int(m)
 				continue
 			}
@@ -242,7 +242,7 @@ func (a *analyzer) columnDef(lo, hi int) {
 			j++ // character varying(20), national char(10)
 		}
 		if j < hi && a.toks[j].kind == tWord && a.isOp(j+1, "(") && a.literalsOnly(j+1) {
-			i = int(a.toks[j+1].m) + 1
+			i = a.match(j+1) + 1
 		}
 	}
 	for i < hi {
@@ -263,7 +263,7 @@ func (a *analyzer) columnDef(lo, hi int) {
 // literalsOnly reports whether the parentheses opening at open hold only
 // numbers and strings, separated by commas: a type's modifiers.
 func (a *analyzer) literalsOnly(open int) bool {
-	m := int(a.toks[open].m)
+	m := a.match(open)
 	if m <= open {
 		return false
 	}
@@ -284,7 +284,7 @@ func (a *analyzer) literalsOnly(open int) bool {
 // queryEnd returns where a CREATE … AS query ends: before WITH [NO] DATA.
 func (a *analyzer) queryEnd(i, hi int) int {
 	for k := i; k < hi; k++ {
-		if m := a.toks[k].m; m > int32(k) {
+		if m := a.match(k); m > k {
 			k = int(m)
 			continue
 		}
@@ -346,7 +346,7 @@ func (a *analyzer) alter(lo, hi int) {
 			// ALTER FUNCTION f() SET name = value: every later call runs
 			// with it (SET SCHEMA moves the routine instead).
 			for k := i; k < hi; k++ {
-				if m := a.toks[k].m; m > int32(k) {
+				if m := a.match(k); m > k {
 					k = int(m)
 					continue
 				}
@@ -377,7 +377,7 @@ func (a *analyzer) alter(lo, hi int) {
 	a.write(t)
 	typeChange := false
 	for k := next; k < hi; k++ {
-		if m := a.toks[k].m; m > int32(k) {
+		if m := a.match(k); m > k {
 			k = int(m)
 			continue
 		}

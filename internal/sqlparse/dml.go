@@ -61,7 +61,7 @@ func (a *analyzer) insert(lo, hi int) {
 	// The rows: up to ON CONFLICT / ON DUPLICATE KEY / RETURNING.
 	end := i
 	for end < hi {
-		if m := a.toks[end].m; m > int32(end) {
+		if m := a.match(end); m > end {
 			end = int(m) + 1
 			continue
 		}
@@ -121,7 +121,7 @@ func (a *analyzer) insert(lo, hi int) {
 			// The assignments, up to MariaDB's RETURNING.
 			end := i + 4
 			for end < hi && !a.is(end, "RETURNING") {
-				if m := a.toks[end].m; m > int32(end) {
+				if m := a.match(end); m > end {
 					end = int(m)
 				}
 				end++
@@ -145,7 +145,7 @@ func (a *analyzer) insert(lo, hi int) {
 // ORDER BY / LIMIT after it: it yields the rows it lists.
 func (a *analyzer) plainValues(i, hi int) bool {
 	for k := i; k < hi; k++ {
-		if m := a.toks[k].m; m > int32(k) {
+		if m := a.match(k); m > k {
 			k = int(m)
 			continue
 		}

@@ -19,7 +19,8 @@
 // Whatever it cannot fully read — an unterminated quote or comment, a NUL
 // byte, a MySQL versioned comment, a string whose end depends on a session
 // setting, code it does not read (stored programs, DO, EXECUTE of what is
-// not prepared in the same text), nesting or sizes past its limits — is
+// not prepared in the same text), nesting or sizes past its limits (more
+// than 4096 statements: the rest of the text is one) — is
 // incomplete, with a Reason that never quotes the text; the full list is on
 // sqlstmt.Script. A panic inside the analyser, which would be a defect, is
 // recovered and reported as an incomplete script ("internal error").

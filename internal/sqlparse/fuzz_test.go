@@ -20,7 +20,7 @@ func knownReasons() map[string]bool {
 		"prepared text with escapes|prepared text with several statements|schema elements|"+
 		"stored program or compound statement|string holding a comment end inside an executable comment|"+
 		"string whose end depends on NO_BACKSLASH_ESCAPES|string whose end depends on standard_conforming_strings|"+
-		"text exceeds 1 MiB|too many names|unbalanced parentheses|unexpected character|"+
+		"text exceeds 1 MiB|more than 4096 statements|too many names|unbalanced parentheses|unexpected character|"+
 		"unicode escape in identifier|unknown construct|unknown dialect|unknown statement|"+
 		"unterminated BEGIN … END block|unterminated comment|unterminated dollar-quoted string|"+
 		"unterminated executable comment|unterminated quoted identifier|unterminated string|"+

@@ -19,28 +19,37 @@ const (
 	tSemi                      // ;
 )
 
-// token is one lexical token; its text is src[pos:end].
+// token is one lexical token; its text is src[pos:end]. It takes 12 bytes:
+// a long text holds about one token per 3 bytes, and the tokens of its
+// longest statement are held at once.
 type token struct {
 	pos, end int32
-	// m is, for "(" and ")", the index of the matching parenthesis, or -1.
-	m    int32
-	kind tokKind
-	// space is true when whitespace or a comment precedes the token.
-	space bool
+	kind     tokKind
 	// esc is true for a quoted identifier holding doubled quotes or escapes
 	// that must be decoded.
 	esc bool
-	// mark is set by the analyser: markRel on the name or alias of a
-	// relation in a FROM list (such a word is no column), markAlias on the
-	// alias of a select item (a name given, not a reference).
-	mark uint8
+	// bits holds tokSpace, the marks, and for an opening parenthesis the
+	// distance to its partner (see analyzer.match).
+	bits uint16
 }
 
-// Token marks.
+// Token bits. tokSpace is set when whitespace or a comment precedes the
+// token. The marks are set by the analyser: markRel on the name or alias of
+// a relation in a FROM list (such a word is no column), markAlias on the
+// alias of a select item (a name given, not a reference). The bits from
+// matchShift up hold how many tokens after an opening parenthesis its
+// partner is: 0 when it has none, farMatch when it is too far to tell here.
 const (
-	markRel uint8 = 1 << iota
+	tokSpace uint16 = 1 << iota
+	markRel
 	markAlias
+	matchShift = iota
+	farMatch   = 1<<(16-matchShift) - 1
+	matchMask  = farMatch << matchShift
 )
+
+// space reports whether whitespace or a comment precedes the token.
+func (t *token) space() bool { return t.bits&tokSpace != 0 }
 
 // lexFlaw is the first thing the lexer could not read with certainty.
 type lexFlaw struct {
@@ -48,7 +57,9 @@ type lexFlaw struct {
 	reason string
 }
 
-// lexer splits a text into tokens according to a dialect.
+// lexer splits a text into tokens according to a dialect. It reads the
+// text a statement at a time (see lex), so that the tokens of a script
+// need not all be held at once.
 type lexer struct {
 	d     Dialect
 	src   string
@@ -58,13 +69,24 @@ type lexer struct {
 	// semis counts the semicolons so far; flawSemis its value at the
 	// last flaw recorded.
 	semis, flawSemis int
+	// i is the offset lexing resumes at; space is true when whitespace or
+	// a comment precedes it; depth counts the parentheses open there.
+	i     int
+	space bool
+	depth int
+	// done is true once the whole text is read.
+	done bool
+	// counting is true for a copy of the lexer counting tokens ahead, in
+	// count: it records no token and no flaw.
+	counting bool
+	count    int
 }
 
 // flaw records the first flaw between two semicolons: statements end
 // only at semicolons, so a later one could only repeat that a statement is
 // incomplete. This keeps the flaws, and the work to place them, linear.
 func (lx *lexer) flaw(pos int, reason string) {
-	if len(lx.flaws) > 0 && lx.semis == lx.flawSemis {
+	if lx.counting || len(lx.flaws) > 0 && lx.semis == lx.flawSemis {
 		return
 	}
 	lx.flawSemis = lx.semis
@@ -102,17 +124,32 @@ func isOpChar(c byte) bool {
 // emitFunc appends a token.
 type emitFunc func(k tokKind, pos, end int, space, esc bool)
 
-// lex tokenizes lx.src, appending to toks. The tokens live in a local
-// slice appended to by a closure, so that a caller's buffer can stay on
-// its stack.
-func (lx *lexer) lex(toks []token) []token {
+// lex reads tokens from lx.i on, appending them to toks. With chunk set
+// it stops after a semicolon outside parentheses: what a statement can span.
+// The tokens live in a local slice appended to by a closure, so that a
+// caller's buffer can stay on its stack; the loop stays in this function,
+// where the calls of the closure are inlined.
+func (lx *lexer) lex(toks []token, chunk bool) []token {
+	grown := false
 	emit := func(k tokKind, pos, end int, space, esc bool) {
-		toks = append(toks, token{pos: int32(pos), end: int32(end), kind: k, space: space, esc: esc})
+		if lx.counting {
+			lx.count++
+			return
+		}
+		if len(toks) == cap(toks) {
+			toks = lx.grow(toks, k, end, chunk, grown)
+			grown = true
+		}
+		var b uint16
+		if space {
+			b = tokSpace
+		}
+		toks = append(toks, token{pos: int32(pos), end: int32(end), kind: k, esc: esc, bits: b})
 	}
 	src := lx.src
 	n := len(src)
-	space := false
-	i := 0
+	space := lx.space
+	i := lx.i
 	for i < n {
 		c := src[i]
 		if c == 0 {
@@ -216,7 +253,19 @@ func (lx *lexer) lex(toks []token) []token {
 			i++
 			lx.semis++
 			emit(tSemi, start, i, space, false)
-		case c == '(' || c == ')' || c == ',' || c == '[' || c == ']' || c == '{' || c == '}':
+			if chunk && lx.depth == 0 {
+				lx.i, lx.space = i, false
+				return toks
+			}
+		case c == '(' || c == '[':
+			i++
+			lx.depth++
+			emit(tOp, start, i, space, false)
+		case c == ')' || c == ']':
+			i++
+			lx.depth--
+			emit(tOp, start, i, space, false)
+		case c == ',' || c == '{' || c == '}':
 			i++
 			emit(tOp, start, i, space, false)
 		case c == '.':
@@ -261,10 +310,30 @@ func (lx *lexer) lex(toks []token) []token {
 		}
 		space = false
 	}
+	lx.i, lx.space, lx.done = i, space, true
 	if lx.inExec {
 		lx.flaw(n, "unterminated executable comment")
 	}
 	return toks
+}
+
+// grow returns toks with room for the tokens of the chunk lexing resumes
+// at offset at: an estimate the first time for a short rest of text, else
+// their exact count, so that a long text's tokens take one allocation of
+// their size rather than a growing slice's copies.
+func (lx *lexer) grow(toks []token, k tokKind, at int, chunk, grown bool) []token {
+	n := len(toks) + 1
+	if k == tSemi && chunk && lx.depth == 0 {
+		// The chunk ends with this token.
+	} else if rest := len(lx.src) - at; rest < 1<<16 && !grown {
+		n += rest/3 + 8
+	} else {
+		c := *lx
+		c.flaws, c.counting, c.count, c.i, c.space = nil, true, 0, at, false
+		c.lex(nil, chunk)
+		n += c.count
+	}
+	return append(make([]token, 0, n), toks...)
 }
 
 // lineEnd returns the end of the line comment starting at i. PostgreSQL

@@ -225,7 +225,7 @@ func (a *analyzer) isQueryParen(open, close int) bool {
 		if !a.isOp(j, "(") {
 			return false
 		}
-		m := int(a.toks[j].m)
+		m := a.match(j)
 		if m <= j || m >= close {
 			return false
 		}
@@ -275,7 +275,7 @@ func (a *analyzer) funcName(i int) {
 	}
 	a.function(s)
 	if a.isOp(i+1, "(") {
-		m := int(a.toks[i+1].m)
+		m := a.match(i + 1)
 		if m > i+1 && a.readsNames(i+2, m) {
 			a.st.FunctionsOverNames = addSource(a.st.FunctionsOverNames, s)
 		}
@@ -670,7 +670,7 @@ func (a *analyzer) tableRef(i, hi int, sc *scope, write bool) int {
 	case a.isName(i):
 		t, next, _ := a.name(i, hi)
 		for k := i; k < next; k++ {
-			a.toks[k].mark |= markRel
+			a.toks[k].bits |= markRel
 		}
 		if a.isOp(next, "(") {
 			// A table function.
@@ -733,7 +733,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 			if r != nil {
 				r.alias = a.fold(i)
 			}
-			a.toks[i].mark |= markRel
+			a.toks[i].bits |= markRel
 			i++
 		} else {
 			a.fail(reasonConstuct)
@@ -742,7 +742,7 @@ func (a *analyzer) alias(i, hi int, r *rel) int {
 		if r != nil {
 			r.alias = a.fold(i)
 		}
-		a.toks[i].mark |= markRel
+		a.toks[i].bits |= markRel
 		i++
 	}
 	if a.isOp(i, "(") {

@@ -162,7 +162,7 @@ func (a *analyzer) mySet(lo, hi int) {
 	for i := lo; i < hi; {
 		end := i
 		for end < hi && !a.isOp(end, ",") {
-			if m := a.toks[end].m; m > int32(end) && int(m) < hi {
+			if m := a.match(end); m > end && int(m) < hi {
 				end = int(m)
 			}
 			end++

@@ -100,6 +100,52 @@ func TestGroundTruth(t *testing.T) {
 	}
 }
 
+// TestStatementCap checks that a script of more than 4096 statements is
+// read for its first 4096 and that the rest, whatever it holds, is one
+// incomplete statement.
+func TestStatementCap(t *testing.T) {
+	tests := []struct {
+		name       string
+		d          sqlparse.Dialect
+		give       string
+		statements int
+		complete   bool
+	}{
+		{"at the cap", pg, strings.Repeat("SELECT 1;", 4096), 4096, true},
+		{"past the cap", pg, strings.Repeat("SELECT 1;", 4097), 4097, false},
+		{"a drop past the cap", pg, strings.Repeat("SELECT 1; ", 4096) + "DROP TABLE x", 4097, false},
+		{"mysql past the cap", sqlparse.MySQL, strings.Repeat("SELECT 1;\n", 5000), 4097, false},
+		{"sqlite past the cap", sqlparse.SQLite, strings.Repeat("SELECT 1; ", 4096) + "SELECT 2; SELECT 3", 4097, false},
+		{"lone semicolons do not count", pg, strings.Repeat("SELECT 1;;", 4096), 4096, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sqlparse.Analyze(tt.d, tt.give)
+			if got := len(s.Statements); got != tt.statements {
+				t.Fatalf("got %d statements, want %d", got, tt.statements)
+			}
+			if s.Complete != tt.complete {
+				t.Fatalf("got complete %v (%q), want %v", s.Complete, s.Reason, tt.complete)
+			}
+			for i := range s.Statements[:4096] {
+				if st := &s.Statements[i]; !st.Complete || st.Kind != sqlparse.KindSelect {
+					t.Fatalf("statement %d: got %v complete %v (%q), want a complete SELECT", i, st.Kind, st.Complete, st.Reason)
+				}
+			}
+			if tt.complete {
+				return
+			}
+			last := s.Statements[len(s.Statements)-1]
+			if s.Reason != "more than 4096 statements" || last.Complete || last.Kind != sqlparse.KindUnknown || last.Effect != sqlparse.KindUnknown {
+				t.Errorf("got reason %q, last statement %v effect %v complete %v, want an incomplete unknown statement", s.Reason, last.Kind, last.Effect, last.Complete)
+			}
+			if !s.ChangesSession() {
+				t.Error("got no change of session, want the incomplete script to count as one")
+			}
+		})
+	}
+}
+
 func TestLimits(t *testing.T) {
 	big := "SELECT '" + strings.Repeat("a", sqlparse.MaxTextLen) + "'"
 	s := sqlparse.Analyze(pg, big)

@@ -266,7 +266,7 @@ func (a *analyzer) recursiveCols(i, body, end, slot int) []Column {
 		cols := a.query(body, end, true)
 		if cols != nil && a.isOp(i+1, "(") {
 			// name(a, b) AS (…) renames the body's columns by position.
-			cols = a.renameCols(cols, i+2, int(a.toks[i+1].m))
+			cols = a.renameCols(cols, i+2, a.match(i+1))
 		}
 		if cols == nil || prev != nil && len(cols) != len(prev) {
 			break
@@ -370,7 +370,7 @@ func (a *analyzer) with(lo, hi int) int {
 			cols = a.query(body, end, true)
 			if cols != nil && a.isOp(i+1, "(") {
 				// name(a, b) AS (…) renames the body's columns by position.
-				cols = a.renameCols(cols, i+2, int(a.toks[i+1].m))
+				cols = a.renameCols(cols, i+2, a.match(i+1))
 			}
 		}
 		if self {

@@ -178,7 +178,7 @@ func (a *analyzer) assignments(lo, hi int, sc *scope, t Table) {
 func (a *analyzer) assignment(lo, hi int, sc *scope, t Table) {
 	eq := -1
 	for i := lo; i < hi; i++ {
-		if m := a.toks[i].m; m > int32(i) {
+		if m := a.match(i); m > i {
 			i = int(m)
 			continue
 		}

@@ -36,7 +36,7 @@ func (a *analyzer) cond(lo, hi int, tg []rel, depth int) truth {
 	}
 	depth++
 	// Strip enclosing parentheses (not those of a subquery).
-	for lo < hi && a.isOp(lo, "(") && int(a.toks[lo].m) == hi-1 && !a.isQueryParen(lo, hi-1) {
+	for lo < hi && a.isOp(lo, "(") && a.match(lo) == hi-1 && !a.isQueryParen(lo, hi-1) {
 		lo++
 		hi--
 	}
@@ -145,7 +145,7 @@ func (a *analyzer) complementary(lo, hi int) bool {
 			over = true
 			return
 		}
-		for l < h && a.isOp(l, "(") && int(a.toks[l].m) == h-1 {
+		for l < h && a.isOp(l, "(") && a.match(l) == h-1 {
 			l++
 			h--
 		}
@@ -171,7 +171,7 @@ func (a *analyzer) negates(l1, h1, l2, h2 int) bool {
 	}
 	if a.is(l2, "NOT") {
 		l, h := l2+1, h2
-		for l < h && a.isOp(l, "(") && int(a.toks[l].m) == h-1 {
+		for l < h && a.isOp(l, "(") && a.match(l) == h-1 {
 			l++
 			h--
 		}
@@ -202,7 +202,7 @@ func (a *analyzer) negates(l1, h1, l2, h2 int) bool {
 func (a *analyzer) comparison(lo, hi int) int {
 	at := -1
 	for i := lo; i < hi; i++ {
-		if m := a.toks[i].m; m > int32(i) {
+		if m := a.match(i); m > i {
 			i = int(m)
 			continue
 		}
@@ -242,7 +242,7 @@ func (a *analyzer) splitAt(lo, hi int, or bool) int {
 	n := 0
 	cases := 0
 	for i := lo; i < hi; i++ {
-		if m := a.toks[i].m; m > int32(i) {
+		if m := a.match(i); m > i {
 			i = int(m)
 			continue
 		}
@@ -263,7 +263,7 @@ func (a *analyzer) splitAt(lo, hi int, or bool) int {
 func (a *analyzer) eachPart(lo, hi int, or bool, f func(l, h int)) {
 	start, cases := lo, 0
 	for i := lo; i < hi; i++ {
-		if m := a.toks[i].m; m > int32(i) {
+		if m := a.match(i); m > i {
 			i = int(m)
 			continue
 		}
@@ -288,7 +288,7 @@ func (a *analyzer) refersTo(lo, hi int, tg []rel) bool {
 	cases := 0
 	for i := lo; i < hi; i++ {
 		t := a.toks[i]
-		if t.kind != tWord && t.kind != tQIdent && t.kind != tDQ || t.mark&markRel != 0 {
+		if t.kind != tWord && t.kind != tQIdent && t.kind != tDQ || t.bits&markRel != 0 {
 			continue
 		}
 		// A possibly qualified name: i … j.
@@ -363,7 +363,7 @@ func (a *analyzer) isTarget(i int, tg []rel) bool {
 // columns hold (NULLs aside): x = x, x >= x, x LIKE '%'.
 func (a *analyzer) alwaysTrue(lo, hi int) bool {
 	for i := lo + 1; i < hi-1; i++ {
-		if m := a.toks[i].m; m > int32(i) {
+		if m := a.match(i); m > i {
 			i = int(m)
 			continue
 		}
@@ -395,7 +395,7 @@ func (a *analyzer) alwaysTrue(lo, hi int) bool {
 // target whose x is not NULL.
 func (a *analyzer) inWholeTarget(lo, hi int, tg []rel) bool {
 	// x IN ( SELECT x FROM t ) with x and t single names.
-	if hi-lo != 8 || !a.is(lo+1, "IN") || !a.isOp(lo+2, "(") || int(a.toks[lo+2].m) != hi-1 ||
+	if hi-lo != 8 || !a.is(lo+1, "IN") || !a.isOp(lo+2, "(") || a.match(lo+2) != hi-1 ||
 		!a.is(lo+3, "SELECT") || !a.is(lo+5, "FROM") || !a.isName(lo) || !a.isName(lo+6) {
 		return false
 	}
