@@ -193,7 +193,7 @@ type Policy struct {
 	rules    []NamedRule
 	quick    []quickRule // per rule, when it has a cheaper allow path
 	shared   []SharingRule
-	groups   []any // per shared rule, its Group
+	groups   []int // per shared rule, an id of its Group
 	mode     Mode
 	env      string
 	approver Approver

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -55,10 +56,17 @@ func newPolicy(c *config) *Policy {
 	}
 	p.quick = make([]quickRule, len(p.rules))
 	p.shared = make([]SharingRule, len(p.rules))
-	p.groups = make([]any, len(p.rules))
+	p.groups = make([]int, len(p.rules))
+	var groups []any // distinct Group values; a rule's group id is its index + 1
 	for i, r := range p.rules {
 		if sr, ok := r.Rule.(SharingRule); ok {
-			p.shared[i], p.groups[i] = sr, sr.Group()
+			g := sr.Group()
+			id := slices.Index(groups, g) + 1
+			if id == 0 {
+				groups = append(groups, g)
+				id = len(groups)
+			}
+			p.shared[i], p.groups[i] = sr, id
 		}
 		if q, ok := r.Rule.(quickRule); ok {
 			p.quick[i] = q
@@ -121,7 +129,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 	}
 	var (
 		open  SharingRule // the group whose state is open
-		group any
+		group int
 		state any
 	)
 	defer func() {

@@ -454,6 +454,10 @@ func (f fileCond) run(ctx context.Context, act *activation) (match, ok, skip boo
 // celRule is a rule whose condition is a CEL expression.
 type celRule struct {
 	fileCond
+	// pre is fileCond.prg.pre, held here so that skipping the rule reads
+	// nothing but the rule: a large policy skips most of its rules.
+	pre    precondition
+	hasPre bool
 	action guard.Decision
 	reason string
 	unmask bool
@@ -467,7 +471,11 @@ func (c *celRule) Check(ctx context.Context, r *guard.Request) guard.Verdict {
 
 // CheckWith implements guard.SharingRule.
 func (c *celRule) CheckWith(ctx context.Context, state any) guard.Verdict {
-	return c.checkIn(ctx, state.(*activation))
+	act := state.(*activation)
+	if c.hasPre && !c.pre.holds(act) {
+		return guard.Verdict{} // the common case of a large policy: keep it short
+	}
+	return c.checkIn(ctx, act)
 }
 
 func (c *celRule) checkIn(ctx context.Context, act *activation) guard.Verdict {

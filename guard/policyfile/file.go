@@ -455,6 +455,9 @@ func (fp *fileParser) conditionRule(nr guard.NamedRule, fields map[string][2]*ya
 	}
 	nr.Review = action == guard.Review
 	cr := &celRule{fileCond: fileCond{cond: fp.cond, prg: prg}, action: action}
+	if prg.pre != nil {
+		cr.pre, cr.hasPre = *prg.pre, true
+	}
 	if r, ok := fields["reason"]; ok {
 		s, err := fp.str(r[1], nr.Name, "reason")
 		if err != nil {
