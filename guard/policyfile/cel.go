@@ -278,7 +278,7 @@ func (c *conditions) compile(src string) (*compiled, *celIssue) {
 	}
 	if est.Max > c.costLimit {
 		return nil, &celIssue{line: 1, msg: fmt.Sprintf(
-			"estimated cost up to %s exceeds the limit of %d (limits.condition_cost, guard.WithConditionCostLimit): iterate over fewer or shorter lists",
+			"estimated cost up to %s exceeds the limit of %d (limits.condition_cost): iterate over fewer or shorter lists",
 			costString(est.Max), c.costLimit)}
 	}
 	// Folding evaluates what is constant, macros over literal lists

@@ -260,8 +260,8 @@ func (fp *fileParser) setting(k, v *yaml.Node) ([]guard.Option, error) {
 	return opts, nil
 }
 
-// limits reads the limits setting. A limit given by an option
-// (WithConditionCostLimit) overrides the file's.
+// limits reads the limits setting: the cost limit the file's conditions
+// are compiled and run under.
 func (fp *fileParser) limits(v *yaml.Node) error {
 	ps, err := fp.pairs(v, "", "limits")
 	if err != nil {
