@@ -6,11 +6,13 @@
 // # Main types
 //
 // [Queue] files each review as a [Ticket] (who, what — the literal-free
-// text and the arguments by type and size, never values — and why) and
-// answers it through [Queue.Decide] with a [Ruling] or through the API of
-// [Queue.Handler] ([HandlerConfig]). [Config] sets the store, the reviewer
-// roles, the grant and pending lifetimes, and NoWait. Stores: [MemoryStore]
-// (one process) and [SQLStore] (a table shared by replicas).
+// text, the arguments by type and size and, sealed under Config.ArgKey,
+// their values — and why) and answers it through [Queue.Decide] with a
+// [Ruling] or through the API of [Queue.Handler] ([HandlerConfig]; its
+// Reveal hook shows a reviewer the values their own mask rules allow).
+// [Config] sets the store, the reviewer roles, the grant and pending
+// lifetimes, and NoWait / NoWaitFor. Stores: [MemoryStore] (one process)
+// and [SQLStore] (a table shared by replicas).
 //
 // An approval is a one-time grant for that exact statement text and those
 // argument values, or a time-boxed grant (at most Config.MaxGrant); either
