@@ -242,18 +242,28 @@ func (f *flow) masksSources(srcs []string) bool {
 
 // copiesDataShow reports a MySQL SHOW of other sessions' statements or of
 // server internals that quote them (PROCESSLIST, ENGINE … STATUS,
-// PROFILE, BINLOG / RELAYLOG EVENTS).
+// PROFILE, BINLOG / RELAYLOG EVENTS, EXPLAIN / ANALYZE FOR another
+// connection), or of the diagnostics area (WARNINGS, ERRORS), which quotes
+// the values an earlier statement converted or collided on, whatever the
+// driver's error showed of them.
 func copiesDataShow(d sqlstmt.Dialect, st *sqlparse.Statement, s *sqlparse.Script) bool {
 	if d != sqlstmt.MySQL || st.Kind != sqlparse.KindShow {
 		return false
 	}
 	t := strings.ToUpper(s.Normalized)
-	for _, w := range [...]string{"PROCESSLIST", "ENGINE", "PROFILE", "BINLOG", "RELAYLOG", "STATUS"} {
+	for _, w := range [...]string{"PROCESSLIST", "ENGINE", "PROFILE", "BINLOG", "RELAYLOG", "STATUS", "WARNINGS", "ERRORS", "EXPLAIN", "ANALYZE"} {
 		if strings.Contains(t, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// formattedPlan reports a MySQL EXPLAIN (or DESCRIBE, MariaDB ANALYZE)
+// whose text names a FORMAT: its output may quote values read from
+// tables. It errs on the side of yes (a column named format counts).
+func formattedPlan(d sqlstmt.Dialect, s *sqlparse.Script) bool {
+	return d == sqlstmt.MySQL && strings.Contains(strings.ToUpper(s.Normalized), "FORMAT")
 }
 
 // changesSchema reports whether s may change what a relation is.
@@ -370,6 +380,12 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 	}
 	if copiesDataShow(d, st, f.run.script) {
 		return sinkBlocked(m, id, unmask, "read from a SHOW of other sessions' statements or the server's internals")
+	}
+	if st.Kind == sqlparse.KindExplain && formattedPlan(d, f.run.script) && !f.isClean() {
+		// The plan prints conditions with the values of const tables.
+		if fe := m.CheckUnknown(id, unmask, "printed in a formatted plan, whose conditions quote values read"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
+		}
 	}
 	if returnsRows(st) != rowsNone && st.Columns == nil && (st.Returning || st.Kind == sqlparse.KindSelect) && !f.isClean() {
 		if fe := m.CheckUnknown(id, unmask, "returned in a result column whose origin cannot be told"); fe != nil {

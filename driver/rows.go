@@ -11,6 +11,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 var (
@@ -59,7 +60,7 @@ func (r *resultRows) plan() error {
 		Columns:  columns(r.Rows, r.run.script, r.set, r.i.cfg.ordered),
 		Unmask:   r.run.verdict.Unmask,
 	}
-	if r.run.clean || plansOnly(r.run.script) {
+	if r.run.clean || plansOnly(r.i.cfg.dialect, r.run.script) {
 		// Nothing read can be masked for the reader (or the result is a
 		// plan, not data): output names alone decide.
 		for k := range in.Columns {
@@ -252,11 +253,14 @@ func (r *resultRows) Close() error {
 	return err
 }
 
-// plansOnly reports whether s is one EXPLAIN without ANALYZE: its result
-// is a plan, which quotes the statement's own text, never data.
-func plansOnly(s *sqlparse.Script) bool {
+// plansOnly reports whether s is one EXPLAIN without ANALYZE whose result
+// is a plan that quotes the statement's own text, never data. A MySQL or
+// MariaDB plan printed in a FORMAT (JSON, TREE) is not: the optimizer reads
+// const tables (a primary-key lookup) before it prints, and the conditions
+// it prints hold their values.
+func plansOnly(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 	return s != nil && s.Complete && len(s.Statements) == 1 && s.Statements[0].Kind == sqlparse.KindExplain &&
-		s.Statements[0].Effect == sqlparse.KindExplain
+		s.Statements[0].Effect == sqlparse.KindExplain && !formattedPlan(d, s)
 }
 
 // unattributedBlocked reports a result set refused for a column whose

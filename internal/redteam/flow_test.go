@@ -120,6 +120,30 @@ func flowAttacks() []flowAttack {
 			sql: "SELECT sample FROM sqlite_stat4", blocked: true},
 		{name: "lite-dbpage", family: lite, sql: "SELECT data FROM sqlite_dbpage", blocked: true},
 
+		// 7. The diagnostics area and plans (MariaDB): a warning quotes
+		// the value a conversion truncated, SHOW ERRORS the value a
+		// unique key collided on (which the driver's error had
+		// redacted), and a formatted plan prints conditions with the
+		// values of const tables (a primary-key lookup) substituted.
+		{name: "my-show-warnings-cast", family: my, before: []string{"SELECT CAST(email AS SIGNED) FROM people"},
+			sql: "SHOW WARNINGS", blocked: true},
+		{name: "my-show-warnings-date", family: my, before: []string{"SELECT CAST(ssn AS DATE) FROM people"},
+			sql: "SHOW WARNINGS LIMIT 1", blocked: true},
+		{name: "my-show-errors-duplicate", family: my,
+			before: []string{"INSERT INTO people (id, name, email) SELECT id + 100, name, email FROM people WHERE id = 1"},
+			sql:    "SHOW ERRORS", blocked: true},
+		{name: "my-explain-json-const-table", family: my,
+			sql: "EXPLAIN FORMAT=JSON SELECT n.id FROM people p, notes n WHERE p.id = 1 AND n.body = p.email", blocked: true},
+		{name: "my-describe-json-const-table", family: my,
+			sql: "DESCRIBE FORMAT=JSON SELECT n.id FROM people p, notes n WHERE p.id = 2 AND n.body = p.ssn", blocked: true},
+		{name: "my-analyze-json-const-table", family: my,
+			sql: "ANALYZE FORMAT=JSON SELECT n.id FROM people p, notes n WHERE p.id = 1 AND n.body = p.ssn", blocked: true},
+		{name: "my-explain-extended-note", family: my,
+			before: []string{"EXPLAIN EXTENDED SELECT n.id FROM people p, notes n WHERE p.id = 1 AND n.body = p.email"},
+			sql:    "SHOW WARNINGS", blocked: true},
+		{name: "my-show-explain-other-connection", family: my, sql: "SHOW EXPLAIN FORMAT=JSON FOR 1", blocked: true},
+		{name: "my-show-analyze-other-connection", family: my, sql: "SHOW ANALYZE FOR 1", blocked: true},
+
 		// 8. A view an administrator made earlier (contacts: SELECT id,
 		// email AS contact FROM people), and views over it.
 		{name: "view", sql: "SELECT contact FROM contacts"},
@@ -285,6 +309,10 @@ func TestFlowBenign(t *testing.T) {
 			"SHOW TABLES",
 			"SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_NAME = 'people'",
 			"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+			// A plan of unmasked tables, formatted, and a table plan of a
+			// masked one.
+			"EXPLAIN FORMAT=JSON SELECT body FROM notes WHERE id = 1",
+			"EXPLAIN SELECT n.id FROM people p, notes n WHERE p.id = 1 AND n.body = p.email",
 		},
 		lite: {
 			"dev: PRAGMA table_info(people)", // the read-only policy refuses PRAGMA to agents
