@@ -173,6 +173,17 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 	} else {
 		run.verdict = guard.Verdict{Decision: guard.Allow}
 	}
+	if denied == nil && cs != nil {
+		// A session another identity left dirty is reset (or the statement
+		// refused) before the flow check asks the catalog through it: a
+		// temporary table that shadows a view over a masked column would
+		// otherwise decide how the statement is judged, and the reset
+		// would drop it before the statement reads the view.
+		if se := i.crossCheck(ctx, cs, run.id); se != nil {
+			run.verdict = guard.Verdict{Decision: guard.Deny, Reason: se.Reason}
+			denied = se
+		}
+	}
 	if denied == nil {
 		// A statement that would carry masked values out by another sink
 		// than a masked result column is refused whatever the policy says
@@ -182,11 +193,8 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 			denied = be
 		}
 	}
-	if denied == nil {
-		if se := i.sessionCheck(ctx, cs, run); se != nil {
-			run.verdict = guard.Verdict{Decision: guard.Deny, Reason: se.Reason}
-			denied = se
-		}
+	if denied == nil && cs != nil {
+		i.markSession(ctx, cs, run)
 	}
 	if a := i.cfg.auditor; a != nil {
 		actx := ctx

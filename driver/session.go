@@ -133,23 +133,10 @@ const (
 	summaryClosed = "DISCARD CONNECTION"
 )
 
-// sessionCheck runs in begin, for a statement the policy allowed: on a
-// connection another identity left dirty it resets the session in place
-// or refuses the statement; then it marks the connection dirty if the
-// statement may change its session.
-func (i *interceptor) sessionCheck(ctx context.Context, cs *connState, run *stmtRun) *SessionStateError {
-	if cs == nil {
-		return nil
-	}
-	if se := i.crossCheck(ctx, cs, run.id); se != nil {
-		return se
-	}
-	i.markSession(ctx, cs, run)
-	return nil
-}
-
 // crossCheck resets the session of a connection another identity than id
-// left dirty, before id uses it; it reports why when it cannot.
+// left dirty, before id uses it; it reports why when it cannot. It runs in
+// begin, for a statement the policy allowed, before the flow check (which
+// reads the catalog through the connection), and in BeginTx.
 func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity) *SessionStateError {
 	s := &cs.sess
 	if !s.dirty || sameIdentity(s.by, id) {
@@ -168,8 +155,8 @@ func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity
 }
 
 // markSession marks the connection dirty if the statement may change its
-// session. It is called for every statement about to run: from
-// sessionCheck, and for a statement database/sql retries on another
+// session. It is called for every statement about to run: from begin,
+// once the statement is allowed, and for a statement database/sql retries on another
 // connection after driver.ErrBadConn.
 func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtRun) {
 	if cs == nil || !run.script.ChangesSession() {

@@ -2,7 +2,9 @@ package redteam_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -39,6 +41,43 @@ func sessionAttacks() []sessionAttack {
 			"CREATE TEMP TABLE victim (id INT, name VARCHAR(20))",
 			"INSERT INTO pg_temp.victim VALUES (1, 'forged')",
 			"SELECT set_config('search_path', 'pg_temp,' || current_setting('search_path'), false)",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		// The same state, left by statements that do not say TEMP SET.
+		{name: "select into temp", family: pg, steps: []string{
+			"SELECT 1 AS id, 'forged'::varchar(20) AS name INTO TEMP victim",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "table created in pg_temp", family: pg, steps: []string{
+			"CREATE TABLE pg_temp.victim (id INT, name VARCHAR(20))",
+			"INSERT INTO pg_temp.victim VALUES (1, 'forged')",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "view created in pg_temp", family: pg, steps: []string{
+			"CREATE VIEW pg_temp.victim AS SELECT 1 AS id, 'forged'::varchar(20) AS name",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "temp view", family: pg, steps: []string{
+			"CREATE TEMP VIEW victim AS SELECT 1 AS id, 'forged'::varchar(20) AS name",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "temp table as select", family: pg, steps: []string{
+			"CREATE TEMPORARY TABLE victim AS SELECT 1 AS id, 'forged'::varchar(20) AS name",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "temp table as select", family: my, steps: []string{
+			"CREATE TEMPORARY TABLE victim SELECT 1 AS id, 'forged' AS name",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "user variable set by select into", family: my, steps: []string{
+			"SELECT 2 INTO @id",
+		}, read: "SELECT name FROM victim WHERE id = coalesce(@id, 1)"},
+		{name: "user variable assigned in a where", family: my, steps: []string{
+			"SELECT id FROM notes WHERE (@id := 2) > 0",
+		}, read: "SELECT name FROM victim WHERE id = coalesce(@id, 1)"},
+		{name: "temp view", family: lite, steps: []string{
+			"CREATE TEMP VIEW victim AS SELECT 1 AS id, 'forged' AS name",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "table created in temp", family: lite, steps: []string{
+			"CREATE TABLE temp.victim AS SELECT 1 AS id, 'forged' AS name",
+		}, read: "SELECT name FROM victim WHERE id = 1"},
+		{name: "temp trigger rewrites the victim's read", family: lite, steps: []string{
+			"CREATE TEMP VIEW v AS SELECT 1 AS id",
+			"CREATE TEMP TRIGGER t INSTEAD OF INSERT ON v BEGIN SELECT 1; END",
+			"CREATE TEMP VIEW victim AS SELECT 1 AS id, 'forged' AS name",
 		}, read: "SELECT name FROM victim WHERE id = 1"},
 		{name: "user variable the victim's query reads", family: my, steps: []string{
 			"SET @id = 2",
@@ -83,6 +122,105 @@ func TestSessionStateDoesNotCross(t *testing.T) {
 				if got != "a" {
 					t.Errorf("the DPO read %q, want %q: the developer's session state crossed", got, "a")
 				}
+			})
+		}
+	}
+}
+
+// TestSessionStateHeldConn: the same attacks on a connection held across
+// identities, as a service that keeps one sql.Conn or one transaction for
+// several callers would: the victim's read answers what the database
+// holds, or is refused with driver.ErrSessionState; it never reads the
+// attacker's state.
+func TestSessionStateHeldConn(t *testing.T) {
+	attacker := identity.NewContext(context.Background(), dev)
+	victimID := identity.NewContext(context.Background(), dpo)
+	for _, b := range backends() {
+		for _, at := range sessionAttacks() {
+			if at.family != "" && at.family != b.family {
+				continue
+			}
+			for _, path := range []string{"conn", "tx"} {
+				t.Run(b.name+"/"+path+"/"+at.name, func(t *testing.T) {
+					l := newLab(t, b)
+					c, err := l.db.Conn(attacker)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer c.Close()
+					var tx *sql.Tx
+					exec := c.ExecContext
+					query := c.QueryRowContext
+					if path == "tx" {
+						if tx, err = c.BeginTx(attacker, nil); err != nil {
+							t.Fatal(err)
+						}
+						defer tx.Rollback()
+						exec, query = tx.ExecContext, tx.QueryRowContext
+					}
+					var ran int
+					for _, q := range at.steps {
+						if _, err := exec(attacker, q); err == nil {
+							ran++
+						} else {
+							t.Logf("%s: %v", q, err)
+						}
+					}
+					if ran == 0 {
+						t.Skip("every step was refused")
+					}
+					var got string
+					err = query(victimID, at.read).Scan(&got)
+					switch {
+					case errors.Is(err, guard.ErrBlocked):
+						t.Logf("refused: %v", err)
+					case err != nil:
+						t.Fatal(err)
+					case got != "a":
+						t.Errorf("the DPO read %q, want %q or a refusal: the developer's session state crossed", got, "a")
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestSessionShadowDoesNotDecideFlow: on a connection held across
+// identities, a developer's temporary relation shadows the view over
+// e-mails (contacts) with a harmless one; the agent's next read of the
+// view is judged after the developer's session is reset, not through the
+// shadow that the reset then drops: the agent gets masked values or a
+// refusal, never the view's clear e-mails.
+func TestSessionShadowDoesNotDecideFlow(t *testing.T) {
+	shadows := map[string][]string{
+		pg: {
+			"CREATE TEMP TABLE contacts (id INT, contact VARCHAR(80))",
+			"CREATE TEMP VIEW contacts AS SELECT 1 AS id, 'x'::varchar(80) AS contact",
+		},
+		my:   {"CREATE TEMPORARY TABLE contacts (id INT, contact VARCHAR(80))"},
+		lite: {"CREATE TEMP TABLE contacts (id INT, contact VARCHAR(80))", "CREATE TEMP VIEW contacts AS SELECT 1 AS id, 'x' AS contact"},
+	}
+	for _, b := range backends() {
+		for k, shadow := range shadows[b.family] {
+			t.Run(fmt.Sprintf("%s/%d", b.name, k), func(t *testing.T) {
+				l := newLab(t, b)
+				ctx := as(dev)
+				c, err := l.db.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if _, err := c.ExecContext(ctx, shadow); err != nil {
+					t.Fatalf("%s: %v", shadow, err)
+				}
+				got, err := readConn(as(bot), c, "SELECT contact FROM contacts")
+				if x := leaked(got); x != "" {
+					t.Errorf("the agent read %q in clear through the reset shadow: %.200s", x, got)
+				}
+				if err != nil && !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("got %v, want masked rows or a refusal", err)
+				}
+				l.noLeakInTrail(t)
 			})
 		}
 	}
