@@ -185,9 +185,27 @@ func (c *catalog) lookup(ctx context.Context, conn *catalogConn, d sqlstmt.Diale
 		return nil, err
 	}
 	v := &view{at: now}
-	if kind == relView {
+	switch kind {
+	case relView:
 		v.isView = true
 		c.define(ctx, conn, d, def, v, now, depth)
+	case relFamily:
+		// A PostgreSQL table in an inheritance or partition tree: reading
+		// it reads its descendants' rows, and its rows are its ancestors'
+		// too. Its columns are traced, like a view's, to the same column
+		// of every relation of the family, so that a rule written for one
+		// of them (people.ssn) masks it read under another name (a parent
+		// made for the purpose, a partition).
+		v.isView = true
+		v.star = append(v.star, key)
+		for _, r := range strings.Fields(def) {
+			schema, name, ok := strings.Cut(r, ".")
+			if !ok || !plainName(schema) || !plainName(name) {
+				v.opaque = true
+				break
+			}
+			v.star = append(v.star, r)
+		}
 	}
 	c.keep(key, v)
 	return v, nil
@@ -371,6 +389,9 @@ func anyOpaque(views map[string]*view) bool {
 const (
 	relTable = iota
 	relView
+	// relFamily is a PostgreSQL table with ancestors or descendants
+	// (INHERITS, partitions); describe's definition lists them.
+	relFamily
 )
 
 // errCatalogName is returned for a relation name the catalog lookup does
@@ -438,8 +459,19 @@ func (c *catalogConn) describe(ctx context.Context, d sqlstmt.Dialect, t sqlpars
 		// The system catalogs' views (pg_settings, information_schema)
 		// list names, types and settings, not table data; those that copy
 		// data are refused by name (sqlparse.CopiesData).
-		q = "SELECT CASE WHEN n.nspname IN ('pg_catalog', 'information_schema') THEN 'system' ELSE c.relkind::text END, " +
-			"CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END " +
+		// A table with ancestors or descendants (inheritance, partitions)
+		// is answered as kind "family", with their names as definition.
+		q = "SELECT CASE WHEN n.nspname IN ('pg_catalog', 'information_schema') THEN 'system' " +
+			"WHEN c.relkind IN ('r', 'p', 'f') AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i " +
+			"WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) THEN 'family' ELSE c.relkind::text END, " +
+			"CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) " +
+			"WHEN c.relkind IN ('r', 'p', 'f') THEN COALESCE((WITH RECURSIVE " +
+			"up(o) AS (SELECT c.oid UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.o), " +
+			"down(o) AS (SELECT c.oid UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN down ON i.inhparent = down.o) " +
+			"SELECT pg_catalog.string_agg(fn.nspname || '.' || fc.relname, ' ') FROM pg_catalog.pg_class fc " +
+			"JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace " +
+			"WHERE fc.oid <> c.oid AND (fc.oid IN (SELECT o FROM up) OR fc.oid IN (SELECT o FROM down))), '') " +
+			"ELSE '' END " +
 			"FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
 			"WHERE c.oid = pg_catalog.to_regclass(" + name + ")"
 	case sqlstmt.MySQL:
@@ -484,6 +516,10 @@ func (c *catalogConn) describe(ctx context.Context, d sqlstmt.Dialect, t sqlpars
 		// MySQL's information_schema tables are SYSTEM VIEWs: in-memory
 		// tables of names and types, not views over table data.
 		return relView, def, nil
+	case "family":
+		if d == sqlstmt.PostgreSQL {
+			return relFamily, def, nil
+		}
 	}
 	return relTable, "", nil
 }

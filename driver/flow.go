@@ -39,7 +39,8 @@ import (
 // guard.RuleMaskCopy for stores and guard.RuleMaskFlow otherwise.
 //
 // Views are traced to their base columns through the catalog (see
-// catalog.go). A statement that reads nothing a rule in force could mask
+// catalog.go); so is a PostgreSQL table in an inheritance or partition
+// tree, to the same column of every relation of the tree. A statement that reads nothing a rule in force could mask
 // (by the catalog's columns) is clean: its results need no tracing (see
 // flow.isClean).
 //
