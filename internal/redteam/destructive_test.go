@@ -193,6 +193,9 @@ func destructiveAttacks() []attack {
 		{name: "my-create-or-replace-table", family: my, sql: "CREATE OR REPLACE TABLE victim (id INT PRIMARY KEY, name VARCHAR(20))", rule: guard.RuleDestructiveDDL, harms: true},
 		{name: "my-rename-table", family: my, sql: "RENAME TABLE victim TO victim_gone", rule: guard.RuleDestructiveDDL, harms: true},
 		{name: "rename-table", sql: "ALTER TABLE victim RENAME TO victim_moved", rule: guard.RuleDestructiveDDL, harms: true},
+		// MySQL's CHANGE renames the column it redefines.
+		{name: "my-change-column", family: my, sql: "ALTER TABLE victim CHANGE name nm VARCHAR(20)", rule: guard.RuleDestructiveDDL, harms: true},
+		{name: "my-change-column-keyword", family: my, sql: "ALTER TABLE victim CHANGE COLUMN name nm VARCHAR(20)", rule: guard.RuleDestructiveDDL, harms: true},
 		{name: "pg-alter-column-type", family: pg, sql: "ALTER TABLE victim ALTER COLUMN name TYPE varchar(20) USING 'x'", rule: guard.RuleDestructiveDDL, harms: true},
 		{name: "pg-query-to-xml", family: pg, sql: "SELECT query_to_xml('DELETE FROM victim RETURNING 1', true, true, '')", rule: guard.RuleDangerous},
 		{name: "my-into-outfile", family: my, sql: "SELECT * FROM victim INTO OUTFILE '/tmp/sqlvigil-redteam-out'", rule: guard.RuleDangerous},

@@ -141,6 +141,10 @@ func flowAttacks() []flowAttack {
 		{name: "my-explain-extended-note", family: my,
 			before: []string{"EXPLAIN EXTENDED SELECT n.id FROM people p, notes n WHERE p.id = 1 AND n.body = p.email"},
 			sql:    "SHOW WARNINGS", blocked: true},
+		// A masked column renamed by CHANGE is read under a name no rule
+		// selects.
+		{name: "my-change-column-rename", family: my, sql: "ALTER TABLE people CHANGE ssn taxid VARCHAR(20)",
+			back: []string{"SELECT taxid FROM people"}, blocked: true},
 		{name: "my-show-explain-other-connection", family: my, sql: "SHOW EXPLAIN FORMAT=JSON FOR 1", blocked: true},
 		{name: "my-show-analyze-other-connection", family: my, sql: "SHOW ANALYZE FOR 1", blocked: true},
 

@@ -1,5 +1,7 @@
 package sqlparse
 
+import "strings"
+
 // objectWord maps the word(s) at i naming an object type; n is how many
 // tokens the name takes (0 when none).
 func (a *analyzer) objectWord(i int) (ObjectType, int) {
@@ -442,7 +444,13 @@ func (a *analyzer) alterAction(lo, hi int) {
 			i += 3
 		}
 		if change && a.isName(i) {
-			i++ // CHANGE old new type
+			if !a.isName(i+1) || !strings.EqualFold(a.fold(i), a.fold(i+1)) {
+				// CHANGE old new type: the column is gone under its name,
+				// as with RENAME COLUMN (a masked column would be read
+				// under a name no rule selects).
+				a.st.Renames = true
+			}
+			i++
 		}
 		if i < hi {
 			a.columnDef(i, hi)
