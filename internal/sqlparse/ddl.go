@@ -387,6 +387,30 @@ func (a *analyzer) alter(lo, hi int) {
 			// The object, or a column, is gone under its name.
 			a.st.Renames = true
 		}
+		if a.isAny(k, "ATTACH", "DETACH") && a.is(k+1, "PARTITION") && a.d == PostgreSQL {
+			// ALTER TABLE parent ATTACH PARTITION t: t's rows are read
+			// under the parent's name from then on; the table rules
+			// judge t as written.
+			if pt, _, ok := a.name(k+2, hi); ok {
+				a.write(pt)
+			}
+		}
+		if a.is(k, "EXCHANGE") && a.is(k+1, "PARTITION") && a.d == MySQL {
+			// ALTER TABLE parent EXCHANGE PARTITION p WITH TABLE t moves
+			// t's rows into the partition and the partition's into t: a
+			// copy of every column of both, not traced.
+			for j := k + 2; j+1 < hi; j++ {
+				if a.is(j, "WITH") && a.is(j+1, "TABLE") {
+					if pt, _, ok := a.name(j+2, hi); ok {
+						a.write(pt)
+						a.read(pt)
+					}
+					break
+				}
+			}
+			a.read(t)
+			a.st.StoresUnknown = true
+		}
 		if a.is(k, "USING") && typeChange {
 			// ALTER COLUMN … TYPE … USING expr rewrites every value.
 			a.st.RewritesColumn = true
