@@ -34,7 +34,12 @@ func CopiesData(d Dialect, t Table) bool {
 		case "information_schema":
 			switch name {
 			case "processlist", "user_variables", "optimizer_trace", "column_statistics", "innodb_buffer_page",
-				"innodb_buffer_page_lru":
+				"innodb_buffer_page_lru",
+				// The key values of locked index records (lock_data), the
+				// statements of open transactions (trx_query), the words
+				// of full-text indexes, cached statement texts.
+				"innodb_locks", "innodb_lock_waits", "innodb_trx", "innodb_ft_index_table", "innodb_ft_index_cache",
+				"innodb_ft_deleted", "innodb_ft_being_deleted", "query_cache_info":
 				return true
 			}
 		}
