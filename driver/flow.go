@@ -28,6 +28,8 @@ import (
 //     publish or return anything;
 //   - a message or diagnostics area (MySQL SIGNAL, RESIGNAL, GET
 //     DIAGNOSTICS);
+//   - a statement prepared in SQL (PostgreSQL PREPARE, DEALLOCATE), which
+//     could stand in for one the driver prepared;
 //   - a result whose columns cannot all be traced, and a statement the
 //     analyser could not fully read (both follow the masker's
 //     Unattributed mode);
@@ -337,6 +339,14 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 				return flowBlocked(guard.RuleMaskFlow, fe)
 			}
 		}
+	}
+	if d == sqlstmt.PostgreSQL && (st.Kind == sqlparse.KindPrepare || st.Kind == sqlparse.KindDeallocate) {
+		// A statement prepared in SQL may take the name under which the
+		// driver keeps one of its own (pgx's stmtcache_ and a SHA-256 of
+		// the text, lib/pq's numbered statements), once DEALLOCATE has
+		// freed it: the driver then runs it for a text the analysis judged
+		// harmless. EXECUTE is refused to a masked reader anyway.
+		return sinkBlocked(m, id, unmask, "run later under the name of a statement the driver prepared (PREPARE, DEALLOCATE)")
 	}
 	if !st.Complete {
 		if fe := m.CheckUnknown(id, unmask, "carried by a statement the analyser could not fully read"); fe != nil {
