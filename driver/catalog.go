@@ -595,3 +595,45 @@ func plainName(s string) bool {
 	}
 	return true
 }
+
+// shadowed reports whether a built-in PostgreSQL function that the
+// analysis takes for one that only computes a value (upper, lower,
+// replace…) may be another: a function of the same name in any schema
+// but pg_catalog wins overload resolution for an exact argument type
+// (public.upper(varchar) over pg_catalog.upper(text)), whatever the search
+// path, and may store or publish what it is given. A name qualified with
+// pg_catalog is the built-in. When the catalog cannot be read, the answer
+// is yes.
+func (c *catalog) shadowed(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, name string) bool {
+	if d != sqlstmt.PostgreSQL {
+		return false
+	}
+	schema, fn, qualified := strings.Cut(name, ".")
+	if !qualified {
+		fn = schema
+	} else if strings.EqualFold(schema, "pg_catalog") {
+		return false
+	}
+	if !plainName(fn) {
+		return true
+	}
+	key := "\x00fn:" + strings.ToLower(fn)
+	now := time.Now()
+	if v := c.cached(key, now); v != nil {
+		return v.opaque
+	}
+	v := &view{at: now, opaque: true}
+	rows, err := conn.query(ctx, "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_proc p "+
+		"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "+
+		"WHERE p.proname = '"+strings.ToLower(fn)+"' AND n.nspname <> 'pg_catalog') THEN 'yes' ELSE 'no' END")
+	if err != nil {
+		return true
+	}
+	dest := make([]sqldriver.Value, 1)
+	if len(rows.Columns()) == 1 && rows.Next(dest) == nil && text(dest[0]) == "no" {
+		v.opaque = false
+	}
+	rows.Close()
+	c.keep(key, v)
+	return v.opaque
+}

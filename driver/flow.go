@@ -171,7 +171,7 @@ func (f *flow) cleanScript() bool {
 				return false
 			}
 			for _, fn := range st.Functions {
-				if st.Kind != sqlparse.KindPragma && !knownFunction(d, st, fn) {
+				if st.Kind != sqlparse.KindPragma && !f.knownFunction(st, fn) {
 					return false
 				}
 			}
@@ -197,6 +197,21 @@ func (f *flow) cleanScript() bool {
 		}
 	}
 	return true
+}
+
+// knownFunction is the package knownFunction, and no function of another
+// schema stands in for the built-in of that name (catalog.shadowed).
+func (f *flow) knownFunction(st *sqlparse.Statement, fn string) bool {
+	return knownFunction(f.i.cfg.dialect, st, fn) && !f.shadowed(fn)
+}
+
+// shadowed reports whether fn may not be the built-in of that name; on a
+// connection the catalog cannot be asked on, no.
+func (f *flow) shadowed(fn string) bool {
+	if f.cs == nil || f.cs.parent == nil {
+		return false
+	}
+	return f.i.cat.shadowed(f.ctx, &catalogConn{q: f.cs.parent}, f.i.cfg.dialect, fn)
 }
 
 // knownFunction reports whether f, called by st, is known to read no
@@ -329,6 +344,7 @@ func readsRelations(s *sqlparse.Script) bool {
 // statement judges one statement of a script (or one an EXPLAIN or
 // PREPARE wraps).
 func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
+	fl := f // the loops below name each function f
 	i := f.i
 	m := i.cfg.masker
 	d := i.cfg.dialect
@@ -378,7 +394,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 		if st.Kind == sqlparse.KindPragma {
 			break // a PRAGMA's argument names what it reports on: metadata
 		}
-		if !knownFunction(d, st, f) {
+		if !fl.knownFunction(st, f) {
 			if fe := m.CheckUnknown(id, unmask, "passed to or returned by "+f+"(), a function not known to only compute a value"); fe != nil {
 				return flowBlocked(guard.RuleMaskFlow, fe)
 			}
@@ -409,7 +425,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 	// A value read may reach a function with effects through its
 	// arguments: setval('s', length(ssn)) keeps it in a sequence.
 	for _, f := range st.FunctionsOverNames {
-		if !sqlparse.ValueFunction(d, f) && !(sqlparse.CatalogFunction(d, f) && knownFunction(d, st, f)) {
+		if !sqlparse.ValueFunction(d, f) && !(sqlparse.CatalogFunction(d, f) && knownFunction(d, st, f)) || fl.shadowed(f) {
 			if be := sinkBlocked(m, id, unmask, "passed to "+f+"(), which keeps or publishes what it is given"); be != nil {
 				return be
 			}
