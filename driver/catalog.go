@@ -598,12 +598,13 @@ func plainName(s string) bool {
 
 // shadowed reports whether a built-in PostgreSQL function that the
 // analysis takes for one that only computes a value (upper, lower,
-// replace…) may be another: a function of the same name in any schema
-// but pg_catalog wins overload resolution for an exact argument type
-// (public.upper(varchar) over pg_catalog.upper(text)), whatever the search
-// path, and may store or publish what it is given. A name qualified with
-// pg_catalog is the built-in. When the catalog cannot be read, the answer
-// is yes.
+// replace…) may be another: a function of the same name in a schema of the
+// search path wins overload resolution for an exact argument type
+// (public.upper(varchar) over pg_catalog.upper(text)) even when pg_catalog
+// comes first, and may store or publish what it is given. Every schema but
+// pg_catalog counts, so that no search path (set later, or by a function)
+// escapes the check. A name qualified with pg_catalog is the built-in.
+// When the catalog cannot be read, the answer is yes.
 func (c *catalog) shadowed(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, name string) bool {
 	if d != sqlstmt.PostgreSQL {
 		return false

@@ -7,10 +7,10 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 )
 
-// TestShadowedBuiltin: a function made earlier in a schema of the
-// database, initcap(varchar), wins PostgreSQL's overload resolution over
-// pg_catalog.initcap(text) for a varchar argument, whatever the search
-// path; the analysis must not take it for the built-in that only computes
+// TestShadowedBuiltin: a function made earlier in a schema of the search
+// path, initcap(varchar), wins PostgreSQL's overload resolution over
+// pg_catalog.initcap(text) for a varchar argument, although pg_catalog is
+// searched first; the analysis must not take it for the built-in that only computes
 // a value. It stores its argument: called on people.ssn it would copy the
 // SSN into notes. The call is refused before it runs; the built-in named
 // as pg_catalog.initcap still reads (masked).
