@@ -72,6 +72,14 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 			return flowBlocked(guard.RuleMaskFlow, fe)
 		}
 	}
+	if movesNames(s) {
+		// Rules name tables and columns: a rename would move a value out
+		// from under the rule that names it, and ALTER … TYPE … USING
+		// computes a column from others in place.
+		if fe := m.CheckSink(id, unmask, "a rename or rewrite of a table or column that rules name"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
+		}
+	}
 	if cs == nil || cs.parent == nil {
 		// No connection to ask the catalog on: a relation read may be a
 		// view over a masked column under another name.
@@ -282,6 +290,15 @@ func copiesDataShow(d sqlstmt.Dialect, st *sqlparse.Statement, s *sqlparse.Scrip
 // tables. It errs on the side of yes (a column named format counts).
 func formattedPlan(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 	return d == sqlstmt.MySQL && strings.Contains(strings.ToUpper(s.Normalized), "FORMAT")
+}
+
+// movesNames reports whether s renames a table or a column (RENAME, ALTER
+// … RENAME, MySQL CHANGE) or rewrites a column from an expression (ALTER …
+// TYPE … USING), in any of its statements.
+func movesNames(s *sqlparse.Script) bool {
+	return s.Any(func(st *sqlstmt.Statement) bool {
+		return st.Kind == sqlstmt.KindRename || st.Renames || st.RewritesColumn
+	})
 }
 
 // changesSchema reports whether s may change what a relation is.

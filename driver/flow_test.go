@@ -178,3 +178,47 @@ func TestRefusalHints(t *testing.T) {
 		})
 	}
 }
+
+// TestMaskRenameRefused: rules name tables and columns, so a reader with a
+// rule in force may not rename one (the value would leave the rule that
+// names it: ALTER TABLE people RENAME COLUMN ssn TO taxid, then SELECT
+// taxid) nor rewrite a column from others in place, in any environment;
+// the schema is unchanged and an exempt reader may rename.
+func TestMaskRenameRefused(t *testing.T) {
+	exempt := []string{"pii:read"}
+	rules := mask.WithRules(mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact(), ExemptRoles: exempt})
+	dev := identity.Identity{Kind: identity.KindUser, Subject: "dev", Roles: []string{"dev"}}
+	dpo := identity.Identity{Kind: identity.KindUser, Subject: "dpo", Roles: exempt}
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			db := openWith(t, tg, sqlvigil.WithMasker(newMasker(t, rules)), sqlvigil.WithEnvironment("development"))
+			seedPeople(t, db)
+			refused := []string{
+				"ALTER TABLE people RENAME COLUMN ssn TO taxid",
+				"ALTER TABLE people RENAME TO folks",
+			}
+			switch tg.family {
+			case "pg":
+				refused = append(refused, "ALTER TABLE people ALTER COLUMN email TYPE text USING ssn")
+			case "mysql":
+				refused = append(refused, "ALTER TABLE people CHANGE ssn taxid VARCHAR(20)", "RENAME TABLE people TO folks")
+			}
+			ctx := identity.NewContext(context.Background(), dev)
+			for _, q := range refused {
+				_, err := db.ExecContext(ctx, q)
+				var be *guard.BlockedError
+				if !errors.As(err, &be) || be.Rule != guard.RuleMaskFlow {
+					t.Errorf("%s: got %v, want a block by rule %s", q, err, guard.RuleMaskFlow)
+				}
+			}
+			var ssn string
+			if err := db.QueryRowContext(ctx, "SELECT ssn FROM people WHERE id = 1").Scan(&ssn); err != nil || ssn == seededSSN {
+				t.Errorf("people.ssn after the refusals: %q (%v), want it there and masked", ssn, err)
+			}
+			if _, err := db.ExecContext(identity.NewContext(context.Background(), dpo), "ALTER TABLE orders RENAME COLUMN item TO thing"); err != nil {
+				t.Errorf("exempt reader renames: %v", err)
+			}
+		})
+	}
+}
