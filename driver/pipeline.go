@@ -362,6 +362,9 @@ func (i *interceptor) redact(run *stmtRun, err error) error {
 		return err
 	}
 	keep := append(callerNames(run.script), run.query)
+	if i.cfg.namespace != "" {
+		keep = append(keep, i.cfg.namespace) // MariaDB qualifies names with it
+	}
 	for _, a := range run.args {
 		switch v := a.Value.(type) {
 		case string:

@@ -215,6 +215,33 @@ func errorNames(err error, keep []string) map[string]bool {
 // onlyNames reports whether the text of a quoted span (between its first
 // and last quote q) holds names only: every piece between quotes q is a
 // name of r, and the text between pieces is glue (" in ", ".", ", ").
+// name reports whether p is a name: one the error or the caller names,
+// or a qualified name (MariaDB's 'db.table') each of whose parts is one.
+func (r redactor) name(p string) bool {
+	p = strings.ToLower(p)
+	if r.names[p] {
+		return true
+	}
+	if !strings.Contains(p, ".") {
+		return false
+	}
+	for part := range strings.SplitSeq(p, ".") {
+		if !r.names[part] {
+			return false
+		}
+	}
+	return true
+}
+
+// contraction reports whether the apostrophe at s[i] is that of an
+// engine's "doesn't", "can't", "isn't": n't at the end of a word. Only
+// that form: an apostrophe elsewhere (O'Brien) may be part of a value.
+func contraction(s string, i int) bool {
+	letter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	return i > 1 && i+1 < len(s) && s[i-1] == 'n' && letter(s[i-2]) && s[i+1] == 't' &&
+		(i+2 == len(s) || !letter(s[i+2]))
+}
+
 func (r redactor) onlyNames(v string, q byte) bool {
 	if len(r.names) == 0 || v == "" {
 		return false
@@ -222,7 +249,7 @@ func (r redactor) onlyNames(v string, q byte) bool {
 	pieces := strings.Split(v, string(q))
 	for k, p := range pieces {
 		if k%2 == 0 {
-			if !r.names[strings.ToLower(p)] {
+			if !r.name(p) {
 				return false
 			}
 			continue
@@ -379,7 +406,7 @@ func (r redactor) spans(s string) []span {
 	for _, q := range [...]byte{'\'', '"'} {
 		first, last := -1, -1
 		for i := 0; i < len(s); i++ {
-			if s[i] != q || inSpans(out[:structural], i) || inSpans(skip, i) {
+			if s[i] != q || inSpans(out[:structural], i) || inSpans(skip, i) || (q == '\'' && contraction(s, i)) {
 				continue
 			}
 			if first < 0 {

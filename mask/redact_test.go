@@ -228,6 +228,14 @@ func TestRedactErrorKeepsNames(t *testing.T) {
 			"Error 1062: Duplicate entry '[redacted]' for key 'email'", "for key 'y"},
 		{"name beside a value", &mysql.MySQLError{Number: 1292, Message: "Truncated incorrect DOUBLE value: 'alice@example.com' in 'email'"}, []string{"email"},
 			"", "alice@example.com"},
+		{"mysql qualified name and a contraction", &mysql.MySQLError{Number: 1146, Message: "Table 'test.peple' doesn't exist"}, []string{"SELECT", "peple", "test"},
+			"Error 1146: Table 'test.peple' doesn't exist", ""},
+		{"qualified name not written", &mysql.MySQLError{Number: 1146, Message: "Table 'test.secret' doesn't exist"}, []string{"SELECT", "peple", "test"},
+			"Error 1146: Table '[redacted]' doesn't exist", "secret"},
+		{"apostrophe of a value", &mysql.MySQLError{Number: 1146, Message: "Table 'o'brien' doesn't exist"}, []string{"SELECT"},
+			"", "brien"},
+		{"pg relation exists", &pq.Error{Code: "42P07", Message: `relation "loot" already exists`}, []string{"CREATE", "TABLE", "loot"},
+			`pq: relation "loot" already exists (42P07)`, ""},
 	}
 	for _, tt := range tests {
 		err := m.RedactErrorFor(dev, false, tt.give, tt.keep...)

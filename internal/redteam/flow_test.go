@@ -442,6 +442,13 @@ func TestErrorsKeepNames(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "emial") {
 				t.Errorf("a misspelt column: %v, want the error to name emial", err)
 			}
+			// A misspelt table: MariaDB qualifies it with the database
+			// ("Table 'test.peple' doesn't exist"), and its apostrophe is
+			// no quote.
+			_, err = l.read(t, dev, "SELECT id FROM peple")
+			if err == nil || !strings.Contains(err.Error(), "peple") || strings.Contains(err.Error(), "redacted") {
+				t.Errorf("a misspelt table: %v, want the error to name peple, nothing redacted", err)
+			}
 			// A value quoted beside a name is still redacted.
 			_, err = l.read(t, dev, "SELECT CAST(email AS INT) FROM people")
 			if x := leaked(errorText(err)); x != "" {
