@@ -234,7 +234,12 @@ func mysqlWrites(s sqlparser.Statement) ([]string, bool) {
 	case *sqlparser.CreateTable:
 		return []string{tn(x.Table)}, true
 	case *sqlparser.AlterTable:
-		return []string{tn(x.Table)}, true
+		w := []string{tn(x.Table)}
+		// EXCHANGE PARTITION … WITH TABLE t moves t's rows: it writes t.
+		if ps := x.PartitionSpec; ps != nil && ps.Action == sqlparser.ExchangeAction && !ps.TableName.IsEmpty() {
+			w = append(w, tn(ps.TableName))
+		}
+		return w, true
 	case *sqlparser.DropTable:
 		var w []string
 		for _, t := range x.FromTables {

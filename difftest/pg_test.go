@@ -288,6 +288,12 @@ func pgWrites(n *pg.Node) ([]string, bool) {
 	case *pg.Node_AlterTableStmt:
 		if tableLikePG(x.AlterTableStmt.Objtype) {
 			add(rv(x.AlterTableStmt.Relation))
+			// ATTACH or DETACH PARTITION p changes p as well.
+			for _, c := range x.AlterTableStmt.Cmds {
+				if pc := c.GetAlterTableCmd().GetDef().GetPartitionCmd(); pc != nil && pc.Name != nil {
+					add(rv(pc.Name))
+				}
+			}
 		}
 	case *pg.Node_AlterSeqStmt:
 		add(rv(x.AlterSeqStmt.Sequence))
