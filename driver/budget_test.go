@@ -13,7 +13,9 @@ import (
 )
 
 // budgetRead reads every id of a query and returns them with Rows.Err.
-func budgetRead(ctx context.Context, db *sql.DB, query string, args ...any) ([]int, error) {
+func budgetRead(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]int, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -70,12 +72,14 @@ func TestReadBudget(t *testing.T) {
 				ctx      context.Context
 				query    string
 				prepare  bool
+				tx       bool
 				wantIDs  int
 				wantRule string // "" for no budget error
 				wantByte bool
 			}{
 				{name: "agent over budget", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 3, wantRule: guard.RuleReadBudget},
 				{name: "agent prepared", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", prepare: true, wantIDs: 3, wantRule: guard.RuleReadBudget},
+				{name: "agent in a transaction", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", tx: true, wantIDs: 3, wantRule: guard.RuleReadBudget},
 				{name: "agent exactly at budget", ctx: agent, query: "SELECT id, name FROM items WHERE id <= 3 ORDER BY id", wantIDs: 3},
 				{name: "user has no budget", ctx: user, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 5},
 				// Each row is 8 (id) + 6 (name) bytes: the second would make 28.
@@ -105,6 +109,16 @@ func TestReadBudget(t *testing.T) {
 						}
 						err = rows.Err()
 						rows.Close()
+					} else if tt.tx {
+						tx, terr := db.BeginTx(tt.ctx, nil)
+						if terr != nil {
+							t.Fatal(terr)
+						}
+						ids, err = budgetRead(tt.ctx, tx, tt.query)
+						// The budget ends the rows, not the transaction.
+						if cerr := tx.Commit(); cerr != nil {
+							t.Errorf("commit after a truncated read: %v", cerr)
+						}
 					} else {
 						ids, err = budgetRead(tt.ctx, db, tt.query)
 					}
@@ -153,8 +167,8 @@ func TestReadBudget(t *testing.T) {
 					clean++
 				}
 			}
-			if truncated != 3 {
-				t.Errorf("got %d truncated spans, want 3", truncated)
+			if truncated != 4 {
+				t.Errorf("got %d truncated spans, want 4", truncated)
 			}
 			if !hasAttr(rec.Ended(), "sqlvigil.budget.rule", guard.RuleReadBudget) || !hasAttr(rec.Ended(), "sqlvigil.budget.rule", "bytes") {
 				t.Errorf("spans do not name both budget rules")
