@@ -111,6 +111,8 @@ func flowAttacks() []flowAttack {
 		{name: "pg-stats", family: pg, before: []string{"ANALYZE people"},
 			sql: "SELECT most_common_vals::text, histogram_bounds::text FROM pg_stats WHERE tablename = 'people'", blocked: true},
 		{name: "pg-stat-activity", family: pg, sql: "SELECT query FROM pg_stat_activity", blocked: true},
+		// An extension's view lives in the schema it was installed in.
+		{name: "pg-stat-statements-in-schema", family: pg, sql: "SELECT query FROM public.pg_stat_statements", blocked: true},
 		{name: "my-column-stats", family: my, before: []string{"ANALYZE TABLE people PERSISTENT FOR ALL"},
 			sql: "SELECT min_value, max_value FROM mysql.column_stats", blocked: true},
 		{name: "my-processlist", family: my, sql: "SELECT info FROM information_schema.PROCESSLIST", blocked: true},

@@ -12,6 +12,12 @@ func CopiesData(d Dialect, t Table) bool {
 	schema, name := lowerASCII(t.Schema), lowerASCII(t.Name)
 	switch d {
 	case PostgreSQL:
+		switch name {
+		case "pg_stat_statements", "pg_stat_monitor":
+			// Extension views of statement texts: in whatever schema
+			// the extension was installed (public, as a rule).
+			return true
+		}
 		if schema != "" && schema != "pg_catalog" {
 			return false
 		}
