@@ -179,3 +179,59 @@ func TestReadBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestReadBudgetAcrossResultSets: the budget counts the rows of every
+// result set of a statement (a second result set does not start afresh),
+// and a held connection whose read ended at the budget serves the next
+// statement, of another identity, in full.
+func TestReadBudgetAcrossResultSets(t *testing.T) {
+	for _, tg := range targets() {
+		if tg.family != "mysql" { // the targets whose DSN allows stacked statements
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := guard.New(guard.WithRules(guard.ReadBudget(guard.Budget{Who: guard.Who{Kinds: []identity.Kind{identity.KindAgent}}, MaxRows: 3})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := openWith(t, tg, sqlvigil.WithPolicy(p))
+			mustExec(t, db, "CREATE TABLE items (id INT, name VARCHAR(20))")
+			mustExec(t, db, "INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e')")
+			agent := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindAgent, Subject: "bot"})
+			user := identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindUser, Subject: "u"})
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			rows, err := conn.QueryContext(agent, "SELECT id, name FROM items WHERE id <= 2 ORDER BY id; SELECT id, name FROM items WHERE id > 2 ORDER BY id")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int
+			for {
+				for rows.Next() {
+					var id int
+					var name string
+					if err := rows.Scan(&id, &name); err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, id)
+				}
+				if !rows.NextResultSet() {
+					break
+				}
+			}
+			err = rows.Err()
+			rows.Close()
+			if len(ids) != 3 || !errors.Is(err, guard.ErrBudget) {
+				t.Errorf("two result sets: got rows %v and %v, want 3 rows then a budget error", ids, err)
+			}
+			var n int
+			if err := conn.QueryRowContext(user, "SELECT COUNT(*) FROM items").Scan(&n); err != nil || n != 5 {
+				t.Errorf("next statement on the held connection: got %d (%v), want 5", n, err)
+			}
+		})
+	}
+}
