@@ -297,7 +297,7 @@ func formattedPlan(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 // TYPE … USING), in any of its statements.
 func movesNames(s *sqlparse.Script) bool {
 	return s.Any(func(st *sqlstmt.Statement) bool {
-		return st.Kind == sqlstmt.KindRename || st.Renames || st.RewritesColumn
+		return st.Kind == sqlparse.KindRename || st.Renames || st.RewritesColumn
 	})
 }
 

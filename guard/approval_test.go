@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/guard"
-	"github.com/sqlvigil/sqlvigil/sqlstmt"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
 func reviewPolicy(t *testing.T, a guard.Approver, opts ...guard.Option) *guard.Policy {
@@ -21,7 +21,7 @@ func reviewPolicy(t *testing.T, a guard.Approver, opts ...guard.Option) *guard.P
 	return mustPolicy(t, opts...)
 }
 
-var dropT = script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))
+var dropT = script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable)))
 
 func answer(a guard.Answer, err error) guard.Approver {
 	return guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) { return a, err })
@@ -182,7 +182,7 @@ func TestReviewAgentsUserCannotApprove(t *testing.T) {
 }
 
 func TestUnmaskReview(t *testing.T) {
-	sel := script("SELECT email FROM users", stmt(sqlstmt.KindSelect, reads("users")))
+	sel := script("SELECT email FROM users", stmt(sqlparse.KindSelect, reads("users")))
 	tests := []struct {
 		name       string
 		approver   guard.Approver

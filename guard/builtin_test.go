@@ -8,6 +8,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
@@ -30,14 +31,14 @@ func allBuiltins() []guard.NamedRule {
 		guard.CatalogWrites(),
 		guard.IntegritySettings(),
 		guard.Maintenance(),
-		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: sqlstmt.KindUpdate}),
+		guard.Routines(guard.Routine{Name: "refresh_stats", Effect: sqlparse.KindUpdate}),
 	}
 }
 
 func TestBuiltins(t *testing.T) {
 	p := mustPolicy(t, guard.WithRules(allBuiltins()...))
 	sel := func(ts ...string) *sqlstmt.Script {
-		return script("SELECT a FROM t", stmt(sqlstmt.KindSelect, reads(ts...)))
+		return script("SELECT a FROM t", stmt(sqlparse.KindSelect, reads(ts...)))
 	}
 	tests := []struct {
 		name string
@@ -47,74 +48,74 @@ func TestBuiltins(t *testing.T) {
 		want string // rule that blocks, "" when allowed
 	}{
 		{"plain select passes", alice, sel("public.users"), "", ""},
-		{"update with where passes", bob, script("UPDATE t SET a = ? WHERE id = ?", stmt(sqlstmt.KindUpdate, writes("t"), where(true, false))), "", ""},
+		{"update with where passes", bob, script("UPDATE t SET a = ? WHERE id = ?", stmt(sqlparse.KindUpdate, writes("t"), where(true, false))), "", ""},
 		{"anonymous", identity.Identity{}, sel("t"), "", guard.RuleRequireIdentity},
 		{"untrusted purpose only", identity.Identity{Purpose: "x", Untrusted: true}, sel("t"), "", guard.RuleRequireIdentity},
 		{"agent name is an identity", identity.Identity{Agent: &identity.Agent{Name: "a"}}, sel("t"), "", ""},
-		{"stacked", bob, script("SELECT ?; SELECT ?", stmt(sqlstmt.KindSelect), stmt(sqlstmt.KindSelect)), "", guard.RuleStacked},
+		{"stacked", bob, script("SELECT ?; SELECT ?", stmt(sqlparse.KindSelect), stmt(sqlparse.KindSelect)), "", guard.RuleStacked},
 
-		{"drop table", bob, script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable))), "", guard.RuleDestructiveDDL},
-		{"drop in staging", bob, script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable))), "staging", ""},
-		{"drop, no environment: fail closed", bob, script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable))), "-", guard.RuleDestructiveDDL},
-		{"truncate", bob, script("TRUNCATE t", stmt(sqlstmt.KindTruncate, object(sqlstmt.ObjectTable))), "", guard.RuleDestructiveDDL},
-		{"alter drop column", bob, script("ALTER TABLE t DROP COLUMN c", stmt(sqlstmt.KindAlter, object(sqlstmt.ObjectTable), with(func(s *sqlstmt.Statement) { s.DropsColumn = true }))), "", guard.RuleDestructiveDDL},
-		{"alter add column passes", bob, script("ALTER TABLE t ADD c int", stmt(sqlstmt.KindAlter, object(sqlstmt.ObjectTable))), "", ""},
+		{"drop table", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "", guard.RuleDestructiveDDL},
+		{"drop in staging", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "staging", ""},
+		{"drop, no environment: fail closed", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "-", guard.RuleDestructiveDDL},
+		{"truncate", bob, script("TRUNCATE t", stmt(sqlparse.KindTruncate, object(sqlparse.ObjectTable))), "", guard.RuleDestructiveDDL},
+		{"alter drop column", bob, script("ALTER TABLE t DROP COLUMN c", stmt(sqlparse.KindAlter, object(sqlparse.ObjectTable), with(func(s *sqlstmt.Statement) { s.DropsColumn = true }))), "", guard.RuleDestructiveDDL},
+		{"alter add column passes", bob, script("ALTER TABLE t ADD c int", stmt(sqlparse.KindAlter, object(sqlparse.ObjectTable))), "", ""},
 
-		{"delete without where", bob, script("DELETE FROM t", stmt(sqlstmt.KindDelete, writes("t"))), "", guard.RuleMissingWhere},
-		{"update trivial where", bob, script("UPDATE t SET a = ? WHERE ? = ?", stmt(sqlstmt.KindUpdate, writes("t"), where(true, true))), "", guard.RuleMissingWhere},
-		{"delete in a CTE", bob, script("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", stmt(sqlstmt.KindSelect, effect(sqlstmt.KindDelete), writes("t"))), "", guard.RuleMissingWhere},
-		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(sqlstmt.KindExplain, effect(sqlstmt.KindDelete), inner(stmt(sqlstmt.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
+		{"delete without where", bob, script("DELETE FROM t", stmt(sqlparse.KindDelete, writes("t"))), "", guard.RuleMissingWhere},
+		{"update trivial where", bob, script("UPDATE t SET a = ? WHERE ? = ?", stmt(sqlparse.KindUpdate, writes("t"), where(true, true))), "", guard.RuleMissingWhere},
+		{"delete in a CTE", bob, script("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", stmt(sqlparse.KindSelect, effect(sqlparse.KindDelete), writes("t"))), "", guard.RuleMissingWhere},
+		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(sqlparse.KindExplain, effect(sqlparse.KindDelete), inner(stmt(sqlparse.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
 
-		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(sqlstmt.KindCopy, with(func(s *sqlstmt.Statement) { s.Program = true }))), "", guard.RuleDangerous},
-		{"copy from a server file", bob, script("COPY t FROM ?", stmt(sqlstmt.KindCopy, writes("t"), with(func(s *sqlstmt.Statement) { s.ReadsFile = true }))), "", guard.RuleDangerous},
-		{"create function", bob, script("CREATE FUNCTION f() RETURNS int AS ? LANGUAGE sql", stmt(sqlstmt.KindCreate, object(sqlstmt.ObjectFunction))), "", guard.RuleDangerous},
-		{"create rule", bob, script("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM u", stmt(sqlstmt.KindCreate, object(sqlstmt.ObjectOther), with(func(s *sqlstmt.Statement) { s.DefinesCode = true }))), "", guard.RuleDangerous},
-		{"copy from stdin passes", bob, script("COPY t FROM STDIN", stmt(sqlstmt.KindCopy, writes("t"))), "", ""},
-		{"copy to stdout passes", bob, script("COPY (SELECT a FROM t) TO STDOUT", stmt(sqlstmt.KindCopy, reads("t"))), "", ""},
-		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(sqlstmt.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
-		{"table_to_xml reads a table named in a literal", bob, script("SELECT table_to_xml(?, true, false, ?)", stmt(sqlstmt.KindSelect, funcs("table_to_xml"))), "", guard.RuleDangerous},
-		{"ts_stat runs a query given as text", bob, script("SELECT * FROM ts_stat(?)", stmt(sqlstmt.KindSelect, funcs("pg_catalog.ts_stat"))), "", guard.RuleDangerous},
-		{"KILL ends another session", bob, script("KILL ?", stmt(sqlstmt.KindFlush)), "", guard.RuleDangerous},
-		{"lowrite writes a large object", bob, script("SELECT lowrite(lo_open(?, ?), ?)", stmt(sqlstmt.KindSelect, funcs("lowrite", "lo_open"))), "", guard.RuleDangerous},
-		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(sqlstmt.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
-		{"lo_import", bob, script("SELECT lo_import(?)", stmt(sqlstmt.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},
-		{"dblink", bob, script("SELECT * FROM dblink(?, ?)", stmt(sqlstmt.KindSelect, funcs("dblink"))), "", guard.RuleDangerous},
-		{"load data local", bob, script("LOAD DATA LOCAL INFILE ? INTO TABLE t", stmt(sqlstmt.KindLoadData, with(func(s *sqlstmt.Statement) { s.Local = true }))), "", guard.RuleDangerous},
-		{"into outfile", bob, script("SELECT * FROM t INTO OUTFILE ?", stmt(sqlstmt.KindSelect, reads("t"), with(func(s *sqlstmt.Statement) { s.IntoFile = true }))), "", guard.RuleDangerous},
-		{"SLEEP upper case", bob, script("SELECT SLEEP(?)", stmt(sqlstmt.KindSelect, funcs("sleep"))), "", guard.RuleDangerous},
-		{"benchmark", bob, script("SELECT BENCHMARK(?, MD5(?))", stmt(sqlstmt.KindSelect, funcs("benchmark", "md5"))), "", guard.RuleDangerous},
-		{"ordinary function passes", bob, script("SELECT lower(a) FROM t", stmt(sqlstmt.KindSelect, reads("t"), funcs("lower"))), "", ""},
+		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(sqlparse.KindCopy, with(func(s *sqlstmt.Statement) { s.Program = true }))), "", guard.RuleDangerous},
+		{"copy from a server file", bob, script("COPY t FROM ?", stmt(sqlparse.KindCopy, writes("t"), with(func(s *sqlstmt.Statement) { s.ReadsFile = true }))), "", guard.RuleDangerous},
+		{"create function", bob, script("CREATE FUNCTION f() RETURNS int AS ? LANGUAGE sql", stmt(sqlparse.KindCreate, object(sqlparse.ObjectFunction))), "", guard.RuleDangerous},
+		{"create rule", bob, script("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM u", stmt(sqlparse.KindCreate, object(sqlparse.ObjectOther), with(func(s *sqlstmt.Statement) { s.DefinesCode = true }))), "", guard.RuleDangerous},
+		{"copy from stdin passes", bob, script("COPY t FROM STDIN", stmt(sqlparse.KindCopy, writes("t"))), "", ""},
+		{"copy to stdout passes", bob, script("COPY (SELECT a FROM t) TO STDOUT", stmt(sqlparse.KindCopy, reads("t"))), "", ""},
+		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(sqlparse.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
+		{"table_to_xml reads a table named in a literal", bob, script("SELECT table_to_xml(?, true, false, ?)", stmt(sqlparse.KindSelect, funcs("table_to_xml"))), "", guard.RuleDangerous},
+		{"ts_stat runs a query given as text", bob, script("SELECT * FROM ts_stat(?)", stmt(sqlparse.KindSelect, funcs("pg_catalog.ts_stat"))), "", guard.RuleDangerous},
+		{"KILL ends another session", bob, script("KILL ?", stmt(sqlparse.KindFlush)), "", guard.RuleDangerous},
+		{"lowrite writes a large object", bob, script("SELECT lowrite(lo_open(?, ?), ?)", stmt(sqlparse.KindSelect, funcs("lowrite", "lo_open"))), "", guard.RuleDangerous},
+		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(sqlparse.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
+		{"lo_import", bob, script("SELECT lo_import(?)", stmt(sqlparse.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},
+		{"dblink", bob, script("SELECT * FROM dblink(?, ?)", stmt(sqlparse.KindSelect, funcs("dblink"))), "", guard.RuleDangerous},
+		{"load data local", bob, script("LOAD DATA LOCAL INFILE ? INTO TABLE t", stmt(sqlparse.KindLoadData, with(func(s *sqlstmt.Statement) { s.Local = true }))), "", guard.RuleDangerous},
+		{"into outfile", bob, script("SELECT * FROM t INTO OUTFILE ?", stmt(sqlparse.KindSelect, reads("t"), with(func(s *sqlstmt.Statement) { s.IntoFile = true }))), "", guard.RuleDangerous},
+		{"SLEEP upper case", bob, script("SELECT SLEEP(?)", stmt(sqlparse.KindSelect, funcs("sleep"))), "", guard.RuleDangerous},
+		{"benchmark", bob, script("SELECT BENCHMARK(?, MD5(?))", stmt(sqlparse.KindSelect, funcs("benchmark", "md5"))), "", guard.RuleDangerous},
+		{"ordinary function passes", bob, script("SELECT lower(a) FROM t", stmt(sqlparse.KindSelect, reads("t"), funcs("lower"))), "", ""},
 
-		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(sqlstmt.KindGrant)), "", guard.RulePrivileges},
-		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(sqlstmt.KindRevoke)), "", guard.RulePrivileges},
-		{"create role", bob, script("CREATE ROLE x", stmt(sqlstmt.KindCreate, object(sqlstmt.ObjectRole))), "", guard.RulePrivileges},
-		{"set role", bob, script("SET ROLE admin", stmt(sqlstmt.KindSet, privSetting)), "", guard.RulePrivileges},
-		{"role word elsewhere in a stacked script", bob, script("SET work_mem = ?; SELECT role FROM t", stmt(sqlstmt.KindSet), stmt(sqlstmt.KindSelect, reads("t"))), "", guard.RuleStacked},
-		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(sqlstmt.KindSet, privSetting)), "", guard.RulePrivileges},
-		{"set search_path passes", bob, script("SET search_path = ?", stmt(sqlstmt.KindSet)), "", ""},
+		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(sqlparse.KindGrant)), "", guard.RulePrivileges},
+		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(sqlparse.KindRevoke)), "", guard.RulePrivileges},
+		{"create role", bob, script("CREATE ROLE x", stmt(sqlparse.KindCreate, object(sqlparse.ObjectRole))), "", guard.RulePrivileges},
+		{"set role", bob, script("SET ROLE admin", stmt(sqlparse.KindSet, privSetting)), "", guard.RulePrivileges},
+		{"role word elsewhere in a stacked script", bob, script("SET work_mem = ?; SELECT role FROM t", stmt(sqlparse.KindSet), stmt(sqlparse.KindSelect, reads("t"))), "", guard.RuleStacked},
+		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(sqlparse.KindSet, privSetting)), "", guard.RulePrivileges},
+		{"set search_path passes", bob, script("SET search_path = ?", stmt(sqlparse.KindSet)), "", ""},
 
-		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"lexing setting in an explained statement", bob, script("EXPLAIN SELECT ?", stmt(sqlstmt.KindExplain, inner(stmt(sqlstmt.KindSelect, lexSetting)))), "", guard.RuleLexingSettings},
-		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"set names", bob, script("SET NAMES ?", stmt(sqlstmt.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"lexing setting in an explained statement", bob, script("EXPLAIN SELECT ?", stmt(sqlparse.KindExplain, inner(stmt(sqlparse.KindSelect, lexSetting)))), "", guard.RuleLexingSettings},
+		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"set names", bob, script("SET NAMES ?", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
 		// set_config may set role or session_authorization as well: the
 		// earlier privileges rule denies it first.
-		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(sqlstmt.KindSelect, funcs("set_config"))), "", guard.RulePrivileges},
-		{"sql_mode as a column passes", bob, script("SELECT sql_mode FROM t", stmt(sqlstmt.KindSelect, reads("t"))), "", ""},
+		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(sqlparse.KindSelect, funcs("set_config"))), "", guard.RulePrivileges},
+		{"sql_mode as a column passes", bob, script("SELECT sql_mode FROM t", stmt(sqlparse.KindSelect, reads("t"))), "", ""},
 
 		{"agent reads", agent, sel("public.t"), "", ""},
-		{"agent deletes", agent, script("DELETE FROM t WHERE id = ?", stmt(sqlstmt.KindDelete, writes("t"), where(true, false))), "", guard.RuleReadOnly},
-		{"agent writes through a CTE", agent, script("WITH x AS (INSERT INTO t VALUES (?) RETURNING *) SELECT * FROM x", stmt(sqlstmt.KindSelect, effect(sqlstmt.KindInsert), writes("t"))), "", guard.RuleReadOnly},
-		{"agent nextval", agent, script("SELECT nextval(?)", stmt(sqlstmt.KindSelect, funcs("nextval"))), "", guard.RuleReadOnly},
-		{"agent SET", agent, script("SET work_mem = ?", stmt(sqlstmt.KindSet)), "", guard.RuleReadOnly},
-		{"untrusted agent kind still bound", identity.Identity{Kind: identity.KindAgent, Subject: "x", Untrusted: true}, script("INSERT INTO t VALUES (?)", stmt(sqlstmt.KindInsert, writes("t"))), "", guard.RuleReadOnly},
+		{"agent deletes", agent, script("DELETE FROM t WHERE id = ?", stmt(sqlparse.KindDelete, writes("t"), where(true, false))), "", guard.RuleReadOnly},
+		{"agent writes through a CTE", agent, script("WITH x AS (INSERT INTO t VALUES (?) RETURNING *) SELECT * FROM x", stmt(sqlparse.KindSelect, effect(sqlparse.KindInsert), writes("t"))), "", guard.RuleReadOnly},
+		{"agent nextval", agent, script("SELECT nextval(?)", stmt(sqlparse.KindSelect, funcs("nextval"))), "", guard.RuleReadOnly},
+		{"agent SET", agent, script("SET work_mem = ?", stmt(sqlparse.KindSet)), "", guard.RuleReadOnly},
+		{"untrusted agent kind still bound", identity.Identity{Kind: identity.KindAgent, Subject: "x", Untrusted: true}, script("INSERT INTO t VALUES (?)", stmt(sqlparse.KindInsert, writes("t"))), "", guard.RuleReadOnly},
 
 		{"dev reads allowed table", alice, sel("orders"), "", ""},
 		{"dev reads denied table", alice, sel("public.secrets"), "", guard.RuleTables},
 		{"dev reads unqualified denied name", alice, sel("secrets"), "", guard.RuleTables},
 		{"dev reads table outside allow list", alice, sel("audit.log"), "", guard.RuleTables},
-		{"dev writes outside allow list", alice, script("INSERT INTO audit.log VALUES (?)", stmt(sqlstmt.KindInsert, writes("audit.log"))), "", guard.RuleTables},
+		{"dev writes outside allow list", alice, script("INSERT INTO audit.log VALUES (?)", stmt(sqlparse.KindInsert, writes("audit.log"))), "", guard.RuleTables},
 		{"dba is not bound by the dev list", bob, sel("audit.log"), "", ""},
 	}
 	for _, tt := range tests {
@@ -142,9 +143,9 @@ func TestMaxRows(t *testing.T) {
 		give *sqlstmt.Script
 		want int64
 	}{
-		{"select has no cap", script("SELECT ?", stmt(sqlstmt.KindSelect)), 0},
-		{"update capped at the smallest", script("UPDATE t SET a = ? WHERE b = ?", stmt(sqlstmt.KindUpdate, where(true, false))), 10},
-		{"delete in CTE capped", script("WITH d AS (DELETE FROM t WHERE a = ?) SELECT ?", stmt(sqlstmt.KindSelect, effect(sqlstmt.KindDelete), where(true, false))), 10},
+		{"select has no cap", script("SELECT ?", stmt(sqlparse.KindSelect)), 0},
+		{"update capped at the smallest", script("UPDATE t SET a = ? WHERE b = ?", stmt(sqlparse.KindUpdate, where(true, false))), 10},
+		{"delete in CTE capped", script("WITH d AS (DELETE FROM t WHERE a = ?) SELECT ?", stmt(sqlparse.KindSelect, effect(sqlparse.KindDelete), where(true, false))), 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +164,7 @@ func TestMaxRows(t *testing.T) {
 }
 
 func TestUnknownStatements(t *testing.T) {
-	incomplete := &sqlstmt.Script{Statements: []sqlstmt.Statement{{Kind: sqlstmt.KindSelect, Effect: sqlstmt.KindSelect}}, Reason: "unrecognised token"}
+	incomplete := &sqlstmt.Script{Statements: []sqlstmt.Statement{{Kind: sqlparse.KindSelect, Effect: sqlparse.KindSelect}}, Reason: "unrecognised token"}
 	tests := []struct {
 		name   string
 		policy *guard.Policy
@@ -172,7 +173,7 @@ func TestUnknownStatements(t *testing.T) {
 	}{
 		{"zero policy denies incomplete", &guard.Policy{}, incomplete, guard.RuleUnknown},
 		{"zero policy denies missing analysis", &guard.Policy{}, nil, guard.RuleUnknown},
-		{"zero policy allows complete", &guard.Policy{}, script("SELECT ?", stmt(sqlstmt.KindSelect)), ""},
+		{"zero policy allows complete", &guard.Policy{}, script("SELECT ?", stmt(sqlparse.KindSelect)), ""},
 		{"default policy denies incomplete", mustPolicy(t), incomplete, guard.RuleUnknown},
 		{"explicit allow", mustPolicy(t, guard.WithUnknown(guard.Allow)), incomplete, ""},
 	}
@@ -193,7 +194,7 @@ func TestUnknownStatements(t *testing.T) {
 }
 
 func TestMonitorMode(t *testing.T) {
-	drop := script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))
+	drop := script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable)))
 	tests := []struct {
 		name     string
 		opts     []guard.Option
@@ -218,14 +219,14 @@ func TestMonitorMode(t *testing.T) {
 	}
 	t.Run("enforced denial wins over monitored", func(t *testing.T) {
 		p := mustPolicy(t, guard.WithRules(guard.StackedStatements().Monitored(), guard.DestructiveDDL()))
-		s := script("SELECT ?; DROP TABLE t", stmt(sqlstmt.KindSelect), stmt(sqlstmt.KindDrop))
+		s := script("SELECT ?; DROP TABLE t", stmt(sqlparse.KindSelect), stmt(sqlparse.KindDrop))
 		if _, got := decide(t, p, request(bob, s)); got != guard.RuleDestructiveDDL {
 			t.Errorf("blocked by %q, want %q", got, guard.RuleDestructiveDDL)
 		}
 	})
 	t.Run("monitored cap is not applied", func(t *testing.T) {
 		p := mustPolicy(t, guard.WithRules(guard.MaxRows(1).Monitored()))
-		v, _ := decide(t, p, request(bob, script("DELETE FROM t WHERE a = ?", stmt(sqlstmt.KindDelete, where(true, false)))))
+		v, _ := decide(t, p, request(bob, script("DELETE FROM t WHERE a = ?", stmt(sqlparse.KindDelete, where(true, false)))))
 		if v.MaxRowsAffected != 0 {
 			t.Errorf("MaxRowsAffected = %d from a monitored rule", v.MaxRowsAffected)
 		}
@@ -240,7 +241,7 @@ func TestCustomRuleAndWhen(t *testing.T) {
 		Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 			calls++
 			for _, s := range r.Script.Statements {
-				if s.Effect == sqlstmt.KindDelete {
+				if s.Effect == sqlparse.KindDelete {
 					return guard.Verdict{Decision: guard.Deny, Reason: "no deletes"}
 				}
 			}
@@ -248,7 +249,7 @@ func TestCustomRuleAndWhen(t *testing.T) {
 		}),
 	}
 	p := mustPolicy(t, guard.WithRules(noDeleteOnFriday))
-	del := script("DELETE FROM t WHERE a = ?", stmt(sqlstmt.KindDelete, where(true, false)))
+	del := script("DELETE FROM t WHERE a = ?", stmt(sqlparse.KindDelete, where(true, false)))
 	if _, got := decide(t, p, request(bob, del)); got != "no-delete" {
 		t.Errorf("blocked by %q, want no-delete", got)
 	}

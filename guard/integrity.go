@@ -292,8 +292,8 @@ type Routine struct {
 	// qualified call, an unqualified one only the unqualified call.
 	Name string
 	// Effect is the most consequential thing the routine does, as the
-	// policy's owner declares it: KindSelect for a routine that only
-	// reads, KindInsert, KindUpdate, KindDelete or KindMerge for one that
+	// policy's owner declares it: SELECT for a routine that only
+	// reads, INSERT, UPDATE, DELETE or MERGE for one that
 	// changes rows. The guard cannot verify it. A routine that changes the
 	// schema, privileges or settings cannot be allowed here: [New] refuses
 	// any other effect; run such a routine under an identity the rule does

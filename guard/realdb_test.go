@@ -16,8 +16,8 @@ import (
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
-	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // backend is a real server the guard is tested against, through the
@@ -458,7 +458,7 @@ func TestRealDatabasesApproval(t *testing.T) {
 			})
 			reviewDeletes := guard.NamedRule{Name: "review-deletes", Review: true, Rule: guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 				for _, s := range r.Script.Statements {
-					if s.Effect == sqlstmt.KindDelete {
+					if s.Effect == sqlparse.KindDelete {
 						return guard.Verdict{Decision: guard.Deny, Reason: "deletes are reviewed"}
 					}
 				}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/guard"
-	"github.com/sqlvigil/sqlvigil/sqlstmt"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
 // sharing is a SharingRule that counts the states its group opens and
@@ -42,7 +42,7 @@ func TestSharingRule(t *testing.T) {
 		return guard.Named(name, sharing{group: g, opened: &opened, closed: &closed, deny: deny, checkedAlone: &alone})
 	}
 	r := func() *guard.Request {
-		return request(alice, script("SELECT …", stmt(sqlstmt.KindSelect, reads("t"))))
+		return request(alice, script("SELECT …", stmt(sqlparse.KindSelect, reads("t"))))
 	}
 	tests := []struct {
 		name       string

@@ -43,90 +43,38 @@ func ParseDialect(name string) Dialect {
 	return DialectUnknown
 }
 
-// Kind is what a statement is, by its leading keywords. The zero value is
-// KindUnknown.
-type Kind uint8
+// Kind is what a statement is, by its leading keywords: the upper-case SQL
+// keyword, the same string a policy file's statement.kind and an audit
+// span's db.operation.name carry. The analyser sets one of
+//
+//	SELECT, INSERT, UPDATE, DELETE, MERGE, REPLACE, CREATE, ALTER, DROP,
+//	TRUNCATE, RENAME, COMMENT, GRANT, REVOKE, COPY, LOAD DATA, CALL, DO,
+//	PREPARE, EXECUTE, DEALLOCATE, SET, RESET, SHOW, BEGIN, COMMIT,
+//	ROLLBACK, SAVEPOINT, RELEASE, EXPLAIN, LOCK, UNLOCK, VACUUM, ANALYZE,
+//	USE, ATTACH, PRAGMA, LISTEN, CHECKPOINT, DISCARD, REINDEX, CLUSTER,
+//	REFRESH, SECURITY LABEL, IMPORT, HANDLER, FLUSH, VALUES, TABLE, OTHER
+//
+// The zero value, "", is a statement the analyser could not classify; its
+// String is "UNKNOWN". OTHER is recognised but in no class above. Some kinds
+// stand for a family: REPLACE is MySQL REPLACE and SQLite INSERT OR REPLACE;
+// COMMENT is COMMENT ON; COPY is PostgreSQL COPY; LOAD DATA also LOAD XML;
+// ATTACH also DETACH; LISTEN also NOTIFY and UNLISTEN; REFRESH is REFRESH
+// MATERIALIZED VIEW; IMPORT is IMPORT FOREIGN SCHEMA; FLUSH also KILL,
+// SHUTDOWN and other MySQL server administration; VALUES is a bare VALUES
+// list; TABLE is PostgreSQL TABLE name.
+type Kind string
 
-// Statement kinds.
-const (
-	KindUnknown Kind = iota
-	KindSelect
-	KindInsert
-	KindUpdate
-	KindDelete
-	KindMerge
-	KindReplace // MySQL REPLACE, SQLite REPLACE / INSERT OR REPLACE
-	KindCreate
-	KindAlter
-	KindDrop
-	KindTruncate
-	KindRename
-	KindComment // COMMENT ON
-	KindGrant
-	KindRevoke
-	KindCopy     // PostgreSQL COPY
-	KindLoadData // MySQL LOAD DATA / LOAD XML
-	KindCall
-	KindDo
-	KindPrepare
-	KindExecute
-	KindDeallocate
-	KindSet
-	KindReset
-	KindShow
-	KindBegin
-	KindCommit
-	KindRollback
-	KindSavepoint
-	KindRelease
-	KindExplain
-	KindLock
-	KindUnlock
-	KindVacuum
-	KindAnalyze
-	KindUse
-	KindAttach // SQLite ATTACH / DETACH
-	KindPragma // SQLite PRAGMA
-	KindListen // PostgreSQL LISTEN / NOTIFY / UNLISTEN
-	KindCheckpoint
-	KindDiscard
-	KindReindex
-	KindCluster
-	KindRefresh // REFRESH MATERIALIZED VIEW
-	KindSecurityLabel
-	KindImport  // IMPORT FOREIGN SCHEMA
-	KindHandler // MySQL HANDLER
-	KindFlush   // MySQL FLUSH, KILL, SHUTDOWN and other server administration
-	KindValues  // a bare VALUES list
-	KindTable   // PostgreSQL TABLE name
-	KindOther   // recognised, but in no class above
-)
-
-// ObjectType is the object a DDL, GRANT or REVOKE statement acts on. The zero
-// value is ObjectUnknown.
-type ObjectType uint8
-
-// Object types.
-const (
-	ObjectUnknown ObjectType = iota
-	ObjectNone               // not a DDL statement
-	ObjectTable
-	ObjectView
-	ObjectMaterializedView
-	ObjectIndex
-	ObjectSequence
-	ObjectSchema
-	ObjectDatabase
-	ObjectFunction
-	ObjectProcedure
-	ObjectTrigger
-	ObjectDataType // CREATE TYPE, DOMAIN
-	ObjectExtension
-	ObjectRole // ROLE, USER, GROUP
-	ObjectPolicy
-	ObjectTablespace
-	ObjectOther
-)
+// ObjectType is the object a DDL, GRANT or REVOKE statement acts on, in
+// upper-case SQL words:
+//
+//	TABLE, VIEW, MATERIALIZED VIEW, INDEX, SEQUENCE, SCHEMA, DATABASE,
+//	FUNCTION, PROCEDURE, TRIGGER, TYPE, EXTENSION, ROLE, POLICY,
+//	TABLESPACE, OTHER
+//
+// TYPE covers CREATE TYPE and DOMAIN, ROLE covers ROLE, USER and GROUP.
+// NONE is a statement that is not DDL; the zero value, "", is an object
+// the analyser could not read, and its String is "UNKNOWN".
+type ObjectType string
 
 // Table names a relation, schema-qualified where the text qualifies it,
 // folded to the case the dialect folds unquoted names to.
@@ -319,23 +267,23 @@ type Statement struct {
 	Kind Kind
 	// Effect is the statement's most consequential effect: the Kind of the
 	// most dangerous thing it does when executed. A DELETE inside a CTE of a
-	// SELECT, or an EXPLAIN ANALYZE DELETE, has Effect KindDelete. Also:
-	// INSERT … ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE → KindUpdate;
-	// MERGE with a DELETE action → KindDelete; SELECT … INTO a new table →
-	// KindCreate; SELECT … INTO OUTFILE / DUMPFILE → KindCopy (a write
+	// SELECT, or an EXPLAIN ANALYZE DELETE, has Effect DELETE. Also:
+	// INSERT … ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE → UPDATE;
+	// MERGE with a DELETE action → DELETE; SELECT … INTO a new table →
+	// CREATE; SELECT … INTO OUTFILE / DUMPFILE → COPY (a write
 	// outside the database, as COPY TO a file); EXPLAIN without ANALYZE →
-	// KindExplain; EXECUTE of a statement prepared earlier in the same text →
+	// EXPLAIN; EXECUTE of a statement prepared earlier in the same text →
 	// that statement's effect (an EXECUTE of anything else is incomplete).
 	// Otherwise Effect equals Kind.
 	Effect Kind
 	// Object is what a CREATE, ALTER, DROP, TRUNCATE, RENAME, GRANT or
-	// REVOKE acts on; ObjectNone for other statements.
+	// REVOKE acts on; NONE for other statements.
 	Object ObjectType
 	// DropsColumn is true for an ALTER TABLE … DROP (COLUMN|CONSTRAINT).
 	DropsColumn bool
 	// Renames is true for an ALTER … RENAME (the object, a column or a
 	// constraint is gone under its name) and for MySQL RENAME TABLE (Kind
-	// KindRename).
+	// RENAME).
 	Renames bool
 	// Replaces is true for a CREATE OR REPLACE TABLE, which drops the
 	// existing table and its rows (MariaDB).
@@ -461,11 +409,11 @@ type Statement struct {
 	// TABLE, SQLite VACUUM. SQLite VACUUM INTO writes a copy to a file
 	// and rewrites nothing in place: it has IntoFile instead.
 	RewritesTables bool
-	// ReindexScope is what a REINDEX rebuilds: ObjectIndex or ObjectTable
-	// (PostgreSQL REINDEX INDEX, TABLE), ObjectSchema (REINDEX SCHEMA),
-	// ObjectDatabase (PostgreSQL REINDEX DATABASE or SYSTEM, SQLite
-	// REINDEX without a name), ObjectOther (SQLite REINDEX name: a table,
-	// an index or a collation), ObjectUnknown when not read; ObjectUnknown
+	// ReindexScope is what a REINDEX rebuilds: INDEX or TABLE
+	// (PostgreSQL REINDEX INDEX, TABLE), SCHEMA (REINDEX SCHEMA),
+	// DATABASE (PostgreSQL REINDEX DATABASE or SYSTEM, SQLite
+	// REINDEX without a name), OTHER (SQLite REINDEX name: a table,
+	// an index or a collation), "" when not read; ""
 	// for other statements.
 	ReindexScope ObjectType
 	// LockMode is the lock a LOCK statement takes, upper case: for
@@ -559,7 +507,7 @@ const (
 //     accepts an unterminated block comment; the analyser still doubts it);
 //   - a NUL byte, invalid UTF-8, or more than 1 MiB (the analyser's MaxTextLen);
 //   - more than 4096 statements: the first 4096 are read and the rest of
-//     the text is one incomplete statement of KindUnknown, so that reading
+//     the text is one incomplete statement of "", so that reading
 //     any text takes memory bounded by a small multiple of its length;
 //   - a MySQL versioned executable comment /*!NNNNN … */ or /*M!NNNNNN … */,
 //     whose contents run only on servers of that version or later;
@@ -675,71 +623,20 @@ func (p Placeholders) ArgsMatch(n int) bool {
 // Stacked reports whether the script holds more than one statement.
 func (s *Script) Stacked() bool { return len(s.Statements) > 1 }
 
-// kindNames are the upper-case names used in summaries.
-var kindNames = [...]string{
-	KindUnknown: "UNKNOWN", KindSelect: "SELECT", KindInsert: "INSERT", KindUpdate: "UPDATE",
-	KindDelete: "DELETE", KindMerge: "MERGE", KindReplace: "REPLACE", KindCreate: "CREATE",
-	KindAlter: "ALTER", KindDrop: "DROP", KindTruncate: "TRUNCATE", KindRename: "RENAME",
-	KindComment: "COMMENT", KindGrant: "GRANT", KindRevoke: "REVOKE", KindCopy: "COPY",
-	KindLoadData: "LOAD DATA", KindCall: "CALL", KindDo: "DO", KindPrepare: "PREPARE",
-	KindExecute: "EXECUTE", KindDeallocate: "DEALLOCATE", KindSet: "SET", KindReset: "RESET",
-	KindShow: "SHOW", KindBegin: "BEGIN", KindCommit: "COMMIT", KindRollback: "ROLLBACK",
-	KindSavepoint: "SAVEPOINT", KindRelease: "RELEASE", KindExplain: "EXPLAIN", KindLock: "LOCK",
-	KindUnlock: "UNLOCK", KindVacuum: "VACUUM", KindAnalyze: "ANALYZE", KindUse: "USE",
-	KindAttach: "ATTACH", KindPragma: "PRAGMA", KindListen: "LISTEN", KindCheckpoint: "CHECKPOINT",
-	KindDiscard: "DISCARD", KindReindex: "REINDEX", KindCluster: "CLUSTER", KindRefresh: "REFRESH",
-	KindSecurityLabel: "SECURITY LABEL", KindImport: "IMPORT", KindHandler: "HANDLER",
-	KindFlush: "FLUSH", KindValues: "VALUES", KindTable: "TABLE", KindOther: "OTHER",
-}
-
-// String returns the kind's upper-case SQL name ("SELECT", "LOAD DATA").
+// String returns the kind, or "UNKNOWN" for the zero value.
 func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
+	if k == "" {
+		return "UNKNOWN"
 	}
-	return "UNKNOWN"
+	return string(k)
 }
 
-// String returns the object type's upper-case SQL name ("TABLE", "ROLE",
-// "MATERIALIZED VIEW"), "NONE" for a statement that is not DDL and "UNKNOWN".
+// String returns the object type, or "UNKNOWN" for the zero value.
 func (o ObjectType) String() string {
-	switch o {
-	case ObjectNone:
-		return "NONE"
-	case ObjectTable:
-		return "TABLE"
-	case ObjectView:
-		return "VIEW"
-	case ObjectMaterializedView:
-		return "MATERIALIZED VIEW"
-	case ObjectIndex:
-		return "INDEX"
-	case ObjectSequence:
-		return "SEQUENCE"
-	case ObjectSchema:
-		return "SCHEMA"
-	case ObjectDatabase:
-		return "DATABASE"
-	case ObjectFunction:
-		return "FUNCTION"
-	case ObjectProcedure:
-		return "PROCEDURE"
-	case ObjectTrigger:
-		return "TRIGGER"
-	case ObjectDataType:
-		return "TYPE"
-	case ObjectExtension:
-		return "EXTENSION"
-	case ObjectRole:
-		return "ROLE"
-	case ObjectPolicy:
-		return "POLICY"
-	case ObjectTablespace:
-		return "TABLESPACE"
-	case ObjectOther:
-		return "OTHER"
+	if o == "" {
+		return "UNKNOWN"
 	}
-	return "UNKNOWN"
+	return string(o)
 }
 
 // Any reports whether match holds for a statement of s or for one a

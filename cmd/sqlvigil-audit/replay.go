@@ -18,6 +18,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/audit/blackbox"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/policyfile"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
@@ -278,7 +279,7 @@ func readOnly(s *sqlstmt.Script) bool {
 
 func readKind(k sqlstmt.Kind) bool {
 	switch k {
-	case sqlstmt.KindSelect, sqlstmt.KindValues, sqlstmt.KindTable, sqlstmt.KindShow:
+	case sqlparse.KindSelect, sqlparse.KindValues, sqlparse.KindTable, sqlparse.KindShow:
 		return true
 	}
 	return false

@@ -14,6 +14,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/approval"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -269,7 +270,7 @@ func checkGrantScope(t *testing.T, filer, approver *replica) {
 	if _, err := filer.p.Check(ctx, dropRequest(onAlice, "2")); err != nil {
 		t.Errorf("within the grant: %v", err)
 	}
-	other := script("DROP TABLE secrets", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))
+	other := script("DROP TABLE secrets", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable)))
 	other.Fingerprint = 99
 	outside := map[string]*guard.Request{
 		"on behalf of mallory": dropRequest(agentFor("mallory", "acme"), "2"),

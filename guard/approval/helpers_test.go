@@ -2,7 +2,7 @@ package approval_test
 
 import (
 	"github.com/sqlvigil/sqlvigil/internal/guardtest"
-	"github.com/sqlvigil/sqlvigil/sqlstmt"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
 // The hand-built models and helpers shared by guard's tests.
@@ -18,4 +18,4 @@ var (
 	namedValue = guardtest.NamedValue
 )
 
-var dropT = script("DROP TABLE t", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))
+var dropT = script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable)))

@@ -14,8 +14,8 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/approval"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
-	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // TestAgentRoundTripThroughDriver is the README's round trip through
@@ -26,7 +26,7 @@ func TestAgentRoundTripThroughDriver(t *testing.T) {
 	q := approval.NewQueue(approval.Config{Now: clock.Now, ReviewerRoles: []string{"reviewer"}, NoWait: true})
 	deletes := guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 		for _, st := range r.Script.Statements {
-			if st.Effect == sqlstmt.KindDelete {
+			if st.Effect == sqlparse.KindDelete {
 				return guard.Verdict{Decision: guard.Review, Reason: "deletes need a reviewer"}
 			}
 		}
@@ -97,7 +97,7 @@ func TestApprovalUsedThroughDriver(t *testing.T) {
 	q := approval.NewQueue(approval.Config{Store: store, ReviewerRoles: []string{"reviewer"}, PollInterval: 5 * time.Millisecond})
 	deletes := guard.RuleFunc(func(_ context.Context, r *guard.Request) guard.Verdict {
 		for _, st := range r.Script.Statements {
-			if st.Effect == sqlstmt.KindDelete {
+			if st.Effect == sqlparse.KindDelete {
 				return guard.Verdict{Decision: guard.Review, Reason: "deletes need a reviewer"}
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
-	"github.com/sqlvigil/sqlvigil/sqlstmt"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 )
 
 // list returns a CEL list literal of the integers 0 … n-1.
@@ -97,7 +97,7 @@ func manyTables(n int) *guard.Request {
 	for i := range names {
 		names[i] = fmt.Sprintf("app.t%d", i)
 	}
-	r := request(alice, script("SELECT …", stmt(sqlstmt.KindSelect, reads(names...))))
+	r := request(alice, script("SELECT …", stmt(sqlparse.KindSelect, reads(names...))))
 	r.Unmask = true
 	return r
 }
@@ -169,7 +169,7 @@ func TestConditionStopsAtDeadline(t *testing.T) {
 			// stops the evaluation. No wall-clock time is asserted.
 			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 			defer cancel()
-			r := request(alice, script("SELECT …", stmt(sqlstmt.KindSelect, reads("app.orders"))))
+			r := request(alice, script("SELECT …", stmt(sqlparse.KindSelect, reads("app.orders"))))
 			r.Unmask = true
 			v, err := p.Check(ctx, r)
 			stoppedAt(t, v, err, "slow")
@@ -188,7 +188,7 @@ func TestConditionCancelledMidway(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Check(ctx, request(alice, script("SELECT …", stmt(sqlstmt.KindSelect))))
+		_, err := p.Check(ctx, request(alice, script("SELECT …", stmt(sqlparse.KindSelect))))
 		done <- err
 	}()
 	cancel()
@@ -230,19 +230,19 @@ rules:
 		give *guard.Request
 		want string
 	}{
-		{"delete by tenant", request(t1, script("DELETE …", stmt(sqlstmt.KindDelete, writes("app.x"), where(true, false)))), "tenant-delete"},
-		{"select by tenant", request(t1, script("SELECT …", stmt(sqlstmt.KindSelect, reads("app.x")))), ""},
-		{"delete by another tenant", request(alice, script("DELETE …", stmt(sqlstmt.KindDelete, writes("app.x"), where(true, false)))), ""},
-		{"drop by carol", request(carol, script("DROP …", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))), "drop-by-carol"},
-		{"drop by alice", request(alice, script("DROP …", stmt(sqlstmt.KindDrop, object(sqlstmt.ObjectTable)))), ""},
-		{"write to the audit table", request(alice, script("INSERT …", stmt(sqlstmt.KindInsert, writes("app.audit")))), "audit-writes"},
-		{"read of the audit table", request(alice, script("SELECT …", stmt(sqlstmt.KindSelect, reads("app.audit")))), ""},
+		{"delete by tenant", request(t1, script("DELETE …", stmt(sqlparse.KindDelete, writes("app.x"), where(true, false)))), "tenant-delete"},
+		{"select by tenant", request(t1, script("SELECT …", stmt(sqlparse.KindSelect, reads("app.x")))), ""},
+		{"delete by another tenant", request(alice, script("DELETE …", stmt(sqlparse.KindDelete, writes("app.x"), where(true, false)))), ""},
+		{"drop by carol", request(carol, script("DROP …", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable)))), "drop-by-carol"},
+		{"drop by alice", request(alice, script("DROP …", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable)))), ""},
+		{"write to the audit table", request(alice, script("INSERT …", stmt(sqlparse.KindInsert, writes("app.audit")))), "audit-writes"},
+		{"read of the audit table", request(alice, script("SELECT …", stmt(sqlparse.KindSelect, reads("app.audit")))), ""},
 		// The missing key is an evaluation error: CEL's false && error is
 		// false, so only an UPDATE reaches it, and is denied.
-		{"update without the attribute", request(alice, script("UPDATE …", stmt(sqlstmt.KindUpdate, writes("app.x"), where(true, false)))), "missing-key"},
-		{"select without the attribute", request(alice, script("SELECT …", stmt(sqlstmt.KindSelect, reads("app.x")))), ""},
-		{"insert in a transaction", inTx(request(alice, script("INSERT …", stmt(sqlstmt.KindInsert, writes("app.x"))))), "reversed"},
-		{"insert outside", request(alice, script("INSERT …", stmt(sqlstmt.KindInsert, writes("app.x")))), ""},
+		{"update without the attribute", request(alice, script("UPDATE …", stmt(sqlparse.KindUpdate, writes("app.x"), where(true, false)))), "missing-key"},
+		{"select without the attribute", request(alice, script("SELECT …", stmt(sqlparse.KindSelect, reads("app.x")))), ""},
+		{"insert in a transaction", inTx(request(alice, script("INSERT …", stmt(sqlparse.KindInsert, writes("app.x"))))), "reversed"},
+		{"insert outside", request(alice, script("INSERT …", stmt(sqlparse.KindInsert, writes("app.x")))), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -273,10 +273,10 @@ func TestConditionsConcurrent(t *testing.T) {
 		give *guard.Request
 		want string
 	}{
-		{request(alice, script("SELECT …", stmt(sqlstmt.KindSelect, reads("app.t1")))), ""},
-		{request(alice, script("INSERT …", stmt(sqlstmt.KindInsert, writes("app.t5")))), "r5"},
-		{request(identity.Identity{Subject: "x", Tenant: "t8"}, script("DELETE …", stmt(sqlstmt.KindDelete, writes("app.x")))), "r8"},
-		{request(alice, script("UPDATE …", stmt(sqlstmt.KindUpdate, writes("app.t10")))), "r10"},
+		{request(alice, script("SELECT …", stmt(sqlparse.KindSelect, reads("app.t1")))), ""},
+		{request(alice, script("INSERT …", stmt(sqlparse.KindInsert, writes("app.t5")))), "r5"},
+		{request(identity.Identity{Subject: "x", Tenant: "t8"}, script("DELETE …", stmt(sqlparse.KindDelete, writes("app.x")))), "r8"},
+		{request(alice, script("UPDATE …", stmt(sqlparse.KindUpdate, writes("app.t10")))), "r10"},
 	}
 	done := make(chan error)
 	for w := range 8 {

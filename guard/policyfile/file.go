@@ -13,6 +13,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
@@ -725,12 +726,12 @@ func (fp *fileParser) routines(n *yaml.Node, rule string) ([]guard.Routine, erro
 				if err != nil {
 					return nil, err
 				}
-				for _, k := range [...]sqlstmt.Kind{sqlstmt.KindSelect, sqlstmt.KindInsert, sqlstmt.KindUpdate, sqlstmt.KindDelete, sqlstmt.KindMerge} {
+				for _, k := range [...]sqlstmt.Kind{sqlparse.KindSelect, sqlparse.KindInsert, sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindMerge} {
 					if strings.EqualFold(v, k.String()) {
 						rt.Effect = k
 					}
 				}
-				if rt.Effect == sqlstmt.KindUnknown {
+				if rt.Effect == sqlparse.KindUnknown {
 					return nil, fp.errAt(p[1], rule, "allow.effect", "must be SELECT, INSERT, UPDATE, DELETE or MERGE")
 				}
 			default:
@@ -740,7 +741,7 @@ func (fp *fileParser) routines(n *yaml.Node, rule string) ([]guard.Routine, erro
 		if rt.Name == "" {
 			return nil, fp.errAt(c, rule, "allow.name", "missing: the routine's name")
 		}
-		if rt.Effect == sqlstmt.KindUnknown {
+		if rt.Effect == sqlparse.KindUnknown {
 			return nil, fp.errAt(c, rule, "allow.effect", "missing: the effect the routine has")
 		}
 		out = append(out, rt)

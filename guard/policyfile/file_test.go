@@ -12,6 +12,7 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/policyfile"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
@@ -95,7 +96,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := p.Check(context.Background(), request(bob, script("SELECT ?; SELECT ?", stmt(sqlstmt.KindSelect), stmt(sqlstmt.KindSelect))))
+	v, err := p.Check(context.Background(), request(bob, script("SELECT ?; SELECT ?", stmt(sqlparse.KindSelect), stmt(sqlparse.KindSelect))))
 	if err != nil || v.Mode != guard.ModeMonitor || v.Rule != "s" {
 		t.Errorf("monitor policy from file: %v %+v", err, v)
 	}
@@ -103,7 +104,7 @@ func TestLoad(t *testing.T) {
 
 func TestConditionVocabulary(t *testing.T) {
 	r := request(agent, script("DELETE FROM app.orders WHERE id = ?",
-		stmt(sqlstmt.KindDelete, writes("app.orders"), reads("app.items"), funcs("lower"), where(true, false))))
+		stmt(sqlparse.KindDelete, writes("app.orders"), reads("app.items"), funcs("lower"), where(true, false))))
 	r.Time = time.Date(2026, 1, 2, 23, 30, 0, 0, time.UTC)
 	r.InTx = true
 	r.Args = append(r.Args, namedValue(1, int64(1)))
@@ -147,7 +148,7 @@ func TestConditionVocabulary(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := identity.Identity{Subject: "x", Roles: []string{"dba"}, Untrusted: true}
-		if when(request(id, script("SELECT ?", stmt(sqlstmt.KindSelect)))) {
+		if when(request(id, script("SELECT ?", stmt(sqlparse.KindSelect)))) {
 			t.Errorf("an untrusted identity's claimed role counted")
 		}
 	})
@@ -169,10 +170,10 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, got := decide(t, p, request(agent, script("SELECT * FROM users", stmt(sqlstmt.KindSelect, reads("users"))))); got != "agents-no-users" {
+	if _, got := decide(t, p, request(agent, script("SELECT * FROM users", stmt(sqlparse.KindSelect, reads("users"))))); got != "agents-no-users" {
 		t.Errorf("blocked by %q", got)
 	}
-	if _, got := decide(t, p, request(alice, script("SELECT * FROM users", stmt(sqlstmt.KindSelect, reads("users"))))); got != "" {
+	if _, got := decide(t, p, request(alice, script("SELECT * FROM users", stmt(sqlparse.KindSelect, reads("users"))))); got != "" {
 		t.Errorf("blocked by %q", got)
 	}
 }

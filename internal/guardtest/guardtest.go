@@ -11,6 +11,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
@@ -18,7 +19,7 @@ type StmtOpt func(*sqlstmt.Statement)
 
 // Stmt builds a complete statement of kind k.
 func Stmt(k sqlstmt.Kind, opts ...StmtOpt) sqlstmt.Statement {
-	s := sqlstmt.Statement{Kind: k, Effect: k, Object: sqlstmt.ObjectNone, Complete: true, Limit: -1}
+	s := sqlstmt.Statement{Kind: k, Effect: k, Object: sqlparse.ObjectNone, Complete: true, Limit: -1}
 	for _, o := range opts {
 		o(&s)
 	}
@@ -26,7 +27,7 @@ func Stmt(k sqlstmt.Kind, opts ...StmtOpt) sqlstmt.Statement {
 }
 
 func Effect(k sqlstmt.Kind) StmtOpt { return func(s *sqlstmt.Statement) { s.Effect = k } }
-func Object(o sqlstmt.ObjectType) StmtOpt {
+func Object(o sqlparse.ObjectType) StmtOpt {
 	return func(s *sqlstmt.Statement) { s.Object = o }
 }
 func Reads(ts ...string) StmtOpt {

@@ -21,9 +21,9 @@ import (
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 	"github.com/sqlvigil/sqlvigil/mask"
-	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // Families of SQL dialects; an attack names the family it is written in.
@@ -95,7 +95,7 @@ func securityPolicy(t testing.TB) *guard.Policy {
 			guard.IntegritySettings(),
 			guard.Maintenance(),
 			// The DBA's procedure that returns personal data (mask tests).
-			guard.Routines(guard.Routine{Name: "list_people", Effect: sqlstmt.KindSelect}),
+			guard.Routines(guard.Routine{Name: "list_people", Effect: sqlparse.KindSelect}),
 		),
 	)
 	if err != nil {

@@ -1,7 +1,6 @@
 package sqlparse_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -179,5 +178,5 @@ func objectName(o sqlparse.ObjectType) string {
 	case sqlparse.ObjectOther:
 		return "other"
 	}
-	return fmt.Sprint("object ", int(o))
+	return "object " + o.String()
 }
