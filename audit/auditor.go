@@ -56,7 +56,7 @@ func New(opts ...Option) (*Auditor, error) {
 	}
 	a := &Auditor{
 		cfg:      cfg,
-		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version)),
+		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(version)),
 		spanKind: trace.WithSpanKind(trace.SpanKindClient),
 		inst:     inst,
 		ids:      newIDCache(cfg.idAttrs, cfg.all),

@@ -12,6 +12,9 @@ import (
 
 const scopeName = "github.com/sqlvigil/sqlvigil/audit"
 
+// version is the instrumentation version reported with the tracer and meter.
+const version = "0.1.0"
+
 // durationBuckets are the explicit bucket boundaries the semantic
 // conventions recommend for db.client.operation.duration, in seconds.
 var durationBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
@@ -71,7 +74,7 @@ func (c *setCache) get(k setKey, build func() []attribute.KeyValue) metric.Measu
 }
 
 func newInstruments(mp metric.MeterProvider) (instruments, error) {
-	m := mp.Meter(scopeName, metric.WithInstrumentationVersion(Version))
+	m := mp.Meter(scopeName, metric.WithInstrumentationVersion(version))
 	in := instruments{sets: &setCache{}}
 	var err error
 	if in.duration, err = m.Float64Histogram(metricOperationDuration,

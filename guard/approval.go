@@ -326,7 +326,7 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 	}
 	timeout := p.timeout
 	if timeout <= 0 {
-		timeout = DefaultApprovalTimeout
+		timeout = defaultApprovalTimeout
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// DefaultApprovalTimeout bounds a review when no [WithApprovalTimeout] is
+// defaultApprovalTimeout bounds a review when no [WithApprovalTimeout] is
 // given.
-const DefaultApprovalTimeout = 5 * time.Minute
+const defaultApprovalTimeout = 5 * time.Minute
 
 // Option configures a [Policy]. Options are applied in order.
 type Option interface{ apply(*config) }
@@ -52,7 +52,7 @@ func WithApprover(a Approver) Option { return optionFunc(func(c *config) { c.app
 
 // WithApprovalTimeout bounds how long a statement waits for an approver
 // (within the request's own deadline); an unanswered review is denied. The
-// default is [DefaultApprovalTimeout].
+// default is 5 minutes.
 func WithApprovalTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.timeout = d })
 }
@@ -125,7 +125,7 @@ func (e *PolicyError) Unwrap() error { return ErrInvalidPolicy }
 type validator interface{ validate() error }
 
 func newConfig(opts []Option) (*config, error) {
-	c := &config{timeout: DefaultApprovalTimeout, now: time.Now}
+	c := &config{timeout: defaultApprovalTimeout, now: time.Now}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
