@@ -77,9 +77,9 @@ func TestReadBudget(t *testing.T) {
 				wantRule string // "" for no budget error
 				wantByte bool
 			}{
-				{name: "agent over budget", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 3, wantRule: guard.RuleReadBudget},
-				{name: "agent prepared", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", prepare: true, wantIDs: 3, wantRule: guard.RuleReadBudget},
-				{name: "agent in a transaction", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", tx: true, wantIDs: 3, wantRule: guard.RuleReadBudget},
+				{name: "agent over budget", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 3, wantRule: "read-budget"},
+				{name: "agent prepared", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", prepare: true, wantIDs: 3, wantRule: "read-budget"},
+				{name: "agent in a transaction", ctx: agent, query: "SELECT id, name FROM items ORDER BY id", tx: true, wantIDs: 3, wantRule: "read-budget"},
 				{name: "agent exactly at budget", ctx: agent, query: "SELECT id, name FROM items WHERE id <= 3 ORDER BY id", wantIDs: 3},
 				{name: "user has no budget", ctx: user, query: "SELECT id, name FROM items ORDER BY id", wantIDs: 5},
 				// Each row is 8 (id) + 6 (name) bytes: the second would make 28.
@@ -170,7 +170,7 @@ func TestReadBudget(t *testing.T) {
 			if truncated != 4 {
 				t.Errorf("got %d truncated spans, want 4", truncated)
 			}
-			if !hasAttr(rec.Ended(), "sqlvigil.budget.rule", guard.RuleReadBudget) || !hasAttr(rec.Ended(), "sqlvigil.budget.rule", "bytes") {
+			if !hasAttr(rec.Ended(), "sqlvigil.budget.rule", "read-budget") || !hasAttr(rec.Ended(), "sqlvigil.budget.rule", "bytes") {
 				t.Errorf("spans do not name both budget rules")
 			}
 			if clean == 0 {

@@ -97,9 +97,9 @@ const defaultCacheSize = sqlparse.DefaultCacheEntries
 // Masking is data-flow control, decided before the statement runs: for a reader with a masking rule in force, a statement that
 // would carry a value read from a table anywhere but into a masked result
 // column or a predicate — a store not masked by the same rule (rule
-// guard.RuleMaskCopy), a variable, a setting, a function with effects, a
+// rulename.MaskCopy), a variable, a setting, a function with effects, a
 // message, a catalog that copies data, or a lineage the analyser cannot
-// follow (rule guard.RuleMaskFlow) — is refused with a *guard.BlockedError
+// follow (rule rulename.MaskFlow) — is refused with a *guard.BlockedError
 // that also matches mask.ErrFlow. Views the statement reads are traced to
 // their base columns through the catalog, on the statement's own
 // connection, and cached per handle. Values of literals and arguments are

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
@@ -38,7 +39,7 @@ import (
 //
 // The masker decides each judgement in its own terms (mask.FlowError); the
 // driver reports a refusal as a guard.BlockedError with rule
-// guard.RuleMaskCopy for stores and guard.RuleMaskFlow otherwise.
+// rulename.MaskCopy for stores and rulename.MaskFlow otherwise.
 //
 // Views are traced to their base columns through the catalog (see
 // catalog.go); so is a PostgreSQL table in an inheritance or partition
@@ -69,7 +70,7 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 	}
 	if !s.Complete {
 		if fe := m.CheckUnknown(id, unmask, "carried by a statement the analyser could not fully read"); fe != nil {
-			return flowBlocked(guard.RuleMaskFlow, fe)
+			return flowBlocked(rulename.MaskFlow, fe)
 		}
 	}
 	if movesNames(s) {
@@ -77,7 +78,7 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 		// from under the rule that names it, and ALTER … TYPE … USING
 		// computes a column from others in place.
 		if fe := m.CheckSink(id, unmask, "a rename or rewrite of a table or column that rules name"); fe != nil {
-			return flowBlocked(guard.RuleMaskFlow, fe)
+			return flowBlocked(rulename.MaskFlow, fe)
 		}
 	}
 	if cs == nil || cs.parent == nil {
@@ -85,7 +86,7 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 		// view over a masked column under another name.
 		if readsRelations(s) {
 			if fe := m.CheckUnknown(id, unmask, "read from relations the catalog could not be asked about"); fe != nil {
-				return flowBlocked(guard.RuleMaskFlow, fe)
+				return flowBlocked(rulename.MaskFlow, fe)
 			}
 		}
 	} else {
@@ -96,7 +97,7 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 		views, err := cat.views(ctx, &catalogConn{q: cs.parent}, i.cfg.dialect, s)
 		if err != nil || anyOpaque(views) {
 			if fe := m.CheckUnknown(id, unmask, "read through a view whose definition cannot be traced"); fe != nil {
-				return flowBlocked(guard.RuleMaskFlow, fe)
+				return flowBlocked(rulename.MaskFlow, fe)
 			}
 		}
 		run.views = views
@@ -369,7 +370,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 	for _, t := range st.Reads {
 		if sqlparse.CopiesData(d, t) {
 			if fe := m.CheckSink(id, unmask, "read from "+t.String()+", a catalog that holds copies of data"); fe != nil {
-				return flowBlocked(guard.RuleMaskFlow, fe)
+				return flowBlocked(rulename.MaskFlow, fe)
 			}
 		}
 	}
@@ -383,14 +384,14 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 	}
 	if !st.Complete {
 		if fe := m.CheckUnknown(id, unmask, "carried by a statement the analyser could not fully read"); fe != nil {
-			return flowBlocked(guard.RuleMaskFlow, fe)
+			return flowBlocked(rulename.MaskFlow, fe)
 		}
 		return nil
 	}
 	// Stores come first: their refusal names the rule mask-copy.
 	if st.StoresUnknown {
 		if fe := m.CheckUnknown(id, unmask, "stored by a write whose values' origin cannot be told"); fe != nil {
-			return flowBlocked(guard.RuleMaskCopy, fe)
+			return flowBlocked(rulename.MaskCopy, fe)
 		}
 	}
 	for j := range st.Stores {
@@ -401,7 +402,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 		}
 		s.Sources, s.Expr = srcs, s.Expr || expr
 		if fe := m.CheckStore(id, unmask, s); fe != nil {
-			return flowBlocked(guard.RuleMaskCopy, fe)
+			return flowBlocked(rulename.MaskCopy, fe)
 		}
 	}
 	// A function neither known to only compute a value nor known to read
@@ -413,7 +414,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 		}
 		if !fl.knownFunction(st, f) {
 			if fe := m.CheckUnknown(id, unmask, "passed to or returned by "+f+"(), a function not known to only compute a value"); fe != nil {
-				return flowBlocked(guard.RuleMaskFlow, fe)
+				return flowBlocked(rulename.MaskFlow, fe)
 			}
 		}
 	}
@@ -428,12 +429,12 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 	if st.Kind == sqlparse.KindExplain && formattedPlan(d, f.run.script) && !f.isClean() {
 		// The plan prints conditions with the values of const tables.
 		if fe := m.CheckUnknown(id, unmask, "printed in a formatted plan, whose conditions quote values read"); fe != nil {
-			return flowBlocked(guard.RuleMaskFlow, fe)
+			return flowBlocked(rulename.MaskFlow, fe)
 		}
 	}
 	if returnsRows(st) != rowsNone && st.Columns == nil && (st.Returning || st.Kind == sqlparse.KindSelect) && !f.isClean() {
 		if fe := m.CheckUnknown(id, unmask, "returned in a result column whose origin cannot be told"); fe != nil {
-			return flowBlocked(guard.RuleMaskFlow, fe)
+			return flowBlocked(rulename.MaskFlow, fe)
 		}
 	}
 	if len(st.Reads) == 0 {
@@ -459,7 +460,7 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 
 func sinkBlocked(m *mask.Masker, id identity.Identity, unmask bool, what string) *guard.BlockedError {
 	if fe := m.CheckSink(id, unmask, what); fe != nil {
-		return flowBlocked(guard.RuleMaskFlow, fe)
+		return flowBlocked(rulename.MaskFlow, fe)
 	}
 	return nil
 }
@@ -488,7 +489,7 @@ const (
 
 func flowBlocked(rule string, fe *mask.FlowError) *guard.BlockedError {
 	hint := hintMaskFlow
-	if rule == guard.RuleMaskCopy {
+	if rule == rulename.MaskCopy {
 		hint = hintMaskCopy
 	}
 	return &guard.BlockedError{Rule: rule, Reason: "a value masked by rule " + fe.Rule + " would be " + fe.Sink, Hint: hint, Err: fe}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/audit"
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
 	"github.com/sqlvigil/sqlvigil/internal/sqlmw"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/mask"
@@ -268,7 +269,7 @@ func plansOnly(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 // decided before execution are; it still matches mask.ErrUnattributed.
 func unattributedBlocked(ue *mask.UnattributedError) error {
 	return &guard.BlockedError{
-		Rule:   guard.RuleMaskFlow,
+		Rule:   rulename.MaskFlow,
 		Reason: "result column " + strconv.Itoa(ue.Index+1) + " cannot be traced to its source, and mask rule " + ue.Rule + " is in force",
 		Hint:   hintUnattributed,
 		Err:    ue,

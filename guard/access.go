@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -82,7 +83,7 @@ func ReadOnlyAccess(a ReadAccess) NamedRule {
 	for _, f := range a.Functions {
 		ro.extra = append(ro.extra, strings.ToLower(strings.TrimSpace(f)))
 	}
-	return Named(RuleReadOnly, ro)
+	return Named(rulename.ReadOnly, ro)
 }
 
 type readOnly struct {
@@ -167,7 +168,7 @@ type TableAccess struct {
 // the SQL or keep allow lists to one schema). It cannot see tables that a
 // view, function or procedure reads on the caller's behalf.
 func Tables(a TableAccess) NamedRule {
-	return Named(RuleTables, &tables{who: a.Who, allow: compilePatterns(a.Allow), deny: compilePatterns(a.Deny)})
+	return Named(rulename.Tables, &tables{who: a.Who, allow: compilePatterns(a.Allow), deny: compilePatterns(a.Deny)})
 }
 
 type tablePattern struct{ schema, name string }
@@ -254,7 +255,7 @@ func (tb *tables) checkList(ts []sqlstmt.Table) string {
 // RequireIdentity denies statements issued without an identity that names
 // someone: a subject, a service or an agent. It cannot tell whether the
 // identity is true; establish it where requests are authenticated.
-func RequireIdentity() NamedRule { return Named(RuleRequireIdentity, requireIdentity{}) }
+func RequireIdentity() NamedRule { return Named(rulename.RequireIdentity, requireIdentity{}) }
 
 type requireIdentity struct{}
 
@@ -279,7 +280,7 @@ func (requireIdentity) objects(r *Request) bool {
 // clear values without review. Without this rule (or another that grants
 // unmasking) a policy never grants clear values.
 func UnmaskReview(exemptRoles ...string) NamedRule {
-	return Named(RuleUnmaskReview, &unmaskReview{exempt: exemptRoles})
+	return Named(rulename.UnmaskReview, &unmaskReview{exempt: exemptRoles})
 }
 
 type unmaskReview struct{ exempt []string }

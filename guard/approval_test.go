@@ -85,8 +85,8 @@ func TestReview(t *testing.T) {
 			if err != nil && !errors.Is(err, guard.ErrBlocked) {
 				t.Errorf("Check: %v does not match ErrBlocked", err)
 			}
-			if !v.Reviewed || v.Rule != guard.RuleDestructiveDDL || v.Reason != tt.wantReason {
-				t.Errorf("verdict %+v, want reviewed by %s with reason %q", v, guard.RuleDestructiveDDL, tt.wantReason)
+			if !v.Reviewed || v.Rule != "destructive-ddl" || v.Reason != tt.wantReason {
+				t.Errorf("verdict %+v, want reviewed by %s with reason %q", v, "destructive-ddl", tt.wantReason)
 			}
 			if tt.wantAllow && (v.Approval.ID != "a1" || v.Approval.Reviewer != "bob" || v.Approval.Comment != "ok") {
 				t.Errorf("approval %+v not recorded", v.Approval)
@@ -105,7 +105,7 @@ func TestReviewRequestContent(t *testing.T) {
 	if _, err := p.Check(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	if got.Identity.Subject != "agent-7" || got.Rule != guard.RuleDestructiveDDL || got.Statement != "DROP TABLE t" ||
+	if got.Identity.Subject != "agent-7" || got.Rule != "destructive-ddl" || got.Statement != "DROP TABLE t" ||
 		got.Reason == "" || got.Digest == "" || got.Environment != "production" {
 		t.Errorf("approval request %+v lacks who, what or why", got)
 	}

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"strconv"
-)
 
-// RuleReadBudget is the name of the [ReadBudget] built-in.
-const RuleReadBudget = "read-budget"
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
+)
 
 // ErrBudget is matched by the error that ends the rows of a statement once
 // they reach the read budget of the policy ([Verdict.MaxReturnRows],
@@ -38,7 +37,7 @@ type Budget struct {
 // read from the database but never returned.
 //
 // Of the budgets of all enforced rules the smallest of each kind applies.
-func ReadBudget(b Budget) NamedRule { return Named(RuleReadBudget, &readBudget{b: b}) }
+func ReadBudget(b Budget) NamedRule { return Named(rulename.ReadBudget, &readBudget{b: b}) }
 
 type readBudget struct{ b Budget }
 

@@ -29,7 +29,7 @@ func TestReadBudgetVerdict(t *testing.T) {
 		wantRows, wantBytes  int64
 		wantRowsRule, wantBR string
 	}{
-		{name: "agent: smallest of each kind", give: identity.KindAgent, wantRows: 10, wantBytes: 1 << 20, wantRowsRule: "tight", wantBR: guard.RuleReadBudget},
+		{name: "agent: smallest of each kind", give: identity.KindAgent, wantRows: 10, wantBytes: 1 << 20, wantRowsRule: "tight", wantBR: "read-budget"},
 		{name: "user: only the other rule", give: identity.KindUser, wantRows: 10, wantRowsRule: "tight"},
 	}
 	for _, tt := range tests {

@@ -4,50 +4,10 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
-
-// Names of the built-in rules, as a policy file spells them after
-// "builtin:" and as verdicts name them unless renamed.
-const (
-	RuleDestructiveDDL  = "destructive-ddl"
-	RuleMissingWhere    = "missing-where"
-	RuleStacked         = "stacked"
-	RuleDangerous       = "dangerous"
-	RulePrivileges      = "privileges"
-	RuleLexingSettings  = "lexing-settings"
-	RuleReadOnly        = "read-only"
-	RuleTables          = "tables"
-	RuleRequireIdentity = "require-identity"
-	RuleMaxRows         = "max-rows"
-	RuleUnmaskReview    = "unmask-review"
-	// Rules for what one statement leaves for the next (see
-	// [CatalogWrites], [IntegritySettings], [Maintenance], [Routines]).
-	RuleCatalogWrites     = "catalog-writes"
-	RuleIntegritySettings = "integrity-settings"
-	RuleMaintenance       = "maintenance"
-	RuleRoutines          = "routines"
-	// RuleUnknown names the policy's own treatment of statements the
-	// analyser could not fully read (see [WithUnknown]).
-	RuleUnknown = "unknown"
-)
-
-// RuleMaskCopy names the refusal, by the driver, of a write that would
-// store a value the masker masks for the writer where it is not masked
-// the same way: UPDATE notes SET body = (SELECT email …), INSERT … SELECT,
-// CREATE TABLE or VIEW … AS SELECT. It is not a rule of a Policy (a policy
-// file cannot name it): the driver applies it whenever a masker is set,
-// whatever the policy's mode, and reports it as a [BlockedError].
-const RuleMaskCopy = "mask-copy"
-
-// RuleMaskFlow names the refusal, by the driver, of a statement that would
-// carry a value the masker masks for the reader out by another sink than a
-// masked result column or a store: a variable, a setting, a function with
-// effects, a message, a catalog that copies data, or a result or statement
-// whose lineage the analyser cannot follow. Like [RuleMaskCopy], it is
-// applied whenever a masker is set, before the statement runs.
-const RuleMaskFlow = "mask-flow"
 
 // statements calls visit for every statement of s and every statement one
 // of them wraps (EXPLAIN, PREPARE), stopping at the first that reports true.
@@ -70,7 +30,7 @@ func deny(reason, hint string) Verdict { return Verdict{Decision: Deny, Reason: 
 // procedure, a DO block or dynamic SQL (EXECUTE), nor data loss through a
 // type change without USING (MySQL MODIFY to a narrower type).
 func DestructiveDDL(environments ...string) NamedRule {
-	return Named(RuleDestructiveDDL, &destructiveDDL{envs: environments})
+	return Named(rulename.DestructiveDDL, &destructiveDDL{envs: environments})
 }
 
 type destructiveDDL struct{ envs []string }
@@ -147,7 +107,7 @@ func isDestructive(st *sqlstmt.Statement) bool {
 // and it
 // cannot see UPDATE or DELETE inside functions, procedures, triggers or
 // rules. A LIMIT does not satisfy it: cap rows with [MaxRows].
-func MissingWhere() NamedRule { return Named(RuleMissingWhere, missingWhere{}) }
+func MissingWhere() NamedRule { return Named(rulename.MissingWhere, missingWhere{}) }
 
 type missingWhere struct{}
 
@@ -199,7 +159,7 @@ func isUnbounded(st *sqlstmt.Statement) bool {
 // statements as the analyser separates them, with the dialect's own rules
 // for comments and quotes. It denies legitimate batches too: send them one
 // statement at a time.
-func StackedStatements() NamedRule { return Named(RuleStacked, stacked{}) }
+func StackedStatements() NamedRule { return Named(rulename.Stacked, stacked{}) }
 
 type stacked struct{}
 
@@ -316,7 +276,7 @@ func funcIs(is func(string) bool, name string) bool {
 // identities a database role without write privileges. Migrations that
 // create functions or triggers should run under an identity this rule
 // does not apply to ([NamedRule.When]).
-func DangerousCalls() NamedRule { return Named(RuleDangerous, dangerous{}) }
+func DangerousCalls() NamedRule { return Named(rulename.Dangerous, dangerous{}) }
 
 type dangerous struct{}
 
@@ -365,7 +325,7 @@ func isDangerous(st *sqlstmt.Statement) bool {
 // It cannot see privilege changes made inside functions, procedures or
 // dynamic SQL, nor ownership and row-level-security changes (ALTER … OWNER
 // TO, ALTER TABLE … DISABLE ROW LEVEL SECURITY, CREATE POLICY).
-func PrivilegeChanges() NamedRule { return Named(RulePrivileges, privileges{}) }
+func PrivilegeChanges() NamedRule { return Named(rulename.Privileges, privileges{}) }
 
 type privileges struct{}
 
@@ -418,7 +378,7 @@ func callsSetConfig(st *sqlstmt.Statement) bool {
 // Make it a review ([NamedRule.Reviewed]) where a service legitimately
 // changes one of these. It cannot see settings changed by a function or
 // procedure, or in the server configuration file.
-func LexingSettings() NamedRule { return Named(RuleLexingSettings, lexing{}) }
+func LexingSettings() NamedRule { return Named(rulename.LexingSettings, lexing{}) }
 
 type lexing struct{}
 
@@ -438,7 +398,7 @@ func changesLexing(st *sqlstmt.Statement) bool { return st.LexingSetting || call
 // enforces it: inside a caller's transaction, exceeding it returns an error
 // so the caller rolls back; outside one, the driver runs the statement in
 // its own transaction where the dialect allows and rolls it back.
-func MaxRows(n int64) NamedRule { return Named(RuleMaxRows, maxRows{n: n}) }
+func MaxRows(n int64) NamedRule { return Named(rulename.MaxRows, maxRows{n: n}) }
 
 type maxRows struct{ n int64 }
 

@@ -49,73 +49,73 @@ func TestBuiltins(t *testing.T) {
 	}{
 		{"plain select passes", alice, sel("public.users"), "", ""},
 		{"update with where passes", bob, script("UPDATE t SET a = ? WHERE id = ?", stmt(sqlparse.KindUpdate, writes("t"), where(true, false))), "", ""},
-		{"anonymous", identity.Identity{}, sel("t"), "", guard.RuleRequireIdentity},
-		{"untrusted purpose only", identity.Identity{Purpose: "x", Untrusted: true}, sel("t"), "", guard.RuleRequireIdentity},
+		{"anonymous", identity.Identity{}, sel("t"), "", "require-identity"},
+		{"untrusted purpose only", identity.Identity{Purpose: "x", Untrusted: true}, sel("t"), "", "require-identity"},
 		{"agent name is an identity", identity.Identity{Agent: &identity.Agent{Name: "a"}}, sel("t"), "", ""},
-		{"stacked", bob, script("SELECT ?; SELECT ?", stmt(sqlparse.KindSelect), stmt(sqlparse.KindSelect)), "", guard.RuleStacked},
+		{"stacked", bob, script("SELECT ?; SELECT ?", stmt(sqlparse.KindSelect), stmt(sqlparse.KindSelect)), "", "stacked"},
 
-		{"drop table", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "", guard.RuleDestructiveDDL},
+		{"drop table", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "", "destructive-ddl"},
 		{"drop in staging", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "staging", ""},
-		{"drop, no environment: fail closed", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "-", guard.RuleDestructiveDDL},
-		{"truncate", bob, script("TRUNCATE t", stmt(sqlparse.KindTruncate, object(sqlparse.ObjectTable))), "", guard.RuleDestructiveDDL},
-		{"alter drop column", bob, script("ALTER TABLE t DROP COLUMN c", stmt(sqlparse.KindAlter, object(sqlparse.ObjectTable), with(func(s *sqlstmt.Statement) { s.DropsColumn = true }))), "", guard.RuleDestructiveDDL},
+		{"drop, no environment: fail closed", bob, script("DROP TABLE t", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable))), "-", "destructive-ddl"},
+		{"truncate", bob, script("TRUNCATE t", stmt(sqlparse.KindTruncate, object(sqlparse.ObjectTable))), "", "destructive-ddl"},
+		{"alter drop column", bob, script("ALTER TABLE t DROP COLUMN c", stmt(sqlparse.KindAlter, object(sqlparse.ObjectTable), with(func(s *sqlstmt.Statement) { s.DropsColumn = true }))), "", "destructive-ddl"},
 		{"alter add column passes", bob, script("ALTER TABLE t ADD c int", stmt(sqlparse.KindAlter, object(sqlparse.ObjectTable))), "", ""},
 
-		{"delete without where", bob, script("DELETE FROM t", stmt(sqlparse.KindDelete, writes("t"))), "", guard.RuleMissingWhere},
-		{"update trivial where", bob, script("UPDATE t SET a = ? WHERE ? = ?", stmt(sqlparse.KindUpdate, writes("t"), where(true, true))), "", guard.RuleMissingWhere},
-		{"delete in a CTE", bob, script("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", stmt(sqlparse.KindSelect, effect(sqlparse.KindDelete), writes("t"))), "", guard.RuleMissingWhere},
-		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(sqlparse.KindExplain, effect(sqlparse.KindDelete), inner(stmt(sqlparse.KindDelete, writes("t"))))), "", guard.RuleMissingWhere},
+		{"delete without where", bob, script("DELETE FROM t", stmt(sqlparse.KindDelete, writes("t"))), "", "missing-where"},
+		{"update trivial where", bob, script("UPDATE t SET a = ? WHERE ? = ?", stmt(sqlparse.KindUpdate, writes("t"), where(true, true))), "", "missing-where"},
+		{"delete in a CTE", bob, script("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", stmt(sqlparse.KindSelect, effect(sqlparse.KindDelete), writes("t"))), "", "missing-where"},
+		{"explain analyze delete", bob, script("EXPLAIN ANALYZE DELETE FROM t", stmt(sqlparse.KindExplain, effect(sqlparse.KindDelete), inner(stmt(sqlparse.KindDelete, writes("t"))))), "", "missing-where"},
 
-		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(sqlparse.KindCopy, with(func(s *sqlstmt.Statement) { s.Program = true }))), "", guard.RuleDangerous},
-		{"copy from a server file", bob, script("COPY t FROM ?", stmt(sqlparse.KindCopy, writes("t"), with(func(s *sqlstmt.Statement) { s.ReadsFile = true }))), "", guard.RuleDangerous},
-		{"create function", bob, script("CREATE FUNCTION f() RETURNS int AS ? LANGUAGE sql", stmt(sqlparse.KindCreate, object(sqlparse.ObjectFunction))), "", guard.RuleDangerous},
-		{"create rule", bob, script("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM u", stmt(sqlparse.KindCreate, object(sqlparse.ObjectOther), with(func(s *sqlstmt.Statement) { s.DefinesCode = true }))), "", guard.RuleDangerous},
+		{"copy program", bob, script("COPY t FROM PROGRAM ?", stmt(sqlparse.KindCopy, with(func(s *sqlstmt.Statement) { s.Program = true }))), "", "dangerous"},
+		{"copy from a server file", bob, script("COPY t FROM ?", stmt(sqlparse.KindCopy, writes("t"), with(func(s *sqlstmt.Statement) { s.ReadsFile = true }))), "", "dangerous"},
+		{"create function", bob, script("CREATE FUNCTION f() RETURNS int AS ? LANGUAGE sql", stmt(sqlparse.KindCreate, object(sqlparse.ObjectFunction))), "", "dangerous"},
+		{"create rule", bob, script("CREATE RULE r AS ON INSERT TO t DO ALSO DELETE FROM u", stmt(sqlparse.KindCreate, object(sqlparse.ObjectOther), with(func(s *sqlstmt.Statement) { s.DefinesCode = true }))), "", "dangerous"},
 		{"copy from stdin passes", bob, script("COPY t FROM STDIN", stmt(sqlparse.KindCopy, writes("t"))), "", ""},
 		{"copy to stdout passes", bob, script("COPY (SELECT a FROM t) TO STDOUT", stmt(sqlparse.KindCopy, reads("t"))), "", ""},
-		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(sqlparse.KindSelect, funcs("pg_read_file"))), "", guard.RuleDangerous},
-		{"table_to_xml reads a table named in a literal", bob, script("SELECT table_to_xml(?, true, false, ?)", stmt(sqlparse.KindSelect, funcs("table_to_xml"))), "", guard.RuleDangerous},
-		{"ts_stat runs a query given as text", bob, script("SELECT * FROM ts_stat(?)", stmt(sqlparse.KindSelect, funcs("pg_catalog.ts_stat"))), "", guard.RuleDangerous},
-		{"KILL ends another session", bob, script("KILL ?", stmt(sqlparse.KindFlush)), "", guard.RuleDangerous},
-		{"lowrite writes a large object", bob, script("SELECT lowrite(lo_open(?, ?), ?)", stmt(sqlparse.KindSelect, funcs("lowrite", "lo_open"))), "", guard.RuleDangerous},
-		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(sqlparse.KindSelect, funcs("pg_catalog.pg_sleep"))), "", guard.RuleDangerous},
-		{"lo_import", bob, script("SELECT lo_import(?)", stmt(sqlparse.KindSelect, funcs("lo_import"))), "", guard.RuleDangerous},
-		{"dblink", bob, script("SELECT * FROM dblink(?, ?)", stmt(sqlparse.KindSelect, funcs("dblink"))), "", guard.RuleDangerous},
-		{"load data local", bob, script("LOAD DATA LOCAL INFILE ? INTO TABLE t", stmt(sqlparse.KindLoadData, with(func(s *sqlstmt.Statement) { s.Local = true }))), "", guard.RuleDangerous},
-		{"into outfile", bob, script("SELECT * FROM t INTO OUTFILE ?", stmt(sqlparse.KindSelect, reads("t"), with(func(s *sqlstmt.Statement) { s.IntoFile = true }))), "", guard.RuleDangerous},
-		{"SLEEP upper case", bob, script("SELECT SLEEP(?)", stmt(sqlparse.KindSelect, funcs("sleep"))), "", guard.RuleDangerous},
-		{"benchmark", bob, script("SELECT BENCHMARK(?, MD5(?))", stmt(sqlparse.KindSelect, funcs("benchmark", "md5"))), "", guard.RuleDangerous},
+		{"pg_read_file", bob, script("SELECT pg_read_file(?)", stmt(sqlparse.KindSelect, funcs("pg_read_file"))), "", "dangerous"},
+		{"table_to_xml reads a table named in a literal", bob, script("SELECT table_to_xml(?, true, false, ?)", stmt(sqlparse.KindSelect, funcs("table_to_xml"))), "", "dangerous"},
+		{"ts_stat runs a query given as text", bob, script("SELECT * FROM ts_stat(?)", stmt(sqlparse.KindSelect, funcs("pg_catalog.ts_stat"))), "", "dangerous"},
+		{"KILL ends another session", bob, script("KILL ?", stmt(sqlparse.KindFlush)), "", "dangerous"},
+		{"lowrite writes a large object", bob, script("SELECT lowrite(lo_open(?, ?), ?)", stmt(sqlparse.KindSelect, funcs("lowrite", "lo_open"))), "", "dangerous"},
+		{"qualified pg_sleep", bob, script("SELECT pg_catalog.pg_sleep(?)", stmt(sqlparse.KindSelect, funcs("pg_catalog.pg_sleep"))), "", "dangerous"},
+		{"lo_import", bob, script("SELECT lo_import(?)", stmt(sqlparse.KindSelect, funcs("lo_import"))), "", "dangerous"},
+		{"dblink", bob, script("SELECT * FROM dblink(?, ?)", stmt(sqlparse.KindSelect, funcs("dblink"))), "", "dangerous"},
+		{"load data local", bob, script("LOAD DATA LOCAL INFILE ? INTO TABLE t", stmt(sqlparse.KindLoadData, with(func(s *sqlstmt.Statement) { s.Local = true }))), "", "dangerous"},
+		{"into outfile", bob, script("SELECT * FROM t INTO OUTFILE ?", stmt(sqlparse.KindSelect, reads("t"), with(func(s *sqlstmt.Statement) { s.IntoFile = true }))), "", "dangerous"},
+		{"SLEEP upper case", bob, script("SELECT SLEEP(?)", stmt(sqlparse.KindSelect, funcs("sleep"))), "", "dangerous"},
+		{"benchmark", bob, script("SELECT BENCHMARK(?, MD5(?))", stmt(sqlparse.KindSelect, funcs("benchmark", "md5"))), "", "dangerous"},
 		{"ordinary function passes", bob, script("SELECT lower(a) FROM t", stmt(sqlparse.KindSelect, reads("t"), funcs("lower"))), "", ""},
 
-		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(sqlparse.KindGrant)), "", guard.RulePrivileges},
-		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(sqlparse.KindRevoke)), "", guard.RulePrivileges},
-		{"create role", bob, script("CREATE ROLE x", stmt(sqlparse.KindCreate, object(sqlparse.ObjectRole))), "", guard.RulePrivileges},
-		{"set role", bob, script("SET ROLE admin", stmt(sqlparse.KindSet, privSetting)), "", guard.RulePrivileges},
-		{"role word elsewhere in a stacked script", bob, script("SET work_mem = ?; SELECT role FROM t", stmt(sqlparse.KindSet), stmt(sqlparse.KindSelect, reads("t"))), "", guard.RuleStacked},
-		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(sqlparse.KindSet, privSetting)), "", guard.RulePrivileges},
+		{"grant", bob, script("GRANT SELECT ON t TO x", stmt(sqlparse.KindGrant)), "", "privileges"},
+		{"revoke", bob, script("REVOKE ALL ON t FROM x", stmt(sqlparse.KindRevoke)), "", "privileges"},
+		{"create role", bob, script("CREATE ROLE x", stmt(sqlparse.KindCreate, object(sqlparse.ObjectRole))), "", "privileges"},
+		{"set role", bob, script("SET ROLE admin", stmt(sqlparse.KindSet, privSetting)), "", "privileges"},
+		{"role word elsewhere in a stacked script", bob, script("SET work_mem = ?; SELECT role FROM t", stmt(sqlparse.KindSet), stmt(sqlparse.KindSelect, reads("t"))), "", "stacked"},
+		{"set session authorization", bob, script("SET SESSION AUTHORIZATION x", stmt(sqlparse.KindSet, privSetting)), "", "privileges"},
 		{"set search_path passes", bob, script("SET search_path = ?", stmt(sqlparse.KindSet)), "", ""},
 
-		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"lexing setting in an explained statement", bob, script("EXPLAIN SELECT ?", stmt(sqlparse.KindExplain, inner(stmt(sqlparse.KindSelect, lexSetting)))), "", guard.RuleLexingSettings},
-		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
-		{"set names", bob, script("SET NAMES ?", stmt(sqlparse.KindSet, lexSetting)), "", guard.RuleLexingSettings},
+		{"standard_conforming_strings", bob, script("SET standard_conforming_strings = off", stmt(sqlparse.KindSet, lexSetting)), "", "lexing-settings"},
+		{"sql_mode", bob, script("SET SESSION sql_mode = ?", stmt(sqlparse.KindSet, lexSetting)), "", "lexing-settings"},
+		{"lexing setting in an explained statement", bob, script("EXPLAIN SELECT ?", stmt(sqlparse.KindExplain, inner(stmt(sqlparse.KindSelect, lexSetting)))), "", "lexing-settings"},
+		{"@@sql_mode", bob, script("SET @@SESSION.SQL_MODE = ?", stmt(sqlparse.KindSet, lexSetting)), "", "lexing-settings"},
+		{"set names", bob, script("SET NAMES ?", stmt(sqlparse.KindSet, lexSetting)), "", "lexing-settings"},
 		// set_config may set role or session_authorization as well: the
 		// earlier privileges rule denies it first.
-		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(sqlparse.KindSelect, funcs("set_config"))), "", guard.RulePrivileges},
+		{"set_config", bob, script("SELECT set_config(?, ?, ?)", stmt(sqlparse.KindSelect, funcs("set_config"))), "", "privileges"},
 		{"sql_mode as a column passes", bob, script("SELECT sql_mode FROM t", stmt(sqlparse.KindSelect, reads("t"))), "", ""},
 
 		{"agent reads", agent, sel("public.t"), "", ""},
-		{"agent deletes", agent, script("DELETE FROM t WHERE id = ?", stmt(sqlparse.KindDelete, writes("t"), where(true, false))), "", guard.RuleReadOnly},
-		{"agent writes through a CTE", agent, script("WITH x AS (INSERT INTO t VALUES (?) RETURNING *) SELECT * FROM x", stmt(sqlparse.KindSelect, effect(sqlparse.KindInsert), writes("t"))), "", guard.RuleReadOnly},
-		{"agent nextval", agent, script("SELECT nextval(?)", stmt(sqlparse.KindSelect, funcs("nextval"))), "", guard.RuleReadOnly},
-		{"agent SET", agent, script("SET work_mem = ?", stmt(sqlparse.KindSet)), "", guard.RuleReadOnly},
-		{"untrusted agent kind still bound", identity.Identity{Kind: identity.KindAgent, Subject: "x", Untrusted: true}, script("INSERT INTO t VALUES (?)", stmt(sqlparse.KindInsert, writes("t"))), "", guard.RuleReadOnly},
+		{"agent deletes", agent, script("DELETE FROM t WHERE id = ?", stmt(sqlparse.KindDelete, writes("t"), where(true, false))), "", "read-only"},
+		{"agent writes through a CTE", agent, script("WITH x AS (INSERT INTO t VALUES (?) RETURNING *) SELECT * FROM x", stmt(sqlparse.KindSelect, effect(sqlparse.KindInsert), writes("t"))), "", "read-only"},
+		{"agent nextval", agent, script("SELECT nextval(?)", stmt(sqlparse.KindSelect, funcs("nextval"))), "", "read-only"},
+		{"agent SET", agent, script("SET work_mem = ?", stmt(sqlparse.KindSet)), "", "read-only"},
+		{"untrusted agent kind still bound", identity.Identity{Kind: identity.KindAgent, Subject: "x", Untrusted: true}, script("INSERT INTO t VALUES (?)", stmt(sqlparse.KindInsert, writes("t"))), "", "read-only"},
 
 		{"dev reads allowed table", alice, sel("orders"), "", ""},
-		{"dev reads denied table", alice, sel("public.secrets"), "", guard.RuleTables},
-		{"dev reads unqualified denied name", alice, sel("secrets"), "", guard.RuleTables},
-		{"dev reads table outside allow list", alice, sel("audit.log"), "", guard.RuleTables},
-		{"dev writes outside allow list", alice, script("INSERT INTO audit.log VALUES (?)", stmt(sqlparse.KindInsert, writes("audit.log"))), "", guard.RuleTables},
+		{"dev reads denied table", alice, sel("public.secrets"), "", "tables"},
+		{"dev reads unqualified denied name", alice, sel("secrets"), "", "tables"},
+		{"dev reads table outside allow list", alice, sel("audit.log"), "", "tables"},
+		{"dev writes outside allow list", alice, script("INSERT INTO audit.log VALUES (?)", stmt(sqlparse.KindInsert, writes("audit.log"))), "", "tables"},
 		{"dba is not bound by the dev list", bob, sel("audit.log"), "", ""},
 	}
 	for _, tt := range tests {
@@ -171,10 +171,10 @@ func TestUnknownStatements(t *testing.T) {
 		give   *sqlstmt.Script
 		want   string
 	}{
-		{"zero policy denies incomplete", &guard.Policy{}, incomplete, guard.RuleUnknown},
-		{"zero policy denies missing analysis", &guard.Policy{}, nil, guard.RuleUnknown},
+		{"zero policy denies incomplete", &guard.Policy{}, incomplete, "unknown"},
+		{"zero policy denies missing analysis", &guard.Policy{}, nil, "unknown"},
 		{"zero policy allows complete", &guard.Policy{}, script("SELECT ?", stmt(sqlparse.KindSelect)), ""},
-		{"default policy denies incomplete", mustPolicy(t), incomplete, guard.RuleUnknown},
+		{"default policy denies incomplete", mustPolicy(t), incomplete, "unknown"},
 		{"explicit allow", mustPolicy(t, guard.WithUnknown(guard.Allow)), incomplete, ""},
 	}
 	for _, tt := range tests {
@@ -201,9 +201,9 @@ func TestMonitorMode(t *testing.T) {
 		give     *sqlstmt.Script
 		wantRule string
 	}{
-		{"monitored rule", []guard.Option{guard.WithRules(guard.DestructiveDDL().Monitored())}, drop, guard.RuleDestructiveDDL},
-		{"monitored policy", []guard.Option{guard.WithMode(guard.ModeMonitor), guard.WithRules(guard.DestructiveDDL())}, drop, guard.RuleDestructiveDDL},
-		{"monitored policy, unknown", []guard.Option{guard.WithMode(guard.ModeMonitor)}, &sqlstmt.Script{}, guard.RuleUnknown},
+		{"monitored rule", []guard.Option{guard.WithRules(guard.DestructiveDDL().Monitored())}, drop, "destructive-ddl"},
+		{"monitored policy", []guard.Option{guard.WithMode(guard.ModeMonitor), guard.WithRules(guard.DestructiveDDL())}, drop, "destructive-ddl"},
+		{"monitored policy, unknown", []guard.Option{guard.WithMode(guard.ModeMonitor)}, &sqlstmt.Script{}, "unknown"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,8 +220,8 @@ func TestMonitorMode(t *testing.T) {
 	t.Run("enforced denial wins over monitored", func(t *testing.T) {
 		p := mustPolicy(t, guard.WithRules(guard.StackedStatements().Monitored(), guard.DestructiveDDL()))
 		s := script("SELECT ?; DROP TABLE t", stmt(sqlparse.KindSelect), stmt(sqlparse.KindDrop))
-		if _, got := decide(t, p, request(bob, s)); got != guard.RuleDestructiveDDL {
-			t.Errorf("blocked by %q, want %q", got, guard.RuleDestructiveDDL)
+		if _, got := decide(t, p, request(bob, s)); got != "destructive-ddl" {
+			t.Errorf("blocked by %q, want %q", got, "destructive-ddl")
 		}
 	})
 	t.Run("monitored cap is not applied", func(t *testing.T) {

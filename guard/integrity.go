@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -36,7 +37,7 @@ import (
 // FROM sqlite_master, pg_class, information_schema.tables) is not a
 // write and passes. It cannot see catalog writes made inside functions,
 // procedures or dynamic SQL.
-func CatalogWrites() NamedRule { return Named(RuleCatalogWrites, catalogWrites{}) }
+func CatalogWrites() NamedRule { return Named(rulename.CatalogWrites, catalogWrites{}) }
 
 type catalogWrites struct{}
 
@@ -138,7 +139,7 @@ func hasPrefixFold(s, prefix string) bool {
 // changed by a function or procedure, or in a server configuration file;
 // make it a review ([NamedRule.Reviewed]) where a migration must change
 // one.
-func IntegritySettings() NamedRule { return Named(RuleIntegritySettings, integrity{}) }
+func IntegritySettings() NamedRule { return Named(rulename.IntegritySettings, integrity{}) }
 
 type integrity struct{}
 
@@ -255,7 +256,7 @@ func isOn(d sqlstmt.Dialect, v string) bool {
 // advisory-lock functions (PostgreSQL pg_advisory_lock, MySQL GET_LOCK)
 // or by SQLite BEGIN EXCLUSIVE, nor rewrites by ALTER TABLE or REFRESH
 // MATERIALIZED VIEW.
-func Maintenance() NamedRule { return Named(RuleMaintenance, maintenance{}) }
+func Maintenance() NamedRule { return Named(rulename.Maintenance, maintenance{}) }
 
 type maintenance struct{}
 
@@ -319,7 +320,7 @@ func Routines(allowed ...Routine) NamedRule {
 		a.Name = strings.ToLower(strings.TrimSpace(a.Name))
 		rt.allowed[i] = a
 	}
-	return Named(RuleRoutines, rt)
+	return Named(rulename.Routines, rt)
 }
 
 type routines struct{ allowed []Routine }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
 )
 
 // New returns a policy made of the rules and settings in opts. It refuses,
@@ -93,7 +95,7 @@ const maxReviewRules = 8
 
 func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 	if r == nil {
-		return p.deny(Verdict{}, RuleUnknown, "no request")
+		return p.deny(Verdict{}, rulename.Unknown, "no request")
 	}
 	if r.Environment == "" {
 		r.Environment = p.env
@@ -124,7 +126,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 			unknownRev, revReason = true, reason
 		default:
 			v.Hint = hintUnknown
-			return p.deny(v, RuleUnknown, reason)
+			return p.deny(v, rulename.Unknown, reason)
 		}
 	}
 	var (
@@ -207,7 +209,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		if monitored < len(p.rules) {
 			v.Rule = p.rules[monitored].Name
 		} else {
-			v.Rule = RuleUnknown
+			v.Rule = rulename.Unknown
 		}
 	}
 	return v, nil
@@ -216,7 +218,7 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 func (p *Policy) reviewName(idx []int, unknown bool) string {
 	var b strings.Builder
 	if unknown {
-		b.WriteString(RuleUnknown)
+		b.WriteString(rulename.Unknown)
 	}
 	for _, i := range idx {
 		if b.Len() > 0 {

@@ -28,9 +28,30 @@ func (f RuleFunc) Check(ctx context.Context, r *Request) Verdict { return f(ctx,
 // errors and the audit trail record, in a mode, optionally limited to the
 // requests a condition selects.
 //
-// The built-in constructors ([DestructiveDDL], [ReadOnly], …) return a
-// NamedRule with the built-in's name and ModeEnforce; change its fields to
-// rename it, monitor it or limit it.
+// The built-in constructors return a NamedRule under the built-in's name
+// and ModeEnforce; change its fields to rename it, monitor it or limit it.
+// The names are stable: a policy file spells them after "builtin:", and
+// [BlockedError.Rule], [Verdict.Rule] and the audit trail carry them.
+//
+//	destructive-ddl     DestructiveDDL      missing-where    MissingWhere
+//	stacked             StackedStatements   dangerous        DangerousCalls
+//	privileges          PrivilegeChanges    lexing-settings  LexingSettings
+//	read-only           ReadOnly, ReadOnlyAccess
+//	tables              Tables              require-identity RequireIdentity
+//	max-rows            MaxRows             unmask-review    UnmaskReview
+//	catalog-writes      CatalogWrites       routines         Routines
+//	integrity-settings  IntegritySettings   maintenance      Maintenance
+//	read-budget         ReadBudget
+//
+// Three more names are not rules a policy holds. "unknown" is the
+// policy's own refusal of a statement the analyser could not fully read
+// ([WithUnknown]). When a masker is set, the driver refuses, before the
+// statement runs and whatever the policy's mode, a write that would store
+// a masked value where it is not masked the same way ("mask-copy"), and a
+// statement that would carry one out by any other sink than a masked
+// result column or such a store: a variable, a setting, a function with
+// effects, a message, a catalog that copies data, or a result whose
+// lineage the analyser cannot follow ("mask-flow").
 type NamedRule struct {
 	// Name identifies the rule; it must be unique within a policy.
 	Name string

@@ -177,7 +177,7 @@ func refusalOf(err error) *Refusal {
 		r.Ticket = re.Ticket
 	case be.Rule == RuleToolReadOnly:
 		r.Hint = "query only reads: call request_approval with this statement to have a reviewer approve the write"
-	case be.Rule == guard.RuleTables:
+	case be.Rule == "tables":
 		r.Hint = "this table is not available to you: call describe for the tables you may read"
 	}
 	return r

@@ -144,10 +144,10 @@ func TestScriptedAgent(t *testing.T) {
 			refusals := []struct {
 				sql, wantRule, wantHint string
 			}{
-				{"DROP TABLE customers", guard.RuleDestructiveDDL, "destructive DDL is not allowed here: run it as a reviewed migration"},
-				{"DELETE FROM customers", guard.RuleMissingWhere, "compare a column of the written table in WHERE (WHERE id = …)"},
-				{"DELETE FROM customers WHERE 1=1", guard.RuleMissingWhere, "compare a column of the written table in WHERE (WHERE id = …)"},
-				{"COMMIT; DROP TABLE customers", guard.RuleStacked, "send one statement per call"},
+				{"DROP TABLE customers", "destructive-ddl", "destructive DDL is not allowed here: run it as a reviewed migration"},
+				{"DELETE FROM customers", "missing-where", "compare a column of the written table in WHERE (WHERE id = …)"},
+				{"DELETE FROM customers WHERE 1=1", "missing-where", "compare a column of the written table in WHERE (WHERE id = …)"},
+				{"COMMIT; DROP TABLE customers", "stacked", "send one statement per call"},
 				{"UPDATE customers SET name = 'x' WHERE id = 1", RuleToolReadOnly,
 					"query only reads: call request_approval with this statement to have a reviewer approve the write"},
 			}
@@ -216,7 +216,7 @@ func TestScriptedAgent(t *testing.T) {
 				t.Errorf("no span of tool %s with decision %s rule %s", tool, decision, rule)
 				return map[string]string{}
 			}
-			drop := find("query", "deny", guard.RuleDestructiveDDL)
+			drop := find("query", "deny", "destructive-ddl")
 			for k, want := range map[string]string{
 				"gen_ai.agent.name":                          "support-bot",
 				"gen_ai.request.model":                       "test-model",
@@ -231,8 +231,8 @@ func TestScriptedAgent(t *testing.T) {
 			if !strings.HasPrefix(drop["gen_ai.tool.call.id"], "call-") {
 				t.Errorf("DROP span: no tool call id: %v", drop)
 			}
-			find("query", "deny", guard.RuleStacked)
-			find("query", "deny", guard.RuleMissingWhere)
+			find("query", "deny", "stacked")
+			find("query", "deny", "missing-where")
 			masked := find("query", "allow", "")
 			for _, s := range spans {
 				if s["sqlvigil.masked.values"] != "" {
@@ -244,7 +244,7 @@ func TestScriptedAgent(t *testing.T) {
 			}
 			var truncated bool
 			for _, s := range spans {
-				if s["sqlvigil.rows.truncated"] == "true" && s["sqlvigil.budget.rule"] == guard.RuleReadBudget {
+				if s["sqlvigil.rows.truncated"] == "true" && s["sqlvigil.budget.rule"] == "read-budget" {
 					truncated = true
 				}
 			}
@@ -294,7 +294,7 @@ func TestApprovalRoundTrip(t *testing.T) {
 			// Unsafe writes are refused outright, with no ticket.
 			var bad ApprovalOut
 			h.call(t, "request_approval", map[string]any{"sql": "DELETE FROM customers"}, &bad)
-			if bad.Status != "refused" || bad.Ticket != "" || bad.Refused.Rule != guard.RuleMissingWhere {
+			if bad.Status != "refused" || bad.Ticket != "" || bad.Refused.Rule != "missing-where" {
 				t.Errorf("unbounded delete: got %+v, want refused by missing-where", bad)
 			}
 
@@ -432,12 +432,12 @@ func TestRefusalOf(t *testing.T) {
 		want *Refusal
 	}{
 		{"not a refusal", errors.New("connection reset"), nil},
-		{"policy hint kept", &guard.BlockedError{Rule: guard.RuleStacked, Reason: "several statements in one text", Hint: "send one statement per call"},
-			&Refusal{Rule: guard.RuleStacked, Reason: "several statements in one text", Hint: "send one statement per call"}},
+		{"policy hint kept", &guard.BlockedError{Rule: "stacked", Reason: "several statements in one text", Hint: "send one statement per call"},
+			&Refusal{Rule: "stacked", Reason: "several statements in one text", Hint: "send one statement per call"}},
 		{"write through query", &guard.BlockedError{Rule: RuleToolReadOnly, Reason: "identity may only read", Hint: "only reads are allowed to this identity: use SELECT"},
 			&Refusal{Rule: RuleToolReadOnly, Reason: "identity may only read", Hint: "query only reads: call request_approval with this statement to have a reviewer approve the write"}},
-		{"denied table", &guard.BlockedError{Rule: guard.RuleTables, Reason: "table denied to this identity"},
-			&Refusal{Rule: guard.RuleTables, Reason: "table denied to this identity", Hint: "this table is not available to you: call describe for the tables you may read"}},
+		{"denied table", &guard.BlockedError{Rule: "tables", Reason: "table denied to this identity"},
+			&Refusal{Rule: "tables", Reason: "table denied to this identity", Hint: "this table is not available to you: call describe for the tables you may read"}},
 		{"pending review", &guard.BlockedError{Rule: RuleSensitiveTables, Reason: "review pending", Err: &guard.ReviewError{Ticket: "t-1", Pending: true}},
 			&Refusal{Rule: RuleSensitiveTables, Reason: "review pending", Ticket: "t-1",
 				Hint: "this statement needs approval: ticket t-1 is filed; poll approval_status, then send the same statement with the same arguments again"}},

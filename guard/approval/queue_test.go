@@ -135,7 +135,7 @@ func TestQueueApproveOverHTTP(t *testing.T) {
 	if strings.Contains(string(raw), "s3cr3t") {
 		t.Errorf("pending listing leaks an argument: %s", raw)
 	}
-	if item["requester"] != "alice" || item["statement"] != "DROP TABLE t" || item["rule"] != guard.RuleDestructiveDDL || item["reason"] == "" {
+	if item["requester"] != "alice" || item["statement"] != "DROP TABLE t" || item["rule"] != "destructive-ddl" || item["reason"] == "" {
 		t.Errorf("pending item lacks who, what or why: %s", raw)
 	}
 	id := item["id"].(string)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/rulename"
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
 	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
@@ -295,22 +296,22 @@ func (fp *fileParser) mode(v *yaml.Node, rule string) (guard.Mode, error) {
 // built-in exists.
 func builtinParams(name string) ([]string, bool) {
 	switch name {
-	case guard.RuleMissingWhere, guard.RuleStacked, guard.RuleDangerous, guard.RulePrivileges, guard.RuleLexingSettings, guard.RuleRequireIdentity,
-		guard.RuleCatalogWrites, guard.RuleIntegritySettings, guard.RuleMaintenance:
+	case rulename.MissingWhere, rulename.Stacked, rulename.Dangerous, rulename.Privileges, rulename.LexingSettings, rulename.RequireIdentity,
+		rulename.CatalogWrites, rulename.IntegritySettings, rulename.Maintenance:
 		return nil, true
-	case guard.RuleDestructiveDDL:
+	case rulename.DestructiveDDL:
 		return []string{"environments"}, true
-	case guard.RuleReadOnly:
+	case rulename.ReadOnly:
 		return []string{"who", "known_functions_only", "functions"}, true
-	case guard.RuleTables:
+	case rulename.Tables:
 		return []string{"who", "allow", "deny"}, true
-	case guard.RuleMaxRows:
+	case rulename.MaxRows:
 		return []string{"limit"}, true
-	case guard.RuleReadBudget:
+	case rulename.ReadBudget:
 		return []string{"who", "max_rows", "max_bytes"}, true
-	case guard.RuleUnmaskReview:
+	case rulename.UnmaskReview:
 		return []string{"exempt_roles"}, true
-	case guard.RuleRoutines:
+	case rulename.Routines:
 		return []string{"allow"}, true
 	}
 	return nil, false
@@ -444,10 +445,10 @@ func (fp *fileParser) action(fields map[string][2]*yaml.Node, name, builtin stri
 }
 
 func knownBuiltins() string {
-	return strings.Join([]string{guard.RuleDestructiveDDL, guard.RuleMissingWhere, guard.RuleStacked, guard.RuleDangerous,
-		guard.RulePrivileges, guard.RuleLexingSettings, guard.RuleReadOnly, guard.RuleTables, guard.RuleRequireIdentity,
-		guard.RuleMaxRows, guard.RuleUnmaskReview, guard.RuleCatalogWrites, guard.RuleIntegritySettings, guard.RuleMaintenance,
-		guard.RuleRoutines, guard.RuleReadBudget}, ", ")
+	return strings.Join([]string{rulename.DestructiveDDL, rulename.MissingWhere, rulename.Stacked, rulename.Dangerous,
+		rulename.Privileges, rulename.LexingSettings, rulename.ReadOnly, rulename.Tables, rulename.RequireIdentity,
+		rulename.MaxRows, rulename.UnmaskReview, rulename.CatalogWrites, rulename.IntegritySettings, rulename.Maintenance,
+		rulename.Routines, rulename.ReadBudget}, ", ")
 }
 
 func (fp *fileParser) conditionRule(nr guard.NamedRule, fields map[string][2]*yaml.Node, prg *compiled, action guard.Decision) (guard.NamedRule, error) {
@@ -524,7 +525,7 @@ func (fp *fileParser) compile(n *yaml.Node, rule string) (*compiled, error) {
 
 func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (guard.NamedRule, error) {
 	switch b {
-	case guard.RuleDestructiveDDL:
+	case rulename.DestructiveDDL:
 		var envs []string
 		if e, ok := fields["environments"]; ok {
 			var err error
@@ -536,25 +537,25 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			}
 		}
 		return guard.DestructiveDDL(envs...), nil
-	case guard.RuleMissingWhere:
+	case rulename.MissingWhere:
 		return guard.MissingWhere(), nil
-	case guard.RuleStacked:
+	case rulename.Stacked:
 		return guard.StackedStatements(), nil
-	case guard.RuleDangerous:
+	case rulename.Dangerous:
 		return guard.DangerousCalls(), nil
-	case guard.RulePrivileges:
+	case rulename.Privileges:
 		return guard.PrivilegeChanges(), nil
-	case guard.RuleLexingSettings:
+	case rulename.LexingSettings:
 		return guard.LexingSettings(), nil
-	case guard.RuleRequireIdentity:
+	case rulename.RequireIdentity:
 		return guard.RequireIdentity(), nil
-	case guard.RuleCatalogWrites:
+	case rulename.CatalogWrites:
 		return guard.CatalogWrites(), nil
-	case guard.RuleIntegritySettings:
+	case rulename.IntegritySettings:
 		return guard.IntegritySettings(), nil
-	case guard.RuleMaintenance:
+	case rulename.Maintenance:
 		return guard.Maintenance(), nil
-	case guard.RuleRoutines:
+	case rulename.Routines:
 		var allowed []guard.Routine
 		if l, ok := fields["allow"]; ok {
 			var err error
@@ -563,7 +564,7 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			}
 		}
 		return guard.Routines(allowed...), nil
-	case guard.RuleReadOnly:
+	case rulename.ReadOnly:
 		who, err := fp.who(fields, name)
 		if err != nil {
 			return guard.NamedRule{}, err
@@ -587,7 +588,7 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			}
 		}
 		return guard.ReadOnlyAccess(a), nil
-	case guard.RuleTables:
+	case rulename.Tables:
 		who, err := fp.who(fields, name)
 		if err != nil {
 			return guard.NamedRule{}, err
@@ -605,7 +606,7 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			}
 		}
 		return guard.Tables(a), nil
-	case guard.RuleMaxRows:
+	case rulename.MaxRows:
 		l, ok := fields["limit"]
 		if !ok {
 			return guard.NamedRule{}, fp.errAt(fields["builtin"][1], name, "limit", "missing: the row cap")
@@ -615,7 +616,7 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			return guard.NamedRule{}, fp.errAt(l[1], name, "limit", "must be a positive integer")
 		}
 		return guard.MaxRows(n), nil
-	case guard.RuleReadBudget:
+	case rulename.ReadBudget:
 		who, err := fp.who(fields, name)
 		if err != nil {
 			return guard.NamedRule{}, err
@@ -636,7 +637,7 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			return guard.NamedRule{}, fp.errAt(fields["builtin"][1], name, "max_rows", "missing: set max_rows, max_bytes or both")
 		}
 		return guard.ReadBudget(b), nil
-	case guard.RuleUnmaskReview:
+	case rulename.UnmaskReview:
 		if fp.reviewAt == nil {
 			fp.reviewAt, fp.reviewRule = fields["builtin"][1], name
 		}

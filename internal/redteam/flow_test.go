@@ -484,7 +484,7 @@ func TestLateRefusalRecorded(t *testing.T) {
 		}
 		m := l.mark()
 		_, err = readConn(ctx, c, "FETCH ALL FROM cur")
-		l.denied(t, m, err, guard.RuleMaskFlow)
+		l.denied(t, m, err, "mask-flow")
 		_, _ = c.ExecContext(ctx, "ROLLBACK")
 	}
 }

@@ -60,7 +60,7 @@ func TestDenyListThroughPartitions(t *testing.T) {
 					if !errors.Is(err, guard.ErrBlocked) {
 						t.Errorf("%s: got %v, want a refusal", q, err)
 					} else {
-						l.denied(t, m, err, guard.RuleTables)
+						l.denied(t, m, err, "tables")
 					}
 				}
 				got, err := l.read(t, dev, tt.read)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/sqlvigil/sqlvigil/guard"
 )
 
 // path sends one statement on one database/sql path and returns its error.
@@ -132,11 +130,11 @@ func TestEveryPath(t *testing.T) {
 		args []any
 		rule string
 	}{
-		{"DELETE FROM victim WHERE id = $1 OR 1=1", []any{1}, guard.RuleMissingWhere},
-		{"UPDATE victim SET name = $1", []any{"x"}, guard.RuleMissingWhere},
-		{"DROP TABLE victim", nil, guard.RuleDestructiveDDL},
-		{"SELECT note FROM vault WHERE id = $1", []any{1}, guard.RuleTables},
-		{"SELECT 1 FROM victim WHERE id = $1; DROP TABLE victim", nil, guard.RuleStacked},
+		{"DELETE FROM victim WHERE id = $1 OR 1=1", []any{1}, "missing-where"},
+		{"UPDATE victim SET name = $1", []any{"x"}, "missing-where"},
+		{"DROP TABLE victim", nil, "destructive-ddl"},
+		{"SELECT note FROM vault WHERE id = $1", []any{1}, "tables"},
+		{"SELECT 1 FROM victim WHERE id = $1; DROP TABLE victim", nil, "stacked"},
 	}
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {

@@ -87,10 +87,10 @@ func lockedHarm(t *testing.T, l *lab) string {
 
 func destructiveSequences() []sequence {
 	const (
-		cat   = guard.RuleCatalogWrites
-		integ = guard.RuleIntegritySettings
-		maint = guard.RuleMaintenance
-		rout  = guard.RuleRoutines
+		cat   = "catalog-writes"
+		integ = "integrity-settings"
+		maint = "maintenance"
+		rout  = "routines"
 	)
 	return []sequence{
 		// SQLite: the schema made writable, then the catalog edited by a
@@ -126,10 +126,10 @@ func destructiveSequences() []sequence {
 		// A write to pg_settings is set_config: the earlier privileges
 		// rule refuses it first (catalog-writes would too).
 		{name: "pg-settings-catalog", family: pg, setup: childOfVictim(),
-			steps: []step{{"UPDATE pg_settings SET setting = 'replica' WHERE name = 'session_replication_role'", guard.RulePrivileges},
+			steps: []step{{"UPDATE pg_settings SET setting = 'replica' WHERE name = 'session_replication_role'", "privileges"},
 				{"DELETE FROM victim WHERE id = 1", ""}}},
 		{name: "pg-set-config", family: pg, setup: childOfVictim(),
-			steps: []step{{"SELECT set_config('session_replication_role', 'replica', false)", guard.RulePrivileges},
+			steps: []step{{"SELECT set_config('session_replication_role', 'replica', false)", "privileges"},
 				{"DELETE FROM victim WHERE id = 1", ""}}},
 		{name: "pg-alter-system", family: pg, steps: []step{{"ALTER SYSTEM SET fsync = off", integ}, {"ALTER SYSTEM RESET ALL", integ}}},
 		{name: "pg-call-unknown-procedure", family: pg, proves: true,
@@ -153,7 +153,7 @@ func destructiveSequences() []sequence {
 		// An assignment after SET NAMES in the same list; lexing-settings
 		// refuses SET NAMES first.
 		{name: "my-names-then-foreign-key-checks", family: my, proves: true, setup: childOfVictim(),
-			steps: []step{{"SET NAMES utf8mb4, foreign_key_checks = 0", guard.RuleLexingSettings}, {"DELETE FROM victim WHERE id = 1", ""}}},
+			steps: []step{{"SET NAMES utf8mb4, foreign_key_checks = 0", "lexing-settings"}, {"DELETE FROM victim WHERE id = 1", ""}}},
 		{name: "my-settings", family: my,
 			steps: []step{{"SET unique_checks = 0", integ}, {"SET sql_log_bin = 0", integ},
 				{"SET GLOBAL max_connections = 1000", integ}, {"SET @@global.innodb_flush_log_at_trx_commit = 0", integ}}},
@@ -168,7 +168,7 @@ func destructiveSequences() []sequence {
 				{"USE mysql", cat}, {"DELETE FROM `mysql`.`db` WHERE Db = 'sqlvigil-none'", cat}}},
 		// KILL, FLUSH and OPTIMIZE share the analyser's FLUSH kind, which
 		// the earlier dangerous-calls rule refuses first.
-		{name: "my-optimize", family: my, steps: []step{{"OPTIMIZE TABLE victim", guard.RuleDangerous}}},
+		{name: "my-optimize", family: my, steps: []step{{"OPTIMIZE TABLE victim", "dangerous"}}},
 	}
 }
 
