@@ -239,6 +239,9 @@ func TestRowLimit(t *testing.T) {
 			if !errors.As(err, &rae) || !rae.RolledBack || rae.Affected != 3 || rae.Limit != 2 {
 				t.Fatalf("update of 3 rows: got %v, want a rolled-back RowsAffectedError", err)
 			}
+			if h := "narrow the WHERE to at most 2 rows, or change them in batches"; rae.Hint() != h || !strings.HasSuffix(err.Error(), h) {
+				t.Errorf("hint: got %q in %q, want %q", rae.Hint(), err, h)
+			}
 			if s := sum(); s != 0 {
 				t.Errorf("after the refused update: sum %d, want 0", s)
 			}

@@ -25,7 +25,8 @@ type RowsAffectedError struct {
 	RolledBack bool
 }
 
-// Error implements error.
+// Error implements error. It names the rule, the counts and what would be
+// allowed; never a value.
 func (e *RowsAffectedError) Error() string {
 	s := "guard: statement affects " + strconv.FormatInt(e.Affected, 10) +
 		" rows, more than the " + strconv.FormatInt(e.Limit, 10) + " allowed"
@@ -33,9 +34,15 @@ func (e *RowsAffectedError) Error() string {
 		s += " by rule " + e.Rule
 	}
 	if e.RolledBack {
-		return s + " (rolled back)"
+		return s + " (rolled back); " + e.Hint()
 	}
-	return s + " (roll back the transaction)"
+	return s + " (roll back the transaction); " + e.Hint()
+}
+
+// Hint says what would be allowed: a stable text for a caller (an agent)
+// to act on.
+func (e *RowsAffectedError) Hint() string {
+	return "narrow the WHERE to at most " + strconv.FormatInt(e.Limit, 10) + " rows, or change them in batches"
 }
 
 // Unwrap returns ErrTooManyRows.
