@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
@@ -231,6 +234,65 @@ func TestReadBudgetAcrossResultSets(t *testing.T) {
 			var n int
 			if err := conn.QueryRowContext(user, "SELECT COUNT(*) FROM items").Scan(&n); err != nil || n != 5 {
 				t.Errorf("next statement on the held connection: got %d (%v), want 5", n, err)
+			}
+		})
+	}
+}
+
+// TestReadBudgetWindow checks a budget over a period on every real driver:
+// an agent paging through a table one allowed statement at a time gets no
+// more than the period's rows in all; a statement that fails, or reads
+// fewer rows than it was given, gives the rest back; once the budget is
+// spent, the agent's statements are denied with a hint, and another
+// agent's budget is its own.
+func TestReadBudgetWindow(t *testing.T) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := guard.New(guard.WithRules(guard.ReadBudget(guard.Budget{
+				Who:     guard.Who{Kinds: []identity.Kind{identity.KindAgent}},
+				MaxRows: 2, Window: time.Hour, WindowRows: 5,
+			})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := openWith(t, tg, sqlvigil.WithPolicy(p))
+			mustExec(t, db, "CREATE TABLE items (id INT, name VARCHAR(20))")
+			for k := 1; k <= 9; k++ {
+				mustExec(t, db, "INSERT INTO items VALUES ("+strconv.Itoa(k)+", 'item-"+strconv.Itoa(k)+"')")
+			}
+			agent := func(name string) context.Context {
+				return identity.NewContext(context.Background(), identity.Identity{Kind: identity.KindAgent, Subject: name,
+					Agent: &identity.Agent{Name: name}})
+			}
+			bot := agent("bot")
+			if _, err := db.QueryContext(bot, "SELECT nosuch FROM items"); err == nil {
+				t.Fatal("a query of a missing column succeeded")
+			}
+			steps := []struct {
+				query   string
+				wantIDs []int
+				budget  bool // the rows end with a *guard.BudgetError
+			}{
+				{"SELECT id, name FROM items WHERE id = 1", []int{1}, false},                        // 1 of 5
+				{"SELECT id, name FROM items WHERE id > 1 ORDER BY id LIMIT 2", []int{2, 3}, false}, // 3 of 5
+				{"SELECT id, name FROM items WHERE id > 3 ORDER BY id", []int{4, 5}, true},          // 5 of 5
+			}
+			for _, st := range steps {
+				ids, err := budgetRead(bot, db, st.query)
+				var be *guard.BudgetError
+				if !slices.Equal(ids, st.wantIDs) || errors.As(err, &be) != st.budget || (err != nil && !st.budget) {
+					t.Fatalf("%s: got %v, %v; want %v (budget error %v)", st.query, ids, err, st.wantIDs, st.budget)
+				}
+			}
+			_, err = budgetRead(bot, db, "SELECT id, name FROM items WHERE id = 6")
+			var blocked *guard.BlockedError
+			if !errors.Is(err, guard.ErrBlocked) || !errors.As(err, &blocked) || blocked.Rule != "read-budget" ||
+				!strings.Contains(blocked.Hint, "wait for the period to end") {
+				t.Fatalf("after the period's 5 rows: got %v, want a read-budget denial with a hint", err)
+			}
+			if ids, err := budgetRead(agent("other-bot"), db, "SELECT id, name FROM items WHERE id > 6 ORDER BY id LIMIT 2"); err != nil || len(ids) != 2 {
+				t.Errorf("another agent: got %v, %v; want 2 rows of its own budget", ids, err)
 			}
 		})
 	}

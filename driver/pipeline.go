@@ -104,6 +104,11 @@ type stmtRun struct {
 	// clean says that no value the statement reads can be masked for the
 	// reader (see flow.isClean): its results need no tracing.
 	clean bool
+	// spend settles the read budget the policy reserved for the statement
+	// (guard.Verdict.Spend), with returnedBytes: the bytes of values its
+	// rows returned, counted when a byte budget is set.
+	spend         func(rows, bytes int64)
+	returnedBytes int64
 }
 
 func (i *interceptor) state(p *sqlmw.ParentConn) *connState {
@@ -164,6 +169,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		*req = guard.Request{} // keep neither the text nor the arguments
 		i.requests.Put(req)
 		run.verdict = v
+		run.spend = v.Spend
 		switch {
 		case err != nil:
 			denied = noBadConn(err)
@@ -284,6 +290,9 @@ func (r *stmtRun) end(out audit.Outcome) {
 		return
 	}
 	r.ended = true
+	if r.spend != nil {
+		r.spend(out.RowsReturned, r.returnedBytes)
+	}
 	var be *guard.BlockedError
 	if out.Err != nil && r.verdict.Decision == guard.Allow && errors.As(out.Err, &be) {
 		out.Refused, out.RefusedReason = be.Rule, be.Reason

@@ -242,6 +242,7 @@ func (r *resultRows) Close() error {
 	}
 	r.closed = true
 	r.report()
+	r.run.returnedBytes = r.bytes
 	out := audit.Outcome{RowsReturned: r.n, RowsAffected: -1, Masked: r.masked, Err: r.err, Truncated: r.truncated}
 	if r.truncated != "" {
 		// The budget is the policy working, not a failure of the statement.

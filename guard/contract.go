@@ -120,6 +120,14 @@ type Verdict struct {
 	// them, for the *[BudgetError] the driver returns.
 	MaxReturnRowsRule  string
 	MaxReturnBytesRule string
+	// Spend, when set, settles a read budget over a period ([Budget.Window]):
+	// the rule reserved MaxReturnRows and MaxReturnBytes of the identity's
+	// budget for the statement, and Spend, called once when the statement
+	// ends with the rows and bytes it returned, gives back what it did not
+	// use. The policy combines the rules' and settles them itself when it
+	// denies; the driver calls the one of an allowed statement, however the
+	// statement ends.
+	Spend func(rows, bytes int64)
 }
 
 // BlockedError is the detail of a denial.
@@ -212,7 +220,13 @@ func (p *Policy) Check(ctx context.Context, r *Request) (Verdict, error) {
 	if p == nil {
 		return Verdict{Decision: Allow}, nil
 	}
-	return p.check(ctx, r)
+	v, err := p.check(ctx, r)
+	if v.Spend != nil && (err != nil || v.Decision != Allow) {
+		// A statement that does not run reads nothing.
+		v.Spend(0, 0)
+		v.Spend = nil
+	}
+	return v, err
 }
 
 // Analyze reads sql in dialect d as the driver does before a policy

@@ -159,6 +159,9 @@ func (p *Policy) check(ctx context.Context, r *Request) (Verdict, error) {
 		} else {
 			o = nr.Rule.Check(ctx, r)
 		}
+		if o.Spend != nil {
+			v.Spend = spendBoth(v.Spend, o.Spend)
+		}
 		d := o.Decision
 		if d == Deny && nr.Review {
 			d = Review
@@ -253,4 +256,15 @@ func (p *Policy) denyErr(v Verdict, rule, reason string, cause error) (Verdict, 
 	v.MaxReturnRows, v.MaxReturnRowsRule = 0, ""
 	v.MaxReturnBytes, v.MaxReturnBytesRule = 0, ""
 	return v, &BlockedError{Rule: rule, Reason: reason, Hint: v.Hint, Err: cause}
+}
+
+// spendBoth settles two rules' reservations (see [Verdict.Spend]).
+func spendBoth(a, b func(rows, bytes int64)) func(rows, bytes int64) {
+	if a == nil {
+		return b
+	}
+	return func(rows, bytes int64) {
+		a(rows, bytes)
+		b(rows, bytes)
+	}
 }

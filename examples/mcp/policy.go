@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 	"github.com/sqlvigil/sqlvigil/mask"
@@ -23,13 +25,17 @@ const (
 type Limits struct {
 	// MaxRows and MaxBytes are what one statement may return to an agent.
 	MaxRows, MaxBytes int64
+	// WindowRows is what one agent may read over Window, however it pages.
+	Window     time.Duration
+	WindowRows int64
 	// Reviewed lists tables an agent reads or writes only with a
 	// reviewer's approval.
 	Reviewed []string
 }
 
-// DefaultLimits: 100 rows or 64 KiB a statement; payroll needs approval.
-var DefaultLimits = Limits{MaxRows: 100, MaxBytes: 64 << 10, Reviewed: []string{"payroll"}}
+// DefaultLimits: 100 rows or 64 KiB a statement, 1000 rows an hour;
+// payroll needs approval.
+var DefaultLimits = Limits{MaxRows: 100, MaxBytes: 64 << 10, Window: time.Hour, WindowRows: 1000, Reviewed: []string{"payroll"}}
 
 // rules is the example's policy for agents: the built-in guardrails, the
 // read budget, the query tool read-only, writes and sensitive tables
@@ -55,7 +61,7 @@ func rules(l Limits) []guard.NamedRule {
 		guard.MaxRows(100),
 		ro,
 		writes,
-		guard.ReadBudget(guard.Budget{Who: agents, MaxRows: l.MaxRows, MaxBytes: l.MaxBytes}),
+		guard.ReadBudget(guard.Budget{Who: agents, MaxRows: l.MaxRows, MaxBytes: l.MaxBytes, Window: l.Window, WindowRows: l.WindowRows}),
 	}
 	if len(l.Reviewed) > 0 {
 		t := guard.Tables(guard.TableAccess{Who: agents, Deny: l.Reviewed}).Reviewed()

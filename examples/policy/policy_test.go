@@ -49,6 +49,7 @@ func TestExamplePolicy(t *testing.T) {
 		// that reviewed; monitor the rule that only recorded.
 		want, review, monitor string
 		maxRows               int64
+		returnRows            int64 // the read budget of the statement
 	}{
 		{name: "ordinary read", id: dev, sql: "SELECT id, total FROM orders WHERE id = 7"},
 		{name: "anonymous", id: identity.Identity{}, sql: "SELECT 1", want: "require-identity"},
@@ -61,12 +62,12 @@ func TestExamplePolicy(t *testing.T) {
 		{name: "SLEEP", id: dev, dialect: sqlstmt.MySQL, sql: "SELECT SLEEP(10)", want: "no-dangerous-calls"},
 		{name: "grant", id: dev, sql: "GRANT ALL ON orders TO public", want: "no-privilege-changes"},
 		{name: "sql_mode", id: dev, dialect: sqlstmt.MySQL, sql: "SET SESSION sql_mode = 'ANSI_QUOTES'", want: "no-lexing-settings"},
-		{name: "agent reads", id: bot, sql: "SELECT count(*) FROM orders"},
+		{name: "agent reads", id: bot, sql: "SELECT count(*) FROM orders", returnRows: 200},
 		{name: "agent writes", id: bot, sql: "UPDATE orders SET total = 0 WHERE id = 1", want: "agents-read-only"},
 		{name: "agent calls a procedure", id: bot, sql: "CALL refresh_totals()", want: "agents-read-only"},
 		{name: "agent calls an unknown function", id: bot, sql: "SELECT wipe()", want: "agents-read-only"},
-		{name: "agent calls a listed function", id: bot, sql: "SELECT * FROM app.monthly_totals(2026)"},
-		{name: "agent calls built-ins", id: bot, sql: "SELECT date_trunc('day', created), count(*), coalesce(max(total), 0) FROM orders GROUP BY 1"},
+		{name: "agent calls a listed function", id: bot, sql: "SELECT * FROM app.monthly_totals(2026)", returnRows: 200},
+		{name: "agent calls built-ins", id: bot, sql: "SELECT date_trunc('day', created), count(*), coalesce(max(total), 0) FROM orders GROUP BY 1", returnRows: 200},
 		{name: "trigger body unread", id: dev, sql: "CREATE TRIGGER t AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION wipe()", want: "no-dangerous-calls"},
 		{name: "migrations create functions", id: migrations, sql: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'"},
 		{name: "delete in a CTE without where", id: dev, sql: "WITH d AS (DELETE FROM orders RETURNING id) SELECT count(*) FROM d", want: "no-unbounded-writes"},
@@ -135,6 +136,15 @@ func TestExamplePolicy(t *testing.T) {
 			}
 			if tt.maxRows > 0 {
 				exercised[v.MaxRowsRule] = true
+			}
+			if v.MaxReturnRows != tt.returnRows {
+				t.Errorf("MaxReturnRows = %d, want %d", v.MaxReturnRows, tt.returnRows)
+			}
+			if tt.returnRows > 0 {
+				exercised[v.MaxReturnRowsRule] = true
+			}
+			if v.Spend != nil {
+				v.Spend(0, 0)
 			}
 		})
 	}

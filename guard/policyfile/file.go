@@ -25,10 +25,11 @@ import (
 // At the top level: version (1), mode (enforce | monitor), environment,
 // unknown (deny | review | allow), approval.timeout (a duration such as
 // 2m), limits.condition_cost (see [DefaultConditionCostLimit]) and rules.
-// Each rule has a name and either a builtin (one of the guard.Rule* names,
-// with its parameters: environments; who {kinds, roles, subjects}; allow
-// and deny; limit; exempt_roles; for routines, allow as a list of {name,
-// effect}) or a condition rule (when, reason, and action deny | review |
+// Each rule has a name and either a builtin (one of the names listed on
+// guard.NamedRule, with its parameters: environments; who {kinds, roles,
+// subjects}; allow and deny; limit; exempt_roles; for read-budget,
+// max_rows, max_bytes, window (a duration), window_rows, window_bytes; for
+// routines, allow as a list of {name, effect}) or a condition rule (when, reason, and action deny | review |
 // allow, where allow must grant unmask: true). Any rule may set mode,
 // action (deny or review for a built-in) and when, a condition (see
 // [Condition]) that limits it. The example in examples/policy shows every
@@ -308,7 +309,7 @@ func builtinParams(name string) ([]string, bool) {
 	case rulename.MaxRows:
 		return []string{"limit"}, true
 	case rulename.ReadBudget:
-		return []string{"who", "max_rows", "max_bytes"}, true
+		return []string{"who", "max_rows", "max_bytes", "window", "window_rows", "window_bytes"}, true
 	case rulename.UnmaskReview:
 		return []string{"exempt_roles"}, true
 	case rulename.Routines:
@@ -622,7 +623,8 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			return guard.NamedRule{}, err
 		}
 		b := guard.Budget{Who: who}
-		for key, dst := range map[string]*int64{"max_rows": &b.MaxRows, "max_bytes": &b.MaxBytes} {
+		for key, dst := range map[string]*int64{"max_rows": &b.MaxRows, "max_bytes": &b.MaxBytes,
+			"window_rows": &b.WindowRows, "window_bytes": &b.WindowBytes} {
 			l, ok := fields[key]
 			if !ok {
 				continue
@@ -633,8 +635,22 @@ func (fp *fileParser) builtin(b, name string, fields map[string][2]*yaml.Node) (
 			}
 			*dst = n
 		}
-		if b.MaxRows == 0 && b.MaxBytes == 0 {
-			return guard.NamedRule{}, fp.errAt(fields["builtin"][1], name, "max_rows", "missing: set max_rows, max_bytes or both")
+		if l, ok := fields["window"]; ok {
+			d, err := time.ParseDuration(l[1].Value)
+			if err != nil || d <= 0 {
+				return guard.NamedRule{}, fp.errAt(l[1], name, "window", "must be a positive duration such as 1h")
+			}
+			b.Window = d
+			if b.WindowRows == 0 && b.WindowBytes == 0 {
+				return guard.NamedRule{}, fp.errAt(l[1], name, "window", "needs window_rows, window_bytes or both")
+			}
+		} else if l, ok := fields["window_rows"]; ok {
+			return guard.NamedRule{}, fp.errAt(l[1], name, "window_rows", "needs window, the period it counts over")
+		} else if l, ok := fields["window_bytes"]; ok {
+			return guard.NamedRule{}, fp.errAt(l[1], name, "window_bytes", "needs window, the period it counts over")
+		}
+		if b.MaxRows == 0 && b.MaxBytes == 0 && b.Window == 0 {
+			return guard.NamedRule{}, fp.errAt(fields["builtin"][1], name, "max_rows", "missing: set max_rows, max_bytes or both, or a window")
 		}
 		return guard.ReadBudget(b), nil
 	case rulename.UnmaskReview:

@@ -45,6 +45,8 @@ func TestParseErrors(t *testing.T) {
 		{"tables without lists", "version: 1\nrules:\n  - name: tb\n    builtin: tables\n    who: {roles: [x]}\n", 4, 14, "tb", "neither"},
 		{"zero cap", "version: 1\nrules:\n  - name: cap\n    builtin: max-rows\n    limit: 0\n", 5, 12, "cap", "positive"},
 		{"budget without limits", "version: 1\nrules:\n  - name: b\n    builtin: read-budget\n    who: {kinds: [agent]}\n", 4, 14, "b", "set max_rows, max_bytes or both"},
+		{"window without rows", "version: 1\nrules:\n  - name: b\n    builtin: read-budget\n    who: {kinds: [agent]}\n    window: 1h\n", 6, 13, "b", "needs window_rows"},
+		{"window rows without window", "version: 1\nrules:\n  - name: b\n    builtin: read-budget\n    who: {kinds: [agent]}\n    window_rows: 5\n", 6, 18, "b", "needs window"},
 		{"zero budget", "version: 1\nrules:\n  - name: b\n    builtin: read-budget\n    who: {kinds: [agent]}\n    max_rows: 0\n", 6, 15, "b", "positive"},
 		{"empty environments", "version: 1\nrules:\n  - name: d\n    builtin: destructive-ddl\n    environments: []\n", 5, 19, "d", "apply nowhere"},
 		{"allow on a builtin", "version: 1\nrules:\n  - name: d\n    builtin: stacked\n    action: allow\n", 5, 13, "d", "do nothing"},
@@ -193,5 +195,27 @@ func TestReadBudgetFile(t *testing.T) {
 	}
 	if v.MaxReturnRows != 50 || v.MaxReturnBytes != 4096 || v.MaxReturnRowsRule != "agents-read" {
 		t.Errorf("got %d rows, %d bytes by %q, want 50, 4096 by agents-read", v.MaxReturnRows, v.MaxReturnBytes, v.MaxReturnRowsRule)
+	}
+}
+
+// TestReadBudgetWindowFile: a policy file states a budget over a period.
+func TestReadBudgetWindowFile(t *testing.T) {
+	p, err := policyfile.Parse("budget.yaml", []byte("version: 1\nrules:\n  - name: agents-read\n    builtin: read-budget\n    who: {kinds: [agent]}\n    max_rows: 50\n    window: 1h\n    window_rows: 70\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func() (guard.Verdict, error) {
+		return p.Check(context.Background(), &guard.Request{
+			Identity: identity.Identity{Kind: identity.KindAgent, Subject: "bot"},
+			Script:   guard.Analyze(sqlstmt.PostgreSQL, "SELECT id FROM t"),
+		})
+	}
+	v, err := check()
+	if err != nil || v.MaxReturnRows != 50 || v.Spend == nil {
+		t.Fatalf("first: got %d, %v; want 50 rows of the period's 70", v.MaxReturnRows, err)
+	}
+	v.Spend(50, 0)
+	if v, err = check(); err != nil || v.MaxReturnRows != 20 {
+		t.Fatalf("second: got %d, %v; want the 20 left", v.MaxReturnRows, err)
 	}
 }
