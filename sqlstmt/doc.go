@@ -5,7 +5,8 @@
 // A [Script] is one text as the driver received it: its [Dialect], its
 // statements in order, whether the analyser read all of it (Complete), a
 // literal-free text (Normalized), a fingerprint and a short summary. Each
-// [Statement] says what it is ([Kind], and its most consequential effect),
+// [Statement] says what it is ([Kind], the SQL keyword a policy file also
+// uses, such as "DELETE", and its most consequential effect),
 // which relations it reads and writes ([Table]), where its result columns
 // come from ([Column]), what it stores where ([Store]), its WHERE
 // ([Where], [Restriction]), the settings it touches ([Setting]) and facts
@@ -20,7 +21,8 @@
 // reads a text the way the driver does, for tools and tests:
 //
 //	s := guard.Analyze(sqlstmt.PostgreSQL, "DELETE FROM orders")
-//	if s.Complete && s.Statements[0].Restriction == sqlstmt.RestrictionMissing {
+//	st := s.Statements[0]
+//	if s.Complete && st.Kind == "DELETE" && st.Restriction == sqlstmt.RestrictionMissing {
 //		// a DELETE of every row
 //	}
 package sqlstmt
