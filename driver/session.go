@@ -52,7 +52,10 @@ var ErrSessionState = errors.New("sqlvigil: connection holds session state set b
 // search path, PRAGMAs, temporary tables, prepared statements, advisory
 // locks, user variables, LISTEN, an open transaction begun by text). A
 // statement that may leave such state marks its connection dirty, with
-// its identity. Before a dirty connection serves a statement of another
+// its identity; so does one that may run code its text does not show (a
+// view's functions, a trigger, a default, a domain or an operator): on
+// PostgreSQL every statement, on MySQL one that names a view or a table
+// with triggers, or a relation the catalog could not be asked about. Before a dirty connection serves a statement of another
 // identity — one that differs in any field but the display name and an
 // agent's tool call id — sqlvigil resets it, or closes it:
 //
@@ -159,7 +162,13 @@ func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity
 // once the statement is allowed, and for a statement database/sql retries on another
 // connection after driver.ErrBadConn.
 func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtRun) {
-	if cs == nil || !run.script.ChangesSession() {
+	if cs == nil {
+		return
+	}
+	if changesSchema(run.script) {
+		i.cat.forget() // a view or trigger may have come or gone
+	}
+	if !run.script.ChangesSession() && !i.runsHiddenCode(ctx, cs, run.script) {
 		return
 	}
 	s := &cs.sess
@@ -229,7 +238,7 @@ func (i *interceptor) connResetSession(ctx context.Context, p *sqlmw.ParentConn)
 	cs, _ := p.State.(*connState)
 	dirty := cs != nil && cs.sess.dirty
 	if err := p.ResetSession(ctx); err != nil {
-		if dirty && errors.Is(err, sqldriver.ErrBadConn) {
+		if dirty && !sameIdentity(cs.sess.by, i.identify(ctx)) && errors.Is(err, sqldriver.ErrBadConn) {
 			i.recordReset(ctx, summaryClosed, "", "the driver closes the connection", nil)
 		}
 		return err

@@ -59,6 +59,27 @@ func sessionCases(family string) []sessionCase {
 			{name: "lexing setting", set: []string{"SET standard_conforming_strings = off"}, check: "SHOW standard_conforming_strings"},
 			{name: "transaction begun by text", set: []string{"BEGIN", "INSERT INTO people VALUES (2, 'uncommitted')"},
 				check: "SELECT txid_current_if_assigned() IS NULL"},
+			// State changed by code the statement's text does not show.
+			{name: "view calls set_config", setup: []string{
+				"CREATE FUNCTION sp() RETURNS int LANGUAGE sql AS $$ SELECT length(set_config('search_path', 'pg_temp, public', false)) $$",
+				"CREATE VIEW v_sp AS SELECT sp() AS x",
+			}, set: []string{"SELECT x FROM v_sp"}, check: "SHOW search_path"},
+			{name: "trigger sets a setting", setup: []string{
+				"CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM set_config('app.t', 'forged', false); RETURN NEW; END$$",
+				"CREATE TRIGGER tr BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION tf()",
+			}, set: []string{"INSERT INTO people VALUES (3, 'x')"}, check: "SELECT coalesce(current_setting('app.t', true), '')"},
+			{name: "column default sets a setting", setup: []string{
+				"CREATE FUNCTION df() RETURNS int LANGUAGE sql AS $$ SELECT length(set_config('app.d', 'forged', false)) $$",
+				"CREATE TABLE defaults (n int DEFAULT df())",
+			}, set: []string{"INSERT INTO defaults DEFAULT VALUES"}, check: "SELECT coalesce(current_setting('app.d', true), '')"},
+			{name: "domain check sets a setting", setup: []string{
+				"CREATE FUNCTION cf(int) RETURNS boolean LANGUAGE sql AS $$ SELECT set_config('app.c', 'forged', false) IS NOT NULL $$",
+				"CREATE DOMAIN checked AS int CHECK (cf(VALUE))",
+			}, set: []string{"SELECT 1::checked"}, check: "SELECT coalesce(current_setting('app.c', true), '')"},
+			{name: "operator sets a setting", setup: []string{
+				"CREATE FUNCTION of(int, int) RETURNS int LANGUAGE sql AS $$ SELECT length(set_config('app.o', 'forged', false)) $$",
+				"CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = of)",
+			}, set: []string{"SELECT 1 === 2"}, check: "SELECT coalesce(current_setting('app.o', true), '')"},
 		}
 	case "mysql":
 		return []sessionCase{
@@ -73,6 +94,14 @@ func sessionCases(family string) []sessionCase {
 				check: "SELECT coalesce(IS_USED_LOCK('sqlvigil_session_test') = CONNECTION_ID(), 0)"},
 			{name: "use", setup: []string{"CREATE DATABASE IF NOT EXISTS sqlvigil_session_other"},
 				set: []string{"USE sqlvigil_session_other"}, check: "SELECT DATABASE()"},
+			// State changed by stored code the statement's text does not show.
+			{name: "view's function sets a user variable", setup: []string{
+				"CREATE FUNCTION sv() RETURNS INT DETERMINISTIC BEGIN SET @sv = 'forged'; RETURN 1; END",
+				"CREATE VIEW v_sv AS SELECT sv() AS x",
+			}, set: []string{"SELECT x FROM v_sv"}, check: "SELECT coalesce(@sv, 'null')"},
+			{name: "trigger sets a user variable", setup: []string{
+				"CREATE TRIGGER tr BEFORE INSERT ON people FOR EACH ROW SET @tv = 'forged'",
+			}, set: []string{"INSERT INTO people VALUES (3, 'x')"}, check: "SELECT coalesce(@tv, 'null')"},
 		}
 	default:
 		return []sessionCase{

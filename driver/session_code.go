@@ -1,0 +1,94 @@
+package driver
+
+import (
+	"context"
+	sqldriver "database/sql/driver"
+	"time"
+
+	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
+)
+
+// Code the text does not show. A statement's text is not all it runs: the
+// server may run user code on its behalf, and that code may change the
+// session as any statement could (set_config, SET @v, a temporary table).
+// Such a statement counts as one that changes the session.
+//   - PostgreSQL runs user code from almost any statement: a view's
+//     functions, a trigger, a rule, a column default, a row-security
+//     policy, and even without a relation a domain's check (SELECT 1::d)
+//     or an operator (SELECT 1 === 2). Every statement counts; the cost is
+//     one reset in place when the connection changes identity.
+//   - MySQL and MariaDB run stored code from a view (its stored functions)
+//     and from a table's triggers. A statement that reads or writes a
+//     relation the catalog says is a view or has triggers counts, and so
+//     does one whose relations the catalog could not be asked about (the
+//     answers are cached per handle like the views of catalog.go, and
+//     forgotten after DDL). Its connection is closed when it changes
+//     identity.
+//   - SQLite has no stored code that changes the session: a trigger runs
+//     DML only.
+
+// runsHiddenCode reports whether s may run user code its text does not
+// show.
+func (i *interceptor) runsHiddenCode(ctx context.Context, cs *connState, s *sqlparse.Script) bool {
+	switch i.cfg.dialect {
+	case sqlstmt.PostgreSQL:
+		return true
+	case sqlstmt.MySQL:
+		return s.Any(func(st *sqlparse.Statement) bool {
+			for _, rels := range [2][]sqlparse.Table{st.Reads, st.Writes} {
+				for _, t := range rels {
+					if i.storedCode(ctx, cs, t) {
+						return true
+					}
+				}
+			}
+			return false
+		})
+	}
+	return false
+}
+
+// storedCode reports whether the MySQL relation t is a view or a table
+// with triggers, or may be: yes when the catalog cannot tell.
+func (i *interceptor) storedCode(ctx context.Context, cs *connState, t sqlparse.Table) bool {
+	if cs.parent == nil || t.Name == "" || !plainName(t.Schema) || !plainName(t.Name) {
+		return true
+	}
+	cat := &i.cat
+	if cs.private {
+		cat = new(catalog) // names resolve on this connection alone
+	}
+	key := "\x00code:" + t.String()
+	now := time.Now()
+	if v := cat.cached(key, now); v != nil {
+		return v.opaque
+	}
+	schema := "DATABASE()"
+	if t.Schema != "" {
+		schema = "'" + t.Schema + "'"
+	}
+	rows, err := (&catalogConn{q: cs.parent}).query(ctx, "SELECT (SELECT COUNT(*) FROM information_schema.VIEWS "+
+		"WHERE TABLE_SCHEMA = "+schema+" AND TABLE_NAME = '"+t.Name+"') + "+
+		"(SELECT COUNT(*) FROM information_schema.TRIGGERS "+
+		"WHERE EVENT_OBJECT_SCHEMA = "+schema+" AND EVENT_OBJECT_TABLE = '"+t.Name+"')")
+	if err != nil {
+		return true
+	}
+	v := &view{at: now, opaque: true}
+	dest := make([]sqldriver.Value, 1)
+	if len(rows.Columns()) == 1 && rows.Next(dest) == nil && isZero(dest[0]) {
+		v.opaque = false
+	}
+	rows.Close()
+	cat.keep(key, v)
+	return v.opaque
+}
+
+// isZero reports a count of zero, as text or as an integer.
+func isZero(v sqldriver.Value) bool {
+	if n, ok := v.(int64); ok {
+		return n == 0
+	}
+	return text(v) == "0"
+}
