@@ -179,7 +179,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		// temporary table that shadows a view over a masked column would
 		// otherwise decide how the statement is judged, and the reset
 		// would drop it before the statement reads the view.
-		if se := i.crossCheck(ctx, cs, run.id); se != nil {
+		if se := i.crossCheck(ctx, cs, run.id, run.script); se != nil {
 			run.verdict = guard.Verdict{Decision: guard.Deny, Reason: se.Reason}
 			denied = se
 		}

@@ -83,7 +83,9 @@ var ErrSessionState = errors.New("sqlvigil: connection holds session state set b
 // answer). On a held connection (sql.Conn, a transaction) it happens before
 // the statement, or before BeginTx; where it cannot (inside a transaction, or when the
 // connection would have to be closed), the statement is refused with
-// [ErrSessionState]. Each reset or close is recorded ("RESET SESSION",
+// [ErrSessionState]. A statement inside a transaction another identity
+// began is refused too, whatever the transaction did: its uncommitted rows,
+// locks and snapshot are session state. Each reset or close is recorded ("RESET SESSION",
 // "DISCARD CONNECTION", method "reset") under the identity about to use
 // the connection. The same identity keeps its state, as without sqlvigil.
 // Session settings meant for every connection belong in the DSN, which a
@@ -140,8 +142,15 @@ const (
 // left dirty, before id uses it; it reports why when it cannot. It runs in
 // begin, for a statement the policy allowed, before the flow check (which
 // reads the catalog through the connection), and in BeginTx.
-func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity) *SessionStateError {
+//
+// Inside a transaction, a statement of another identity than the one that
+// began it is refused: the transaction is session state too (rows written
+// and not committed, locks, its snapshot). script is nil for BeginTx.
+func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity, script *sqlparse.Script) *SessionStateError {
 	s := &cs.sess
+	if cs.tx != nil && !sameIdentity(cs.tx.id, id) {
+		return &SessionStateError{Reason: "the transaction was begun by another identity; end it first"}
+	}
 	if !s.dirty || sameIdentity(s.by, id) {
 		return nil
 	}

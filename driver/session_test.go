@@ -433,3 +433,45 @@ func TestSessionSQLiteDiscard(t *testing.T) {
 		t.Error("no DISCARD CONNECTION span recorded")
 	}
 }
+
+// TestSessionTransactionOfAnotherIdentity: a transaction is session state
+// (rows written and not committed, locks, a snapshot): a statement of
+// another identity inside a transaction the agent began is refused, on a
+// pooled transaction and on a held connection, whatever the agent did in
+// it; the agent's own statements still run.
+func TestSessionTransactionOfAnotherIdentity(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		for _, held := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/held=%v", tg.name, held), func(t *testing.T) {
+				db := openSession(t, tg, nil)
+				begin := db.BeginTx
+				if held {
+					conn, err := db.Conn(agent)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer conn.Close()
+					begin = conn.BeginTx
+				}
+				tx, err := begin(agent, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				if _, err := tx.ExecContext(agent, "INSERT INTO people VALUES (2, 'uncommitted')"); err != nil {
+					t.Fatal(err)
+				}
+				got, err := readOne(human, tx, "SELECT count(*) FROM people")
+				var se *driver.SessionStateError
+				if !errors.As(err, &se) || !errors.Is(err, guard.ErrBlocked) {
+					t.Fatalf("human in the agent's transaction: got %q, %v; want ErrSessionState", got, err)
+				}
+				if got, err := readOne(agent, tx, "SELECT count(*) FROM people"); err != nil || got != "2" {
+					t.Errorf("agent in its own transaction: got %q, %v; want 2", got, err)
+				}
+			})
+		}
+	}
+}

@@ -38,7 +38,7 @@ func (i *interceptor) ConnBeginTx(ctx context.Context, conn sqldriver.ConnBeginT
 	if cs := i.state(parentOf(conn)); cs != nil {
 		// A session another identity left is reset before the transaction,
 		// inside which it could not be.
-		if se := i.crossCheck(ctx, cs, i.identify(ctx)); se != nil {
+		if se := i.crossCheck(ctx, cs, i.identify(ctx), nil); se != nil {
 			return ctx, nil, se
 		}
 	}
