@@ -114,6 +114,11 @@ type session struct {
 	// pragmas holds, for SQLite, the value each PRAGMA set had before the
 	// first statement that set it, to be restored.
 	pragmas map[string]string
+	// last is who ran the latest statement on the connection (when ran):
+	// a reset does not clear what it left for the next statement to read
+	// (see readsPrevious).
+	last identity.Identity
+	ran  bool
 }
 
 // The texts that reset a session in place, and what is recorded for a
@@ -145,11 +150,17 @@ const (
 //
 // Inside a transaction, a statement of another identity than the one that
 // began it is refused: the transaction is session state too (rows written
-// and not committed, locks, its snapshot). script is nil for BeginTx.
+// and not committed, locks, its snapshot). A statement that reads what the
+// previous statement on the connection left (see readsPrevious) is refused
+// when that statement was another identity's: no reset clears it. script
+// is nil for BeginTx.
 func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity, script *sqlparse.Script) *SessionStateError {
 	s := &cs.sess
 	if cs.tx != nil && !sameIdentity(cs.tx.id, id) {
 		return &SessionStateError{Reason: "the transaction was begun by another identity; end it first"}
+	}
+	if s.ran && !sameIdentity(s.last, id) && readsPrevious(i.cfg.dialect, script) {
+		return &SessionStateError{Reason: "the statement reads what the previous statement on the connection, another identity's, left"}
 	}
 	if !s.dirty || sameIdentity(s.by, id) {
 		return nil
@@ -173,6 +184,9 @@ func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity
 func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtRun) {
 	if cs == nil {
 		return
+	}
+	if s := &cs.sess; !s.ran || !sameIdentity(s.last, run.id) {
+		s.last, s.ran = run.id.Clone(), true
 	}
 	if changesSchema(run.script) {
 		i.cat.forget() // a view or trigger may have come or gone
@@ -289,7 +303,7 @@ func (i *interceptor) resetSession(ctx context.Context, cs *connState) error {
 	if err != nil {
 		return err
 	}
-	cs.sess = session{}
+	cs.sess = session{last: cs.sess.last, ran: cs.sess.ran}
 	cs.private = false // names resolve as on any connection of the handle again
 	return nil
 }

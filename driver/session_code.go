@@ -3,6 +3,8 @@ package driver
 import (
 	"context"
 	sqldriver "database/sql/driver"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sqlvigil/sqlvigil/internal/sqlparse"
@@ -91,4 +93,50 @@ func isZero(v sqldriver.Value) bool {
 		return n == 0
 	}
 	return text(v) == "0"
+}
+
+// readsPrevious reports whether s reads a value that the previous
+// statement on its connection left, which no reset in place clears:
+// SQLite last_insert_rowid(), changes() and total_changes(); MySQL
+// LAST_INSERT_ID(), ROW_COUNT() and FOUND_ROWS(), @@identity,
+// @@last_insert_id, @@warning_count and @@error_count, SHOW WARNINGS or
+// ERRORS and GET DIAGNOSTICS (whose texts may quote another identity's
+// values). PostgreSQL's lastval() and currval() are cleared by its reset.
+func readsPrevious(d sqlstmt.Dialect, s *sqlparse.Script) bool {
+	var fns []string
+	switch d {
+	case sqlstmt.SQLite:
+		fns = []string{"last_insert_rowid", "changes", "total_changes"}
+	case sqlstmt.MySQL:
+		fns = []string{"last_insert_id", "row_count", "found_rows"}
+	default:
+		return false
+	}
+	if s == nil {
+		return false
+	}
+	if d == sqlstmt.MySQL {
+		t := strings.ToUpper(s.Normalized)
+		for _, w := range [...]string{"@@IDENTITY", "@@LAST_INSERT_ID", "@@WARNING_COUNT", "@@ERROR_COUNT",
+			"@@SESSION.IDENTITY", "@@SESSION.LAST_INSERT_ID", "@@SESSION.WARNING_COUNT", "@@SESSION.ERROR_COUNT",
+			"@@`", "DIAGNOSTICS"} {
+			if strings.Contains(t, w) {
+				return true
+			}
+		}
+	}
+	return s.Any(func(st *sqlparse.Statement) bool {
+		if d == sqlstmt.MySQL && st.Kind == sqlparse.KindShow {
+			t := strings.ToUpper(s.Normalized)
+			if strings.Contains(t, "WARNINGS") || strings.Contains(t, "ERRORS") {
+				return true
+			}
+		}
+		return slices.ContainsFunc(st.Functions, func(f string) bool {
+			if k := strings.LastIndexByte(f, '.'); k >= 0 {
+				f = f[k+1:]
+			}
+			return slices.Contains(fns, f)
+		})
+	})
 }

@@ -475,3 +475,49 @@ func TestSessionTransactionOfAnotherIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionPreviousStatementValues: values a statement leaves for the
+// next one to read (SQLite last_insert_rowid and changes, MySQL
+// FOUND_ROWS, ROW_COUNT and the warnings, which quote the values an
+// earlier statement converted) survive any reset in place: the human's read
+// of them right after the agent's statement on the same connection is
+// refused, and the agent's own read is not.
+func TestSessionPreviousStatementValues(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	cases := map[string][][2]string{
+		"sqlite": {
+			{"INSERT INTO people VALUES (2, 'x')", "SELECT last_insert_rowid()"},
+			{"UPDATE people SET name = name", "SELECT changes()"},
+			{"UPDATE people SET name = name", "SELECT total_changes()"},
+		},
+		"mysql": {
+			{"SELECT SQL_CALC_FOUND_ROWS id FROM people LIMIT 0", "SELECT FOUND_ROWS()"},
+			{"UPDATE people SET name = 'y' WHERE id = 1", "SELECT ROW_COUNT()"},
+			{"INSERT INTO people VALUES (2, 'x')", "SELECT @@identity"},
+			{"SELECT CAST(name AS INT) FROM people", "SHOW WARNINGS"},
+		},
+	}
+	for _, tg := range sessionTargets() {
+		for _, tt := range cases[tg.family] {
+			t.Run(tg.name+"/"+tt[1], func(t *testing.T) {
+				db := openSession(t, tg, nil)
+				for _, who := range []context.Context{agent, human} {
+					if _, err := db.ExecContext(agent, tt[0]); err != nil {
+						t.Fatal(err)
+					}
+					rows, err := db.QueryContext(who, tt[1])
+					if err == nil {
+						rows.Close()
+					}
+					if who == agent && err != nil {
+						t.Fatalf("the agent reads its own statement's %s: %v", tt[1], err)
+					}
+					if who == human && !errors.Is(err, driver.ErrSessionState) {
+						t.Errorf("the human reads the agent's statement's %s: got %v, want ErrSessionState", tt[1], err)
+					}
+				}
+			})
+		}
+	}
+}
