@@ -70,8 +70,10 @@ var ErrSessionState = errors.New("sqlvigil: connection holds session state set b
 //     objects dropped, the PRAGMAs of connection settings restored) unless
 //     the change cannot be undone (another PRAGMA, an extension loaded, a
 //     transaction begun by text): then the connection is closed. An
-//     in-memory database lives in its connections: closing the last one
-//     loses it.
+//     in-memory database lives in its connections, and closing one may
+//     lose it: there such a change is refused ([ErrSessionState]) before
+//     it runs, whoever runs it; after a text sqlvigil could not fully
+//     read, the connection is kept and refused to other identities.
 //   - MySQL and MariaDB are closed: go-sql-driver/mysql does not send
 //     COM_RESET_CONNECTION, and user variables, temporary tables and
 //     prepared statements cannot be listed to be undone.
@@ -119,7 +121,16 @@ type session struct {
 	// (see readsPrevious).
 	last identity.Identity
 	ran  bool
+	// mem is, for SQLite, whether the main database lives in memory (see
+	// sqliteInMemory); 0 until asked.
+	mem int8
 }
+
+// Values of session.mem.
+const (
+	memYes int8 = 1 + iota
+	memNo
+)
 
 // The texts that reset a session in place, and what is recorded for a
 // connection discarded instead.
@@ -153,7 +164,12 @@ const (
 // and not committed, locks, its snapshot). A statement that reads what the
 // previous statement on the connection left (see readsPrevious) is refused
 // when that statement was another identity's: no reset clears it. script
-// is nil for BeginTx.
+// is nil for BeginTx. On an in-memory SQLite database, a statement whose
+// change of session can only be undone by closing the connection is
+// refused, whoever runs it: closing the connection could lose the data.
+// (A text the analyser could not fully read, or of unknown effect, is let
+// through; its connection is then kept, and refused to other identities,
+// rather than closed.)
 func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity, script *sqlparse.Script) *SessionStateError {
 	s := &cs.sess
 	if cs.tx != nil && !sameIdentity(cs.tx.id, id) {
@@ -161,6 +177,10 @@ func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity
 	}
 	if s.ran && !sameIdentity(s.last, id) && readsPrevious(i.cfg.dialect, script) {
 		return &SessionStateError{Reason: "the statement reads what the previous statement on the connection, another identity's, left"}
+	}
+	if i.cfg.dialect == sqlstmt.SQLite && script != nil && sqliteUnresettable(script) && cs.parent != nil && sqliteInMemory(ctx, cs) {
+		// Closing the connection to undo it would lose the database.
+		return &SessionStateError{Reason: "the change of session cannot be undone without closing the connection, which would lose the in-memory database"}
 	}
 	if !s.dirty || sameIdentity(s.by, id) {
 		return nil
@@ -269,6 +289,11 @@ func (i *interceptor) connResetSession(ctx context.Context, p *sqlmw.ParentConn)
 	if !dirty || sameIdentity(cs.sess.by, i.identify(ctx)) {
 		return nil
 	}
+	if i.cfg.dialect == sqlstmt.SQLite && cs.sess.discard && sqliteInMemory(ctx, cs) {
+		// Closing it could lose the database: the connection is kept, and
+		// another identity's statements on it are refused (crossCheck).
+		return nil
+	}
 	if cs.sess.discard || i.cfg.dialect == sqlstmt.MySQL {
 		i.recordReset(ctx, summaryClosed, "", "the session cannot be reset in place: connection closed", nil)
 		return sqldriver.ErrBadConn
@@ -303,7 +328,7 @@ func (i *interceptor) resetSession(ctx context.Context, cs *connState) error {
 	if err != nil {
 		return err
 	}
-	cs.sess = session{last: cs.sess.last, ran: cs.sess.ran}
+	cs.sess = session{last: cs.sess.last, ran: cs.sess.ran, mem: cs.sess.mem}
 	cs.private = false // names resolve as on any connection of the handle again
 	return nil
 }

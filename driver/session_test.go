@@ -521,3 +521,43 @@ func TestSessionPreviousStatementValues(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionSQLiteMemoryKept: an in-memory SQLite database lives in its
+// connections, so closing one to clear what the agent left would lose the
+// database: two allowed calls must not add up to a destroyed database. A
+// change of session that cannot be undone in place is refused there, and
+// the data is still there for the human.
+func TestSessionSQLiteMemoryKept(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, change := range []string{
+		"PRAGMA case_sensitive_like = ON",
+		"BEGIN",
+		"SAVEPOINT s",
+		"PRAGMA main.cache_size = 7; PRAGMA legacy_file_format = 1",
+		// Not fully read by the analyser, yet run by SQLite.
+		"PRAGMA case_sensitive_like = ON; SELECT 1 FROM people WHERE name GLOB '[[]'",
+	} {
+		t.Run(change, func(t *testing.T) {
+			dsn := "file:" + sanitize(t.Name()) + "?mode=memory&cache=shared"
+			db, err := sqlvigil.Open("sqlite", dsn, activeOptions(t, nil)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			for _, q := range []string{"CREATE TABLE people (id int, name text)", "INSERT INTO people VALUES (1, 'real')"} {
+				if _, err := db.ExecContext(human, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.ExecContext(agent, change); err != nil && !errors.Is(err, driver.ErrSessionState) {
+				t.Fatalf("%s: got %v, want it run or refused with ErrSessionState", change, err)
+			}
+			got, err := readOne(human, db, "SELECT name FROM people WHERE id = 1")
+			if err != nil || got != "real" {
+				t.Errorf("human after the agent's %s: got %q, %v; want the database as it was", change, got, err)
+			}
+		})
+	}
+}
