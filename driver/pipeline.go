@@ -40,6 +40,9 @@ type interceptor struct {
 	// cat is what the catalog said of the relations read by readers with
 	// masking rules in force (see catalog.go).
 	cat catalog
+	// code is what the catalog said of whether MySQL relations run stored
+	// code (see session_code.go).
+	code catalog
 	// requests and events are reused: neither the policy nor the auditor
 	// keeps what it is given past the call, and each is large.
 	requests sync.Pool

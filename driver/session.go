@@ -208,10 +208,13 @@ func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtR
 	if s := &cs.sess; !s.ran || !sameIdentity(s.last, run.id) {
 		s.last, s.ran = run.id.Clone(), true
 	}
-	if changesSchema(run.script) {
-		i.cat.forget() // a view or trigger may have come or gone
+	changes := run.script.ChangesSession()
+	if changes || changesSchema(run.script) {
+		// A view or trigger may have come or gone, also by a procedure
+		// called or a statement executed.
+		i.code.forget()
 	}
-	if !run.script.ChangesSession() && !i.runsHiddenCode(ctx, cs, run.script) {
+	if !changes && !i.runsHiddenCode(ctx, cs, run.script) {
 		return
 	}
 	s := &cs.sess

@@ -24,9 +24,9 @@ import (
 //     and from a table's triggers. A statement that reads or writes a
 //     relation the catalog says is a view or has triggers counts, and so
 //     does one whose relations the catalog could not be asked about (the
-//     answers are cached per handle like the views of catalog.go, and
-//     forgotten after DDL). Its connection is closed when it changes
-//     identity.
+//     answers are cached per handle for catalogMaxAge, and forgotten
+//     after DDL or a statement that may run some, such as CALL). Its
+//     connection is closed when it changes identity.
 //   - SQLite has no stored code that changes the session: a trigger runs
 //     DML only.
 
@@ -57,7 +57,7 @@ func (i *interceptor) storedCode(ctx context.Context, cs *connState, t sqlparse.
 	if cs.parent == nil || t.Name == "" || !plainName(t.Schema) || !plainName(t.Name) {
 		return true
 	}
-	cat := &i.cat
+	cat := &i.code
 	if cs.private {
 		cat = new(catalog) // names resolve on this connection alone
 	}
@@ -70,21 +70,26 @@ func (i *interceptor) storedCode(ctx context.Context, cs *connState, t sqlparse.
 	if t.Schema != "" {
 		schema = "'" + t.Schema + "'"
 	}
+	// The first count is of views and triggers; the second says whether
+	// the relation exists: the answer for one that does not yet is not
+	// kept, as it may be created (by a procedure, say) before it is read.
 	rows, err := (&catalogConn{q: cs.parent}).query(ctx, "SELECT (SELECT COUNT(*) FROM information_schema.VIEWS "+
 		"WHERE TABLE_SCHEMA = "+schema+" AND TABLE_NAME = '"+t.Name+"') + "+
 		"(SELECT COUNT(*) FROM information_schema.TRIGGERS "+
-		"WHERE EVENT_OBJECT_SCHEMA = "+schema+" AND EVENT_OBJECT_TABLE = '"+t.Name+"')")
+		"WHERE EVENT_OBJECT_SCHEMA = "+schema+" AND EVENT_OBJECT_TABLE = '"+t.Name+"'), "+
+		"(SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+schema+" AND TABLE_NAME = '"+t.Name+"')")
 	if err != nil {
 		return true
 	}
-	v := &view{at: now, opaque: true}
-	dest := make([]sqldriver.Value, 1)
-	if len(rows.Columns()) == 1 && rows.Next(dest) == nil && isZero(dest[0]) {
-		v.opaque = false
+	defer rows.Close()
+	dest := make([]sqldriver.Value, 2)
+	if len(rows.Columns()) != 2 || rows.Next(dest) != nil || !isZero(dest[0]) {
+		return true
 	}
-	rows.Close()
-	cat.keep(key, v)
-	return v.opaque
+	if !isZero(dest[1]) {
+		cat.keep(key, &view{at: now})
+	}
+	return false
 }
 
 // isZero reports a count of zero, as text or as an integer.

@@ -561,3 +561,42 @@ func TestSessionSQLiteMemoryKept(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionStoredCodeLearnedLate: the handle learns that a MySQL table
+// runs no stored code; a procedure then turns it into a view that sets a
+// user variable. What the handle learnt is forgotten with the CALL, so the
+// agent's next read of it marks its session, and the human does not see
+// the variable.
+func TestSessionStoredCodeLearnedLate(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family != "mysql" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			steps := []struct {
+				ctx context.Context
+				q   string
+			}{
+				{agent, "CREATE FUNCTION sl() RETURNS INT DETERMINISTIC BEGIN SET @sl = 'forged'; RETURN 1; END"},
+				{agent, "CREATE PROCEDURE mk() BEGIN DROP TABLE late; CREATE VIEW late AS SELECT sl() AS x; END"},
+				{agent, "CREATE TABLE late (x int)"},
+				{human, "SELECT 1"}, // a connection on which names resolve as on any other
+				{agent, "SELECT x FROM late"},
+				{agent, "CALL mk()"},
+				{human, "SELECT 1"},
+				{agent, "SELECT x FROM late"},
+			}
+			for _, st := range steps {
+				if _, err := db.ExecContext(st.ctx, st.q); err != nil {
+					t.Fatalf("%s: %v", st.q, err)
+				}
+			}
+			if got, err := readOne(human, db, "SELECT coalesce(@sl, 'null')"); err != nil || got != "null" {
+				t.Errorf("human read @sl = %q (%v), want null: the view's function ran in the agent's session", got, err)
+			}
+		})
+	}
+}
