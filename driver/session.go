@@ -85,9 +85,9 @@ var ErrSessionState = errors.New("sqlvigil: connection holds session state set b
 // answer). On a held connection (sql.Conn, a transaction) it happens before
 // the statement, or before BeginTx; where it cannot (inside a transaction, or when the
 // connection would have to be closed), the statement is refused with
-// [ErrSessionState]. A statement inside a transaction another identity
-// began is refused too, whatever the transaction did: its uncommitted rows,
-// locks and snapshot are session state. Each reset or close is recorded ("RESET SESSION",
+// [ErrSessionState]. A statement inside a transaction in which another
+// identity's statements ran is refused too, whatever they did: its
+// uncommitted rows, locks and snapshot are session state. Each reset or close is recorded ("RESET SESSION",
 // "DISCARD CONNECTION", method "reset") under the identity about to use
 // the connection. The same identity keeps its state, as without sqlvigil.
 // Session settings meant for every connection belong in the DSN, which a
@@ -159,9 +159,9 @@ const (
 // begin, for a statement the policy allowed, before the flow check (which
 // reads the catalog through the connection), and in BeginTx.
 //
-// Inside a transaction, a statement of another identity than the one that
-// began it is refused: the transaction is session state too (rows written
-// and not committed, locks, its snapshot). A statement that reads what the
+// Inside a transaction in which a statement ran, a statement of another
+// identity than the one that ran it is refused: the transaction is session
+// state too (rows written and not committed, locks, its snapshot). A statement that reads what the
 // previous statement on the connection left (see readsPrevious) is refused
 // when that statement was another identity's: no reset clears it. script
 // is nil for BeginTx. On an in-memory SQLite database, a statement whose
@@ -172,8 +172,8 @@ const (
 // rather than closed.)
 func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity, script *sqlparse.Script) *SessionStateError {
 	s := &cs.sess
-	if cs.tx != nil && !sameIdentity(cs.tx.id, id) {
-		return &SessionStateError{Reason: "the transaction was begun by another identity; end it first"}
+	if cs.tx != nil && cs.tx.used && !sameIdentity(cs.tx.by, id) {
+		return &SessionStateError{Reason: "the transaction holds what another identity's statements did; end it first"}
 	}
 	if s.ran && !sameIdentity(s.last, id) && readsPrevious(i.cfg.dialect, script) {
 		return &SessionStateError{Reason: "the statement reads what the previous statement on the connection, another identity's, left"}
@@ -207,6 +207,9 @@ func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtR
 	}
 	if s := &cs.sess; !s.ran || !sameIdentity(s.last, run.id) {
 		s.last, s.ran = run.id.Clone(), true
+	}
+	if tx := cs.tx; tx != nil && !tx.used {
+		tx.used, tx.by = true, run.id.Clone()
 	}
 	changes := run.script.ChangesSession()
 	if changes || changesSchema(run.script) {

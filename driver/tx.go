@@ -19,6 +19,11 @@ type txState struct {
 	// id is who began the transaction: a deferred constraint's error at
 	// commit is redacted for them.
 	id identity.Identity
+	// used is set once a statement ran in the transaction, by whom: from
+	// then on it holds state (rows written and not committed, locks, a
+	// snapshot), and only that identity's statements run in it.
+	used bool
+	by   identity.Identity
 }
 
 // tx is the driver transaction as the pipeline returns it to the sqlmw
