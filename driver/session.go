@@ -144,11 +144,17 @@ const (
 	// query. The role, settings and temporary objects go before anything
 	// names a function or relation, and those names are qualified, so that
 	// nothing the session left (a search path, a temporary view named
-	// pg_prepared_statements) can stand in for them.
+	// pg_prepared_statements) can stand in for them. Last, random() is
+	// seeded again from the server's strong random source: neither
+	// RESET ALL nor DISCARD ALL undoes setseed, which a function may call
+	// unseen, and which would let one identity choose the next one's
+	// random() values.
 	pgReset = "ROLLBACK; CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DISCARD TEMP; " +
 		"DO $$DECLARE r record; BEGIN FOR r IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP " +
 		"EXECUTE pg_catalog.format('DEALLOCATE %I', r.name); END LOOP; END$$; " +
-		"UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES"
+		"UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES; " +
+		"SELECT pg_catalog.setseed(pg_catalog.float8div(pg_catalog.textcat('x', pg_catalog.substr(" +
+		"pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 1, 13))::bit(52)::bigint::float8, 4503599627370496))"
 	sqliteReset   = "DETACH attached databases; DROP temp objects; restore PRAGMAs"
 	summaryReset  = "RESET SESSION"
 	summaryClosed = "DISCARD CONNECTION"

@@ -600,3 +600,46 @@ func TestSessionStoredCodeLearnedLate(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionRandomSeed: neither RESET ALL nor DISCARD ALL undoes
+// PostgreSQL's setseed, so the agent could choose the human's next
+// random() values on the connection; the reset seeds it again.
+func TestSessionRandomSeed(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family != "pg" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			raw, err := sql.Open(tg.driver, tg.dsn(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			conn, err := raw.Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(context.Background(), "SELECT setseed(0.25)"); err != nil {
+				t.Fatal(err)
+			}
+			chosen, err := readOne(context.Background(), conn, "SELECT random()")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(agent, "SELECT setseed(0.25)"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := readOne(human, db, "SELECT random()")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == chosen {
+				t.Errorf("the human's random() is %s, the value the agent's seed chose", got)
+			}
+		})
+	}
+}
