@@ -22,7 +22,9 @@ var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
 // connection (settings, role, search path, PRAGMAs, temporary objects,
 // prepared statements, locks, user variables) would be seen by the next
 // statement on it, whoever issues it. A statement that may leave such
-// state (sqlparse's Script.ChangesSession) marks its connection dirty,
+// state (sqlparse's Script.ChangesSession), or that may run code its text
+// does not show (runsHiddenCode: every PostgreSQL statement, a MySQL one
+// naming a view or a table with triggers), marks its connection dirty,
 // recording who changed it. Before a dirty connection serves another
 // identity (see sameIdentity) it is reset in place, or discarded:
 //   - when database/sql takes it from the pool (ResetSession, which is
@@ -35,7 +37,14 @@ var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
 // The same identity keeps its state, as it would without sqlvigil: a
 // temporary table created in one call is still there in the next, when
 // the pool hands the same connection back. The cost is paid by dirty
-// connections changing hands only.
+// connections changing hands only (on PostgreSQL, nearly every connection
+// that changes identity: one reset in place).
+//
+// What the latest statement left for the next one to read (SQLite
+// last_insert_rowid, MySQL FOUND_ROWS, the warnings) is not reset by
+// anything: a read of it by another identity is refused (readsPrevious).
+// A transaction in which one identity's statement ran holds its rows,
+// locks and snapshot: another identity's statements in it are refused.
 
 // ErrSessionState is returned for a statement refused because its
 // connection holds session state another identity left, which sqlvigil
