@@ -120,21 +120,29 @@ func readsPrevious(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 	if s == nil {
 		return false
 	}
+	var t string
 	if d == sqlstmt.MySQL {
-		t := strings.ToUpper(s.Normalized)
-		for _, w := range [...]string{"@@IDENTITY", "@@LAST_INSERT_ID", "@@WARNING_COUNT", "@@ERROR_COUNT",
-			"@@SESSION.IDENTITY", "@@SESSION.LAST_INSERT_ID", "@@SESSION.WARNING_COUNT", "@@SESSION.ERROR_COUNT",
-			"@@`", "DIAGNOSTICS"} {
-			if strings.Contains(t, w) {
+		// Spaces and backquotes out: @@session . `warning_count`.
+		t = strings.NewReplacer(" ", "", "\t", "", "\n", "", "\r", "", "`", "").Replace(strings.ToUpper(s.Normalized))
+		for _, v := range [...]string{"IDENTITY", "LAST_INSERT_ID", "WARNING_COUNT", "ERROR_COUNT"} {
+			if strings.Contains(t, "@@"+v) || strings.Contains(t, "@@SESSION."+v) {
 				return true
 			}
 		}
 	}
 	return s.Any(func(st *sqlparse.Statement) bool {
-		if d == sqlstmt.MySQL && st.Kind == sqlparse.KindShow {
-			t := strings.ToUpper(s.Normalized)
-			if strings.Contains(t, "WARNINGS") || strings.Contains(t, "ERRORS") {
-				return true
+		if d == sqlstmt.MySQL {
+			switch st.Kind {
+			case sqlparse.KindShow:
+				for _, w := range [...]string{"SHOWWARNINGS", "SHOWERRORS", "SHOWCOUNT(*)WARNINGS", "SHOWCOUNT(*)ERRORS"} {
+					if strings.Contains(t, w) {
+						return true
+					}
+				}
+			case sqlparse.KindOther:
+				if strings.Contains(t, "DIAGNOSTICS") {
+					return true // GET [CURRENT | STACKED] DIAGNOSTICS
+				}
 			}
 		}
 		return slices.ContainsFunc(st.Functions, func(f string) bool {

@@ -496,6 +496,7 @@ func TestSessionPreviousStatementValues(t *testing.T) {
 			{"UPDATE people SET name = 'y' WHERE id = 1", "SELECT ROW_COUNT()"},
 			{"INSERT INTO people VALUES (2, 'x')", "SELECT @@identity"},
 			{"SELECT CAST(name AS INT) FROM people", "SHOW WARNINGS"},
+			{"SELECT CAST(name AS INT) FROM people", "SELECT @@session . `warning_count`"},
 		},
 	}
 	for _, tg := range sessionTargets() {
@@ -516,6 +517,10 @@ func TestSessionPreviousStatementValues(t *testing.T) {
 					if who == human && !errors.Is(err, driver.ErrSessionState) {
 						t.Errorf("the human reads the agent's statement's %s: got %v, want ErrSessionState", tt[1], err)
 					}
+				}
+				// Only such reads are refused.
+				if _, err := readOne(human, db, "SELECT count(*) FROM people"); err != nil {
+					t.Errorf("the human's plain read after the agent's statement: %v", err)
 				}
 			})
 		}
