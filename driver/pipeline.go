@@ -441,6 +441,13 @@ func (i *interceptor) resume(ctx context.Context, cs *connState, method, query s
 			return nil, err
 		}
 		run.inTx = cs != nil && cs.tx != nil
+		if cs != nil {
+			// Another connection: what its session holds is judged anew.
+			if se := i.crossCheck(ctx, cs, run.id, run.script); se != nil {
+				run.end(audit.Outcome{RowsAffected: -1, Err: se})
+				return nil, se
+			}
+		}
 		i.markSession(ctx, cs, run)
 		return run, nil
 	}
