@@ -302,10 +302,17 @@ func (i *interceptor) connResetSession(ctx context.Context, p *sqlmw.ParentConn)
 	cs, _ := p.State.(*connState)
 	dirty := cs != nil && cs.sess.dirty
 	if err := p.ResetSession(ctx); err != nil {
-		if dirty && !sameIdentity(cs.sess.by, i.identify(ctx)) && errors.Is(err, sqldriver.ErrBadConn) {
-			i.recordReset(ctx, summaryClosed, "", "the driver closes the connection", nil)
+		if !dirty || sameIdentity(cs.sess.by, i.identify(ctx)) {
+			return err
 		}
-		return err
+		// database/sql hands the connection out after any other error:
+		// another identity's session is not, reset or not.
+		reason := "the driver closes the connection"
+		if !errors.Is(err, sqldriver.ErrBadConn) {
+			reason = "the driver could not reset the connection: closed"
+		}
+		i.recordReset(ctx, summaryClosed, "", reason, nil)
+		return sqldriver.ErrBadConn
 	}
 	if !dirty || sameIdentity(cs.sess.by, i.identify(ctx)) {
 		return nil
