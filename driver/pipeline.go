@@ -40,6 +40,9 @@ type interceptor struct {
 	// cat is what the catalog said of the relations read by readers with
 	// masking rules in force (see catalog.go).
 	cat catalog
+	// code is what the catalog said of whether MySQL relations run stored
+	// code (see session_code.go).
+	code catalog
 	// requests and events are reused: neither the policy nor the auditor
 	// keeps what it is given past the call, and each is large.
 	requests sync.Pool
@@ -185,7 +188,7 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 		// temporary table that shadows a view over a masked column would
 		// otherwise decide how the statement is judged, and the reset
 		// would drop it before the statement reads the view.
-		if se := i.crossCheck(ctx, cs, run.id); se != nil {
+		if se := i.crossCheck(ctx, cs, run.id, run.script); se != nil {
 			run.verdict = guard.Verdict{Decision: guard.Deny, Reason: se.Reason}
 			denied = se
 		}
@@ -447,6 +450,13 @@ func (i *interceptor) resume(ctx context.Context, cs *connState, method, query s
 			return nil, err
 		}
 		run.inTx = cs != nil && cs.tx != nil
+		if cs != nil {
+			// Another connection: what its session holds is judged anew.
+			if se := i.crossCheck(ctx, cs, run.id, run.script); se != nil {
+				run.end(audit.Outcome{RowsAffected: -1, Err: se})
+				return nil, se
+			}
+		}
 		i.markSession(ctx, cs, run)
 		return run, nil
 	}

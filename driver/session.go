@@ -22,7 +22,9 @@ var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
 // connection (settings, role, search path, PRAGMAs, temporary objects,
 // prepared statements, locks, user variables) would be seen by the next
 // statement on it, whoever issues it. A statement that may leave such
-// state (sqlparse's Script.ChangesSession) marks its connection dirty,
+// state (sqlparse's Script.ChangesSession), or that may run code its text
+// does not show (runsHiddenCode: every PostgreSQL statement, a MySQL one
+// naming a view or a table with triggers), marks its connection dirty,
 // recording who changed it. Before a dirty connection serves another
 // identity (see sameIdentity) it is reset in place, or discarded:
 //   - when database/sql takes it from the pool (ResetSession, which is
@@ -35,7 +37,14 @@ var _ sqlmw.ConnResetInterceptor = (*interceptor)(nil)
 // The same identity keeps its state, as it would without sqlvigil: a
 // temporary table created in one call is still there in the next, when
 // the pool hands the same connection back. The cost is paid by dirty
-// connections changing hands only.
+// connections changing hands only (on PostgreSQL, nearly every connection
+// that changes identity: one reset in place).
+//
+// What the latest statement left for the next one to read (SQLite
+// last_insert_rowid, MySQL FOUND_ROWS, the warnings) is not reset by
+// anything: a read of it by another identity is refused (readsPrevious).
+// A transaction in which one identity's statement ran holds its rows,
+// locks and snapshot: another identity's statements in it are refused.
 
 // ErrSessionState is returned for a statement refused because its
 // connection holds session state another identity left, which sqlvigil
@@ -52,7 +61,10 @@ var ErrSessionState = errors.New("sqlvigil: connection holds session state set b
 // search path, PRAGMAs, temporary tables, prepared statements, advisory
 // locks, user variables, LISTEN, an open transaction begun by text). A
 // statement that may leave such state marks its connection dirty, with
-// its identity. Before a dirty connection serves a statement of another
+// its identity; so does one that may run code its text does not show (a
+// view's functions, a trigger, a default, a domain or an operator): on
+// PostgreSQL every statement, on MySQL one that names a view or a table
+// with triggers, or a relation the catalog could not be asked about. Before a dirty connection serves a statement of another
 // identity — one that differs in any field but the display name and an
 // agent's tool call id — sqlvigil resets it, or closes it:
 //
@@ -67,8 +79,10 @@ var ErrSessionState = errors.New("sqlvigil: connection holds session state set b
 //     objects dropped, the PRAGMAs of connection settings restored) unless
 //     the change cannot be undone (another PRAGMA, an extension loaded, a
 //     transaction begun by text): then the connection is closed. An
-//     in-memory database lives in its connections: closing the last one
-//     loses it.
+//     in-memory database lives in its connections, and closing one may
+//     lose it: there such a change is refused ([ErrSessionState]) before
+//     it runs, whoever runs it; after a text sqlvigil could not fully
+//     read, the connection is kept and refused to other identities.
 //   - MySQL and MariaDB are closed: go-sql-driver/mysql does not send
 //     COM_RESET_CONNECTION, and user variables, temporary tables and
 //     prepared statements cannot be listed to be undone.
@@ -80,7 +94,9 @@ var ErrSessionState = errors.New("sqlvigil: connection holds session state set b
 // answer). On a held connection (sql.Conn, a transaction) it happens before
 // the statement, or before BeginTx; where it cannot (inside a transaction, or when the
 // connection would have to be closed), the statement is refused with
-// [ErrSessionState]. Each reset or close is recorded ("RESET SESSION",
+// [ErrSessionState]. A statement inside a transaction in which another
+// identity's statements ran is refused too, whatever they did: its
+// uncommitted rows, locks and snapshot are session state. Each reset or close is recorded ("RESET SESSION",
 // "DISCARD CONNECTION", method "reset") under the identity about to use
 // the connection. The same identity keeps its state, as without sqlvigil.
 // Session settings meant for every connection belong in the DSN, which a
@@ -109,7 +125,21 @@ type session struct {
 	// pragmas holds, for SQLite, the value each PRAGMA set had before the
 	// first statement that set it, to be restored.
 	pragmas map[string]string
+	// last is who ran the latest statement on the connection (when ran):
+	// a reset does not clear what it left for the next statement to read
+	// (see readsPrevious).
+	last identity.Identity
+	ran  bool
+	// mem is, for SQLite, whether the main database lives in memory (see
+	// sqliteInMemory); 0 until asked.
+	mem int8
 }
+
+// Values of session.mem.
+const (
+	memYes int8 = 1 + iota
+	memNo
+)
 
 // The texts that reset a session in place, and what is recorded for a
 // connection discarded instead.
@@ -123,11 +153,17 @@ const (
 	// query. The role, settings and temporary objects go before anything
 	// names a function or relation, and those names are qualified, so that
 	// nothing the session left (a search path, a temporary view named
-	// pg_prepared_statements) can stand in for them.
+	// pg_prepared_statements) can stand in for them. Last, random() is
+	// seeded again from the server's strong random source: neither
+	// RESET ALL nor DISCARD ALL undoes setseed, which a function may call
+	// unseen, and which would let one identity choose the next one's
+	// random() values.
 	pgReset = "ROLLBACK; CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DISCARD TEMP; " +
 		"DO $$DECLARE r record; BEGIN FOR r IN SELECT name FROM pg_catalog.pg_prepared_statements WHERE from_sql LOOP " +
 		"EXECUTE pg_catalog.format('DEALLOCATE %I', r.name); END LOOP; END$$; " +
-		"UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES"
+		"UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD SEQUENCES; " +
+		"SELECT pg_catalog.setseed(pg_catalog.float8div(pg_catalog.textcat('x', pg_catalog.substr(" +
+		"pg_catalog.md5(pg_catalog.gen_random_uuid()::text), 1, 13))::bit(52)::bigint::float8, 4503599627370496))"
 	sqliteReset   = "DETACH attached databases; DROP temp objects; restore PRAGMAs"
 	summaryReset  = "RESET SESSION"
 	summaryClosed = "DISCARD CONNECTION"
@@ -137,8 +173,30 @@ const (
 // left dirty, before id uses it; it reports why when it cannot. It runs in
 // begin, for a statement the policy allowed, before the flow check (which
 // reads the catalog through the connection), and in BeginTx.
-func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity) *SessionStateError {
+//
+// Inside a transaction in which a statement ran, a statement of another
+// identity than the one that ran it is refused: the transaction is session
+// state too (rows written and not committed, locks, its snapshot). A statement that reads what the
+// previous statement on the connection left (see readsPrevious) is refused
+// when that statement was another identity's: no reset clears it. script
+// is nil for BeginTx. On an in-memory SQLite database, a statement whose
+// change of session can only be undone by closing the connection is
+// refused, whoever runs it: closing the connection could lose the data.
+// (A text the analyser could not fully read, or of unknown effect, is let
+// through; its connection is then kept, and refused to other identities,
+// rather than closed.)
+func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity.Identity, script *sqlparse.Script) *SessionStateError {
 	s := &cs.sess
+	if cs.tx != nil && cs.tx.used && !sameIdentity(cs.tx.by, id) {
+		return &SessionStateError{Reason: "the transaction holds what another identity's statements did; end it first"}
+	}
+	if s.ran && !sameIdentity(s.last, id) && readsPrevious(i.cfg.dialect, script) {
+		return &SessionStateError{Reason: "the statement reads what the previous statement on the connection, another identity's, left"}
+	}
+	if i.cfg.dialect == sqlstmt.SQLite && script != nil && sqliteUnresettable(script) && cs.parent != nil && sqliteInMemory(ctx, cs) {
+		// Closing the connection to undo it would lose the database.
+		return &SessionStateError{Reason: "the change of session cannot be undone without closing the connection, which would lose the in-memory database"}
+	}
 	if !s.dirty || sameIdentity(s.by, id) {
 		return nil
 	}
@@ -159,7 +217,22 @@ func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity
 // once the statement is allowed, and for a statement database/sql retries on another
 // connection after driver.ErrBadConn.
 func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtRun) {
-	if cs == nil || !run.script.ChangesSession() {
+	if cs == nil {
+		return
+	}
+	if s := &cs.sess; !s.ran || !sameIdentity(s.last, run.id) {
+		s.last, s.ran = run.id.Clone(), true
+	}
+	if tx := cs.tx; tx != nil && !tx.used {
+		tx.used, tx.by = true, run.id.Clone()
+	}
+	changes := run.script.ChangesSession()
+	if changes || changesSchema(run.script) {
+		// A view or trigger may have come or gone, also by a procedure
+		// called or a statement executed.
+		i.code.forget()
+	}
+	if !changes && !i.runsHiddenCode(ctx, cs, run.script) {
 		return
 	}
 	s := &cs.sess
@@ -229,12 +302,24 @@ func (i *interceptor) connResetSession(ctx context.Context, p *sqlmw.ParentConn)
 	cs, _ := p.State.(*connState)
 	dirty := cs != nil && cs.sess.dirty
 	if err := p.ResetSession(ctx); err != nil {
-		if dirty && errors.Is(err, sqldriver.ErrBadConn) {
-			i.recordReset(ctx, summaryClosed, "", "the driver closes the connection", nil)
+		if !dirty || sameIdentity(cs.sess.by, i.identify(ctx)) {
+			return err
 		}
-		return err
+		// database/sql hands the connection out after any other error:
+		// another identity's session is not, reset or not.
+		reason := "the driver closes the connection"
+		if !errors.Is(err, sqldriver.ErrBadConn) {
+			reason = "the driver could not reset the connection: closed"
+		}
+		i.recordReset(ctx, summaryClosed, "", reason, nil)
+		return sqldriver.ErrBadConn
 	}
 	if !dirty || sameIdentity(cs.sess.by, i.identify(ctx)) {
+		return nil
+	}
+	if i.cfg.dialect == sqlstmt.SQLite && cs.sess.discard && sqliteInMemory(ctx, cs) {
+		// Closing it could lose the database: the connection is kept, and
+		// another identity's statements on it are refused (crossCheck).
 		return nil
 	}
 	if cs.sess.discard || i.cfg.dialect == sqlstmt.MySQL {
@@ -271,7 +356,7 @@ func (i *interceptor) resetSession(ctx context.Context, cs *connState) error {
 	if err != nil {
 		return err
 	}
-	cs.sess = session{}
+	cs.sess = session{last: cs.sess.last, ran: cs.sess.ran, mem: cs.sess.mem}
 	cs.private = false // names resolve as on any connection of the handle again
 	return nil
 }

@@ -48,24 +48,13 @@ var readPragmas = map[string]bool{
 // connection for closing when the change cannot be undone in place.
 func (i *interceptor) sqliteSnapshot(ctx context.Context, cs *connState, s *sqlparse.Script) {
 	sess := &cs.sess
-	if !s.Complete {
+	if !s.Complete || s.Any(func(st *sqlparse.Statement) bool {
+		return st.Kind == sqlparse.KindUnknown || st.Kind == sqlparse.KindOther
+	}) || sqliteUnresettable(s) {
 		sess.discard = true
 		return
 	}
-	for k := range s.Statements {
-		st := &s.Statements[k]
-		switch st.Kind {
-		case sqlparse.KindBegin, sqlparse.KindSavepoint, sqlparse.KindUnknown, sqlparse.KindOther:
-			sess.discard = true
-		}
-		if slices.Contains(st.Functions, "load_extension") {
-			sess.discard = true
-		}
-	}
-	names, ok := pragmasSet(s.Normalized)
-	if !ok {
-		sess.discard = true
-	}
+	names, _ := pragmasSet(s.Normalized)
 	for _, n := range names {
 		if _, seen := sess.pragmas[n]; seen || sess.discard {
 			continue
@@ -85,6 +74,52 @@ func (i *interceptor) sqliteSnapshot(ctx context.Context, cs *connState, s *sqlp
 		}
 		sess.pragmas[n] = v
 	}
+}
+
+// sqliteUnresettable reports whether what a SQLite text leaves on its
+// session can only be undone by closing the connection, as far as the
+// analysis can tell: a transaction or savepoint begun by text, an
+// extension loaded, a PRAGMA not restorable. (A text not fully read, or a
+// statement of unknown effect, may too.)
+func sqliteUnresettable(s *sqlparse.Script) bool {
+	for k := range s.Statements {
+		st := &s.Statements[k]
+		switch st.Kind {
+		case sqlparse.KindBegin, sqlparse.KindSavepoint:
+			return true
+		}
+		if slices.Contains(st.Functions, "load_extension") {
+			return true
+		}
+	}
+	_, ok := pragmasSet(s.Normalized)
+	return !ok
+}
+
+// sqliteInMemory reports whether the main database of a SQLite connection
+// lives in memory (or in an anonymous temporary file): it is lost with its
+// last connection, so such a connection is never closed to clear its
+// session. The answer is kept for the connection; when the catalog cannot
+// be read, the answer is yes.
+func sqliteInMemory(ctx context.Context, cs *connState) bool {
+	if cs.sess.mem == 0 {
+		cs.sess.mem = memYes
+		rows, err := queryAll(ctx, cs.parent, "PRAGMA database_list")
+		if err != nil {
+			return true // not kept: asked again next time
+		}
+		for _, row := range rows {
+			if len(row) < 3 {
+				break
+			}
+			if name, _ := textOf(row[1]); name == "main" {
+				if file, _ := textOf(row[2]); file != "" {
+					cs.sess.mem = memNo
+				}
+			}
+		}
+	}
+	return cs.sess.mem == memYes
 }
 
 // pragmasSet returns the restorable PRAGMAs a normalized text sets; false

@@ -59,6 +59,27 @@ func sessionCases(family string) []sessionCase {
 			{name: "lexing setting", set: []string{"SET standard_conforming_strings = off"}, check: "SHOW standard_conforming_strings"},
 			{name: "transaction begun by text", set: []string{"BEGIN", "INSERT INTO people VALUES (2, 'uncommitted')"},
 				check: "SELECT txid_current_if_assigned() IS NULL"},
+			// State changed by code the statement's text does not show.
+			{name: "view calls set_config", setup: []string{
+				"CREATE FUNCTION sp() RETURNS int LANGUAGE sql AS $$ SELECT length(set_config('search_path', 'pg_temp, public', false)) $$",
+				"CREATE VIEW v_sp AS SELECT sp() AS x",
+			}, set: []string{"SELECT x FROM v_sp"}, check: "SHOW search_path"},
+			{name: "trigger sets a setting", setup: []string{
+				"CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN PERFORM set_config('app.t', 'forged', false); RETURN NEW; END$$",
+				"CREATE TRIGGER tr BEFORE INSERT ON people FOR EACH ROW EXECUTE FUNCTION tf()",
+			}, set: []string{"INSERT INTO people VALUES (3, 'x')"}, check: "SELECT coalesce(current_setting('app.t', true), '')"},
+			{name: "column default sets a setting", setup: []string{
+				"CREATE FUNCTION df() RETURNS int LANGUAGE sql AS $$ SELECT length(set_config('app.d', 'forged', false)) $$",
+				"CREATE TABLE defaults (n int DEFAULT df())",
+			}, set: []string{"INSERT INTO defaults DEFAULT VALUES"}, check: "SELECT coalesce(current_setting('app.d', true), '')"},
+			{name: "domain check sets a setting", setup: []string{
+				"CREATE FUNCTION cf(int) RETURNS boolean LANGUAGE sql AS $$ SELECT set_config('app.c', 'forged', false) IS NOT NULL $$",
+				"CREATE DOMAIN checked AS int CHECK (cf(VALUE))",
+			}, set: []string{"SELECT 1::checked"}, check: "SELECT coalesce(current_setting('app.c', true), '')"},
+			{name: "operator sets a setting", setup: []string{
+				"CREATE FUNCTION of(int, int) RETURNS int LANGUAGE sql AS $$ SELECT length(set_config('app.o', 'forged', false)) $$",
+				"CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = of)",
+			}, set: []string{"SELECT 1 === 2"}, check: "SELECT coalesce(current_setting('app.o', true), '')"},
 		}
 	case "mysql":
 		return []sessionCase{
@@ -73,6 +94,14 @@ func sessionCases(family string) []sessionCase {
 				check: "SELECT coalesce(IS_USED_LOCK('sqlvigil_session_test') = CONNECTION_ID(), 0)"},
 			{name: "use", setup: []string{"CREATE DATABASE IF NOT EXISTS sqlvigil_session_other"},
 				set: []string{"USE sqlvigil_session_other"}, check: "SELECT DATABASE()"},
+			// State changed by stored code the statement's text does not show.
+			{name: "view's function sets a user variable", setup: []string{
+				"CREATE FUNCTION sv() RETURNS INT DETERMINISTIC BEGIN SET @sv = 'forged'; RETURN 1; END",
+				"CREATE VIEW v_sv AS SELECT sv() AS x",
+			}, set: []string{"SELECT x FROM v_sv"}, check: "SELECT coalesce(@sv, 'null')"},
+			{name: "trigger sets a user variable", setup: []string{
+				"CREATE TRIGGER tr BEFORE INSERT ON people FOR EACH ROW SET @tv = 'forged'",
+			}, set: []string{"INSERT INTO people VALUES (3, 'x')"}, check: "SELECT coalesce(@tv, 'null')"},
 		}
 	default:
 		return []sessionCase{
@@ -402,5 +431,220 @@ func TestSessionSQLiteDiscard(t *testing.T) {
 	}
 	if !found {
 		t.Error("no DISCARD CONNECTION span recorded")
+	}
+}
+
+// TestSessionTransactionOfAnotherIdentity: a transaction is session state
+// (rows written and not committed, locks, a snapshot): a statement of
+// another identity inside a transaction the agent began is refused, on a
+// pooled transaction and on a held connection, whatever the agent did in
+// it; the agent's own statements still run.
+func TestSessionTransactionOfAnotherIdentity(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		for _, held := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/held=%v", tg.name, held), func(t *testing.T) {
+				db := openSession(t, tg, nil)
+				begin := db.BeginTx
+				if held {
+					conn, err := db.Conn(agent)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer conn.Close()
+					begin = conn.BeginTx
+				}
+				tx, err := begin(agent, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tx.Rollback()
+				if _, err := tx.ExecContext(agent, "INSERT INTO people VALUES (2, 'uncommitted')"); err != nil {
+					t.Fatal(err)
+				}
+				got, err := readOne(human, tx, "SELECT count(*) FROM people")
+				var se *driver.SessionStateError
+				if !errors.As(err, &se) || !errors.Is(err, guard.ErrBlocked) {
+					t.Fatalf("human in the agent's transaction: got %q, %v; want ErrSessionState", got, err)
+				}
+				if got, err := readOne(agent, tx, "SELECT count(*) FROM people"); err != nil || got != "2" {
+					t.Errorf("agent in its own transaction: got %q, %v; want 2", got, err)
+				}
+			})
+		}
+	}
+}
+
+// TestSessionPreviousStatementValues: values a statement leaves for the
+// next one to read (SQLite last_insert_rowid and changes, MySQL
+// FOUND_ROWS, ROW_COUNT and the warnings, which quote the values an
+// earlier statement converted) survive any reset in place: the human's read
+// of them right after the agent's statement on the same connection is
+// refused, and the agent's own read is not.
+func TestSessionPreviousStatementValues(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	cases := map[string][][2]string{
+		"sqlite": {
+			{"INSERT INTO people VALUES (2, 'x')", "SELECT last_insert_rowid()"},
+			{"UPDATE people SET name = name", "SELECT changes()"},
+			{"UPDATE people SET name = name", "SELECT total_changes()"},
+		},
+		"mysql": {
+			{"SELECT SQL_CALC_FOUND_ROWS id FROM people LIMIT 0", "SELECT FOUND_ROWS()"},
+			{"UPDATE people SET name = 'y' WHERE id = 1", "SELECT ROW_COUNT()"},
+			{"INSERT INTO people VALUES (2, 'x')", "SELECT @@identity"},
+			{"SELECT CAST(name AS INT) FROM people", "SHOW WARNINGS"},
+			{"SELECT CAST(name AS INT) FROM people", "SELECT @@session . `warning_count`"},
+		},
+	}
+	for _, tg := range sessionTargets() {
+		for _, tt := range cases[tg.family] {
+			t.Run(tg.name+"/"+tt[1], func(t *testing.T) {
+				db := openSession(t, tg, nil)
+				for _, who := range []context.Context{agent, human} {
+					if _, err := db.ExecContext(agent, tt[0]); err != nil {
+						t.Fatal(err)
+					}
+					rows, err := db.QueryContext(who, tt[1])
+					if err == nil {
+						rows.Close()
+					}
+					if who == agent && err != nil {
+						t.Fatalf("the agent reads its own statement's %s: %v", tt[1], err)
+					}
+					if who == human && !errors.Is(err, driver.ErrSessionState) {
+						t.Errorf("the human reads the agent's statement's %s: got %v, want ErrSessionState", tt[1], err)
+					}
+				}
+				// Only such reads are refused.
+				if _, err := readOne(human, db, "SELECT count(*) FROM people"); err != nil {
+					t.Errorf("the human's plain read after the agent's statement: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestSessionSQLiteMemoryKept: an in-memory SQLite database lives in its
+// connections, so closing one to clear what the agent left would lose the
+// database: two allowed calls must not add up to a destroyed database. A
+// change of session that cannot be undone in place is refused there, and
+// the data is still there for the human.
+func TestSessionSQLiteMemoryKept(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, change := range []string{
+		"PRAGMA case_sensitive_like = ON",
+		"BEGIN",
+		"SAVEPOINT s",
+		"PRAGMA main.cache_size = 7; PRAGMA legacy_file_format = 1",
+		// Not fully read by the analyser, yet run by SQLite.
+		"PRAGMA case_sensitive_like = ON; SELECT 1 FROM people WHERE name GLOB '[[]'",
+	} {
+		t.Run(change, func(t *testing.T) {
+			dsn := "file:" + sanitize(t.Name()) + "?mode=memory&cache=shared"
+			db, err := sqlvigil.Open("sqlite", dsn, activeOptions(t, nil)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			for _, q := range []string{"CREATE TABLE people (id int, name text)", "INSERT INTO people VALUES (1, 'real')"} {
+				if _, err := db.ExecContext(human, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.ExecContext(agent, change); err != nil && !errors.Is(err, driver.ErrSessionState) {
+				t.Fatalf("%s: got %v, want it run or refused with ErrSessionState", change, err)
+			}
+			got, err := readOne(human, db, "SELECT name FROM people WHERE id = 1")
+			if err != nil || got != "real" {
+				t.Errorf("human after the agent's %s: got %q, %v; want the database as it was", change, got, err)
+			}
+		})
+	}
+}
+
+// TestSessionStoredCodeLearnedLate: the handle learns that a MySQL table
+// runs no stored code; a procedure then turns it into a view that sets a
+// user variable. What the handle learnt is forgotten with the CALL, so the
+// agent's next read of it marks its session, and the human does not see
+// the variable.
+func TestSessionStoredCodeLearnedLate(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family != "mysql" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			steps := []struct {
+				ctx context.Context
+				q   string
+			}{
+				{agent, "CREATE FUNCTION sl() RETURNS INT DETERMINISTIC BEGIN SET @sl = 'forged'; RETURN 1; END"},
+				{agent, "CREATE PROCEDURE mk() BEGIN DROP TABLE late; CREATE VIEW late AS SELECT sl() AS x; END"},
+				{agent, "CREATE TABLE late (x int)"},
+				{human, "SELECT 1"}, // a connection on which names resolve as on any other
+				{agent, "SELECT x FROM late"},
+				{agent, "CALL mk()"},
+				{human, "SELECT 1"},
+				{agent, "SELECT x FROM late"},
+			}
+			for _, st := range steps {
+				if _, err := db.ExecContext(st.ctx, st.q); err != nil {
+					t.Fatalf("%s: %v", st.q, err)
+				}
+			}
+			if got, err := readOne(human, db, "SELECT coalesce(@sl, 'null')"); err != nil || got != "null" {
+				t.Errorf("human read @sl = %q (%v), want null: the view's function ran in the agent's session", got, err)
+			}
+		})
+	}
+}
+
+// TestSessionRandomSeed: neither RESET ALL nor DISCARD ALL undoes
+// PostgreSQL's setseed, so the agent could choose the human's next
+// random() values on the connection; the reset seeds it again.
+func TestSessionRandomSeed(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family != "pg" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			raw, err := sql.Open(tg.driver, tg.dsn(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			conn, err := raw.Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(context.Background(), "SELECT setseed(0.25)"); err != nil {
+				t.Fatal(err)
+			}
+			chosen, err := readOne(context.Background(), conn, "SELECT random()")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(agent, "SELECT setseed(0.25)"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := readOne(human, db, "SELECT random()")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == chosen {
+				t.Errorf("the human's random() is %s, the value the agent's seed chose", got)
+			}
+		})
 	}
 }

@@ -19,6 +19,11 @@ type txState struct {
 	// id is who began the transaction: a deferred constraint's error at
 	// commit is redacted for them.
 	id identity.Identity
+	// used is set once a statement ran in the transaction, by whom: from
+	// then on it holds state (rows written and not committed, locks, a
+	// snapshot), and only that identity's statements run in it.
+	used bool
+	by   identity.Identity
 }
 
 // tx is the driver transaction as the pipeline returns it to the sqlmw
@@ -38,7 +43,7 @@ func (i *interceptor) ConnBeginTx(ctx context.Context, conn sqldriver.ConnBeginT
 	if cs := i.state(parentOf(conn)); cs != nil {
 		// A session another identity left is reset before the transaction,
 		// inside which it could not be.
-		if se := i.crossCheck(ctx, cs, i.identify(ctx)); se != nil {
+		if se := i.crossCheck(ctx, cs, i.identify(ctx), nil); se != nil {
 			return ctx, nil, se
 		}
 	}

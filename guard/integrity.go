@@ -105,10 +105,12 @@ func hasPrefixFold(s, prefix string) bool {
 
 // IntegritySettings denies statements that switch off a check or weaken
 // durability for the session, or change any setting for the whole server:
-//   - any change beyond the session: PostgreSQL ALTER SYSTEM (SET or
-//     RESET, of any setting), MySQL SET GLOBAL, SET PERSIST, SET
-//     PERSIST_ONLY and @@global. / @@persist. assignments (innodb_*
-//     globals among them);
+//   - any change beyond the session: PostgreSQL ALTER SYSTEM, and ALTER
+//     DATABASE, ROLE or USER … SET or RESET (of any setting: every later
+//     session of every identity starts with it, and a session reset
+//     returns to it — app.tenant for a row-security policy, search_path),
+//     MySQL SET GLOBAL, SET PERSIST, SET PERSIST_ONLY and @@global. /
+//     @@persist. assignments (innodb_* globals among them);
 //   - SQLite PRAGMAs: writable_schema, ignore_check_constraints,
 //     trusted_schema, legacy_alter_table and defer_foreign_keys set to
 //     anything but off (0, off, false, no); foreign_keys, cell_size_check
@@ -118,8 +120,8 @@ func hasPrefixFold(s, prefix string) bool {
 //     but normal, full or extra (1 to 3); any write of schema_version or
 //     user_version. recursive_triggers is not denied: it makes more
 //     triggers fire, never fewer checks;
-//   - PostgreSQL SET (also SET LOCAL, ALTER DATABASE / ROLE … SET for
-//     later sessions, ALTER FUNCTION / PROCEDURE … SET for later calls):
+//   - PostgreSQL SET (also SET LOCAL, ALTER FUNCTION / PROCEDURE … SET
+//     for later calls):
 //     session_replication_role to anything but origin or
 //     DEFAULT (replica stops foreign-key and user triggers),
 //     synchronous_commit to off, any value of fsync or full_page_writes,
@@ -173,6 +175,13 @@ func weakensIntegrity(d sqlstmt.Dialect, st *sqlstmt.Statement) bool {
 		switch s.Scope {
 		case sqlparse.ScopeGlobal, sqlparse.ScopePersist, sqlparse.ScopeServer:
 			return true
+		case sqlparse.ScopeDatabase:
+			if st.Object != sqlparse.ObjectFunction && st.Object != sqlparse.ObjectProcedure {
+				// Every later session of the database or role, of
+				// every identity, starts with it, and a session reset
+				// (RESET ALL) returns to it.
+				return true
+			}
 		}
 		if s.Assigned && weakSetting(d, s.Name, s.Value) {
 			return true

@@ -225,3 +225,44 @@ func TestSessionShadowDoesNotDecideFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingForLaterSessions: a setting the developer gives the database
+// for later sessions (ALTER DATABASE … SET: a tenant that a row-security
+// policy reads, a search path) would be the starting value of every
+// identity's next connection, and the value that a session reset (RESET
+// ALL) returns to: it is refused, and a new connection does not start with
+// it.
+func TestSettingForLaterSessions(t *testing.T) {
+	for _, b := range backends() {
+		if b.family != pg {
+			continue
+		}
+		t.Run(b.name, func(t *testing.T) {
+			l := newLab(t, b)
+			var name string
+			if err := l.raw.QueryRow("SELECT current_database()").Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if _, err := l.raw.Exec("ALTER DATABASE " + name + " RESET app.sqlvigil_later"); err != nil {
+					t.Errorf("cleanup: %v", err)
+				}
+			})
+			m := l.mark()
+			_, err := l.db.ExecContext(as(dev), "ALTER DATABASE "+name+" SET app.sqlvigil_later = 'forged'")
+			l.denied(t, m, err, guard.RuleIntegritySettings)
+			fresh, err := sql.Open(b.driver, l.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fresh.Close()
+			var got sql.NullString
+			if err := fresh.QueryRow("SELECT current_setting('app.sqlvigil_later', true)").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got.String != "" {
+				t.Errorf("a new connection starts with app.sqlvigil_later = %q, which the developer set", got.String)
+			}
+		})
+	}
+}
