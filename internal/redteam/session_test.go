@@ -250,7 +250,7 @@ func TestSettingForLaterSessions(t *testing.T) {
 			})
 			m := l.mark()
 			_, err := l.db.ExecContext(as(dev), "ALTER DATABASE "+name+" SET app.sqlvigil_later = 'forged'")
-			l.denied(t, m, err, guard.RuleIntegritySettings)
+			l.denied(t, m, err, "integrity-settings")
 			fresh, err := sql.Open(b.driver, l.dsn)
 			if err != nil {
 				t.Fatal(err)
