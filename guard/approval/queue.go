@@ -30,7 +30,8 @@ var (
 	ErrNotReviewer = errors.New("approval: not a reviewer")
 	// ErrRuling is returned for a ruling the request cannot take: a
 	// negative grant duration, or a time-boxed grant for a requester
-	// without a subject (it would cover every anonymous caller).
+	// without a subject (it would cover every anonymous caller) or whose
+	// identity a caller asserted (anyone could assert it again).
 	ErrRuling = errors.New("approval: ruling not possible for this request")
 )
 
@@ -53,9 +54,13 @@ type Ticket struct {
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	// Who.
-	Requester   string `json:"requester"`
-	Name        string `json:"name,omitempty"`
-	Kind        string `json:"kind"`
+	Requester string `json:"requester"`
+	Name      string `json:"name,omitempty"`
+	Kind      string `json:"kind"`
+	// Untrusted is true when the requester's identity was asserted by the
+	// service's caller (identity.Identity.Untrusted) rather than
+	// established by the service: anyone can assert it again.
+	Untrusted   bool   `json:"untrusted,omitempty"`
 	Service     string `json:"service,omitempty"`
 	Agent       string `json:"agent,omitempty"`
 	OnBehalfOf  string `json:"on_behalf_of,omitempty"`
@@ -108,13 +113,19 @@ type Ticket struct {
 
 // GrantQuery asks a [Store] for an approval, or a pending request, that
 // covers a request. Every field but ID and the times must match the ticket
-// exactly: a grant is scoped to the requester, the user an agent acts for,
-// the tenant, the rules and the statement's shape (and, for a one-time
-// grant, its exact text and arguments).
+// exactly: a grant is scoped to the requester (its subject, its kind, and
+// whether the service established it), the user an agent acts for, the
+// tenant, the rules and the statement's shape (and, for a one-time grant,
+// its exact text and arguments).
 type GrantQuery struct {
 	// ID, when set, limits the search to that ticket.
-	ID          string
-	Requester   string
+	ID        string
+	Requester string
+	// Kind and Untrusted are the requester's, as a [Ticket] keeps them: a
+	// grant to a user covers no service account of the same subject, and
+	// a grant to an established identity none that a caller asserted.
+	Kind        string
+	Untrusted   bool
 	OnBehalfOf  string
 	Tenant      string
 	Rule        string
@@ -131,7 +142,8 @@ type GrantQuery struct {
 // covers reports whether ticket t is in q's scope (status and times
 // aside).
 func (q *GrantQuery) covers(t *Ticket) bool {
-	return (q.ID == "" || t.ID == q.ID) && t.Requester == q.Requester && t.OnBehalfOf == q.OnBehalfOf &&
+	return (q.ID == "" || t.ID == q.ID) && t.Requester == q.Requester && t.Kind == q.Kind &&
+		t.Untrusted == q.Untrusted && t.OnBehalfOf == q.OnBehalfOf &&
 		t.Tenant == q.Tenant && t.Rule == q.Rule && t.Fingerprint == q.Fingerprint
 }
 
@@ -363,6 +375,8 @@ var errGrantEnded = errors.New("approval: the grant ended before the statement c
 func (q *Queue) queryOf(req *guard.ApprovalRequest, now time.Time) GrantQuery {
 	g := GrantQuery{
 		Requester:   req.Identity.Subject,
+		Kind:        req.Identity.Kind.String(),
+		Untrusted:   req.Identity.Untrusted,
 		Tenant:      req.Identity.Tenant,
 		Rule:        req.Rule,
 		Fingerprint: req.Fingerprint,
@@ -393,6 +407,7 @@ func ticketOf(req *guard.ApprovalRequest, id string, now time.Time) Ticket {
 		Requester:   req.Identity.Subject,
 		Name:        req.Identity.Name,
 		Kind:        req.Identity.Kind.String(),
+		Untrusted:   req.Identity.Untrusted,
 		Service:     req.Identity.Service,
 		Purpose:     req.Identity.Purpose,
 		TicketRef:   req.Identity.Ticket,
@@ -547,8 +562,8 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if isOwn(&t, reviewer.Subject) {
 		return Ticket{}, ErrSelfApproval
 	}
-	if rv.Approve && rv.GrantFor > 0 && t.Requester == "" {
-		return Ticket{}, fmt.Errorf("%w: a time-boxed grant needs a requester with a subject", ErrRuling)
+	if rv.Approve && rv.GrantFor > 0 && (t.Requester == "" || t.Untrusted) {
+		return Ticket{}, fmt.Errorf("%w: a time-boxed grant needs a requester with a subject the service established", ErrRuling)
 	}
 	now := q.cfg.Now()
 	if t.Status == StatusPending && t.Created.Before(now.Add(-q.cfg.PendingTTL)) {
