@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -346,40 +347,110 @@ func setSpanIDs(e *Entry, span trace.Span) {
 // ends the span as refused, writes the refusal as the record's outcome to
 // every sink (those that wrote the intent, so that it does not stand
 // alone, and the others, which may take it), and returns an error matching
-// ErrUnavailable.
+// ErrUnavailable. A sink still writing the intent when the statement's
+// context ends gets the refusal once it has written the intent.
 func (a *Auditor) writeIntent(r *Record) error {
 	intent := *r.entry
 	intent.Kind = KindIntent
-	ctx := context.WithoutCancel(r.ctx)
-	for i, s := range a.cfg.sinks {
-		if err := s.Write(ctx, &intent); err != nil {
-			a.inst.sinkErrors.Add(ctx, 1)
-			r.ended.Store(true)
-			if buf := r.attrs; buf != nil {
-				r.attrs = nil
-				buf.kv = append(buf.kv, semconv.ErrorTypeKey.String(ErrorTypeAuditUnavailable))
-				r.span.SetAttributes(buf.kv...)
-				if a.bufs.otelSpan(r.span, true) {
-					a.bufs.put(buf)
-				}
-			}
-			r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
-			r.span.End()
-			a.writeRefusal(ctx, r)
-			return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
+	for i := range a.cfg.sinks {
+		stuck, err := a.writeBounded(r.ctx, i, &intent)
+		if err == nil {
+			continue
 		}
+		ctx := context.WithoutCancel(r.ctx)
+		a.inst.sinkErrors.Add(ctx, 1)
+		r.ended.Store(true)
+		if buf := r.attrs; buf != nil {
+			r.attrs = nil
+			buf.kv = append(buf.kv, semconv.ErrorTypeKey.String(ErrorTypeAuditUnavailable))
+			r.span.SetAttributes(buf.kv...)
+			if a.bufs.otelSpan(r.span, true) {
+				a.bufs.put(buf)
+			}
+		}
+		r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
+		r.span.End()
+		r.entry.Duration = time.Since(r.start)
+		r.entry.ErrorType = ErrorTypeAuditUnavailable
+		skip := -1
+		if stuck != nil {
+			skip = i
+			stuck.then(r.entry)
+		}
+		a.writeRefusal(ctx, r, skip)
+		return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
 	}
 	return nil
 }
 
+// writeBounded writes e to sink i, returning when the sink has written it
+// or ctx is done, whichever comes first. In the second case stuck is not
+// nil: the write goes on, and stuck.then has a record written after it.
+func (a *Auditor) writeBounded(ctx context.Context, i int, e *Entry) (stuck *boundedWrite, err error) {
+	s := a.cfg.sinks[i]
+	done := ctx.Done()
+	if done == nil {
+		return nil, write(ctx, s, e)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := &boundedWrite{res: make(chan error, 1), next: make(chan *Entry, 1)}
+	go func() {
+		err := write(ctx, s, e)
+		w.mu.Lock()
+		w.finished = true
+		abandoned := w.abandoned
+		w.mu.Unlock()
+		if !abandoned {
+			w.res <- err
+			return
+		}
+		next := <-w.next
+		wctx := context.WithoutCancel(ctx)
+		if err := write(wctx, s, next); err != nil {
+			a.inst.sinkErrors.Add(wctx, 1)
+			a.cfg.errorHandler(&SinkError{Sink: i, Kind: next.Kind, Err: err})
+		}
+	}()
+	select {
+	case err := <-w.res:
+		return nil, err
+	case <-done:
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished {
+		return nil, <-w.res
+	}
+	w.abandoned = true
+	return w, ctx.Err()
+}
+
+// boundedWrite is a write its caller stopped waiting for.
+type boundedWrite struct {
+	res       chan error
+	next      chan *Entry
+	mu        sync.Mutex
+	finished  bool
+	abandoned bool
+}
+
+// then has a copy of e written to the sink once the write is done.
+func (w *boundedWrite) then(e *Entry) {
+	c := *e
+	w.next <- &c
+}
+
 // writeRefusal writes the outcome of a statement or transaction refused
-// because its intent could not be written.
-func (a *Auditor) writeRefusal(ctx context.Context, r *Record) {
+// because its intent could not be written, to every sink but skip.
+func (a *Auditor) writeRefusal(ctx context.Context, r *Record, skip int) {
 	e := r.entry
-	e.Duration = time.Since(r.start)
-	e.ErrorType = ErrorTypeAuditUnavailable
 	for i, s := range a.cfg.sinks {
-		if err := s.Write(ctx, e); err != nil {
+		if i == skip {
+			continue
+		}
+		if err := write(ctx, s, e); err != nil {
 			a.inst.sinkErrors.Add(ctx, 1)
 			a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
 		}
@@ -446,7 +517,7 @@ func (r *Record) end(out *Outcome) {
 		e.StatusCode = status
 		e.Error = errText
 		for i, s := range a.cfg.sinks {
-			if err := s.Write(ctx, e); err != nil {
+			if err := write(ctx, s, e); err != nil {
 				a.inst.sinkErrors.Add(ctx, 1)
 				a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
 			}

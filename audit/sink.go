@@ -13,6 +13,12 @@ import (
 // the sink's error.
 var ErrUnavailable = errors.New("audit: mandatory audit record could not be written")
 
+// ErrSinkPanicked is the error of a sink whose Write panicked: the auditor
+// recovers the panic and treats it as a failed write (a mandatory audit
+// refuses the statement). The panic's value is not kept: it may quote the
+// record. Use errors.Is.
+var ErrSinkPanicked = errors.New("audit: sink panicked")
+
 // SinkError is a sink's failure to write a record.
 type SinkError struct {
 	// Sink is the position of the failing sink in the auditor's list.
@@ -34,11 +40,26 @@ func (e *SinkError) Unwrap() error { return e.Err }
 // It must not keep e after it returns (the auditor does not reuse it, but
 // other sinks see the same value: do not modify it).
 //
-// A sink that returns an error does not stop the statement unless the
-// audit is mandatory ([WithMandatory]), and then only for the intent record
-// written before the statement runs.
+// A sink that returns an error, or panics, does not stop the statement
+// unless the audit is mandatory ([WithMandatory]), and then only for the
+// intent record written before the statement runs. The intent is written
+// under the statement's context: a mandatory audit whose sink has not
+// answered when that context ends refuses the statement, and writes the
+// refusal to that sink after the intent once it answers. Other records are
+// written whatever the context, and wait for the sink.
 type Sink interface {
 	Write(ctx context.Context, e *Entry) error
+}
+
+// write calls s.Write, turning a panic into an error matching
+// ErrSinkPanicked.
+func write(ctx context.Context, s Sink, e *Entry) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = ErrSinkPanicked
+		}
+	}()
+	return s.Write(ctx, e)
 }
 
 // SinkFunc adapts a function to a [Sink].
