@@ -147,8 +147,10 @@ func New(w io.Writer, cfg Config) *Writer {
 // One writer at a time: Open takes an exclusive lock on
 // path + ".lock" (flock(2) on Linux, macOS and the BSDs, released by the
 // kernel when the process ends; elsewhere a lock within this process only)
-// and a second writer, of this process or of another, gets an error
-// matching [ErrLocked] (a *LockError). Close releases it.
+// and, with flock, on the file itself, so that removing the lock file does
+// not let a second writer in; a second writer, of this process or of
+// another, gets an error matching [ErrLocked] (a *LockError). Close
+// releases both.
 //
 // An existing file is verified first and its chain continued; a file that
 // fails verification is not extended: the error matches [ErrTampered]. A
@@ -180,6 +182,13 @@ func openLocked(path string, cfg Config) (_ *Writer, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("blackbox: %w", err)
+	}
+	if err := lockRecords(f); err != nil {
+		f.Close()
+		if errors.Is(err, errRecordsLocked) {
+			return nil, &LockError{Path: path}
+		}
+		return nil, fmt.Errorf("blackbox: %s: lock: %w", path, err)
 	}
 	fail := func(err error) (*Writer, error) {
 		f.Close()
@@ -335,6 +344,12 @@ func (b *Writer) rotate(now time.Time) error {
 		return b.reopen(fmt.Errorf("blackbox: rotate: %w", err))
 	}
 	f, err := os.OpenFile(b.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err == nil {
+		if err = lockRecords(f); err != nil {
+			f.Close()
+			_ = os.Remove(b.path)
+		}
+	}
 	if err != nil {
 		_ = os.Rename(name, b.path)
 		return b.reopen(fmt.Errorf("blackbox: rotate: %w", err))
@@ -351,6 +366,11 @@ func (b *Writer) rotate(now time.Time) error {
 // fail until a rotation succeeds).
 func (b *Writer) reopen(err error) error {
 	f, oerr := os.OpenFile(b.path, os.O_RDWR|os.O_APPEND, 0o600)
+	if oerr == nil {
+		if oerr = lockRecords(f); oerr != nil {
+			f.Close()
+		}
+	}
 	if oerr != nil {
 		return errors.Join(err, fmt.Errorf("blackbox: reopen: %w", oerr))
 	}

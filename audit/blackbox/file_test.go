@@ -470,3 +470,41 @@ func TestRotationFailureKeepsRecords(t *testing.T) {
 		t.Errorf("%d statements recorded, want 6 (a failed rotation loses none)", statements)
 	}
 }
+
+// TestOpenLockedWithoutLockFile: removing the lock file (a clean-up script
+// that takes it for a stale one) does not let a second writer in while the
+// first holds the black box: two writers would fork the chain.
+func TestOpenLockedWithoutLockFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	bb, err := blackbox.Open(path, blackbox.Config{MaxBytes: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeN(t, bb, 3, time.Now(), 0) // rotates: the current file is a new one
+	if err := os.Remove(path + ".lock"); err != nil {
+		t.Fatal(err)
+	}
+	second, err := blackbox.Open(path, blackbox.Config{})
+	if !errors.Is(err, blackbox.ErrLocked) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("second Open after the lock file was removed = %v, want ErrLocked", err)
+	}
+	if blackbox.LocksAcrossProcesses {
+		if got := exitCode(t, child(t, "lock", path).Run()); got != childLocked {
+			t.Errorf("second process after the lock file was removed: exit %d, want %d (locked)", got, childLocked)
+		}
+	}
+	writeN(t, bb, 3, time.Now(), 0)
+	if err := bb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := blackbox.Files(path)
+	if err != nil || len(files) < 3 {
+		t.Fatalf("files %v, %v; want rotated files", files, err)
+	}
+	if rep, err := (blackbox.VerifyConfig{RequireSeal: true}).VerifyFiles(files); err != nil {
+		t.Errorf("chain after a refused second writer: %+v, %v", rep, err)
+	}
+}
