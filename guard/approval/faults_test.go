@@ -53,3 +53,43 @@ func TestGrantScopeTrust(t *testing.T) {
 		t.Errorf("ticket is %s after a refused ruling, want pending", st)
 	}
 }
+
+// TestSelfApprovalUnicode: a subject spelled with other code points that
+// read the same — compatibility forms (fullwidth letters, ligatures),
+// invisible format characters, full case folding — is the same subject.
+func TestSelfApprovalUnicode(t *testing.T) {
+	r := newReplica(t, nil, newClock(), true)
+	ctx := context.Background()
+	tests := []struct {
+		requester, reviewer string
+	}{
+		{"dana", "ｄａｎａ"},
+		{"dana", "da\u200bna"},
+		{"dana", "\ufeffdana"},
+		{"dana", "dan\u00ada"},
+		{"dana", "dana\u2060"},
+		{"dana", "da\u3164na"},
+		{"fiona", "ﬁona"},
+		{"strasse", "STRAßE"},
+		{"dana", "\u00a0Dana\u3000"},
+	}
+	for _, tt := range tests {
+		who := identity.Identity{Kind: identity.KindUser, Subject: tt.requester}
+		id := fileTicket(t, r, dropRequest(who, tt.reviewer))
+		if _, err := r.q.Decide(ctx, id, reviewer(tt.reviewer, ""), approval.Ruling{Approve: true}); !errors.Is(err, approval.ErrSelfApproval) {
+			t.Errorf("%q deciding %q's request: %v, want ErrSelfApproval", tt.reviewer, tt.requester, err)
+		}
+		self := guard.ApproverFunc(func(context.Context, *guard.ApprovalRequest) (guard.Answer, error) {
+			return guard.Answer{Approved: true, ID: "x", Reviewer: tt.reviewer}, nil
+		})
+		p := mustPolicy(t, guard.WithRules(guard.DestructiveDDL().Reviewed()), guard.WithApprover(self))
+		if _, err := p.Check(ctx, dropRequest(who, "x")); !errors.Is(err, guard.ErrBlocked) {
+			t.Errorf("approver answering as %q for %q: %v, want blocked", tt.reviewer, tt.requester, err)
+		}
+	}
+	for _, other := range [][2]string{{"dana", "danb"}, {"dana", "dána"}, {"dana", "dan"}, {"", "\u200b"}} {
+		if guard.SameSubject(other[0], other[1]) {
+			t.Errorf("SameSubject(%q, %q) = true, want false", other[0], other[1])
+		}
+	}
+}

@@ -507,7 +507,9 @@ func (q *Queue) GetFor(ctx context.Context, id string, reviewer identity.Identit
 // isReviewer reports whether id may review: a trusted subject holding one
 // of the required roles, if any are set.
 func (q *Queue) isReviewer(id *identity.Identity) bool {
-	if id.Subject == "" || id.Untrusted {
+	// A subject that SameSubject finds equal to nothing (blank, or only
+	// invisible characters) names nobody.
+	if !guard.SameSubject(id.Subject, id.Subject) || id.Untrusted {
 		return false
 	}
 	return len(q.cfg.ReviewerRoles) == 0 || slices.ContainsFunc(q.cfg.ReviewerRoles, id.HasRole)
