@@ -1,8 +1,15 @@
 package approval_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +98,123 @@ func TestSelfApprovalUnicode(t *testing.T) {
 		if guard.SameSubject(other[0], other[1]) {
 			t.Errorf("SameSubject(%q, %q) = true, want false", other[0], other[1])
 		}
+	}
+}
+
+// faultyStore fails (or panics in) the calls it is told to, with an error
+// that quotes an argument value, as a driver's error might.
+type faultyStore struct {
+	approval.Store
+	failDecide, panicDecide, failGet bool
+}
+
+var errStoreDown = errors.New("store down: value s3cr3t-arg")
+
+func (s *faultyStore) Decide(ctx context.Context, id string, d approval.Ruling) (approval.Ticket, error) {
+	if s.panicDecide {
+		panic("store bug: s3cr3t-arg")
+	}
+	if s.failDecide {
+		return approval.Ticket{}, errStoreDown
+	}
+	return s.Store.Decide(ctx, id, d)
+}
+
+func (s *faultyStore) Get(ctx context.Context, id string) (approval.Ticket, error) {
+	if s.failGet {
+		return approval.Ticket{}, errStoreDown
+	}
+	return s.Store.Get(ctx, id)
+}
+
+// postRaw sends a decision through a real server and returns the status
+// and body; a connection cut without an answer fails the test.
+func postRaw(t *testing.T, srv *httptest.Server, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: no answer: %v", path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func bobHandler(q *approval.Queue, cfg approval.HandlerConfig) http.Handler {
+	cfg.Reviewer = func(*http.Request) (identity.Identity, bool) { return reviewer("bob", ""), true }
+	return q.Handler(cfg)
+}
+
+// TestHandlerStoreFaults: a store that fails or panics while a decision
+// is made gets a clear 500 that quotes nothing the store said, and leaves
+// the request undecided.
+func TestHandlerStoreFaults(t *testing.T) {
+	tests := []struct {
+		name string
+		arm  func(*faultyStore)
+	}{
+		{"decide fails", func(s *faultyStore) { s.failDecide = true }},
+		{"decide panics", func(s *faultyStore) { s.panicDecide = true }},
+		{"get fails", func(s *faultyStore) { s.failGet = true }},
+	}
+	for _, tt := range tests {
+		fs := &faultyStore{Store: approval.NewMemoryStore()}
+		q := approval.NewQueue(approval.Config{Store: fs, NoWait: true})
+		p := mustPolicy(t, guard.WithRules(guard.DestructiveDDL().Reviewed()), guard.WithApprover(q))
+		_, err := p.Check(context.Background(), dropRequest(alice, "s3cr3t-arg"))
+		var re *guard.ReviewError
+		if !errors.As(err, &re) {
+			t.Fatalf("Check: %v", err)
+		}
+		tt.arm(fs)
+		srv := httptest.NewServer(bobHandler(q, approval.HandlerConfig{}))
+		code, body := postRaw(t, srv, "/requests/"+re.Ticket+"/approve", `{}`)
+		srv.Close()
+		if code != http.StatusInternalServerError || strings.Contains(body, "s3cr3t") || !strings.Contains(body, `"error"`) {
+			t.Errorf("%s: %d %s, want 500 with a JSON error quoting nothing", tt.name, code, body)
+		}
+		*fs = faultyStore{Store: fs.Store}
+		if tk, err := q.Get(context.Background(), re.Ticket); err != nil || tk.Status != approval.StatusPending {
+			t.Errorf("%s: ticket after the fault: %+v, %v; want pending", tt.name, tk, err)
+		}
+	}
+}
+
+// TestHandlerBodyFaults: a body too large is refused as such (413), and a
+// body that does not arrive is given up on (408) instead of holding the
+// handler as long as the client likes; neither decides anything.
+func TestHandlerBodyFaults(t *testing.T) {
+	r := newReplica(t, nil, newClock(), true)
+	id := fileTicket(t, r, dropRequest(alice, "x"))
+	srv := httptest.NewServer(bobHandler(r.q, approval.HandlerConfig{BodyTimeout: 100 * time.Millisecond}))
+	defer srv.Close()
+	huge := `{"comment":"` + strings.Repeat("a", 1<<20) + `"}`
+	if code, body := postRaw(t, srv, "/requests/"+id+"/approve", huge); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("1 MiB body: %d %s, want 413", code, body)
+	}
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second)) // the test's deadline, not a measure
+	fmt.Fprintf(conn, "POST /requests/%s/approve HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"comm",
+		id, srv.Listener.Addr())
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("slow body: no answer: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("slow body: %d, want 408", res.StatusCode)
+	}
+	if st := status(t, r, id); st != approval.StatusPending {
+		t.Errorf("ticket is %s after refused bodies, want pending", st)
 	}
 }
