@@ -3,12 +3,14 @@ package approval_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,8 @@ import (
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/guard/approval"
 	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/testdb"
+	"github.com/sqlvigil/sqlvigil/sqlstmt"
 )
 
 // TestGrantScopeTrust: a grant given to an identity the service
@@ -216,5 +220,138 @@ func TestHandlerBodyFaults(t *testing.T) {
 	}
 	if st := status(t, r, id); st != approval.StatusPending {
 		t.Errorf("ticket is %s after refused bodies, want pending", st)
+	}
+}
+
+// twoPools opens the store of each database twice, on two connection
+// pools, as two replicas (or two processes) would.
+func twoPools(t *testing.T) map[string][2]approval.Store {
+	t.Helper()
+	open := func(driverName, dsn string, d sqlstmt.Dialect) approval.Store {
+		db, err := sql.Open(driverName, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := approval.NewSQLStore(db, d, "approvals")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Init(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	out := map[string][2]approval.Store{}
+	mem := approval.NewMemoryStore()
+	out["memory"] = [2]approval.Store{mem, mem}
+	pg, my := testdb.Postgres(t), testdb.MySQL(t)
+	lite := "file:" + filepath.Join(t.TempDir(), "approvals.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	out["postgresql"] = [2]approval.Store{open("postgres", pg, sqlstmt.PostgreSQL), open("postgres", pg, sqlstmt.PostgreSQL)}
+	out["mariadb"] = [2]approval.Store{open("mysql", my, sqlstmt.MySQL), open("mysql", my, sqlstmt.MySQL)}
+	out["sqlite"] = [2]approval.Store{open("sqlite", lite, sqlstmt.SQLite), open("sqlite", lite, sqlstmt.SQLite)}
+	return out
+}
+
+// TestDecisionRace: an approval and a denial of one request, sent at once
+// through two replicas, and replays of each: exactly one decides, the
+// others get ErrDecided (409), and the request keeps the winner's answer.
+func TestDecisionRace(t *testing.T) {
+	ctx := context.Background()
+	for name, pair := range twoPools(t) {
+		t.Run(name, func(t *testing.T) {
+			a := newReplica(t, pair[0], newClock(), true)
+			b := newReplica(t, pair[1], newClock(), true)
+			for i := range 10 {
+				id := fileTicket(t, a, dropRequest(alice, fmt.Sprint("race ", i)))
+				type res struct {
+					approve bool
+					err     error
+				}
+				out := make(chan res, 4)
+				for j, r := range []*replica{a, b, a, b} {
+					go func() {
+						approve := j%2 == 0
+						_, err := r.q.Decide(ctx, id, reviewer(fmt.Sprint("rev", j), ""), approval.Ruling{Approve: approve})
+						out <- res{approve, err}
+					}()
+				}
+				var won []bool
+				for range 4 {
+					r := <-out
+					switch {
+					case r.err == nil:
+						won = append(won, r.approve)
+					case !errors.Is(r.err, approval.ErrDecided):
+						t.Errorf("losing decision: %v, want ErrDecided", r.err)
+					}
+				}
+				if len(won) != 1 {
+					t.Fatalf("%d decisions succeeded on one request, want 1", len(won))
+				}
+				want := approval.StatusDenied
+				if won[0] {
+					want = approval.StatusApproved
+				}
+				for _, r := range []*replica{a, b} {
+					if st := status(t, r, id); st != want {
+						t.Errorf("request is %s, want the winner's %s", st, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTicketIDAliases: only an id the queue could have minted names a
+// request, whatever the store's collation makes of another spelling
+// (MariaDB compares case- and trailing-space-insensitively).
+func TestTicketIDAliases(t *testing.T) {
+	ctx := context.Background()
+	for name, pair := range twoPools(t) {
+		t.Run(name, func(t *testing.T) {
+			r := newReplica(t, pair[0], newClock(), true)
+			id := fileTicket(t, r, dropRequest(alice, "alias"))
+			rita := reviewer("rita", "")
+			for _, alias := range []string{strings.ToUpper(id), id + " ", id + "\t", " " + id, id[:len(id)-1], id + "%", "%", ""} {
+				if _, err := r.q.GetFor(ctx, alias, rita); !errors.Is(err, approval.ErrNoTicket) {
+					t.Errorf("GetFor(%q): %v, want ErrNoTicket", alias, err)
+				}
+				if _, err := r.q.Decide(ctx, alias, rita, approval.Ruling{Approve: true}); !errors.Is(err, approval.ErrNoTicket) {
+					t.Errorf("Decide(%q): %v, want ErrNoTicket", alias, err)
+				}
+			}
+			if st := status(t, r, id); st != approval.StatusPending {
+				t.Errorf("request is %s after decisions on aliases, want pending", st)
+			}
+		})
+	}
+}
+
+// TestGrantClockSkew: a replica whose clock is behind the one that gave a
+// grant does not stretch it: a grant covers statements from its decision
+// to its end, on the claiming replica's clock.
+func TestGrantClockSkew(t *testing.T) {
+	ctx := context.Background()
+	for name, pair := range twoPools(t) {
+		t.Run(name, func(t *testing.T) {
+			fast, slow := newClock(), newClock()
+			slow.Add(-2 * time.Hour)
+			a, b := newReplica(t, pair[0], fast, true), newReplica(t, pair[1], slow, true)
+			for _, grantFor := range []time.Duration{0, 10 * time.Minute} {
+				arg := fmt.Sprint("skew ", grantFor)
+				id := fileTicket(t, a, dropRequest(alice, arg))
+				if _, err := a.q.Decide(ctx, id, reviewer("bob", ""), approval.Ruling{Approve: true, GrantFor: grantFor}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := b.p.Check(ctx, dropRequest(alice, arg)); err == nil {
+					t.Errorf("grant for %v used two hours before it was given, on a replica whose clock is behind", grantFor)
+				}
+			}
+			slow.Add(2*time.Hour + 5*time.Minute)
+			if _, err := b.p.Check(ctx, dropRequest(alice, "skew 10m0s")); err != nil {
+				t.Errorf("time-boxed grant once the clock caught up: %v", err)
+			}
+		})
 	}
 }

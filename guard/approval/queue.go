@@ -131,8 +131,10 @@ type GrantQuery struct {
 	Rule        string
 	Fingerprint uint64
 	Digest      string
-	// Now is the time of the claim: a time-boxed grant covers it while
-	// Now is before its GrantUntil.
+	// Now is the time of the claim, on the claiming replica's clock: a
+	// grant covers it from the grant's decision (Ticket.Decided) on, and a
+	// time-boxed grant while Now is before its GrantUntil. A replica whose
+	// clock is behind the deciding one's thus never stretches a grant.
 	Now time.Time
 	// Since is the oldest creation time still of use: a pending request or
 	// an unused one-time grant created before it has lapsed.
@@ -273,10 +275,28 @@ func NewQueue(cfg Config) *Queue {
 	return &Queue{cfg: cfg, sealer: sealer, waiters: map[string][]chan struct{}{}}
 }
 
+// idLen is the length of a request id: 12 random bytes in lowercase hex.
+const idLen = 24
+
 func newID() string {
-	var b [12]byte
+	var b [idLen / 2]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// validID reports whether id is one newID could have minted. Nothing else
+// is looked up: a store's collation could take another spelling for it
+// (MariaDB compares case- and trailing-space-insensitively).
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Approve implements [guard.Approver]: it answers at once from a grant that covers
@@ -335,10 +355,14 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 			if err != nil {
 				return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 			}
-			if !ok {
+			if ok {
+				return answerOf(got), nil
+			}
+			if !query.Now.Before(cur.Decided) {
 				return q.unclaimed(ctx, cur)
 			}
-			return answerOf(got), nil
+			// Approved on a replica whose clock is ahead of this one's: the
+			// grant covers this statement once this clock reaches it.
 		}
 		select {
 		case <-ctx.Done():
@@ -484,6 +508,9 @@ func (q *Queue) PendingFor(ctx context.Context, reviewer identity.Identity) ([]T
 // Get returns one request. It checks no reviewer: use [Queue.GetFor] to
 // serve a person.
 func (q *Queue) Get(ctx context.Context, id string) (Ticket, error) {
+	if !validID(id) {
+		return Ticket{}, ErrNoTicket
+	}
 	return q.cfg.Store.Get(ctx, id)
 }
 
@@ -494,7 +521,7 @@ func (q *Queue) GetFor(ctx context.Context, id string, reviewer identity.Identit
 	if !q.isReviewer(&reviewer) {
 		return Ticket{}, ErrNotReviewer
 	}
-	t, err := q.cfg.Store.Get(ctx, id)
+	t, err := q.Get(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -554,7 +581,7 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if rv.GrantFor < 0 {
 		return Ticket{}, fmt.Errorf("%w: negative grant duration", ErrRuling)
 	}
-	t, err := q.cfg.Store.Get(ctx, id)
+	t, err := q.Get(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -575,11 +602,11 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if rv.Approve && rv.GrantFor > 0 {
 		d.GrantUntil = now.Add(min(rv.GrantFor, q.cfg.MaxGrant)).UTC()
 	}
-	t, err = q.cfg.Store.Decide(ctx, id, d)
+	t, err = q.cfg.Store.Decide(ctx, t.ID, d)
 	if err != nil {
 		return Ticket{}, err
 	}
-	q.notify(id)
+	q.notify(t.ID)
 	return t, nil
 }
 
@@ -688,7 +715,7 @@ func (m *MemoryStore) Claim(_ context.Context, q GrantQuery) (Ticket, bool, erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tickets {
-		if t.Status != StatusApproved || !q.covers(t) {
+		if t.Status != StatusApproved || !q.covers(t) || q.Now.Before(t.Decided) {
 			continue
 		}
 		if !t.GrantUntil.IsZero() {
