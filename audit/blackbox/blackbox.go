@@ -120,6 +120,10 @@ type Writer struct {
 	synced time.Time
 	timer  *time.Timer
 	closed bool
+	// torn is set when part of a record may have been written and could
+	// not be taken back: nothing more is written after it (see
+	// ErrTornWrite) until the file is cut back to size.
+	torn bool
 
 	// Rotation state.
 	fileSeq    uint64    // sequence number of f's first record (0: none yet)
@@ -277,6 +281,15 @@ func newHash(key []byte) hash.Hash {
 // ErrClosed is returned by a [Writer] written to after Close.
 var ErrClosed = errors.New("blackbox: closed")
 
+// ErrTornWrite is returned by a [Writer] whose earlier write failed part
+// way and could not be taken back: a record written after the fragment
+// would bury it in the middle of the chain, where [Verify] could only call
+// it tampering. A file-backed Writer cuts the fragment off at its next
+// write and goes on if it can; one made by [New] on another io.Writer
+// refuses every record from then on, and what it wrote ends in a torn
+// tail ([ErrTornTail]) after the records that verify. Use errors.Is.
+var ErrTornWrite = errors.New("blackbox: an earlier record was torn and could not be taken back")
+
 // Write implements [audit.Sink]: it appends e to the chain.
 func (b *Writer) Write(_ context.Context, e *audit.Entry) error {
 	b.mu.Lock()
@@ -422,12 +435,22 @@ func (b *Writer) write(e *audit.Entry) error {
 	b.buf.WriteString(`,"hash":"`)
 	b.buf.WriteString(digest)
 	b.buf.WriteString("\"}\n")
-	if _, err := b.w.Write(b.buf.Bytes()); err != nil {
+	if b.torn {
+		if b.f == nil || b.f.Truncate(b.size) != nil {
+			return ErrTornWrite
+		}
+		b.torn = false
+	}
+	if n, err := b.w.Write(b.buf.Bytes()); err != nil {
 		// The chain does not advance: the next record links to the last
 		// one that was written. A partly written line is cut off, so that
-		// a full disk does not look like tampering once space is back.
-		if b.f != nil {
-			_ = b.f.Truncate(b.size)
+		// a full disk does not look like tampering once space is back;
+		// one that cannot be cut off stops the writer (ErrTornWrite).
+		switch {
+		case b.f != nil:
+			b.torn = b.f.Truncate(b.size) != nil
+		case n > 0:
+			b.torn = true
 		}
 		return fmt.Errorf("blackbox: write: %w", err)
 	}
