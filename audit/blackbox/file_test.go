@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 
 func runChild(v string) int {
 	op, path, _ := strings.Cut(v, " ")
+	if op == "fill" {
+		return fillChild(path)
+	}
 	bb, err := blackbox.Open(path, blackbox.Config{Sync: blackbox.SyncNever})
 	switch {
 	case errors.Is(err, blackbox.ErrLocked):
