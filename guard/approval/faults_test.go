@@ -355,3 +355,38 @@ func TestGrantClockSkew(t *testing.T) {
 		})
 	}
 }
+
+// TestGrantScopeEnvironment: one approval service for several
+// environments — a grant a reviewer gave for staging does not run the
+// statement in production, through a policy that shares the queue and
+// the grant key.
+func TestGrantScopeEnvironment(t *testing.T) {
+	ctx := context.Background()
+	for _, grantFor := range []time.Duration{0, 10 * time.Minute} {
+		q := approval.NewQueue(approval.Config{NoWait: true})
+		policy := func(env string) *guard.Policy {
+			return mustPolicy(t, guard.WithRules(guard.DestructiveDDL().Reviewed()), guard.WithApprover(q),
+				guard.WithEnvironment(env), guard.WithGrantKey([]byte("one key for every environment")))
+		}
+		staging, production := policy("staging"), policy("production")
+		drop := func() *guard.Request {
+			r := dropRequest(alice, "x")
+			r.Environment = "" // the policy's
+			return r
+		}
+		_, err := staging.Check(ctx, drop())
+		var re *guard.ReviewError
+		if !errors.As(err, &re) {
+			t.Fatalf("Check: %v", err)
+		}
+		if _, err := q.Decide(ctx, re.Ticket, reviewer("bob", ""), approval.Ruling{Approve: true, GrantFor: grantFor}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := production.Check(ctx, drop()); !errors.Is(err, guard.ErrReviewPending) {
+			t.Errorf("grant for %v in staging, used in production: %v, want a new pending review", grantFor, err)
+		}
+		if _, err := staging.Check(ctx, drop()); err != nil {
+			t.Errorf("grant for %v in staging, used in staging: %v", grantFor, err)
+		}
+	}
+}

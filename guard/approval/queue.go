@@ -115,8 +115,8 @@ type Ticket struct {
 // covers a request. Every field but ID and the times must match the ticket
 // exactly: a grant is scoped to the requester (its subject, its kind, and
 // whether the service established it), the user an agent acts for, the
-// tenant, the rules and the statement's shape (and, for a one-time grant,
-// its exact text and arguments).
+// tenant, the environment, the rules and the statement's shape (and, for a
+// one-time grant, its exact text and arguments).
 type GrantQuery struct {
 	// ID, when set, limits the search to that ticket.
 	ID        string
@@ -124,8 +124,11 @@ type GrantQuery struct {
 	// Kind and Untrusted are the requester's, as a [Ticket] keeps them: a
 	// grant to a user covers no service account of the same subject, and
 	// a grant to an established identity none that a caller asserted.
-	Kind        string
-	Untrusted   bool
+	Kind      string
+	Untrusted bool
+	// Environment is where the statement runs (guard.Request.Environment):
+	// a grant for staging does not run a statement in production.
+	Environment string
 	OnBehalfOf  string
 	Tenant      string
 	Rule        string
@@ -145,7 +148,7 @@ type GrantQuery struct {
 // aside).
 func (q *GrantQuery) covers(t *Ticket) bool {
 	return (q.ID == "" || t.ID == q.ID) && t.Requester == q.Requester && t.Kind == q.Kind &&
-		t.Untrusted == q.Untrusted && t.OnBehalfOf == q.OnBehalfOf &&
+		t.Untrusted == q.Untrusted && t.Environment == q.Environment && t.OnBehalfOf == q.OnBehalfOf &&
 		t.Tenant == q.Tenant && t.Rule == q.Rule && t.Fingerprint == q.Fingerprint
 }
 
@@ -401,6 +404,7 @@ func (q *Queue) queryOf(req *guard.ApprovalRequest, now time.Time) GrantQuery {
 		Requester:   req.Identity.Subject,
 		Kind:        req.Identity.Kind.String(),
 		Untrusted:   req.Identity.Untrusted,
+		Environment: req.Environment,
 		Tenant:      req.Identity.Tenant,
 		Rule:        req.Rule,
 		Fingerprint: req.Fingerprint,
