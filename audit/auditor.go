@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -63,6 +64,7 @@ func New(opts ...Option) (*Auditor, error) {
 		ids:      newIDCache(cfg.idAttrs, cfg.all),
 		shapes:   newShapeCache(cfg.queryText, cfg.all),
 		idPrefix: hex.EncodeToString(b[:]) + "-",
+		stuck:    make([]atomic.Bool, len(cfg.sinks)),
 	}
 	if cfg.endDelay > 0 {
 		a.ender = newEnder(cfg.endDelay, &a.bufs)
@@ -348,12 +350,13 @@ func setSpanIDs(e *Entry, span trace.Span) {
 // every sink (those that wrote the intent, so that it does not stand
 // alone, and the others, which may take it), and returns an error matching
 // ErrUnavailable. A sink still writing the intent when the statement's
-// context ends gets the refusal once it has written the intent.
+// context ends, or the sink timeout passes, gets the refusal once it has
+// written the intent.
 func (a *Auditor) writeIntent(r *Record) error {
 	intent := *r.entry
 	intent.Kind = KindIntent
 	for i := range a.cfg.sinks {
-		stuck, err := a.writeBounded(r.ctx, i, &intent)
+		stuck, err := a.writeSink(r.ctx, r.ctx.Done(), i, &intent)
 		if err == nil {
 			continue
 		}
@@ -383,19 +386,32 @@ func (a *Auditor) writeIntent(r *Record) error {
 	return nil
 }
 
-// writeBounded writes e to sink i, returning when the sink has written it
-// or ctx is done, whichever comes first. In the second case stuck is not
-// nil: the write goes on, and stuck.then has a record written after it.
-func (a *Auditor) writeBounded(ctx context.Context, i int, e *Entry) (stuck *boundedWrite, err error) {
+// writeSink writes e to sink i, and returns when the sink has written it,
+// when stop is closed or when the sink timeout (if any) passes, whichever
+// comes first. In the last two cases the write goes on, stuck is not nil
+// (stuck.then has a record written after it) and, until the write ends,
+// writes to the sink fail at once with ErrSinkStuck: one stuck write per
+// sink, not one per statement. A sink that panics fails with
+// ErrSinkPanicked.
+func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e *Entry) (stuck *stuckWrite, err error) {
 	s := a.cfg.sinks[i]
-	done := ctx.Done()
-	if done == nil {
+	timeout := a.cfg.sinkTimeout
+	if a.stuck[i].Load() {
+		return nil, ErrSinkStuck
+	}
+	if stop == nil && timeout <= 0 {
+		// Nothing to wait for but the sink: no goroutine, no handoff (a
+		// few microseconds a record on a 2-core machine).
 		return nil, write(ctx, s, e)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if stop != nil {
+		select {
+		case <-stop:
+			return nil, ctx.Err()
+		default:
+		}
 	}
-	w := &boundedWrite{res: make(chan error, 1), next: make(chan *Entry, 1)}
+	w := &stuckWrite{res: make(chan error, 1), next: make(chan *Entry, 1)}
 	go func() {
 		err := write(ctx, s, e)
 		w.mu.Lock()
@@ -408,15 +424,27 @@ func (a *Auditor) writeBounded(ctx context.Context, i int, e *Entry) (stuck *bou
 		}
 		next := <-w.next
 		wctx := context.WithoutCancel(ctx)
-		if err := write(wctx, s, next); err != nil {
-			a.inst.sinkErrors.Add(wctx, 1)
-			a.cfg.errorHandler(&SinkError{Sink: i, Kind: next.Kind, Err: err})
+		if next != nil {
+			if err := write(wctx, s, next); err != nil {
+				a.inst.sinkErrors.Add(wctx, 1)
+				a.cfg.errorHandler(&SinkError{Sink: i, Kind: next.Kind, Err: err})
+			}
 		}
+		a.stuck[i].Store(false)
 	}()
+	var timer <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	cause := ErrSinkTimeout
 	select {
 	case err := <-w.res:
 		return nil, err
-	case <-done:
+	case <-stop:
+		cause = ctx.Err()
+	case <-timer:
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -424,11 +452,12 @@ func (a *Auditor) writeBounded(ctx context.Context, i int, e *Entry) (stuck *bou
 		return nil, <-w.res
 	}
 	w.abandoned = true
-	return w, ctx.Err()
+	a.stuck[i].Store(true)
+	return w, cause
 }
 
-// boundedWrite is a write its caller stopped waiting for.
-type boundedWrite struct {
+// stuckWrite is a sink write its caller stopped waiting for.
+type stuckWrite struct {
 	res       chan error
 	next      chan *Entry
 	mu        sync.Mutex
@@ -436,8 +465,13 @@ type boundedWrite struct {
 	abandoned bool
 }
 
-// then has a copy of e written to the sink once the write is done.
-func (w *boundedWrite) then(e *Entry) {
+// then has a copy of e written to the sink once the write is done; nil
+// writes nothing. Call it once for every stuckWrite.
+func (w *stuckWrite) then(e *Entry) {
+	if e == nil {
+		w.next <- nil
+		return
+	}
 	c := *e
 	w.next <- &c
 }
@@ -445,12 +479,21 @@ func (w *boundedWrite) then(e *Entry) {
 // writeRefusal writes the outcome of a statement or transaction refused
 // because its intent could not be written, to every sink but skip.
 func (a *Auditor) writeRefusal(ctx context.Context, r *Record, skip int) {
-	e := r.entry
-	for i, s := range a.cfg.sinks {
+	a.writeAll(ctx, r.entry, skip)
+}
+
+// writeAll writes e to every sink but skip, each bounded by the sink
+// timeout; failures go to the error handler.
+func (a *Auditor) writeAll(ctx context.Context, e *Entry, skip int) {
+	for i := range a.cfg.sinks {
 		if i == skip {
 			continue
 		}
-		if err := write(ctx, s, e); err != nil {
+		stuck, err := a.writeSink(ctx, nil, i, e)
+		if stuck != nil {
+			stuck.then(nil)
+		}
+		if err != nil {
 			a.inst.sinkErrors.Add(ctx, 1)
 			a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
 		}
@@ -516,12 +559,7 @@ func (r *Record) end(out *Outcome) {
 		e.ErrorType = errType
 		e.StatusCode = status
 		e.Error = errText
-		for i, s := range a.cfg.sinks {
-			if err := write(ctx, s, e); err != nil {
-				a.inst.sinkErrors.Add(ctx, 1)
-				a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
-			}
-		}
+		a.writeAll(ctx, e, -1)
 	}
 }
 

@@ -113,3 +113,82 @@ func TestMandatorySinkBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestStuckSinkDoesNotHoldStatements: a sink that stops answering holds a
+// statement no longer than the sink timeout, and the statements after it
+// not at all while it is stuck: they fail to write to it at once
+// (ErrSinkStuck), which a mandatory audit turns into a refusal. The
+// record whose write was given up is still written when the sink answers,
+// and the sink takes records again after.
+func TestStuckSinkDoesNotHoldStatements(t *testing.T) {
+	for _, mandatory := range []bool{false, true} {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var written []string
+		stuck := audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+			<-release
+			mu.Lock()
+			written = append(written, e.Kind)
+			mu.Unlock()
+			return nil
+		})
+		var handled []error
+		opts := []audit.Option{audit.WithSink(stuck), audit.WithSinkTimeout(50 * time.Millisecond),
+			audit.WithErrorHandler(func(err error) {
+				mu.Lock()
+				handled = append(handled, err)
+				mu.Unlock()
+			})}
+		if mandatory {
+			opts = append(opts, audit.WithMandatory())
+		}
+		a, _ := newAuditor(t, opts...)
+		errs := make(chan error, 3)
+		go func() {
+			for range 3 {
+				_, rec, err := a.Start(context.Background(), selectEvent())
+				rec.End(audit.Outcome{})
+				errs <- err
+			}
+		}()
+		var got []error
+		for range 3 {
+			select {
+			case err := <-errs:
+				got = append(got, err)
+			case <-time.After(20 * time.Second):
+				t.Fatalf("mandatory %v: statements still wait for a stuck sink", mandatory)
+			}
+		}
+		mu.Lock()
+		if mandatory {
+			handled = got
+		}
+		if len(handled) != 3 || !errors.Is(handled[0], audit.ErrSinkTimeout) ||
+			!errors.Is(handled[1], audit.ErrSinkStuck) || !errors.Is(handled[2], audit.ErrSinkStuck) {
+			t.Errorf("mandatory %v: errors %v, want a timeout, then ErrSinkStuck twice", mandatory, handled)
+		}
+		if mandatory && !errors.Is(handled[0], audit.ErrUnavailable) {
+			t.Errorf("mandatory: %v, want ErrUnavailable", handled[0])
+		}
+		mu.Unlock()
+		close(release)
+		ok := false
+		for range 2000 {
+			_, rec, err := a.Start(context.Background(), selectEvent())
+			if err == nil {
+				rec.End(audit.Outcome{})
+			}
+			mu.Lock()
+			ok = len(written) >= 2 && written[len(written)-1] == audit.KindStatement
+			mu.Unlock()
+			if ok {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if !ok {
+			t.Fatalf("mandatory %v: the sink never took records again", mandatory)
+		}
+	}
+}

@@ -19,6 +19,18 @@ var ErrUnavailable = errors.New("audit: mandatory audit record could not be writ
 // record. Use errors.Is.
 var ErrSinkPanicked = errors.New("audit: sink panicked")
 
+// ErrSinkTimeout is the error of a sink write that took longer than the
+// sink timeout ([WithSinkTimeout]): the statement goes on without waiting
+// (a mandatory audit refuses it), and the record is still written if the
+// sink answers. Use errors.Is.
+var ErrSinkTimeout = errors.New("audit: sink did not answer in time")
+
+// ErrSinkStuck is the error of a write to a sink that has not answered an
+// earlier write the auditor stopped waiting for: the record is not
+// written to it, and a mandatory audit refuses the statement. Once the
+// sink answers, it takes records again. Use errors.Is.
+var ErrSinkStuck = errors.New("audit: sink still stuck in an earlier write")
+
 // SinkError is a sink's failure to write a record.
 type SinkError struct {
 	// Sink is the position of the failing sink in the auditor's list.
@@ -42,11 +54,13 @@ func (e *SinkError) Unwrap() error { return e.Err }
 //
 // A sink that returns an error, or panics, does not stop the statement
 // unless the audit is mandatory ([WithMandatory]), and then only for the
-// intent record written before the statement runs. The intent is written
-// under the statement's context: a mandatory audit whose sink has not
-// answered when that context ends refuses the statement, and writes the
-// refusal to that sink after the intent once it answers. Other records are
-// written whatever the context, and wait for the sink.
+// intent record written before the statement runs. An intent waits for
+// the sink no longer than the statement's context, and any write no
+// longer than the sink timeout if one is set ([WithSinkTimeout]): a
+// mandatory audit whose sink has not answered by then refuses the
+// statement, and writes the refusal to that sink after the intent once it
+// answers. While a sink has not answered a write given up on, writes to
+// it fail at once (ErrSinkStuck).
 type Sink interface {
 	Write(ctx context.Context, e *Entry) error
 }
