@@ -511,3 +511,36 @@ func TestOpenLockedWithoutLockFile(t *testing.T) {
 		t.Errorf("chain after a refused second writer: %+v, %v", rep, err)
 	}
 }
+
+// TestOpenLockedThroughAnotherName: a second name for the same file (a
+// symbolic or hard link, as a deployment that mounts or links log
+// directories makes) has a lock file of its own, but not a file of its
+// own: the second writer is refused.
+func TestOpenLockedThroughAnotherName(t *testing.T) {
+	if !blackbox.LocksAcrossProcesses {
+		t.Skip("the in-process lock is by path")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.jsonl")
+	bb, err := blackbox.Open(path, blackbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bb.Close()
+	sym, hard := filepath.Join(dir, "sym.jsonl"), filepath.Join(dir, "hard.jsonl")
+	if err := os.Symlink(path, sym); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(path, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{sym, hard} {
+		second, err := blackbox.Open(other, blackbox.Config{})
+		if !errors.Is(err, blackbox.ErrLocked) {
+			if second != nil {
+				second.Close()
+			}
+			t.Errorf("Open(%s) while %s is held = %v, want ErrLocked", filepath.Base(other), filepath.Base(path), err)
+		}
+	}
+}
