@@ -390,3 +390,30 @@ func TestGrantScopeEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentCannotReview: a review waits for a person. An AI agent, even
+// one holding the reviewer role, decides nothing — least of all a request
+// of the user it acts for, which would be that user approving their own.
+func TestAgentCannotReview(t *testing.T) {
+	r := newReplica(t, nil, newClock(), true)
+	ctx := context.Background()
+	id := fileTicket(t, r, dropRequest(alice, "x"))
+	forAlice := agentFor("alice", "")
+	forAlice.Roles = []string{"reviewer"}
+	forCarol := agentFor("carol", "")
+	forCarol.Roles = []string{"reviewer"}
+	forCarol.Subject = "agent-9"
+	kindOnly := reviewer("robot", "")
+	kindOnly.Kind = identity.KindAgent
+	for name, who := range map[string]identity.Identity{"agent for alice": forAlice, "agent for carol": forCarol, "agent kind": kindOnly} {
+		if _, err := r.q.Decide(ctx, id, who, approval.Ruling{Approve: true}); !errors.Is(err, approval.ErrNotReviewer) && !errors.Is(err, approval.ErrSelfApproval) {
+			t.Errorf("%s: %v, want ErrNotReviewer or ErrSelfApproval", name, err)
+		}
+		if code, out := serve(t, r.h, &who, "POST", "/requests/"+id+"/approve", `{}`, jsonHdr); code != http.StatusForbidden {
+			t.Errorf("%s over HTTP: %d %v, want 403", name, code, out)
+		}
+	}
+	if st := status(t, r, id); st != approval.StatusPending {
+		t.Errorf("request is %s after agents tried to decide it, want pending", st)
+	}
+}

@@ -26,7 +26,7 @@ var (
 	// request, or one an agent made on their behalf.
 	ErrSelfApproval = errors.New("approval: reviewers cannot decide their own requests")
 	// ErrNotReviewer is returned when the reviewer is anonymous, untrusted,
-	// or lacks the reviewer role the queue requires.
+	// an AI agent, or lacks the reviewer role the queue requires.
 	ErrNotReviewer = errors.New("approval: not a reviewer")
 	// ErrRuling is returned for a ruling the request cannot take: a
 	// negative grant duration, or a time-boxed grant for a requester
@@ -535,12 +535,15 @@ func (q *Queue) GetFor(ctx context.Context, id string, reviewer identity.Identit
 	return t, nil
 }
 
-// isReviewer reports whether id may review: a trusted subject holding one
-// of the required roles, if any are set.
+// isReviewer reports whether id may review: a trusted subject, not an AI
+// agent, holding one of the required roles, if any are set. A review
+// waits for a person: an agent approving would let an agent's statements
+// be approved by an agent, and one acting for the requester would be the
+// requester approving their own.
 func (q *Queue) isReviewer(id *identity.Identity) bool {
 	// A subject that SameSubject finds equal to nothing (blank, or only
 	// invisible characters) names nobody.
-	if !guard.SameSubject(id.Subject, id.Subject) || id.Untrusted {
+	if !guard.SameSubject(id.Subject, id.Subject) || id.Untrusted || id.Kind == identity.KindAgent || id.Agent != nil {
 		return false
 	}
 	return len(q.cfg.ReviewerRoles) == 0 || slices.ContainsFunc(q.cfg.ReviewerRoles, id.HasRole)

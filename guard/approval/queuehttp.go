@@ -66,10 +66,11 @@ const defaultBodyTimeout = 10 * time.Second
 //	POST /requests/{id}/deny       {"comment": "…"}
 //
 // Every route, reads included, needs a reviewer: an identity from
-// HandlerConfig.Reviewer with a subject, trusted, holding one of
-// Config.ReviewerRoles when they are set. A reviewer sees and decides
-// only the requests of their own tenant (identity.Identity.Tenant); another
-// tenant's request is answered 404, as if it did not exist.
+// HandlerConfig.Reviewer with a subject, trusted, not an AI agent,
+// holding one of Config.ReviewerRoles when they are set. A reviewer sees
+// and decides only the requests of their own tenant
+// (identity.Identity.Tenant); another tenant's request is answered 404, as
+// if it did not exist.
 //
 // The API faces browsers, so it refuses cross-site requests: a request whose
 // Sec-Fetch-Site is neither "same-origin" nor "none", or whose Origin header
