@@ -417,3 +417,57 @@ func TestAgentCannotReview(t *testing.T) {
 		t.Errorf("request is %s after agents tried to decide it, want pending", st)
 	}
 }
+
+// TestStoreDownMidDecision: the store's database goes away between the
+// request and its decision (its pool closed, the server gone): the
+// decision is a 500 that quotes nothing, the waiting statement is refused
+// without the store's words, and the request is still pending when the
+// database is back.
+func TestStoreDownMidDecision(t *testing.T) {
+	ctx := context.Background()
+	dbs := []struct {
+		name, driver string
+		dsn          string
+		d            sqlstmt.Dialect
+	}{
+		{"postgresql", "postgres", testdb.Postgres(t), sqlstmt.PostgreSQL},
+		{"mariadb", "mysql", testdb.MySQL(t), sqlstmt.MySQL},
+		{"sqlite", "sqlite", "file:" + filepath.Join(t.TempDir(), "a.db"), sqlstmt.SQLite},
+	}
+	for _, tt := range dbs {
+		t.Run(tt.name, func(t *testing.T) {
+			open := func() (*sql.DB, approval.Store) {
+				db, err := sql.Open(tt.driver, tt.dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := approval.NewSQLStore(db, tt.d, "approvals_down")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Init(ctx); err != nil {
+					t.Fatal(err)
+				}
+				return db, s
+			}
+			db, s := open()
+			r := newReplica(t, s, newClock(), true)
+			id := fileTicket(t, r, dropRequest(alice, "s3cr3t-arg"))
+			db.Close() // the database is gone
+			srv := httptest.NewServer(bobHandler(r.q, approval.HandlerConfig{}))
+			defer srv.Close()
+			if code, body := postRaw(t, srv, "/requests/"+id+"/approve", `{}`); code != http.StatusInternalServerError || strings.Contains(body, "s3cr3t") || strings.Contains(body, "sql:") {
+				t.Errorf("decision with the store down: %d %s, want a 500 that quotes nothing", code, body)
+			}
+			_, err := r.p.Check(ctx, dropRequest(alice, "s3cr3t-arg"))
+			if !errors.Is(err, guard.ErrBlocked) || strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "closed") {
+				t.Errorf("statement with the store down: %v, want blocked, quoting nothing", err)
+			}
+			db2, s2 := open()
+			defer db2.Close()
+			if tk, err := s2.Get(ctx, id); err != nil || tk.Status != approval.StatusPending {
+				t.Errorf("request once the database is back: %+v, %v; want pending", tk, err)
+			}
+		})
+	}
+}
