@@ -57,14 +57,14 @@ func New(opts ...Option) (*Auditor, error) {
 		return nil, fmt.Errorf("audit: record id prefix: %w", err)
 	}
 	a := &Auditor{
-		cfg:      cfg,
-		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version)),
-		spanKind: trace.WithSpanKind(trace.SpanKindClient),
-		inst:     inst,
-		ids:      newIDCache(cfg.idAttrs, cfg.all),
-		shapes:   newShapeCache(cfg.queryText, cfg.all),
-		idPrefix: hex.EncodeToString(b[:]) + "-",
-		stuck:    make([]atomic.Bool, len(cfg.sinks)),
+		cfg:        cfg,
+		tracer:     cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(Version)),
+		spanKind:   trace.WithSpanKind(trace.SpanKindClient),
+		inst:       inst,
+		ids:        newIDCache(cfg.idAttrs, cfg.all),
+		shapes:     newShapeCache(cfg.queryText, cfg.all),
+		idPrefix:   hex.EncodeToString(b[:]) + "-",
+		sinkStates: make([]sinkState, len(cfg.sinks)),
 	}
 	if cfg.endDelay > 0 {
 		a.ender = newEnder(cfg.endDelay, &a.bufs)
@@ -396,7 +396,8 @@ func (a *Auditor) writeIntent(r *Record) error {
 func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e *Entry) (stuck *stuckWrite, err error) {
 	s := a.cfg.sinks[i]
 	timeout := a.cfg.sinkTimeout
-	if a.stuck[i].Load() {
+	st := &a.sinkStates[i]
+	if st.timedOut.Load() > 0 || st.late.Load() >= maxLateWrites {
 		return nil, ErrSinkStuck
 	}
 	if stop == nil && timeout <= 0 {
@@ -430,7 +431,7 @@ func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e 
 				a.cfg.errorHandler(&SinkError{Sink: i, Kind: next.Kind, Err: err})
 			}
 		}
-		a.stuck[i].Store(false)
+		w.counter.Add(-1)
 	}()
 	var timer <-chan time.Time
 	if timeout > 0 {
@@ -438,12 +439,14 @@ func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e 
 		defer t.Stop()
 		timer = t.C
 	}
-	cause := ErrSinkTimeout
+	cause, counter := ErrSinkTimeout, &st.timedOut
 	select {
 	case err := <-w.res:
 		return nil, err
 	case <-stop:
-		cause = ctx.Err()
+		// The statement's own deadline, not the sink's: the sink counts as
+		// stuck only once many such writes wait on it.
+		cause, counter = ctx.Err(), &st.late
 	case <-timer:
 	}
 	w.mu.Lock()
@@ -452,9 +455,25 @@ func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e 
 		return nil, <-w.res
 	}
 	w.abandoned = true
-	a.stuck[i].Store(true)
+	w.counter = counter
+	counter.Add(1)
 	return w, cause
 }
+
+// sinkState is what the auditor knows of one sink's writes in flight.
+type sinkState struct {
+	// timedOut counts writes given up on after the sink timeout: while one
+	// is in flight, the sink is stuck.
+	timedOut atomic.Int32
+	// late counts writes given up on because their statement's context
+	// ended; maxLateWrites of them in flight make the sink stuck.
+	late atomic.Int32
+}
+
+// maxLateWrites bounds the writes in flight that statements stopped
+// waiting for, per sink: a sink stuck for good holds that many goroutines
+// at most.
+const maxLateWrites = 64
 
 // stuckWrite is a sink write its caller stopped waiting for.
 type stuckWrite struct {
@@ -463,6 +482,7 @@ type stuckWrite struct {
 	mu        sync.Mutex
 	finished  bool
 	abandoned bool
+	counter   *atomic.Int32 // of the sinkState, decremented when done
 }
 
 // then has a copy of e written to the sink once the write is done; nil

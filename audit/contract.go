@@ -169,8 +169,8 @@ type Auditor struct {
 	ender    *ender // nil: spans end where their statements end
 	idPrefix string
 	seq      atomic.Uint64
-	// stuck[i] is set while sink i has not answered a write given up on.
-	stuck []atomic.Bool
+	// sinkStates[i] follows sink i's writes given up on.
+	sinkStates []sinkState
 }
 
 // Start opens the record of one statement. A non-nil error means the audit

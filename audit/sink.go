@@ -26,9 +26,10 @@ var ErrSinkPanicked = errors.New("audit: sink panicked")
 var ErrSinkTimeout = errors.New("audit: sink did not answer in time")
 
 // ErrSinkStuck is the error of a write to a sink that has not answered an
-// earlier write the auditor stopped waiting for: the record is not
-// written to it, and a mandatory audit refuses the statement. Once the
-// sink answers, it takes records again. Use errors.Is.
+// earlier write the auditor gave up on after the sink timeout (or 64
+// intents whose statements stopped waiting): the record is not written
+// to it, and a mandatory audit refuses the statement. Once the sink
+// answers, it takes records again. Use errors.Is.
 var ErrSinkStuck = errors.New("audit: sink still stuck in an earlier write")
 
 // SinkError is a sink's failure to write a record.
@@ -59,8 +60,8 @@ func (e *SinkError) Unwrap() error { return e.Err }
 // longer than the sink timeout if one is set ([WithSinkTimeout]): a
 // mandatory audit whose sink has not answered by then refuses the
 // statement, and writes the refusal to that sink after the intent once it
-// answers. While a sink has not answered a write given up on, writes to
-// it fail at once (ErrSinkStuck).
+// answers. While a sink is stuck (see ErrSinkStuck), writes to it fail at
+// once.
 type Sink interface {
 	Write(ctx context.Context, e *Entry) error
 }
