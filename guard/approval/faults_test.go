@@ -471,3 +471,30 @@ func TestStoreDownMidDecision(t *testing.T) {
 		})
 	}
 }
+
+// TestHandlerOriginScheme: on a TLS connection, a page of the same host
+// served over plain HTTP (which anyone on the path can write) is another
+// origin.
+func TestHandlerOriginScheme(t *testing.T) {
+	r := newReplica(t, nil, newClock(), true)
+	id := fileTicket(t, r, dropRequest(alice, "x"))
+	bobR := reviewer("bob", "")
+	send := func(origin string) int {
+		req := httptest.NewRequest("POST", "https://approvals.example/requests/"+id+"/approve", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		req = req.WithContext(identity.NewContext(req.Context(), bobR))
+		rec := httptest.NewRecorder()
+		r.h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := send("http://approvals.example"); code != http.StatusForbidden {
+		t.Errorf("plain-HTTP origin on a TLS request: %d, want 403", code)
+	}
+	if st := status(t, r, id); st != approval.StatusPending {
+		t.Fatalf("request is %s, want pending", st)
+	}
+	if code := send("https://approvals.example"); code != http.StatusOK {
+		t.Errorf("same origin over TLS: %d, want 200", code)
+	}
+}

@@ -229,9 +229,9 @@ func (q *Queue) view(r *http.Request, t *Ticket, reviewer identity.Identity, rev
 
 // crossSite reports whether r comes from another site, by the Fetch
 // Metadata a browser sends (Sec-Fetch-Site) or, from older browsers, by an
-// Origin naming another host; an Origin in trusted passes. Requests from
-// non-browser clients carry neither and pass: they hold no reviewer's
-// ambient cookies.
+// Origin naming another host (or plain HTTP, on a TLS connection); an
+// Origin in trusted passes. Requests from non-browser clients carry
+// neither and pass: they hold no reviewer's ambient cookies.
 func crossSite(r *http.Request, trusted []string) bool {
 	origin := r.Header.Get("Origin")
 	if origin != "" && slices.Contains(trusted, origin) {
@@ -248,6 +248,11 @@ func crossSite(r *http.Request, trusted []string) bool {
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
 		return true // "null" and other opaque origins
+	}
+	if r.TLS != nil && u.Scheme != "https" {
+		// The same host over plain HTTP is another origin, whose pages
+		// anyone on the network path can write.
+		return true
 	}
 	return !strings.EqualFold(u.Host, r.Host)
 }
