@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -55,13 +57,14 @@ func New(opts ...Option) (*Auditor, error) {
 		return nil, fmt.Errorf("audit: record id prefix: %w", err)
 	}
 	a := &Auditor{
-		cfg:      cfg,
-		tracer:   cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(version)),
-		spanKind: trace.WithSpanKind(trace.SpanKindClient),
-		inst:     inst,
-		ids:      newIDCache(cfg.idAttrs, cfg.all),
-		shapes:   newShapeCache(cfg.queryText, cfg.all),
-		idPrefix: hex.EncodeToString(b[:]) + "-",
+		cfg:        cfg,
+		tracer:     cfg.tp.Tracer(scopeName, trace.WithInstrumentationVersion(version)),
+		spanKind:   trace.WithSpanKind(trace.SpanKindClient),
+		inst:       inst,
+		ids:        newIDCache(cfg.idAttrs, cfg.all),
+		shapes:     newShapeCache(cfg.queryText, cfg.all),
+		idPrefix:   hex.EncodeToString(b[:]) + "-",
+		sinkStates: make([]sinkState, len(cfg.sinks)),
 	}
 	if cfg.endDelay > 0 {
 		a.ender = newEnder(cfg.endDelay, &a.bufs)
@@ -346,40 +349,171 @@ func setSpanIDs(e *Entry, span trace.Span) {
 // ends the span as refused, writes the refusal as the record's outcome to
 // every sink (those that wrote the intent, so that it does not stand
 // alone, and the others, which may take it), and returns an error matching
-// ErrUnavailable.
+// ErrUnavailable. A sink still writing the intent when the statement's
+// context ends, or the sink timeout passes, gets the refusal once it has
+// written the intent.
 func (a *Auditor) writeIntent(r *Record) error {
 	intent := *r.entry
 	intent.Kind = KindIntent
-	ctx := context.WithoutCancel(r.ctx)
-	for i, s := range a.cfg.sinks {
-		if err := s.Write(ctx, &intent); err != nil {
-			a.inst.sinkErrors.Add(ctx, 1)
-			r.ended.Store(true)
-			if buf := r.attrs; buf != nil {
-				r.attrs = nil
-				buf.kv = append(buf.kv, semconv.ErrorTypeKey.String(ErrorTypeAuditUnavailable))
-				r.span.SetAttributes(buf.kv...)
-				if a.bufs.otelSpan(r.span, true) {
-					a.bufs.put(buf)
-				}
-			}
-			r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
-			r.span.End()
-			a.writeRefusal(ctx, r)
-			return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
+	for i := range a.cfg.sinks {
+		stuck, err := a.writeSink(r.ctx, r.ctx.Done(), i, &intent)
+		if err == nil {
+			continue
 		}
+		ctx := context.WithoutCancel(r.ctx)
+		a.inst.sinkErrors.Add(ctx, 1)
+		r.ended.Store(true)
+		if buf := r.attrs; buf != nil {
+			r.attrs = nil
+			buf.kv = append(buf.kv, semconv.ErrorTypeKey.String(ErrorTypeAuditUnavailable))
+			r.span.SetAttributes(buf.kv...)
+			if a.bufs.otelSpan(r.span, true) {
+				a.bufs.put(buf)
+			}
+		}
+		r.span.SetStatus(codes.Error, "audit unavailable: statement refused")
+		r.span.End()
+		r.entry.Duration = time.Since(r.start)
+		r.entry.ErrorType = ErrorTypeAuditUnavailable
+		skip := -1
+		if stuck != nil {
+			skip = i
+			stuck.then(r.entry)
+		}
+		a.writeRefusal(ctx, r, skip)
+		return fmt.Errorf("%w: %w", ErrUnavailable, &SinkError{Sink: i, Kind: KindIntent, Err: err})
 	}
 	return nil
 }
 
+// writeSink writes e to sink i, and returns when the sink has written it,
+// when stop is closed or when the sink timeout (if any) passes, whichever
+// comes first. In the last two cases the write goes on, stuck is not nil
+// (stuck.then has a record written after it) and, until the write ends,
+// writes to the sink fail at once with ErrSinkStuck: one stuck write per
+// sink, not one per statement. A sink that panics fails with
+// ErrSinkPanicked.
+func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e *Entry) (stuck *stuckWrite, err error) {
+	s := a.cfg.sinks[i]
+	timeout := a.cfg.sinkTimeout
+	st := &a.sinkStates[i]
+	if st.timedOut.Load() > 0 || st.late.Load() >= maxLateWrites {
+		return nil, ErrSinkStuck
+	}
+	if stop == nil && timeout <= 0 {
+		// Nothing to wait for but the sink: no goroutine, no handoff (a
+		// few microseconds a record on a 2-core machine).
+		return nil, write(ctx, s, e)
+	}
+	if stop != nil {
+		select {
+		case <-stop:
+			return nil, ctx.Err()
+		default:
+		}
+	}
+	w := &stuckWrite{res: make(chan error, 1), next: make(chan *Entry, 1)}
+	go func() {
+		err := write(ctx, s, e)
+		w.mu.Lock()
+		w.finished = true
+		abandoned := w.abandoned
+		w.mu.Unlock()
+		if !abandoned {
+			w.res <- err
+			return
+		}
+		next := <-w.next
+		wctx := context.WithoutCancel(ctx)
+		if next != nil {
+			if err := write(wctx, s, next); err != nil {
+				a.inst.sinkErrors.Add(wctx, 1)
+				a.cfg.errorHandler(&SinkError{Sink: i, Kind: next.Kind, Err: err})
+			}
+		}
+		w.counter.Add(-1)
+	}()
+	var timer <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	cause, counter := ErrSinkTimeout, &st.timedOut
+	select {
+	case err := <-w.res:
+		return nil, err
+	case <-stop:
+		// The statement's own deadline, not the sink's: the sink counts as
+		// stuck only once many such writes wait on it.
+		cause, counter = ctx.Err(), &st.late
+	case <-timer:
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished {
+		return nil, <-w.res
+	}
+	w.abandoned = true
+	w.counter = counter
+	counter.Add(1)
+	return w, cause
+}
+
+// sinkState is what the auditor knows of one sink's writes in flight.
+type sinkState struct {
+	// timedOut counts writes given up on after the sink timeout: while one
+	// is in flight, the sink is stuck.
+	timedOut atomic.Int32
+	// late counts writes given up on because their statement's context
+	// ended; maxLateWrites of them in flight make the sink stuck.
+	late atomic.Int32
+}
+
+// maxLateWrites bounds the writes in flight that statements stopped
+// waiting for, per sink: a sink stuck for good holds that many goroutines
+// at most.
+const maxLateWrites = 64
+
+// stuckWrite is a sink write its caller stopped waiting for.
+type stuckWrite struct {
+	res       chan error
+	next      chan *Entry
+	mu        sync.Mutex
+	finished  bool
+	abandoned bool
+	counter   *atomic.Int32 // of the sinkState, decremented when done
+}
+
+// then has a copy of e written to the sink once the write is done; nil
+// writes nothing. Call it once for every stuckWrite.
+func (w *stuckWrite) then(e *Entry) {
+	if e == nil {
+		w.next <- nil
+		return
+	}
+	c := *e
+	w.next <- &c
+}
+
 // writeRefusal writes the outcome of a statement or transaction refused
-// because its intent could not be written.
-func (a *Auditor) writeRefusal(ctx context.Context, r *Record) {
-	e := r.entry
-	e.Duration = time.Since(r.start)
-	e.ErrorType = ErrorTypeAuditUnavailable
-	for i, s := range a.cfg.sinks {
-		if err := s.Write(ctx, e); err != nil {
+// because its intent could not be written, to every sink but skip.
+func (a *Auditor) writeRefusal(ctx context.Context, r *Record, skip int) {
+	a.writeAll(ctx, r.entry, skip)
+}
+
+// writeAll writes e to every sink but skip, each bounded by the sink
+// timeout; failures go to the error handler.
+func (a *Auditor) writeAll(ctx context.Context, e *Entry, skip int) {
+	for i := range a.cfg.sinks {
+		if i == skip {
+			continue
+		}
+		stuck, err := a.writeSink(ctx, nil, i, e)
+		if stuck != nil {
+			stuck.then(nil)
+		}
+		if err != nil {
 			a.inst.sinkErrors.Add(ctx, 1)
 			a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
 		}
@@ -445,12 +579,7 @@ func (r *Record) end(out *Outcome) {
 		e.ErrorType = errType
 		e.StatusCode = status
 		e.Error = errText
-		for i, s := range a.cfg.sinks {
-			if err := s.Write(ctx, e); err != nil {
-				a.inst.sinkErrors.Add(ctx, 1)
-				a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
-			}
-		}
+		a.writeAll(ctx, e, -1)
 	}
 }
 

@@ -169,6 +169,8 @@ type Auditor struct {
 	ender    *ender // nil: spans end where their statements end
 	idPrefix string
 	seq      atomic.Uint64
+	// sinkStates[i] follows sink i's writes given up on.
+	sinkStates []sinkState
 }
 
 // Start opens the record of one statement. A non-nil error means the audit

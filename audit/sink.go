@@ -13,6 +13,25 @@ import (
 // the sink's error.
 var ErrUnavailable = errors.New("audit: mandatory audit record could not be written")
 
+// ErrSinkPanicked is the error of a sink whose Write panicked: the auditor
+// recovers the panic and treats it as a failed write (a mandatory audit
+// refuses the statement). The panic's value is not kept: it may quote the
+// record. Use errors.Is.
+var ErrSinkPanicked = errors.New("audit: sink panicked")
+
+// ErrSinkTimeout is the error of a sink write that took longer than the
+// sink timeout ([WithSinkTimeout]): the statement goes on without waiting
+// (a mandatory audit refuses it), and the record is still written if the
+// sink answers. Use errors.Is.
+var ErrSinkTimeout = errors.New("audit: sink did not answer in time")
+
+// ErrSinkStuck is the error of a write to a sink that has not answered an
+// earlier write the auditor gave up on after the sink timeout (or 64
+// intents whose statements stopped waiting): the record is not written
+// to it, and a mandatory audit refuses the statement. Once the sink
+// answers, it takes records again. Use errors.Is.
+var ErrSinkStuck = errors.New("audit: sink still stuck in an earlier write")
+
 // SinkError is a sink's failure to write a record.
 type SinkError struct {
 	// Sink is the position of the failing sink in the auditor's list.
@@ -34,11 +53,28 @@ func (e *SinkError) Unwrap() error { return e.Err }
 // It must not keep e after it returns (the auditor does not reuse it, but
 // other sinks see the same value: do not modify it).
 //
-// A sink that returns an error does not stop the statement unless the
-// audit is mandatory ([WithMandatory]), and then only for the intent record
-// written before the statement runs.
+// A sink that returns an error, or panics, does not stop the statement
+// unless the audit is mandatory ([WithMandatory]), and then only for the
+// intent record written before the statement runs. An intent waits for
+// the sink no longer than the statement's context, and any write no
+// longer than the sink timeout if one is set ([WithSinkTimeout]): a
+// mandatory audit whose sink has not answered by then refuses the
+// statement, and writes the refusal to that sink after the intent once it
+// answers. While a sink is stuck (see ErrSinkStuck), writes to it fail at
+// once.
 type Sink interface {
 	Write(ctx context.Context, e *Entry) error
+}
+
+// write calls s.Write, turning a panic into an error matching
+// ErrSinkPanicked.
+func write(ctx context.Context, s Sink, e *Entry) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = ErrSinkPanicked
+		}
+	}()
+	return s.Write(ctx, e)
 }
 
 // SinkFunc adapts a function to a [Sink].

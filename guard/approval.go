@@ -14,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/sqlvigil/sqlvigil/identity"
 )
@@ -256,14 +260,32 @@ func (e *ReviewError) Unwrap() error {
 }
 
 // SameSubject reports whether two subjects name the same identity for
-// self-approval: both are compared after trimming surrounding white space
-// and with Unicode simple case folding, so "Dana", "dana " and "DANA" are
-// one person. An empty subject names nobody. This folding widens only
+// self-approval: both are compared as a person reads them — invisible
+// format characters (zero-width spaces and joiners, soft hyphens, byte
+// order marks, variation selectors) dropped, surrounding white space
+// trimmed, compatibility forms unified (NFKC: fullwidth letters,
+// ligatures) and case fully folded — so "Dana", "dana ", "DANA",
+// "ｄａｎａ" and "da\u200bna" are one person. An empty subject, or one
+// of nothing but such characters, names nobody. This folding widens only
 // refusals; grants and their scope compare subjects exactly, as the
 // identity provider spelled them, and display names are never compared.
 func SameSubject(a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	return a != "" && strings.EqualFold(a, b)
+	a = canonicalSubject(a)
+	return a != "" && a == canonicalSubject(b)
+}
+
+// canonicalSubject is s as SameSubject compares it.
+func canonicalSubject(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Variation_Selector, r),
+			r == '\u034f', r == '\u115f', r == '\u1160', r == '\u3164', r == '\uffa0': // invisible fillers
+			return -1
+		}
+		return r
+	}, s)
+	s = norm.NFKC.String(cases.Fold().String(norm.NFKC.String(s)))
+	return strings.TrimSpace(s)
 }
 
 // Answer is an approver's decision.
@@ -364,7 +386,7 @@ func (p *Policy) review(ctx context.Context, r *Request, v Verdict, rule, reason
 	case !a.Approved:
 		v.Hint = hintReviewDenied
 		return p.denyErr(v, rule, "review denied", &ReviewError{Ticket: a.ID, Reviewer: a.Reviewer, Comment: a.Comment})
-	case a.Reviewer == "":
+	case canonicalSubject(a.Reviewer) == "":
 		return p.deny(v, rule, "approval names no reviewer")
 	case isSelf(&r.Identity, a.Reviewer):
 		return p.deny(v, rule, "self-approval refused")

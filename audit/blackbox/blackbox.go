@@ -120,6 +120,10 @@ type Writer struct {
 	synced time.Time
 	timer  *time.Timer
 	closed bool
+	// torn is set when part of a record may have been written and could
+	// not be taken back: nothing more is written after it (see
+	// ErrTornWrite) until the file is cut back to size.
+	torn bool
 
 	// Rotation state.
 	fileSeq    uint64    // sequence number of f's first record (0: none yet)
@@ -147,8 +151,10 @@ func New(w io.Writer, cfg Config) *Writer {
 // One writer at a time: Open takes an exclusive lock on
 // path + ".lock" (flock(2) on Linux, macOS and the BSDs, released by the
 // kernel when the process ends; elsewhere a lock within this process only)
-// and a second writer, of this process or of another, gets an error
-// matching [ErrLocked] (a *LockError). Close releases it.
+// and, with flock, on the file itself, so that removing the lock file does
+// not let a second writer in; a second writer, of this process or of
+// another, gets an error matching [ErrLocked] (a *LockError). Close
+// releases both.
 //
 // An existing file is verified first and its chain continued; a file that
 // fails verification is not extended: the error matches [ErrTampered]. A
@@ -180,6 +186,13 @@ func openLocked(path string, cfg Config) (_ *Writer, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("blackbox: %w", err)
+	}
+	if err := lockRecords(f); err != nil {
+		f.Close()
+		if errors.Is(err, errRecordsLocked) {
+			return nil, &LockError{Path: path}
+		}
+		return nil, fmt.Errorf("blackbox: %s: lock: %w", path, err)
 	}
 	fail := func(err error) (*Writer, error) {
 		f.Close()
@@ -268,6 +281,15 @@ func newHash(key []byte) hash.Hash {
 // ErrClosed is returned by a [Writer] written to after Close.
 var ErrClosed = errors.New("blackbox: closed")
 
+// ErrTornWrite is returned by a [Writer] whose earlier write failed part
+// way and could not be taken back: a record written after the fragment
+// would bury it in the middle of the chain, where [Verify] could only call
+// it tampering. A file-backed Writer cuts the fragment off at its next
+// write and goes on if it can; one made by [New] on another io.Writer
+// refuses every record from then on, and what it wrote ends in a torn
+// tail ([ErrTornTail]) after the records that verify. Use errors.Is.
+var ErrTornWrite = errors.New("blackbox: an earlier record was torn and could not be taken back")
+
 // Write implements [audit.Sink]: it appends e to the chain.
 func (b *Writer) Write(_ context.Context, e *audit.Entry) error {
 	b.mu.Lock()
@@ -335,6 +357,12 @@ func (b *Writer) rotate(now time.Time) error {
 		return b.reopen(fmt.Errorf("blackbox: rotate: %w", err))
 	}
 	f, err := os.OpenFile(b.path, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err == nil {
+		if err = lockRecords(f); err != nil {
+			f.Close()
+			_ = os.Remove(b.path)
+		}
+	}
 	if err != nil {
 		_ = os.Rename(name, b.path)
 		return b.reopen(fmt.Errorf("blackbox: rotate: %w", err))
@@ -351,6 +379,11 @@ func (b *Writer) rotate(now time.Time) error {
 // fail until a rotation succeeds).
 func (b *Writer) reopen(err error) error {
 	f, oerr := os.OpenFile(b.path, os.O_RDWR|os.O_APPEND, 0o600)
+	if oerr == nil {
+		if oerr = lockRecords(f); oerr != nil {
+			f.Close()
+		}
+	}
 	if oerr != nil {
 		return errors.Join(err, fmt.Errorf("blackbox: reopen: %w", oerr))
 	}
@@ -402,12 +435,22 @@ func (b *Writer) write(e *audit.Entry) error {
 	b.buf.WriteString(`,"hash":"`)
 	b.buf.WriteString(digest)
 	b.buf.WriteString("\"}\n")
-	if _, err := b.w.Write(b.buf.Bytes()); err != nil {
+	if b.torn {
+		if b.f == nil || b.f.Truncate(b.size) != nil {
+			return ErrTornWrite
+		}
+		b.torn = false
+	}
+	if n, err := b.w.Write(b.buf.Bytes()); err != nil {
 		// The chain does not advance: the next record links to the last
 		// one that was written. A partly written line is cut off, so that
-		// a full disk does not look like tampering once space is back.
-		if b.f != nil {
-			_ = b.f.Truncate(b.size)
+		// a full disk does not look like tampering once space is back;
+		// one that cannot be cut off stops the writer (ErrTornWrite).
+		switch {
+		case b.f != nil:
+			b.torn = b.f.Truncate(b.size) != nil
+		case n > 0:
+			b.torn = true
 		}
 		return fmt.Errorf("blackbox: write: %w", err)
 	}

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 
 func runChild(v string) int {
 	op, path, _ := strings.Cut(v, " ")
+	if op == "fill" {
+		return fillChild(path)
+	}
 	bb, err := blackbox.Open(path, blackbox.Config{Sync: blackbox.SyncNever})
 	switch {
 	case errors.Is(err, blackbox.ErrLocked):
@@ -468,5 +471,76 @@ func TestRotationFailureKeepsRecords(t *testing.T) {
 	}
 	if statements != 6 {
 		t.Errorf("%d statements recorded, want 6 (a failed rotation loses none)", statements)
+	}
+}
+
+// TestOpenLockedWithoutLockFile: removing the lock file (a clean-up script
+// that takes it for a stale one) does not let a second writer in while the
+// first holds the black box: two writers would fork the chain.
+func TestOpenLockedWithoutLockFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	bb, err := blackbox.Open(path, blackbox.Config{MaxBytes: 600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeN(t, bb, 3, time.Now(), 0) // rotates: the current file is a new one
+	if err := os.Remove(path + ".lock"); err != nil {
+		t.Fatal(err)
+	}
+	second, err := blackbox.Open(path, blackbox.Config{})
+	if !errors.Is(err, blackbox.ErrLocked) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("second Open after the lock file was removed = %v, want ErrLocked", err)
+	}
+	if blackbox.LocksAcrossProcesses {
+		if got := exitCode(t, child(t, "lock", path).Run()); got != childLocked {
+			t.Errorf("second process after the lock file was removed: exit %d, want %d (locked)", got, childLocked)
+		}
+	}
+	writeN(t, bb, 3, time.Now(), 0)
+	if err := bb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := blackbox.Files(path)
+	if err != nil || len(files) < 3 {
+		t.Fatalf("files %v, %v; want rotated files", files, err)
+	}
+	if rep, err := (blackbox.VerifyConfig{RequireSeal: true}).VerifyFiles(files); err != nil {
+		t.Errorf("chain after a refused second writer: %+v, %v", rep, err)
+	}
+}
+
+// TestOpenLockedThroughAnotherName: a second name for the same file (a
+// symbolic or hard link, as a deployment that mounts or links log
+// directories makes) has a lock file of its own, but not a file of its
+// own: the second writer is refused.
+func TestOpenLockedThroughAnotherName(t *testing.T) {
+	if !blackbox.LocksAcrossProcesses {
+		t.Skip("the in-process lock is by path")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "audit.jsonl")
+	bb, err := blackbox.Open(path, blackbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bb.Close()
+	sym, hard := filepath.Join(dir, "sym.jsonl"), filepath.Join(dir, "hard.jsonl")
+	if err := os.Symlink(path, sym); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(path, hard); err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{sym, hard} {
+		second, err := blackbox.Open(other, blackbox.Config{})
+		if !errors.Is(err, blackbox.ErrLocked) {
+			if second != nil {
+				second.Close()
+			}
+			t.Errorf("Open(%s) while %s is held = %v, want ErrLocked", filepath.Base(other), filepath.Base(path), err)
+		}
 	}
 }

@@ -30,3 +30,7 @@ func (e *LockError) Unwrap() error { return ErrLocked }
 // box. The lock file is never removed (removing it would let two writers
 // lock two different files under one name).
 const lockSuffix = ".lock"
+
+// errRecordsLocked is a records' file that another writer holds although
+// its lock file was free: the lock file was removed under that writer.
+var errRecordsLocked = errors.New("blackbox: records file held by another writer")

@@ -37,6 +37,24 @@ func acquireLock(path string) (*fileLock, error) {
 	return &fileLock{f: f}, nil
 }
 
+// lockRecords takes an exclusive flock on the records' file f itself, so
+// that a writer whose lock file was removed (by a clean-up that took it
+// for a stale one) still keeps others out of the file it writes. It is
+// released when f is closed.
+func lockRecords(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return errRecordsLocked
+		case !errors.Is(err, syscall.EINTR):
+			return err
+		}
+	}
+}
+
 // unlock releases the lock (closing the descriptor releases it).
 func (l *fileLock) unlock() error {
 	return l.f.Close()

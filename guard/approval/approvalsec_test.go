@@ -270,6 +270,8 @@ func checkGrantScope(t *testing.T, filer, approver *replica) {
 	if _, err := filer.p.Check(ctx, dropRequest(onAlice, "2")); err != nil {
 		t.Errorf("within the grant: %v", err)
 	}
+	asserted := onAlice
+	asserted.Untrusted = true
 	other := script("DROP TABLE secrets", stmt(sqlparse.KindDrop, object(sqlparse.ObjectTable)))
 	other.Fingerprint = 99
 	outside := map[string]*guard.Request{
@@ -277,6 +279,7 @@ func checkGrantScope(t *testing.T, filer, approver *replica) {
 		"for nobody":           dropRequest(agentFor("", "acme"), "2"),
 		"in another tenant":    dropRequest(agentFor("alice", "globex"), "2"),
 		"the user herself":     dropRequest(withTenant(alice, "acme"), "2"),
+		"asserted by a caller": dropRequest(asserted, "2"),
 		"another statement":    request(onAlice, other),
 	}
 	for name, req := range outside {

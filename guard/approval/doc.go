@@ -21,12 +21,12 @@
 //
 // # Fail closed
 //
-// A reviewer must be trusted, have a subject, hold a required role, be of
-// the requester's tenant, and be neither the requester nor the user an
-// agent acts for (guard.SameSubject): otherwise [ErrNotReviewer],
-// [ErrSelfApproval] or [ErrNoTicket]. The HTTP API needs a reviewer on every
-// route, reads included, takes application/json only, and refuses
-// cross-site requests (see [Queue.Handler]).
+// A reviewer must be a trusted person (not an AI agent), have a subject,
+// hold a required role, be of the requester's tenant, and be neither the
+// requester nor the user an agent acts for (guard.SameSubject): otherwise
+// [ErrNotReviewer], [ErrSelfApproval] or [ErrNoTicket]. The HTTP API needs
+// a reviewer on every route, reads included, takes application/json only,
+// and refuses cross-site requests (see [Queue.Handler]).
 //
 // # Agents: the non-blocking round trip
 //

@@ -26,11 +26,12 @@ var (
 	// request, or one an agent made on their behalf.
 	ErrSelfApproval = errors.New("approval: reviewers cannot decide their own requests")
 	// ErrNotReviewer is returned when the reviewer is anonymous, untrusted,
-	// or lacks the reviewer role the queue requires.
+	// an AI agent, or lacks the reviewer role the queue requires.
 	ErrNotReviewer = errors.New("approval: not a reviewer")
 	// ErrRuling is returned for a ruling the request cannot take: a
 	// negative grant duration, or a time-boxed grant for a requester
-	// without a subject (it would cover every anonymous caller).
+	// without a subject (it would cover every anonymous caller) or whose
+	// identity a caller asserted (anyone could assert it again).
 	ErrRuling = errors.New("approval: ruling not possible for this request")
 )
 
@@ -53,9 +54,13 @@ type Ticket struct {
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	// Who.
-	Requester   string `json:"requester"`
-	Name        string `json:"name,omitempty"`
-	Kind        string `json:"kind"`
+	Requester string `json:"requester"`
+	Name      string `json:"name,omitempty"`
+	Kind      string `json:"kind"`
+	// Untrusted is true when the requester's identity was asserted by the
+	// service's caller (identity.Identity.Untrusted) rather than
+	// established by the service: anyone can assert it again.
+	Untrusted   bool   `json:"untrusted,omitempty"`
 	Service     string `json:"service,omitempty"`
 	Agent       string `json:"agent,omitempty"`
 	OnBehalfOf  string `json:"on_behalf_of,omitempty"`
@@ -108,20 +113,31 @@ type Ticket struct {
 
 // GrantQuery asks a [Store] for an approval, or a pending request, that
 // covers a request. Every field but ID and the times must match the ticket
-// exactly: a grant is scoped to the requester, the user an agent acts for,
-// the tenant, the rules and the statement's shape (and, for a one-time
-// grant, its exact text and arguments).
+// exactly: a grant is scoped to the requester (its subject, its kind, and
+// whether the service established it), the user an agent acts for, the
+// tenant, the environment, the rules and the statement's shape (and, for a
+// one-time grant, its exact text and arguments).
 type GrantQuery struct {
 	// ID, when set, limits the search to that ticket.
-	ID          string
-	Requester   string
+	ID        string
+	Requester string
+	// Kind and Untrusted are the requester's, as a [Ticket] keeps them: a
+	// grant to a user covers no service account of the same subject, and
+	// a grant to an established identity none that a caller asserted.
+	Kind      string
+	Untrusted bool
+	// Environment is where the statement runs (guard.Request.Environment):
+	// a grant for staging does not run a statement in production.
+	Environment string
 	OnBehalfOf  string
 	Tenant      string
 	Rule        string
 	Fingerprint uint64
 	Digest      string
-	// Now is the time of the claim: a time-boxed grant covers it while
-	// Now is before its GrantUntil.
+	// Now is the time of the claim, on the claiming replica's clock: a
+	// grant covers it from the grant's decision (Ticket.Decided) on, and a
+	// time-boxed grant while Now is before its GrantUntil. A replica whose
+	// clock is behind the deciding one's thus never stretches a grant.
 	Now time.Time
 	// Since is the oldest creation time still of use: a pending request or
 	// an unused one-time grant created before it has lapsed.
@@ -131,7 +147,8 @@ type GrantQuery struct {
 // covers reports whether ticket t is in q's scope (status and times
 // aside).
 func (q *GrantQuery) covers(t *Ticket) bool {
-	return (q.ID == "" || t.ID == q.ID) && t.Requester == q.Requester && t.OnBehalfOf == q.OnBehalfOf &&
+	return (q.ID == "" || t.ID == q.ID) && t.Requester == q.Requester && t.Kind == q.Kind &&
+		t.Untrusted == q.Untrusted && t.Environment == q.Environment && t.OnBehalfOf == q.OnBehalfOf &&
 		t.Tenant == q.Tenant && t.Rule == q.Rule && t.Fingerprint == q.Fingerprint
 }
 
@@ -261,10 +278,28 @@ func NewQueue(cfg Config) *Queue {
 	return &Queue{cfg: cfg, sealer: sealer, waiters: map[string][]chan struct{}{}}
 }
 
+// idLen is the length of a request id: 12 random bytes in lowercase hex.
+const idLen = 24
+
 func newID() string {
-	var b [12]byte
+	var b [idLen / 2]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// validID reports whether id is one newID could have minted. Nothing else
+// is looked up: a store's collation could take another spelling for it
+// (MariaDB compares case- and trailing-space-insensitively).
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Approve implements [guard.Approver]: it answers at once from a grant that covers
@@ -323,10 +358,14 @@ func (q *Queue) Approve(ctx context.Context, req *guard.ApprovalRequest) (guard.
 			if err != nil {
 				return guard.Answer{}, fmt.Errorf("approval store: %w", err)
 			}
-			if !ok {
+			if ok {
+				return answerOf(got), nil
+			}
+			if !query.Now.Before(cur.Decided) {
 				return q.unclaimed(ctx, cur)
 			}
-			return answerOf(got), nil
+			// Approved on a replica whose clock is ahead of this one's: the
+			// grant covers this statement once this clock reaches it.
 		}
 		select {
 		case <-ctx.Done():
@@ -363,6 +402,9 @@ var errGrantEnded = errors.New("approval: the grant ended before the statement c
 func (q *Queue) queryOf(req *guard.ApprovalRequest, now time.Time) GrantQuery {
 	g := GrantQuery{
 		Requester:   req.Identity.Subject,
+		Kind:        req.Identity.Kind.String(),
+		Untrusted:   req.Identity.Untrusted,
+		Environment: req.Environment,
 		Tenant:      req.Identity.Tenant,
 		Rule:        req.Rule,
 		Fingerprint: req.Fingerprint,
@@ -393,6 +435,7 @@ func ticketOf(req *guard.ApprovalRequest, id string, now time.Time) Ticket {
 		Requester:   req.Identity.Subject,
 		Name:        req.Identity.Name,
 		Kind:        req.Identity.Kind.String(),
+		Untrusted:   req.Identity.Untrusted,
 		Service:     req.Identity.Service,
 		Purpose:     req.Identity.Purpose,
 		TicketRef:   req.Identity.Ticket,
@@ -469,6 +512,9 @@ func (q *Queue) PendingFor(ctx context.Context, reviewer identity.Identity) ([]T
 // Get returns one request. It checks no reviewer: use [Queue.GetFor] to
 // serve a person.
 func (q *Queue) Get(ctx context.Context, id string) (Ticket, error) {
+	if !validID(id) {
+		return Ticket{}, ErrNoTicket
+	}
 	return q.cfg.Store.Get(ctx, id)
 }
 
@@ -479,7 +525,7 @@ func (q *Queue) GetFor(ctx context.Context, id string, reviewer identity.Identit
 	if !q.isReviewer(&reviewer) {
 		return Ticket{}, ErrNotReviewer
 	}
-	t, err := q.cfg.Store.Get(ctx, id)
+	t, err := q.Get(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -489,10 +535,15 @@ func (q *Queue) GetFor(ctx context.Context, id string, reviewer identity.Identit
 	return t, nil
 }
 
-// isReviewer reports whether id may review: a trusted subject holding one
-// of the required roles, if any are set.
+// isReviewer reports whether id may review: a trusted subject, not an AI
+// agent, holding one of the required roles, if any are set. A review
+// waits for a person: an agent approving would let an agent's statements
+// be approved by an agent, and one acting for the requester would be the
+// requester approving their own.
 func (q *Queue) isReviewer(id *identity.Identity) bool {
-	if id.Subject == "" || id.Untrusted {
+	// A subject that SameSubject finds equal to nothing (blank, or only
+	// invisible characters) names nobody.
+	if !guard.SameSubject(id.Subject, id.Subject) || id.Untrusted || id.Kind == identity.KindAgent || id.Agent != nil {
 		return false
 	}
 	return len(q.cfg.ReviewerRoles) == 0 || slices.ContainsFunc(q.cfg.ReviewerRoles, id.HasRole)
@@ -537,7 +588,7 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if rv.GrantFor < 0 {
 		return Ticket{}, fmt.Errorf("%w: negative grant duration", ErrRuling)
 	}
-	t, err := q.cfg.Store.Get(ctx, id)
+	t, err := q.Get(ctx, id)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -547,8 +598,8 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if isOwn(&t, reviewer.Subject) {
 		return Ticket{}, ErrSelfApproval
 	}
-	if rv.Approve && rv.GrantFor > 0 && t.Requester == "" {
-		return Ticket{}, fmt.Errorf("%w: a time-boxed grant needs a requester with a subject", ErrRuling)
+	if rv.Approve && rv.GrantFor > 0 && (t.Requester == "" || t.Untrusted) {
+		return Ticket{}, fmt.Errorf("%w: a time-boxed grant needs a requester with a subject the service established", ErrRuling)
 	}
 	now := q.cfg.Now()
 	if t.Status == StatusPending && t.Created.Before(now.Add(-q.cfg.PendingTTL)) {
@@ -558,11 +609,11 @@ func (q *Queue) Decide(ctx context.Context, id string, reviewer identity.Identit
 	if rv.Approve && rv.GrantFor > 0 {
 		d.GrantUntil = now.Add(min(rv.GrantFor, q.cfg.MaxGrant)).UTC()
 	}
-	t, err = q.cfg.Store.Decide(ctx, id, d)
+	t, err = q.cfg.Store.Decide(ctx, t.ID, d)
 	if err != nil {
 		return Ticket{}, err
 	}
-	q.notify(id)
+	q.notify(t.ID)
 	return t, nil
 }
 
@@ -671,7 +722,7 @@ func (m *MemoryStore) Claim(_ context.Context, q GrantQuery) (Ticket, bool, erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tickets {
-		if t.Status != StatusApproved || !q.covers(t) {
+		if t.Status != StatusApproved || !q.covers(t) || q.Now.Before(t.Decided) {
 			continue
 		}
 		if !t.GrantUntil.IsZero() {

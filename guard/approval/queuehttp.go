@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +36,11 @@ type HandlerConfig struct {
 	// reviewer's own mask rules; see [RevealFunc]. nil shows type and size
 	// only, never a value.
 	Reveal RevealFunc
+	// BodyTimeout bounds the time a decision's body takes to arrive, from
+	// when the handler starts reading it; a body still incomplete then is
+	// answered 408. Zero means 10 seconds. It needs a server whose
+	// ResponseWriter supports read deadlines (net/http's does).
+	BodyTimeout time.Duration
 }
 
 // ticketView is a ticket as the HTTP API shows it to one reviewer: Args
@@ -47,6 +54,9 @@ type ticketView struct {
 // maxBody bounds a decision's body.
 const maxBody = 64 << 10
 
+// defaultBodyTimeout is HandlerConfig.BodyTimeout's zero value.
+const defaultBodyTimeout = 10 * time.Second
+
 // Handler returns the queue's JSON API, to be mounted behind the service's
 // authentication (use http.StripPrefix to mount it under a path):
 //
@@ -56,10 +66,11 @@ const maxBody = 64 << 10
 //	POST /requests/{id}/deny       {"comment": "…"}
 //
 // Every route, reads included, needs a reviewer: an identity from
-// HandlerConfig.Reviewer with a subject, trusted, holding one of
-// Config.ReviewerRoles when they are set. A reviewer sees and decides
-// only the requests of their own tenant (identity.Identity.Tenant); another
-// tenant's request is answered 404, as if it did not exist.
+// HandlerConfig.Reviewer with a subject, trusted, not an AI agent,
+// holding one of Config.ReviewerRoles when they are set. A reviewer sees
+// and decides only the requests of their own tenant
+// (identity.Identity.Tenant); another tenant's request is answered 404, as
+// if it did not exist.
 //
 // The API faces browsers, so it refuses cross-site requests: a request whose
 // Sec-Fetch-Site is neither "same-origin" nor "none", or whose Origin header
@@ -82,8 +93,11 @@ const maxBody = 64 << 10
 // statement's shape; 0 a one-time grant for that exact statement and
 // arguments. Errors are {"error": "…"} with 400 (bad body, or a grant the
 // request cannot take), 401 (no reviewer), 403 (cross-site, self-approval,
-// not a reviewer), 404 (no such request), 409 (already decided) or 415 (not
-// JSON).
+// not a reviewer), 404 (no such request), 408 (the body did not arrive
+// within HandlerConfig.BodyTimeout), 409 (already decided), 413 (a body
+// over 64 KiB), 415 (not JSON) or 500 (the store failed, or panicked: the
+// request is left as it was, and the answer quotes nothing the store
+// said).
 func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 	who := cfg.Reviewer
 	if who == nil {
@@ -145,7 +159,12 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 				writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "Content-Type must be application/json"})
 				return
 			}
-			rv, msg := q.decodeRuling(r.Body, approve)
+			raw, code := readBody(w, r, cfg.BodyTimeout)
+			if code != 0 {
+				writeJSON(w, code, map[string]string{"error": http.StatusText(code)})
+				return
+			}
+			rv, msg := q.decodeRuling(raw, approve)
 			if msg != "" {
 				writeJSON(w, http.StatusBadRequest, map[string]string{"error": msg})
 				return
@@ -160,8 +179,47 @@ func (q *Queue) Handler(cfg HandlerConfig) http.Handler {
 	}
 	mux.HandleFunc("POST /requests/{id}/approve", decide(true))
 	mux.HandleFunc("POST /requests/{id}/deny", decide(false))
-	return mux
+	return recovered(mux)
 }
+
+// recovered answers 500 for a handler that panicked (a Store's or a
+// RevealFunc's bug) instead of letting net/http cut the connection without
+// an answer. The panic's value is not shown: it may quote a value.
+func recovered(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &answerWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				if !rw.wrote {
+					writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "approval service failed"})
+				}
+			}
+		}()
+		h.ServeHTTP(rw, r)
+	})
+}
+
+// answerWriter notes whether an answer was begun.
+type answerWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *answerWriter) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *answerWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (q *Queue) view(r *http.Request, t *Ticket, reviewer identity.Identity, reveal RevealFunc) ticketView {
 	v := ticketView{Ticket: *t, Args: q.ArgsFor(r.Context(), t, reviewer, reveal)}
@@ -171,9 +229,9 @@ func (q *Queue) view(r *http.Request, t *Ticket, reviewer identity.Identity, rev
 
 // crossSite reports whether r comes from another site, by the Fetch
 // Metadata a browser sends (Sec-Fetch-Site) or, from older browsers, by an
-// Origin naming another host; an Origin in trusted passes. Requests from
-// non-browser clients carry neither and pass: they hold no reviewer's
-// ambient cookies.
+// Origin naming another host (or plain HTTP, on a TLS connection); an
+// Origin in trusted passes. Requests from non-browser clients carry
+// neither and pass: they hold no reviewer's ambient cookies.
 func crossSite(r *http.Request, trusted []string) bool {
 	origin := r.Header.Get("Origin")
 	if origin != "" && slices.Contains(trusted, origin) {
@@ -191,6 +249,11 @@ func crossSite(r *http.Request, trusted []string) bool {
 	if err != nil || u.Host == "" {
 		return true // "null" and other opaque origins
 	}
+	if r.TLS != nil && u.Scheme != "https" {
+		// The same host over plain HTTP is another origin, whose pages
+		// anyone on the network path can write.
+		return true
+	}
 	return !strings.EqualFold(u.Host, r.Host)
 }
 
@@ -199,14 +262,42 @@ func isJSON(ct string) bool {
 	return err == nil && mt == "application/json"
 }
 
+// readBody reads a decision's body, within timeout (zero: the default)
+// and maxBody; code is the status of a refusal: 413 for a body too large,
+// 408 for one that did not arrive in time, 400 for one cut short.
+func readBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) (raw []byte, code int) {
+	if timeout <= 0 {
+		timeout = defaultBodyTimeout
+	}
+	rc := http.NewResponseController(w)
+	// Not every ResponseWriter has deadlines (httptest's has not): the
+	// server's own ReadTimeout is then the only bound.
+	deadline := rc.SetReadDeadline(time.Now().Add(timeout)) == nil
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err == nil {
+		if deadline {
+			_ = rc.SetReadDeadline(time.Time{}) // the connection may serve another request
+		}
+		return raw, 0
+	}
+	// The rest of the body is not read: the connection ends with the
+	// answer (otherwise the server would wait for the rest first).
+	w.Header().Set("Connection", "close")
+	var tooLarge *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return nil, http.StatusRequestTimeout
+	}
+	return nil, http.StatusBadRequest
+}
+
 // decodeRuling reads a decision's body strictly; msg is set when it is
 // refused.
-func (q *Queue) decodeRuling(body io.Reader, approve bool) (rv Ruling, msg string) {
+func (q *Queue) decodeRuling(raw []byte, approve bool) (rv Ruling, msg string) {
 	const shape = `body must be one JSON object: {"comment": "…", "grant_minutes": 0}`
-	raw, err := io.ReadAll(io.LimitReader(body, maxBody+1))
-	if err != nil || len(raw) > maxBody {
-		return Ruling{}, "body unreadable or too large"
-	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var fields map[string]json.RawMessage

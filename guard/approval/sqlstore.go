@@ -250,7 +250,7 @@ func (s *SQLStore) Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error
 		return Ticket{}, false, err
 	}
 	for _, t := range boxed {
-		if q.covers(&t) {
+		if q.covers(&t) && !q.Now.Before(t.Decided) {
 			return t, true, nil
 		}
 	}
@@ -263,7 +263,7 @@ func (s *SQLStore) Claim(ctx context.Context, q GrantQuery) (Ticket, bool, error
 		return Ticket{}, false, err
 	}
 	for _, t := range once {
-		if !q.covers(&t) {
+		if !q.covers(&t) || q.Now.Before(t.Decided) {
 			continue
 		}
 		res, err := s.db.ExecContext(ctx, s.q("UPDATE $T SET consumed = 1 WHERE id = ? AND consumed = 0"), t.ID)

@@ -1,0 +1,108 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package blackbox_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/audit/blackbox"
+)
+
+// fillLimit is the file size limit of the "fill" child: its disk is full
+// at 64 KiB.
+const fillLimit = 64 << 10
+
+// fillChild writes records of varied sizes to the black box at path under
+// a file size limit, as on a disk that fills, reporting on stdout each
+// record the black box acknowledged ("ok ID") and each it refused ("fail
+// ID"), then dies without closing it.
+func fillChild(path string) int {
+	lim := syscall.Rlimit{Cur: fillLimit, Max: fillLimit}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return childFailed
+	}
+	bb, err := blackbox.Open(path, blackbox.Config{Sync: blackbox.SyncNever})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return childFailed
+	}
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	for i := range 400 {
+		id := fmt.Sprintf("r%03d", i)
+		size := (i * 7919) % 3000 // sizes that do and do not fit what is left
+		e := &audit.Entry{Kind: audit.KindStatement, ID: id, Time: time.Now().UTC(), Text: strings.Repeat("x", size), RowsAffected: -1}
+		if err := bb.Write(context.Background(), e); err != nil {
+			fmt.Fprintln(out, "fail", id)
+			continue
+		}
+		fmt.Fprintln(out, "ok", id)
+	}
+	return childOpened // a crash: no Close, no seal
+}
+
+// TestDiskFull fills a black box's disk in a child process that then dies,
+// and reopens it: every record the black box acknowledged is there, once,
+// in order; no refused record is; the chain verifies.
+func TestDiskFull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	cmd := child(t, "fill", path)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if got := exitCode(t, cmd.Run()); got != childOpened {
+		t.Fatalf("fill child: exit %d", got)
+	}
+	var acked []string
+	failed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		verdict, id, _ := strings.Cut(line, " ")
+		if verdict == "ok" {
+			acked = append(acked, id)
+		} else {
+			failed[id] = true
+		}
+	}
+	if len(failed) == 0 || len(acked) == 0 {
+		t.Fatalf("the disk never filled, or nothing fit: %d written, %d refused", len(acked), len(failed))
+	}
+	if _, err := verifyFile(t, path); err != nil {
+		t.Fatalf("after the disk filled: %v", err)
+	}
+	bb, err := blackbox.Open(path, blackbox.Config{})
+	if err != nil {
+		t.Fatalf("Open once space is back: %v", err)
+	}
+	writeN(t, bb, 1, time.Now(), 0)
+	if err := bb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []string
+	_, err = blackbox.VerifyConfig{RequireSeal: true}.ReadEntries(f, func(e *audit.Entry) error {
+		if strings.HasPrefix(e.ID, "r") {
+			got = append(got, e.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("after reopening: %v", err)
+	}
+	if strings.Join(got, " ") != strings.Join(acked, " ") {
+		t.Errorf("records in the file:\n%v\nwant exactly the acknowledged ones:\n%v", got, acked)
+	}
+}

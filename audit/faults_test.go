@@ -1,0 +1,194 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sqlvigil/sqlvigil/audit"
+)
+
+// TestSinkPanics: a sink that panics is a sink that failed. The statement
+// does not panic; a mandatory audit refuses it.
+func TestSinkPanics(t *testing.T) {
+	boom := audit.SinkFunc(func(context.Context, *audit.Entry) error { panic("sink bug: " + secret) })
+	var handled []error
+	a, _ := newAuditor(t, audit.WithSink(boom), audit.WithErrorHandler(func(err error) { handled = append(handled, err) }))
+	_, rec, err := a.Start(context.Background(), selectEvent())
+	if err != nil {
+		t.Fatalf("Start = %v, want nil (audit not mandatory)", err)
+	}
+	rec.End(audit.Outcome{})
+	var se *audit.SinkError
+	if len(handled) != 1 || !errors.As(handled[0], &se) || !errors.Is(handled[0], audit.ErrSinkPanicked) {
+		t.Fatalf("handled = %v, want one *SinkError matching ErrSinkPanicked", handled)
+	}
+	if msg := handled[0].Error(); strings.Contains(msg, secret) {
+		t.Errorf("sink error echoes the panic value: %s", msg)
+	}
+
+	var kinds []string
+	ok := audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+		kinds = append(kinds, e.Kind)
+		return nil
+	})
+	m, _ := newAuditor(t, audit.WithSink(ok, boom), audit.WithMandatory())
+	_, rec, err = m.Start(context.Background(), selectEvent())
+	if !errors.Is(err, audit.ErrUnavailable) || !errors.Is(err, audit.ErrSinkPanicked) || rec != nil {
+		t.Fatalf("mandatory Start with a panicking sink = %v, %v; want ErrUnavailable, ErrSinkPanicked", rec, err)
+	}
+	if len(kinds) != 2 || kinds[0] != audit.KindIntent || kinds[1] != audit.KindStatement {
+		t.Errorf("the working sink got %v, want the intent and the refusal", kinds)
+	}
+	if _, _, err := m.StartTx(context.Background(), false, ""); !errors.Is(err, audit.ErrUnavailable) {
+		t.Errorf("mandatory StartTx with a panicking sink = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestMandatorySinkBlocks: a mandatory audit whose sink does not answer
+// refuses the statement when the statement's context is done, whether or
+// not the sink heeds the context; the stuck sink still gets the refusal
+// after its intent, once it answers.
+func TestMandatorySinkBlocks(t *testing.T) {
+	for _, heeds := range []bool{true, false} {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var kinds []string
+		stuck := audit.SinkFunc(func(ctx context.Context, e *audit.Entry) error {
+			if e.Kind == audit.KindIntent {
+				if heeds {
+					select {
+					case <-ctx.Done():
+						return ctx.Err()
+					case <-release:
+					}
+				} else {
+					<-release
+				}
+			}
+			mu.Lock()
+			kinds = append(kinds, e.Kind)
+			mu.Unlock()
+			return nil
+		})
+		a, sr := newAuditor(t, audit.WithSink(stuck), audit.WithMandatory())
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := a.Start(ctx, selectEvent())
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, audit.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("heeds ctx %v: Start = %v, want ErrUnavailable wrapping the deadline", heeds, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("heeds ctx %v: Start still waits for a stuck sink after its context ended", heeds)
+		}
+		cancel()
+		close(release)
+		if len(sr.Ended()) != 1 {
+			t.Errorf("heeds ctx %v: %d spans, want the refusal's", heeds, len(sr.Ended()))
+		}
+		if !heeds {
+			// The sink answers late: its intent is followed by the refusal.
+			for range 2000 {
+				mu.Lock()
+				n := len(kinds)
+				mu.Unlock()
+				if n >= 2 {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			mu.Lock()
+			if len(kinds) != 2 || kinds[0] != audit.KindIntent || kinds[1] != audit.KindStatement {
+				t.Errorf("late sink got %v, want the intent, then the refusal", kinds)
+			}
+			mu.Unlock()
+		}
+	}
+}
+
+// TestStuckSinkDoesNotHoldStatements: a sink that stops answering holds a
+// statement no longer than the sink timeout, and the statements after it
+// not at all while it is stuck: they fail to write to it at once
+// (ErrSinkStuck), which a mandatory audit turns into a refusal. The
+// record whose write was given up is still written when the sink answers,
+// and the sink takes records again after.
+func TestStuckSinkDoesNotHoldStatements(t *testing.T) {
+	for _, mandatory := range []bool{false, true} {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var written []string
+		stuck := audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+			<-release
+			mu.Lock()
+			written = append(written, e.Kind)
+			mu.Unlock()
+			return nil
+		})
+		var handled []error
+		opts := []audit.Option{audit.WithSink(stuck), audit.WithSinkTimeout(50 * time.Millisecond),
+			audit.WithErrorHandler(func(err error) {
+				mu.Lock()
+				handled = append(handled, err)
+				mu.Unlock()
+			})}
+		if mandatory {
+			opts = append(opts, audit.WithMandatory())
+		}
+		a, _ := newAuditor(t, opts...)
+		errs := make(chan error, 3)
+		go func() {
+			for range 3 {
+				_, rec, err := a.Start(context.Background(), selectEvent())
+				rec.End(audit.Outcome{})
+				errs <- err
+			}
+		}()
+		var got []error
+		for range 3 {
+			select {
+			case err := <-errs:
+				got = append(got, err)
+			case <-time.After(20 * time.Second):
+				t.Fatalf("mandatory %v: statements still wait for a stuck sink", mandatory)
+			}
+		}
+		mu.Lock()
+		if mandatory {
+			handled = got
+		}
+		if len(handled) != 3 || !errors.Is(handled[0], audit.ErrSinkTimeout) ||
+			!errors.Is(handled[1], audit.ErrSinkStuck) || !errors.Is(handled[2], audit.ErrSinkStuck) {
+			t.Errorf("mandatory %v: errors %v, want a timeout, then ErrSinkStuck twice", mandatory, handled)
+		}
+		if mandatory && !errors.Is(handled[0], audit.ErrUnavailable) {
+			t.Errorf("mandatory: %v, want ErrUnavailable", handled[0])
+		}
+		mu.Unlock()
+		close(release)
+		ok := false
+		for range 2000 {
+			_, rec, err := a.Start(context.Background(), selectEvent())
+			if err == nil {
+				rec.End(audit.Outcome{})
+			}
+			mu.Lock()
+			ok = len(written) >= 2 && written[len(written)-1] == audit.KindStatement
+			mu.Unlock()
+			if ok {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if !ok {
+			t.Fatalf("mandatory %v: the sink never took records again", mandatory)
+		}
+	}
+}
