@@ -61,12 +61,15 @@ type viewCol struct {
 type catalog struct {
 	mu  sync.RWMutex
 	rel map[string]*view
+	// code is what a PostgreSQL catalog says of code made earlier that
+	// runs without a function call (see pgcode.go).
+	code *pgCode
 }
 
 // forget drops every cached answer.
 func (c *catalog) forget() {
 	c.mu.Lock()
-	c.rel = nil
+	c.rel, c.code = nil, nil
 	c.mu.Unlock()
 }
 

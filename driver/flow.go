@@ -46,8 +46,10 @@ import (
 // (by the catalog's columns) is clean: its results need no tracing (see
 // flow.isClean).
 //
-// What it cannot see: code that runs inside the server on the statement's
-// behalf (triggers, rules, and routines created earlier).
+// Code made earlier that runs on a value without a function call (a
+// PostgreSQL operator, cast or domain CHECK) is asked of the catalog (see
+// pgcode.go). What it cannot see: code that runs inside the server on the
+// statement's behalf (triggers, rules, and routines created earlier).
 
 // flowCheck returns the refusal of a statement of the run whose values
 // could leave it by a sink the reader's rules do not cover, or nil. It
@@ -107,6 +109,11 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 			if be := f.statement(st); be != nil {
 				return be
 			}
+		}
+	}
+	if f.codeMadeEarlier() {
+		if fe := m.CheckUnknown(id, unmask, "passed to code made earlier that runs without a function call (an operator, a cast, a domain's check)"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
 		}
 	}
 	if needsClean(s) {
