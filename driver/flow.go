@@ -121,6 +121,11 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 			return flowBlocked(guard.RuleMaskFlow, fe)
 		}
 	}
+	if t := f.writesCode(); t != "" {
+		if fe := m.CheckUnknown(id, unmask, "passed to code made earlier that runs on a write to "+t+" (a trigger, a rule, a check or a default)"); fe != nil {
+			return flowBlocked(guard.RuleMaskFlow, fe)
+		}
+	}
 	if needsClean(s) {
 		run.clean = f.isClean()
 	}
