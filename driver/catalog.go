@@ -61,12 +61,15 @@ type viewCol struct {
 type catalog struct {
 	mu  sync.RWMutex
 	rel map[string]*view
+	// code is what a PostgreSQL catalog says of code made earlier that
+	// runs without a function call (see pgcode.go).
+	code *pgCode
 }
 
 // forget drops every cached answer.
 func (c *catalog) forget() {
 	c.mu.Lock()
-	c.rel = nil
+	c.rel, c.code = nil, nil
 	c.mu.Unlock()
 }
 
@@ -186,6 +189,10 @@ func (c *catalog) lookup(ctx context.Context, conn *catalogConn, d sqlstmt.Diale
 	}
 	v := &view{at: now}
 	switch kind {
+	case relTable:
+		if err := c.generated(ctx, conn, d, t, v); err != nil {
+			return nil, err
+		}
 	case relView:
 		v.isView = true
 		c.define(ctx, conn, d, def, v, now, depth)
@@ -209,6 +216,40 @@ func (c *catalog) lookup(ctx context.Context, conn *catalogConn, d sqlstmt.Diale
 	}
 	c.keep(key, v)
 	return v, nil
+}
+
+// generated traces the generated columns of table t, if it has any: a
+// column made earlier as GENERATED ALWAYS AS (upper(ssn)) (MariaDB AS
+// (…), SQLite … AS (…) VIRTUAL) returns a computation of other columns
+// under its own name. Such a table is then read as a view over itself: its
+// plain columns are its own, and each generated one is computed from every
+// column of the table (its expression is not read), so that a rule that
+// selects one of them masks it.
+func (c *catalog) generated(ctx context.Context, conn *catalogConn, d sqlstmt.Dialect, t sqlparse.Table, v *view) error {
+	cols, gen, err := conn.columnInfo(ctx, d, t)
+	if err != nil {
+		if err == errCatalogName {
+			return nil // not looked up: read as a table, as before
+		}
+		return err
+	}
+	v.columns = cols
+	key := t.String()
+	for k, g := range gen {
+		if !g {
+			continue
+		}
+		if v.cols == nil {
+			v.isView, v.star = true, []string{key}
+			v.cols = make(map[string]viewCol)
+		}
+		srcs := make([]string, 0, len(cols))
+		for _, col := range cols {
+			srcs = append(srcs, key+"."+col)
+		}
+		v.cols[cols[k]] = viewCol{sources: srcs, expr: true}
+	}
+	return nil
 }
 
 // define traces the columns of a view from its definition def.
@@ -527,8 +568,15 @@ func (c *catalogConn) describe(ctx context.Context, d sqlstmt.Dialect, t sqlpars
 // columns asks the catalog for the columns of table t, in order; none
 // when it does not know t.
 func (c *catalogConn) columns(ctx context.Context, d sqlstmt.Dialect, t sqlparse.Table) ([]string, error) {
+	cols, _, err := c.columnInfo(ctx, d, t)
+	return cols, err
+}
+
+// columnInfo asks the catalog for the columns of table t, in order, and
+// whether each is generated from others; none when it does not know t.
+func (c *catalogConn) columnInfo(ctx context.Context, d sqlstmt.Dialect, t sqlparse.Table) ([]string, []bool, error) {
 	if !plainName(t.Schema) || !plainName(t.Name) || t.Name == "" {
-		return nil, errCatalogName
+		return nil, nil, errCatalogName
 	}
 	var q string
 	switch d {
@@ -537,42 +585,46 @@ func (c *catalogConn) columns(ctx context.Context, d sqlstmt.Dialect, t sqlparse
 		if t.Schema != "" {
 			name = "quote_ident('" + t.Schema + "') || '.' || " + name
 		}
-		q = "SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass(" + name + ") " +
-			"AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+		q = "SELECT attname::text, CASE WHEN attgenerated <> '' THEN 'g' ELSE '' END FROM pg_catalog.pg_attribute " +
+			"WHERE attrelid = pg_catalog.to_regclass(" + name + ") AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
 	case sqlstmt.MySQL:
 		schema := "DATABASE()"
 		if t.Schema != "" {
 			schema = "'" + t.Schema + "'"
 		}
-		q = "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
+		q = "SELECT COLUMN_NAME, CASE WHEN COALESCE(GENERATION_EXPRESSION, '') <> '' THEN 'g' ELSE '' END " +
+			"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + schema +
 			" AND TABLE_NAME = '" + t.Name + "' ORDER BY ORDINAL_POSITION"
 	case sqlstmt.SQLite:
+		// hidden is 2 for a virtual generated column, 3 for a stored one.
 		if t.Schema != "" {
-			q = "SELECT name FROM pragma_table_xinfo('" + t.Name + "', '" + t.Schema + "')"
+			q = "SELECT name, CASE WHEN hidden IN (2, 3) THEN 'g' ELSE '' END FROM pragma_table_xinfo('" + t.Name + "', '" + t.Schema + "')"
 		} else {
-			q = "SELECT name FROM pragma_table_xinfo('" + t.Name + "')"
+			q = "SELECT name, CASE WHEN hidden IN (2, 3) THEN 'g' ELSE '' END FROM pragma_table_xinfo('" + t.Name + "')"
 		}
 	default:
-		return nil, errCatalogName
+		return nil, nil, errCatalogName
 	}
 	rows, err := c.query(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	if len(rows.Columns()) != 1 {
-		return nil, errCatalogName
+	if len(rows.Columns()) != 2 {
+		return nil, nil, errCatalogName
 	}
 	var out []string
-	dest := make([]sqldriver.Value, 1)
+	var gen []bool
+	dest := make([]sqldriver.Value, 2)
 	for {
 		if err := rows.Next(dest); err != nil {
 			if err == io.EOF {
-				return out, nil
+				return out, gen, nil
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, strings.ToLower(text(dest[0])))
+		gen = append(gen, text(dest[1]) == "g")
 	}
 }
 

@@ -22,7 +22,10 @@ type catalogFake struct {
 func (f *catalogFake) QueryContext(_ context.Context, q string, _ []sqldriver.NamedValue) (sqldriver.Rows, error) {
 	f.lookups++
 	if strings.Contains(q, "pragma_table_xinfo('people')") {
-		return &catalogRows{cols: []string{"name"}, rows: [][]sqldriver.Value{{"id"}, {"name"}, {"email"}, {"ssn"}}}, nil
+		return &catalogRows{cols: []string{"name", "generated"}, rows: [][]sqldriver.Value{{"id", ""}, {"name", ""}, {"email", ""}, {"ssn", ""}}}, nil
+	}
+	if strings.Contains(q, "pragma_table_xinfo('folks')") {
+		return &catalogRows{cols: []string{"name", "generated"}, rows: [][]sqldriver.Value{{"id", ""}, {"ssn", ""}, {"g", "g"}}}, nil
 	}
 	for name, def := range f.defs {
 		if strings.Contains(q, "name = '"+name+"'") {
@@ -60,6 +63,7 @@ func (r *catalogRows) Next(dest []sqldriver.Value) error {
 func newCatalogFake() *catalogFake {
 	return &catalogFake{defs: map[string]string{
 		"people":    "",
+		"folks":     "",
 		"contacts":  "CREATE VIEW contacts AS SELECT id, email AS contact, upper(name) AS shout FROM people",
 		"contacts2": "CREATE VIEW contacts2 AS SELECT contact AS c2 FROM contacts",
 		"everyone":  "CREATE VIEW everyone AS SELECT * FROM people",
@@ -91,6 +95,9 @@ func TestCatalogViews(t *testing.T) {
 		{"SELECT count(p.*) FROM people p", "people.*", "people.email,people.id,people.name,people.ssn+"},
 		{"SELECT count(c.*) FROM contacts c", "contacts.*", "people.email,people.id,people.name+"},
 		{"SELECT count(e.*) FROM everyone e", "everyone.*", "people.*+"},
+		// A generated column: computed from every column of its table.
+		{"SELECT g FROM folks", "folks.g", "folks.id,folks.ssn,folks.g+"},
+		{"SELECT ssn FROM folks", "folks.ssn", "folks.ssn"},
 	}
 	for _, tt := range tests {
 		s := sqlparse.Analyze(sqlstmt.SQLite, tt.give)

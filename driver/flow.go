@@ -47,8 +47,10 @@ import (
 // (by the catalog's columns) is clean: its results need no tracing (see
 // flow.isClean).
 //
-// What it cannot see: code that runs inside the server on the statement's
-// behalf (triggers, rules, and routines created earlier).
+// Code made earlier that runs on a value without a function call (a
+// PostgreSQL operator, cast or domain CHECK) is asked of the catalog (see
+// pgcode.go). What it cannot see: code that runs inside the server on the
+// statement's behalf (triggers, rules, and routines created earlier).
 
 // flowCheck returns the refusal of a statement of the run whose values
 // could leave it by a sink the reader's rules do not cover, or nil. It
@@ -64,6 +66,11 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 	}
 	if cs != nil && changesResolution(s) {
 		cs.private = true
+	}
+	if movesNames(s) {
+		if be := i.renamesNamed(ctx, cs, s); be != nil {
+			return be
+		}
 	}
 	if m.RuleInForce(id, unmask) == "" {
 		return nil
@@ -108,6 +115,16 @@ func (i *interceptor) flowCheck(ctx context.Context, cs *connState, run *stmtRun
 			if be := f.statement(st); be != nil {
 				return be
 			}
+		}
+	}
+	if f.codeMadeEarlier() {
+		if fe := m.CheckUnknown(id, unmask, "passed to code made earlier that runs without a function call (an operator, a cast, a domain's check)"); fe != nil {
+			return flowBlocked(rulename.MaskFlow, fe)
+		}
+	}
+	if t := f.writesCode(); t != "" {
+		if fe := m.CheckUnknown(id, unmask, "passed to code made earlier that runs on a write to "+t+" (a trigger, a rule, a check or a default)"); fe != nil {
+			return flowBlocked(rulename.MaskFlow, fe)
 		}
 	}
 	if needsClean(s) {
@@ -294,12 +311,80 @@ func formattedPlan(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 }
 
 // movesNames reports whether s renames a table or a column (RENAME, ALTER
-// … RENAME, MySQL CHANGE) or rewrites a column from an expression (ALTER …
-// TYPE … USING), in any of its statements.
+// … RENAME, MySQL CHANGE, PostgreSQL SET SCHEMA), moves rows out from
+// under a table's name (movesRows) or rewrites a column from an expression
+// (ALTER … TYPE … USING), in any of its statements.
 func movesNames(s *sqlparse.Script) bool {
 	return s.Any(func(st *sqlstmt.Statement) bool {
-		return st.Kind == sqlparse.KindRename || st.Renames || st.RewritesColumn
+		return renames(s, st) || st.RewritesColumn
 	})
+}
+
+// renames reports whether st, of s, renames a table or a column, or moves
+// rows out from under a table's name.
+func renames(s *sqlparse.Script, st *sqlparse.Statement) bool {
+	return st.Kind == sqlparse.KindRename || st.Renames || movesRows(s, st)
+}
+
+// movesRows reports whether st, of s, may move rows from under a table's
+// name to another's: PostgreSQL ALTER TABLE … DETACH PARTITION (the
+// partition's rows are no longer read as the parent's) and MySQL EXCHANGE
+// PARTITION. It errs on the side of yes: the words anywhere in the text of
+// an ALTER count.
+func movesRows(s *sqlparse.Script, st *sqlparse.Statement) bool {
+	if st.Kind != sqlparse.KindAlter {
+		return false
+	}
+	t := strings.ToUpper(s.Normalized)
+	return strings.Contains(t, "DETACH") || strings.Contains(t, "EXCHANGE")
+}
+
+// renamesNamed returns the refusal, whoever the reader, of a rename of a
+// table one of whose columns a rule names (mask.Masker.RuleNaming), or of
+// a rename whose object the catalog cannot tell: rules follow names, so
+// an identity that sees clear values (or that no rule masks for) would
+// otherwise unmask the column for every other reader (ALTER TABLE people
+// RENAME COLUMN ssn TO x, then SELECT x). A schema change that renames a
+// masked column is run without the masker, with the rules changed in the
+// same release.
+func (i *interceptor) renamesNamed(ctx context.Context, cs *connState, s *sqlparse.Script) *guard.BlockedError {
+	m := i.cfg.masker
+	var conn *catalogConn
+	if cs != nil && cs.parent != nil {
+		conn = &catalogConn{q: cs.parent}
+	}
+	for k := range s.Statements {
+		for st := &s.Statements[k]; st != nil; st = st.Inner {
+			if !renames(s, st) {
+				continue
+			}
+			tables := append(append([]sqlparse.Table(nil), st.Writes...), st.Reads...)
+			if len(tables) == 0 || conn == nil {
+				if r := m.RuleNaming("", nil); r != "" {
+					return renameBlocked(r)
+				}
+				continue
+			}
+			for _, t := range tables {
+				cols, err := conn.columns(ctx, i.cfg.dialect, t)
+				if err != nil {
+					if r := m.RuleNaming("", nil); r != "" {
+						return renameBlocked(r)
+					}
+				}
+				if r := m.RuleNaming(t.String(), cols); r != "" {
+					return renameBlocked(r)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func renameBlocked(rule string) *guard.BlockedError {
+	fe := &mask.FlowError{Rule: rule, Sink: "moved out from under the rule that names it by a rename, for every reader"}
+	return &guard.BlockedError{Rule: rulename.MaskFlow, Reason: "a value masked by rule " + rule + " would be " + fe.Sink,
+		Hint: hintMaskRename, Err: fe}
 }
 
 // changesSchema reports whether s may change what a relation is.
@@ -485,6 +570,7 @@ const (
 	hintRowLimit     = "change fewer rows: narrow the WHERE clause, inside a transaction you roll back on error"
 	hintRowLimitRun  = "issue the write with Exec, one statement at a time"
 	hintRewriter     = "pass the argument as a plain value"
+	hintMaskRename   = "rename a column that masking rules name through a handle without the masker, and change the rules with it"
 )
 
 func flowBlocked(rule string, fe *mask.FlowError) *guard.BlockedError {

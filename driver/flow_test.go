@@ -183,7 +183,8 @@ func TestRefusalHints(t *testing.T) {
 // rule in force may not rename one (the value would leave the rule that
 // names it: ALTER TABLE people RENAME COLUMN ssn TO taxid, then SELECT
 // taxid) nor rewrite a column from others in place, in any environment;
-// the schema is unchanged and an exempt reader may rename.
+// the schema is unchanged and an exempt reader may rename, but not a table
+// or column a rule names.
 func TestMaskRenameRefused(t *testing.T) {
 	exempt := []string{"pii:read"}
 	rules := mask.WithRules(mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact(), ExemptRoles: exempt})
@@ -218,6 +219,15 @@ func TestMaskRenameRefused(t *testing.T) {
 			}
 			if _, err := db.ExecContext(identity.NewContext(context.Background(), dpo), "ALTER TABLE orders RENAME COLUMN item TO thing"); err != nil {
 				t.Errorf("exempt reader renames: %v", err)
+			}
+			// Not a column a rule names, for anyone: the rule would stop
+			// masking it for every other reader.
+			for _, q := range refused[:2] {
+				_, err := db.ExecContext(identity.NewContext(context.Background(), dpo), q)
+				var be *guard.BlockedError
+				if !errors.As(err, &be) || be.Rule != "mask-flow" {
+					t.Errorf("exempt reader: %s: got %v, want a block by rule %s", q, err, "mask-flow")
+				}
 			}
 		})
 	}

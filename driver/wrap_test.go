@@ -277,8 +277,13 @@ func TestNamedValueChecker(t *testing.T) {
 		if _, err := db.ExecContext(context.Background(), "INSERT INTO t VALUES ($1)", fakedriver.Array{1, 2}); err != nil {
 			t.Fatalf("%s: %v", o.name, err)
 		}
+		// The statement's are the last arguments: a masked reader's write
+		// may be preceded by catalog lookups, which take none.
 		args := fd.Counts.Args()
-		if got := fmt.Sprintf("%#v", args[0][0].Value); got != want {
+		if len(args) == 0 || len(args[len(args)-1]) == 0 {
+			t.Fatalf("%s: the driver got no argument (%d statements)", o.name, len(args))
+		}
+		if got := fmt.Sprintf("%#v", args[len(args)-1][0].Value); got != want {
 			t.Errorf("%s: driver got %s, want %s", o.name, got, want)
 		}
 		db.Close()

@@ -199,3 +199,32 @@ func (m *Masker) MasksAny(id identity.Identity, unmask bool, table string, colum
 	}
 	return false
 }
+
+// RuleNaming returns the name of the first rule that selects a column of
+// table by its name, whoever reads (exemptions and unmask requests do not
+// count), or "" when none does; with no columns, the first rule that
+// selects columns by name at all. Rules follow names: a rename of such a
+// column, or of its table, would move its values out from under the rule
+// for every reader, so the driver refuses it to everyone. Detection rules,
+// which look at content, do not count.
+func (m *Masker) RuleNaming(table string, columns []string) string {
+	if m == nil {
+		return ""
+	}
+	for j := range m.columns {
+		r := &m.columns[j]
+		if !r.hasSelectors() {
+			continue
+		}
+		if len(columns) == 0 && table == "" {
+			return r.Name
+		}
+		for _, col := range columns {
+			c := Column{Name: col, Sources: []string{table + "." + col}, Attributed: true}
+			if r.selects(strings.ToLower(col), &c) {
+				return r.Name
+			}
+		}
+	}
+	return ""
+}

@@ -281,9 +281,9 @@ type Statement struct {
 	Object ObjectType
 	// DropsColumn is true for an ALTER TABLE … DROP (COLUMN|CONSTRAINT).
 	DropsColumn bool
-	// Renames is true for an ALTER … RENAME (the object, a column or a
-	// constraint is gone under its name) and for MySQL RENAME TABLE (Kind
-	// RENAME).
+	// Renames is true for an ALTER … RENAME or PostgreSQL ALTER … SET
+	// SCHEMA (the object, a column or a constraint is gone under its name)
+	// and for MySQL RENAME TABLE (Kind RENAME).
 	Renames bool
 	// Replaces is true for a CREATE OR REPLACE TABLE, which drops the
 	// existing table and its rows (MariaDB).

@@ -48,9 +48,8 @@
 //
 // Attacks that succeed are kept, skipped, in known_bypass_test.go, each
 // with its exact reproduction, until the package at fault is mended on
-// every backend it runs on; then it moves to the tests above. Open today:
-// PostgreSQL operators, domains and casts made earlier whose function has
-// an effect (see known_bypass_test.go).
+// every backend it runs on; then it moves to the tests above. None is open
+// today.
 //
 // Run the skipped reproductions with SQLVIGIL_REDTEAM_BYPASS=1; each then
 // fails, saying what the engine did. The servers are found as

@@ -387,6 +387,10 @@ func (a *analyzer) alter(lo, hi int) {
 			// The object, or a column, is gone under its name.
 			a.st.Renames = true
 		}
+		if a.is(k, "SET") && a.is(k+1, "SCHEMA") && a.d == PostgreSQL {
+			// The relation is gone under its qualified name.
+			a.st.Renames = true
+		}
 		if a.isAny(k, "ATTACH", "DETACH") && a.is(k+1, "PARTITION") && a.d == PostgreSQL {
 			// ALTER TABLE parent ATTACH PARTITION t: t's rows are read
 			// under the parent's name from then on; the table rules

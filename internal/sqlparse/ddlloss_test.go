@@ -28,6 +28,8 @@ func TestDDLDataLoss(t *testing.T) {
 		{sqlparse.PostgreSQL, "ALTER TABLE victim ALTER COLUMN name TYPE text USING 'x'", false, false, true},
 		{sqlparse.PostgreSQL, "ALTER TABLE victim ALTER COLUMN name TYPE text", false, false, false},
 		{sqlparse.PostgreSQL, "ALTER TABLE victim ADD COLUMN note text", false, false, false},
+		{sqlparse.PostgreSQL, "ALTER TABLE victim SET SCHEMA other", true, false, false},
+		{sqlparse.PostgreSQL, "ALTER TABLE victim ALTER COLUMN name SET STATISTICS 100", false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.d.String()+"/"+tt.give, func(t *testing.T) {

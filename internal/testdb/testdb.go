@@ -93,6 +93,45 @@ func Postgres(t testing.TB) string {
 	return u.String()
 }
 
+// PostgresDatabase returns the DSN of a fresh PostgreSQL database of its
+// own, dropped when t ends. Use it, rather than Postgres, for a test that
+// makes objects that belong to a whole database rather than to a schema
+// (casts, or operators and domains that a check asks the whole catalog
+// about): they would be seen by every other test's schema.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	base := env(PostgresEnv, PostgresDefault)
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		unreachable(t, "PostgreSQL", PostgresEnv, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		admin.Close()
+		unreachable(t, "PostgreSQL", PostgresEnv, err)
+	}
+	db := "t_" + suffix()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+db); err != nil {
+		admin.Close()
+		t.Fatalf("testdb: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		defer admin.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+db+" WITH (FORCE)"); err != nil {
+			t.Errorf("testdb: drop database %s: %v", db, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("testdb: %s is not a URL DSN: %v", PostgresEnv, err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
 // MySQL returns the DSN of a fresh, empty database on the MariaDB/MySQL test
 // server. The database is dropped when t ends. params are added to the DSN
 // (for example "interpolateParams=true", "multiStatements=true").

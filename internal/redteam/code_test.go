@@ -1,0 +1,170 @@
+package redteam_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/internal/testdb"
+)
+
+// ownDatabase returns the PostgreSQL backends, each on a database of its
+// own: operators, casts and domains are asked of the whole catalog, and
+// casts belong to the database, so those a test makes must not be seen by
+// the other tests.
+func ownDatabase() []backend {
+	var out []backend
+	for _, b := range backends() {
+		if b.family == pg {
+			b.dsn = testdb.PostgresDatabase
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// codeAttack is PostgreSQL code a DBA made earlier that runs on a value
+// without a function call in the text: an operator's function, a cast's,
+// a domain's CHECK, an operator class's. Each function stores its first
+// argument in notes; the attack passes it a masked value.
+type codeAttack struct {
+	name  string
+	setup []string
+	// sql runs the code on people.ssn (raw, it stores the SSN in notes).
+	sql string
+	// benign are reads of the same reader that must still run with the
+	// code in place: they carry no masked value, or none the code can reach.
+	benign []string
+}
+
+// leakFn makes function name(args) that stores its first argument in notes
+// and returns ret (an expression of $1).
+func leakFn(name, args, rettype, ret string) string {
+	return "CREATE FUNCTION " + name + "(" + args + ") RETURNS " + rettype +
+		" LANGUAGE sql AS $$ INSERT INTO notes VALUES (990 + (SELECT count(*) FROM notes)::int, $1::text); SELECT " + ret + " $$"
+}
+
+func codeAttacks() []codeAttack {
+	return []codeAttack{
+		// Moved from known_bypass_test.go.
+		{name: "operator-in-predicate",
+			setup: []string{
+				leakFn("leakeq", "varchar, varchar", "bool", "true"),
+				"CREATE OPERATOR === (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leakeq)",
+			},
+			sql:    "SELECT id FROM people WHERE ssn === name AND id = 1",
+			benign: []string{"SELECT ssn FROM people WHERE id = 1", "SELECT body FROM notes WHERE body === 'x'"}},
+		{name: "operator-overload-wins",
+			setup: []string{
+				leakFn("leakcat", "varchar, varchar", "text", "$1::text || $2::text"),
+				"CREATE OPERATOR || (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leakcat)",
+			},
+			sql:    "SELECT ssn || name FROM people WHERE id = 1",
+			benign: []string{"SELECT ssn, name FROM people WHERE id = 1"}},
+		{name: "domain-check",
+			setup: []string{
+				leakFn("leakchk", "varchar", "bool", "true"),
+				"CREATE DOMAIN dd AS varchar CHECK (leakchk(VALUE))",
+			},
+			sql: "SELECT ssn::dd FROM people WHERE id = 1"},
+		{name: "cast-with-function",
+			setup: []string{
+				"CREATE TYPE mood AS (a varchar)",
+				leakFn("leakcast", "varchar", "mood", "ROW($1)::mood"),
+				"CREATE CAST (varchar AS mood) WITH FUNCTION leakcast(varchar)",
+			},
+			sql:    "SELECT id FROM people WHERE ssn::mood IS NOT NULL AND id = 1",
+			benign: []string{"SELECT ssn FROM people WHERE id = 1", "SELECT body::text FROM notes"}},
+		// The same family, with no operator or cast written.
+		{name: "operator-equals-for-in",
+			setup: []string{
+				leakFn("leakeq2", "varchar, varchar", "bool", "$1::text = $2::text"),
+				"CREATE OPERATOR = (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leakeq2)",
+			},
+			sql: "SELECT id FROM people WHERE ssn IN (name, 'x') AND id = 1"},
+		{name: "operator-like",
+			setup: []string{
+				leakFn("leaklike", "varchar, varchar", "bool", "false"),
+				"CREATE OPERATOR ~~ (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leaklike)",
+			},
+			sql: "SELECT id FROM people WHERE ssn LIKE name AND id = 1"},
+		{name: "implicit-cast",
+			setup: []string{
+				leakFn("leakint", "varchar", "int", "0"),
+				"CREATE CAST (varchar AS int) WITH FUNCTION leakint(varchar) AS IMPLICIT",
+			},
+			sql: "SELECT id FROM people WHERE ssn = id AND id = 1"},
+	}
+}
+
+// TestCodeMadeEarlier: a masked reader's statement that would run code
+// made earlier on a masked value, without a function call in its text, is
+// refused before it runs (the catalog is asked what operators, casts,
+// domains and operator classes beyond the built-ins exist); what carries
+// no masked value, or none the code could reach, still runs.
+func TestCodeMadeEarlier(t *testing.T) {
+	for _, b := range ownDatabase() {
+		for _, a := range codeAttacks() {
+			t.Run(b.name+"/"+a.name, func(t *testing.T) {
+				t.Parallel()
+				l := newLab(t, b)
+				l.exec(t, a.setup...)
+				// The engine runs the code: raw, the SSN lands in notes.
+				if _, err := l.raw.Exec(a.sql); err != nil {
+					t.Logf("raw: %v", err)
+				}
+				if x := leaked(rawAll(t, l, "SELECT body FROM notes")); x == "" {
+					t.Fatalf("raw, the attack stored no SSN: it proves nothing")
+				}
+				l.exec(t, "DELETE FROM notes WHERE id <> 1")
+				m := l.mark()
+				got, err := l.read(t, dev, a.sql)
+				if !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("got %.200q (%v), want a refusal", got, err)
+				} else {
+					l.oneRecord(t, m)
+				}
+				if s := notesUnchanged(l); s != "" {
+					t.Errorf("the refused statement had a side effect: %s", s)
+				}
+				if x := leaked(rawAll(t, l, "SELECT body FROM notes")); x != "" {
+					t.Errorf("masked value %q stored in notes", x)
+				}
+				for _, q := range a.benign {
+					if got, err := l.read(t, dev, q); err != nil || leaked(got) != "" {
+						t.Errorf("%s: got %.200q (%v), want it read, masked", q, got, err)
+					}
+				}
+				l.noLeakInTrail(t)
+			})
+		}
+	}
+}
+
+// TestCodeMadeEarlierBenign: code made earlier that only computes a value
+// (a domain whose CHECK calls built-ins that do, an operator over a
+// built-in that does) does not stop a masked reader's casts, LIKE and IN.
+func TestCodeMadeEarlierBenign(t *testing.T) {
+	for _, b := range ownDatabase() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLab(t, b)
+			l.exec(t,
+				"CREATE DOMAIN okd AS varchar CHECK (length(VALUE) < 50 AND VALUE ~ '^[0-9-]+$')",
+				"CREATE OPERATOR #^ (RIGHTARG = text, FUNCTION = pg_catalog.upper)",
+			)
+			for _, q := range []string{
+				"SELECT ssn::okd FROM people WHERE ssn LIKE '9%' AND id IN (1, 2)",
+				"SELECT CAST(ssn AS okd), #^ name FROM people WHERE id BETWEEN 1 AND 2",
+			} {
+				got, err := l.read(t, dev, q)
+				if err != nil || got == "" {
+					t.Errorf("%s: got %.200q (%v), want it read", q, got, err)
+				}
+				if x := leaked(got); x != "" {
+					t.Errorf("%s: masked value %q in clear", q, x)
+				}
+			}
+		})
+	}
+}
