@@ -32,8 +32,13 @@ import (
 //     operator class or family made earlier: always.
 //
 // Objects are told from the built-ins by their object identifier
-// (FirstNormalObjectId); an extension's count like any other. A catalog
-// that cannot be read counts as holding such code.
+// (FirstNormalObjectId). The members of an extension that a superuser
+// owns (citext, pg_trgm, hstore, PostGIS…) count as built-ins: a role
+// that is not a superuser can neither change them nor add its own code
+// to such an extension, and counting them would refuse every masked
+// reader of a database that has one. An extension that another role owns
+// (a trusted extension its role installed) counts like any other code. A
+// catalog that cannot be read counts as holding such code.
 
 // firstNormalOID is PostgreSQL's FirstNormalObjectId: objects below it
 // were made by initdb.
@@ -63,13 +68,14 @@ var implicitOperators = [...]string{"=", "<>", "<", ">", "<=", ">=", "~~", "~~*"
 // ("cast" and its context; its function), a function or operator made
 // earlier that a domain's CHECK uses ("domain"), an operator class, or a
 // member of an operator family, made earlier ("class").
-const pgCodeQuery = "SELECT 'op', o.oprname::text, n.nspname::text, p.proname::text " +
+var pgCodeQuery = "SELECT 'op', o.oprname::text, n.nspname::text, p.proname::text " +
 	"FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode " +
 	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE o.oid >= " + firstNormalOID + " " +
+	"AND NOT " + superExtension("pg_operator", "o.oid") + " " +
 	"UNION ALL SELECT 'cast', c.castcontext::text, COALESCE(n.nspname::text, ''), COALESCE(p.proname::text, '') " +
 	"FROM pg_catalog.pg_cast c LEFT JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc " +
 	"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
-	"WHERE c.oid >= " + firstNormalOID + " AND c.castmethod <> 'b' " +
+	"WHERE c.oid >= " + firstNormalOID + " AND c.castmethod <> 'b' AND NOT " + superExtension("pg_cast", "c.oid") + " " +
 	"UNION ALL SELECT 'domain', '', COALESCE(n.nspname::text, ''), COALESCE(p.proname::text, '') " +
 	"FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_depend d " +
 	"ON d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid = k.oid " +
@@ -77,9 +83,21 @@ const pgCodeQuery = "SELECT 'op', o.oprname::text, n.nspname::text, p.proname::t
 	"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
 	"WHERE k.contypid <> 0 AND (d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass " +
 	"OR d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.refobjid >= " + firstNormalOID + ") " +
-	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_opclass WHERE oid >= " + firstNormalOID + " " +
-	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amop WHERE oid >= " + firstNormalOID + " " +
-	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amproc WHERE oid >= " + firstNormalOID
+	"AND NOT " + superExtension("pg_type", "k.contypid") + " " +
+	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_opclass x WHERE x.oid >= " + firstNormalOID + " " +
+	"AND NOT " + superExtension("pg_opclass", "x.oid") + " " +
+	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amop x WHERE x.oid >= " + firstNormalOID + " " +
+	"AND NOT " + superExtension("pg_opfamily", "x.amopfamily") + " " +
+	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amproc x WHERE x.oid >= " + firstNormalOID + " " +
+	"AND NOT " + superExtension("pg_opfamily", "x.amprocfamily")
+
+// superExtension is a condition of pgCodeQuery: the object oid of the
+// catalog is a member of an extension that a superuser owns.
+func superExtension(catalog, oid string) string {
+	return "EXISTS (SELECT 1 FROM pg_catalog.pg_depend ed JOIN pg_catalog.pg_extension ex ON ex.oid = ed.refobjid " +
+		"JOIN pg_catalog.pg_roles er ON er.oid = ex.extowner WHERE ed.classid = 'pg_catalog." + catalog + "'::pg_catalog.regclass " +
+		"AND ed.objid = " + oid + " AND ed.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND ed.deptype = 'e' AND er.rolsuper)"
+}
 
 // pgCode returns what the catalog says of the code made earlier, from the
 // cache or the catalog; nil when the catalog could not be read.
