@@ -192,3 +192,18 @@ func TestStuckSinkDoesNotHoldStatements(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorHandlerPanics: an error handler that panics on a sink's
+// failure does not take the statement down with it.
+func TestErrorHandlerPanics(t *testing.T) {
+	var calls int
+	a, _ := newAuditor(t, audit.WithSink(failing(&calls)), audit.WithErrorHandler(func(err error) { panic(err) }))
+	_, rec, err := a.Start(context.Background(), selectEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.End(audit.Outcome{})
+	if calls != 1 {
+		t.Errorf("sink called %d times, want 1", calls)
+	}
+}

@@ -212,7 +212,7 @@ func WithIdentityAttributes(keys ...string) Option {
 // stop a statement (all of them unless the audit is mandatory, and end
 // records even then). The default drops them; they are always counted in
 // the sqlvigil.audit.sink.errors metric. h must be safe for concurrent use
-// and must not block.
+// and must not block; a panic in h is recovered and dropped.
 func WithErrorHandler(h func(error)) Option {
 	return optionFunc(func(c *config) { c.errorHandler = h })
 }
@@ -275,8 +275,15 @@ func newConfig(opts []Option) (*config, error) {
 	if c.mandatory && len(c.sinks) == 0 {
 		return nil, fmt.Errorf("%w: WithMandatory needs at least one sink (WithSink)", ErrConfig)
 	}
-	if c.errorHandler == nil {
+	if h := c.errorHandler; h == nil {
 		c.errorHandler = func(error) {}
+	} else {
+		// The handler is told about failures in the middle of statements:
+		// one that panics must not take them down.
+		c.errorHandler = func(err error) {
+			defer func() { _ = recover() }()
+			h(err)
+		}
 	}
 	return c, nil
 }
