@@ -207,3 +207,22 @@ func TestErrorHandlerPanics(t *testing.T) {
 		t.Errorf("sink called %d times, want 1", calls)
 	}
 }
+
+// TestRedactorPanics: a Redactor that panics on a value records the
+// argument by type and size, never the value, and the statement goes on.
+func TestRedactorPanics(t *testing.T) {
+	var got []string
+	sink := audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+		got = e.Args
+		return nil
+	})
+	a, _ := newAuditor(t, audit.WithSink(sink), audit.WithArgs(func(_ int, _ string, v any) string { panic(v) }))
+	_, rec, err := a.Start(context.Background(), selectEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.End(audit.Outcome{})
+	if len(got) != 1 || strings.Contains(got[0], secret) || got[0] != "string(17)" {
+		t.Errorf("args recorded %q, want the type and size of the argument", got)
+	}
+}

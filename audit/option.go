@@ -97,7 +97,8 @@ func WithMandatory() Option {
 
 // Redactor turns one bound argument into the text recorded for it. It is
 // called only when [WithArgs] is given. i is the argument's position
-// (starting at 1) and name its name, or "".
+// (starting at 1) and name its name, or "". A Redactor that panics gets
+// the argument recorded by type and size, as a nil one would.
 type Redactor func(i int, name string, v any) string
 
 // WithArgs records the bound arguments of each statement, passed through r.
