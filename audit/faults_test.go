@@ -100,7 +100,7 @@ func TestMandatorySinkBlocks(t *testing.T) {
 		}
 		if !heeds {
 			// The sink answers late: its intent is followed by the refusal.
-			for range 2000 {
+			for range 10000 {
 				mu.Lock()
 				n := len(kinds)
 				mu.Unlock()
@@ -178,7 +178,7 @@ func TestStuckSinkDoesNotHoldStatements(t *testing.T) {
 		mu.Unlock()
 		close(release)
 		ok := false
-		for range 2000 {
+		for range 10000 {
 			_, rec, err := a.Start(context.Background(), selectEvent())
 			if err == nil {
 				rec.End(audit.Outcome{})
