@@ -75,7 +75,9 @@ func Verify(r io.Reader) (Report, error) {
 // A last line that is not a whole record — no final newline, or not a
 // chained JSON object — is what a crash during a write leaves: Verify
 // returns an error matching [ErrTornTail] (a *TornTailError), not
-// ErrTampered, with the Report of the records before it. [Open]
+// ErrTampered, with the Report of the records before it. A crash leaves a
+// prefix, though: a last line that ends in its whole hash but is not the
+// record that hash seals was edited, and is ErrTampered. [Open]
 // cuts such a tail and records the cut in the chain.
 //
 // A file that a rotation began starts with a "rotate" record, whose
