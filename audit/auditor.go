@@ -388,11 +388,12 @@ func (a *Auditor) writeIntent(r *Record) error {
 
 // writeSink writes e to sink i, and returns when the sink has written it,
 // when stop is closed or when the sink timeout (if any) passes, whichever
-// comes first. In the last two cases the write goes on, stuck is not nil
-// (stuck.then has a record written after it) and, until the write ends,
-// writes to the sink fail at once with ErrSinkStuck: one stuck write per
-// sink, not one per statement. A sink that panics fails with
-// ErrSinkPanicked.
+// comes first. In the last two cases the write goes on and stuck is not
+// nil (stuck.then has a record written after it). Until a write given up
+// on after the sink timeout ends, or while maxLateWrites given up on
+// because stop closed are in flight, writes to the sink fail at once with
+// ErrSinkStuck: a stuck sink holds a bounded number of goroutines, not
+// one per statement. A sink that panics fails with ErrSinkPanicked.
 func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e *Entry) (stuck *stuckWrite, err error) {
 	s := a.cfg.sinks[i]
 	timeout := a.cfg.sinkTimeout
