@@ -11,12 +11,23 @@ func redactArgs(r Redactor, ev *Event) []string {
 	out := make([]string, len(ev.Args))
 	for i, a := range ev.Args {
 		if r != nil {
-			out[i] = r(a.Ordinal, a.Name, a.Value)
+			out[i] = redactOne(r, a)
 		} else {
 			out[i] = describeArg(a)
 		}
 	}
 	return out
+}
+
+// redactOne passes a through r; a Redactor that panics gets a described by
+// type and size, as without one: never the value, never a crash.
+func redactOne(r Redactor, a driver.NamedValue) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = describeArg(a)
+		}
+	}()
+	return r(a.Ordinal, a.Name, a.Value)
 }
 
 // describeArg returns the type and size of an argument, never its value.

@@ -23,10 +23,11 @@
 // writes a hash-chained file that detects any edit, with tools to verify it
 // and to replay it through a new policy.
 //
-// A sink that fails does not stop statements: the failure is counted and
-// passed to the [WithErrorHandler] function. With [WithMandatory] ("no
-// record, no query") a statement whose intent record cannot be written is
-// refused with [ErrUnavailable].
+// A sink that fails or panics ([ErrSinkPanicked]) does not stop
+// statements: the failure is counted and passed to the [WithErrorHandler]
+// function; [WithSinkTimeout] bounds one that hangs. With [WithMandatory]
+// ("no record, no query") a statement whose intent record cannot be
+// written before its context ends is refused with [ErrUnavailable].
 //
 // # Example
 //

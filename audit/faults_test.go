@@ -5,10 +5,14 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/audit"
+	"github.com/sqlvigil/sqlvigil/identity"
+	"github.com/sqlvigil/sqlvigil/internal/testdb"
 )
 
 // TestSinkPanics: a sink that panics is a sink that failed. The statement
@@ -96,7 +100,7 @@ func TestMandatorySinkBlocks(t *testing.T) {
 		}
 		if !heeds {
 			// The sink answers late: its intent is followed by the refusal.
-			for range 2000 {
+			for range 10000 {
 				mu.Lock()
 				n := len(kinds)
 				mu.Unlock()
@@ -174,7 +178,7 @@ func TestStuckSinkDoesNotHoldStatements(t *testing.T) {
 		mu.Unlock()
 		close(release)
 		ok := false
-		for range 2000 {
+		for range 10000 {
 			_, rec, err := a.Start(context.Background(), selectEvent())
 			if err == nil {
 				rec.End(audit.Outcome{})
@@ -190,5 +194,134 @@ func TestStuckSinkDoesNotHoldStatements(t *testing.T) {
 		if !ok {
 			t.Fatalf("mandatory %v: the sink never took records again", mandatory)
 		}
+	}
+}
+
+// TestErrorHandlerPanics: an error handler that panics on a sink's
+// failure does not take the statement down with it.
+func TestErrorHandlerPanics(t *testing.T) {
+	var calls int
+	a, _ := newAuditor(t, audit.WithSink(failing(&calls)), audit.WithErrorHandler(func(err error) { panic(err) }))
+	_, rec, err := a.Start(context.Background(), selectEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.End(audit.Outcome{})
+	if calls != 1 {
+		t.Errorf("sink called %d times, want 1", calls)
+	}
+}
+
+// TestRedactorPanics: a Redactor that panics on a value records the
+// argument by type and size, never the value, and the statement goes on.
+func TestRedactorPanics(t *testing.T) {
+	var got []string
+	sink := audit.SinkFunc(func(_ context.Context, e *audit.Entry) error {
+		got = e.Args
+		return nil
+	})
+	a, _ := newAuditor(t, audit.WithSink(sink), audit.WithArgs(func(_ int, _ string, v any) string { panic(v) }))
+	_, rec, err := a.Start(context.Background(), selectEvent())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.End(audit.Outcome{})
+	if len(got) != 1 || strings.Contains(got[0], secret) || got[0] != "string(17)" {
+		t.Errorf("args recorded %q, want the type and size of the argument", got)
+	}
+}
+
+// TestStuckMandatorySinkThroughDriver: through sqlvigil on the real
+// servers, a mandatory audit whose sink hangs refuses the statement when
+// its context ends — the statement does not run unrecorded, and the caller
+// is not held past its deadline — on every path (exec, query, prepared,
+// transaction).
+func TestStuckMandatorySinkThroughDriver(t *testing.T) {
+	servers := []struct {
+		name, driver string
+		dsn          func(testing.TB) string
+	}{
+		{"postgresql", "postgres", testdb.Postgres},
+		{"mariadb", "mysql", func(tb testing.TB) string { return testdb.MySQL(tb) }},
+	}
+	for _, srv := range servers {
+		t.Run(srv.name, func(t *testing.T) {
+			var hang atomic.Bool
+			release := make(chan struct{})
+			defer close(release)
+			sink := audit.SinkFunc(func(ctx context.Context, e *audit.Entry) error {
+				if hang.Load() && e.Kind == audit.KindIntent {
+					<-release // ignores ctx, as a stuck disk would
+				}
+				return nil
+			})
+			a, err := audit.New(audit.WithSink(sink), audit.WithMandatory(), audit.WithEndDelay(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := sqlvigil.Open(srv.driver, srv.dsn(t), sqlvigil.WithAuditor(a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ctx := identity.NewContext(context.Background(), agent())
+			if _, err := db.ExecContext(ctx, "CREATE TABLE victims (id int)"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ExecContext(ctx, "INSERT INTO victims (id) VALUES (1), (2), (3)"); err != nil {
+				t.Fatal(err)
+			}
+			hang.Store(true)
+			paths := map[string]func(context.Context) error{
+				"exec": func(ctx context.Context) error {
+					_, err := db.ExecContext(ctx, "DELETE FROM victims WHERE id = 1")
+					return err
+				},
+				"query": func(ctx context.Context) error {
+					rows, err := db.QueryContext(ctx, "DELETE FROM victims WHERE id = 2 RETURNING id")
+					if err == nil {
+						rows.Close()
+					}
+					return err
+				},
+				"tx": func(ctx context.Context) error {
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						return err
+					}
+					defer tx.Rollback()
+					_, err = tx.ExecContext(ctx, "DELETE FROM victims")
+					if err == nil {
+						err = tx.Commit()
+					}
+					return err
+				},
+			}
+			for name, run := range paths {
+				if srv.name == "mariadb" && name == "query" {
+					continue // MariaDB's RETURNING needs 10.5; the exec path covers it
+				}
+				tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				done := make(chan error, 1)
+				go func() { done <- run(tctx) }()
+				select {
+				case err := <-done:
+					if err == nil {
+						t.Errorf("%s with a stuck mandatory sink: ran", name)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatalf("%s with a stuck mandatory sink: still waiting after its context ended", name)
+				}
+				cancel()
+			}
+			hang.Store(false)
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM victims").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 3 {
+				t.Errorf("%d rows left, want 3: a statement ran although its intent was never written", n)
+			}
+		})
 	}
 }

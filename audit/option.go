@@ -97,7 +97,8 @@ func WithMandatory() Option {
 
 // Redactor turns one bound argument into the text recorded for it. It is
 // called only when [WithArgs] is given. i is the argument's position
-// (starting at 1) and name its name, or "".
+// (starting at 1) and name its name, or "". A Redactor that panics gets
+// the argument recorded by type and size, as a nil one would.
 type Redactor func(i int, name string, v any) string
 
 // WithArgs records the bound arguments of each statement, passed through r.
@@ -212,7 +213,7 @@ func WithIdentityAttributes(keys ...string) Option {
 // stop a statement (all of them unless the audit is mandatory, and end
 // records even then). The default drops them; they are always counted in
 // the sqlvigil.audit.sink.errors metric. h must be safe for concurrent use
-// and must not block.
+// and must not block; a panic in h is recovered and dropped.
 func WithErrorHandler(h func(error)) Option {
 	return optionFunc(func(c *config) { c.errorHandler = h })
 }
@@ -275,8 +276,15 @@ func newConfig(opts []Option) (*config, error) {
 	if c.mandatory && len(c.sinks) == 0 {
 		return nil, fmt.Errorf("%w: WithMandatory needs at least one sink (WithSink)", ErrConfig)
 	}
-	if c.errorHandler == nil {
+	if h := c.errorHandler; h == nil {
 		c.errorHandler = func(error) {}
+	} else {
+		// The handler is told about failures in the middle of statements:
+		// one that panics must not take them down.
+		c.errorHandler = func(err error) {
+			defer func() { _ = recover() }()
+			h(err)
+		}
 	}
 	return c, nil
 }

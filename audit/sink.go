@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // ErrUnavailable is returned by [Auditor.Start] and [Auditor.StartTx] when
@@ -178,4 +181,139 @@ func (s *SlogSink) Write(ctx context.Context, e *Entry) error {
 		r.AddAttrs(slog.String("code.function.name", c.Function), slog.String("code.file.path", c.File), slog.Int("code.line.number", c.Line))
 	}
 	return s.h.Handle(ctx, r)
+}
+
+// writeSink writes e to sink i, and returns when the sink has written it,
+// when stop is closed or when the sink timeout (if any) passes, whichever
+// comes first. In the last two cases the write goes on and stuck is not
+// nil (stuck.then has a record written after it). Until a write given up
+// on after the sink timeout ends, or while maxLateWrites given up on
+// because stop closed are in flight, writes to the sink fail at once with
+// ErrSinkStuck: a stuck sink holds a bounded number of goroutines, not
+// one per statement. A sink that panics fails with ErrSinkPanicked.
+func (a *Auditor) writeSink(ctx context.Context, stop <-chan struct{}, i int, e *Entry) (stuck *stuckWrite, err error) {
+	s := a.cfg.sinks[i]
+	timeout := a.cfg.sinkTimeout
+	st := &a.sinkStates[i]
+	if st.timedOut.Load() > 0 || st.late.Load() >= maxLateWrites {
+		return nil, ErrSinkStuck
+	}
+	if stop == nil && timeout <= 0 {
+		// Nothing to wait for but the sink: no goroutine, no handoff (a
+		// few microseconds a record on a 2-core machine).
+		return nil, write(ctx, s, e)
+	}
+	if stop != nil {
+		select {
+		case <-stop:
+			return nil, ctx.Err()
+		default:
+		}
+	}
+	w := &stuckWrite{res: make(chan error, 1), next: make(chan *Entry, 1)}
+	go func() {
+		err := write(ctx, s, e)
+		w.mu.Lock()
+		w.finished = true
+		abandoned := w.abandoned
+		w.mu.Unlock()
+		if !abandoned {
+			w.res <- err
+			return
+		}
+		next := <-w.next
+		wctx := context.WithoutCancel(ctx)
+		if next != nil {
+			if err := write(wctx, s, next); err != nil {
+				a.inst.sinkErrors.Add(wctx, 1)
+				a.cfg.errorHandler(&SinkError{Sink: i, Kind: next.Kind, Err: err})
+			}
+		}
+		w.counter.Add(-1)
+	}()
+	var timer <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		timer = t.C
+	}
+	cause, counter := ErrSinkTimeout, &st.timedOut
+	select {
+	case err := <-w.res:
+		return nil, err
+	case <-stop:
+		// The statement's own deadline, not the sink's: the sink counts as
+		// stuck only once many such writes wait on it.
+		cause, counter = ctx.Err(), &st.late
+	case <-timer:
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished {
+		return nil, <-w.res
+	}
+	w.abandoned = true
+	w.counter = counter
+	counter.Add(1)
+	return w, cause
+}
+
+// sinkState is what the auditor knows of one sink's writes in flight.
+type sinkState struct {
+	// timedOut counts writes given up on after the sink timeout: while one
+	// is in flight, the sink is stuck.
+	timedOut atomic.Int32
+	// late counts writes given up on because their statement's context
+	// ended; maxLateWrites of them in flight make the sink stuck.
+	late atomic.Int32
+}
+
+// maxLateWrites bounds the writes in flight that statements stopped
+// waiting for, per sink: a sink stuck for good holds that many goroutines
+// at most.
+const maxLateWrites = 64
+
+// stuckWrite is a sink write its caller stopped waiting for.
+type stuckWrite struct {
+	res       chan error
+	next      chan *Entry
+	mu        sync.Mutex
+	finished  bool
+	abandoned bool
+	counter   *atomic.Int32 // of the sinkState, decremented when done
+}
+
+// then has a copy of e written to the sink once the write is done; nil
+// writes nothing. Call it once for every stuckWrite.
+func (w *stuckWrite) then(e *Entry) {
+	if e == nil {
+		w.next <- nil
+		return
+	}
+	c := *e
+	w.next <- &c
+}
+
+// writeRefusal writes the outcome of a statement or transaction refused
+// because its intent could not be written, to every sink but skip.
+func (a *Auditor) writeRefusal(ctx context.Context, r *Record, skip int) {
+	a.writeAll(ctx, r.entry, skip)
+}
+
+// writeAll writes e to every sink but skip, each bounded by the sink
+// timeout; failures go to the error handler.
+func (a *Auditor) writeAll(ctx context.Context, e *Entry, skip int) {
+	for i := range a.cfg.sinks {
+		if i == skip {
+			continue
+		}
+		stuck, err := a.writeSink(ctx, nil, i, e)
+		if stuck != nil {
+			stuck.then(nil)
+		}
+		if err != nil {
+			a.inst.sinkErrors.Add(ctx, 1)
+			a.cfg.errorHandler(&SinkError{Sink: i, Kind: e.Kind, Err: err})
+		}
+	}
 }

@@ -124,6 +124,9 @@ type Writer struct {
 	// not be taken back: nothing more is written after it (see
 	// ErrTornWrite) until the file is cut back to size.
 	torn bool
+	// syncErr is a failed fsync of the timer's, not yet reported: records
+	// acknowledged before it may be lost, and the next write says so.
+	syncErr error
 
 	// Rotation state.
 	fileSeq    uint64    // sequence number of f's first record (0: none yet)
@@ -313,9 +316,9 @@ func (b *Writer) append(e *audit.Entry) error {
 		}
 	}
 	if err := b.link(e.Time); err != nil {
-		return errors.Join(rerr, err)
+		return errors.Join(rerr, b.takeSyncErr(), err)
 	}
-	return errors.Join(rerr, b.write(e))
+	return errors.Join(rerr, b.takeSyncErr(), b.write(e))
 }
 
 // due reports whether the file is to be rotated before a record of time
@@ -488,8 +491,20 @@ func (b *Writer) timedSync() {
 	defer b.mu.Unlock()
 	b.timer = nil
 	if b.dirty && !b.closed {
-		_ = b.syncLocked()
+		if err := b.syncLocked(); err != nil {
+			// Nobody waits for this fsync: the next write, Sync or Close
+			// reports it, even if a later fsync succeeds (the system may
+			// have dropped the pages it could not write).
+			b.syncErr = err
+		}
 	}
+}
+
+// takeSyncErr returns the timer's unreported fsync failure, once.
+func (b *Writer) takeSyncErr() error {
+	err := b.syncErr
+	b.syncErr = nil
+	return err
 }
 
 func (b *Writer) syncLocked() error {
@@ -508,7 +523,7 @@ func (b *Writer) Sync() error {
 	if b.f == nil || b.closed {
 		return nil
 	}
-	return b.syncLocked()
+	return errors.Join(b.takeSyncErr(), b.syncLocked())
 }
 
 // Head returns the sequence number and hash of the last record written.
@@ -533,6 +548,9 @@ func (b *Writer) Close() error {
 	err := b.link(time.Now().UTC())
 	if err == nil {
 		err = b.write(&audit.Entry{Kind: KindSeal, ID: "seal", Time: time.Now().UTC(), Records: b.seq, RowsAffected: -1})
+	}
+	if serr := b.takeSyncErr(); serr != nil {
+		err = errors.Join(serr, err)
 	}
 	b.closed = true
 	if b.timer != nil {

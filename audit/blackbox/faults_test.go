@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sqlvigil/sqlvigil/audit"
@@ -56,5 +59,44 @@ func TestTornWriteNotBuried(t *testing.T) {
 	rep, err := blackbox.Verify(bytes.NewReader(w.buf.Bytes()))
 	if !errors.Is(err, blackbox.ErrTornTail) || errors.Is(err, blackbox.ErrTampered) || rep.Records != 1 {
 		t.Errorf("after a torn write: %+v, %v; want 1 record and a torn tail, not tampering", rep, err)
+	}
+}
+
+// TestVerifyEditedLastLine: a crash leaves a prefix of the last record.
+// A last line that still ends in its whole hash, yet does not read as the
+// record that hash seals — a byte deleted in the middle, a quote removed —
+// was edited, not torn: Verify calls it tampering, and Open refuses to
+// cut it away as if a crash had left it.
+func TestVerifyEditedLastLine(t *testing.T) {
+	lines := chain(t, 3, blackbox.Config{})
+	last := lines[len(lines)-1]
+	i := strings.Index(last, `"kind":"`) + len(`"kind":`)
+	broken := last[:i] + last[i+1:] // the opening quote of the kind's value
+	for name, text := range map[string]string{
+		"newline kept":    strings.Join(append(lines[:len(lines)-1:len(lines)-1], broken), "\n") + "\n",
+		"newline removed": strings.Join(append(lines[:len(lines)-1:len(lines)-1], broken), "\n"),
+		"hash edited": strings.Join(lines[:len(lines)-1], "\n") + "\n" +
+			last[:len(last)-3] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", last[len(last)-3])+1)%16]) + `"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := blackbox.Verify(strings.NewReader(text))
+			if !errors.Is(err, blackbox.ErrTampered) || errors.Is(err, blackbox.ErrTornTail) {
+				t.Errorf("Verify = %v, want ErrTampered", err)
+			}
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			bb, err := blackbox.Open(path, blackbox.Config{})
+			if err == nil {
+				bb.Close()
+			}
+			if !errors.Is(err, blackbox.ErrTampered) {
+				t.Errorf("Open = %v, want ErrTampered", err)
+			}
+			if data, _ := os.ReadFile(path); string(data) != text {
+				t.Errorf("Open changed an edited file")
+			}
+		})
 	}
 }

@@ -37,8 +37,11 @@ func TestMain(m *testing.M) {
 
 func runChild(v string) int {
 	op, path, _ := strings.Cut(v, " ")
-	if op == "fill" {
+	switch op {
+	case "fill":
 		return fillChild(path)
+	case "audit":
+		return auditChild(path)
 	}
 	bb, err := blackbox.Open(path, blackbox.Config{Sync: blackbox.SyncNever})
 	switch {

@@ -106,3 +106,38 @@ func TestDiskFull(t *testing.T) {
 		t.Errorf("records in the file:\n%v\nwant exactly the acknowledged ones:\n%v", got, acked)
 	}
 }
+
+// TestPeriodicSyncFailureReported: an fsync that fails on SyncPeriodic's
+// timer, with nobody waiting for it, is not forgotten: records the system
+// may have dropped were acknowledged, so the next write says so (even if
+// a later fsync succeeds, as one may once the pages it could not write
+// are dropped). The records file is /dev/null through a link, where
+// fsync always fails (EINVAL), as it may on a disk that filled or failed
+// under delayed allocation.
+func TestPeriodicSyncFailureReported(t *testing.T) {
+	if _, err := os.Stat("/dev/null"); err != nil {
+		t.Skip("no /dev/null")
+	}
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	if err := os.Symlink("/dev/null", path); err != nil {
+		t.Fatal(err)
+	}
+	const interval = 200 * time.Millisecond
+	bb, err := blackbox.Open(path, blackbox.Config{Sync: blackbox.SyncPeriodic, SyncInterval: interval})
+	if err != nil {
+		t.Skipf("cannot open /dev/null as a black box here: %v", err)
+	}
+	defer bb.Close()
+	write := func(id string) error {
+		return bb.Write(context.Background(), &audit.Entry{Kind: audit.KindStatement, ID: id, Time: time.Now().UTC(), RowsAffected: -1})
+	}
+	if err := write("first"); err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	// The timer fsyncs (and fails) an interval after the first write; the
+	// second write comes soon after, when no fsync of its own is due.
+	time.Sleep(interval * 5 / 4)
+	if err := write("second"); err == nil {
+		t.Errorf("write after a failed background fsync succeeded: the failure was lost")
+	}
+}

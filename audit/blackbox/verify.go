@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 
 	"github.com/sqlvigil/sqlvigil/audit"
@@ -74,7 +75,9 @@ func Verify(r io.Reader) (Report, error) {
 // A last line that is not a whole record — no final newline, or not a
 // chained JSON object — is what a crash during a write leaves: Verify
 // returns an error matching [ErrTornTail] (a *TornTailError), not
-// ErrTampered, with the Report of the records before it. [Open]
+// ErrTampered, with the Report of the records before it. A crash leaves a
+// prefix, though: a last line that ends in its whole hash but is not the
+// record that hash seals was edited, and is ErrTampered. [Open]
 // cuts such a tail and records the cut in the chain.
 //
 // A file that a rotation began starts with a "rotate" record, whose
@@ -140,7 +143,7 @@ func (c VerifyConfig) readFrom(r io.Reader, from chainState, fn func(*audit.Entr
 		offset += int64(len(line))
 		e, body, digest, ok := parseLine(line)
 		if !ok {
-			if line[len(line)-1] != '\n' || atEOF(br) {
+			if (line[len(line)-1] != '\n' || atEOF(br)) && !sealedButEdited(line, h) {
 				// The last line, cut short or garbled: a crash during a
 				// write, not an edit (an edit would keep the line's form).
 				torn = &TornTailError{Line: lineNo, Offset: start, Bytes: int64(len(line))}
@@ -244,6 +247,35 @@ func parseLine(line []byte) (e audit.Entry, body []byte, digest string, ok bool)
 		return e, nil, "", false
 	}
 	return e, body, digest, true
+}
+
+// sealedButEdited reports whether line, which parseLine refused, ends in
+// the whole hash a record ends with and yet is not the record that hash
+// seals. A crash leaves a prefix of a record: one that reaches the end of
+// its hash is the whole record, less at most its newline, and verifies
+// with h. Anything else that ends in a hash was edited — a byte deleted,
+// a quote removed — and must not pass for a torn write that Open may cut.
+func sealedButEdited(line []byte, h hash.Hash) bool {
+	whole := line[len(line)-1] == '\n'
+	if whole {
+		line = line[:len(line)-1]
+	}
+	body, digest, ok := trimHash(line)
+	if !ok {
+		return false
+	}
+	if whole {
+		return true // parseLine refused a line with its newline and hash
+	}
+	var e audit.Entry
+	full := append(body[:len(body):len(body)], '}')
+	if err := json.Unmarshal(full, &e); err != nil || e.Seq == 0 {
+		return true
+	}
+	h.Reset()
+	h.Write(body)
+	want, _ := hex.DecodeString(digest)
+	return !hmac.Equal(h.Sum(nil), want)
 }
 
 // atEOF reports whether br has nothing more to read.

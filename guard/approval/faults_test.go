@@ -498,3 +498,29 @@ func TestHandlerOriginScheme(t *testing.T) {
 		t.Errorf("same origin over TLS: %d, want 200", code)
 	}
 }
+
+// TestGrantScopeShapeCollision: a time-boxed grant covers statements of
+// the granted shape, the literal-free text, not whatever shares its 64-bit
+// fingerprint. The fingerprint is FNV-1a, which is no defence against a
+// requester (an agent writes its own SQL) crafting another statement with
+// the granted one's fingerprint; this test stands in for such a collision.
+func TestGrantScopeShapeCollision(t *testing.T) {
+	ctx := context.Background()
+	r := newReplica(t, nil, newClock(), true)
+	granted := *dropT
+	granted.Fingerprint = 0x5eed
+	req := request(alice, &granted)
+	id := fileTicket(t, r, req)
+	if _, err := r.q.Decide(ctx, id, reviewer("bob", ""), approval.Ruling{Approve: true, GrantFor: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.p.Check(ctx, request(alice, &granted)); err != nil {
+		t.Fatalf("the granted shape: %v", err)
+	}
+	crafted := granted
+	crafted.Normalized = "DROP TABLE customers /* chosen to collide */"
+	crafted.Summary = "DROP customers"
+	if _, err := r.p.Check(ctx, request(alice, &crafted)); !errors.Is(err, guard.ErrReviewPending) {
+		t.Errorf("another statement with the granted fingerprint: %v, want a new pending review", err)
+	}
+}

@@ -133,7 +133,12 @@ type GrantQuery struct {
 	Tenant      string
 	Rule        string
 	Fingerprint uint64
-	Digest      string
+	// Statement is the literal-free text (Ticket.Statement): a
+	// time-boxed grant covers this shape, not whatever shares its 64-bit
+	// Fingerprint (a non-cryptographic hash a requester writing its own SQL
+	// can collide with).
+	Statement string
+	Digest    string
 	// Now is the time of the claim, on the claiming replica's clock: a
 	// grant covers it from the grant's decision (Ticket.Decided) on, and a
 	// time-boxed grant while Now is before its GrantUntil. A replica whose
@@ -149,7 +154,7 @@ type GrantQuery struct {
 func (q *GrantQuery) covers(t *Ticket) bool {
 	return (q.ID == "" || t.ID == q.ID) && t.Requester == q.Requester && t.Kind == q.Kind &&
 		t.Untrusted == q.Untrusted && t.Environment == q.Environment && t.OnBehalfOf == q.OnBehalfOf &&
-		t.Tenant == q.Tenant && t.Rule == q.Rule && t.Fingerprint == q.Fingerprint
+		t.Tenant == q.Tenant && t.Rule == q.Rule && t.Fingerprint == q.Fingerprint && t.Statement == q.Statement
 }
 
 // Store keeps approval requests, so that several replicas of a service
@@ -408,6 +413,7 @@ func (q *Queue) queryOf(req *guard.ApprovalRequest, now time.Time) GrantQuery {
 		Tenant:      req.Identity.Tenant,
 		Rule:        req.Rule,
 		Fingerprint: req.Fingerprint,
+		Statement:   req.Statement,
 		Digest:      req.Digest,
 		Now:         now,
 		Since:       q.lapseAt(now),

@@ -77,10 +77,10 @@ func TestStores(t *testing.T) {
 			if err != nil || len(pending) != 2 || pending[0].ID != "a" || pending[1].ID != "b" {
 				t.Errorf("Pending: %+v %v", pending, err)
 			}
-			if f, ok, err := s.FindPending(ctx, approval.GrantQuery{Requester: "alice", Kind: "user", Rule: "r", Digest: "d2", Since: t0.Add(-time.Hour)}); err != nil || !ok || f.ID != "b" {
+			if f, ok, err := s.FindPending(ctx, approval.GrantQuery{Requester: "alice", Kind: "user", Statement: "DELETE FROM t WHERE id = ?", Rule: "r", Digest: "d2", Since: t0.Add(-time.Hour)}); err != nil || !ok || f.ID != "b" {
 				t.Errorf("FindPending: %+v %v %v", f, ok, err)
 			}
-			if _, ok, _ := s.FindPending(ctx, approval.GrantQuery{Requester: "alice", Kind: "user", Rule: "r", Digest: "d3", Since: t0.Add(-time.Hour)}); ok {
+			if _, ok, _ := s.FindPending(ctx, approval.GrantQuery{Requester: "alice", Kind: "user", Statement: "DELETE FROM t WHERE id = ?", Rule: "r", Digest: "d3", Since: t0.Add(-time.Hour)}); ok {
 				t.Errorf("FindPending found an expired request")
 			}
 			// One-time grant on a.
@@ -91,7 +91,7 @@ func TestStores(t *testing.T) {
 			if _, err := s.Decide(ctx, "a", approval.Ruling{Reviewer: "dave"}); !errors.Is(err, approval.ErrDecided) {
 				t.Errorf("second Decide: %v", err)
 			}
-			q := approval.GrantQuery{Requester: "alice", Kind: "user", Rule: "r", Digest: "d9", Now: t0}
+			q := approval.GrantQuery{Requester: "alice", Kind: "user", Statement: "DELETE FROM t WHERE id = ?", Rule: "r", Digest: "d9", Now: t0}
 			if _, ok, err := s.Claim(ctx, q); ok || err != nil {
 				t.Errorf("Claim with another digest: %v %v", ok, err)
 			}
@@ -106,7 +106,7 @@ func TestStores(t *testing.T) {
 			if _, err := s.Decide(ctx, "b", approval.Ruling{Approve: true, Reviewer: "bob", Decided: t0, GrantUntil: t0.Add(10 * time.Minute)}); err != nil {
 				t.Fatal(err)
 			}
-			q = approval.GrantQuery{Requester: "alice", Kind: "user", Rule: "r", Digest: "any", Now: t0.Add(5 * time.Minute)}
+			q = approval.GrantQuery{Requester: "alice", Kind: "user", Statement: "DELETE FROM t WHERE id = ?", Rule: "r", Digest: "any", Now: t0.Add(5 * time.Minute)}
 			for range 2 {
 				if c, ok, err := s.Claim(ctx, q); !ok || err != nil || c.ID != "b" {
 					t.Errorf("time-boxed Claim: %+v %v %v", c, ok, err)
@@ -116,7 +116,7 @@ func TestStores(t *testing.T) {
 			if _, ok, _ := s.Claim(ctx, q); ok {
 				t.Errorf("expired time-boxed grant claimed")
 			}
-			q = approval.GrantQuery{Requester: "mallory", Kind: "user", Rule: "r", Digest: "d1", Now: t0}
+			q = approval.GrantQuery{Requester: "mallory", Kind: "user", Statement: "DELETE FROM t WHERE id = ?", Rule: "r", Digest: "d1", Now: t0}
 			if _, ok, _ := s.Claim(ctx, q); ok {
 				t.Errorf("grant claimed by another requester")
 			}
@@ -127,7 +127,7 @@ func TestStores(t *testing.T) {
 			if d, err := s.Decide(ctx, "c", approval.Ruling{Reviewer: "bob", Decided: t0}); err != nil || d.Status != approval.StatusDenied {
 				t.Errorf("deny: %+v %v", d, err)
 			}
-			if _, ok, _ := s.Claim(ctx, approval.GrantQuery{Requester: "alice", Kind: "user", Rule: "r", Digest: "d4", Now: t0.Add(time.Hour)}); ok {
+			if _, ok, _ := s.Claim(ctx, approval.GrantQuery{Requester: "alice", Kind: "user", Statement: "DELETE FROM t WHERE id = ?", Rule: "r", Digest: "d4", Now: t0.Add(time.Hour)}); ok {
 				t.Errorf("denied request claimed")
 			}
 			// Prune forgets what was created before the cut.
