@@ -563,6 +563,10 @@ func TestSessionSQLiteMemoryKept(t *testing.T) {
 			if err != nil || got != "real" {
 				t.Errorf("human after the agent's %s: got %q, %v; want the database as it was", change, got, err)
 			}
+			// Reading a PRAGMA, of any schema, changes nothing: not refused.
+			if _, err := readOne(agent, db, "PRAGMA temp.cache_size"); err != nil {
+				t.Errorf("the agent reads PRAGMA temp.cache_size: %v", err)
+			}
 		})
 	}
 }
