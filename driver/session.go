@@ -133,6 +133,10 @@ type session struct {
 	// mem is, for SQLite, whether the main database lives in memory (see
 	// sqliteInMemory); 0 until asked.
 	mem int8
+	// charset is set, for MySQL, once a statement may have changed the
+	// connection's character set (SET NAMES, or code that may run it):
+	// arguments are then bound by the server (see serverBind).
+	charset bool
 }
 
 // Values of session.mem.
@@ -234,6 +238,9 @@ func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtR
 	}
 	if !changes && !i.runsHiddenCode(ctx, cs, run.script) {
 		return
+	}
+	if i.cfg.dialect == sqlstmt.MySQL && !cs.sess.charset && mayChangeCharset(run.script) {
+		cs.sess.charset = true
 	}
 	s := &cs.sess
 	if !s.dirty {

@@ -153,3 +153,24 @@ func readsPrevious(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 		})
 	})
 }
+
+// mayChangeCharset reports whether a MySQL script may change the
+// character set the server reads the connection's texts in: a setting
+// that changes lexing (SET NAMES, CHARACTER SET, character_set_client,
+// sql_mode), or code whose statements the analysis does not see (CALL,
+// EXECUTE, DO, a text not fully read).
+func mayChangeCharset(s *sqlparse.Script) bool {
+	if !s.Complete {
+		return true
+	}
+	return s.Any(func(st *sqlparse.Statement) bool {
+		if st.LexingSetting || !st.Complete {
+			return true
+		}
+		switch st.Kind {
+		case sqlparse.KindCall, sqlparse.KindExecute, sqlparse.KindDo, sqlparse.KindUnknown, sqlparse.KindOther:
+			return true
+		}
+		return false
+	})
+}

@@ -652,3 +652,44 @@ func TestSessionRandomSeed(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionCharsetArgsBoundByServer: go-sql-driver/mysql with
+// interpolateParams escapes argument values for the character set of its
+// DSN. After the agent's SET NAMES gbk on the same connection, the server
+// reads 0xbf and the driver's backslash as one character, so the quote
+// after them ends the string and the rest of the value runs as code: two
+// allowed calls dropped a table that the policy protects. The arguments of
+// every later statement on that connection are bound by the server, and
+// still find their rows.
+func TestSessionCharsetArgsBoundByServer(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	for _, tg := range targets() {
+		if tg.family != "mysql" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			p, err := guard.New(guard.WithEnvironment("production"),
+				guard.WithRules(guard.DestructiveDDL("production"), guard.StackedStatements()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := openWith(t, tg, sqlvigil.WithPolicy(p), sqlvigil.WithEnvironment("production"))
+			db.SetMaxOpenConns(1)
+			mustExec(t, db, "CREATE TABLE victim (id int, name varchar(20))")
+			mustExec(t, db, "INSERT INTO victim VALUES (1, 'a')")
+			if _, err := db.ExecContext(agent, "SET NAMES gbk"); err != nil {
+				t.Fatal(err)
+			}
+			_, err = db.ExecContext(agent, "SELECT id FROM victim WHERE ? IS NOT NULL", "\xbf' OR 1=1; DROP TABLE victim; -- ")
+			t.Logf("the value as an argument: %v", err)
+			got, err := readOne(agent, db, "SELECT count(*) FROM victim")
+			if err != nil || got != "1" {
+				t.Fatalf("victim after the argument: %q, %v; want it intact", got, err)
+			}
+			var id int
+			if err := db.QueryRowContext(agent, "SELECT id FROM victim WHERE name = ?", "a").Scan(&id); err != nil || id != 1 {
+				t.Errorf("a plain argument after SET NAMES: got %d, %v; want 1", id, err)
+			}
+		})
+	}
+}
