@@ -174,3 +174,22 @@ func mayChangeCharset(s *sqlparse.Script) bool {
 		return false
 	})
 }
+
+// textTxAfter reports whether a transaction begun by text may be open
+// after s, given whether one may have been before: BEGIN, START
+// TRANSACTION or SAVEPOINT open one; COMMIT, END, ROLLBACK or ABORT close
+// it, unless they roll back to a savepoint or chain a new transaction.
+func textTxAfter(open bool, s *sqlparse.Script) bool {
+	norm := strings.ToUpper(s.Normalized)
+	for k := range s.Statements {
+		switch s.Statements[k].Kind {
+		case sqlparse.KindBegin, sqlparse.KindSavepoint:
+			open = true
+		case sqlparse.KindCommit, sqlparse.KindRollback:
+			if !strings.Contains(norm, " TO ") && !strings.Contains(norm, "CHAIN") {
+				open = false
+			}
+		}
+	}
+	return open
+}

@@ -693,3 +693,42 @@ func TestSessionCharsetArgsBoundByServer(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionHeldTextTransaction: on a connection held across identities,
+// the agent's transaction begun by text is not rolled back under it by the
+// reset the human's statement would need: the human is refused until the
+// agent ends it, and the agent's COMMIT commits what it did.
+func TestSessionHeldTextTransaction(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family == "sqlite" {
+			continue // BEGIN by text is refused on an in-memory database
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, q := range []string{"BEGIN", "INSERT INTO people VALUES (2, 'in the transaction')"} {
+				if _, err := conn.ExecContext(agent, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); !errors.Is(err, driver.ErrSessionState) {
+				t.Errorf("human in the agent's open transaction: got %v, want ErrSessionState", err)
+			}
+			if _, err := conn.ExecContext(agent, "COMMIT"); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := readOne(agent, conn, "SELECT count(*) FROM people"); err != nil || got != "2" {
+				t.Errorf("after the agent's COMMIT: got %q rows, %v; want 2", got, err)
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); err != nil && tg.family == "pg" {
+				t.Errorf("human after the transaction ended: %v", err)
+			}
+		})
+	}
+}
