@@ -732,3 +732,37 @@ func TestSessionHeldTextTransaction(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionReadOfTableWithTriggers: reading a MySQL table fires none of
+// its triggers, so it leaves the held connection usable by the human;
+// writing it does not.
+func TestSessionReadOfTableWithTriggers(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family != "mysql" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			mustExec(t, db, "CREATE TRIGGER tr BEFORE INSERT ON people FOR EACH ROW SET @tv = 'forged'")
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(agent, "SELECT name FROM people"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); err != nil {
+				t.Errorf("human after the agent's read: %v", err)
+			}
+			if _, err := conn.ExecContext(agent, "INSERT INTO people VALUES (2, 'x')"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); !errors.Is(err, driver.ErrSessionState) {
+				t.Errorf("human after the agent's write: got %v, want ErrSessionState", err)
+			}
+		})
+	}
+}
