@@ -239,8 +239,14 @@ func (i *interceptor) begin(ctx context.Context, cs *connState, method, query st
 // interpolateParams is such a driver; answering driver.ErrSkip makes
 // database/sql prepare the statement on the server, which binds the
 // arguments where it reads placeholders, and the run continues there.
-func (i *interceptor) serverBind(run *stmtRun, args []sqldriver.NamedValue) bool {
-	return i.cfg.dialect == sqlstmt.MySQL && !argsFit(run.script, args)
+// So must every statement with arguments on a connection whose character
+// set may have changed (sess.charset): the driver escapes the values it
+// writes for the character set of its DSN, and after SET NAMES gbk the
+// server reads the byte before its backslash and the backslash as one
+// character, and the quote after them ends the string.
+func (i *interceptor) serverBind(cs *connState, run *stmtRun, args []sqldriver.NamedValue) bool {
+	return i.cfg.dialect == sqlstmt.MySQL && len(args) > 0 &&
+		(cs != nil && cs.sess.charset || !argsFit(run.script, args))
 }
 
 // argsFit reports whether the bound arguments fit the placeholders the

@@ -133,6 +133,14 @@ type session struct {
 	// mem is, for SQLite, whether the main database lives in memory (see
 	// sqliteInMemory); 0 until asked.
 	mem int8
+	// charset is set, for MySQL, once a statement may have changed the
+	// connection's character set (SET NAMES, or code that may run it):
+	// arguments are then bound by the server (see serverBind).
+	charset bool
+	// textTx is set while a transaction begun by text (BEGIN, SAVEPOINT)
+	// may be open: on a held connection another identity's statement is
+	// refused rather than rolling it back under its owner.
+	textTx bool
 }
 
 // Values of session.mem.
@@ -201,7 +209,7 @@ func (i *interceptor) crossCheck(ctx context.Context, cs *connState, id identity
 		return nil
 	}
 	switch {
-	case cs.tx != nil:
+	case cs.tx != nil || s.textTx:
 		return &SessionStateError{Reason: "a transaction is open on the connection; end it first"}
 	case s.discard || i.cfg.dialect == sqlstmt.MySQL:
 		return &SessionStateError{Reason: "the session cannot be reset without closing the connection; close the sql.Conn"}
@@ -235,6 +243,10 @@ func (i *interceptor) markSession(ctx context.Context, cs *connState, run *stmtR
 	if !changes && !i.runsHiddenCode(ctx, cs, run.script) {
 		return
 	}
+	if i.cfg.dialect == sqlstmt.MySQL && !cs.sess.charset && mayChangeCharset(run.script) {
+		cs.sess.charset = true
+	}
+	cs.sess.textTx = textTxAfter(cs.sess.textTx, run.script)
 	s := &cs.sess
 	if !s.dirty {
 		s.dirty, s.by = true, run.id.Clone()

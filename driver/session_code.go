@@ -38,11 +38,14 @@ func (i *interceptor) runsHiddenCode(ctx context.Context, cs *connState, s *sqlp
 		return true
 	case sqlstmt.MySQL:
 		return s.Any(func(st *sqlparse.Statement) bool {
-			for _, rels := range [2][]sqlparse.Table{st.Reads, st.Writes} {
-				for _, t := range rels {
-					if i.storedCode(ctx, cs, t) {
-						return true
-					}
+			for _, t := range st.Reads {
+				if i.storedCode(ctx, cs, t, false) {
+					return true
+				}
+			}
+			for _, t := range st.Writes {
+				if i.storedCode(ctx, cs, t, true) {
+					return true
 				}
 			}
 			return false
@@ -51,9 +54,10 @@ func (i *interceptor) runsHiddenCode(ctx context.Context, cs *connState, s *sqlp
 	return false
 }
 
-// storedCode reports whether the MySQL relation t is a view or a table
-// with triggers, or may be: yes when the catalog cannot tell.
-func (i *interceptor) storedCode(ctx context.Context, cs *connState, t sqlparse.Table) bool {
+// storedCode reports whether the MySQL relation t is a view, or, when it
+// is written, a table with triggers, or may be: yes when the catalog
+// cannot tell. (Reading a table fires no trigger.)
+func (i *interceptor) storedCode(ctx context.Context, cs *connState, t sqlparse.Table, write bool) bool {
 	if cs.parent == nil || t.Name == "" || !plainName(t.Schema) || !plainName(t.Name) {
 		return true
 	}
@@ -63,33 +67,44 @@ func (i *interceptor) storedCode(ctx context.Context, cs *connState, t sqlparse.
 	}
 	key := "\x00code:" + t.String()
 	now := time.Now()
-	if v := cat.cached(key, now); v != nil {
-		return v.opaque
+	v := cat.cached(key, now)
+	if v == nil {
+		var exists bool
+		if v, exists = storedCodeOf(ctx, cs, t, now); v == nil {
+			return true
+		}
+		if exists {
+			// The answer for a relation that does not exist yet is not
+			// kept: it may be created (by a procedure, say) before it is
+			// read.
+			cat.keep(key, v)
+		}
 	}
+	// isView: a view; opaque: a table with triggers.
+	return v.isView || write && v.opaque
+}
+
+// storedCodeOf asks the catalog whether t is a view and whether it has
+// triggers (nil when it cannot tell), and whether it exists.
+func storedCodeOf(ctx context.Context, cs *connState, t sqlparse.Table, now time.Time) (*view, bool) {
 	schema := "DATABASE()"
 	if t.Schema != "" {
 		schema = "'" + t.Schema + "'"
 	}
-	// The first count is of views and triggers; the second says whether
-	// the relation exists: the answer for one that does not yet is not
-	// kept, as it may be created (by a procedure, say) before it is read.
-	rows, err := (&catalogConn{q: cs.parent}).query(ctx, "SELECT (SELECT COUNT(*) FROM information_schema.VIEWS "+
-		"WHERE TABLE_SCHEMA = "+schema+" AND TABLE_NAME = '"+t.Name+"') + "+
-		"(SELECT COUNT(*) FROM information_schema.TRIGGERS "+
-		"WHERE EVENT_OBJECT_SCHEMA = "+schema+" AND EVENT_OBJECT_TABLE = '"+t.Name+"'), "+
-		"(SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "+schema+" AND TABLE_NAME = '"+t.Name+"')")
+	where := "_SCHEMA = " + schema + " AND "
+	rows, err := (&catalogConn{q: cs.parent}).query(ctx, "SELECT "+
+		"(SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE"+where+"TABLE_NAME = '"+t.Name+"'), "+
+		"(SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT"+where+"EVENT_OBJECT_TABLE = '"+t.Name+"'), "+
+		"(SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE"+where+"TABLE_NAME = '"+t.Name+"')")
 	if err != nil {
-		return true
+		return nil, false
 	}
 	defer rows.Close()
-	dest := make([]sqldriver.Value, 2)
-	if len(rows.Columns()) != 2 || rows.Next(dest) != nil || !isZero(dest[0]) {
-		return true
+	dest := make([]sqldriver.Value, 3)
+	if len(rows.Columns()) != 3 || rows.Next(dest) != nil {
+		return nil, false
 	}
-	if !isZero(dest[1]) {
-		cat.keep(key, &view{at: now})
-	}
-	return false
+	return &view{at: now, isView: !isZero(dest[0]), opaque: !isZero(dest[1])}, !isZero(dest[2])
 }
 
 // isZero reports a count of zero, as text or as an integer.
@@ -152,4 +167,44 @@ func readsPrevious(d sqlstmt.Dialect, s *sqlparse.Script) bool {
 			return slices.Contains(fns, f)
 		})
 	})
+}
+
+// mayChangeCharset reports whether a MySQL script may change the
+// character set the server reads the connection's texts in: a setting
+// that changes lexing (SET NAMES, CHARACTER SET, character_set_client,
+// sql_mode), or code whose statements the analysis does not see (CALL,
+// EXECUTE, DO, a text not fully read).
+func mayChangeCharset(s *sqlparse.Script) bool {
+	if !s.Complete {
+		return true
+	}
+	return s.Any(func(st *sqlparse.Statement) bool {
+		if st.LexingSetting || !st.Complete {
+			return true
+		}
+		switch st.Kind {
+		case sqlparse.KindCall, sqlparse.KindExecute, sqlparse.KindDo, sqlparse.KindUnknown, sqlparse.KindOther:
+			return true
+		}
+		return false
+	})
+}
+
+// textTxAfter reports whether a transaction begun by text may be open
+// after s, given whether one may have been before: BEGIN, START
+// TRANSACTION or SAVEPOINT open one; COMMIT, END, ROLLBACK or ABORT close
+// it, unless they roll back to a savepoint or chain a new transaction.
+func textTxAfter(open bool, s *sqlparse.Script) bool {
+	norm := strings.ToUpper(s.Normalized)
+	for k := range s.Statements {
+		switch s.Statements[k].Kind {
+		case sqlparse.KindBegin, sqlparse.KindSavepoint:
+			open = true
+		case sqlparse.KindCommit, sqlparse.KindRollback:
+			if !strings.Contains(norm, " TO ") && !strings.Contains(norm, "CHAIN") {
+				open = false
+			}
+		}
+	}
+	return open
 }

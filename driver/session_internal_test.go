@@ -64,6 +64,9 @@ func TestPragmasSet(t *testing.T) {
 		{"PRAGMA journal_mode = ?", nil, false},
 		{"PRAGMA other.foreign_keys = ?", nil, false},
 		{`PRAGMA "foreign_keys" = ?`, nil, false},
+		{"PRAGMA temp.cache_size", nil, true},
+		{"PRAGMA aux.table_info(t)", nil, true},
+		{"PRAGMA temp.cache_size = ?", nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {

@@ -138,20 +138,20 @@ func pragmasSet(norm string) ([]string, bool) {
 			name, args = rest[:end], strings.TrimSpace(rest[end:])
 		}
 		name = strings.ToLower(name)
-		if schema, n, ok := strings.Cut(name, "."); ok {
-			if schema != "main" {
-				return nil, false
-			}
+		schema, n, qualified := strings.Cut(name, ".")
+		if qualified {
 			name = n
 		}
-		for _, c := range name {
-			if !(c >= 'a' && c <= 'z' || c == '_') {
+		for _, c := range schema + name {
+			if !(c >= 'a' && c <= 'z' || c == '_' || c >= '0' && c <= '9') {
 				return nil, false // quoted or odd: not read with certainty
 			}
 		}
 		switch {
 		case readPragmas[name], args == "":
-			// A report, or a bare read.
+			// A report, or a bare read, of any schema.
+		case qualified && schema != "main":
+			return nil, false // only main's values are kept to be restored
 		case restorablePragmas[name]:
 			if !slices.Contains(names, name) {
 				names = append(names, name)

@@ -563,6 +563,10 @@ func TestSessionSQLiteMemoryKept(t *testing.T) {
 			if err != nil || got != "real" {
 				t.Errorf("human after the agent's %s: got %q, %v; want the database as it was", change, got, err)
 			}
+			// Reading a PRAGMA, of any schema, changes nothing: not refused.
+			if _, err := readOne(agent, db, "PRAGMA temp.cache_size"); err != nil {
+				t.Errorf("the agent reads PRAGMA temp.cache_size: %v", err)
+			}
 		})
 	}
 }
@@ -644,6 +648,120 @@ func TestSessionRandomSeed(t *testing.T) {
 			}
 			if got == chosen {
 				t.Errorf("the human's random() is %s, the value the agent's seed chose", got)
+			}
+		})
+	}
+}
+
+// TestSessionCharsetArgsBoundByServer: go-sql-driver/mysql with
+// interpolateParams escapes argument values for the character set of its
+// DSN. After the agent's SET NAMES gbk on the same connection, the server
+// reads 0xbf and the driver's backslash as one character, so the quote
+// after them ends the string and the rest of the value runs as code: two
+// allowed calls dropped a table that the policy protects. The arguments of
+// every later statement on that connection are bound by the server, and
+// still find their rows.
+func TestSessionCharsetArgsBoundByServer(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	for _, tg := range targets() {
+		if tg.family != "mysql" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			p, err := guard.New(guard.WithEnvironment("production"),
+				guard.WithRules(guard.DestructiveDDL("production"), guard.StackedStatements()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			db := openWith(t, tg, sqlvigil.WithPolicy(p), sqlvigil.WithEnvironment("production"))
+			db.SetMaxOpenConns(1)
+			mustExec(t, db, "CREATE TABLE victim (id int, name varchar(20))")
+			mustExec(t, db, "INSERT INTO victim VALUES (1, 'a')")
+			if _, err := db.ExecContext(agent, "SET NAMES gbk"); err != nil {
+				t.Fatal(err)
+			}
+			_, err = db.ExecContext(agent, "SELECT id FROM victim WHERE ? IS NOT NULL", "\xbf' OR 1=1; DROP TABLE victim; -- ")
+			t.Logf("the value as an argument: %v", err)
+			got, err := readOne(agent, db, "SELECT count(*) FROM victim")
+			if err != nil || got != "1" {
+				t.Fatalf("victim after the argument: %q, %v; want it intact", got, err)
+			}
+			var id int
+			if err := db.QueryRowContext(agent, "SELECT id FROM victim WHERE name = ?", "a").Scan(&id); err != nil || id != 1 {
+				t.Errorf("a plain argument after SET NAMES: got %d, %v; want 1", id, err)
+			}
+		})
+	}
+}
+
+// TestSessionHeldTextTransaction: on a connection held across identities,
+// the agent's transaction begun by text is not rolled back under it by the
+// reset the human's statement would need: the human is refused until the
+// agent ends it, and the agent's COMMIT commits what it did.
+func TestSessionHeldTextTransaction(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family == "sqlite" {
+			continue // BEGIN by text is refused on an in-memory database
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, q := range []string{"BEGIN", "INSERT INTO people VALUES (2, 'in the transaction')"} {
+				if _, err := conn.ExecContext(agent, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); !errors.Is(err, driver.ErrSessionState) {
+				t.Errorf("human in the agent's open transaction: got %v, want ErrSessionState", err)
+			}
+			if _, err := conn.ExecContext(agent, "COMMIT"); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := readOne(agent, conn, "SELECT count(*) FROM people"); err != nil || got != "2" {
+				t.Errorf("after the agent's COMMIT: got %q rows, %v; want 2", got, err)
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); err != nil && tg.family == "pg" {
+				t.Errorf("human after the transaction ended: %v", err)
+			}
+		})
+	}
+}
+
+// TestSessionReadOfTableWithTriggers: reading a MySQL table fires none of
+// its triggers, so it leaves the held connection usable by the human;
+// writing it does not.
+func TestSessionReadOfTableWithTriggers(t *testing.T) {
+	agent := identity.NewContext(context.Background(), agentID)
+	human := identity.NewContext(context.Background(), humanID)
+	for _, tg := range sessionTargets() {
+		if tg.family != "mysql" {
+			continue
+		}
+		t.Run(tg.name, func(t *testing.T) {
+			db := openSession(t, tg, nil)
+			mustExec(t, db, "CREATE TRIGGER tr BEFORE INSERT ON people FOR EACH ROW SET @tv = 'forged'")
+			conn, err := db.Conn(agent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.ExecContext(agent, "SELECT name FROM people"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); err != nil {
+				t.Errorf("human after the agent's read: %v", err)
+			}
+			if _, err := conn.ExecContext(agent, "INSERT INTO people VALUES (2, 'x')"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(human, "SELECT 1"); !errors.Is(err, driver.ErrSessionState) {
+				t.Errorf("human after the agent's write: got %v, want ErrSessionState", err)
 			}
 		})
 	}

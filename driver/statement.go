@@ -24,7 +24,7 @@ func (i *interceptor) ConnExecContext(ctx context.Context, conn sqldriver.Execer
 	if err != nil {
 		return nil, err
 	}
-	if i.serverBind(run, args) {
+	if i.serverBind(cs, run, args) {
 		return nil, i.failed(ctx, cs, run, query, args, sqldriver.ErrSkip)
 	}
 	return i.exec(ctx, cs, run, conn, query, args)
@@ -61,7 +61,7 @@ func (i *interceptor) ConnQueryContext(ctx context.Context, conn sqldriver.Query
 	if err != nil {
 		return ctx, nil, err
 	}
-	if i.serverBind(run, args) {
+	if i.serverBind(cs, run, args) {
 		return ctx, nil, i.failed(ctx, cs, run, query, args, sqldriver.ErrSkip)
 	}
 	return i.query(ctx, cs, run, conn, query, args)

@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/sqlvigil/sqlvigil/internal/rulename"
@@ -131,6 +132,12 @@ func hasPrefixFold(s, prefix string) bool {
 //   - MySQL SET: foreign_key_checks, unique_checks, sql_log_bin and
 //     MariaDB's check_constraint_checks to anything but on (1, ON, TRUE,
 //     DEFAULT);
+//   - read-only transactions switched off, where a DSN or the server may
+//     have made them the session's guardrail: PostgreSQL
+//     default_transaction_read_only and transaction_read_only, MySQL
+//     transaction_read_only and tx_read_only set to anything but on; SET
+//     [SESSION CHARACTERISTICS AS] TRANSACTION … READ WRITE, and BEGIN or
+//     START TRANSACTION … READ WRITE;
 //   - PostgreSQL ALTER TABLE … DISABLE TRIGGER (ALL and USER stop the
 //     foreign-key triggers for every session);
 //   - a SET or PRAGMA whose assignments the analyser could not all read.
@@ -159,7 +166,7 @@ func (integrity) objects(r *Request) bool {
 	d := r.Script.Dialect
 	for i := range r.Script.Statements {
 		for st := &r.Script.Statements[i]; st != nil; st = st.Inner {
-			if weakensIntegrity(d, st) {
+			if weakensIntegrity(d, st) || readWrite(st, r.Script.Normalized) {
 				return true
 			}
 		}
@@ -190,6 +197,22 @@ func weakensIntegrity(d sqlstmt.Dialect, st *sqlstmt.Statement) bool {
 	return false
 }
 
+// readWrite reports a statement that makes transactions read-write where
+// the session's default may be read-only (a DSN's
+// default_transaction_read_only, a server's read_only role): SET [SESSION
+// CHARACTERISTICS AS] TRANSACTION … READ WRITE, BEGIN or START
+// TRANSACTION … READ WRITE. norm is the script's normalized text; the
+// analysis names such a SET's setting "transaction" without its value.
+func readWrite(st *sqlstmt.Statement, norm string) bool {
+	switch {
+	case st.Kind == sqlparse.KindBegin:
+	case st.Kind == sqlparse.KindSet && slices.ContainsFunc(st.Settings, func(s sqlstmt.Setting) bool { return s.Name == "transaction" }):
+	default:
+		return false
+	}
+	return strings.Contains(strings.Join(strings.Fields(strings.ToUpper(norm)), " "), "READ WRITE")
+}
+
 // weakSetting reports an assignment of name to v that switches off a
 // check or durability. v is "" when the value is unknown.
 func weakSetting(d sqlstmt.Dialect, name, v string) bool {
@@ -198,7 +221,8 @@ func weakSetting(d sqlstmt.Dialect, name, v string) bool {
 		"defer_foreign_keys", "zero_damaged_pages", "ignore_checksum_failure":
 		return !isOff(v)
 	case "foreign_keys", "cell_size_check", "query_only",
-		"foreign_key_checks", "unique_checks", "sql_log_bin", "check_constraint_checks":
+		"foreign_key_checks", "unique_checks", "sql_log_bin", "check_constraint_checks",
+		"default_transaction_read_only", "transaction_read_only", "tx_read_only":
 		return !isOn(d, v)
 	case "journal_mode":
 		return !oneOf(v, "delete", "truncate", "persist", "wal")

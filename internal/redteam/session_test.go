@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/identity"
 )
@@ -264,5 +266,44 @@ func TestSettingForLaterSessions(t *testing.T) {
 				t.Errorf("a new connection starts with app.sqlvigil_later = %q, which the developer set", got.String)
 			}
 		})
+	}
+}
+
+// TestReadOnlySessionStaysReadOnly: a pool whose DSN makes every
+// transaction read-only, as an operator would for an agent: the
+// developer's statement that makes them read-write again is refused, so
+// that the delete that would rely on it fails, and the victim is intact.
+func TestReadOnlySessionStaysReadOnly(t *testing.T) {
+	params := map[string]string{pg: "default_transaction_read_only=on", my: "tx_read_only=1"}
+	switches := map[string][]string{
+		pg: {"SET default_transaction_read_only = off", "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE"},
+		my: {"SET SESSION tx_read_only = 0", "SET SESSION TRANSACTION READ WRITE"},
+	}
+	for _, b := range backends() {
+		for _, sw := range switches[b.family] {
+			t.Run(b.name+"/"+sw, func(t *testing.T) {
+				l := newLab(t, b)
+				sep := "&"
+				if !strings.Contains(l.dsn, "?") {
+					sep = "?"
+				}
+				db, err := sqlvigil.Open(b.driver, l.dsn+sep+params[b.family],
+					sqlvigil.WithPolicy(securityPolicy(t)), sqlvigil.WithEnvironment("production"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				db.SetMaxOpenConns(1)
+				ctx := as(dev)
+				if _, err := db.ExecContext(ctx, sw); !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("%s: got %v, want guard.ErrBlocked", sw, err)
+				}
+				_, err = db.ExecContext(ctx, "DELETE FROM victim WHERE id = 1")
+				t.Logf("delete: %v", err)
+				if v := l.victim(); v != "" {
+					t.Errorf("the victim: %s, after %s on a read-only pool", v, sw)
+				}
+			})
+		}
 	}
 }
