@@ -386,6 +386,31 @@ func renameBlocked(rule string) *guard.BlockedError {
 		Hint: hintMaskRename, Err: fe}
 }
 
+// definesCode reports whether st, of s, makes or changes code that the
+// server runs later, on its own: a function, procedure, trigger, rule or
+// event (st.DefinesCode), an operator, cast, aggregate, type or domain
+// (whose functions run on a value without a call), a policy, a
+// publication, a foreign server or any other object the analysis does not
+// class, or a trigger or rule enabled again. A masked reader may not
+// leave it: a trigger it made copies NEW.ssn when an exempt reader
+// updates people.
+func definesCode(st *sqlparse.Statement, s *sqlparse.Script) bool {
+	if st.DefinesCode {
+		return true
+	}
+	if st.Kind != sqlparse.KindCreate && st.Kind != sqlparse.KindAlter {
+		return false
+	}
+	switch st.Object {
+	case sqlparse.ObjectFunction, sqlparse.ObjectProcedure, sqlparse.ObjectTrigger, sqlparse.ObjectDataType,
+		sqlparse.ObjectExtension, sqlparse.ObjectPolicy, sqlparse.ObjectOther, sqlparse.ObjectUnknown:
+		return true
+	case sqlparse.ObjectTable:
+		return st.Kind == sqlparse.KindAlter && strings.Contains(strings.ToUpper(s.Normalized), "ENABLE")
+	}
+	return false
+}
+
 // changesSchema reports whether s may change what a relation is.
 func changesSchema(s *sqlparse.Script) bool {
 	for k := range s.Statements {
@@ -465,6 +490,9 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 		// freed it: the driver then runs it for a text the analysis judged
 		// harmless. EXECUTE is refused to a masked reader anyway.
 		return sinkBlocked(m, id, unmask, "run later under the name of a statement the driver prepared (PREPARE, DEALLOCATE)")
+	}
+	if definesCode(st, f.run.script) {
+		return sinkBlocked(m, id, unmask, "kept in code made now that runs later, on whatever reader's clear values (a function, trigger, rule, operator, type, event)")
 	}
 	if !st.Complete {
 		if fe := m.CheckUnknown(id, unmask, "carried by a statement the analyser could not fully read"); fe != nil {

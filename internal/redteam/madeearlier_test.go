@@ -4,7 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/mask"
 )
 
 // TestGeneratedColumnMadeEarlier: a column a DBA generated earlier from a
@@ -228,5 +230,76 @@ func TestCodeOnWriteBenign(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCodeMadeByMaskedReader: a masked reader may not leave code behind
+// that runs later on its own (a function, trigger, rule): a trigger it
+// made on people would copy NEW.ssn into notes when an exempt reader
+// updates people, and the masked reader would read notes. Masking holds
+// this without the guard's rules (the handle has no policy), and the
+// exempt reader's write then stores nothing.
+func TestCodeMadeByMaskedReader(t *testing.T) {
+	plant := map[string][][]string{
+		pg: {
+			{"CREATE FUNCTION hist() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO notes VALUES (800, NEW.ssn); RETURN NEW; END $$",
+				"CREATE TRIGGER hist AFTER UPDATE ON people FOR EACH ROW EXECUTE FUNCTION hist()"},
+			{"CREATE RULE r AS ON UPDATE TO people DO ALSO INSERT INTO notes VALUES (700, NEW.ssn)"},
+			{"CREATE OR REPLACE FUNCTION upper(x varchar) RETURNS text LANGUAGE sql AS $$ INSERT INTO notes VALUES (600, x) RETURNING body $$"},
+		},
+		my: {
+			{"CREATE TRIGGER hist AFTER UPDATE ON people FOR EACH ROW INSERT INTO notes VALUES (800, NEW.ssn)"},
+		},
+		lite: {
+			{"CREATE TRIGGER hist AFTER UPDATE ON people BEGIN INSERT INTO notes VALUES (800, NEW.ssn); END"},
+			{"CREATE TEMP TRIGGER hist AFTER UPDATE ON people BEGIN INSERT INTO notes VALUES (800, NEW.ssn); END"},
+		},
+	}
+	later := map[string][]string{
+		pg:   {"UPDATE people SET name = 'q' WHERE id = 1", "SELECT upper(ssn) FROM people WHERE id = 1"},
+		my:   {"UPDATE people SET name = 'q' WHERE id = 1"},
+		lite: {"UPDATE people SET name = 'q' WHERE id = 1"},
+	}
+	for _, b := range backends() {
+		for _, steps := range plant[b.family] {
+			t.Run(b.name+"/"+steps[len(steps)-1][:20], func(t *testing.T) {
+				t.Parallel()
+				l := newLab(t, b)
+				exempt := []string{"pii:read"}
+				m, err := mask.New(mask.WithRules(
+					mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email(), ExemptRoles: exempt},
+					mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact(), ExemptRoles: exempt},
+				))
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := sqlvigil.Open(b.driver, l.dsn, sqlvigil.WithMasker(m))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				// One connection, so that a temporary trigger is on the
+				// connection the exempt reader uses next.
+				db.SetMaxOpenConns(1)
+				refused := false
+				for _, q := range steps {
+					_, err := db.ExecContext(as(dev), q)
+					refused = refused || errors.Is(err, guard.ErrBlocked)
+				}
+				if !refused {
+					t.Errorf("%s: the masked reader's code was made, want a refusal", steps)
+				}
+				for _, q := range later[b.family] {
+					rows, err := db.QueryContext(as(dpo), q)
+					if err == nil {
+						_, err = readRows(rows)
+					}
+					t.Logf("exempt %s: %v", q, err)
+				}
+				if x := leaked(rawAll(t, l, "SELECT body FROM notes")); x != "" {
+					t.Errorf("masked value %q stored in notes by code the masked reader made", x)
+				}
+			})
+		}
 	}
 }
