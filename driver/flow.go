@@ -47,9 +47,14 @@ import (
 // flow.isClean).
 //
 // Code made earlier that runs on a value without a function call (a
-// PostgreSQL operator, cast or domain CHECK) is asked of the catalog (see
-// pgcode.go). What it cannot see: code that runs inside the server on the
-// statement's behalf (triggers, rules, and routines created earlier).
+// PostgreSQL operator, cast or domain CHECK; see pgcode.go), or on a
+// write (a trigger, a rule, a CHECK or DEFAULT that calls a function; see
+// writecode.go), is asked of the catalog, and a generated column is
+// traced like a view's (catalog.generated). A masked reader may not make
+// such code (definesCode), nor may anyone rename a column a rule names
+// (renamesNamed). What it cannot see: code that runs inside the server on
+// reads of its own (row-level security policies, index expressions), and
+// what a predicate lets a reader infer.
 
 // flowCheck returns the refusal of a statement of the run whose values
 // could leave it by a sink the reader's rules do not cover, or nil. It
