@@ -184,9 +184,18 @@ func (f *flow) codeMadeEarlier() bool {
 	if f.cs == nil || f.cs.parent == nil {
 		return readsRelations(f.run.script) // not known
 	}
-	if f.isClean() {
+	// A view's definition runs its operators and casts on its base
+	// columns whatever columns of it are read: its text counts, clean or
+	// not.
+	norm := f.run.script.Normalized
+	for _, v := range f.run.views {
+		if v.isView && v.text != "" {
+			norm += " " + v.text
+		}
+	}
+	if len(norm) == len(f.run.script.Normalized) && f.isClean() {
 		return false
 	}
 	pc := f.i.cat.pgCode(f.ctx, &catalogConn{q: f.cs.parent})
-	return pc == nil || pc.runsOn(f.run.script.Normalized)
+	return pc == nil || pc.runsOn(norm)
 }

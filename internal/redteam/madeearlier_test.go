@@ -303,3 +303,78 @@ func TestCodeMadeByMaskedReader(t *testing.T) {
 		}
 	}
 }
+
+// TestViewCodeMadeEarlier: a view made earlier runs its whole definition
+// on every read, whatever columns of it are read: a function in its WHERE
+// or in a subquery (WHERE leakfn(ssn) > 0), or an operator made earlier
+// (WHERE ssn === name), runs on the clear values although the view
+// returns none of them, and so does REFRESH MATERIALIZED VIEW. A view
+// whose definition calls a function not known to only compute a value is
+// untraceable, and the operators and casts of a definition count as the
+// statement's own (TestCodeMadeEarlier).
+func TestViewCodeMadeEarlier(t *testing.T) {
+	pgFn := "CREATE FUNCTION leakfn(varchar) RETURNS int LANGUAGE sql AS $$ INSERT INTO notes VALUES (900 + (SELECT count(*) FROM notes)::int, $1); SELECT 1 $$"
+	myFn := "CREATE FUNCTION leakfn(s VARCHAR(20)) RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO notes VALUES (900 + (SELECT count(*) FROM notes n2), s); RETURN 1; END"
+	tests := []struct {
+		name   string
+		family string
+		ownDB  bool // makes objects the whole database sees
+		setup  []string
+		sql    string
+	}{
+		{name: "function-in-where", family: pg, setup: []string{pgFn, "CREATE VIEW v2 AS SELECT id FROM people WHERE leakfn(ssn) > 0"},
+			sql: "SELECT id FROM v2"},
+		{name: "function-in-a-subquery", family: pg, setup: []string{pgFn, "INSERT INTO nums VALUES (1)",
+			"CREATE VIEW v5 AS SELECT n FROM nums WHERE EXISTS (SELECT 1 FROM people WHERE leakfn(ssn) > 0)"},
+			sql: "SELECT n FROM v5"},
+		{name: "function-in-a-view-under-a-view", family: pg, setup: []string{pgFn,
+			"CREATE VIEW v6 AS SELECT id, name FROM people WHERE leakfn(ssn) > 0", "CREATE VIEW v7 AS SELECT name FROM v6"},
+			sql: "SELECT name FROM v7"},
+		{name: "materialized-view-refresh", family: pg, setup: []string{pgFn,
+			"CREATE MATERIALIZED VIEW mv AS SELECT id FROM people WHERE leakfn(ssn) > 0 WITH NO DATA"},
+			sql: "REFRESH MATERIALIZED VIEW mv"},
+		{name: "operator-made-earlier-in-where", family: pg, ownDB: true, setup: []string{
+			"CREATE FUNCTION leakeq(varchar, varchar) RETURNS bool LANGUAGE sql AS $$ INSERT INTO notes VALUES (900 + (SELECT count(*) FROM notes)::int, $1); SELECT true $$",
+			"CREATE OPERATOR === (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leakeq)",
+			"CREATE VIEW v4 AS SELECT id FROM people WHERE ssn === name"},
+			sql: "SELECT id FROM v4"},
+		{name: "function-in-where", family: my, setup: []string{myFn, "CREATE VIEW v2 AS SELECT id FROM people WHERE leakfn(ssn) > 0"},
+			sql: "SELECT id FROM v2"},
+	}
+	type place struct {
+		b   backend
+		own bool
+	}
+	var places []place
+	for _, b := range backends() {
+		places = append(places, place{b: b})
+	}
+	for _, b := range ownDatabase() {
+		places = append(places, place{b: b, own: true})
+	}
+	for _, p := range places {
+		b := p.b
+		for _, tt := range tests {
+			if tt.family != b.family || tt.ownDB != p.own {
+				continue
+			}
+			t.Run(b.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				l := newLab(t, b)
+				l.exec(t, tt.setup...)
+				l.exec(t, tt.sql)
+				if leaked(rawAll(t, l, "SELECT body FROM notes")) == "" {
+					t.Fatal("raw, the view's code stored no SSN: the attack proves nothing")
+				}
+				l.exec(t, "DELETE FROM notes WHERE id <> 1")
+				got, err := l.read(t, dev, tt.sql)
+				if !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("got %.200q (%v), want a refusal", got, err)
+				}
+				if x := leaked(rawAll(t, l, "SELECT body FROM notes")); x != "" {
+					t.Errorf("masked value %q stored in notes", x)
+				}
+			})
+		}
+	}
+}
