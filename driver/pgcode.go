@@ -61,11 +61,17 @@ var implicitOperators = [...]string{"=", "<>", "<", ">", "<=", ">=", "~~", "~~*"
 // pgCodeQuery lists, one row each: an operator made earlier (its name and
 // its function's schema and name), a cast made earlier that runs code
 // ("cast" and its context; its function), a function or operator made
-// earlier that a domain's CHECK uses ("domain"), an operator class, or a
-// member of an operator family, made earlier ("class").
-const pgCodeQuery = "SELECT 'op', o.oprname::text, n.nspname::text, p.proname::text " +
+// earlier that a domain's CHECK or DEFAULT uses ("domain"), an operator
+// class, or a member of an operator family, made earlier ("class").
+//
+// An operator's commutator or negator stands in for it when the planner
+// flips or negates a condition (NOT (a =~= b) runs !=~=): each is listed
+// again under the name of the operators that name it so.
+const pgCodeQuery = "SELECT 'op', x.oprname::text, n.nspname::text, p.proname::text " +
 	"FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode " +
-	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE o.oid >= " + firstNormalOID + " " +
+	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
+	"JOIN pg_catalog.pg_operator x ON x.oid = o.oid OR x.oprcom = o.oid OR x.oprnegate = o.oid " +
+	"WHERE o.oid >= " + firstNormalOID + " " +
 	"UNION ALL SELECT 'cast', c.castcontext::text, COALESCE(n.nspname::text, ''), COALESCE(p.proname::text, '') " +
 	"FROM pg_catalog.pg_cast c LEFT JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc " +
 	"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
@@ -77,6 +83,10 @@ const pgCodeQuery = "SELECT 'op', o.oprname::text, n.nspname::text, p.proname::t
 	"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
 	"WHERE k.contypid <> 0 AND (d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass " +
 	"OR d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.refobjid >= " + firstNormalOID + ") " +
+	"UNION ALL SELECT 'domain', '', n.nspname::text, p.proname::text FROM pg_catalog.pg_type t JOIN pg_catalog.pg_depend d " +
+	"ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid " +
+	"JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid " +
+	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE t.typtype = 'd' " +
 	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_opclass WHERE oid >= " + firstNormalOID + " " +
 	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amop WHERE oid >= " + firstNormalOID + " " +
 	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amproc WHERE oid >= " + firstNormalOID
