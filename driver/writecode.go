@@ -161,11 +161,13 @@ func (f *flow) writesCode() string {
 	return ""
 }
 
-// writesRows reports whether st may write rows (and so fire what watches
-// them): any statement but one that defines or alters a relation.
+// writesRows reports whether st may write rows, or check or compute
+// them, and so run what watches them: any statement but one that makes,
+// drops, renames or grants a relation. ALTER counts: it validates CHECKs
+// (VALIDATE CONSTRAINT, a type change) and fills DEFAULTs on every row.
 func writesRows(st *sqlparse.Statement) bool {
 	switch st.Kind {
-	case sqlparse.KindCreate, sqlparse.KindAlter, sqlparse.KindDrop, sqlparse.KindRename, sqlparse.KindComment,
+	case sqlparse.KindCreate, sqlparse.KindDrop, sqlparse.KindRename, sqlparse.KindComment,
 		sqlparse.KindGrant, sqlparse.KindRevoke:
 		return st.Effect != sqlparse.KindUnknown && st.Effect != st.Kind && st.Effect != sqlparse.KindCreate
 	}
