@@ -331,16 +331,17 @@ func renames(s *sqlparse.Script, st *sqlparse.Statement) bool {
 }
 
 // movesRows reports whether st, of s, may move rows from under a table's
-// name to another's: PostgreSQL ALTER TABLE … DETACH PARTITION (the
-// partition's rows are no longer read as the parent's) and MySQL EXCHANGE
-// PARTITION. It errs on the side of yes: the words anywhere in the text of
+// name to another's: PostgreSQL ALTER TABLE … DETACH PARTITION or NO
+// INHERIT (the rows are no longer read as the parent's) and MySQL
+// EXCHANGE PARTITION. It errs on the side of yes: the words anywhere in the text of
 // an ALTER count.
 func movesRows(s *sqlparse.Script, st *sqlparse.Statement) bool {
 	if st.Kind != sqlparse.KindAlter {
 		return false
 	}
 	t := strings.ToUpper(s.Normalized)
-	return strings.Contains(t, "DETACH") || strings.Contains(t, "EXCHANGE")
+	return strings.Contains(t, "DETACH") || strings.Contains(t, "EXCHANGE") ||
+		strings.Contains(strings.ReplaceAll(t, " ", ""), "NOINHERIT")
 }
 
 // renamesNamed returns the refusal, whoever the reader, of a rename of a
@@ -376,8 +377,21 @@ func (i *interceptor) renamesNamed(ctx context.Context, cs *connState, s *sqlpar
 						return renameBlocked(r)
 					}
 				}
-				if r := m.RuleNaming(t.String(), cols); r != "" {
-					return renameBlocked(r)
+				// A PostgreSQL table of an inheritance or partition tree
+				// is masked under the name of every relation of it: NO
+				// INHERIT or DETACH takes its rows from under them.
+				names := []string{t.String()}
+				if kind, def, err := conn.describe(ctx, i.cfg.dialect, t); err != nil {
+					if r := m.RuleNaming("", nil); r != "" {
+						return renameBlocked(r)
+					}
+				} else if kind == relFamily {
+					names = append(names, strings.Fields(def)...)
+				}
+				for _, name := range names {
+					if r := m.RuleNaming(name, cols); r != "" {
+						return renameBlocked(r)
+					}
 				}
 			}
 		}
