@@ -50,6 +50,9 @@ type view struct {
 	// columns are a table's columns, learned when a whole-row reference
 	// needs them (nil until then, or when the catalog does not say).
 	columns []string
+	// text is the normalized text of a view's definition and of the views
+	// it reads: the operators and casts it runs (see pgCode).
+	text string
 }
 
 type viewCol struct {
@@ -103,7 +106,12 @@ func (c *catalog) views(ctx context.Context, conn *catalogConn, d sqlstmt.Dialec
 	now := time.Now()
 	for k := range s.Statements {
 		for st := &s.Statements[k]; st != nil; st = st.Inner {
-			for _, t := range st.Reads {
+			rels := st.Reads
+			if st.Kind == sqlparse.KindRefresh {
+				// REFRESH MATERIALIZED VIEW runs the view's definition.
+				rels = append(rels[:len(rels):len(rels)], st.Writes...)
+			}
+			for _, t := range rels {
 				if sqlparse.CopiesData(d, t) {
 					continue // refused for other reasons
 				}
@@ -266,6 +274,16 @@ func (c *catalog) define(ctx context.Context, conn *catalogConn, d sqlstmt.Diale
 		return
 	}
 	st := &s.Statements[0]
+	// A function the definition calls runs on every read of the view,
+	// wherever it stands (WHERE leakfn(ssn) > 0 returns no column of it):
+	// one not known to only compute a value makes the view untraceable.
+	for _, fn := range st.Functions {
+		if !knownFunction(d, st, fn) || c.shadowed(ctx, conn, d, fn) {
+			v.opaque = true
+			return
+		}
+	}
+	v.text = s.Normalized
 	// The base relations may be views themselves.
 	inner := map[string]*view{}
 	for _, r := range st.Reads {
@@ -276,6 +294,7 @@ func (c *catalog) define(ctx context.Context, conn *catalogConn, d sqlstmt.Diale
 		}
 		if b.isView {
 			inner[r.String()] = b
+			v.text += " " + b.text
 		}
 	}
 	v.cols = make(map[string]viewCol)

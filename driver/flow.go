@@ -48,9 +48,14 @@ import (
 // flow.isClean).
 //
 // Code made earlier that runs on a value without a function call (a
-// PostgreSQL operator, cast or domain CHECK) is asked of the catalog (see
-// pgcode.go). What it cannot see: code that runs inside the server on the
-// statement's behalf (triggers, rules, and routines created earlier).
+// PostgreSQL operator, cast or domain CHECK; see pgcode.go), or on a
+// write (a trigger, a rule, a CHECK or DEFAULT that calls a function; see
+// writecode.go), is asked of the catalog, and a generated column is
+// traced like a view's (catalog.generated). A masked reader may not make
+// such code (definesCode), nor may anyone rename a column a rule names
+// (renamesNamed). What it cannot see: code that runs inside the server on
+// reads of its own (row-level security policies, index expressions), and
+// what a predicate lets a reader infer.
 
 // flowCheck returns the refusal of a statement of the run whose values
 // could leave it by a sink the reader's rules do not cover, or nil. It
@@ -327,16 +332,17 @@ func renames(s *sqlparse.Script, st *sqlparse.Statement) bool {
 }
 
 // movesRows reports whether st, of s, may move rows from under a table's
-// name to another's: PostgreSQL ALTER TABLE … DETACH PARTITION (the
-// partition's rows are no longer read as the parent's) and MySQL EXCHANGE
-// PARTITION. It errs on the side of yes: the words anywhere in the text of
+// name to another's: PostgreSQL ALTER TABLE … DETACH PARTITION or NO
+// INHERIT (the rows are no longer read as the parent's) and MySQL
+// EXCHANGE PARTITION. It errs on the side of yes: the words anywhere in the text of
 // an ALTER count.
 func movesRows(s *sqlparse.Script, st *sqlparse.Statement) bool {
 	if st.Kind != sqlparse.KindAlter {
 		return false
 	}
 	t := strings.ToUpper(s.Normalized)
-	return strings.Contains(t, "DETACH") || strings.Contains(t, "EXCHANGE")
+	return strings.Contains(t, "DETACH") || strings.Contains(t, "EXCHANGE") ||
+		strings.Contains(strings.ReplaceAll(t, " ", ""), "NOINHERIT")
 }
 
 // renamesNamed returns the refusal, whoever the reader, of a rename of a
@@ -372,8 +378,21 @@ func (i *interceptor) renamesNamed(ctx context.Context, cs *connState, s *sqlpar
 						return renameBlocked(r)
 					}
 				}
-				if r := m.RuleNaming(t.String(), cols); r != "" {
-					return renameBlocked(r)
+				// A PostgreSQL table of an inheritance or partition tree
+				// is masked under the name of every relation of it: NO
+				// INHERIT or DETACH takes its rows from under them.
+				names := []string{t.String()}
+				if kind, def, err := conn.describe(ctx, i.cfg.dialect, t); err != nil {
+					if r := m.RuleNaming("", nil); r != "" {
+						return renameBlocked(r)
+					}
+				} else if kind == relFamily {
+					names = append(names, strings.Fields(def)...)
+				}
+				for _, name := range names {
+					if r := m.RuleNaming(name, cols); r != "" {
+						return renameBlocked(r)
+					}
 				}
 			}
 		}
@@ -385,6 +404,31 @@ func renameBlocked(rule string) *guard.BlockedError {
 	fe := &mask.FlowError{Rule: rule, Sink: "moved out from under the rule that names it by a rename, for every reader"}
 	return &guard.BlockedError{Rule: rulename.MaskFlow, Reason: "a value masked by rule " + rule + " would be " + fe.Sink,
 		Hint: hintMaskRename, Err: fe}
+}
+
+// definesCode reports whether st, of s, makes or changes code that the
+// server runs later, on its own: a function, procedure, trigger, rule or
+// event (st.DefinesCode), an operator, cast, aggregate, type or domain
+// (whose functions run on a value without a call), a policy, a
+// publication, a foreign server or any other object the analysis does not
+// class, or a trigger or rule enabled again. A masked reader may not
+// leave it: a trigger it made copies NEW.ssn when an exempt reader
+// updates people.
+func definesCode(st *sqlparse.Statement, s *sqlparse.Script) bool {
+	if st.DefinesCode {
+		return true
+	}
+	if st.Kind != sqlparse.KindCreate && st.Kind != sqlparse.KindAlter {
+		return false
+	}
+	switch st.Object {
+	case sqlparse.ObjectFunction, sqlparse.ObjectProcedure, sqlparse.ObjectTrigger, sqlparse.ObjectDataType,
+		sqlparse.ObjectExtension, sqlparse.ObjectPolicy, sqlparse.ObjectOther, sqlparse.ObjectUnknown:
+		return true
+	case sqlparse.ObjectTable:
+		return st.Kind == sqlparse.KindAlter && strings.Contains(strings.ToUpper(s.Normalized), "ENABLE")
+	}
+	return false
 }
 
 // changesSchema reports whether s may change what a relation is.
@@ -466,6 +510,9 @@ func (f *flow) statement(st *sqlparse.Statement) *guard.BlockedError {
 		// freed it: the driver then runs it for a text the analysis judged
 		// harmless. EXECUTE is refused to a masked reader anyway.
 		return sinkBlocked(m, id, unmask, "run later under the name of a statement the driver prepared (PREPARE, DEALLOCATE)")
+	}
+	if definesCode(st, f.run.script) {
+		return sinkBlocked(m, id, unmask, "kept in code made now that runs later, on whatever reader's clear values (a function, trigger, rule, operator, type, event)")
 	}
 	if !st.Complete {
 		if fe := m.CheckUnknown(id, unmask, "carried by a statement the analyser could not fully read"); fe != nil {

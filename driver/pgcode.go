@@ -66,12 +66,17 @@ var implicitOperators = [...]string{"=", "<>", "<", ">", "<=", ">=", "~~", "~~*"
 // pgCodeQuery lists, one row each: an operator made earlier (its name and
 // its function's schema and name), a cast made earlier that runs code
 // ("cast" and its context; its function), a function or operator made
-// earlier that a domain's CHECK uses ("domain"), an operator class, or a
-// member of an operator family, made earlier ("class").
-var pgCodeQuery = "SELECT 'op', o.oprname::text, n.nspname::text, p.proname::text " +
+// earlier that a domain's CHECK or DEFAULT uses ("domain"), an operator
+// class, or a member of an operator family, made earlier ("class").
+//
+// An operator's commutator or negator stands in for it when the planner
+// flips or negates a condition (NOT (a =~= b) runs !=~=): each is listed
+// again under the name of the operators that name it so.
+var pgCodeQuery = "SELECT 'op', x.oprname::text, n.nspname::text, p.proname::text " +
 	"FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_proc p ON p.oid = o.oprcode " +
-	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE o.oid >= " + firstNormalOID + " " +
-	"AND NOT " + superExtension("pg_operator", "o.oid") + " " +
+	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
+	"JOIN pg_catalog.pg_operator x ON x.oid = o.oid OR x.oprcom = o.oid OR x.oprnegate = o.oid " +
+	"WHERE o.oid >= " + firstNormalOID + " AND NOT " + superExtension("pg_operator", "o.oid") + " " +
 	"UNION ALL SELECT 'cast', c.castcontext::text, COALESCE(n.nspname::text, ''), COALESCE(p.proname::text, '') " +
 	"FROM pg_catalog.pg_cast c LEFT JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc " +
 	"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
@@ -84,6 +89,10 @@ var pgCodeQuery = "SELECT 'op', o.oprname::text, n.nspname::text, p.proname::tex
 	"WHERE k.contypid <> 0 AND (d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass " +
 	"OR d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.refobjid >= " + firstNormalOID + ") " +
 	"AND NOT " + superExtension("pg_type", "k.contypid") + " " +
+	"UNION ALL SELECT 'domain', '', n.nspname::text, p.proname::text FROM pg_catalog.pg_type t JOIN pg_catalog.pg_depend d " +
+	"ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid " +
+	"JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid " +
+	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE t.typtype = 'd' AND NOT " + superExtension("pg_type", "t.oid") + " " +
 	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_opclass x WHERE x.oid >= " + firstNormalOID + " " +
 	"AND NOT " + superExtension("pg_opclass", "x.oid") + " " +
 	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amop x WHERE x.oid >= " + firstNormalOID + " " +
@@ -202,9 +211,18 @@ func (f *flow) codeMadeEarlier() bool {
 	if f.cs == nil || f.cs.parent == nil {
 		return readsRelations(f.run.script) // not known
 	}
-	if f.isClean() {
+	// A view's definition runs its operators and casts on its base
+	// columns whatever columns of it are read: its text counts, clean or
+	// not.
+	norm := f.run.script.Normalized
+	for _, v := range f.run.views {
+		if v.isView && v.text != "" {
+			norm += " " + v.text
+		}
+	}
+	if len(norm) == len(f.run.script.Normalized) && f.isClean() {
 		return false
 	}
 	pc := f.i.cat.pgCode(f.ctx, &catalogConn{q: f.cs.parent})
-	return pc == nil || pc.runsOn(f.run.script.Normalized)
+	return pc == nil || pc.runsOn(norm)
 }

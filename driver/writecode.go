@@ -104,7 +104,8 @@ func (c *catalogConn) writeCode(ctx context.Context, d sqlstmt.Dialect, t sqlpar
 // pgWriteCodeQuery lists the code that runs on a write to t: rows "code"
 // for a trigger (not a foreign key's own), a rule other than a view's
 // definition, an operator made earlier in a CHECK or DEFAULT; rows "fn"
-// (schema, name) for each function a CHECK or DEFAULT calls. The relations
+// (schema, name) for each function a CHECK or DEFAULT calls, the table's
+// or that of a domain one of its columns is of. The relations
 // are t, its descendants (partitions, children), the tables whose foreign
 // keys act on it, and the relations a view's definition reads,
 // recursively.
@@ -123,7 +124,11 @@ func pgWriteCodeQuery(t sqlparse.Table) string {
 		"WHERE w.ev_class = r.o AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = c.oid AND c.oid <> r.o)), " +
 		"x(o, cls) AS (SELECT k.oid, 'pg_catalog.pg_constraint'::pg_catalog.regclass FROM pg_catalog.pg_constraint k " +
 		"WHERE k.contype = 'c' AND k.conrelid IN (SELECT o FROM r) " +
-		"UNION ALL SELECT a.oid, 'pg_catalog.pg_attrdef'::pg_catalog.regclass FROM pg_catalog.pg_attrdef a WHERE a.adrelid IN (SELECT o FROM r)) " +
+		"UNION ALL SELECT a.oid, 'pg_catalog.pg_attrdef'::pg_catalog.regclass FROM pg_catalog.pg_attrdef a WHERE a.adrelid IN (SELECT o FROM r) " +
+		"UNION ALL SELECT a.atttypid, 'pg_catalog.pg_type'::pg_catalog.regclass FROM pg_catalog.pg_attribute a " +
+		"WHERE a.attrelid IN (SELECT o FROM r) AND a.attnum > 0 " +
+		"UNION ALL SELECT k.oid, 'pg_catalog.pg_constraint'::pg_catalog.regclass FROM pg_catalog.pg_constraint k " +
+		"JOIN pg_catalog.pg_attribute a ON k.contypid = a.atttypid AND a.attnum > 0 WHERE a.attrelid IN (SELECT o FROM r)) " +
 		"SELECT 'code', '', '' FROM pg_catalog.pg_trigger g WHERE g.tgrelid IN (SELECT o FROM r) AND NOT g.tgisinternal " +
 		"UNION ALL SELECT 'code', '', '' FROM pg_catalog.pg_rewrite w WHERE w.ev_class IN (SELECT o FROM r) AND w.rulename <> '_RETURN' " +
 		"UNION ALL SELECT 'code', '', '' FROM pg_catalog.pg_depend d JOIN x ON d.classid = x.cls AND d.objid = x.o " +
@@ -156,11 +161,13 @@ func (f *flow) writesCode() string {
 	return ""
 }
 
-// writesRows reports whether st may write rows (and so fire what watches
-// them): any statement but one that defines or alters a relation.
+// writesRows reports whether st may write rows, or check or compute
+// them, and so run what watches them: any statement but one that makes,
+// drops, renames or grants a relation. ALTER counts: it validates CHECKs
+// (VALIDATE CONSTRAINT, a type change) and fills DEFAULTs on every row.
 func writesRows(st *sqlparse.Statement) bool {
 	switch st.Kind {
-	case sqlparse.KindCreate, sqlparse.KindAlter, sqlparse.KindDrop, sqlparse.KindRename, sqlparse.KindComment,
+	case sqlparse.KindCreate, sqlparse.KindDrop, sqlparse.KindRename, sqlparse.KindComment,
 		sqlparse.KindGrant, sqlparse.KindRevoke:
 		return st.Effect != sqlparse.KindUnknown && st.Effect != st.Kind && st.Effect != sqlparse.KindCreate
 	}

@@ -88,6 +88,20 @@ func codeAttacks() []codeAttack {
 				"CREATE OPERATOR ~~ (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leaklike)",
 			},
 			sql: "SELECT id FROM people WHERE ssn LIKE name AND id = 1"},
+		{name: "negator-of-a-pure-operator",
+			setup: []string{
+				leakFn("leakneg", "text, text", "bool", "true"),
+				"CREATE OPERATOR =~= (LEFTARG = text, RIGHTARG = text, FUNCTION = pg_catalog.starts_with, NEGATOR = !=~=)",
+				"CREATE OPERATOR !=~= (LEFTARG = text, RIGHTARG = text, FUNCTION = leakneg)",
+			},
+			sql: "SELECT id FROM people WHERE NOT (ssn::text =~= name::text) AND id = 1"},
+		{name: "domain-default",
+			setup: []string{
+				"CREATE FUNCTION leakdflt() RETURNS varchar LANGUAGE sql AS $$ INSERT INTO notes VALUES (990, (SELECT ssn FROM people WHERE id = 1)) RETURNING body $$",
+				"CREATE DOMAIN dflt AS varchar DEFAULT leakdflt()",
+				"CREATE TABLE memo (id int, body dflt)",
+			},
+			sql: "INSERT INTO memo (id) VALUES (1)"},
 		{name: "implicit-cast",
 			setup: []string{
 				leakFn("leakint", "varchar", "int", "0"),

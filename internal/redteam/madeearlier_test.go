@@ -4,7 +4,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
+	"github.com/sqlvigil/sqlvigil/mask"
 )
 
 // TestGeneratedColumnMadeEarlier: a column a DBA generated earlier from a
@@ -120,6 +122,9 @@ func writeCodeAttacks() []writeCodeAttack {
 		{name: "pg-check", family: pg,
 			setup: []string{pgFn, "ALTER TABLE people ADD CONSTRAINT c CHECK (leakfn(ssn) > 0)", "DELETE FROM notes WHERE id <> 1"},
 			sql:   "UPDATE people SET name = 'z' WHERE id = 1"},
+		{name: "pg-check-validated", family: pg,
+			setup: []string{pgFn, "ALTER TABLE people ADD CONSTRAINT c CHECK (leakfn(ssn) > 0) NOT VALID"},
+			sql:   "ALTER TABLE people VALIDATE CONSTRAINT c"},
 		{name: "pg-default", family: pg,
 			setup: []string{"CREATE FUNCTION dflt() RETURNS varchar LANGUAGE sql AS $$ SELECT ssn FROM people WHERE id = 1 $$",
 				"ALTER TABLE notes ALTER COLUMN body SET DEFAULT dflt()"},
@@ -228,5 +233,151 @@ func TestCodeOnWriteBenign(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCodeMadeByMaskedReader: a masked reader may not leave code behind
+// that runs later on its own (a function, trigger, rule): a trigger it
+// made on people would copy NEW.ssn into notes when an exempt reader
+// updates people, and the masked reader would read notes. Masking holds
+// this without the guard's rules (the handle has no policy), and the
+// exempt reader's write then stores nothing.
+func TestCodeMadeByMaskedReader(t *testing.T) {
+	plant := map[string][][]string{
+		pg: {
+			{"CREATE FUNCTION hist() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO notes VALUES (800, NEW.ssn); RETURN NEW; END $$",
+				"CREATE TRIGGER hist AFTER UPDATE ON people FOR EACH ROW EXECUTE FUNCTION hist()"},
+			{"CREATE RULE r AS ON UPDATE TO people DO ALSO INSERT INTO notes VALUES (700, NEW.ssn)"},
+			{"CREATE OR REPLACE FUNCTION upper(x varchar) RETURNS text LANGUAGE sql AS $$ INSERT INTO notes VALUES (600, x) RETURNING body $$"},
+		},
+		my: {
+			{"CREATE TRIGGER hist AFTER UPDATE ON people FOR EACH ROW INSERT INTO notes VALUES (800, NEW.ssn)"},
+		},
+		lite: {
+			{"CREATE TRIGGER hist AFTER UPDATE ON people BEGIN INSERT INTO notes VALUES (800, NEW.ssn); END"},
+			{"CREATE TEMP TRIGGER hist AFTER UPDATE ON people BEGIN INSERT INTO notes VALUES (800, NEW.ssn); END"},
+		},
+	}
+	later := map[string][]string{
+		pg:   {"UPDATE people SET name = 'q' WHERE id = 1", "SELECT upper(ssn) FROM people WHERE id = 1"},
+		my:   {"UPDATE people SET name = 'q' WHERE id = 1"},
+		lite: {"UPDATE people SET name = 'q' WHERE id = 1"},
+	}
+	for _, b := range backends() {
+		for _, steps := range plant[b.family] {
+			t.Run(b.name+"/"+steps[len(steps)-1][:20], func(t *testing.T) {
+				t.Parallel()
+				l := newLab(t, b)
+				exempt := []string{"pii:read"}
+				m, err := mask.New(mask.WithRules(
+					mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email(), ExemptRoles: exempt},
+					mask.Rule{Name: "ssn", Columns: []string{"people.ssn"}, Strategy: mask.Redact(), ExemptRoles: exempt},
+				))
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := sqlvigil.Open(b.driver, l.dsn, sqlvigil.WithMasker(m))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				// One connection, so that a temporary trigger is on the
+				// connection the exempt reader uses next.
+				db.SetMaxOpenConns(1)
+				refused := false
+				for _, q := range steps {
+					_, err := db.ExecContext(as(dev), q)
+					refused = refused || errors.Is(err, guard.ErrBlocked)
+				}
+				if !refused {
+					t.Errorf("%s: the masked reader's code was made, want a refusal", steps)
+				}
+				for _, q := range later[b.family] {
+					rows, err := db.QueryContext(as(dpo), q)
+					if err == nil {
+						_, err = readRows(rows)
+					}
+					t.Logf("exempt %s: %v", q, err)
+				}
+				if x := leaked(rawAll(t, l, "SELECT body FROM notes")); x != "" {
+					t.Errorf("masked value %q stored in notes by code the masked reader made", x)
+				}
+			})
+		}
+	}
+}
+
+// TestViewCodeMadeEarlier: a view made earlier runs its whole definition
+// on every read, whatever columns of it are read: a function in its WHERE
+// or in a subquery (WHERE leakfn(ssn) > 0), or an operator made earlier
+// (WHERE ssn === name), runs on the clear values although the view
+// returns none of them, and so does REFRESH MATERIALIZED VIEW. A view
+// whose definition calls a function not known to only compute a value is
+// untraceable, and the operators and casts of a definition count as the
+// statement's own (TestCodeMadeEarlier).
+func TestViewCodeMadeEarlier(t *testing.T) {
+	pgFn := "CREATE FUNCTION leakfn(varchar) RETURNS int LANGUAGE sql AS $$ INSERT INTO notes VALUES (900 + (SELECT count(*) FROM notes)::int, $1); SELECT 1 $$"
+	myFn := "CREATE FUNCTION leakfn(s VARCHAR(20)) RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO notes VALUES (900 + (SELECT count(*) FROM notes n2), s); RETURN 1; END"
+	tests := []struct {
+		name   string
+		family string
+		ownDB  bool // makes objects the whole database sees
+		setup  []string
+		sql    string
+	}{
+		{name: "function-in-where", family: pg, setup: []string{pgFn, "CREATE VIEW v2 AS SELECT id FROM people WHERE leakfn(ssn) > 0"},
+			sql: "SELECT id FROM v2"},
+		{name: "function-in-a-subquery", family: pg, setup: []string{pgFn, "INSERT INTO nums VALUES (1)",
+			"CREATE VIEW v5 AS SELECT n FROM nums WHERE EXISTS (SELECT 1 FROM people WHERE leakfn(ssn) > 0)"},
+			sql: "SELECT n FROM v5"},
+		{name: "function-in-a-view-under-a-view", family: pg, setup: []string{pgFn,
+			"CREATE VIEW v6 AS SELECT id, name FROM people WHERE leakfn(ssn) > 0", "CREATE VIEW v7 AS SELECT name FROM v6"},
+			sql: "SELECT name FROM v7"},
+		{name: "materialized-view-refresh", family: pg, setup: []string{pgFn,
+			"CREATE MATERIALIZED VIEW mv AS SELECT id FROM people WHERE leakfn(ssn) > 0 WITH NO DATA"},
+			sql: "REFRESH MATERIALIZED VIEW mv"},
+		{name: "operator-made-earlier-in-where", family: pg, ownDB: true, setup: []string{
+			"CREATE FUNCTION leakeq(varchar, varchar) RETURNS bool LANGUAGE sql AS $$ INSERT INTO notes VALUES (900 + (SELECT count(*) FROM notes)::int, $1); SELECT true $$",
+			"CREATE OPERATOR === (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leakeq)",
+			"CREATE VIEW v4 AS SELECT id FROM people WHERE ssn === name"},
+			sql: "SELECT id FROM v4"},
+		{name: "function-in-where", family: my, setup: []string{myFn, "CREATE VIEW v2 AS SELECT id FROM people WHERE leakfn(ssn) > 0"},
+			sql: "SELECT id FROM v2"},
+	}
+	type place struct {
+		b   backend
+		own bool
+	}
+	var places []place
+	for _, b := range backends() {
+		places = append(places, place{b: b})
+	}
+	for _, b := range ownDatabase() {
+		places = append(places, place{b: b, own: true})
+	}
+	for _, p := range places {
+		b := p.b
+		for _, tt := range tests {
+			if tt.family != b.family || tt.ownDB != p.own {
+				continue
+			}
+			t.Run(b.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				l := newLab(t, b)
+				l.exec(t, tt.setup...)
+				l.exec(t, tt.sql)
+				if leaked(rawAll(t, l, "SELECT body FROM notes")) == "" {
+					t.Fatal("raw, the view's code stored no SSN: the attack proves nothing")
+				}
+				l.exec(t, "DELETE FROM notes WHERE id <> 1")
+				got, err := l.read(t, dev, tt.sql)
+				if !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("got %.200q (%v), want a refusal", got, err)
+				}
+				if x := leaked(rawAll(t, l, "SELECT body FROM notes")); x != "" {
+					t.Errorf("masked value %q stored in notes", x)
+				}
+			})
+		}
 	}
 }

@@ -27,8 +27,8 @@ func TestExemptRenameRefused(t *testing.T) {
 			renames = append(renames, "ALTER TABLE people CHANGE ssn x VARCHAR(20)", "RENAME TABLE people TO folks")
 		case pg:
 			renames = append(renames, "ALTER TABLE IF EXISTS ONLY people RENAME ssn TO x",
-				// The partition's rows leave the name the rule selects.
-				"ALTER TABLE pp DETACH PARTITION pp_1")
+				// The rows leave the name the rule selects.
+				"ALTER TABLE pp DETACH PARTITION pp_1", "ALTER TABLE kept NO INHERIT pp2")
 		}
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
@@ -38,7 +38,7 @@ func TestExemptRenameRefused(t *testing.T) {
 			exempt := []string{"pii:read"}
 			m, err := mask.New(mask.WithRules(
 				mask.Rule{Name: "email", Columns: []string{"email"}, Strategy: mask.Email(), ExemptRoles: exempt},
-				mask.Rule{Name: "ssn", Columns: []string{"people.ssn", "pp.ssn"}, Strategy: mask.Redact(), ExemptRoles: exempt},
+				mask.Rule{Name: "ssn", Columns: []string{"people.ssn", "pp.ssn", "pp2.ssn"}, Strategy: mask.Redact(), ExemptRoles: exempt},
 			))
 			if err != nil {
 				t.Fatal(err)
@@ -53,8 +53,10 @@ func TestExemptRenameRefused(t *testing.T) {
 			if b.family == pg {
 				l.exec(t, "CREATE TABLE pp (id int, ssn varchar(20)) PARTITION BY LIST (id)",
 					"CREATE TABLE pp_1 PARTITION OF pp FOR VALUES IN (1)",
-					"INSERT INTO pp SELECT id, ssn FROM people WHERE id = 1")
-				reads = append(reads, "SELECT ssn FROM pp_1")
+					"INSERT INTO pp SELECT id, ssn FROM people WHERE id = 1",
+					"CREATE TABLE pp2 (id int, ssn varchar(20))", "CREATE TABLE kept () INHERITS (pp2)",
+					"INSERT INTO kept SELECT id, ssn FROM people WHERE id = 1")
+				reads = append(reads, "SELECT ssn FROM pp_1", "SELECT ssn FROM kept")
 			}
 			for _, q := range renames {
 				_, err := db.ExecContext(as(dpo), q)
