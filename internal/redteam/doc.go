@@ -18,9 +18,9 @@
 //     tricks, tautologies, opaque executors, server files and programs,
 //     shared libraries, sleeps, lexing settings changed on the same
 //     connection, pg_settings included) are sent through the wrapped
-//     database; the test asserts a guard.ErrBlocked
-//     error, one audit record and one span of the denial, and, on a raw
-//     connection, that the victim table is intact. Where the raw driver
+//     database; the test asserts a guard.ErrBlocked error, one audit record
+//     and one span of the denial, and, raw, that the victim table is
+//     intact. Where the raw driver
 //     sends texts whole (lib/pq, go-sql-driver/mysql with multiStatements,
 //     modernc.org/sqlite), the same text is then sent raw to prove that it
 //     does harm the engine;
@@ -52,12 +52,8 @@
 //     or sink record holds a bound argument or seeded personal data.
 //
 // Attacks that succeed are kept, skipped, in known_bypass_test.go, each
-// with its exact reproduction, until the package at fault is mended on
-// every backend it runs on; then it moves to the tests above. None is open
-// today.
-//
-// Run the skipped reproductions with SQLVIGIL_REDTEAM_BYPASS=1; each then
-// fails, saying what the engine did. The servers are found as
-// internal/testdb says; tests skip (or fail, with CI=true) when one is
-// unreachable.
+// with its reproduction (run with SQLVIGIL_REDTEAM_BYPASS=1), until the
+// package at fault is mended on every backend; none is open today. The
+// servers are found as internal/testdb says; tests skip (or fail, with
+// CI=true) when one is unreachable.
 package redteam
