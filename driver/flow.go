@@ -162,6 +162,9 @@ type flow struct {
 	run *stmtRun
 	// clean is 0 until known, then 1 (clean) or 2 (not).
 	clean int8
+	// priv is this run's catalog on a connection whose names resolve
+	// on their own (see catalog).
+	priv *catalog
 }
 
 // isClean reports whether no value the script reads can be masked for

@@ -28,8 +28,10 @@ import (
 //     for IN, CASE and NULLIF, <= for BETWEEN, ~~ for LIKE…);
 //   - such a cast: when the statement writes a cast, or always when the
 //     cast is implicit or for assignment;
-//   - a domain whose CHECK calls such a function or operator, and an
-//     operator class or family made earlier: always.
+//   - a domain whose CHECK or DEFAULT calls such a function or operator,
+//     a row-level security policy that does (it runs on every row read,
+//     for a role that does not bypass it), and an operator class or
+//     family made earlier: always.
 //
 // Objects are told from the built-ins by their object identifier
 // (FirstNormalObjectId). The members of an extension that a superuser
@@ -56,6 +58,9 @@ type pgCode struct {
 	// always is true when such code may run without an operator name or a
 	// cast written in the statement.
 	always bool
+	// everywhere is true when such code runs on any read of a relation
+	// (a row-level security policy), whatever is read.
+	everywhere bool
 }
 
 // implicitOperators are the operator names PostgreSQL looks up for
@@ -66,8 +71,10 @@ var implicitOperators = [...]string{"=", "<>", "<", ">", "<=", ">=", "~~", "~~*"
 // pgCodeQuery lists, one row each: an operator made earlier (its name and
 // its function's schema and name), a cast made earlier that runs code
 // ("cast" and its context; its function), a function or operator made
-// earlier that a domain's CHECK or DEFAULT uses ("domain"), an operator
-// class, or a member of an operator family, made earlier ("class").
+// earlier that a domain's CHECK or DEFAULT uses ("domain"), a function
+// or operator made earlier that a row-level security policy uses
+// ("policy"), an operator class, or a member of an operator family, made
+// earlier ("class").
 //
 // An operator's commutator or negator stands in for it when the planner
 // flips or negates a condition (NOT (a =~= b) runs !=~=): each is listed
@@ -93,6 +100,15 @@ var pgCodeQuery = "SELECT 'op', x.oprname::text, n.nspname::text, p.proname::tex
 	"ON d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid " +
 	"JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid " +
 	"JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE t.typtype = 'd' AND NOT " + superExtension("pg_type", "t.oid") + " " +
+	"AND NOT " + superExtension("pg_proc", "p.oid") + " " +
+	"UNION ALL SELECT 'policy', '', COALESCE(n.nspname::text, ''), COALESCE(p.proname::text, '') " +
+	"FROM pg_catalog.pg_policy y JOIN pg_catalog.pg_depend d " +
+	"ON d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objid = y.oid " +
+	"LEFT JOIN pg_catalog.pg_proc p ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.refobjid " +
+	"LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace " +
+	"WHERE (d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass " +
+	"OR d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND d.refobjid >= " + firstNormalOID + " " +
+	"AND NOT " + superExtension("pg_operator", "d.refobjid") + ") AND NOT " + superExtension("pg_proc", "p.oid") + " " +
 	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_opclass x WHERE x.oid >= " + firstNormalOID + " " +
 	"AND NOT " + superExtension("pg_opclass", "x.oid") + " " +
 	"UNION ALL SELECT 'class', '', '', '' FROM pg_catalog.pg_amop x WHERE x.oid >= " + firstNormalOID + " " +
@@ -179,17 +195,20 @@ func (pc *pgCode) add(kind, what, schema, fn string) {
 		if !pure {
 			pc.always = true
 		}
+	case "policy":
+		// current_setting('app.tenant') and current_user are the rule in
+		// row-level security.
+		if !pure && !(schema == "pg_catalog" && sqlparse.CatalogFunction(sqlstmt.PostgreSQL, fn)) {
+			pc.everywhere = true
+		}
 	default:
 		pc.always = true
 	}
 }
 
-// runsOn reports whether code of pc may run on a value of the script whose
-// normalized text is norm.
-func (pc *pgCode) runsOn(norm string) bool {
-	if pc.always {
-		return true
-	}
+// named reports whether code of pc may run by a name written in norm: an
+// operator's, or a cast.
+func (pc *pgCode) named(norm string) bool {
 	if pc.casts && (strings.Contains(norm, "::") || strings.Contains(strings.ToUpper(norm), "CAST")) {
 		return true
 	}
@@ -201,28 +220,45 @@ func (pc *pgCode) runsOn(norm string) bool {
 	return false
 }
 
-// codeMadeEarlier reports, for a PostgreSQL script that carries values a
-// rule in force may mask, whether code made earlier may run on them
-// without a function call the analysis sees (see pgCode).
+// runsOn reports whether code of pc may run on a value of the script whose
+// normalized text is norm.
+func (pc *pgCode) runsOn(norm string) bool {
+	return pc.always || pc.everywhere || pc.named(norm)
+}
+
+// codeMadeEarlier reports, for a PostgreSQL script of a reader with a rule
+// in force, whether code made earlier may run on a masked value without a
+// function call the analysis sees (see pgCode). An operator or a cast
+// written counts as a function called, whatever the statement reads: its
+// function may read a table of its own. Code that runs unnamed counts for
+// a statement that carries values a rule may mask, or reads a view (whose
+// definition runs whatever columns are read); a row-level security policy
+// for any statement that reads a relation.
 func (f *flow) codeMadeEarlier() bool {
 	if f.i.cfg.dialect != sqlstmt.PostgreSQL {
 		return false
 	}
+	s := f.run.script
 	if f.cs == nil || f.cs.parent == nil {
-		return readsRelations(f.run.script) // not known
+		return readsRelations(s) // not known
 	}
-	// A view's definition runs its operators and casts on its base
-	// columns whatever columns of it are read: its text counts, clean or
-	// not.
-	norm := f.run.script.Normalized
+	norm := s.Normalized
 	for _, v := range f.run.views {
 		if v.isView && v.text != "" {
 			norm += " " + v.text
 		}
 	}
-	if len(norm) == len(f.run.script.Normalized) && f.isClean() {
-		return false
-	}
 	pc := f.i.cat.pgCode(f.ctx, &catalogConn{q: f.cs.parent})
-	return pc == nil || pc.runsOn(norm)
+	if pc == nil {
+		return len(norm) > len(s.Normalized) || !f.isClean()
+	}
+	switch {
+	case pc.named(norm):
+		return true
+	case pc.everywhere && readsRelations(s):
+		return true
+	case pc.always:
+		return len(norm) > len(s.Normalized) || !f.isClean()
+	}
+	return false
 }

@@ -152,7 +152,7 @@ func (f *flow) writesCode() string {
 				if f.cs == nil || f.cs.parent == nil {
 					return t.String() // not known
 				}
-				if f.i.cat.writeCode(f.ctx, &catalogConn{q: f.cs.parent}, f.i.cfg.dialect, t) {
+				if f.catalog().writeCode(f.ctx, &catalogConn{q: f.cs.parent}, f.i.cfg.dialect, t) {
 					return t.String()
 				}
 			}
@@ -172,4 +172,17 @@ func writesRows(st *sqlparse.Statement) bool {
 		return st.Effect != sqlparse.KindUnknown && st.Effect != st.Kind && st.Effect != sqlparse.KindCreate
 	}
 	return true
+}
+
+// catalog is the cache of the handle, or, on a connection whose names
+// resolve on their own (a search path set, a temporary relation), one of
+// this run's.
+func (f *flow) catalog() *catalog {
+	if f.cs != nil && f.cs.private {
+		if f.priv == nil {
+			f.priv = new(catalog)
+		}
+		return f.priv
+	}
+	return &f.i.cat
 }

@@ -1,9 +1,15 @@
 package redteam_test
 
 import (
+	"database/sql"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/sqlvigil/sqlvigil"
 	"github.com/sqlvigil/sqlvigil/guard"
 	"github.com/sqlvigil/sqlvigil/internal/testdb"
 )
@@ -53,7 +59,7 @@ func codeAttacks() []codeAttack {
 				"CREATE OPERATOR === (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leakeq)",
 			},
 			sql:    "SELECT id FROM people WHERE ssn === name AND id = 1",
-			benign: []string{"SELECT ssn FROM people WHERE id = 1", "SELECT body FROM notes WHERE body === 'x'"}},
+			benign: []string{"SELECT ssn FROM people WHERE id = 1", "SELECT body FROM notes WHERE body = 'x'"}},
 		{name: "operator-overload-wins",
 			setup: []string{
 				leakFn("leakcat", "varchar, varchar", "text", "$1::text || $2::text"),
@@ -74,7 +80,7 @@ func codeAttacks() []codeAttack {
 				"CREATE CAST (varchar AS mood) WITH FUNCTION leakcast(varchar)",
 			},
 			sql:    "SELECT id FROM people WHERE ssn::mood IS NOT NULL AND id = 1",
-			benign: []string{"SELECT ssn FROM people WHERE id = 1", "SELECT body::text FROM notes"}},
+			benign: []string{"SELECT ssn FROM people WHERE id = 1", "SELECT body FROM notes WHERE id = 1"}},
 		// The same family, with no operator or cast written.
 		{name: "operator-equals-for-in",
 			setup: []string{
@@ -88,6 +94,12 @@ func codeAttacks() []codeAttack {
 				"CREATE OPERATOR ~~ (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leaklike)",
 			},
 			sql: "SELECT id FROM people WHERE ssn LIKE name AND id = 1"},
+		{name: "operator-reading-a-table-of-its-own",
+			setup: []string{
+				"CREATE FUNCTION leakown(varchar, varchar) RETURNS bool LANGUAGE sql AS $$ INSERT INTO notes SELECT 990, ssn FROM people WHERE id = 1; SELECT true $$",
+				"CREATE OPERATOR ##! (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = leakown)",
+			},
+			sql: "SELECT 'a'::varchar ##! 'b'::varchar"},
 		{name: "negator-of-a-pure-operator",
 			setup: []string{
 				leakFn("leakneg", "text, text", "bool", "true"),
@@ -181,6 +193,93 @@ func TestCodeMadeEarlierBenign(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRowSecurityMadeEarlier: a row-level security policy made earlier
+// runs on every row a role that does not bypass it reads: USING
+// (leakfn(ssn) > 0) hands the clear SSN of each row to a function that
+// stores it, whatever the statement selects. For a masked reader, a read
+// of any relation is refused while such a policy exists; a policy over
+// built-ins (current_setting, current_user) is the rule and does not
+// count.
+func TestRowSecurityMadeEarlier(t *testing.T) {
+	for _, b := range ownDatabase() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			role := "r_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")) + fmt.Sprint(time.Now().UnixNano()%1e6)
+			t.Cleanup(func() {
+				// After the database is gone: a role belongs to the server.
+				admin, err := sql.Open("postgres", testdb.PostgresDSN())
+				if err == nil {
+					admin.Exec("DROP ROLE IF EXISTS " + role)
+					admin.Close()
+				}
+			})
+			l := newLab(t, b)
+			l.exec(t,
+				"CREATE ROLE "+role+" LOGIN",
+				"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "+role,
+				leakFn("leakfn", "varchar", "int", "1"),
+				"CREATE POLICY tenant ON notes USING (current_setting('app.tenant', true) IS NULL OR current_user = current_user)",
+				"ALTER TABLE notes ENABLE ROW LEVEL SECURITY",
+			)
+			u, err := url.Parse(l.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.User = url.User(role)
+			dsn := u.String()
+			open := func() *sql.DB {
+				// A new handle: DDL run outside one is seen after the
+				// catalog cache ages out.
+				db, err := sqlvigil.Open(b.driver, dsn, sqlvigil.WithPolicy(securityPolicy(t)), sqlvigil.WithMasker(securityMasker(t)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			// A policy over built-ins only: reads run.
+			if got, err := readDB(open(), "SELECT id, ssn FROM people WHERE id = 1"); err != nil || leaked(got) != "" {
+				t.Errorf("with a policy over built-ins: got %q (%v), want it read, masked", got, err)
+			}
+			l.exec(t,
+				"ALTER TABLE people ENABLE ROW LEVEL SECURITY",
+				"CREATE POLICY p ON people USING (leakfn(ssn) > 0)",
+			)
+			// Raw, as the role, the policy stores the SSNs.
+			raw, err := sql.Open(b.driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			if _, err := readDB(raw, "SELECT id FROM people"); err != nil {
+				t.Logf("raw: %v", err)
+			}
+			if leaked(rawAll(t, l, "SELECT body FROM notes")) == "" {
+				t.Fatal("raw, the policy stored no SSN: the attack proves nothing")
+			}
+			l.exec(t, "DELETE FROM notes WHERE id <> 1")
+			db := open()
+			for _, q := range []string{"SELECT id FROM people", "SELECT count(*) FROM people", "SELECT body FROM notes"} {
+				got, err := readDB(db, q)
+				if !errors.Is(err, guard.ErrBlocked) {
+					t.Errorf("%s: got %.100q (%v), want a refusal", q, got, err)
+				}
+			}
+			if x := leaked(rawAll(t, l, "SELECT body FROM notes")); x != "" {
+				t.Errorf("masked value %q stored in notes by the policy", x)
+			}
+		})
+	}
+}
+
+func readDB(db *sql.DB, q string) (string, error) {
+	rows, err := db.QueryContext(as(dev), q)
+	if err != nil {
+		return "", err
+	}
+	return readRows(rows)
 }
 
 // TestCodeOfSuperuserExtensions: the operators, casts and operator classes

@@ -41,11 +41,9 @@
 //     return no seeded clear value, in any value or any error text; where
 //     the library refuses the read (a column it cannot trace to its
 //     source, a dangerous call), the test asserts the refusal;
-//   - code made earlier (PostgreSQL operators, casts, domain checks,
-//     operator classes; triggers, rules, CHECKs and DEFAULTs that run on a
-//     write; generated columns) must not carry a masked value anywhere,
-//     nor may a masked reader leave such code behind, nor anyone rename a
-//     column a rule names;
+//   - code made earlier (operators, casts, domains, triggers, rules,
+//     generated columns, views' WHERE) carries no masked value; nobody
+//     renames a masked column;
 //   - a read-only AI agent cannot change state through a function called
 //     in a SELECT (lowrite);
 //   - every attempt leaves exactly one audit record, and no span attribute

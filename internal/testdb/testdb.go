@@ -32,6 +32,10 @@ const (
 	MySQLDefault    = "root@tcp(127.0.0.1:3306)/test"
 )
 
+// PostgresDSN returns the DSN of the PostgreSQL test server's own
+// database, for statements about the server itself (roles).
+func PostgresDSN() string { return env(PostgresEnv, PostgresDefault) }
+
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
