@@ -415,10 +415,11 @@ func TestJaeger(t *testing.T) {
 // record, and that no clear value is among them.
 func checkTraces(t *testing.T, port int, service string, secrets []string) {
 	t.Helper()
-	// seed INSERT; agent SELECT, DROP, UPDATE; transaction, UPDATE, SELECT
-	spans, body := fetchSpans(t, port, service, 7)
-	if len(spans) != 7 {
-		t.Fatalf("got %d spans, want 7:\n%s", len(spans), tail(body, 3000))
+	// seed INSERT; agent SELECT, DROP, UPDATE; transaction, UPDATE,
+	// SELECT; and a RESET SESSION at each of the two changes of identity.
+	spans, body := fetchSpans(t, port, service, 9)
+	if len(spans) != 9 {
+		t.Fatalf("got %d spans %q, want 9:\n%s", len(spans), names(spans), tail(body, 3000))
 	}
 	for _, s := range secrets {
 		if bytes.Contains(body, []byte(s)) {
@@ -526,8 +527,8 @@ func checkBlackBox(t *testing.T, path string, secrets []string) {
 	if err != nil {
 		t.Errorf("black box: %v", err)
 	}
-	if rep.Records != 8 { // 6 statements (one inside the tx), 1 tx, 1 seal
-		t.Errorf("black box holds %d records, want 8", rep.Records)
+	if rep.Records != 10 { // 6 statements (one inside the tx), 2 resets, 1 tx, 1 seal
+		t.Errorf("black box holds %d records, want 10", rep.Records)
 	}
 	for _, s := range secrets {
 		if bytes.Contains(bb, []byte(s)) {
@@ -545,7 +546,7 @@ func checkCommand(t *testing.T, dir, dsn, schema, blackbox string) {
 	tool := filepath.Join(dir, "sqlvigil-audit")
 	goCmd(t, "..", "build", "-o", tool, "./cmd/sqlvigil-audit")
 	if out, err := exec.Command(tool, "verify", "-require-seal", blackbox).CombinedOutput(); err != nil ||
-		!strings.Contains(string(out), "OK: 8 records (seq 1..8), sealed") {
+		!strings.Contains(string(out), "OK: 10 records (seq 1..10), sealed") {
 		t.Errorf("sqlvigil-audit verify: %v\n%s", err, out)
 	}
 	policy, err := filepath.Abs("../examples/policy/policy.yaml")

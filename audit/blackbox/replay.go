@@ -50,7 +50,9 @@ type ReplaySummary struct {
 
 // Replay reads the statement records of a black box from r (verifying its
 // chain with v) and passes each to decide, in order; each result goes to
-// each (which may be nil). Transaction, intent and seal records are skipped.
+// each (which may be nil). Transaction, intent and seal records are
+// skipped, and so are the records of the driver's own session resets
+// (method "reset"): no caller issued them, and no policy judges them.
 //
 // The chain is verified as it is read: a tampered record stops the replay
 // with an error matching [ErrTampered], after the records before it were
@@ -58,7 +60,7 @@ type ReplaySummary struct {
 func Replay(ctx context.Context, r io.Reader, v VerifyConfig, decide ReplayFunc, each func(*ReplayResult) error) (ReplaySummary, error) {
 	var sum ReplaySummary
 	rep, err := v.ReadEntries(r, func(e *audit.Entry) error {
-		if e.Kind != audit.KindStatement {
+		if e.Kind != audit.KindStatement || e.Method == "reset" {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
