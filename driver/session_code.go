@@ -195,12 +195,15 @@ func mayChangeCharset(s *sqlparse.Script) bool {
 // TRANSACTION or SAVEPOINT open one; COMMIT, END, ROLLBACK or ABORT close
 // it, unless they roll back to a savepoint or chain a new transaction.
 func textTxAfter(open bool, s *sqlparse.Script) bool {
-	norm := strings.ToUpper(s.Normalized)
+	norm := "" // upper-cased only for a COMMIT or ROLLBACK: most statements are neither
 	for k := range s.Statements {
 		switch s.Statements[k].Kind {
 		case sqlparse.KindBegin, sqlparse.KindSavepoint:
 			open = true
 		case sqlparse.KindCommit, sqlparse.KindRollback:
+			if norm == "" {
+				norm = strings.ToUpper(s.Normalized)
+			}
 			if !strings.Contains(norm, " TO ") && !strings.Contains(norm, "CHAIN") {
 				open = false
 			}
