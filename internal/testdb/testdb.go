@@ -63,38 +63,11 @@ func suffix() string {
 // schema is dropped when t ends.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	base := env(PostgresEnv, PostgresDefault)
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		unreachable(t, "PostgreSQL", PostgresEnv, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := admin.PingContext(ctx); err != nil {
-		admin.Close()
-		unreachable(t, "PostgreSQL", PostgresEnv, err)
-	}
-	schema := "t_" + suffix()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("testdb: create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("testdb: drop schema %s: %v", schema, err)
-		}
+	return freshPostgres(t, "schema", "CREATE SCHEMA ", "DROP SCHEMA %s CASCADE", func(u *url.URL, name string) {
+		q := u.Query()
+		q.Set("search_path", name)
+		u.RawQuery = q.Encode()
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("testdb: %s is not a URL DSN: %v", PostgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // PostgresDatabase returns the DSN of a fresh PostgreSQL database of its
@@ -104,7 +77,21 @@ func Postgres(t testing.TB) string {
 // about): they would be seen by every other test's schema.
 func PostgresDatabase(t testing.TB) string {
 	t.Helper()
+	return freshPostgres(t, "database", "CREATE DATABASE ", "DROP DATABASE %s WITH (FORCE)", func(u *url.URL, name string) {
+		u.Path = "/" + name
+	})
+}
+
+// freshPostgres makes an object named t_<suffix> with create (its text
+// before the name), drops it with drop (a format of the name) when t ends,
+// and returns the server's DSN that point makes to it.
+func freshPostgres(t testing.TB, what, create, drop string, point func(u *url.URL, name string)) string {
+	t.Helper()
 	base := env(PostgresEnv, PostgresDefault)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("testdb: %s is not a URL DSN: %v", PostgresEnv, err)
+	}
 	admin, err := sql.Open("postgres", base)
 	if err != nil {
 		unreachable(t, "PostgreSQL", PostgresEnv, err)
@@ -115,24 +102,20 @@ func PostgresDatabase(t testing.TB) string {
 		admin.Close()
 		unreachable(t, "PostgreSQL", PostgresEnv, err)
 	}
-	db := "t_" + suffix()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+db); err != nil {
+	name := "t_" + suffix()
+	if _, err := admin.ExecContext(ctx, create+name); err != nil {
 		admin.Close()
-		t.Fatalf("testdb: create database: %v", err)
+		t.Fatalf("testdb: create %s: %v", what, err)
 	}
 	t.Cleanup(func() {
 		defer admin.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+db+" WITH (FORCE)"); err != nil {
-			t.Errorf("testdb: drop database %s: %v", db, err)
+		if _, err := admin.ExecContext(ctx, fmt.Sprintf(drop, name)); err != nil {
+			t.Errorf("testdb: drop %s %s: %v", what, name, err)
 		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("testdb: %s is not a URL DSN: %v", PostgresEnv, err)
-	}
-	u.Path = "/" + db
+	point(u, name)
 	return u.String()
 }
 
