@@ -152,11 +152,25 @@ func (r *catalogRows) Next(dest []driver.Value) error {
 }
 
 func newRows(query string) driver.Rows {
-	if strings.Contains(query, "pg_catalog.to_regclass") {
+	switch {
+	case strings.HasPrefix(query, "SELECT 'op'"):
+		// The code made earlier that runs without a function call: none.
+		return &emptyRows{columns: 4}
+	case strings.HasPrefix(query, "WITH RECURSIVE r(o)"):
+		// The code that runs on a write: none.
+		return &emptyRows{columns: 3}
+	case strings.Contains(query, "pg_catalog.to_regclass"):
 		return &catalogRows{}
 	}
 	return newDataRows(query)
 }
+
+// emptyRows answers a catalog look-up that finds nothing.
+type emptyRows struct{ columns int }
+
+func (r *emptyRows) Columns() []string              { return make([]string, r.columns) }
+func (r *emptyRows) Close() error                   { return nil }
+func (r *emptyRows) Next(dest []driver.Value) error { return io.EOF }
 
 func newDataRows(query string) *rows {
 	n := 1
