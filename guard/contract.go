@@ -220,13 +220,7 @@ func (p *Policy) Check(ctx context.Context, r *Request) (Verdict, error) {
 	if p == nil {
 		return Verdict{Decision: Allow}, nil
 	}
-	v, err := p.check(ctx, r)
-	if v.Spend != nil && (err != nil || v.Decision != Allow) {
-		// A statement that does not run reads nothing.
-		v.Spend(0, 0)
-		v.Spend = nil
-	}
-	return v, err
+	return p.check(ctx, r)
 }
 
 // Analyze reads sql in dialect d as the driver does before a policy

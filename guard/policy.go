@@ -247,6 +247,10 @@ func (p *Policy) deny(v Verdict, rule, reason string) (Verdict, error) {
 
 // denyErr is deny with the error that made the rule deny (Verdict.Err).
 func (p *Policy) denyErr(v Verdict, rule, reason string, cause error) (Verdict, error) {
+	if v.Spend != nil {
+		v.Spend(0, 0) // a statement that does not run reads nothing
+		v.Spend = nil
+	}
 	v.Decision = Deny
 	v.Rule = rule
 	v.Reason = reason
