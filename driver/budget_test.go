@@ -269,17 +269,21 @@ func TestReadBudgetWindow(t *testing.T) {
 			if _, err := db.QueryContext(bot, "SELECT nosuch FROM items"); err == nil {
 				t.Fatal("a query of a missing column succeeded")
 			}
+			// With arguments, go-sql-driver/mysql without interpolateParams
+			// takes database/sql's ErrSkip fallback (prepare, then execute):
+			// the statement's one run must settle once.
 			steps := []struct {
 				query   string
+				args    []any
 				wantIDs []int
 				budget  bool // the rows end with a *guard.BudgetError
 			}{
-				{"SELECT id, name FROM items WHERE id = 1", []int{1}, false},                        // 1 of 5
-				{"SELECT id, name FROM items WHERE id > 1 ORDER BY id LIMIT 2", []int{2, 3}, false}, // 3 of 5
-				{"SELECT id, name FROM items WHERE id > 3 ORDER BY id", []int{4, 5}, true},          // 5 of 5
+				{tg.q("SELECT id, name FROM items WHERE id = $1"), []any{1}, []int{1}, false},
+				{tg.q("SELECT id, name FROM items WHERE id > $1 ORDER BY id LIMIT 2"), []any{1}, []int{2, 3}, false},
+				{"SELECT id, name FROM items WHERE id > 3 ORDER BY id", nil, []int{4, 5}, true}, // 5 of 5
 			}
 			for _, st := range steps {
-				ids, err := budgetRead(bot, db, st.query)
+				ids, err := budgetRead(bot, db, st.query, st.args...)
 				var be *guard.BudgetError
 				if !slices.Equal(ids, st.wantIDs) || errors.As(err, &be) != st.budget || (err != nil && !st.budget) {
 					t.Fatalf("%s: got %v, %v; want %v (budget error %v)", st.query, ids, err, st.wantIDs, st.budget)
